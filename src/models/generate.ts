@@ -1,0 +1,68 @@
+import * as tf from '@tensorflow/tfjs';
+import { BonsaiError } from '../errors.ts';
+import { Rng } from '../util/rng.ts';
+import type { ForwardOptions } from './hooks.ts';
+import { sampleToken, type SamplingOptions } from './sampling.ts';
+import type { HookedTransformer } from './transformer.ts';
+
+export interface GenerateOptions extends SamplingOptions {
+  maxNewTokens: number;
+  /** Generation of a sequence ends after it emits any of these token ids (kept in the output). */
+  stopTokens?: number[];
+  /** Seed or generator for sampling. */
+  rng?: Rng | number;
+  /** Hooks for the forward passes (e.g. interventions asked for at inference). */
+  forward?: Omit<ForwardOptions, 'cache'>;
+}
+
+export interface Generation {
+  /** The new tokens of each sequence (the prompt excluded). */
+  tokens: number[][];
+  /** Why each sequence ended. */
+  finish: Array<'stop' | 'length'>;
+}
+
+/**
+ * Generates continuations of a batch of prompts of any lengths. Sequences are padded on
+ * the right, so a causal model's logits at each row's last real position are exact; the
+ * window slides once a sequence is longer than the context.
+ */
+export function generate(model: HookedTransformer, prompts: number[][], opts: GenerateOptions): Generation {
+  if (prompts.length === 0) return { tokens: [], finish: [] };
+  if (prompts.some((p) => p.length === 0)) throw new BonsaiError('generate: every prompt needs at least one token');
+  const rng = opts.rng instanceof Rng ? opts.rng : new Rng(opts.rng ?? 0);
+  const stop = new Set(opts.stopTokens ?? []);
+  const nCtx = model.config.nCtx;
+  const seqs = prompts.map((p) => [...p]);
+  const out: number[][] = prompts.map(() => []);
+  const finish: Array<'stop' | 'length'> = prompts.map(() => 'length');
+  const active = new Set(prompts.map((_, i) => i));
+
+  for (let step = 0; step < opts.maxNewTokens && active.size > 0; step++) {
+    const rows = [...active];
+    const windows = rows.map((r) => seqs[r]!.slice(-nCtx));
+    const T = Math.max(...windows.map((w) => w.length));
+    const ids = new Int32Array(rows.length * T);
+    windows.forEach((w, j) => ids.set(w, j * T));
+    const last = tf.tidy(() => {
+      const { logits, cache } = model.forward(tf.tensor2d(ids, [rows.length, T], 'int32'), opts.forward ?? {});
+      cache.dispose();
+      // Gather each row's logits at its last real position: [R, V].
+      const idx = tf.tensor1d(windows.map((w, j) => j * T + w.length - 1), 'int32');
+      return tf.gather(tf.reshape(logits, [rows.length * T, -1]), idx);
+    });
+    const V = last.shape[1]!;
+    const data = last.dataSync() as Float32Array;
+    last.dispose();
+    rows.forEach((r, j) => {
+      const tok = sampleToken(data.subarray(j * V, (j + 1) * V), opts, rng);
+      seqs[r]!.push(tok);
+      out[r]!.push(tok);
+      if (stop.has(tok)) {
+        finish[r] = 'stop';
+        active.delete(r);
+      }
+    });
+  }
+  return { tokens: out, finish };
+}

@@ -1,0 +1,8 @@
+/** Models: the hooked transformer, hook points, frozen copies, generation, tokenizers, checkpoints. */
+export { HookedTransformer, type ForwardResult } from './transformer.ts';
+export { modelConfig, validateModelConfig, sameArchitecture, dHead, type ModelConfig } from './config.ts';
+export { paramSpecs, type ParamSpec } from './params.ts';
+export { hookNames, ActivationCache, type HookFn, type HookContext, type HookSelector, type ForwardOptions } from './hooks.ts';
+export { generate, type GenerateOptions, type Generation } from './generate.ts';
+export { sampleToken, argmax, type SamplingOptions } from './sampling.ts';
+export { fingerprintOf } from './fingerprint.ts';
