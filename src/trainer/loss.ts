@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ForwardOptions } from '../models/hooks.ts';
+import type { HookedTransformer } from '../models/transformer.ts';
+
+/** A batch of next-token targets, flattened row-major. */
+export interface LmBatch {
+  inputs: Int32Array; // [B*T]
+  targets: Int32Array; // [B*T]
+  /** 1 where the target counts in the loss (e.g. completion tokens only), else 0. */
+  weights: Float32Array; // [B*T]
+  batchSize: number;
+  seqLen: number;
+}
+
+/** Number of targets that count in the loss. */
+export function countTargets(batch: LmBatch): number {
+  let n = 0;
+  for (const w of batch.weights) n += w;
+  return n;
+}
+
+/**
+ * Summed weighted cross-entropy (nats) of the batch divided by `normalizer` (default:
+ * this batch's target count, i.e. the token mean). Gradient accumulation passes the
+ * token count of all micro-batches, so the sum of the parts is the mean of the whole.
+ */
+export function lmLoss(
+  model: HookedTransformer,
+  batch: LmBatch,
+  opts: { normalizer?: number; forward?: ForwardOptions } = {},
+): tf.Scalar {
+  return tf.tidy(() => {
+    const { batchSize: B, seqLen: T } = batch;
+    const V = model.config.vocabSize;
+    const ids = tf.tensor2d(batch.inputs, [B, T], 'int32');
+    const { logits, cache } = model.forward(ids, opts.forward ?? {});
+    cache.dispose();
+    const logp = tf.logSoftmax(tf.reshape(logits, [B * T, V])); // [N, V]
+    // One-hot picking: the same size as the logits, and differentiable on every backend.
+    const onehot = tf.oneHot(tf.tensor1d(batch.targets, 'int32'), V); // [N, V]
+    const nll = tf.neg(tf.sum(tf.mul(logp, onehot), -1)); // [N]
+    const total = tf.sum(tf.mul(nll, tf.tensor1d(batch.weights)));
+    return tf.div(total, Math.max(1, opts.normalizer ?? countTargets(batch))) as tf.Scalar;
+  });
+}
