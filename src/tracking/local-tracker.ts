@@ -1,0 +1,231 @@
+import { randomUUID } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import { userInfo } from 'node:os';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { BonsaiError } from '../errors.ts';
+import { pythonFloatRepr, sanitizeKeyWarnOnce, truncateValue } from './keys.ts';
+import { fileURLToPath } from 'node:url';
+import { ensureStore, fileUri, getOrCreateExperiment, readExperimentMeta, toMlflowYaml, writeFileAtomic } from './local-store.ts';
+import type { RunEndStatus, StartedRun, StartRunOptions, Tracker } from './types.ts';
+
+/** MLflow's RunStatus numbers as the file store persists them. */
+const STATUS_CODE = { RUNNING: 1, FINISHED: 3, FAILED: 4, KILLED: 5 } as const;
+/** Buffered metrics are written at least this often, so a crash loses little. */
+const AUTO_FLUSH_MS = 2_000;
+
+interface Pending { key: string; line: string }
+interface Run {
+  id: string;
+  experimentId: string;
+  dir: string;
+  /** Local folder for artifacts; undefined when the experiment stores them elsewhere (s3://…). */
+  artifactDir?: string;
+  meta: Record<string, unknown>;
+}
+
+/**
+ * Writes runs in MLflow's file store layout under `root` (e.g. `./mlruns`), readable by
+ * `mlflow ui --backend-store-uri ./mlruns` and `mlflow migrate-filestore`.
+ */
+export class LocalMlflowTracker implements Tracker {
+  readonly root: string;
+  private readonly now: () => number;
+  private readonly flushEveryMs: number;
+  private run?: Run;
+  private pending: Pending[] = [];
+  private metricKeys = new Map<string, string>(); // raw key → sanitised key, cached for the hot path
+  private madeDirs = new Set<string>();
+  private writing: Promise<void> = Promise.resolve(); // flushes run one after another, in order
+  private timer?: NodeJS.Timeout;
+  private backgroundErrorShown = false;
+
+  /**
+   * @param opts.now clock in ms for start/end/creation times (tests pin it to check bytes)
+   * @param opts.flushEveryMs how often buffered metrics are written in the background
+   */
+  constructor(root: string, opts: { now?: () => number; flushEveryMs?: number } = {}) {
+    this.root = resolve(root);
+    this.now = opts.now ?? Date.now;
+    this.flushEveryMs = opts.flushEveryMs ?? AUTO_FLUSH_MS;
+  }
+
+  async startRun(opts: StartRunOptions): Promise<StartedRun> {
+    if (this.run) throw new BonsaiError(`a run (${this.run.id}) is already open on this tracker; call endRun first`);
+    await ensureStore(this.root, this.now);
+    const experimentId = await getOrCreateExperiment(this.root, opts.experiment, this.now);
+    const id = randomUUID().replace(/-/g, '');
+    const dir = join(this.root, experimentId, id);
+    const user = currentUser();
+    // Like MLflow, artifacts follow the experiment's artifact_location, which may be custom.
+    const expMeta = await readExperimentMeta(this.root, experimentId);
+    const location = typeof expMeta?.artifact_location === 'string' ? expMeta.artifact_location : fileUri(join(this.root, experimentId));
+    const artifactUri = `${location.replace(/\/+$/, '')}/${id}/artifacts`;
+    // Exactly the fields `_make_persisted_run_info_dict` writes.
+    const meta = {
+      artifact_uri: artifactUri,
+      end_time: null,
+      entry_point_name: '',
+      experiment_id: experimentId,
+      lifecycle_stage: 'active',
+      run_id: id,
+      run_name: opts.runName,
+      run_uuid: id,
+      source_name: '',
+      source_type: 4,
+      source_version: '',
+      start_time: this.now(),
+      status: STATUS_CODE.RUNNING,
+      tags: [],
+      user_id: user,
+    };
+    for (const sub of ['metrics', 'params', 'artifacts', 'tags']) await fsp.mkdir(join(dir, sub), { recursive: true });
+    await writeFileAtomic(join(dir, 'meta.yaml'), toMlflowYaml(meta));
+    const artifactDir = artifactUri.startsWith('file:') ? fileURLToPath(artifactUri)
+      : isAbsolute(artifactUri) ? artifactUri // old MLflow wrote bare paths
+      : undefined;
+    this.run = { id, experimentId, dir, artifactDir, meta };
+    await this.setTags({
+      'mlflow.runName': opts.runName,
+      'mlflow.user': user,
+      'mlflow.source.name': process.argv[1] ? basename(process.argv[1]) : 'bonsai',
+      'mlflow.source.type': 'LOCAL',
+      ...opts.tags,
+    });
+    this.timer = setInterval(() => this.flushInBackground(), this.flushEveryMs);
+    this.timer.unref(); // a forgotten endRun must not keep the process alive
+    return { runId: id, experimentId, runDir: dir };
+  }
+
+  async logParams(params: Record<string, string>): Promise<void> {
+    const run = this.requireRun('logParams');
+    for (const [rawKey, rawValue] of Object.entries(params)) {
+      const key = sanitizeKeyWarnOnce(rawKey, 'param');
+      const value = truncateValue(String(rawValue));
+      const path = join(run.dir, 'params', key);
+      const old = await fsp.readFile(path, 'utf8').catch(() => undefined);
+      if (old === value) continue;
+      if (old !== undefined) {
+        throw new BonsaiError(`param ${JSON.stringify(key)} was already logged as ${JSON.stringify(old)}; it cannot change to ${JSON.stringify(value)}`, {
+          hint: 'MLflow params are immutable within a run: log a changing value as a metric or tag',
+        });
+      }
+      await fsp.mkdir(dirname(path), { recursive: true });
+      await fsp.writeFile(path, value); // no trailing newline, as MLflow writes it
+    }
+  }
+
+  logMetrics(step: number, record: Record<string, number>, timestampMs?: number): void {
+    try {
+      const ts = Math.max(0, Math.round(timestampMs ?? Date.now()));
+      const s = Number.isFinite(step) ? Math.trunc(step) : 0;
+      for (const rawKey in record) {
+        const value = record[rawKey];
+        if (typeof value !== 'number') continue;
+        let key = this.metricKeys.get(rawKey);
+        if (key === undefined) this.metricKeys.set(rawKey, (key = sanitizeKeyWarnOnce(rawKey, 'metric')));
+        this.pending.push({ key, line: `${ts} ${pythonFloatRepr(value)} ${s}\n` });
+      }
+    } catch {
+      // Losing one metric is better than stopping a training run.
+    }
+  }
+
+  async setTags(tags: Record<string, string>): Promise<void> {
+    const run = this.requireRun('setTags');
+    for (const [rawKey, value] of Object.entries(tags)) {
+      const key = sanitizeKeyWarnOnce(rawKey, 'tag');
+      const path = join(run.dir, 'tags', key);
+      await fsp.mkdir(dirname(path), { recursive: true });
+      await fsp.writeFile(path, String(value));
+      // MLflow keeps meta.yaml's run_name in step with the mlflow.runName tag.
+      if (key === 'mlflow.runName' && run.meta.run_name !== value) {
+        run.meta.run_name = String(value);
+        await writeFileAtomic(join(run.dir, 'meta.yaml'), toMlflowYaml(run.meta));
+      }
+    }
+  }
+
+  async logArtifact(localPath: string, artifactPath?: string): Promise<void> {
+    const run = this.requireRun('logArtifact');
+    if (artifactPath && (isAbsolute(artifactPath) || artifactPath.split(/[/\\]/).includes('..'))) {
+      throw new BonsaiError(`artifact path ${JSON.stringify(artifactPath)} must be relative and stay inside the run's artifacts`);
+    }
+    if (!run.artifactDir) {
+      throw new BonsaiError(`experiment ${run.experimentId} keeps artifacts at ${String(run.meta.artifact_uri)}; bonsai writes local (file:) artifacts only`);
+    }
+    const stat = await fsp.stat(localPath).catch(() => undefined);
+    if (!stat) throw new BonsaiError(`cannot log artifact ${localPath}: it does not exist`);
+    // As MLflow: a file lands at <artifactPath>/<name>; a folder's contents at <artifactPath>,
+    // or under its own name when no artifactPath is given.
+    const dest = stat.isDirectory()
+      ? join(run.artifactDir, artifactPath || basename(resolve(localPath)))
+      : join(run.artifactDir, artifactPath ?? '', basename(localPath));
+    await fsp.mkdir(stat.isDirectory() ? dest : dirname(dest), { recursive: true });
+    await fsp.cp(localPath, dest, { recursive: true, force: true });
+  }
+
+  flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    const run = this.run;
+    if (!run || batch.length === 0) {
+      if (!run) this.pending = batch; // keep metrics logged before startRun
+      return this.writing;
+    }
+    this.writing = this.writing.catch(() => {}).then(() => this.append(run, batch));
+    return this.writing;
+  }
+
+  async endRun(status: RunEndStatus): Promise<void> {
+    const run = this.requireRun('endRun');
+    clearInterval(this.timer);
+    await this.flush();
+    run.meta.status = STATUS_CODE[status];
+    run.meta.end_time = this.now();
+    await writeFileAtomic(join(run.dir, 'meta.yaml'), toMlflowYaml(run.meta));
+    this.run = undefined;
+  }
+
+  /** One append per metric file per flush, not one per value. */
+  private async append(run: Run, batch: Pending[]): Promise<void> {
+    const byKey = new Map<string, string>();
+    for (const p of batch) byKey.set(p.key, (byKey.get(p.key) ?? '') + p.line);
+    for (const [key, text] of byKey) {
+      const path = join(run.dir, 'metrics', key);
+      try {
+        const parent = dirname(path);
+        if (!this.madeDirs.has(parent)) {
+          await fsp.mkdir(parent, { recursive: true });
+          this.madeDirs.add(parent);
+        }
+        await fsp.appendFile(path, text);
+        byKey.delete(key);
+      } catch (e) {
+        // Put back what was not written (ahead of newer values) so the next flush retries it.
+        this.pending.unshift(...batch.filter((p) => byKey.has(p.key)));
+        throw new BonsaiError(`could not write metric ${key} to ${path}`, { cause: e });
+      }
+    }
+  }
+
+  private flushInBackground(): void {
+    this.flush().catch((e: unknown) => {
+      if (this.backgroundErrorShown) return;
+      this.backgroundErrorShown = true;
+      console.warn(`bonsai: could not write metrics to ${this.root}: ${(e as Error).message}`);
+    });
+  }
+
+  private requireRun(method: string): Run {
+    if (!this.run) throw new BonsaiError(`tracker.${method} called with no open run; call startRun first`);
+    return this.run;
+  }
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown'; // no passwd entry, e.g. in some containers
+  }
+}

@@ -1,0 +1,45 @@
+/** How a run ended; MLflow's RunStatus names. */
+export type RunEndStatus = 'FINISHED' | 'FAILED' | 'KILLED';
+
+/** What `startRun` asks for. */
+export interface StartRunOptions {
+  /** Experiment name; created if missing. */
+  experiment: string;
+  /** Shown in the tracking UI (`mlflow.runName`). */
+  runName: string;
+  /** Extra run tags, applied after bonsai's defaults so they may override them. */
+  tags?: Record<string, string>;
+}
+
+/** What `startRun` answers. */
+export interface StartedRun {
+  runId: string;
+  experimentId: string;
+  /** The run's folder, for local stores. */
+  runDir?: string;
+}
+
+/**
+ * Where a run's params, metrics, tags and artifacts go. Every backend (MLflow file store,
+ * later an MLflow server, or nothing) has these methods, so the trainer never branches on
+ * which one it has.
+ */
+export interface Tracker {
+  /** Opens a run in the named experiment (created if missing). */
+  startRun(opts: StartRunOptions): Promise<StartedRun>;
+  /** Params are immutable: the same key again with another value is an error. */
+  logParams(params: Record<string, string>): Promise<void>;
+  /**
+   * Buffers one step's metrics. Cheap and never throws: it sits on the training hot path.
+   * Written by `flush()`, by a background timer, and by `endRun`.
+   */
+  logMetrics(step: number, record: Record<string, number>, timestampMs?: number): void;
+  /** Tags overwrite. */
+  setTags(tags: Record<string, string>): Promise<void>;
+  /** Copies a file or a directory into the run's artifacts. */
+  logArtifact(localPath: string, artifactPath?: string): Promise<void>;
+  /** Writes every buffered metric. */
+  flush(): Promise<void>;
+  /** Flushes and marks the run ended. */
+  endRun(status: RunEndStatus): Promise<void>;
+}
