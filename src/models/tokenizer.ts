@@ -1,0 +1,113 @@
+/**
+ * Tokenizers: a byte-level one (no files, 257 ids, good for tiny models and tests) and
+ * GPT-2's BPE (r50k_base, 50257 ids, for loading real GPT-2 weights). Both reserve one
+ * end-of-sequence id that user text can never produce, so EOS in the data is always a
+ * boundary we put there, never a string a user happened to type.
+ */
+import { decode as gpt2Decode, encode as gpt2Encode } from 'gpt-tokenizer/encoding/r50k_base';
+import { BonsaiError } from '../errors.ts';
+
+/** The kinds of tokenizer a recipe can name. */
+export type TokenizerKind = 'byte' | 'gpt2';
+
+/** Text ↔ token ids. `encode` never emits `eosId`; `decode` drops it. */
+export interface Tokenizer {
+  readonly kind: TokenizerKind;
+  /** Number of ids, i.e. every id is in [0, vocabSize). */
+  readonly vocabSize: number;
+  /** End-of-sequence id: appended after each JSONL example, and where sampling stops. */
+  readonly eosId: number;
+  /** Text → ids. Special-token strings in the text (e.g. "<|endoftext|>") stay plain text. */
+  encode(text: string): number[];
+  /** Ids → text. Skips EOS; ids that cannot be decoded become U+FFFD. Never throws. */
+  decode(ids: number[]): string;
+}
+
+/** Byte-level vocabulary: ids 0..255 are UTF-8 bytes, 256 is EOS. */
+export const BYTE_EOS_ID = 256;
+/** GPT-2's `<|endoftext|>` id in r50k_base. */
+export const GPT2_EOS_ID = 50256;
+
+const REPLACEMENT = '\uFFFD';
+
+/** UTF-8 bytes as ids; the identity map makes encode/decode exact and dependency-free. */
+class ByteTokenizer implements Tokenizer {
+  readonly kind = 'byte' as const;
+  readonly vocabSize = 257;
+  readonly eosId = BYTE_EOS_ID;
+  private readonly encoder = new TextEncoder();
+  // fatal: false turns invalid sequences (e.g. a model's half-emitted emoji) into U+FFFD.
+  private readonly decoder = new TextDecoder('utf-8', { fatal: false });
+
+  encode(text: string): number[] {
+    return Array.from(this.encoder.encode(text));
+  }
+
+  decode(ids: number[]): string {
+    const bytes: number[] = [];
+    let out = '';
+    const flush = () => {
+      if (bytes.length > 0) out += this.decoder.decode(Uint8Array.from(bytes));
+      bytes.length = 0;
+    };
+    for (const id of ids) {
+      if (id === this.eosId) continue;
+      if (Number.isInteger(id) && id >= 0 && id < 256) bytes.push(id);
+      else {
+        // An id outside the byte range (a model with a larger vocab) is not a byte; keep
+        // the bytes around it intact and mark the gap.
+        flush();
+        out += REPLACEMENT;
+      }
+    }
+    flush();
+    return out;
+  }
+}
+
+/** GPT-2 BPE via gpt-tokenizer's r50k_base tables. */
+class Gpt2Tokenizer implements Tokenizer {
+  readonly kind = 'gpt2' as const;
+  readonly vocabSize = 50257;
+  readonly eosId = GPT2_EOS_ID;
+
+  encode(text: string): number[] {
+    // gpt-tokenizer throws on special-token text by default and can map it to the special
+    // id when allowed; an empty disallow set makes it ordinary text, which is what user
+    // data is.
+    return gpt2Encode(text, { allowedSpecial: new Set(), disallowedSpecial: new Set() });
+  }
+
+  decode(ids: number[]): string {
+    let out = '';
+    let run: number[] = [];
+    const flush = () => {
+      if (run.length > 0) out += gpt2Decode(run);
+      run = [];
+    };
+    for (const id of ids) {
+      if (id === this.eosId) continue;
+      if (Number.isInteger(id) && id >= 0 && id < this.vocabSize) run.push(id);
+      else {
+        flush();
+        out += REPLACEMENT;
+      }
+    }
+    flush();
+    return out;
+  }
+}
+
+/** Makes the tokenizer a recipe names. */
+export function createTokenizer(kind: TokenizerKind): Tokenizer {
+  switch (kind) {
+    case 'byte':
+      return new ByteTokenizer();
+    case 'gpt2':
+      return new Gpt2Tokenizer();
+    default:
+      throw new BonsaiError(`unknown tokenizer "${String(kind)}"`, {
+        hint: 'use "byte" or "gpt2"',
+      });
+  }
+}
