@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { BonsaiError } from '../errors.ts';
-import { pythonFloatRepr, sanitizeKeyWarnOnce, truncateValue } from './keys.ts';
 import { fileURLToPath } from 'node:url';
+import { BonsaiError } from '../errors.ts';
+import { sanitizeKeyWarnOnce, truncateValue } from './keys.ts';
+import { MetricBuffer } from './metric-buffer.ts';
 import { ensureStore, fileUri, getOrCreateExperiment, readExperimentMeta, toMlflowYaml, writeFileAtomic } from './local-store.ts';
 import type { RunEndStatus, StartedRun, StartRunOptions, Tracker } from './types.ts';
 
@@ -13,7 +14,6 @@ const STATUS_CODE = { RUNNING: 1, FINISHED: 3, FAILED: 4, KILLED: 5 } as const;
 /** Buffered metrics are written at least this often, so a crash loses little. */
 const AUTO_FLUSH_MS = 2_000;
 
-interface Pending { key: string; line: string }
 interface Run {
   id: string;
   experimentId: string;
@@ -32,12 +32,7 @@ export class LocalMlflowTracker implements Tracker {
   private readonly now: () => number;
   private readonly flushEveryMs: number;
   private run?: Run;
-  private pending: Pending[] = [];
-  private metricKeys = new Map<string, string>(); // raw key → sanitised key, cached for the hot path
-  private madeDirs = new Set<string>();
-  private writing: Promise<void> = Promise.resolve(); // flushes run one after another, in order
-  private timer?: NodeJS.Timeout;
-  private backgroundErrorShown = false;
+  private readonly metrics = new MetricBuffer(() => this.run && join(this.run.dir, 'metrics'));
 
   /**
    * @param opts.now clock in ms for start/end/creation times (tests pin it to check bytes)
@@ -91,8 +86,7 @@ export class LocalMlflowTracker implements Tracker {
       'mlflow.source.type': 'LOCAL',
       ...opts.tags,
     });
-    this.timer = setInterval(() => this.flushInBackground(), this.flushEveryMs);
-    this.timer.unref(); // a forgotten endRun must not keep the process alive
+    this.metrics.start(this.flushEveryMs);
     return { runId: id, experimentId, runDir: dir };
   }
 
@@ -115,19 +109,7 @@ export class LocalMlflowTracker implements Tracker {
   }
 
   logMetrics(step: number, record: Record<string, number>, timestampMs?: number): void {
-    try {
-      const ts = Math.max(0, Math.round(timestampMs ?? Date.now()));
-      const s = Number.isFinite(step) ? Math.trunc(step) : 0;
-      for (const rawKey in record) {
-        const value = record[rawKey];
-        if (typeof value !== 'number') continue;
-        let key = this.metricKeys.get(rawKey);
-        if (key === undefined) this.metricKeys.set(rawKey, (key = sanitizeKeyWarnOnce(rawKey, 'metric')));
-        this.pending.push({ key, line: `${ts} ${pythonFloatRepr(value)} ${s}\n` });
-      }
-    } catch {
-      // Losing one metric is better than stopping a training run.
-    }
+    this.metrics.add(step, record, timestampMs);
   }
 
   async setTags(tags: Record<string, string>): Promise<void> {
@@ -165,55 +147,17 @@ export class LocalMlflowTracker implements Tracker {
   }
 
   flush(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
-    const run = this.run;
-    if (!run || batch.length === 0) {
-      if (!run) this.pending = batch; // keep metrics logged before startRun
-      return this.writing;
-    }
-    this.writing = this.writing.catch(() => {}).then(() => this.append(run, batch));
-    return this.writing;
+    return this.metrics.flush();
   }
 
   async endRun(status: RunEndStatus): Promise<void> {
     const run = this.requireRun('endRun');
-    clearInterval(this.timer);
-    await this.flush();
+    this.metrics.stop();
+    await this.metrics.flush();
     run.meta.status = STATUS_CODE[status];
     run.meta.end_time = this.now();
     await writeFileAtomic(join(run.dir, 'meta.yaml'), toMlflowYaml(run.meta));
     this.run = undefined;
-  }
-
-  /** One append per metric file per flush, not one per value. */
-  private async append(run: Run, batch: Pending[]): Promise<void> {
-    const byKey = new Map<string, string>();
-    for (const p of batch) byKey.set(p.key, (byKey.get(p.key) ?? '') + p.line);
-    for (const [key, text] of byKey) {
-      const path = join(run.dir, 'metrics', key);
-      try {
-        const parent = dirname(path);
-        if (!this.madeDirs.has(parent)) {
-          await fsp.mkdir(parent, { recursive: true });
-          this.madeDirs.add(parent);
-        }
-        await fsp.appendFile(path, text);
-        byKey.delete(key);
-      } catch (e) {
-        // Put back what was not written (ahead of newer values) so the next flush retries it.
-        this.pending.unshift(...batch.filter((p) => byKey.has(p.key)));
-        throw new BonsaiError(`could not write metric ${key} to ${path}`, { cause: e });
-      }
-    }
-  }
-
-  private flushInBackground(): void {
-    this.flush().catch((e: unknown) => {
-      if (this.backgroundErrorShown) return;
-      this.backgroundErrorShown = true;
-      console.warn(`bonsai: could not write metrics to ${this.root}: ${(e as Error).message}`);
-    });
   }
 
   private requireRun(method: string): Run {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -138,6 +138,18 @@ describe('LocalMlflowTracker: MLflow file store layout', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(read(runDir!, 'metrics', 'loss')).toBe(`${T0} 1.5 5\n`);
     await t.endRun('FINISHED');
+  });
+
+  it('a failed metric write is reported by flush and retried, not lost', async () => {
+    const t = new LocalMlflowTracker(fresh());
+    const { runDir } = await t.startRun({ experiment: 'e', runName: 'r' });
+    writeFileSync(join(runDir!, 'metrics', 'a'), ''); // 'a' is a file, so 'a/b' cannot be created
+    t.logMetrics(1, { 'a/b': 1, c: 2 }, T0);
+    await expect(t.flush()).rejects.toThrow(BonsaiError);
+    rmSync(join(runDir!, 'metrics', 'a'));
+    await t.flush();
+    expect(read(runDir!, 'metrics', 'a', 'b')).toBe(`${T0} 1.0 1\n`);
+    expect(read(runDir!, 'metrics', 'c')).toBe(`${T0} 2.0 1\n`);
   });
 
   it('logMetrics never throws, even before startRun or with odd input', async () => {
