@@ -1,0 +1,91 @@
+"""PyTorch reference for `npm run bench`: trains the same GPT-2-style model the same way
+(pre-LayerNorm, learned positions, tanh-GELU MLP, tied embeddings, mean cross-entropy,
+AdamW) on random byte tokens, and prints one JSON line with tokens/s.
+
+Usage: python3 bench/torch_reference.py '{"vocabSize":256,...}'  (config as JSON; all
+fields optional). Threads default to 2, matching the bonsai bench machine.
+"""
+import json
+import math
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+DEFAULTS = dict(vocabSize=256, dModel=128, nLayers=2, nHeads=4, dMlp=512, nCtx=64,
+                batchSize=16, warmup=10, steps=40, lr=1e-3, weightDecay=0.01, seed=0, threads=2)
+
+
+class Block(nn.Module):
+    def __init__(self, d, h, m):
+        super().__init__()
+        self.h = h
+        self.ln1, self.ln2 = nn.LayerNorm(d, eps=1e-5), nn.LayerNorm(d, eps=1e-5)
+        self.qkv = nn.Linear(d, 3 * d)  # W_Q, W_K, W_V side by side (same FLOPs as three)
+        self.o = nn.Linear(d, d)
+        self.fc_in, self.fc_out = nn.Linear(d, m), nn.Linear(m, d)
+
+    def forward(self, x, mask):
+        B, T, D = x.shape
+        q, k, v = self.qkv(self.ln1(x)).split(D, dim=-1)
+        heads = lambda t: t.view(B, T, self.h, D // self.h).transpose(1, 2)  # [B, H, T, dh]
+        q, k, v = heads(q), heads(k), heads(v)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(D // self.h) + mask[:T, :T]
+        z = (scores.softmax(-1) @ v).transpose(1, 2).reshape(B, T, D)
+        x = x + self.o(z)
+        return x + self.fc_out(F.gelu(self.fc_in(self.ln2(x)), approximate='tanh'))
+
+
+class GPT(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        d = c['dModel']
+        self.W_E = nn.Parameter(torch.randn(c['vocabSize'], d) * 0.02)
+        self.W_pos = nn.Parameter(torch.randn(c['nCtx'], d) * 0.02)
+        self.blocks = nn.ModuleList(Block(d, c['nHeads'], c['dMlp']) for _ in range(c['nLayers']))
+        self.ln_f = nn.LayerNorm(d, eps=1e-5)
+        n = c['nCtx']
+        self.register_buffer('mask', torch.triu(torch.full((n, n), -1e9), diagonal=1))
+
+    def forward(self, ids):
+        T = ids.shape[1]
+        x = self.W_E[ids] + self.W_pos[:T]
+        for b in self.blocks:
+            x = b(x, self.mask)
+        return self.ln_f(x) @ self.W_E.t()  # tied unembedding
+
+
+def main():
+    c = dict(DEFAULTS, **(json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}))
+    torch.set_num_threads(c['threads'])
+    torch.manual_seed(c['seed'])
+    model = GPT(c)
+    opt = torch.optim.AdamW(model.parameters(), lr=c['lr'], betas=(0.9, 0.999), eps=1e-8,
+                            weight_decay=c['weightDecay'])
+    B, T, V = c['batchSize'], c['nCtx'], c['vocabSize']
+    g = torch.Generator().manual_seed(c['seed'])
+    data = torch.randint(0, V, (c['warmup'] + c['steps'], B, T + 1), generator=g)
+
+    def step(i):
+        ids = data[i]
+        logits = model(ids[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, V), ids[:, 1:].reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    for i in range(c['warmup']):
+        step(i)
+    t0 = time.perf_counter()
+    for i in range(c['warmup'], c['warmup'] + c['steps']):
+        loss = step(i)
+    dt = (time.perf_counter() - t0) / c['steps']
+    print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(),
+                          stepMs=dt * 1e3, tokensPerSec=B * T / dt, loss=loss)))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,164 @@
+import * as tf from '@tensorflow/tfjs';
+import os from 'node:os';
+import { BonsaiError } from '../errors.ts';
+import { registerWasmKernels, registeredWasmKernels } from './wasm-kernels.ts';
+import { useThreadedWasm, wasmThreads } from './wasm-threads.ts';
+
+export { linear, bmm, gelu } from './ops.ts';
+
+/** What a recipe's `backend:` may say. */
+export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+
+/** Which backend runs, what was asked for, and why each earlier candidate was passed over. */
+export interface BackendReport {
+  /** The tfjs backend name now active: 'tensorflow', 'wasm' or 'cpu'. */
+  name: string;
+  requested: string;
+  tried: { name: string; ok: boolean; reason?: string }[];
+  /** CPU threads the backend computes with (wasm: XNNPACK's pool; cpu: 1). */
+  threads?: number;
+}
+
+/** Options for initBackend. */
+export interface BackendOptions {
+  /**
+   * Threads for the wasm backend. Default: env BONSAI_WASM_THREADS, else the number of
+   * cores (at most 4). 1 loads tfjs's own single-threaded SIMD build.
+   */
+  wasmThreads?: number;
+}
+
+type Candidate = Exclude<BackendPreference, 'auto'>;
+const ORDER: Candidate[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+/** The tfjs backend name each candidate registers. */
+const TF_NAME: Record<Candidate, string> = { 'tensorflow-gpu': 'tensorflow', tensorflow: 'tensorflow', wasm: 'wasm', cpu: 'cpu' };
+const PACKAGE: Partial<Record<Candidate, string>> = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+};
+
+let current: { key: string; report: Promise<BackendReport> } | undefined;
+let wasmPrepared = false;
+
+/**
+ * Selects and initialises the tfjs backend. `auto` tries tfjs-node-gpu → tfjs-node →
+ * wasm → cpu and keeps the first that loads and passes a smoke op; asking for one
+ * explicitly that cannot load throws a BonsaiError with the reason. Idempotent: a second
+ * call with the same preference returns the first call's report.
+ */
+export async function initBackend(pref: BackendPreference, opts: BackendOptions = {}): Promise<BackendReport> {
+  const key = `${pref}:${opts.wasmThreads ?? ''}`;
+  if (current?.key === key) return current.report;
+  const report = select(pref, opts);
+  current = { key, report };
+  report.catch(() => {
+    if (current?.report === report) current = undefined; // let a later call retry
+  });
+  return report;
+}
+
+async function select(pref: BackendPreference, opts: BackendOptions): Promise<BackendReport> {
+  if (!(pref === 'auto' || ORDER.includes(pref))) {
+    throw new BonsaiError(`unknown backend '${pref}'`, { hint: `use one of: auto, ${ORDER.join(', ')}` });
+  }
+  const candidates = pref === 'auto' ? ORDER : [pref];
+  const tried: BackendReport['tried'] = [];
+  for (const c of candidates) {
+    const reason = await tryCandidate(c, opts);
+    tried.push(reason === undefined ? { name: c, ok: true } : { name: c, ok: false, reason });
+    if (reason === undefined) {
+      const threads = c === 'wasm' ? wasmThreads() : c === 'cpu' ? 1 : undefined;
+      return { name: tf.getBackend(), requested: pref, tried, ...(threads ? { threads } : {}) };
+    }
+  }
+  const why = tried.map((t) => `${t.name}: ${t.reason}`).join('; ');
+  throw new BonsaiError(
+    pref === 'auto' ? `no tfjs backend could be loaded (${why})` : `backend '${pref}' is not available: ${tried[0]!.reason}`,
+    { hint: pref === 'auto' ? undefined : "use backend: auto to fall back to one that loads" },
+  );
+}
+
+/** Loads one candidate; undefined when it is active and works, else why not. */
+async function tryCandidate(c: Candidate, opts: BackendOptions): Promise<string | undefined> {
+  const pkg = PACKAGE[c];
+  if (pkg && c !== 'wasm') {
+    try {
+      // A variable specifier: these packages are optional, so TypeScript must not resolve them.
+      const spec: string = pkg;
+      await import(spec);
+    } catch (e) {
+      return notInstalled(e, pkg) ? `${pkg} is not installed` : `${pkg} failed to load: ${message(e)}`;
+    }
+  }
+  const name = TF_NAME[c];
+  if (c === 'wasm') {
+    registerWasmKernels();
+    const threads = opts.wasmThreads ?? (Number(process.env.BONSAI_WASM_THREADS) || defaultThreads());
+    if (wasmFactory !== threads && tf.engine().registry.wasm === undefined) {
+      restoreWasm?.();
+      restoreWasm = threads > 1 ? useThreadedWasm(threads) : undefined;
+      wasmFactory = threads;
+    }
+    const failed = await activate(name);
+    if (failed === undefined || !restoreWasm) return failed ?? smoke();
+    // The threaded build did not start: fall back to tfjs's single-threaded one.
+    restoreWasm();
+    restoreWasm = undefined;
+    wasmFactory = 1;
+    const again = await activate(name);
+    return again === undefined ? smoke() : `${again} (threaded build: ${failed})`;
+  }
+  // If tfjs-node-gpu loads but finds no GPU it still runs 'tensorflow' on the CPU; the
+  // report names what runs, and the smoke op is the real test.
+  return (await activate(name)) ?? smoke();
+}
+
+/** Which wasm factory is registered (thread count), and how to put tfjs's own back. */
+let wasmFactory = 1;
+let restoreWasm: (() => void) | undefined;
+
+async function activate(name: string): Promise<string | undefined> {
+  try {
+    if (!(await tf.setBackend(name))) return `initialising ${name} failed (see the warning above)`;
+    await tf.ready();
+    return undefined;
+  } catch (e) {
+    return `initialising ${name} failed: ${message(e)}`;
+  }
+}
+
+function defaultThreads(): number {
+  // Cores beyond 4 buy little at the matrix sizes bonsai trains.
+  return Math.max(1, Math.min(4, os.availableParallelism()));
+}
+
+function smoke(): string | undefined {
+  try {
+    const got = tf.tidy(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([1, 0, 0, 1], [2, 2])).add(1).dataSync());
+    const want = [2, 3, 4, 5];
+    if (want.some((w, i) => Math.abs(got[i]! - w) > 1e-6)) return `smoke op gave ${Array.from(got)}, expected ${want}`;
+    return undefined;
+  } catch (e) {
+    return `smoke op failed: ${message(e)}`;
+  }
+}
+
+function notInstalled(e: unknown, pkg: string): boolean {
+  const code = (e as { code?: string }).code;
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && message(e).includes(pkg);
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message.split('\n')[0]! : String(e);
+}
+
+/** One line for the run log, e.g. `backend wasm (2 threads; skipped tensorflow-gpu: … )`. */
+export function describeBackend(report: BackendReport): string {
+  const skipped = report.tried.filter((t) => !t.ok).map((t) => `${t.name}: ${t.reason}`);
+  const threads = report.threads ? ` (${report.threads} thread${report.threads === 1 ? '' : 's'})` : '';
+  const asked = report.requested === 'auto' ? 'auto' : `requested ${report.requested}`;
+  return `backend ${report.name}${threads}, ${asked}` + (skipped.length ? `; skipped ${skipped.join('; ')}` : '');
+}
+
+export { registeredWasmKernels };
