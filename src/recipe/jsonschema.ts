@@ -1,0 +1,26 @@
+/**
+ * The recipe schema as JSON Schema, for editors: save it as `recipe.schema.json` and put
+ * `# yaml-language-server: $schema=./recipe.schema.json` at the top of a recipe to get
+ * completion, hover help (the `.describe()` texts) and inline errors while writing it.
+ */
+import { z } from 'zod';
+import { recipeSchema } from './schema.ts';
+
+/**
+ * JSON Schema (draft-07, the draft yaml-language-server supports best) of a recipe as
+ * written: the input side, so defaulted fields are optional and carry their defaults.
+ * Checks that need code (files exist, n_heads divides d_model) are left to the loader.
+ */
+export function recipeJsonSchema(): Record<string, unknown> {
+  const json = z.toJSONSchema(recipeSchema, {
+    io: 'input',
+    target: 'draft-7',
+    // z.int() bounds every integer by the safe range; in an editor that is noise.
+    override: ({ jsonSchema }) => {
+      if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
+      if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
+    },
+  });
+  const { $schema, ...rest } = json;
+  return { $schema, title: 'bonsai recipe', ...rest };
+}

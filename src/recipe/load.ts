@@ -1,0 +1,89 @@
+/**
+ * Reading a recipe: YAML text to a validated, fully-defaulted `Recipe`, or one
+ * `BonsaiErrors` listing every problem with its `file:line:col` and dotted path. Users fix
+ * a recipe in one pass instead of one error per run, so nothing here stops at the first.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import type { Document } from 'yaml';
+import { BonsaiError, BonsaiErrors } from '../errors.ts';
+import { describeValue, explain, RecipeIssue } from './issues.ts';
+import { placer } from './locate.ts';
+import { applyOverrides } from './overrides.ts';
+import { recipeSchemaFor, type Recipe } from './schema.ts';
+import { MAX_ALIASES, parseYaml, refusedTags, tagRefusal, toPlainData, type Position } from './yaml.ts';
+
+/** Options for loading a recipe. */
+export interface LoadOptions {
+  /** `path=value` strings from `--set`, applied in order before validation. */
+  overrides?: readonly string[];
+}
+
+/** Read and validate the recipe at `file` (relative to the working directory). */
+export function loadRecipe(file: string, opts: LoadOptions = {}): Recipe {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(cause);
+    throw new BonsaiError(`cannot read recipe: ${why}`, { where: file, cause });
+  }
+  return parseRecipe(text, file, opts);
+}
+
+/**
+ * Validate recipe `text`. `file` names it in errors and gives the default run name; it
+ * is not read, so this also serves recipes that come from elsewhere (tests, an API call).
+ */
+export function parseRecipe(text: string, file: string, opts: LoadOptions = {}): Recipe {
+  const sets = opts.overrides ?? [];
+  const schema = recipeSchemaFor(basename(file, extname(file)));
+  const { doc, lines } = parseYaml(text);
+  const at = (pos: Position) => ({ where: `${file}:${pos.line}:${pos.col}`, ...pos });
+  const issues = doc.errors.map(
+    (e) => new RecipeIssue(`invalid YAML: ${e.message}`, { ...at(lines.linePos(e.pos[0])), path: [] }),
+  );
+  for (const t of refusedTags(doc, lines)) {
+    issues.push(new RecipeIssue(tagRefusal(t.tag), { ...at(t.pos), path: t.path }));
+  }
+  // A document with syntax errors has no reliable shape; validating it would only add noise.
+  const data = issues.length === 0 ? recipeData(doc, file) : undefined;
+  if (data instanceof RecipeIssue) {
+    issues.push(data);
+  } else if (data) {
+    const { applied, errors } = applyOverrides(data, sets, schema);
+    const result = schema.safeParse(data);
+    if (result.success && errors.length === 0) return result.data;
+    const place = placer(file, doc, lines, applied);
+    for (const issue of result.error?.issues ?? []) {
+      for (const f of explain(issue, data, schema)) issues.push(new RecipeIssue(f.detail, place(f.path)));
+    }
+    issues.push(...errors);
+  }
+  const title = `${file}: recipe has ${issues.length} error${issues.length === 1 ? '' : 's'}`;
+  throw new BonsaiErrors(title, sortByPlace(issues, sets));
+}
+
+/** The document as a plain mapping, or why it cannot be one. */
+function recipeData(doc: Document, file: string): Record<string, unknown> | RecipeIssue {
+  const plain = toPlainData(doc);
+  if (!plain) {
+    return new RecipeIssue(`aliases expand past the limit (${MAX_ALIASES}); is this an alias bomb?`, { where: file, path: [] });
+  }
+  const data = plain.data;
+  if (data !== null && typeof data === 'object' && !Array.isArray(data)) return data as Record<string, unknown>;
+  const got = data === null || data === undefined ? 'an empty document' : describeValue(data);
+  const detail = `a recipe must be a YAML mapping of sections (run:, model:, data:, ...), got ${got}`;
+  return new RecipeIssue(detail, { where: `${file}:1:1`, path: [], line: 1, col: 1 });
+}
+
+/** File errors by line and column, then `--set` errors in the order the flags were given. */
+function sortByPlace(issues: RecipeIssue[], sets: readonly string[]): RecipeIssue[] {
+  const key = (i: RecipeIssue): [number, number] =>
+    i.line !== undefined ? [i.line, i.col ?? 0] : [Infinity, sets.indexOf(i.where?.replace(/^--set /, '') ?? '')];
+  return issues
+    .map((issue, n) => ({ issue, n, k: key(issue) }))
+    .sort((a, b) => a.k[0] - b.k[0] || a.k[1] - b.k[1] || a.n - b.n)
+    .map((x) => x.issue);
+}
