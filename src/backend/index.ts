@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import os from 'node:os';
 import { BonsaiError } from '../errors.ts';
 import { registerWasmKernels, registeredWasmKernels } from './wasm-kernels.ts';
+import { installWasmOverrides } from './wasm-overrides.ts';
 import { useThreadedWasm, wasmThreads } from './wasm-threads.ts';
 
 export { linear, bmm, gelu } from './ops.ts';
@@ -94,6 +95,7 @@ async function tryCandidate(c: Candidate, opts: BackendOptions): Promise<string 
   const name = TF_NAME[c];
   if (c === 'wasm') {
     registerWasmKernels();
+    installWasmOverrides();
     const threads = opts.wasmThreads ?? (Number(process.env.BONSAI_WASM_THREADS) || defaultThreads());
     if (wasmFactory !== threads && tf.engine().registry.wasm === undefined) {
       restoreWasm?.();

@@ -1,0 +1,102 @@
+import * as tf from '@tensorflow/tfjs';
+import { heapView, type WasmBackendLike } from './wasm-kernels.ts';
+import { permute } from './wasm-transpose.ts';
+
+/**
+ * JS replacements for wasm kernels that are slow on the shapes training produces:
+ *   Transpose  — tfjs's C++ loop does a divide per element (4 ms for [1024, 512]);
+ *   GatherV2   — the embedding lookup; tfjs checks every index through a closure first;
+ *   Sum        — over leading axes (bias and LayerNorm gradients) tfjs transposes first
+ *                with its slow Transpose; we accumulate rows instead.
+ * Each keeps the original's setupFunc (other wasm kernels call the original functions
+ * directly and need it) and hands every case it does not speed up to the original.
+ */
+
+type Kernel = (args: { inputs: tf.NamedTensorInfoMap; backend: WasmBackendLike; attrs: tf.NamedAttrMap }) => tf.TensorInfo;
+
+function transpose(original: tf.KernelFunc): Kernel {
+  return (args) => {
+    const x = args.inputs.x!;
+    const perm = args.attrs.perm as number[];
+    if (x.dtype === 'string' || x.dtype === 'complex64') return original(args as never) as tf.TensorInfo;
+    const out = args.backend.makeOutput(perm.map((a) => x.shape[a]!), x.dtype);
+    if (tf.util.sizeFromShape(x.shape) > 0) permute(heapView(args.backend, x), heapView(args.backend, out), x.shape, perm);
+    return out;
+  };
+}
+
+function gatherV2(original: tf.KernelFunc): Kernel {
+  return (args) => {
+    const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
+    const axis = tf.util.parseAxisParam(args.attrs.axis as number, x.shape)[0]!;
+    const batchDims = (args.attrs.batchDims as number) ?? 0;
+    if (batchDims !== 0 || x.dtype === 'string' || x.dtype === 'complex64') return original(args as never) as tf.TensorInfo;
+    const outer = tf.util.sizeFromShape(x.shape.slice(0, axis));
+    const dim = x.shape[axis]!;
+    const slice = tf.util.sizeFromShape(x.shape.slice(axis + 1));
+    const n = tf.util.sizeFromShape(indices.shape);
+    const out = args.backend.makeOutput([...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)], x.dtype);
+    const xs = heapView(args.backend, x);
+    const ids = heapView(args.backend, indices);
+    const o = heapView(args.backend, out);
+    for (let i = 0; i < n; i++) {
+      const id = ids[i]!;
+      if (!(id >= 0 && id < dim)) throw new Error(`GatherV2: the index value ${id} is not in [0, ${dim - 1}]`);
+    }
+    for (let a = 0; a < outer; a++) {
+      for (let i = 0; i < n; i++) {
+        const src = (a * dim + ids[i]!) * slice;
+        const dst = (a * n + i) * slice;
+        if (slice >= 32) o.set(xs.subarray(src, src + slice), dst);
+        else for (let j = 0; j < slice; j++) o[dst + j] = xs[src + j]!;
+      }
+    }
+    return out;
+  };
+}
+
+function sum(original: tf.KernelFunc): Kernel {
+  return (args) => {
+    const x = args.inputs.x!;
+    const axes = tf.util.parseAxisParam(args.attrs.axis as number | number[], x.shape).sort((a, b) => a - b);
+    // Only a leading prefix of axes (0, 1, …, k−1) and at least one axis kept.
+    const leading = axes.length < x.shape.length && axes.every((a, i) => a === i);
+    if (!leading || x.dtype !== 'float32') return original(args as never) as tf.TensorInfo;
+    const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
+    const kept = x.shape.slice(axes.length);
+    const cols = tf.util.sizeFromShape(kept);
+    const outShape = args.attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept;
+    const out = args.backend.makeOutput(outShape, 'float32');
+    const xs = heapView(args.backend, x);
+    const o = heapView(args.backend, out);
+    // Accumulate in float64 so long columns keep float32 accuracy.
+    const acc = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) {
+      const base = r * cols;
+      for (let c = 0; c < cols; c++) acc[c]! += xs[base + c]!;
+    }
+    o.set(acc);
+    return out;
+  };
+}
+
+const OVERRIDES: Record<string, (original: tf.KernelFunc) => Kernel> = { Transpose: transpose, GatherV2: gatherV2, Sum: sum };
+let installed = false;
+
+/** Replaces the slow wasm kernels. Idempotent; call before or after the backend starts. */
+export function installWasmOverrides(): void {
+  if (installed) return;
+  installed = true;
+  for (const [kernelName, make] of Object.entries(OVERRIDES)) {
+    const original = tf.getKernel(kernelName, 'wasm');
+    if (!original) continue;
+    tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel({
+      kernelName,
+      backendName: 'wasm',
+      setupFunc: original.setupFunc,
+      disposeFunc: original.disposeFunc,
+      kernelFunc: make(original.kernelFunc) as unknown as tf.KernelFunc,
+    });
+  }
+}
