@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs';
+import { BonsaiError } from '../errors.ts';
+import { initBackend } from '../backend/index.ts';
+import { generate } from '../models/generate.ts';
+import { createTokenizer } from '../models/tokenizer.ts';
+import { HookedTransformer } from '../models/transformer.ts';
+import { latestCheckpoint, loadCheckpoint } from '../trainer/checkpoint.ts';
+import { intFlag, parse, usage, type Command } from './args.ts';
+
+const HELP = usage('bonsai generate --checkpoint DIR --prompt TEXT [options]', 'Continue prompts with a trained model.', [
+  ['--checkpoint DIR', "a checkpoint directory, or a run's out_dir (its newest checkpoint)"],
+  ['--prompt TEXT', 'the text to continue (repeatable: prompts run as one batch)'],
+  ['--max-new-tokens N', 'tokens to generate (default 200)'],
+  ['--temperature T', 'sampling temperature, 0 = greedy (default 0.8)'],
+  ['--top-k K', 'sample among the K most likely tokens'],
+  ['--top-p P', 'nucleus sampling: the most likely tokens summing to P'],
+  ['--seed N', 'sampling seed (default 0)'],
+  ['--backend NAME', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (default auto)'],
+]);
+
+function numberFlag(flag: string, v: string | undefined, ok: (n: number) => boolean, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || !ok(n)) throw new BonsaiError(`${flag} must be ${what}, got "${v}"`);
+  return n;
+}
+
+export const generateCommand: Command = async (argv) => {
+  const { values } = parse('generate', argv, {
+    checkpoint: { type: 'string' },
+    prompt: { type: 'string', multiple: true },
+    'max-new-tokens': { type: 'string' },
+    temperature: { type: 'string' },
+    'top-k': { type: 'string' },
+    'top-p': { type: 'string' },
+    seed: { type: 'string' },
+    backend: { type: 'string' },
+  });
+  if (values.help) return (process.stdout.write(HELP), 0);
+  if (!values.checkpoint || !values.prompt?.length) return (process.stderr.write(`bonsai generate: --checkpoint and --prompt are required\n\n${HELP}`), 2);
+  const backend = values.backend ?? 'auto';
+  if (!['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new BonsaiError(`--backend: unknown backend "${backend}"`);
+  await initBackend(backend as 'auto');
+  const dir = loadableDir(values.checkpoint);
+  const ck = loadCheckpoint(dir);
+  const tok = createTokenizer(ck.tokenizer);
+  const model = HookedTransformer.fromValues(ck.config, ck.weights);
+  try {
+    const prompts = values.prompt.map((p) => tok.encode(p));
+    const out = generate(model, prompts.map((p) => (p.length ? p : [tok.eosId])), {
+      maxNewTokens: intFlag('--max-new-tokens', values['max-new-tokens']) ?? 200,
+      temperature: numberFlag('--temperature', values.temperature, (n) => n >= 0, 'a number >= 0') ?? 0.8,
+      topK: numberFlag('--top-k', values['top-k'], (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
+      topP: numberFlag('--top-p', values['top-p'], (n) => n > 0 && n <= 1, 'in (0, 1]'),
+      stopTokens: [tok.eosId],
+      rng: intFlag('--seed', values.seed) ?? 0,
+    });
+    values.prompt.forEach((p, i) => process.stdout.write(`${values.prompt!.length > 1 ? `--- ${i + 1}\n` : ''}${p}${tok.decode(out.tokens[i]!)}\n`));
+    return 0;
+  } finally {
+    model.dispose();
+    tf.disposeVariables();
+  }
+};
+
+/** A checkpoint dir itself, or a run's out_dir holding step-N checkpoints. */
+function loadableDir(path: string): string {
+  try {
+    return latestCheckpoint(path) ?? path;
+  } catch {
+    return path;
+  }
+}

@@ -1,0 +1,55 @@
+import { BonsaiError } from '../errors.ts';
+import { generateCommand } from './generate.ts';
+import { recipeCommand } from './recipe.ts';
+import { trainCommand } from './train.ts';
+import { usage, type Command } from './args.ts';
+
+const COMMANDS: Record<string, Command> = {
+  train: trainCommand,
+  generate: generateCommand,
+  recipe: recipeCommand,
+};
+
+const HELP = usage('bonsai <command> [options]', 'Training-time intentional design of neural networks.', [
+  ['train RECIPE', 'train a model as a recipe describes'],
+  ['generate --checkpoint DIR --prompt TEXT', 'continue a prompt with a trained model'],
+  ['recipe validate FILE', 'check a recipe and report every error at once'],
+  ['recipe schema', "print the recipe's JSON Schema (for editor completion)"],
+], 'Run `bonsai <command> --help` for a command\'s options.');
+
+/**
+ * The `bonsai` command. Returns the exit code. A BonsaiError is the user's to fix: it is
+ * printed as a message (with its hint), never as a stack trace. Anything else is a bug
+ * in bonsai and keeps its stack (set BONSAI_DEBUG=1 to see stacks for user errors too).
+ */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(HELP);
+    return name ? 0 : 2;
+  }
+  if (name === '--version') {
+    process.stdout.write('bonsai 0.1.0\n');
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`bonsai: unknown command "${name}"\n\n${HELP}`);
+    return 2;
+  }
+  try {
+    return await command(rest);
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+export function reportError(e: unknown): number {
+  if (e instanceof BonsaiError) {
+    process.stderr.write(`error: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
+    if (process.env.BONSAI_DEBUG) process.stderr.write(`${e.stack}\n`);
+    return 1;
+  }
+  process.stderr.write(`bonsai: internal error (a bug; please report it):\n${e instanceof Error ? e.stack : String(e)}\n`);
+  return 70;
+}

@@ -1,0 +1,58 @@
+import { loadRecipe } from '../recipe/index.ts';
+import { train } from '../trainer/run.ts';
+import { intFlag, parse, usage, type Command } from './args.ts';
+import { createProgress } from './progress.ts';
+
+const HELP = usage('bonsai train RECIPE [options]', 'Train a model as RECIPE describes; the run is logged to MLflow\'s layout.', [
+  ['--set PATH=VALUE', 'override a recipe field (repeatable), e.g. --set trainer.steps=50'],
+  ['--resume', "continue from the newest checkpoint in the run's out_dir"],
+  ['--stop-after N', 'stop after step N with a checkpoint (resume later with --resume)'],
+  ['-h, --help', 'show this help'],
+], 'Ctrl-C saves a checkpoint and stops cleanly; run again with --resume to continue.');
+
+export const trainCommand: Command = async (argv) => {
+  const { values, positionals } = parse('train', argv, {
+    set: { type: 'string', multiple: true },
+    resume: { type: 'boolean' },
+    'stop-after': { type: 'string' },
+  });
+  if (values.help) return (process.stdout.write(HELP), 0);
+  if (positionals.length !== 1) return (process.stderr.write(`bonsai train: expected one RECIPE file\n\n${HELP}`), 2);
+  const file = positionals[0]!;
+  const recipe = loadRecipe(file, { overrides: values.set ?? [] });
+  const stopAfter = intFlag('--stop-after', values['stop-after']);
+
+  const progress = createProgress({ total: recipe.trainer.steps, logEvery: recipe.trainer.log_every });
+  const interrupt = { requested: false };
+  const onSigint = () => {
+    if (interrupt.requested) process.exit(130); // a second Ctrl-C means now
+    interrupt.requested = true;
+    progress.log('interrupt: finishing this step, saving a checkpoint (Ctrl-C again to quit at once)');
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const s = await train(recipe, {
+      recipeFile: file,
+      resume: values.resume,
+      stopAfter,
+      interrupt,
+      onLog: (line) => progress.log(line),
+      onStep: (step, _total, m) => progress.update(step, { loss: m.loss, lr: m.lr, tokensPerSec: m.tokensPerSec }),
+    });
+    progress.done();
+    const lines = [
+      `${s.interrupted ? 'stopped' : 'finished'} at step ${s.step} in ${s.seconds.toFixed(1)} s on ${s.backend.name}; train loss ${s.finalLoss.toFixed(4)}`,
+    ];
+    if (s.eval) {
+      const below = s.eval.loss < s.unigramNats ? 'below' : 'NOT below';
+      lines.push(`eval loss ${s.eval.loss.toFixed(4)} nats/token (perplexity ${s.eval.perplexity.toFixed(2)}), ${below} the unigram entropy ${s.unigramNats.toFixed(4)} nats/token`);
+    }
+    if (s.checkpoint) lines.push(`checkpoint: ${s.checkpoint}`);
+    lines.push(`tracking: run ${s.runId} in ${recipe.tracking.uri} (experiment "${recipe.tracking.experiment}")`);
+    if (s.sample !== undefined) lines.push('', 'sample:', s.sample);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return s.interrupted && interrupt.requested ? 130 : 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+};

@@ -1,0 +1,125 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BonsaiError } from '../errors.ts';
+import type { BatcherState } from '../data/index.ts';
+import { listCheckpoints, pruneCheckpoints, readCheckpointDir, writeCheckpointDir } from '../models/checkpoint-io.ts';
+import { sameArchitecture, type ModelConfig } from '../models/config.ts';
+import { paramSpecs } from '../models/params.ts';
+import { readSafetensorsBuffer, safetensorsBuffer } from '../models/safetensors.ts';
+import type { TokenizerKind } from '../models/tokenizer.ts';
+import type { RngState } from '../util/rng.ts';
+
+/** Everything beyond the weights that resuming needs to continue the same curve. */
+export interface TrainingState {
+  step: number;
+  optimizerT: number;
+  batcher: BatcherState;
+  rng: RngState;
+  /** The tracking run this training belongs to, so a resume can continue it. */
+  runId?: string;
+}
+
+export interface CheckpointContents {
+  config: ModelConfig;
+  tokenizer: TokenizerKind;
+  weights: Map<string, Float32Array>;
+  /** Present in training checkpoints. */
+  optimizer?: Map<string, { shape: number[]; data: Float32Array }>;
+  state?: TrainingState;
+}
+
+const FORMAT = 'bonsai-checkpoint-1';
+
+/** `step-00000100`: zero-padded so names sort by step. */
+export function checkpointName(step: number): string {
+  return `step-${String(step).padStart(8, '0')}`;
+}
+
+/**
+ * Writes a checkpoint directory atomically (temp dir, fsync, rename): a crash mid-write
+ * leaves the previous checkpoint intact. Files: model.safetensors, config.json,
+ * optimizer.safetensors + state.json (training), recipe.yaml, manifest.json (sizes, sha256).
+ */
+export function saveCheckpoint(dir: string, c: CheckpointContents & { recipeYaml?: string }): void {
+  const toEntries = (m: Map<string, { shape: number[]; data: Float32Array }>) =>
+    Object.fromEntries([...m].map(([k, v]) => [k, { dtype: 'F32' as const, shape: v.shape, data: v.data }]));
+  const shapes = new Map(paramSpecs(c.config).map((s) => [s.path, s.shape]));
+  const weights = new Map([...c.weights].map(([k, data]) => [k, { shape: shapes.get(k)!, data }]));
+  const files: Record<string, Buffer | string> = {
+    'model.safetensors': safetensorsBuffer(toEntries(weights), { format: FORMAT }),
+    'config.json': JSON.stringify({ format: FORMAT, tokenizer: c.tokenizer, model: c.config }, null, 2),
+  };
+  if (c.optimizer) files['optimizer.safetensors'] = safetensorsBuffer(toEntries(c.optimizer), { format: FORMAT });
+  if (c.state) files['state.json'] = JSON.stringify(c.state, null, 2);
+  if (c.recipeYaml) files['recipe.yaml'] = c.recipeYaml;
+  writeCheckpointDir(dir, files);
+}
+
+/** Saves into `<outDir>/step-N` and keeps only the newest `keep`. */
+export function saveTrainingCheckpoint(outDir: string, keep: number, c: CheckpointContents & { state: TrainingState; recipeYaml?: string }): string {
+  const dir = join(outDir, checkpointName(c.state.step));
+  saveCheckpoint(dir, c);
+  pruneCheckpoints(outDir, keep);
+  return dir;
+}
+
+/** The newest complete checkpoint under outDir, or undefined. */
+export function latestCheckpoint(outDir: string): string | undefined {
+  if (!existsSync(outDir)) return undefined;
+  const all = listCheckpoints(outDir);
+  return all.length ? all[all.length - 1]!.dir : undefined;
+}
+
+/**
+ * Reads and verifies a checkpoint (manifest sizes and hashes, tensor names and shapes
+ * against the config). `expect`, when given, must describe the same architecture.
+ */
+export function loadCheckpoint(dir: string, expect?: { config?: ModelConfig; tokenizer?: TokenizerKind }): CheckpointContents {
+  const files = readCheckpointDir(dir);
+  const need = (name: string) => {
+    const f = files[name];
+    if (!f) throw new BonsaiError(`checkpoint ${dir} has no ${name}`);
+    return f;
+  };
+  let meta: { format?: string; tokenizer: TokenizerKind; model: ModelConfig };
+  try {
+    meta = JSON.parse(need('config.json').toString('utf8'));
+  } catch (e) {
+    if (e instanceof BonsaiError) throw e;
+    throw new BonsaiError(`checkpoint ${dir}: config.json is not valid JSON`);
+  }
+  if (meta.format !== FORMAT) throw new BonsaiError(`checkpoint ${dir}: unknown format "${meta.format}" (expected ${FORMAT})`);
+  if (expect?.config && !sameArchitecture(expect.config, meta.model)) {
+    throw new BonsaiError(
+      `checkpoint ${dir} is for another model: it has ${describe(meta.model)}, the recipe asks for ${describe(expect.config)}`,
+      { hint: 'resume with the recipe that wrote the checkpoint, or start a fresh out_dir' },
+    );
+  }
+  if (expect?.tokenizer && expect.tokenizer !== meta.tokenizer) {
+    throw new BonsaiError(`checkpoint ${dir} was trained with the ${meta.tokenizer} tokenizer, the recipe asks for ${expect.tokenizer}`);
+  }
+  const weights = new Map<string, Float32Array>();
+  const read = readSafetensorsBuffer(need('model.safetensors'), join(dir, 'model.safetensors'));
+  const problems: string[] = [];
+  for (const spec of paramSpecs(meta.model)) {
+    const t = read.tensors[spec.path];
+    if (!t) problems.push(`missing ${spec.path}`);
+    else if (t.shape.join(',') !== spec.shape.join(',')) problems.push(`${spec.path} has shape [${t.shape}], expected [${spec.shape}]`);
+    else weights.set(spec.path, t.data as Float32Array);
+  }
+  const extra = Object.keys(read.tensors).filter((k) => !weights.has(k) && !problems.some((p) => p.includes(k)));
+  if (extra.length) problems.push(`unexpected ${extra.join(', ')}`);
+  if (problems.length) throw new BonsaiError(`checkpoint ${dir}: model.safetensors does not match config.json: ${problems.join('; ')}`);
+
+  const out: CheckpointContents = { config: meta.model, tokenizer: meta.tokenizer, weights };
+  if (files['optimizer.safetensors'] && files['state.json']) {
+    const opt = readSafetensorsBuffer(files['optimizer.safetensors'], join(dir, 'optimizer.safetensors'));
+    out.optimizer = new Map(Object.entries(opt.tensors).map(([k, t]) => [k, { shape: t.shape, data: t.data as Float32Array }]));
+    out.state = JSON.parse(files['state.json'].toString('utf8')) as TrainingState;
+  }
+  return out;
+}
+
+function describe(c: ModelConfig): string {
+  return `vocab ${c.vocabSize}, d_model ${c.dModel}, ${c.nLayers} layers, ${c.nHeads} heads, d_mlp ${c.dMlp}, n_ctx ${c.nCtx}${c.tiedEmbeddings ? ', tied' : ', untied'}`;
+}

@@ -1,0 +1,174 @@
+import * as tf from '@tensorflow/tfjs';
+import { BonsaiError } from '../errors.ts';
+import { Batcher } from '../data/index.ts';
+import type { GradientTransform } from '../gradients/index.ts';
+import { generate } from '../models/generate.ts';
+import type { Tokenizer } from '../models/tokenizer.ts';
+import type { HookedTransformer } from '../models/transformer.ts';
+import type { Recipe } from '../recipe/schema.ts';
+import type { Tracker } from '../tracking/index.ts';
+import { Rng } from '../util/rng.ts';
+import type { RunData } from './build.ts';
+import { latestCheckpoint, loadCheckpoint, saveTrainingCheckpoint } from './checkpoint.ts';
+import { evaluate, type EvalResult } from './evaluate.ts';
+import { AdamW } from './optimizer.ts';
+import { lrAt } from './schedule.ts';
+import { createTrainStep } from './step.ts';
+
+/** What the loop reports to its caller (the CLI draws a progress bar from it). */
+export interface LoopEvents {
+  onStep?(step: number, total: number, m: { loss: number; lr: number; tokensPerSec: number }): void;
+  onLog?(line: string): void;
+}
+
+export interface SftLoopOptions extends LoopEvents {
+  recipe: Recipe;
+  model: HookedTransformer;
+  tokenizer: Tokenizer;
+  data: RunData;
+  transforms: GradientTransform[];
+  tracker: Tracker;
+  recipeYaml: string;
+  /** Continue from the newest checkpoint in out_dir. */
+  resume?: boolean;
+  /** Stop (with a checkpoint) after this step, as if interrupted; for tests and `--stop-after`. */
+  stopAfter?: number;
+  /** Set to true (e.g. by SIGINT) to save a checkpoint and stop after the current step. */
+  interrupt?: { requested: boolean };
+  runId?: string;
+}
+
+export interface SftResult {
+  step: number;
+  finalLoss: number;
+  eval?: EvalResult;
+  interrupted: boolean;
+  checkpoint?: string;
+  sample?: string;
+}
+
+/** Mutable position of a run: everything a checkpoint must carry to continue the same curve. */
+interface Position {
+  step: number;
+  optimizer: AdamW;
+  batcher: Batcher;
+  rng: Rng;
+}
+
+/** The SFT loop: batches → train step → metrics; eval, checkpoints and resume on schedule. */
+export function runSft(o: SftLoopOptions): SftResult {
+  const t = o.recipe.trainer;
+  const pos: Position = {
+    step: 0,
+    optimizer: new AdamW({ lr: t.optimizer.lr, betas: t.optimizer.betas, eps: t.optimizer.eps, weightDecay: t.optimizer.weight_decay }),
+    batcher: new Batcher(o.data.train, { batchSize: t.batch_size, seed: o.recipe.run.seed }),
+    // A stream of its own (seed + 1), so sampling never shifts the data order.
+    rng: new Rng(o.recipe.run.seed + 1),
+  };
+  try {
+    restoreOrGuard(o, pos);
+    return loop(o, pos);
+  } finally {
+    pos.optimizer.dispose();
+    for (const tr of o.transforms) tr.dispose?.();
+  }
+}
+
+/**
+ * With --resume, loads the newest checkpoint into `pos` and the model. Without it, refuses
+ * to start over an out_dir that already holds checkpoints: nothing written earlier is
+ * overwritten by accident.
+ */
+function restoreOrGuard(o: SftLoopOptions, pos: Position): void {
+  const outDir = o.recipe.run.out_dir;
+  const latest = latestCheckpoint(outDir);
+  if (!o.resume) {
+    if (latest) {
+      throw new BonsaiError(`${outDir} already holds checkpoints (newest: ${latest})`, {
+        hint: 'pass --resume to continue that run, or choose another out_dir (e.g. --set run.out_dir=runs/new)',
+      });
+    }
+    return;
+  }
+  if (!latest) throw new BonsaiError(`--resume: no checkpoint in ${outDir}`, { hint: 'run without --resume to start fresh' });
+  const ck = loadCheckpoint(latest, { config: o.model.config, tokenizer: o.tokenizer.kind });
+  if (!ck.state || !ck.optimizer) throw new BonsaiError(`--resume: ${latest} holds weights only (no optimizer or data state)`);
+  for (const [path, v] of o.model.params) tf.tidy(() => v.assign(tf.tensor(ck.weights.get(path)!, v.shape)));
+  pos.optimizer.loadState(o.model.params, { t: ck.state.optimizerT, tensors: ck.optimizer });
+  pos.batcher.restore(ck.state.batcher);
+  pos.rng = new Rng(ck.state.rng);
+  pos.step = ck.state.step;
+  o.onLog?.(`resumed from ${latest} at step ${pos.step}`);
+}
+
+function loop(o: SftLoopOptions, pos: Position): SftResult {
+  const { recipe, model, data, tracker } = o;
+  const t = recipe.trainer;
+  const schedule = { kind: t.schedule.kind, warmupSteps: t.schedule.warmup_steps, minLrRatio: t.schedule.min_lr_ratio };
+  const trainStep = createTrainStep({ model, optimizer: pos.optimizer, transforms: o.transforms });
+  const save = () => saveAt(o, pos);
+  const runEval = (): EvalResult | undefined => {
+    if (!data.evalBatches.length) return undefined;
+    const r = evaluate(model, data.evalBatches);
+    tracker.logMetrics(pos.step, { 'eval/loss': r.loss, 'eval/perplexity': r.perplexity });
+    o.onLog?.(`step ${pos.step}: eval loss ${r.loss.toFixed(4)} (perplexity ${r.perplexity.toFixed(2)})`);
+    return r;
+  };
+
+  let lastLoss = NaN;
+  let lastEval: EvalResult | undefined;
+  let checkpoint: string | undefined;
+  const started = performance.now();
+  let tokensSeen = 0;
+  while (pos.step < t.steps) {
+    const lr = lrAt(pos.step + 1, t.steps, t.optimizer.lr, schedule);
+    const micro = Array.from({ length: t.grad_accum }, () => pos.batcher.next());
+    const r = trainStep(micro, lr);
+    pos.step += 1;
+    if (!Number.isFinite(r.loss)) {
+      throw new BonsaiError(`step ${pos.step}: the loss is ${r.loss}`, { hint: 'lower trainer.optimizer.lr or add a clip transform; earlier checkpoints are intact' });
+    }
+    lastLoss = r.loss;
+    tokensSeen += micro.reduce((n, b) => n + b.batchSize * b.seqLen, 0);
+    const tokensPerSec = tokensSeen / ((performance.now() - started) / 1000);
+    o.onStep?.(pos.step, t.steps, { loss: r.loss, lr, tokensPerSec });
+    if (pos.step % t.log_every === 0 || pos.step === t.steps) {
+      tracker.logMetrics(pos.step, { 'train/loss': r.loss, 'train/lr': lr, 'train/tokens_per_sec': tokensPerSec, ...r.stats });
+    }
+    if (t.eval.every > 0 && pos.step % t.eval.every === 0 && pos.step < t.steps) lastEval = runEval();
+    const stopping = pos.step === o.stopAfter || o.interrupt?.requested === true;
+    const scheduled = recipe.checkpoint.every > 0 && pos.step % recipe.checkpoint.every === 0;
+    if (scheduled || stopping || pos.step === t.steps) checkpoint = save();
+    if (stopping && pos.step < t.steps) {
+      o.onLog?.(`stopped at step ${pos.step}; checkpoint ${checkpoint}; continue with --resume`);
+      return { step: pos.step, finalLoss: lastLoss, eval: lastEval, interrupted: true, checkpoint };
+    }
+  }
+  lastEval = runEval();
+  const sample = recipe.sample ? sampleText(model, o.tokenizer, recipe.sample, pos.rng) : undefined;
+  return { step: pos.step, finalLoss: lastLoss, eval: lastEval, interrupted: false, checkpoint: checkpoint ?? save(), sample };
+}
+
+function saveAt(o: SftLoopOptions, pos: Position): string {
+  return saveTrainingCheckpoint(o.recipe.run.out_dir, o.recipe.checkpoint.keep, {
+    config: o.model.config,
+    tokenizer: o.tokenizer.kind,
+    weights: o.model.valuesSync(),
+    optimizer: pos.optimizer.stateSync().tensors,
+    state: { step: pos.step, optimizerT: pos.optimizer.t, batcher: pos.batcher.state(), rng: pos.rng.state(), runId: o.runId },
+    recipeYaml: o.recipeYaml,
+  });
+}
+
+function sampleText(model: HookedTransformer, tok: Tokenizer, s: NonNullable<Recipe['sample']>, rng: Rng): string {
+  const prompt = tok.encode(s.prompt);
+  const out = generate(model, [prompt.length ? prompt : [tok.eosId]], {
+    maxNewTokens: s.max_new_tokens,
+    temperature: s.temperature,
+    topK: s.top_k,
+    topP: s.top_p,
+    stopTokens: [tok.eosId],
+    rng,
+  });
+  return s.prompt + tok.decode(out.tokens[0]!);
+}
