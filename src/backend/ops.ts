@@ -104,3 +104,5 @@ export function gelu(x: tf.Tensor): tf.Tensor {
 }
 
 export { onWasm };
+export { layerNorm, crossEntropy } from './fused.ts';
+export { attention } from './attention.ts';

@@ -8,6 +8,8 @@ import { permute } from './wasm-transpose.ts';
  *   GatherV2   — the embedding lookup; tfjs checks every index through a closure first;
  *   Sum        — over leading axes (bias and LayerNorm gradients) tfjs transposes first
  *                with its slow Transpose; we accumulate rows instead.
+ *   OneHot     — a bug fix: tfjs's C++ kernel writes int32 bits whatever the dtype, so a
+ *                float32 one-hot reads 1.4e-45 for 1.
  * Each keeps the original's setupFunc (other wasm kernels call the original functions
  * directly and need it) and hands every case it does not speed up to the original.
  */
@@ -80,7 +82,23 @@ function sum(original: tf.KernelFunc): Kernel {
   };
 }
 
-const OVERRIDES: Record<string, (original: tf.KernelFunc) => Kernel> = { Transpose: transpose, GatherV2: gatherV2, Sum: sum };
+function oneHot(): Kernel {
+  return (args) => {
+    const indices = args.inputs.indices!;
+    const { dtype, depth, onValue, offValue } = args.attrs as { dtype: tf.DataType; depth: number; onValue: number; offValue: number };
+    const out = args.backend.makeOutput([...indices.shape, depth], dtype);
+    const o = heapView(args.backend, out);
+    const ids = heapView(args.backend, indices);
+    o.fill(offValue);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (id >= 0 && id < depth) o[i * depth + id] = onValue; // out of range: all off, as in TF
+    }
+    return out;
+  };
+}
+
+const OVERRIDES: Record<string, (original: tf.KernelFunc) => Kernel> = { Transpose: transpose, GatherV2: gatherV2, Sum: sum, OneHot: oneHot };
 let installed = false;
 
 /** Replaces the slow wasm kernels. Idempotent; call before or after the backend starts. */

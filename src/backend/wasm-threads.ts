@@ -66,10 +66,15 @@ async function instantiate(threads: number): Promise<EmscriptenModule> {
   const RealWorker = workerThreads.Worker;
   // Pthread workers would otherwise inherit our execArgv (e.g. a TypeScript loader) and
   // pay its start-up eight times; the worker script is plain CommonJS.
+  // They must not keep Node alive either: the main thread always waits for the pool's
+  // work synchronously, so a pthread never has work of its own pending at exit, but
+  // Emscripten ref()s a worker whenever it starts a thread on it.
   class PlainWorker extends RealWorker {
     constructor(file: string | URL, opts: workerThreads.WorkerOptions = {}) {
       super(file, { ...opts, execArgv: [] });
+      super.unref();
     }
+    override ref(): void {}
   }
   (workerThreads as { Worker: unknown }).Worker = PlainWorker;
   (os as { cpus: unknown }).cpus = () => {
@@ -83,8 +88,6 @@ async function instantiate(threads: number): Promise<EmscriptenModule> {
         p.endsWith('.worker.js') ? worker : p.endsWith('.wasm') ? dir + 'dist/' + p : prefix + p,
       mainScriptUrlOrBlob: dir + 'wasm-out/tfjs-backend-wasm-threaded-simd.js',
     });
-    // Idle pool workers and the pthreadpool's parked threads must not keep Node alive.
-    for (const w of [...(mod.PThread?.runningWorkers ?? []), ...(mod.PThread?.unusedWorkers ?? [])]) w.unref();
     return mod;
   } catch (e) {
     throw new Error(`threaded wasm did not start: ${e instanceof Error ? e.message : JSON.stringify(e)}`);

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.ts';
-import { bmm, gelu, linear } from '../../src/backend/ops.ts';
+import { attention, bmm, crossEntropy, gelu, layerNorm, linear } from '../../src/backend/ops.ts';
+import { plainAttention } from '../../src/backend/attention.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 /** Deterministic normal tensor (same values on every backend). */
@@ -93,6 +94,44 @@ for (const backend of ['cpu', 'wasm'] as const) {
       run();
       expect(tf.memory().numTensors).toBe(before);
       tf.dispose([x!, w!, b!, q!, k!]);
+    });
+  });
+}
+
+const plainLayerNorm = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number) => {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), g), b);
+};
+
+for (const backend of ['cpu', 'wasm'] as const) {
+  describe(`fused ops on ${backend}`, () => {
+    beforeAll(async () => {
+      await initBackend(backend);
+    });
+
+    it('layerNorm equals the moments formula', () => {
+      expectSame((x, g, b) => layerNorm(x!, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5), (x, g, b) => plainLayerNorm(x!, g!, b!, 1e-5), [[3, 5, 24], [24], [24]]);
+    });
+
+    it('crossEntropy equals −logSoftmax at the target, value and gradient', () => {
+      const targets = tf.tensor1d([0, 3, 9, 9, 1, 4, 2], 'int32');
+      const plain = (x: tf.Tensor) => tf.neg(tf.sum(tf.mul(tf.logSoftmax(x as tf.Tensor2D), tf.oneHot(targets, 10)), -1));
+      expectSame((x) => crossEntropy(x as tf.Tensor2D, targets), plain, [[7, 10]]);
+      tf.tidy(() => {
+        // Extreme logits: the target's probability underflows float32 but the loss must not.
+        const x = tf.tensor2d([[0, 200, -300], [50, 50, 50]]);
+        const t = tf.tensor1d([2, 1], 'int32');
+        expect(Array.from(crossEntropy(x, t).dataSync())).toEqual([500, expect.closeTo(Math.log(3), 5)]);
+      });
+      targets.dispose();
+    });
+
+    it('attention equals the per-head composition', () => {
+      const mask = tf.tidy(() => tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([6, 6]), -1, 0)), -1e9)) as tf.Tensor2D;
+      const f = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => attention(q as tf.Tensor4D, k as tf.Tensor4D, v as tf.Tensor4D, mask, 0.3);
+      const ref = (q: tf.Tensor, k: tf.Tensor, v: tf.Tensor) => plainAttention(q as tf.Tensor4D, k as tf.Tensor4D, v as tf.Tensor4D, mask, 0.3);
+      expectSame((q, k, v) => f(q!, k!, v!), (q, k, v) => ref(q!, k!, v!), [[2, 6, 3, 4], [2, 6, 3, 4], [2, 6, 3, 4]]);
+      mask.dispose();
     });
   });
 }
