@@ -67,7 +67,7 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
       await tracker.logParams(flattenRecipe(recipe));
       await tracker.logArtifact(join(recipe.run.out_dir, 'recipe.resolved.yaml'), 'recipe.yaml');
       tracker.logMetrics(0, { 'data/unigram_entropy_nats': data.unigram.nats });
-      const result = runSft({ ...opts, recipe, model, tokenizer, data, transforms: buildTransforms(recipe), tracker, recipeYaml, runId: run.runId });
+      const result = await runSft({ ...opts, recipe, model, tokenizer, data, transforms: buildTransforms(recipe), tracker, recipeYaml, runId: run.runId });
       status = result.interrupted ? 'KILLED' : 'FINISHED';
       if (result.checkpoint && !result.interrupted) await tracker.logArtifact(result.checkpoint, 'checkpoint');
       return {

@@ -55,8 +55,12 @@ interface Position {
   rng: Rng;
 }
 
-/** The SFT loop: batches → train step → metrics; eval, checkpoints and resume on schedule. */
-export function runSft(o: SftLoopOptions): SftResult {
+/**
+ * The SFT loop: batches → train step → metrics; eval, checkpoints and resume on schedule.
+ * Async only to yield to the event loop once per step, so signal handlers (SIGINT) and the
+ * tracker's background flush get to run between steps.
+ */
+export async function runSft(o: SftLoopOptions): Promise<SftResult> {
   const t = o.recipe.trainer;
   const pos: Position = {
     step: 0,
@@ -67,7 +71,7 @@ export function runSft(o: SftLoopOptions): SftResult {
   };
   try {
     restoreOrGuard(o, pos);
-    return loop(o, pos);
+    return await loop(o, pos);
   } finally {
     pos.optimizer.dispose();
     for (const tr of o.transforms) tr.dispose?.();
@@ -101,7 +105,9 @@ function restoreOrGuard(o: SftLoopOptions, pos: Position): void {
   o.onLog?.(`resumed from ${latest} at step ${pos.step}`);
 }
 
-function loop(o: SftLoopOptions, pos: Position): SftResult {
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+async function loop(o: SftLoopOptions, pos: Position): Promise<SftResult> {
   const { recipe, model, data, tracker } = o;
   const t = recipe.trainer;
   const schedule = { kind: t.schedule.kind, warmupSteps: t.schedule.warmup_steps, minLrRatio: t.schedule.min_lr_ratio };
@@ -136,6 +142,7 @@ function loop(o: SftLoopOptions, pos: Position): SftResult {
       tracker.logMetrics(pos.step, { 'train/loss': r.loss, 'train/lr': lr, 'train/tokens_per_sec': tokensPerSec, ...r.stats });
     }
     if (t.eval.every > 0 && pos.step % t.eval.every === 0 && pos.step < t.steps) lastEval = runEval();
+    await yieldToEventLoop();
     const stopping = pos.step === o.stopAfter || o.interrupt?.requested === true;
     const scheduled = recipe.checkpoint.every > 0 && pos.step % recipe.checkpoint.every === 0;
     if (scheduled || stopping || pos.step === t.steps) checkpoint = save();

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRecipe, type Recipe } from '../../src/recipe/index.ts';
@@ -16,11 +16,23 @@ export function writeTinyCorpus(dir: string): string {
   return path;
 }
 
-/**
- * A tiny SFT recipe on the cpu backend (the reference numerics), writing into `dir`.
- * `extra` is YAML appended at the top level (sections not set here).
- */
-export function tinyRecipe(dir: string, opts: { steps?: number; every?: number; extra?: string; overrides?: string[] } = {}): Recipe {
+/** A tiny SFT recipe on the cpu backend (the reference numerics), writing into `dir`. */
+export function tinyRecipe(dir: string, opts: TinyOptions & { overrides?: string[] } = {}): Recipe {
+  const file = writeTinyRecipe(dir, opts);
+  return parseRecipe(readFileSync(file, 'utf8'), file, { overrides: opts.overrides ?? [] });
+}
+
+export interface TinyOptions {
+  steps?: number;
+  every?: number;
+  /** YAML appended at the top level (sections not set here). */
+  extra?: string;
+  /** Replaces the data.train line. */
+  train?: string;
+}
+
+/** Writes the tiny recipe (and its corpus) into `dir`; returns the recipe's path. */
+export function writeTinyRecipe(dir: string, opts: TinyOptions = {}): string {
   const corpus = writeTinyCorpus(dir);
   const text = `
 run: { name: tiny, seed: 3, out_dir: ${join(dir, 'out')} }
@@ -29,7 +41,7 @@ model:
   init:
     config: { d_model: 16, n_layers: 1, n_heads: 2, n_ctx: 16 }
 data:
-  train: { format: text, path: ${corpus} }
+  train: ${opts.train ?? `{ format: text, path: ${corpus} }`}
   eval_fraction: 0.1
 trainer:
   kind: sft
@@ -43,5 +55,7 @@ gradients: [ { kind: clip, max_norm: 1.0 } ]
 checkpoint: { every: ${opts.every ?? 0}, keep: 2 }
 tracking: { uri: ${join(dir, 'mlruns')}, experiment: test }
 ${opts.extra ?? ''}`;
-  return parseRecipe(text, join(dir, 'tiny.yaml'), { overrides: opts.overrides ?? [] });
+  const file = join(dir, 'tiny.yaml');
+  writeFileSync(file, text);
+  return file;
 }
