@@ -1,5 +1,8 @@
 /** Trainers: the train-step seam, losses, optimizer, schedules, the SFT loop, checkpoints. */
 export { AdamW, type AdamWOptions } from './optimizer.ts';
 export { lrAt, type ScheduleOptions } from './schedule.ts';
-export { lmLoss, countTargets, type LmBatch } from './loss.ts';
+export { lmLoss, type LmBatch } from './loss.ts';
 export { createTrainStep, type TrainStepOptions, type StepResult } from './step.ts';
+export { evaluate, type EvalResult } from './evaluate.ts';
+export { saveCheckpoint, loadCheckpoint, latestCheckpoint, type CheckpointContents, type TrainingState } from './checkpoint.ts';
+export { train, type TrainOptions, type TrainSummary } from './run.ts';

@@ -69,7 +69,9 @@ export class AdamW {
   private slot(store: Map<string, tf.Variable>, path: string, p: tf.Variable): tf.Variable {
     let s = store.get(path);
     if (!s) {
-      s = tf.variable(tf.zerosLike(p), false);
+      const zeros = tf.zerosLike(p);
+      s = tf.variable(zeros, false);
+      zeros.dispose(); // the variable holds its own reference to the data
       store.set(path, s);
     }
     return s;

@@ -65,7 +65,7 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
     let status: 'FINISHED' | 'FAILED' | 'KILLED' = 'FAILED';
     try {
       await tracker.logParams(flattenRecipe(recipe));
-      await tracker.logArtifact(join(recipe.run.out_dir, 'recipe.resolved.yaml'), 'recipe.yaml');
+      await tracker.logArtifact(join(recipe.run.out_dir, 'recipe.resolved.yaml'));
       tracker.logMetrics(0, { 'data/unigram_entropy_nats': data.unigram.nats });
       const result = await runSft({ ...opts, recipe, model, tokenizer, data, transforms: buildTransforms(recipe), tracker, recipeYaml, runId: run.runId });
       status = result.interrupted ? 'KILLED' : 'FINISHED';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { ActivationCache } from '../../src/models/index.ts';
 import { ids2d, tinyModel, useCpu } from '../helpers/tiny.ts';
 
 beforeAll(useCpu);
@@ -7,9 +8,9 @@ beforeAll(useCpu);
 describe('hooks: cache', () => {
   it('returns named activations with TransformerLens shapes, alive past tidy', () => {
     const m = tinyModel();
-    const cache = tf.tidy(() => {
-      const r = m.forward(ids2d([[1, 2, 3], [3, 2, 1]]), { cache: [/^blocks\.0\./, 'ln_final.hook_normalized'] });
-      return r.cache;
+    let cache!: ActivationCache;
+    tf.tidy(() => {
+      cache = m.forward(ids2d([[1, 2, 3], [3, 2, 1]]), { cache: [/^blocks\.0\./, 'ln_final.hook_normalized'] }).cache;
     });
     expect(cache.get('blocks.0.hook_resid_pre').shape).toEqual([2, 3, 16]);
     expect(cache.get('blocks.0.attn.hook_q').shape).toEqual([2, 3, 2, 8]);

@@ -22,7 +22,7 @@ function torchAdamW(p: number, grads: number[], lr: number, b1: number, b2: numb
 
 describe('AdamW', () => {
   it('matches torch.optim.AdamW step for step, decaying matrices but not vectors', () => {
-    const params = new Map([
+    const params = new Map<string, tf.Variable>([
       ['w', tf.variable(tf.tensor2d([[0.5, -1.5]]))],
       ['b', tf.variable(tf.tensor1d([2.0]))],
     ]);
@@ -40,7 +40,7 @@ describe('AdamW', () => {
   });
 
   it('saves and restores its state exactly, and refuses a mis-shaped one', () => {
-    const params = new Map([['w', tf.variable(tf.tensor2d([[1, 2]]))]]);
+    const params = new Map<string, tf.Variable>([['w', tf.variable(tf.tensor2d([[1, 2]]))]]);
     const a = new AdamW({ lr: 0.1 });
     a.apply(params, { w: tf.tensor2d([[0.1, 0.2]]) });
     const state = a.stateSync();

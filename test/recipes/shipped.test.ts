@@ -1,0 +1,34 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadRecipe, recipeJsonSchema } from '../../src/recipe/index.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? yamlFiles(join(dir, e.name)) : e.name.endsWith('.yaml') ? [join(dir, e.name)] : [],
+  );
+}
+
+describe('shipped recipes', () => {
+  const files = yamlFiles(join(ROOT, 'recipes')).map((f) => relative(ROOT, f));
+
+  it('there are some', () => expect(files).toContain('recipes/quickstart.yaml'));
+
+  it.each(files)('%s validates and starts with its launch command', (file) => {
+    const prev = process.cwd();
+    process.chdir(ROOT); // recipe paths are relative to where bonsai runs: the repo root
+    try {
+      expect(() => loadRecipe(file)).not.toThrow();
+    } finally {
+      process.chdir(prev);
+    }
+    expect(readFileSync(join(ROOT, file), 'utf8')).toMatch(new RegExp(`^#.*\\n# Launch: +npx bonsai train ${file.replace(/\./g, '\\.')}`));
+  });
+
+  it('recipe.schema.json is the current schema (regenerate: npx bonsai recipe schema > recipe.schema.json)', () => {
+    const shipped = JSON.parse(readFileSync(join(ROOT, 'recipe.schema.json'), 'utf8'));
+    expect(shipped).toEqual(JSON.parse(JSON.stringify(recipeJsonSchema())));
+  });
+});
