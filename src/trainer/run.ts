@@ -57,6 +57,8 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
       runName: recipe.run.name,
       tags: {
         'bonsai.backend': backend.name,
+        // Why each earlier candidate was passed over, e.g. "tensorflow-gpu: not installed; wasm: ok".
+        'bonsai.backend.tried': backend.tried.map((t) => `${t.name}: ${t.ok ? 'ok' : t.reason}`).join('; '),
         'bonsai.version': BONSAI_VERSION,
         ...(opts.recipeFile ? { 'bonsai.recipe': opts.recipeFile } : {}),
         ...(opts.resume ? { 'bonsai.resumed': 'true' } : {}),

@@ -21,6 +21,7 @@ describe('train (a whole run)', () => {
     expect(readFileSync(join(run, 'params', 'gradients.0.kind'), 'utf8')).toBe('clip');
     expect(readFileSync(join(run, 'tags', 'bonsai.backend'), 'utf8')).toBe('cpu');
     expect(readFileSync(join(run, 'tags', 'bonsai.recipe'), 'utf8')).toBe('tiny.yaml');
+    expect(readFileSync(join(run, 'tags', 'bonsai.backend.tried'), 'utf8')).toBe('cpu: ok');
     const loss = readFileSync(join(run, 'metrics', 'train', 'loss'), 'utf8').trim().split('\n');
     expect(loss.map((l) => l.split(' ')[2])).toEqual(['1', '2', '3', '4', '5']);
     expect(loss[4]!.split(' ')[1]).toBe(String(s.finalLoss));
