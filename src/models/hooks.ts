@@ -122,6 +122,11 @@ export class HookRunner {
     return !this.opts.hooks?.length && this.cacheSels.length === 0;
   }
 
+  /** True when an edit or the cache selects this hook point. */
+  wants(name: string): boolean {
+    return (this.opts.hooks ?? []).some((h) => matches(h.at, name)) || this.cacheSels.some((s) => matches(s, name));
+  }
+
   run(name: string, act: tf.Tensor, layer?: number): tf.Tensor {
     let out = act;
     for (const h of this.opts.hooks ?? []) {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
-import { bmm, gelu, linear } from '../backend/ops.ts';
+import { attention, bmm, gelu, layerNorm, linear } from '../backend/ops.ts';
 import { dHead, validateModelConfig, type ModelConfig } from './config.ts';
 import { checkHookNames, hookNames, HookRunner, type ActivationCache, type ForwardOptions } from './hooks.ts';
 import { initialValues, makeVariables } from './params.ts';
@@ -123,39 +123,46 @@ export class HookedTransformer {
     const flat = tf.reshape(xf, [B * T, D]) as tf.Tensor2D;
     const logits = this.config.tiedEmbeddings
       ? linear(flat, tf.transpose(this.p('embed.W_E')) as tf.Tensor2D)
-      : tf.add(linear(flat, this.p('unembed.W_U') as tf.Tensor2D), this.p('unembed.b_U'));
+      : linear(flat, this.p('unembed.W_U') as tf.Tensor2D, this.p('unembed.b_U') as tf.Tensor1D);
     return tf.reshape(logits, [B, T, this.config.vocabSize]) as tf.Tensor3D;
   }
 
   private layerNorm(x: tf.Tensor, prefix: string): tf.Tensor {
-    const { mean, variance } = tf.moments(x, -1, true);
-    const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, this.config.layerNormEps)));
-    return tf.add(tf.mul(normed, this.p(`${prefix}.w`)), this.p(`${prefix}.b`));
+    return layerNorm(x, this.p(`${prefix}.w`) as tf.Tensor1D, this.p(`${prefix}.b`) as tf.Tensor1D, this.config.layerNormEps);
   }
 
   /** Linear layer on [B, T, in] through the 2-D product the backend makes fast. */
   private dense(x: tf.Tensor, W: string, bias: string, B: number, T: number): tf.Tensor {
     const w = this.p(W) as tf.Tensor2D;
-    const y = linear(tf.reshape(x, [B * T, w.shape[0]]) as tf.Tensor2D, w); // [B·T, out]
-    return tf.reshape(tf.add(y, this.p(bias)), [B, T, w.shape[1]]);
+    const y = linear(tf.reshape(x, [B * T, w.shape[0]]) as tf.Tensor2D, w, this.p(bias) as tf.Tensor1D); // [B·T, out]
+    return tf.reshape(y, [B, T, w.shape[1]]);
   }
 
   private attention(i: number, h: tf.Tensor, mask: tf.Tensor, B: number, T: number, hooks: HookRunner): tf.Tensor {
     const a = `blocks.${i}.attn`;
     const H = this.config.nHeads;
     const dh = dHead(this.config);
-    // [B, T, D] → [B, T, H, dh], hooked in TransformerLens's layout, then [B·H, T, dh].
+    // [B, T, D] → [B, T, H, dh], hooked in TransformerLens's layout.
     const heads = (name: 'Q' | 'K' | 'V') =>
-      hooks.run(`${a}.hook_${name.toLowerCase()}`, tf.reshape(this.dense(h, `${a}.W_${name}`, `${a}.b_${name}`, B, T), [B, T, H, dh]), i);
-    const toBatched = (t: tf.Tensor) => tf.reshape(tf.transpose(t, [0, 2, 1, 3]), [B * H, T, dh]);
-    const q = toBatched(heads('Q'));
-    const k = toBatched(heads('K'));
-    const v = toBatched(heads('V'));
-    const scores = tf.add(tf.mul(bmm(q, k, true), 1 / Math.sqrt(dh)), mask); // [B·H, T, T]
-    const pattern = hooks.run(`${a}.hook_pattern`, tf.reshape(tf.softmax(scores), [B, H, T, T]), i);
-    const z = tf.reshape(bmm(tf.reshape(pattern, [B * H, T, T]), v), [B, H, T, dh]);
-    const zHooked = hooks.run(`${a}.hook_z`, tf.transpose(z, [0, 2, 1, 3]), i); // [B, T, H, dh]
+      hooks.run(`${a}.hook_${name.toLowerCase()}`, tf.reshape(this.dense(h, `${a}.W_${name}`, `${a}.b_${name}`, B, T), [B, T, H, dh]), i) as tf.Tensor4D;
+    const [q, k, v] = [heads('Q'), heads('K'), heads('V')];
+    const scale = 1 / Math.sqrt(dh);
+    // The fused op never materialises the pattern as a hookable tensor: when a hook or the
+    // cache wants it, take the explicit path (same math, slower).
+    const z = hooks.wants(`${a}.hook_pattern`)
+      ? this.explicitAttention(q, k, v, mask, scale, `${a}.hook_pattern`, i, hooks)
+      : attention(q, k, v, mask as tf.Tensor2D, scale); // [B, T, H, dh]
+    const zHooked = hooks.run(`${a}.hook_z`, z, i);
     return this.dense(zHooked, `${a}.W_O`, `${a}.b_O`, B, T); // [B, T, D]
+  }
+
+  private explicitAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor, scale: number, hook: string, i: number, hooks: HookRunner): tf.Tensor4D {
+    const [B, T, H, dh] = q.shape;
+    const toBatched = (t: tf.Tensor) => tf.reshape(tf.transpose(t, [0, 2, 1, 3]), [B * H, T, dh]);
+    const scores = tf.add(tf.mul(bmm(toBatched(q), toBatched(k), true), scale), mask); // [B·H, T, T]
+    const pattern = hooks.run(hook, tf.reshape(tf.softmax(scores), [B, H, T, T]), i);
+    const z = tf.reshape(bmm(tf.reshape(pattern, [B * H, T, T]), toBatched(v)), [B, H, T, dh]);
+    return tf.transpose(z, [0, 2, 1, 3]) as tf.Tensor4D; // [B, T, H, dh]
   }
 
   private mlp(i: number, h: tf.Tensor, B: number, T: number, hooks: HookRunner): tf.Tensor {

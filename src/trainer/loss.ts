@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { crossEntropy } from '../backend/ops.ts';
 import type { ForwardOptions } from '../models/hooks.ts';
 import type { HookedTransformer } from '../models/transformer.ts';
 
@@ -35,10 +36,7 @@ export function lmLoss(
     const ids = tf.tensor2d(batch.inputs, [B, T], 'int32');
     const { logits, cache } = model.forward(ids, opts.forward ?? {});
     cache.dispose();
-    const logp = tf.logSoftmax(tf.reshape(logits, [B * T, V])); // [N, V]
-    // One-hot picking: the same size as the logits, and differentiable on every backend.
-    const onehot = tf.oneHot(tf.tensor1d(batch.targets, 'int32'), V); // [N, V]
-    const nll = tf.neg(tf.sum(tf.mul(logp, onehot), -1)); // [N]
+    const nll = crossEntropy(tf.reshape(logits, [B * T, V]) as tf.Tensor2D, tf.tensor1d(batch.targets, 'int32')); // [N]
     const total = tf.sum(tf.mul(nll, tf.tensor1d(batch.weights)));
     return tf.div(total, Math.max(1, opts.normalizer ?? countTargets(batch))) as tf.Scalar;
   });

@@ -35,6 +35,17 @@ describe('hooks: cache', () => {
     m.dispose();
   });
 
+  it('caching the attention pattern (the explicit path) gives the same logits as the fused op', () => {
+    const m = tinyModel();
+    const x = ids2d([[1, 2, 3, 4], [4, 3, 2, 1]]);
+    const fused = m.forward(x).logits.dataSync();
+    const r = m.forward(x, { cache: /hook_pattern/ });
+    const explicit = r.logits.dataSync();
+    fused.forEach((v, i) => expect(explicit[i]).toBeCloseTo(v, 5));
+    r.cache.dispose();
+    m.dispose();
+  });
+
   it('an unknown hook name is an error listing the valid ones', () => {
     const m = tinyModel();
     expect(() => m.forward(ids2d([[1]]), { cache: 'blocks.0.hook_resid' })).toThrow(/unknown hook point "blocks.0.hook_resid"; valid hook points: hook_embed/);
