@@ -12,10 +12,14 @@ import * as tf from '@tensorflow/tfjs';
 
 /** The parts of BackendWasm a JS kernel uses (its class is not typed for this in 4.22). */
 export interface WasmBackendLike extends tf.KernelBackend {
-  wasm: { HEAPU8: Uint8Array; wasmMemory?: { buffer: ArrayBufferLike } };
-  dataIdMap: { get(dataId: tf.DataId): { memoryOffset: number; shape: number[]; dtype: tf.DataType } };
+  wasm: { HEAPU8: Uint8Array; wasmMemory?: { buffer: ArrayBufferLike }; tfjs: { disposeData(id: number): void } };
+  dataIdMap: {
+    get(dataId: tf.DataId): { id: number; memoryOffset: number; shape: number[]; dtype: tf.DataType };
+    delete(dataId: tf.DataId): boolean;
+  };
   makeOutput(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.backend_util.TypedArray): tf.TensorInfo;
   readSync(dataId: tf.DataId): tf.backend_util.BackendValues;
+  disposeData(dataId: tf.DataId, force?: boolean): boolean;
 }
 
 /** A zero-copy view of a tensor's data on the wasm heap. */

@@ -7,7 +7,7 @@ import { permute } from './wasm-transpose.ts';
  *   Transpose  — tfjs's C++ loop does a divide per element (4 ms for [1024, 512]);
  *   GatherV2   — the embedding lookup; tfjs checks every index through a closure first;
  *   Sum        — over leading axes (bias and LayerNorm gradients) tfjs transposes first
- *                with its slow Transpose; we accumulate rows instead.
+ *                with its slow Transpose; we multiply by a row of ones instead.
  *   OneHot     — a bug fix: tfjs's C++ kernel writes int32 bits whatever the dtype, so a
  *                float32 one-hot reads 1.4e-45 for 1.
  * Each keeps the original's setupFunc (other wasm kernels call the original functions
@@ -57,27 +57,42 @@ function gatherV2(original: tf.KernelFunc): Kernel {
   };
 }
 
+/** A new tensor id over x's memory; `release` drops it (and any operator cached on it) without freeing the memory. */
+function alias(backend: WasmBackendLike, x: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+  return backend.makeOutput(shape, x.dtype, backend.dataIdMap.get(x.dataId).memoryOffset);
+}
+
+function release(backend: WasmBackendLike, a: tf.TensorInfo): void {
+  const { id } = backend.dataIdMap.get(a.dataId);
+  backend.wasm.tfjs.disposeData(id); // runs the C++ disposal callbacks (cached operators)
+  backend.dataIdMap.delete(a.dataId);
+}
+
 function sum(original: tf.KernelFunc): Kernel {
+  const matMulKernel = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
   return (args) => {
     const x = args.inputs.x!;
     const axes = tf.util.parseAxisParam(args.attrs.axis as number | number[], x.shape).sort((a, b) => a - b);
     // Only a leading prefix of axes (0, 1, …, k−1) and at least one axis kept.
     const leading = axes.length < x.shape.length && axes.every((a, i) => a === i);
-    if (!leading || x.dtype !== 'float32') return original(args as never) as tf.TensorInfo;
+    if (!leading || x.dtype !== 'float32' || !matMulKernel) return original(args as never) as tf.TensorInfo;
     const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
     const kept = x.shape.slice(axes.length);
     const cols = tf.util.sizeFromShape(kept);
     const outShape = args.attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept;
-    const out = args.backend.makeOutput(outShape, 'float32');
-    const xs = heapView(args.backend, x);
-    const o = heapView(args.backend, out);
-    // Accumulate in float64 so long columns keep float32 accuracy.
-    const acc = new Float64Array(cols);
-    for (let r = 0; r < rows; r++) {
-      const base = r * cols;
-      for (let c = 0; c < cols; c++) acc[c]! += xs[base + c]!;
-    }
-    o.set(acc);
+    // Column sums as ones[1, rows]·x[rows, cols]: XNNPACK's vector GEMM beats both
+    // tfjs's transpose-then-reduce and a JS loop (0.05 vs 5 vs 0.9 ms for [1024, 512]).
+    const backend = args.backend;
+    const ones = backend.makeOutput([1, 1, rows], 'float32');
+    heapView(backend, ones).fill(1);
+    // x goes in as an alias (same memory, new id): tfjs caches XNNPACK's packed weights
+    // under the right operand's id alone, so the same tensor multiplied later in another
+    // shape would reuse a wrong-sized operator and write out of bounds.
+    const x3 = alias(backend, x, [1, rows, cols]);
+    const out = matMulKernel!({ inputs: { a: ones, b: x3 }, attrs: { transposeA: false, transposeB: false }, backend } as never) as tf.TensorInfo;
+    release(backend, x3);
+    backend.disposeData(ones.dataId);
+    out.shape = outShape;
     return out;
   };
 }
