@@ -7,6 +7,7 @@ fields optional). Threads default to 2, matching the bonsai bench machine.
 """
 import json
 import math
+import re
 import sys
 import time
 
@@ -79,12 +80,16 @@ def main():
 
     for i in range(c['warmup']):
         step(i)
-    t0 = time.perf_counter()
+    times = []
     for i in range(c['warmup'], c['warmup'] + c['steps']):
+        t0 = time.perf_counter()
         loss = step(i)
-    dt = (time.perf_counter() - t0) / c['steps']
+        times.append((time.perf_counter() - t0) * 1e3)
+    med = sorted(times)[len(times) // 2]  # median, as the bonsai side reports
+    blas = re.search(r'BLAS_INFO=(\w+)', torch.__config__.show())
     print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(),
-                          stepMs=dt * 1e3, tokensPerSec=B * T / dt, loss=loss)))
+                          blas=blas.group(1) if blas else 'unknown', stepMsMedian=med,
+                          stepMsMin=min(times), tokensPerSec=B * T * 1e3 / med, loss=loss)))
 
 
 if __name__ == '__main__':

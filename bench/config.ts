@@ -1,0 +1,80 @@
+/**
+ * The reference training run both sides of the bench perform: a byte-level GPT-2-style
+ * model, AdamW, random tokens from a fixed seed, a fixed number of steps. Shared by
+ * bench/run.ts, bench/child.ts and (as JSON) bench/torch_reference.py.
+ */
+export interface BenchConfig {
+  vocabSize: number;
+  dModel: number;
+  nLayers: number;
+  nHeads: number;
+  dMlp: number;
+  nCtx: number;
+  /** Tied unembedding (logits = x·W_Eᵀ), the model's default; the torch side matches. */
+  tiedEmbeddings: boolean;
+  batchSize: number;
+  warmup: number;
+  steps: number;
+  lr: number;
+  weightDecay: number;
+  seed: number;
+}
+
+export const REFERENCE: BenchConfig = {
+  vocabSize: 256,
+  dModel: 128,
+  nLayers: 2,
+  nHeads: 4,
+  dMlp: 512,
+  nCtx: 64,
+  tiedEmbeddings: true,
+  batchSize: 16,
+  warmup: 10,
+  steps: 40,
+  lr: 1e-3,
+  weightDecay: 0.01,
+  seed: 0,
+};
+
+/** What one backend's run reports (child → parent, one JSON line). */
+export interface BackendResult {
+  backend: string;
+  /** Set when the backend could not be loaded; nothing else is then. */
+  skipped?: string;
+  describe?: string;
+  threads?: number;
+  steps?: number;
+  stepMsMedian?: number;
+  stepMsMin?: number;
+  tokensPerSec?: number;
+  /** Largest tf.memory().numBytes seen between steps, and tf.profile's peak within a step. */
+  tensorBytesMax?: number;
+  peakBytesInStep?: number;
+  rssMax?: number;
+  /** numTensors after each timed step minus after the step before; all must be 0. */
+  tensorGrowth?: number[];
+  finalLoss?: number;
+  /** Default backend only: where a step's time goes. */
+  breakdown?: { forwardMs: number; backwardMs: number; optimizerMs: number; kernels: { name: string; ms: number; calls: number }[] };
+}
+
+/** Parses `--key value` / `--flag` arguments. */
+export function parseArgs(argv: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) continue;
+    const next = argv[i + 1];
+    if (next !== undefined && !next.startsWith('--')) {
+      out[a.slice(2)] = next;
+      i++;
+    } else out[a.slice(2)] = 'true';
+  }
+  return out;
+}
+
+/** Median of a list of numbers (not mutated). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[s.length >> 1]! : NaN;
+}

@@ -1,0 +1,91 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { measure } from './child.ts';
+import { parseArgs, REFERENCE, type BackendResult, type BenchConfig } from './config.ts';
+import { printBreakdown, printTable, type TorchResult } from './report.ts';
+
+/**
+ * `npm run bench`: trains the reference model (bench/config.ts) on every tfjs backend
+ * that loads and with PyTorch (bench/torch_reference.py), and prints tokens/s side by
+ * side, bonsai ÷ PyTorch, memory, and where the default backend's time goes.
+ *
+ *   npm run bench -- [--steps 40] [--warmup 10] [--backends tensorflow-gpu,tensorflow,wasm,cpu]
+ *                    [--threads N]  (wasm threads; default: bonsai's choice, see initBackend)
+ *
+ * Each backend runs in its own process. Exits 1 if any step leaked tensors.
+ */
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = parseArgs(process.argv.slice(2));
+
+if (args.child) {
+  // Child mode: one backend, one JSON line on stdout.
+  const cfg = JSON.parse(args.config!) as BenchConfig;
+  const result = await measure(args.child as never, args.threads ? Number(args.threads) : undefined, cfg, args.breakdown === 'true');
+  process.stdout.write(`\nBENCH_RESULT ${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
+
+const cfg: BenchConfig = {
+  ...REFERENCE,
+  ...(args.steps ? { steps: Number(args.steps) } : {}),
+  ...(args.warmup ? { warmup: Number(args.warmup) } : {}),
+};
+const backends = (args.backends ?? 'tensorflow-gpu,tensorflow,wasm,cpu').split(',');
+// tfjs-cpu is pure JS (~40x slower): fewer steps keep the bench short; its row says so.
+const cpuCfg: BenchConfig = { ...cfg, warmup: Math.min(cfg.warmup, 2), steps: Math.min(cfg.steps, 5) };
+
+console.log(`bonsai bench: d_model ${cfg.dModel}, ${cfg.nLayers} layers, ${cfg.nHeads} heads, d_mlp ${cfg.dMlp}, ` +
+  `context ${cfg.nCtx}, batch ${cfg.batchSize}, vocab ${cfg.vocabSize}, AdamW; ${cfg.warmup} warmup + ${cfg.steps} timed steps`);
+console.log(`machine: ${os.availableParallelism()} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (others' work skews timings)\n`);
+
+const results: BackendResult[] = [];
+let defaultBackend: string | undefined;
+for (const backend of backends) {
+  const first = defaultBackend === undefined;
+  const r = runChild(backend, backend === 'cpu' ? cpuCfg : cfg, first);
+  results.push(r);
+  if (!r.skipped && first) defaultBackend = backend;
+  console.log(r.skipped ? `  ${backend}: skipped (${r.skipped})` : `  ${backend}: ${r.tokensPerSec!.toFixed(0)} tokens/s  [${r.describe}]`);
+}
+const torch = runTorch(cfg);
+console.log(torch.skipped ? `  pytorch: skipped (${torch.skipped})` : `  pytorch: ${torch.tokensPerSec!.toFixed(0)} tokens/s`);
+
+printTable(results, torch, cpuCfg);
+const main = results.find((r) => r.backend === defaultBackend);
+if (main?.breakdown) printBreakdown(main);
+
+const leaks = results.filter((r) => r.tensorGrowth?.some((d) => d !== 0));
+if (leaks.length) {
+  console.error(`\nFAIL: tensors leak per step on ${leaks.map((r) => `${r.backend} (${r.tensorGrowth!.join(',')})`).join('; ')}`);
+  process.exit(1);
+}
+
+function runChild(backend: string, c: BenchConfig, breakdown: boolean): BackendResult {
+  const launcher = resolve(here, '..', 'bin', 'run-ts.js');
+  const argv = [launcher, join(here, 'run.ts'), '--child', backend, '--config', JSON.stringify(c), '--breakdown', String(breakdown)];
+  if (args.threads) argv.push('--threads', args.threads);
+  const p = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const line = p.stdout?.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+  if (!line) return { backend, skipped: `crashed (exit ${p.status}): ${(p.stderr ?? '').trim().split('\n').slice(-3).join(' | ').slice(0, 300)}` };
+  return JSON.parse(line.slice('BENCH_RESULT '.length)) as BackendResult;
+}
+
+/** Runs bench/torch_reference.py with the first python3 that has torch. */
+function runTorch(c: BenchConfig): TorchResult {
+  const script = join(here, 'torch_reference.py');
+  const pythons = [process.env.BONSAI_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
+  for (const py of pythons) {
+    if (py.startsWith('/') && !existsSync(py)) continue;
+    const probe = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
+    if (probe.status !== 0) continue;
+    const p = spawnSync(py, [script, JSON.stringify({ ...c, threads: 2 })], { encoding: 'utf8' });
+    const line = p.stdout?.trim().split('\n').pop();
+    if (p.status !== 0 || !line) return { skipped: `torch_reference.py failed: ${(p.stderr ?? '').trim().split('\n').pop()}` };
+    return JSON.parse(line) as TorchResult;
+  }
+  return { skipped: 'no python3 with torch (Debian: apt-get install python3-torch; or set BONSAI_PYTHON)' };
+}
