@@ -1,0 +1,175 @@
+/**
+ * Reads MLflow's local file layout (specs/mlflow.md §2) for the run viewers. Anything in
+ * the folder that is not a well-formed experiment or run (junk, a half-copied run, a
+ * foreign tool's folder) is reported as unreadable with its reason; listing never throws
+ * for it, so one bad folder cannot hide the good runs.
+ */
+import { promises as fsp } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import YAML from 'yaml';
+import { BonsaiError } from '../../errors.ts';
+import { latestPoint, parseMetricLines, sortHistory } from './metric-file.ts';
+import type { ExperimentSummary, MetricPoint, RunStatus, RunStore, RunSummary, StoreListing, Unreadable } from './types.ts';
+
+/** Store-root folders that are not experiments (MLflow's file store skips them too). */
+const NOT_EXPERIMENTS = new Set(['.trash', 'models']);
+/** Experiment sub-folders that are not runs (MLflow 2.x keeps these beside the runs). */
+const NOT_RUNS = new Set(['tags', 'datasets', 'traces', 'models']);
+const STATUS: Record<number, RunStatus> = { 1: 'RUNNING', 2: 'SCHEDULED', 3: 'FINISHED', 4: 'FAILED', 5: 'KILLED' };
+/** Run ids are MLflow's 32 hex characters; anything else never reaches the file system. */
+const RUN_ID = /^[0-9a-f]{32}$/i;
+
+/** A `RunStore` over an `./mlruns` folder. */
+export class LocalRunStore implements RunStore {
+  readonly location: string;
+  /** Parsed metric files by path, reused while size and mtime are unchanged (the ui polls). */
+  private readonly cache = new Map<string, { size: number; mtimeMs: number; points: MetricPoint[] }>();
+  private readonly runDirs = new Map<string, string>();
+
+  constructor(root: string) {
+    this.location = resolve(root);
+  }
+
+  async list(opts: { experiment?: string } = {}): Promise<StoreListing> {
+    const entries = await fsp.readdir(this.location, { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+      throw new BonsaiError(`cannot read the run store ${this.location}: ${e.code ?? e.message}`, {
+        hint: 'pass --store DIR (the tracking.uri folder of your recipes, ./mlruns by default)',
+      });
+    });
+    const listing: StoreListing = { experiments: [], runs: [], unreadable: [] };
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }))) {
+      if (!e.isDirectory() || NOT_EXPERIMENTS.has(e.name) || e.name.startsWith('.')) continue;
+      const dir = join(this.location, e.name);
+      let exp: ExperimentSummary | undefined;
+      try {
+        exp = await this.readExperiment(dir, e.name);
+      } catch (err) {
+        listing.unreadable.push({ path: e.name, reason: (err as Error).message });
+        continue;
+      }
+      if (!exp) continue; // deleted
+      if (opts.experiment !== undefined && opts.experiment !== exp.name && opts.experiment !== exp.id) continue;
+      listing.experiments.push(exp);
+      await this.listRuns(dir, exp, listing);
+    }
+    listing.runs.sort((a, b) => (b.startTime ?? 0) - (a.startTime ?? 0));
+    return listing;
+  }
+
+  async histories(runId: string): Promise<Record<string, MetricPoint[]>> {
+    const dir = await this.findRun(runId);
+    const out: Record<string, MetricPoint[]> = {};
+    for (const key of await listKeys(join(dir, 'metrics'))) out[key] = sortHistory(await this.readMetric(join(dir, 'metrics', key)));
+    return out;
+  }
+
+  private async readExperiment(dir: string, id: string): Promise<ExperimentSummary | undefined> {
+    const meta = await readMeta(dir);
+    if (meta.lifecycle_stage === 'deleted') return undefined;
+    if (typeof meta.name !== 'string') throw new Error('meta.yaml has no experiment name');
+    if (String(meta.experiment_id) !== id) throw new Error(`meta.yaml says experiment_id ${JSON.stringify(meta.experiment_id)} but the folder is ${id}`);
+    return { id, name: meta.name };
+  }
+
+  private async listRuns(expDir: string, exp: ExperimentSummary, listing: StoreListing): Promise<void> {
+    const entries = await fsp.readdir(expDir, { withFileTypes: true });
+    for (const e of entries) {
+      if (!e.isDirectory() || NOT_RUNS.has(e.name) || e.name.startsWith('.')) continue;
+      try {
+        const run = await this.readRun(join(expDir, e.name), e.name, exp);
+        if (run) listing.runs.push(run);
+      } catch (err) {
+        listing.unreadable.push({ path: `${exp.id}/${e.name}`, reason: (err as Error).message });
+      }
+    }
+  }
+
+  private async readRun(dir: string, id: string, exp: ExperimentSummary): Promise<RunSummary | undefined> {
+    const meta = await readMeta(dir);
+    if (meta.lifecycle_stage === 'deleted') return undefined;
+    const runId = String(meta.run_id ?? meta.run_uuid ?? '');
+    if (runId !== id || !RUN_ID.test(id)) throw new Error(`meta.yaml says run_id ${JSON.stringify(runId)} but the folder is ${id}`);
+    const tags = await readValues(join(dir, 'tags'));
+    const metrics: Record<string, MetricPoint> = {};
+    for (const key of await listKeys(join(dir, 'metrics'))) {
+      let points: MetricPoint[];
+      try {
+        points = await this.readMetric(join(dir, 'metrics', key));
+      } catch (err) {
+        throw new Error(`metrics/${key}: ${(err as Error).message}`);
+      }
+      const last = latestPoint(points);
+      if (last) metrics[key] = last;
+    }
+    this.runDirs.set(id, dir);
+    return {
+      id,
+      experimentId: exp.id,
+      experimentName: exp.name,
+      name: typeof meta.run_name === 'string' && meta.run_name ? meta.run_name : (tags['mlflow.runName'] ?? ''),
+      status: typeof meta.status === 'number' ? (STATUS[meta.status] ?? 'UNKNOWN') : statusName(meta.status),
+      startTime: typeof meta.start_time === 'number' ? meta.start_time : undefined,
+      endTime: typeof meta.end_time === 'number' ? meta.end_time : undefined,
+      params: await readValues(join(dir, 'params')),
+      tags,
+      metrics,
+    };
+  }
+
+  private async readMetric(path: string): Promise<MetricPoint[]> {
+    const st = await fsp.stat(path);
+    const hit = this.cache.get(path);
+    if (hit && hit.size === st.size && hit.mtimeMs === st.mtimeMs) return hit.points;
+    const points = parseMetricLines(await fsp.readFile(path, 'utf8'));
+    this.cache.set(path, { size: st.size, mtimeMs: st.mtimeMs, points });
+    return points;
+  }
+
+  /** The run's folder: from the last listing, else by looking in each experiment. */
+  private async findRun(runId: string): Promise<string> {
+    if (!RUN_ID.test(runId)) throw new BonsaiError(`no run ${JSON.stringify(runId)} in ${this.location}`);
+    const known = this.runDirs.get(runId);
+    if (known) return known;
+    await this.list();
+    const dir = this.runDirs.get(runId);
+    if (!dir) throw new BonsaiError(`no run ${runId} in ${this.location}`);
+    return dir;
+  }
+}
+
+async function readMeta(dir: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await fsp.readFile(join(dir, 'meta.yaml'), 'utf8');
+  } catch (e) {
+    throw new Error((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no meta.yaml' : `cannot read meta.yaml: ${(e as Error).message}`);
+  }
+  let meta: unknown;
+  try {
+    meta = YAML.parse(text, { version: '1.1' });
+  } catch (e) {
+    throw new Error(`meta.yaml is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (!meta || typeof meta !== 'object' || Array.isArray(meta)) throw new Error('meta.yaml is not a mapping');
+  return meta as Record<string, unknown>;
+}
+
+function statusName(s: unknown): RunStatus {
+  const name = String(s).toUpperCase();
+  return (Object.values(STATUS) as string[]).includes(name) ? (name as RunStatus) : 'UNKNOWN';
+}
+
+/** Keys under a params/tags/metrics folder; '/' in a key is a sub-folder. A missing folder has none. */
+async function listKeys(dir: string): Promise<string[]> {
+  const files = await fsp.readdir(dir, { recursive: true, withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return [];
+    throw e;
+  });
+  return files.filter((f) => f.isFile()).map((f) => relative(dir, join(f.parentPath, f.name)).split('\\').join('/')).sort();
+}
+
+async function readValues(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const key of await listKeys(dir)) out[key] = await fsp.readFile(join(dir, key), 'utf8');
+  return out;
+}
