@@ -1,0 +1,6 @@
+/** Probes on a frozen copy: capture, training (logistic / MLP), metrics, save/load. */
+export { captureFeatures, checkProbeHook, tokenFeatures, type Features, type ProbeExample, type ProbeLevel } from './capture.ts';
+export { auroc, tprAtFpr, f1At, bestF1Threshold, calibrationError, probeMetrics, type ProbeMetrics } from './metrics.ts';
+export { Probe, weightNames, type ProbeKindSpec, type ProbeMeta } from './probe.ts';
+export { fitProbe, type FitOptions } from './fit.ts';
+export { saveProbe, loadProbe } from './io.ts';

@@ -1,0 +1,72 @@
+/**
+ * A probe: a small classifier over one hook point's features. Weights live in tf so a
+ * reward can score a whole rollout batch's cached activations in one product; inputs are
+ * standardised with the training features' mean/std, stored with the weights.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { ProbeLevel } from './capture.ts';
+import type { ProbeMetrics } from './metrics.ts';
+
+/** Probe kinds (components): logistic regression, or an MLP with one hidden ReLU layer. */
+export type ProbeKindSpec = { kind: 'logistic'; l2: number } | { kind: 'mlp'; hidden: number; l2: number };
+
+/** Everything about a probe except its weights; saved as JSON beside them. */
+export interface ProbeMeta {
+  name: string;
+  hook: string;
+  level: ProbeLevel;
+  kind: ProbeKindSpec;
+  /** Feature width at the hook. */
+  d: number;
+  /** Scores ≥ threshold count as positive (chosen for F1 on the training split). */
+  threshold: number;
+  /** Held-out metrics. */
+  metrics: ProbeMetrics;
+  /** Fingerprint of the frozen model whose activations it was trained on. */
+  fingerprint: string;
+}
+
+/** Names of a probe's weight tensors, per kind. */
+export function weightNames(kind: ProbeKindSpec): string[] {
+  return kind.kind === 'logistic' ? ['mu', 'sigma', 'w', 'b'] : ['mu', 'sigma', 'W1', 'b1', 'w2', 'b2'];
+}
+
+export class Probe {
+  constructor(
+    readonly meta: ProbeMeta,
+    /** Kept tensors by name (see weightNames); the probe owns and disposes them. */
+    readonly weights: Record<string, tf.Tensor>,
+  ) {}
+
+  /** Logits for features [..., d] → [...]. Not tidied: call inside tf.tidy or variableGrads. */
+  logits(x: tf.Tensor): tf.Tensor {
+    const w = this.weights;
+    const lead = x.shape.slice(0, -1);
+    const flat = tf.div(tf.sub(tf.reshape(x, [-1, this.meta.d]), w.mu!), w.sigma!) as tf.Tensor2D; // [N, d]
+    let out: tf.Tensor;
+    if (this.meta.kind.kind === 'logistic') {
+      out = tf.add(tf.matMul(flat, tf.reshape(w.w!, [-1, 1])), w.b!); // [N, 1]
+    } else {
+      const h = tf.relu(tf.add(tf.matMul(flat, w.W1 as tf.Tensor2D), w.b1!)); // [N, H]
+      out = tf.add(tf.matMul(h, tf.reshape(w.w2!, [-1, 1])), w.b2!); // [N, 1]
+    }
+    return tf.reshape(out, lead);
+  }
+
+  /** Probabilities in [0, 1] for features [..., d] → [...]. */
+  score(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.sigmoid(this.logits(x)));
+  }
+
+  /** Probabilities for JS feature rows [n, d]. */
+  scoreRows(X: Float32Array, n: number): Float32Array {
+    const t = tf.tidy(() => this.score(tf.tensor2d(X, [n, this.meta.d])));
+    const out = t.dataSync() as Float32Array;
+    t.dispose();
+    return out;
+  }
+
+  dispose(): void {
+    tf.dispose(Object.values(this.weights));
+  }
+}
