@@ -57,6 +57,9 @@ export const sftTrainerSchema = z
       .prefault({})
       .describe('Evaluation on the eval split during training.'),
     log_every: positiveInt().default(10).describe('Log training metrics every this many steps.'),
+    max_nonfinite_steps: positiveInt()
+      .default(5)
+      .describe('Steps with NaN or infinite gradients are skipped and counted; this many in a row stops the run.'),
   })
   .describe('Supervised fine-tuning.');
 

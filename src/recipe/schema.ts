@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { gradientsSchema, trainerSchema } from './components.ts';
+import { freezeSchema, interventionsSchema } from './design.ts';
 import { existingDirectory, existingFile, PATH_NOTE, nonNegativeInt, positiveInt } from './fields.ts';
 
 /** The `run` section. Its name defaults to the recipe's file name, which only the loader knows. */
@@ -128,6 +129,8 @@ export function recipeSchemaFor(defaultName: string) {
       data: dataSchema,
       trainer: trainerSchema,
       gradients: gradientsSchema,
+      interventions: interventionsSchema,
+      freeze: freezeSchema,
       checkpoint: checkpointSchema,
       tracking: trackingSchema,
       sample: sampleSchema.optional(),

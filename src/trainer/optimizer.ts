@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
+import type { FrozenMask } from '../gradients/freeze.ts';
 import type { NamedGrads } from '../gradients/transform.ts';
 
 export interface AdamWOptions {
@@ -29,6 +30,8 @@ export class AdamW {
   private readonly decays: (path: string, v: tf.Variable) => boolean;
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
+  /** Circuit-freezing masks by path; not owned (the Freezer disposes them). */
+  private frozen: ReadonlyMap<string, FrozenMask> = new Map();
 
   constructor(opts: AdamWOptions) {
     this.lr = opts.lr;
@@ -36,6 +39,15 @@ export class AdamW {
     this.eps = opts.eps ?? 1e-8;
     this.weightDecay = opts.weightDecay ?? 0;
     this.decays = opts.decays ?? ((_p, v) => v.rank >= 2);
+  }
+
+  /**
+   * Holds the masked entries fixed: fully frozen tensors are skipped, partly frozen ones
+   * keep their old weight, m and v at frozen entries (a select, not arithmetic, so the
+   * values stay bit-identical whatever the gradient, decay or moments would have done).
+   */
+  setFrozen(masks: ReadonlyMap<string, FrozenMask>): void {
+    this.frozen = masks;
   }
 
   /** Applies one update to `params` from `grads` (both by path) at learning rate `lr`. */
@@ -48,11 +60,14 @@ export class AdamW {
       const p = params.get(path);
       if (!p) throw new BonsaiError(`optimizer: gradient for unknown parameter "${path}"`);
       if (!p.trainable) throw new BonsaiError(`optimizer: refusing to update "${p.name}": it is not trainable (a frozen copy?)`);
+      const mask = this.frozen.get(path);
+      if (mask?.all) continue;
       const m = this.slot(this.m, path, p);
       const v = this.slot(this.v, path, p);
       tf.tidy(() => {
-        const mNew = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
-        const vNew = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
+        const hold = (old: tf.Tensor, next: tf.Tensor) => (mask ? tf.where(mask.frozen!, old, next) : next);
+        const mNew = hold(m, tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
+        const vNew = hold(v, tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
         m.assign(mNew);
         v.assign(vNew);
         const denom = tf.add(tf.div(tf.sqrt(vNew), Math.sqrt(bc2)), this.eps);
@@ -61,7 +76,7 @@ export class AdamW {
           // torch order: p ← p·(1 − lr·wd) first, then the Adam step; both read old p.
           next = tf.sub(next, tf.mul(p, lr * this.weightDecay));
         }
-        p.assign(next);
+        p.assign(hold(p, next));
       });
     }
   }

@@ -6,6 +6,7 @@ import { flattenRecipe, resolvedRecipeYaml } from '../recipe/index.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { createTracker, type Tracker } from '../tracking/index.ts';
 import { buildData, buildModel, buildTransforms } from './build.ts';
+import { buildFreezer } from './design.ts';
 import { runSft, type LoopEvents, type SftResult } from './sft.ts';
 
 export const BONSAI_VERSION = '0.1.0';
@@ -69,7 +70,8 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
       await tracker.logParams(flattenRecipe(recipe));
       await tracker.logArtifact(join(recipe.run.out_dir, 'recipe.resolved.yaml'));
       tracker.logMetrics(0, { 'data/unigram_entropy_nats': data.unigram.nats });
-      const result = await runSft({ ...opts, recipe, model, tokenizer, data, transforms: buildTransforms(recipe), tracker, recipeYaml, runId: run.runId });
+      const makeFreezer = () => buildFreezer(recipe, model, tokenizer, data.seqLen);
+      const result = await runSft({ ...opts, recipe, model, tokenizer, data, transforms: buildTransforms(recipe), makeFreezer, tracker, recipeYaml, runId: run.runId });
       status = result.interrupted ? 'KILLED' : 'FINISHED';
       if (result.checkpoint && !result.interrupted) await tracker.logArtifact(result.checkpoint, 'checkpoint');
       return {

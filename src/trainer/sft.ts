@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import { Batcher } from '../data/index.ts';
 import type { GradientTransform } from '../gradients/index.ts';
+import type { Freezer } from '../gradients/freeze.ts';
+import type { ForwardOptions } from '../models/hooks.ts';
 import { generate } from '../models/generate.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
 import type { HookedTransformer } from '../models/transformer.ts';
@@ -27,6 +29,13 @@ export interface SftLoopOptions extends LoopEvents {
   tokenizer: Tokenizer;
   data: RunData;
   transforms: GradientTransform[];
+  /**
+   * Builds the circuit-freezing masks; called after a resume has loaded the weights, so
+   * the bit-identical check compares against the values the run actually started from.
+   */
+  makeFreezer?: () => Freezer | undefined;
+  /** Training-pass forward options (interventions); evaluation and sampling never use them. */
+  forward?: ForwardOptions;
   tracker: Tracker;
   recipeYaml: string;
   /** Continue from the newest checkpoint in out_dir. */
@@ -69,10 +78,22 @@ export async function runSft(o: SftLoopOptions): Promise<SftResult> {
     // A stream of its own (seed + 1), so sampling never shifts the data order.
     rng: new Rng(o.recipe.run.seed + 1),
   };
+  let freezer: Freezer | undefined;
   try {
     restoreOrGuard(o, pos);
-    return await loop(o, pos);
+    freezer = o.makeFreezer?.();
+    if (freezer) {
+      pos.optimizer.setFrozen(freezer.masks);
+      o.onLog?.(`freeze: ${freezer.counts.total} entries frozen (${freezer.describe()})`);
+      const counts: Record<string, number> = { 'freeze/entries': freezer.counts.total };
+      for (const [path, c] of Object.entries(freezer.counts.byPath)) if (c.frozen) counts[`freeze/by_tensor/${path}`] = c.frozen;
+      o.tracker.logMetrics(pos.step, counts);
+    }
+    const result = await loop(o, pos, freezer ? [freezer.transform(), ...o.transforms] : o.transforms);
+    if (freezer && !result.interrupted) verifyFrozen(o, pos.step, freezer);
+    return result;
   } finally {
+    freezer?.dispose();
     pos.optimizer.dispose();
     for (const tr of o.transforms) tr.dispose?.();
   }
@@ -107,11 +128,22 @@ function restoreOrGuard(o: SftLoopOptions, pos: Position): void {
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-async function loop(o: SftLoopOptions, pos: Position): Promise<SftResult> {
+/** The end-of-run check that frozen entries are bit-identical, logged as freeze/verified. */
+function verifyFrozen(o: SftLoopOptions, step: number, freezer: Freezer): void {
+  const v = freezer.verify(o.model.params);
+  o.tracker.logMetrics(step, { 'freeze/verified': v.ok ? 1 : 0 });
+  o.onLog?.(v.ok ? 'freeze/verified: every frozen entry is bit-identical' : 'freeze/verified: FAILED');
+  if (!v.ok) {
+    const what = Object.entries(v.changed).map(([p, n]) => `${p} (${n})`).join(', ');
+    throw new BonsaiError(`frozen parameters changed during training: ${what}`, { hint: 'this is a bug in bonsai; please report it' });
+  }
+}
+
+async function loop(o: SftLoopOptions, pos: Position, transforms: GradientTransform[]): Promise<SftResult> {
   const { recipe, model, data, tracker } = o;
   const t = recipe.trainer;
   const schedule = { kind: t.schedule.kind, warmupSteps: t.schedule.warmup_steps, minLrRatio: t.schedule.min_lr_ratio };
-  const trainStep = createTrainStep({ model, optimizer: pos.optimizer, transforms: o.transforms });
+  const trainStep = createTrainStep({ model, optimizer: pos.optimizer, transforms, forward: o.forward });
   const save = () => saveAt(o, pos);
   const runEval = (): EvalResult | undefined => {
     if (!data.evalBatches.length) return undefined;
@@ -126,14 +158,29 @@ async function loop(o: SftLoopOptions, pos: Position): Promise<SftResult> {
   let checkpoint: string | undefined;
   const started = performance.now();
   let tokensSeen = 0;
+  let badInARow = 0;
+  let skipped = 0;
   while (pos.step < t.steps) {
     const lr = lrAt(pos.step + 1, t.steps, t.optimizer.lr, schedule);
     const micro = Array.from({ length: t.grad_accum }, () => pos.batcher.next());
     const r = trainStep(micro, lr);
     pos.step += 1;
-    if (!Number.isFinite(r.loss)) {
-      throw new BonsaiError(`step ${pos.step}: the loss is ${r.loss}`, { hint: 'lower trainer.optimizer.lr or add a clip transform; earlier checkpoints are intact' });
+    if (r.nonFinite) {
+      // Skip the update, count it, and stop once skipping is clearly not recovering.
+      badInARow += 1;
+      skipped += 1;
+      tracker.logMetrics(pos.step, { 'train/skipped_steps': skipped });
+      o.onLog?.(`step ${pos.step}: skipped, non-finite gradients in ${r.nonFinite.join(', ')}`);
+      if (badInARow >= t.max_nonfinite_steps || pos.step === t.steps) {
+        throw new BonsaiError(
+          `step ${pos.step}: the loss is ${r.loss}; ${badInARow} step(s) in a row had NaN or infinite gradients (${r.nonFinite.join(', ')})`,
+          { hint: 'lower trainer.optimizer.lr or add a clip transform; earlier checkpoints are intact' },
+        );
+      }
+      await yieldToEventLoop();
+      continue;
     }
+    badInARow = 0;
     lastLoss = r.loss;
     tokensSeen += micro.reduce((n, b) => n + b.batchSize * b.seqLen, 0);
     const tokensPerSec = tokensSeen / ((performance.now() - started) / 1000);

@@ -22,6 +22,8 @@ export interface StepResult {
   tokens: number;
   /** `gradients/<name>/<key>` from every transform. */
   stats: Record<string, number>;
+  /** Set when the step was skipped: the parameters whose gradients were NaN or infinite. */
+  nonFinite?: string[];
 }
 
 /**
@@ -47,11 +49,26 @@ export function createTrainStep(opts: TrainStepOptions) {
       for (const [name, t] of Object.entries(g)) byPath[pathOf.get(name)!] = t;
       grads = grads === null ? byPath : accumulate(grads, byPath);
     }
+    const bad = nonFiniteGrads(grads!);
+    if (bad.length || !Number.isFinite(loss)) {
+      // Never apply a broken update: the caller counts skipped steps and decides when to stop.
+      tf.dispose(Object.values(grads!));
+      return { loss, tokens, stats: {}, nonFinite: bad.length ? bad : ['(loss)'] };
+    }
     const out = applyTransforms(transforms, grads!, { step: optimizer.t + 1, params: model.params });
     optimizer.apply(model.params, out.grads, lr);
     tf.dispose(Object.values(out.grads));
     return { loss, tokens, stats: out.stats };
   };
+}
+
+/** Paths whose gradient holds a NaN or infinity (one reduction per tensor, one sync). */
+function nonFiniteGrads(grads: NamedGrads): string[] {
+  const paths = Object.keys(grads);
+  const sums = tf.tidy(() => tf.stack(paths.map((k) => tf.sum(grads[k]!))));
+  const v = sums.dataSync();
+  sums.dispose();
+  return paths.filter((_k, i) => !Number.isFinite(v[i]!));
 }
 
 /** a + b per path; frees both inputs. */

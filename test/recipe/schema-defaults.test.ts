@@ -25,8 +25,11 @@ describe('defaults', () => {
         schedule: { kind: 'cosine', warmup_steps: 0, min_lr_ratio: 0.1 },
         eval: { every: 0, batches: 8 },
         log_every: 10,
+        max_nonfinite_steps: 5,
       },
       gradients: [],
+      interventions: [],
+      freeze: [],
       checkpoint: { every: 0, keep: 3 },
       tracking: { uri: './mlruns', experiment: 'bonsai' },
     });

@@ -16,7 +16,7 @@ describe('unknown keys', () => {
   it('lists the valid keys when no key is close', () => {
     const text = VALID.replace('  steps: 10\n', '  steps: 10\n  banana: 1\n');
     expect(errorLines(() => parseRecipe(text, 'r.yaml'))).toEqual([
-      'r.yaml:9:3: trainer.banana: unknown key; valid keys: kind, steps, batch_size, grad_accum, optimizer, schedule, eval, log_every',
+      'r.yaml:9:3: trainer.banana: unknown key; valid keys: kind, steps, batch_size, grad_accum, optimizer, schedule, eval, log_every, max_nonfinite_steps',
     ]);
   });
 

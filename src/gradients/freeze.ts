@@ -1,0 +1,88 @@
+import * as tf from '@tensorflow/tfjs';
+import { BonsaiError } from '../errors.ts';
+import type { GradientTransform, NamedGrads } from './transform.ts';
+import { selectionCounts, type Selection } from './select.ts';
+
+/** What the optimizer needs to hold one parameter's frozen entries fixed. */
+export interface FrozenMask {
+  /** Every entry frozen: the optimizer skips the tensor (no moments, no decay). */
+  all: boolean;
+  /** Where only some entries are frozen: true at frozen entries. Shape of the parameter. */
+  frozen?: tf.Tensor;
+  /** 1 where the entry trains, 0 where frozen (float32), for masking gradients. */
+  keep?: tf.Tensor;
+}
+
+/**
+ * Circuit freezing: frozen entries are held bit-identical. The mask is applied twice on
+ * purpose — as a gradient transform (so clipping and projections never see frozen
+ * entries) and inside AdamW (so weight decay and the moments cannot move them either).
+ * A snapshot taken at construction lets the run check the promise at the end.
+ */
+export class Freezer {
+  readonly masks = new Map<string, FrozenMask>();
+  readonly counts: ReturnType<typeof selectionCounts>;
+  private readonly snapshot = new Map<string, { flags: Uint8Array; values: Float32Array }>();
+
+  constructor(params: ReadonlyMap<string, tf.Variable>, sel: Selection) {
+    for (const [path, flags] of sel) {
+      const p = params.get(path);
+      if (!p) throw new BonsaiError(`freeze: no parameter "${path}"`);
+      if (flags.length !== p.size) throw new Error(`internal: freeze mask for ${path} has ${flags.length} entries, parameter ${p.size}`);
+      let n = 0;
+      for (const f of flags) n += f;
+      if (n === 0) continue;
+      const all = n === flags.length;
+      this.masks.set(path, all ? { all } : {
+        all,
+        frozen: tf.tidy(() => tf.cast(tf.tensor(flags, p.shape, 'int32'), 'bool')),
+        keep: tf.tidy(() => tf.sub(1, tf.tensor(flags, p.shape, 'float32'))),
+      });
+      this.snapshot.set(path, { flags, values: Float32Array.from(p.dataSync() as Float32Array) });
+    }
+    if (this.masks.size === 0) throw new BonsaiError('freeze: the selectors select no parameter entries');
+    this.counts = selectionCounts(sel);
+  }
+
+  /** The gradient stage: drops fully frozen tensors, zeroes frozen entries of the rest. */
+  transform(name = 'freeze'): GradientTransform {
+    return {
+      name,
+      apply: (grads: NamedGrads) => {
+        const out: NamedGrads = {};
+        for (const [path, g] of Object.entries(grads)) {
+          const m = this.masks.get(path);
+          if (!m) out[path] = g;
+          else if (!m.all) out[path] = tf.mul(g, m.keep!);
+        }
+        return { grads: out, stats: { frozen_entries: this.counts.total } };
+      },
+    };
+  }
+
+  /** Compares every frozen entry with its value at construction, bit for bit. */
+  verify(params: ReadonlyMap<string, tf.Variable>): { ok: boolean; changed: Record<string, number> } {
+    const changed: Record<string, number> = {};
+    for (const [path, { flags, values }] of this.snapshot) {
+      const now = new Uint32Array((params.get(path)!.dataSync() as Float32Array).slice().buffer);
+      const then = new Uint32Array(values.buffer);
+      let n = 0;
+      for (let i = 0; i < flags.length; i++) if (flags[i] && now[i] !== then[i]) n++;
+      if (n) changed[path] = n;
+    }
+    return { ok: Object.keys(changed).length === 0, changed };
+  }
+
+  /** One line per tensor: `blocks.0.attn.W_Q 128/256`. */
+  describe(): string {
+    return Object.entries(this.counts.byPath)
+      .filter(([, c]) => c.frozen > 0)
+      .map(([path, c]) => `${path} ${c.frozen}/${c.of}`)
+      .join(', ');
+  }
+
+  dispose(): void {
+    for (const m of this.masks.values()) tf.dispose([m.frozen, m.keep].filter((t): t is tf.Tensor => !!t));
+    this.masks.clear();
+  }
+}
