@@ -1,6 +1,7 @@
 import { BonsaiError } from '../errors.ts';
 import { generateCommand } from './generate.ts';
 import { recipeCommand } from './recipe.ts';
+import { makeRunsCommand } from './runs.ts';
 import { trainCommand } from './train.ts';
 import { usage, type Command } from './args.ts';
 
@@ -8,6 +9,7 @@ const COMMANDS: Record<string, Command> = {
   train: trainCommand,
   generate: generateCommand,
   recipe: recipeCommand,
+  runs: makeRunsCommand(),
 };
 
 const HELP = usage('bonsai <command> [options]', 'Training-time intentional design of neural networks.', [
@@ -15,6 +17,7 @@ const HELP = usage('bonsai <command> [options]', 'Training-time intentional desi
   ['generate --checkpoint DIR --prompt TEXT', 'continue a prompt with a trained model'],
   ['recipe validate FILE', 'check a recipe and report every error at once'],
   ['recipe schema', "print the recipe's JSON Schema (for editor completion)"],
+  ['runs list | show RUN | compare RUN…', 'tables of the runs in ./mlruns: params that differ, final metrics'],
 ], 'Run `bonsai <command> --help` for a command\'s options.');
 
 /**

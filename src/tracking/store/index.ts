@@ -3,3 +3,4 @@ export type { ExperimentSummary, MetricPoint, RunStatus, RunStore, RunSummary, S
 export { LocalRunStore } from './local.ts';
 export { latestPoint, parseMetricLines, sortHistory } from './metric-file.ts';
 export { resolveRun } from './resolve.ts';
+export { differingParams, formatValue, metricKeys } from './compare.ts';

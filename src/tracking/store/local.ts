@@ -148,7 +148,7 @@ async function readMeta(dir: string): Promise<Record<string, unknown>> {
   try {
     meta = YAML.parse(text, { version: '1.1' });
   } catch (e) {
-    throw new Error(`meta.yaml is not valid YAML: ${(e as Error).message.split('\n')[0]}`);
+    throw new Error(`meta.yaml is not valid YAML: ${(e as Error).message.split('\n')[0]!.replace(/:$/, '')}`);
   }
   if (!meta || typeof meta !== 'object' || Array.isArray(meta)) throw new Error('meta.yaml is not a mapping');
   return meta as Record<string, unknown>;
