@@ -13,6 +13,12 @@ export interface GenerateOptions extends SamplingOptions {
   rng?: Rng | number;
   /** Hooks for the forward passes (e.g. interventions asked for at inference). */
   forward?: Omit<ForwardOptions, 'cache'>;
+  /**
+   * Runtime intervention: called before each sampling step with the active rows and their
+   * full sequences; a row for which it returns tokens gets them appended instead of a
+   * sampled token this step (e.g. an abstain marker when a probe fires on the prefix).
+   */
+  insert?: (rows: number[], seqs: number[][]) => Array<number[] | null>;
 }
 
 export interface Generation {
@@ -20,6 +26,10 @@ export interface Generation {
   tokens: number[][];
   /** Why each sequence ended. */
   finish: Array<'stop' | 'length'>;
+  /** Per sequence, true at each new token that `insert` put there rather than sampling. */
+  inserted: boolean[][];
+  /** Number of insertions per sequence. */
+  interventions: number[];
 }
 
 /**
@@ -28,7 +38,7 @@ export interface Generation {
  * window slides once a sequence is longer than the context.
  */
 export function generate(model: HookedTransformer, prompts: number[][], opts: GenerateOptions): Generation {
-  if (prompts.length === 0) return { tokens: [], finish: [] };
+  if (prompts.length === 0) return { tokens: [], finish: [], inserted: [], interventions: [] };
   if (prompts.some((p) => p.length === 0)) throw new BonsaiError('generate: every prompt needs at least one token');
   const rng = opts.rng instanceof Rng ? opts.rng : new Rng(opts.rng ?? 0);
   const stop = new Set(opts.stopTokens ?? []);
@@ -37,9 +47,32 @@ export function generate(model: HookedTransformer, prompts: number[][], opts: Ge
   const out: number[][] = prompts.map(() => []);
   const finish: Array<'stop' | 'length'> = prompts.map(() => 'length');
   const active = new Set(prompts.map((_, i) => i));
+  const inserted: boolean[][] = prompts.map(() => []);
+  const interventions = prompts.map(() => 0);
+  const push = (r: number, tok: number, wasInserted: boolean) => {
+    seqs[r]!.push(tok);
+    out[r]!.push(tok);
+    inserted[r]!.push(wasInserted);
+    if (stop.has(tok)) {
+      finish[r] = 'stop';
+      active.delete(r);
+    }
+  };
 
   for (let step = 0; step < opts.maxNewTokens && active.size > 0; step++) {
-    const rows = [...active];
+    if (opts.insert) {
+      const rowsNow = [...active];
+      const ins = opts.insert(rowsNow, rowsNow.map((r) => seqs[r]!));
+      rowsNow.forEach((r, j) => {
+        const toks = ins[j];
+        if (!toks?.length) return;
+        interventions[r]! += 1;
+        for (const t of toks.slice(0, opts.maxNewTokens - out[r]!.length)) if (active.has(r)) push(r, t, true);
+      });
+      if (active.size === 0) break;
+    }
+    const rows = [...active].filter((r) => out[r]!.length < opts.maxNewTokens);
+    if (rows.length === 0) break;
     const windows = rows.map((r) => seqs[r]!.slice(-nCtx));
     const T = Math.max(...windows.map((w) => w.length));
     const ids = new Int32Array(rows.length * T);
@@ -54,15 +87,7 @@ export function generate(model: HookedTransformer, prompts: number[][], opts: Ge
     const V = last.shape[1]!;
     const data = last.dataSync() as Float32Array;
     last.dispose();
-    rows.forEach((r, j) => {
-      const tok = sampleToken(data.subarray(j * V, (j + 1) * V), opts, rng);
-      seqs[r]!.push(tok);
-      out[r]!.push(tok);
-      if (stop.has(tok)) {
-        finish[r] = 'stop';
-        active.delete(r);
-      }
-    });
+    rows.forEach((r, j) => push(r, sampleToken(data.subarray(j * V, (j + 1) * V), opts, rng), false));
   }
-  return { tokens: out, finish };
+  return { tokens: out, finish, inserted, interventions };
 }

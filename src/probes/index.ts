@@ -4,3 +4,4 @@ export { auroc, tprAtFpr, f1At, bestF1Threshold, calibrationError, probeMetrics,
 export { Probe, weightNames, type ProbeKindSpec, type ProbeMeta } from './probe.ts';
 export { fitProbe, type FitOptions } from './fit.ts';
 export { saveProbe, loadProbe } from './io.ts';
+export { probeIntervention, type InterventionOptions } from './intervene.ts';

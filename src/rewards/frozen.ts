@@ -1,0 +1,25 @@
+/**
+ * The frozen pass: ONE forward of the frozen copy over a rollout batch gives both the
+ * reference log-probs (for the KL term) and the activations every frozen-host probe reward
+ * reads, so a probe reward adds a small product per token, never another model call.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { BonsaiError } from '../errors.ts';
+import type { HookedTransformer } from '../models/transformer.ts';
+import { tokenLogprobs } from '../trainer/logprobs.ts';
+import type { FrozenPass, Reward, RolloutBatch } from './types.ts';
+
+/** Hooks the rewards need cached on `host`. */
+export function rewardHooks(rewards: readonly Reward[], host: 'frozen' | 'policy'): string[] {
+  return [...new Set(rewards.flatMap((r) => (r.hooks?.host === host ? [r.hooks.hook] : [])))];
+}
+
+export function frozenPass(frozen: HookedTransformer, batch: RolloutBatch, rewards: readonly Reward[]): FrozenPass {
+  if (!frozen.frozen) throw new BonsaiError('internal: the reference pass must run on a frozen copy');
+  const hooks = rewardHooks(rewards, 'frozen');
+  const ids = tf.tensor2d(batch.ids, [batch.R, batch.T], 'int32');
+  const { logits, cache } = frozen.forward(ids, { cache: hooks });
+  const refLogprobs = tf.tidy(() => tokenLogprobs(logits, ids));
+  tf.dispose([ids, logits]);
+  return { refLogprobs, cache };
+}

@@ -1,0 +1,30 @@
+/**
+ * `module` rewards: a user's JS/TS file whose export (default, or `export_name`) is
+ * `(batch: { texts, completions, answers, prompts }) => number[]` (or a Promise of one).
+ * It runs with the same trust as the recipe that names it.
+ */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BonsaiError } from '../errors.ts';
+import type { Reward } from './types.ts';
+
+export type UserRewardFn = (batch: { texts: string[]; completions: number[][]; answers: Array<string | undefined> }) => ArrayLike<number> | Promise<ArrayLike<number>>;
+
+/** Imports `path` and returns its reward function as a Reward. */
+export async function moduleReward(name: string, weight: number, path: string, exportName = 'default'): Promise<Reward> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
+  } catch (e) {
+    throw new BonsaiError(`reward "${name}": cannot import ${path}: ${(e as Error).message}`);
+  }
+  const fn = mod[exportName];
+  if (typeof fn !== 'function') {
+    throw new BonsaiError(`reward "${name}": ${path} has no function export "${exportName}" (exports: ${Object.keys(mod).join(', ') || 'none'})`);
+  }
+  return {
+    name,
+    weight,
+    score: (b) => (fn as UserRewardFn)({ texts: b.texts, completions: b.completions, answers: b.answers }),
+  };
+}
