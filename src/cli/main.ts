@@ -3,6 +3,7 @@ import { generateCommand } from './generate.ts';
 import { recipeCommand } from './recipe.ts';
 import { makeRunsCommand } from './runs.ts';
 import { trainCommand } from './train.ts';
+import { uiCommand } from './ui.ts';
 import { usage, type Command } from './args.ts';
 
 const COMMANDS: Record<string, Command> = {
@@ -10,6 +11,7 @@ const COMMANDS: Record<string, Command> = {
   generate: generateCommand,
   recipe: recipeCommand,
   runs: makeRunsCommand(),
+  ui: uiCommand,
 };
 
 const HELP = usage('bonsai <command> [options]', 'Training-time intentional design of neural networks.', [
@@ -18,6 +20,7 @@ const HELP = usage('bonsai <command> [options]', 'Training-time intentional desi
   ['recipe validate FILE', 'check a recipe and report every error at once'],
   ['recipe schema', "print the recipe's JSON Schema (for editor completion)"],
   ['runs list | show RUN | compare RUN…', 'tables of the runs in ./mlruns: params that differ, final metrics'],
+  ['ui [--store DIR] [--port N]', 'a page on 127.0.0.1 that overlays the curves of runs you pick'],
 ], 'Run `bonsai <command> --help` for a command\'s options.');
 
 /**
