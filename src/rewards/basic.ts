@@ -35,5 +35,5 @@ export function regexReward(name: string, weight: number, pattern: string, inver
 
 /** −|len − target| / target in tokens: 0 at the target length, more negative away from it. */
 export function lengthReward(name: string, weight: number, target: number): Reward {
-  return { name, weight, score: (b) => b.completions.map((c) => -Math.abs(c.length - target) / target) };
+  return { name, weight, score: (b) => b.completions.map((c) => (0 - Math.abs(c.length - target)) / target) }; // 0 − x, not −x: no −0
 }

@@ -63,7 +63,7 @@ export function createTrainStep(opts: TrainStepOptions) {
 }
 
 /** Paths whose gradient holds a NaN or infinity (one reduction per tensor, one sync). */
-function nonFiniteGrads(grads: NamedGrads): string[] {
+export function nonFiniteGrads(grads: NamedGrads): string[] {
   const paths = Object.keys(grads);
   const sums = tf.tidy(() => tf.stack(paths.map((k) => tf.sum(grads[k]!))));
   const v = sums.dataSync();

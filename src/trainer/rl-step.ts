@@ -1,0 +1,85 @@
+/**
+ * One RL step, read top to bottom: rollouts → ONE frozen pass (reference log-probs and
+ * probe activations) → policy pass (old log-probs, entropy, policy activations for the
+ * gameable host: policy variant) → rewards → group advantages → inner epochs of the
+ * policy loss + β·KL(k3) through the shared train-step seam.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Tokenizer } from '../models/tokenizer.ts';
+import type { HookedTransformer } from '../models/transformer.ts';
+import { frozenPass, rewardHooks } from '../rewards/frozen.ts';
+import { scoreRewards } from '../rewards/compose.ts';
+import type { Reward } from '../rewards/types.ts';
+import type { createLossStep } from './loss-step.ts';
+import { maskedEntropy, tokenLogprobs } from './logprobs.ts';
+import { groupAdvantages, k3, tokenMean, type PolicyLoss } from './rl-loss.ts';
+import { rollout, type PromptItem, type RolloutOptions } from './rollout.ts';
+
+export interface RlStepOptions {
+  policy: HookedTransformer;
+  frozen: HookedTransformer;
+  tokenizer: Tokenizer;
+  rewards: readonly Reward[];
+  loss: PolicyLoss;
+  step: ReturnType<typeof createLossStep>;
+  rollout: RolloutOptions;
+  /** KL coefficient; 0 turns the penalty off (the reference pass still feeds probe rewards). */
+  beta: number;
+  scaleByStd: boolean;
+  innerEpochs: number;
+}
+
+/** Runs one RL step on `items`; returns its metrics. */
+export async function rlStep(o: RlStepOptions, items: PromptItem[], lr?: number, stepNo?: number): Promise<Record<string, number>> {
+  const t0 = performance.now();
+  const { batch, interventions } = rollout(o.policy, o.tokenizer, items, o.rollout);
+  const tGen = performance.now();
+  const frozen = frozenPass(o.frozen, batch, o.rewards);
+  const ids = tf.tensor2d(batch.ids, [batch.R, batch.T], 'int32');
+  const mask = tf.tensor2d(batch.mask, [batch.R, batch.T - 1]);
+  const policyHooks = rewardHooks(o.rewards, 'policy');
+  const pol = o.policy.forward(ids, { cache: policyHooks });
+  const oldLogprobs = tf.tidy(() => tokenLogprobs(pol.logits, ids));
+  const entropy = maskedEntropy(pol.logits, mask);
+  pol.logits.dispose();
+  try {
+    const tR = performance.now();
+    const scored = await scoreRewards(o.rewards, batch, { frozen, policy: pol.cache }, stepNo);
+    const tRewards = performance.now() - tR;
+    const adv = tf.tensor2d(groupAdvantages(scored.total, o.rollout.G, o.scaleByStd), [batch.R, 1]);
+    let kl = 0, clipFrac = 0, loss = 0, skipped = 0;
+    for (let e = 0; e < o.innerEpochs; e++) {
+      const keep: tf.Tensor[] = [];
+      const r = o.step(() => {
+        const lp = tokenLogprobs(o.policy.forward(ids).logits, ids);
+        const { loss: pg, clipped } = o.loss.perToken({ logprobs: lp, oldLogprobs, adv });
+        const klTok = k3(lp, frozen.refLogprobs);
+        keep.push(tf.keep(tokenMean(klTok, mask)), tf.keep(tokenMean(clipped, mask)));
+        return tf.add(tokenMean(pg, mask), tf.mul(o.beta, tokenMean(klTok, mask))) as tf.Scalar;
+      }, lr);
+      [kl, clipFrac] = keep.map((x) => x.dataSync()[0]!) as [number, number];
+      tf.dispose(keep);
+      loss = r.loss;
+      if (r.nonFinite) skipped++;
+    }
+    adv.dispose();
+    const lens = batch.completions.map((c) => c.length);
+    return {
+      'train/loss': loss,
+      'train/kl': kl,
+      'train/clip_frac': clipFrac,
+      'train/entropy': entropy,
+      'train/response_length': lens.reduce((a, b) => a + b, 0) / lens.length,
+      'train/interventions': interventions,
+      'train/skipped_updates': skipped,
+      'time/rollout_s': (tGen - t0) / 1000,
+      'time/rewards_s': tRewards / 1000,
+      'time/step_s': (performance.now() - t0) / 1000,
+      ...scored.metrics,
+    };
+  } finally {
+    tf.dispose([ids, mask, oldLogprobs, frozen.refLogprobs]);
+    frozen.cache.dispose();
+    pol.cache.dispose();
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Rollouts: G samples per prompt from the policy, laid out as one right-padded batch
+ * (prompt + completion) that the frozen pass, the policy pass and the loss all share.
+ */
+import { BonsaiError } from '../errors.ts';
+import { generate, type GenerateOptions } from '../models/generate.ts';
+import type { Tokenizer } from '../models/tokenizer.ts';
+import type { HookedTransformer } from '../models/transformer.ts';
+import type { RolloutBatch } from '../rewards/types.ts';
+
+/** One prompt of an RL dataset: the text, and the reference answer when the task has one. */
+export interface PromptItem {
+  prompt: string;
+  answer?: string;
+}
+
+export interface RolloutOptions extends Omit<GenerateOptions, 'forward'> {
+  /** Samples per prompt (the GRPO group size). */
+  G: number;
+}
+
+/** Samples G completions per prompt; rollouts of prompt i are rows [i·G, (i+1)·G). */
+export function rollout(policy: HookedTransformer, tok: Tokenizer, items: PromptItem[], o: RolloutOptions): { batch: RolloutBatch; interventions: number } {
+  const nCtx = policy.config.nCtx;
+  if (o.maxNewTokens >= nCtx) throw new BonsaiError(`rl max_new_tokens (${o.maxNewTokens}) must be below the model's context (${nCtx})`);
+  // Keep the prompt's end (the question) when prompt + completion would overflow the context.
+  const prompts = items.flatMap((it) => {
+    const ids = tok.encode(it.prompt).slice(-(nCtx - o.maxNewTokens));
+    return Array.from({ length: o.G }, () => (ids.length ? ids : [tok.eosId]));
+  });
+  const gen = generate(policy, prompts, o);
+  const R = prompts.length;
+  const T = Math.max(...prompts.map((p, r) => p.length + gen.tokens[r]!.length));
+  const ids = new Int32Array(R * T);
+  const mask = new Float32Array(R * (T - 1));
+  prompts.forEach((p, r) => {
+    ids.set(p, r * T);
+    ids.set(gen.tokens[r]!, r * T + p.length);
+    // Target position t predicts ids[t+1]; only sampled completion tokens carry the loss
+    // (inserted tokens were not the policy's choice).
+    gen.tokens[r]!.forEach((_, k) => {
+      if (!gen.inserted[r]![k]) mask[r * (T - 1) + p.length + k - 1] = 1;
+    });
+  });
+  const batch: RolloutBatch = {
+    ids,
+    R,
+    T,
+    promptLens: prompts.map((p) => p.length),
+    completions: gen.tokens,
+    texts: gen.tokens.map((c) => tok.decode(c)),
+    answers: items.flatMap((it) => Array.from({ length: o.G }, () => it.answer)),
+    mask,
+  };
+  return { batch, interventions: gen.interventions.reduce((a, b) => a + b, 0) };
+}
