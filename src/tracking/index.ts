@@ -7,11 +7,16 @@ import { fileURLToPath } from 'node:url';
 import { BonsaiError } from '../errors.ts';
 import { LocalMlflowTracker } from './local-tracker.ts';
 import { NullTracker } from './null-tracker.ts';
+import { RestMlflowTracker, type RestTrackerOptions } from './rest-tracker.ts';
 import type { Tracker } from './types.ts';
 
 export type { RunEndStatus, StartedRun, StartRunOptions, Tracker } from './types.ts';
 export { LocalMlflowTracker } from './local-tracker.ts';
 export { NullTracker } from './null-tracker.ts';
+export { RestMlflowTracker, type RestTrackerOptions } from './rest-tracker.ts';
+export { MlflowRestClient, MlflowHttpError, apiMetricValue, type ApiMetric, type ApiRun, type ApiRunInfo, type KeyValue } from './rest-client.ts';
+export { pushRun, type PushResult } from './push.ts';
+export { readSpool, type SpoolContents } from './spool.ts';
 export { flattenParams } from './flatten.ts';
 export { isValidKey, sanitizeKey, pythonFloatRepr, truncateValue, MAX_KEY_LENGTH, MAX_PARAM_VALUE_LENGTH } from './keys.ts';
 
@@ -25,18 +30,14 @@ export function resolveTrackingUri(recipeUri?: string, env: NodeJS.ProcessEnv = 
 
 /**
  * The tracker for a URI: `none` writes nothing; a path or `file:` URI writes MLflow's file
- * store there; `http(s)://` (an MLflow server) is not supported yet and is refused up front
- * rather than failing mid-run.
+ * store there; `http(s)://` logs to an MLflow server (auth, TLS and retries from MLFLOW_*
+ * variables), spooling to the run's folder whenever the server cannot be reached.
  */
-export function createTracker(uri: string): Tracker {
+export function createTracker(uri: string, opts: RestTrackerOptions = {}): Tracker {
   const u = uri.trim();
   if (u.toLowerCase() === 'none') return new NullTracker();
   if (u === '') throw new BonsaiError('tracking uri is empty', { hint: `use "none", a folder such as ${DEFAULT_TRACKING_URI}, or leave it unset` });
-  if (/^https?:\/\//i.test(u)) {
-    throw new BonsaiError('MLflow server tracking arrives in a later release; use a local path', {
-      hint: `set tracking.uri to a folder such as ${DEFAULT_TRACKING_URI}, then view it with: MLFLOW_ALLOW_FILE_STORE=true mlflow ui --backend-store-uri ${DEFAULT_TRACKING_URI}`,
-    });
-  }
+  if (/^https?:\/\//i.test(u)) return new RestMlflowTracker(u, opts);
   if (/^file:/i.test(u)) {
     // file:///abs is a URL; MLflow also accepts file:./relative, which URL parsing would mangle.
     return new LocalMlflowTracker(u.startsWith('file://') ? fileURLToPath(u) : u.slice('file:'.length));
@@ -45,7 +46,7 @@ export function createTracker(uri: string): Tracker {
   const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(u);
   if (scheme && !isAbsolute(u)) {
     throw new BonsaiError(`tracking uri scheme "${scheme[1]}:" is not supported`, {
-      hint: `use "none" or a local folder such as ${DEFAULT_TRACKING_URI}`,
+      hint: `use "none", a local folder such as ${DEFAULT_TRACKING_URI}, or an MLflow server http(s)://host:5000`,
     });
   }
   return new LocalMlflowTracker(u);

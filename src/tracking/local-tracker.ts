@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
-import { userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BonsaiError } from '../errors.ts';
 import { sanitizeKeyWarnOnce, truncateValue } from './keys.ts';
 import { MetricBuffer } from './metric-buffer.ts';
+import { currentUser, defaultRunTags } from './run-tags.ts';
+import { SYSTEM_METRICS_MS, startSystemMetrics } from './system-metrics.ts';
 import { ensureStore, fileUri, getOrCreateExperiment, readExperimentMeta, toMlflowYaml, writeFileAtomic } from './local-store.ts';
 import type { RunEndStatus, StartedRun, StartRunOptions, Tracker } from './types.ts';
 
@@ -31,14 +32,18 @@ export class LocalMlflowTracker implements Tracker {
   readonly root: string;
   private readonly now: () => number;
   private readonly flushEveryMs: number;
+  private readonly systemMetricsMs: number;
+  private stopSystemMetrics = () => {};
   private run?: Run;
   private readonly metrics = new MetricBuffer(() => this.run && join(this.run.dir, 'metrics'));
 
   /**
    * @param opts.now clock in ms for start/end/creation times (tests pin it to check bytes)
    * @param opts.flushEveryMs how often buffered metrics are written in the background
+   * @param opts.systemMetricsMs how often `system/` metrics are sampled (0: never)
    */
-  constructor(root: string, opts: { now?: () => number; flushEveryMs?: number } = {}) {
+  constructor(root: string, opts: { now?: () => number; flushEveryMs?: number; systemMetricsMs?: number } = {}) {
+    this.systemMetricsMs = opts.systemMetricsMs ?? SYSTEM_METRICS_MS;
     this.root = resolve(root);
     this.now = opts.now ?? Date.now;
     this.flushEveryMs = opts.flushEveryMs ?? AUTO_FLUSH_MS;
@@ -79,14 +84,9 @@ export class LocalMlflowTracker implements Tracker {
       : isAbsolute(artifactUri) ? artifactUri // old MLflow wrote bare paths
       : undefined;
     this.run = { id, experimentId, dir, artifactDir, meta };
-    await this.setTags({
-      'mlflow.runName': opts.runName,
-      'mlflow.user': user,
-      'mlflow.source.name': process.argv[1] ? basename(process.argv[1]) : 'bonsai',
-      'mlflow.source.type': 'LOCAL',
-      ...opts.tags,
-    });
+    await this.setTags(defaultRunTags(opts));
     this.metrics.start(this.flushEveryMs);
+    this.stopSystemMetrics = startSystemMetrics((step, values) => this.logMetrics(step, values), this.systemMetricsMs);
     return { runId: id, experimentId, runDir: dir };
   }
 
@@ -152,6 +152,7 @@ export class LocalMlflowTracker implements Tracker {
 
   async endRun(status: RunEndStatus): Promise<void> {
     const run = this.requireRun('endRun');
+    this.stopSystemMetrics();
     this.metrics.stop();
     await this.metrics.flush();
     run.meta.status = STATUS_CODE[status];
@@ -163,13 +164,5 @@ export class LocalMlflowTracker implements Tracker {
   private requireRun(method: string): Run {
     if (!this.run) throw new BonsaiError(`tracker.${method} called with no open run; call startRun first`);
     return this.run;
-  }
-}
-
-function currentUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown'; // no passwd entry, e.g. in some containers
   }
 }

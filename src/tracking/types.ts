@@ -9,6 +9,12 @@ export interface StartRunOptions {
   runName: string;
   /** Extra run tags, applied after bonsai's defaults so they may override them. */
   tags?: Record<string, string>;
+  /** Parent run id for nested runs (sweeps): the `mlflow.parentRunId` tag. */
+  parentRunId?: string;
+  /** Run description: the `mlflow.note.content` tag. */
+  description?: string;
+  /** The run's own folder (out_dir): a server tracker keeps its spool of unsent events there. */
+  outDir?: string;
 }
 
 /** What `startRun` answers. */
@@ -42,4 +48,9 @@ export interface Tracker {
   flush(): Promise<void>;
   /** Flushes and marks the run ended. */
   endRun(status: RunEndStatus): Promise<void>;
+  /**
+   * After `endRun`: a line for the user when events could not be delivered (where they are
+   * and how to send them), else undefined. Only backends that can fall behind have it.
+   */
+  pendingNote?(): string | undefined;
 }

@@ -33,10 +33,9 @@ describe('createTracker', () => {
     expect(existsSync(join(dir, '0', 'meta.yaml'))).toBe(true);
   });
 
-  it('refuses servers and unknown schemes with a BonsaiError', () => {
-    expect(() => createTracker('http://localhost:5000')).toThrow(BonsaiError);
-    expect(() => createTracker('https://mlflow.example.com')).toThrow(/later release; use a local path/);
+  it('refuses unknown schemes with a BonsaiError (servers are covered in rest-tracker.test.ts)', () => {
     expect(() => createTracker('sqlite:///mlflow.db')).toThrow(/not supported/);
+    expect(() => createTracker('s3://bucket/x')).toThrow(BonsaiError);
     expect(() => createTracker('')).toThrow(BonsaiError);
   });
 

@@ -1,0 +1,99 @@
+/**
+ * Sends events to a server run: batches within MLflow's limits, artifacts through the
+ * proxied-artifacts API, the end status last. Shared by the live tracker and `pushRun`.
+ */
+import { promises as fsp } from 'node:fs';
+import { basename, join, posix, resolve } from 'node:path';
+import { planBatches, type RunRecord, type StartRecord, type TrackEvent } from './events.ts';
+import { MlflowHttpError, type MlflowRestClient, type CallOptions } from './rest-client.ts';
+
+/** Called as events are delivered, or refused for good (`rejected` says why). */
+export type OnDone = (ids: string[], rejected?: string) => Promise<void> | void;
+
+/** Creates the run a start record describes (its experiment too, when missing). */
+export async function createServerRun(client: MlflowRestClient, start: StartRecord, opts: CallOptions = {}): Promise<RunRecord> {
+  // A run without its end event is left RUNNING on the server, as MLflow's own client does.
+  const experimentId = await client.getOrCreateExperiment(start.experiment, opts);
+  const info = await client.createRun(
+    { experiment_id: experimentId, run_name: start.runName, start_time: start.startTime, tags: Object.entries(start.tags).map(([key, value]) => ({ key, value })) },
+    opts,
+  );
+  return { kind: 'run', runId: info.run_id, experimentId, artifactUri: info.artifact_uri, url: client.display };
+}
+
+/**
+ * True when the error should stop sending and keep the events for later: the server is
+ * unreachable or overloaded, or refuses these credentials (they may be fixed before a push).
+ */
+export function keepForLater(e: unknown): boolean {
+  return !(e instanceof MlflowHttpError) || e.transient || e.status === 401 || e.status === 403;
+}
+
+/** `<experiment_id>/<run_id>/artifacts` for a proxied `mlflow-artifacts:` URI; undefined for s3:, file: and others. */
+export function proxiedArtifactPath(uri?: string): string | undefined {
+  const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/?(.*)$/.exec(uri ?? '');
+  return m ? m[1]!.replace(/\/+$/, '') : undefined;
+}
+
+/**
+ * Sends `events` in order. Refused requests (a 400: bad key, changed param) are reported
+ * through `onDone(ids, reason)` and skipped; a transient failure throws after `onDone`
+ * has been told what did get through.
+ */
+export async function ship(client: MlflowRestClient, run: RunRecord, events: TrackEvent[], onDone: OnDone): Promise<void> {
+  let i = 0;
+  while (i < events.length) {
+    let j = i;
+    while (j < events.length && (['metrics', 'params', 'tags'] as string[]).includes(events[j]!.kind)) j++;
+    if (j > i) {
+      for (const req of planBatches(events.slice(i, j))) {
+        const rejected = await attempt(() => client.logBatch({ run_id: run.runId, metrics: req.metrics, params: req.params, tags: req.tags }));
+        await onDone(req.done, rejected);
+      }
+      i = j;
+      continue;
+    }
+    const e = events[i++]!;
+    if (e.kind === 'artifact') await onDone([e.id], await attempt(() => uploadArtifact(client, run, e.localPath, e.artifactPath)));
+    else if (e.kind === 'end') await onDone([e.id], await attempt(() => client.updateRun({ run_id: run.runId, status: e.status, end_time: e.endTime })));
+  }
+}
+
+/** Runs `fn`; a refusal for good becomes its message, anything to retry later is thrown. */
+async function attempt(fn: () => Promise<unknown>): Promise<string | undefined> {
+  try {
+    await fn();
+    return undefined;
+  } catch (e) {
+    if (keepForLater(e)) throw e;
+    return (e as Error).message;
+  }
+}
+
+/** As the local store lays it out: a file at `<artifactPath>/<name>`, a folder's files under `<artifactPath or its name>/`. */
+async function uploadArtifact(client: MlflowRestClient, run: RunRecord, localPath: string, artifactPath?: string): Promise<void> {
+  const runPath = proxiedArtifactPath(run.artifactUri);
+  if (runPath === undefined) {
+    throw new MlflowHttpError(`the server stores artifacts at ${run.artifactUri ?? '(unknown)'}; bonsai uploads only through the proxied-artifacts API (mlflow-artifacts:), not s3:/file:/other stores`, 400);
+  }
+  const stat = await fsp.stat(localPath).catch(() => undefined);
+  if (!stat) throw new MlflowHttpError(`artifact ${localPath} no longer exists`, 400);
+  if (!stat.isDirectory()) {
+    await client.putArtifact(runPath, posix.join(artifactPath ?? '', basename(localPath)), await fsp.readFile(localPath));
+    return;
+  }
+  const root = artifactPath || basename(resolve(localPath));
+  for (const rel of await listFiles(localPath)) {
+    await client.putArtifact(runPath, posix.join(root, rel), await fsp.readFile(join(localPath, rel)));
+  }
+}
+
+async function listFiles(dir: string, prefix = ''): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await fsp.readdir(join(dir, prefix), { withFileTypes: true })) {
+    const rel = prefix ? `${prefix}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...(await listFiles(dir, rel)));
+    else if (e.isFile()) out.push(rel);
+  }
+  return out.sort();
+}
