@@ -33,14 +33,13 @@ type Candidate = Exclude<BackendPreference, 'auto'>;
 const ORDER: Candidate[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
 /** The tfjs backend name each candidate registers. */
 const TF_NAME: Record<Candidate, string> = { 'tensorflow-gpu': 'tensorflow', tensorflow: 'tensorflow', wasm: 'wasm', cpu: 'cpu' };
+/** Optional native packages, imported only when tried (wasm is a dependency). */
 const PACKAGE: Partial<Record<Candidate, string>> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
   tensorflow: '@tensorflow/tfjs-node',
-  wasm: '@tensorflow/tfjs-backend-wasm',
 };
 
 let current: { key: string; report: Promise<BackendReport> } | undefined;
-let wasmPrepared = false;
 
 /**
  * Selects and initialises the tfjs backend. `auto` tries tfjs-node-gpu → tfjs-node →
@@ -50,7 +49,11 @@ let wasmPrepared = false;
  */
 export async function initBackend(pref: BackendPreference, opts: BackendOptions = {}): Promise<BackendReport> {
   const key = `${pref}:${opts.wasmThreads ?? ''}`;
-  if (current?.key === key) return current.report;
+  if (current?.key === key) {
+    const done = await current.report.catch(() => undefined);
+    // Unless something switched tfjs's backend behind our back since.
+    if (done && tf.getBackend() === done.name) return done;
+  }
   const report = select(pref, opts);
   current = { key, report };
   report.catch(() => {
@@ -83,7 +86,7 @@ async function select(pref: BackendPreference, opts: BackendOptions): Promise<Ba
 /** Loads one candidate; undefined when it is active and works, else why not. */
 async function tryCandidate(c: Candidate, opts: BackendOptions): Promise<string | undefined> {
   const pkg = PACKAGE[c];
-  if (pkg && c !== 'wasm') {
+  if (pkg) {
     try {
       // A variable specifier: these packages are optional, so TypeScript must not resolve them.
       const spec: string = pkg;

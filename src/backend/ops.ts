@@ -65,7 +65,9 @@ const bmmNT = withGrad(([a, b], save) => {
 
 /** Batched a @ b (or a @ bᵀ): a: [..., M, K], b: [..., K, N] (or [..., N, K]). */
 export function bmm(a: tf.Tensor, b: tf.Tensor, transposeB = false): tf.Tensor {
-  if (a.rank !== b.rank || a.rank < 3) return tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, false, transposeB);
+  const sameBatch = a.rank === b.rank && a.rank >= 3 && a.shape.slice(0, -2).every((d, i) => d === b.shape[i]);
+  // Broadcast batch dimensions (and plain 2-D products) keep tf.matMul's semantics.
+  if (!sameBatch) return tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, false, transposeB);
   return tf.tidy(() => {
     const lead = a.shape.slice(0, -2);
     const a3 = tf.reshape(a, [-1, a.shape[a.rank - 2]!, a.shape[a.rank - 1]!]) as tf.Tensor3D;
