@@ -4,6 +4,7 @@
 'use strict';
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
 const POLL_MS = 2000;
+const STEP_INCRS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6];
 const state = { runs: [], selected: [], metrics: new Set(), histories: new Map(), smoothing: 0, x: 'step' };
 /** Read by the browser test and handy in the console: metric key → its uPlot chart. */
 window.bonsaiUi = { charts: new Map(), state };
@@ -116,7 +117,8 @@ function renderCharts() {
     const chart = new uPlot({
       width: Math.max(320, box.clientWidth - 8), height: 260,
       scales: { x: { time: state.x === 'wall' } },
-      axes: [{ label: state.x === 'step' ? 'step' : state.x === 'wall' ? '' : 'seconds since start' }, {}],
+      // Steps are whole numbers: keep uPlot from putting ticks at 1.5.
+      axes: [{ label: state.x === 'step' ? 'step' : state.x === 'wall' ? '' : 'seconds since start', incrs: state.x === 'step' ? STEP_INCRS : undefined }, {}],
       series: [{}, ...ids.map((id) => ({ label: label(runById(id)), stroke: color(id), width: 1.5, spanGaps: true }))],
     }, data, div);
     window.bonsaiUi.charts.set(key, chart);
