@@ -40,8 +40,6 @@ export function printTable(results: BackendResult[], torch: TorchResult, cpuCfg:
   console.log('\n' + pad(head, widths));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(pad(r, widths));
-  for (const r of results.filter((x) => x.skipped)) console.log(`  ${r.backend}: ${r.skipped}`);
-  if (torch.skipped) console.log(`  pytorch: ${torch.skipped}`);
   if (torch.blas === 'generic') {
     console.log('  note: this PyTorch multiplies with the reference (unoptimised) BLAS; an OpenBLAS/MKL build is several times faster.');
   }
