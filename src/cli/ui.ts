@@ -20,12 +20,14 @@ export const uiCommand: Command = async (argv) => {
   if (!isLoopback(host)) {
     process.stderr.write(`warning: serving on ${host}: anyone who can reach this machine can read these runs (there is no login)\n`);
   }
-  const ui = await startUiServer(store, { host, port: intFlag('--port', values.port) ?? 5050 });
-  process.stdout.write(`bonsai ui: ${store.location} at ${ui.url} (Ctrl-C to stop)\n`);
-  await new Promise<void>((resolve) => {
+  // Listen for the stop signals before announcing the URL: whoever reads it may stop us at once.
+  const stopped = new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  const ui = await startUiServer(store, { host, port: intFlag('--port', values.port) ?? 5050 });
+  process.stdout.write(`bonsai ui: ${store.location} at ${ui.url} (Ctrl-C to stop)\n`);
+  await stopped;
   await ui.close();
   return 0;
 };
