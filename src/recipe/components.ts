@@ -5,7 +5,8 @@
  * and `--set` path checks all follow from that list.
  */
 import { z } from 'zod';
-import { nonNegativeInt, positiveInt } from './fields.ts';
+import { dataRefSchema } from './design.ts';
+import { existingFile, nonNegativeInt, PATH_NOTE, positiveInt } from './fields.ts';
 
 const beta = z.number().min(0).lt(1);
 
@@ -82,8 +83,48 @@ export const clipSchema = z
   })
   .describe('Gradient clipping by global norm.');
 
-/** Every gradient-transform kind. Add a kind here (project_out, pcgrad, ...) and everything else follows. */
-export const gradientKinds = [clipSchema] as const;
+/** Remove the update's components along an unwanted subspace. */
+export const projectOutSchema = z
+  .strictObject({
+    kind: z.literal('project_out').describe('Project the update off an unwanted subspace U: g ← g − Uᵀ(Ug).'),
+    unwanted: dataRefSchema.optional().describe('U from gradients of the loss on these examples of the unwanted behaviour.'),
+    directions: existingFile().optional().describe(`U from a gradient directions file (bonsai directions --kind gradient). ${PATH_NOTE}`),
+    top_k: positiveInt().default(4).describe('Keep at most this many directions (the strongest), after orthonormalising.'),
+    batches: positiveInt().default(4).describe('Unwanted batches per refresh; each gives one sample gradient.'),
+    every: positiveInt().default(10).describe('Recompute U from the unwanted data every this many steps.'),
+    params: z.string().min(1).optional().describe('Glob of parameter paths to project. Default: all.'),
+  })
+  .refine((p) => (p.unwanted === undefined) !== (p.directions === undefined), { message: 'needs exactly one of "unwanted" (data) or "directions" (a file)' })
+  .describe('Gradient projection away from an unwanted subspace.');
+
+const objectiveSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9_]+$/).describe('Name in metric keys.'),
+  data: dataRefSchema.describe("The objective's examples (next-token loss)."),
+  weight: z.number().positive().default(1).describe("Scale of this objective's gradient."),
+});
+
+/** PCGrad between the training loss and named extra objectives. */
+export const pcgradSchema = z
+  .strictObject({
+    kind: z.literal('pcgrad').describe('PCGrad: project conflicting objective gradients off each other, then sum.'),
+    objectives: z.array(objectiveSchema).min(1).describe('Objectives besides the training loss (e.g. a retain set).'),
+  })
+  .describe('Gradient surgery between objectives.');
+
+/** Log how much of each step lies along named directions; changes nothing. */
+export const observeSchema = z
+  .strictObject({
+    kind: z.literal('observe').describe('Log cosine and projection of each update along named directions.'),
+    directions: z
+      .array(z.strictObject({ name: z.string().regex(/^[A-Za-z0-9_]+$/).describe('Name in metric keys.'), data: dataRefSchema.describe("Direction: the gradient of this data's loss.") }))
+      .min(1)
+      .describe('Named directions to measure each update against.'),
+    every: positiveInt().default(10).describe('Recompute the directions every this many steps.'),
+  })
+  .describe('An instrument panel: no change to the update.');
+
+/** Every gradient-transform kind. Add a kind here and everything else follows. */
+export const gradientKinds = [clipSchema, projectOutSchema, pcgradSchema, observeSchema] as const;
 
 /** One gradient transform, chosen by `kind`. */
 export const gradientSchema = z.discriminatedUnion('kind', gradientKinds);

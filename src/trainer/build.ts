@@ -6,6 +6,7 @@ import { createTokenizer, type Tokenizer } from '../models/tokenizer.ts';
 import { HookedTransformer } from '../models/transformer.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { loadCheckpoint } from './checkpoint.ts';
+import { buildSurgery, type SurgeryContext } from './surgery.ts';
 import type { LmBatch } from './loss.ts';
 
 /** The model a recipe asks for: fresh from `init.config`, or loaded from `init.checkpoint`. */
@@ -63,15 +64,19 @@ export function buildData(recipe: Recipe, tokenizer: Tokenizer, nCtx: number): R
   return {
     train: trainEx,
     eval: evalEx,
-    evalBatches: evalEx.length ? evalBatches(evalEx, batchSize, recipe.trainer.eval.batches) : [],
+    evalBatches: evalEx.length ? evalBatches(evalEx, batchSize, recipe.trainer.kind === 'sft' ? recipe.trainer.eval.batches : 8) : [],
     seqLen,
     trainStats: train.stats,
     unigram: unigramEntropyBits(trainEx),
   };
 }
 
-/** The recipe's `gradients` list as transforms, in order, each named uniquely. */
-export function buildTransforms(recipe: Recipe): GradientTransform[] {
+/**
+ * The recipe's `gradients` list as transforms, in order, each named uniquely. Transforms
+ * that compute gradients of their own (project_out from data, pcgrad, observe) need the
+ * model and tokenizer in `ctx`.
+ */
+export function buildTransforms(recipe: Recipe, ctx?: Omit<SurgeryContext, 'recipe'>): GradientTransform[] {
   const seen = new Map<string, number>();
   return recipe.gradients.map((g) => {
     const n = seen.get(g.kind) ?? 0;
@@ -80,6 +85,9 @@ export function buildTransforms(recipe: Recipe): GradientTransform[] {
     switch (g.kind) {
       case 'clip':
         return clipTransform(g.max_norm, name);
+      default:
+        if (!ctx) throw new Error(`internal: gradients kind ${g.kind} needs the model`);
+        return buildSurgery(g, name, { recipe, ...ctx });
     }
   });
 }

@@ -71,7 +71,7 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
       await tracker.logArtifact(join(recipe.run.out_dir, 'recipe.resolved.yaml'));
       tracker.logMetrics(0, { 'data/unigram_entropy_nats': data.unigram.nats });
       const makeFreezer = () => buildFreezer(recipe, model, tokenizer, data.seqLen);
-      const result = await runSft({ ...opts, recipe, model, tokenizer, data, transforms: buildTransforms(recipe), makeFreezer, tracker, recipeYaml, runId: run.runId });
+      const result = await runSft({ ...opts, recipe, model, tokenizer, data, transforms: buildTransforms(recipe, { model, tokenizer, seqLen: data.seqLen }), makeFreezer, tracker, recipeYaml, runId: run.runId });
       status = result.interrupted ? 'KILLED' : 'FINISHED';
       if (result.checkpoint && !result.interrupted) await tracker.logArtifact(result.checkpoint, 'checkpoint');
       return {

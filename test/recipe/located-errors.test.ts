@@ -19,7 +19,7 @@ describe('located errors', () => {
       at('16:1', 'trainer.optimizer: missing required field'),
       at('19:3', 'trainer.optimzer: unknown key; did you mean "optimizer"?'),
       at('23:19', 'gradients.0.max_norm: must be > 0, got 0'),
-      at('24:7', 'gradients.1.kind: expected one of clip, got string "clap"; did you mean "clip"?'),
+      at('24:7', 'gradients.1.kind: expected one of clip | project_out | pcgrad | observe, got string "clap"; did you mean "clip"?'),
       at('25:28', 'tracking.experimnt: unknown key; did you mean "experiment"?'),
     ]);
   });

@@ -81,6 +81,6 @@ describe('defaults', () => {
     expectTypeOf<Recipe['run']['name']>().toEqualTypeOf<string>();
     expectTypeOf<ModelConfig['d_mlp']>().toEqualTypeOf<number>();
     expectTypeOf<ModelConfig['vocab_size']>().toEqualTypeOf<number | undefined>();
-    expectTypeOf<Recipe['gradients'][number]['kind']>().toEqualTypeOf<'clip'>();
+    expectTypeOf<Recipe['gradients'][number]['kind']>().toEqualTypeOf<'clip' | 'project_out' | 'pcgrad' | 'observe'>();
   });
 });
