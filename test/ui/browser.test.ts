@@ -60,7 +60,7 @@ describe('bonsai ui in headless Chromium', () => {
 
     // The chart library's own state: two series (after x), each with a point per step.
     const chart = await page.evaluate(() => {
-      const c = (window as unknown as { bonsaiUi: { charts: Map<string, { series: Array<{ label?: string }>; data: Array<Array<number | null>> }> } }).bonsaiUi.charts.get('train/loss')!;
+      const c = (globalThis as unknown as { bonsaiUi: { charts: Map<string, { series: Array<{ label?: string }>; data: Array<Array<number | null>> }> } }).bonsaiUi.charts.get('train/loss')!;
       return { labels: c.series.slice(1).map((s) => s.label), points: c.data.slice(1).map((ys) => ys.filter((y) => typeof y === "number").length), xs: c.data[0] };
     });
     expect(chart.labels).toEqual([`run-a ${a.runId.slice(0, 8)}`, `run-b ${b.runId.slice(0, 8)}`]);
@@ -80,7 +80,7 @@ describe('bonsai ui in headless Chromium', () => {
     live.logMetrics(3, { 'train/loss': 2 });
     await live.flush();
     await page.waitForFunction(() => {
-      const c = (window as unknown as { bonsaiUi: { charts: Map<string, { data: Array<Array<number | null>> }> } }).bonsaiUi.charts.get('train/loss');
+      const c = (globalThis as unknown as { bonsaiUi: { charts: Map<string, { data: Array<Array<number | null>> }> } }).bonsaiUi.charts.get('train/loss');
       return c !== undefined && c.data[3]!.filter((y) => typeof y === "number").length === 3;
     }, undefined, { timeout: 10_000 });
     await live.endRun('FINISHED');
