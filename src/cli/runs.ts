@@ -1,22 +1,31 @@
+import { isAbsolute } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BonsaiError } from '../errors.ts';
 import { DEFAULT_TRACKING_URI } from '../tracking/index.ts';
-import { differingParams, formatValue, LocalRunStore, metricKeys, resolveRun, type RunStore, type RunSummary, type StoreListing } from '../tracking/store/index.ts';
+import { differingParams, formatValue, LocalRunStore, metricKeys, RestRunStore, resolveRun, type RunStore, type RunSummary, type StoreListing } from '../tracking/store/index.ts';
 import { parse, usage, type Command } from './args.ts';
 
 const HELP = usage('bonsai runs <list | show RUN | compare RUN RUN…> [options]', 'Read the runs in an MLflow store (./mlruns by default).', [
   ['list', 'one line per run, newest first; unreadable folders after'],
   ['show RUN', "a run's params, final metrics and tags"],
   ['compare RUN RUN…', 'the params that differ between runs, and their final metrics'],
-  ['--store DIR', `the store folder (default: $MLFLOW_TRACKING_URI if a folder, else ${DEFAULT_TRACKING_URI})`],
+  ['--store DIR|URL', `a store folder or an MLflow server URL (default: $MLFLOW_TRACKING_URI, else ${DEFAULT_TRACKING_URI})`],
   ['--experiment NAME', 'only runs of this experiment (name or id)'],
   ['-h, --help', 'show this help'],
 ], 'RUN is a run id, a unique id prefix, or a run name.');
 
-/** The local store a viewer reads: `--store`, else a folder MLFLOW_TRACKING_URI names, else ./mlruns. */
-export function openStore(dir: string | undefined): RunStore {
-  const env = process.env.MLFLOW_TRACKING_URI;
-  const fromEnv = env && !/^[a-z][a-z0-9+.-]+:/i.test(env) ? env : undefined;
-  return new LocalRunStore(dir ?? fromEnv ?? DEFAULT_TRACKING_URI);
+/**
+ * The store a viewer reads: `--store`, else MLFLOW_TRACKING_URI, else ./mlruns. An
+ * http(s) URL is an MLflow server; `file:` and plain paths are local folders.
+ */
+export function openStore(where: string | undefined): RunStore {
+  const uri = where ?? process.env.MLFLOW_TRACKING_URI ?? DEFAULT_TRACKING_URI;
+  if (/^https?:\/\//i.test(uri)) return new RestRunStore(uri);
+  if (/^file:\/\//i.test(uri)) return new LocalRunStore(fileURLToPath(uri));
+  if (/^file:/i.test(uri)) return new LocalRunStore(uri.slice('file:'.length));
+  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(uri);
+  if (scheme && !isAbsolute(uri)) throw new BonsaiError(`cannot read runs from a "${scheme[1]}:" store`, { hint: 'use a folder such as ./mlruns or an http(s):// MLflow server' });
+  return new LocalRunStore(uri);
 }
 
 /** `bonsai runs …`; `push` is another module's, passed in when it exists. */

@@ -3,7 +3,7 @@ import { isLoopback, startUiServer } from '../ui/server.ts';
 import { openStore } from './runs.ts';
 
 const HELP = usage('bonsai ui [options]', 'Serve a page that lists runs and overlays their metric curves; it updates while runs train.', [
-  ['--store DIR', 'the MLflow store folder (default ./mlruns)'],
+  ['--store DIR|URL', 'a store folder or an MLflow server URL (default: $MLFLOW_TRACKING_URI, else ./mlruns)'],
   ['--port N', 'port to listen on (default 5050; 0 picks a free one)'],
   ['--host H', 'address to listen on (default 127.0.0.1; others expose your runs to the network)'],
   ['-h, --help', 'show this help'],
