@@ -63,9 +63,9 @@ describe('RestRunStore against a fake MLflow server', () => {
     expect(h.loss!.map((p) => p.value)).toEqual([4, 3, 2, NaN]);
     const ui = await startUiServer(store, { port: 0 });
     try {
-      const api = await (await fetch(`${ui.url}api/runs/${A}/metrics`)).json();
-      expect(api.metrics.loss.value).toEqual([4, 3, 2, null]);
-      expect((await (await fetch(`${ui.url}api/runs`)).json()).unreadable).toHaveLength(1);
+      const api = (await (await fetch(`${ui.url}api/runs/${A}/metrics`)).json()) as { metrics: Record<string, { value: unknown[] }> };
+      expect(api.metrics.loss!.value).toEqual([4, 3, 2, null]);
+      expect(((await (await fetch(`${ui.url}api/runs`)).json()) as { unreadable: unknown[] }).unreadable).toHaveLength(1);
     } finally {
       await ui.close();
     }
