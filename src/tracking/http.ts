@@ -151,16 +151,21 @@ export class HttpTransport {
     return new Promise((resolve, reject) => {
       const headers: Record<string, string | number> = { ...this.headers, accept: 'application/json' };
       if (body) Object.assign(headers, { 'content-type': contentType, 'content-length': body.length });
+      let finished = false;
       const req = request(url, { method, headers, agent: this.agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
+          finished = true;
           const all = Buffer.concat(chunks);
           resolve({ status: res.statusCode ?? 0, body: all, text: all.toString('utf8'), headers: res.headers });
         });
         res.on('error', reject);
       });
-      req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer in ${timeoutMs / 1000} s`)));
+      // Timers run before I/O in each turn of the event loop: after a long training step the
+      // timeout can fire while the answer already waits unread. Check again after the I/O
+      // phase (setImmediate), so an answered request is never aborted and then sent twice.
+      req.setTimeout(timeoutMs, () => setImmediate(() => finished || req.destroy(new Error(`no answer in ${timeoutMs / 1000} s`))));
       req.on('error', reject);
       req.end(body);
     });

@@ -4,7 +4,7 @@ import { describeBackend, initBackend, type BackendReport } from '../backend/ind
 import { createTokenizer } from '../models/tokenizer.ts';
 import { flattenRecipe, resolvedRecipeYaml } from '../recipe/index.ts';
 import type { Recipe } from '../recipe/schema.ts';
-import { createTracker, type Tracker } from '../tracking/index.ts';
+import { createTracker, DEFAULT_TRACKING_URI, resolveTrackingUri, type Tracker } from '../tracking/index.ts';
 import { buildData, buildModel, buildTransforms } from './build.ts';
 import { buildFreezer } from './design.ts';
 import { runSft, type LoopEvents, type SftResult } from './sft.ts';
@@ -52,10 +52,12 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
     mkdirSync(recipe.run.out_dir, { recursive: true });
     writeFileSync(join(recipe.run.out_dir, 'recipe.resolved.yaml'), recipeYaml);
 
-    const tracker = opts.tracker ?? createTracker(recipe.tracking.uri);
+    // The schema fills in ./mlruns when the recipe names no URI; MLFLOW_TRACKING_URI then wins, as in MLflow.
+    const tracker = opts.tracker ?? createTracker(recipe.tracking.uri === DEFAULT_TRACKING_URI ? resolveTrackingUri() : recipe.tracking.uri);
     const run = await tracker.startRun({
       experiment: recipe.tracking.experiment,
       runName: recipe.run.name,
+      outDir: recipe.run.out_dir, // a server tracker spools unsent events here
       tags: {
         'bonsai.backend': backend.name,
         // Why each earlier candidate was passed over, e.g. "tensorflow-gpu: not installed; wasm: ok".
@@ -84,6 +86,8 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
       };
     } finally {
       await tracker.endRun(status);
+      const pending = tracker.pendingNote?.(); // events a tracking server has not taken yet
+      if (pending) log(pending);
     }
   } finally {
     model.dispose();

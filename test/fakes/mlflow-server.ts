@@ -94,6 +94,8 @@ export class FakeMlflow {
   get stalledCount(): number {
     return this.stalled.length;
   }
+  /** Requests ever held by a stall. */
+  stalledTotal = 0;
   runByName(name: string): FakeRun | undefined {
     return [...this.runs.values()].find((r) => r.info.run_name === name);
   }
@@ -116,9 +118,11 @@ export class FakeMlflow {
       return this.reply(req, res, fault.status!, { error_code: 'TEMPORARILY_UNAVAILABLE', message: 'injected fault' }, headers);
     }
     if (Date.now() < this.stallUntil) {
+      this.stalledTotal++;
       await new Promise<void>((go) => {
-        this.stalled.push(go);
-        if (Number.isFinite(this.stallUntil)) setTimeout(go, this.stallUntil - Date.now());
+        const done = () => (this.stalled = this.stalled.filter((g) => g !== done), go());
+        this.stalled.push(done);
+        if (Number.isFinite(this.stallUntil)) setTimeout(done, this.stallUntil - Date.now());
       });
       if (req.socket.destroyed) return; // the client gave up: never apply what it will resend
     }

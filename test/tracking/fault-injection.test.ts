@@ -1,0 +1,89 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { RestMlflowTracker } from '../../src/tracking/index.ts';
+import type { Tracker } from '../../src/tracking/types.ts';
+import { train } from '../../src/trainer/run.ts';
+import { FakeMlflowThread } from '../fakes/mlflow-thread.ts';
+import { tempDir, tinyRecipe } from '../helpers/recipes.ts';
+
+// MLflow's own knobs, shrunk: a request gives up after 1 s, backoff takes milliseconds.
+const FAST = { MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '0.005', MLFLOW_HTTP_REQUEST_BACKOFF_JITTER: '0', MLFLOW_HTTP_REQUEST_TIMEOUT: '1', MLFLOW_HTTP_REQUEST_MAX_RETRIES: '2' };
+let server: FakeMlflowThread | undefined;
+afterEach(async () => server?.close());
+
+/** Delegates to `inner`, noting every metric the training loop logs. */
+function recording(inner: Tracker, logged: string[]): Tracker {
+  return {
+    startRun: (o) => inner.startRun(o),
+    logParams: (p) => inner.logParams(p),
+    logMetrics: (step, record, ts) => {
+      for (const [k, v] of Object.entries(record)) logged.push(`${k}|${step}|${v}`);
+      inner.logMetrics(step, record, ts);
+    },
+    setTags: (t) => inner.setTags(t),
+    logArtifact: (p, a) => inner.logArtifact(p, a),
+    flush: () => inner.flush(),
+    endRun: (s) => inner.endRun(s),
+    pendingNote: () => inner.pendingNote?.(),
+  };
+}
+
+describe('fault injection during a real training run', () => {
+  it('a server that fails, stalls and drops connections: every metric arrives exactly once, and training never waits', async () => {
+    const fake = (server = await FakeMlflowThread.start());
+    const dir = tempDir();
+    const recipe = tinyRecipe(dir, { steps: 26 });
+    const logged: string[] = [];
+    const inner = new RestMlflowTracker(fake.url, { env: FAST, retryIntervalMs: 50, drainTimeoutMs: 8000, systemMetricsMs: 0, warn: () => {} });
+    const STALL_MS = 2000;
+    let stallFrom = Infinity;
+    const stepTimes: number[] = [];
+    const lines: string[] = [];
+    await train(recipe, {
+      tracker: recording(inner, logged),
+      onLog: (l) => lines.push(l),
+      onStep: (step) => {
+        stepTimes.push(performance.now());
+        if (step === 2) {
+          // Longer than the request timeout: the sender must give up, keep the events, and resend.
+          void fake.stall(STALL_MS);
+          stallFrom = performance.now();
+        }
+        if (step === 12) void fake.failNext(4, 503, { match: /log-batch/ });
+        if (step === 15) void fake.dropNext(3);
+        if (step === 18) void fake.failNext(3, 502);
+        if (step === 22) void fake.dropNext(2, /log-batch/);
+      },
+    });
+    const snap = await fake.snapshot();
+    const run = snap.runs.find((r) => r.info.run_name === 'tiny')!;
+    const received = run.metrics.map((m) => `${m.key}|${m.step}|${m.value}`);
+    // Exactly once: the same multiset, no duplicates, nothing missing.
+    expect([...received].sort()).toEqual([...logged].sort());
+    expect(new Set(received).size).toBe(received.length);
+    expect(received.filter((r) => r.startsWith('train/loss|')).length).toBe(26);
+    expect(run.info.status).toBe('FINISHED');
+    expect(Object.keys(run.params).length).toBeGreaterThan(10);
+    expect(snap.artifacts.some((k) => k.endsWith('/recipe.resolved.yaml'))).toBe(true);
+    // The faults did happen, and training went on through them.
+    expect(snap.log.filter((l) => / 50[23]$/.test(l)).length).toBeGreaterThanOrEqual(7);
+    expect(snap.stalledTotal).toBeGreaterThan(0);
+    const stepsDuringStall = stepTimes.filter((t) => t > stallFrom && t < stallFrom + STALL_MS).length;
+    expect(stepsDuringStall).toBeGreaterThan(3);
+    const gaps = stepTimes.slice(2).map((t, i) => t - stepTimes[i + 1]!);
+    expect(Math.max(...gaps)).toBeLessThan(1000); // no step waited out a request timeout
+    expect(lines.some((l) => /pending/.test(l))).toBe(false);
+  });
+
+  it('a server that never answers: training finishes, and the end names what is pending and how to send it', async () => {
+    const fake = (server = await FakeMlflowThread.start());
+    const dir = tempDir();
+    const recipe = tinyRecipe(dir, { steps: 4 });
+    const opts = { env: FAST, retryIntervalMs: 50, drainTimeoutMs: 300, systemMetricsMs: 0, warn: () => {} };
+    const lines: string[] = [];
+    await fake.stall();
+    const t0 = performance.now();
+    await train(recipe, { tracker: new RestMlflowTracker(fake.url, opts), onLog: (l) => lines.push(l) });
+    expect(performance.now() - t0).toBeLessThan(8000);
+    expect(lines.join('\n')).toMatch(/\d+ tracking events pending in .*out\/tracking-spool-[0-9a-f]{8}\.jsonl; send with `bonsai runs push .*out --to http:\/\/127\.0\.0\.1:\d+`/);
+  });
+});
