@@ -1,4 +1,5 @@
 import { BonsaiError } from '../errors.ts';
+import { directionsCommand } from './directions.ts';
 import { generateCommand } from './generate.ts';
 import { recipeCommand } from './recipe.ts';
 import { makeRunsCommand } from './runs.ts';
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, Command> = {
   recipe: recipeCommand,
   runs: makeRunsCommand(),
   ui: uiCommand,
+  directions: directionsCommand,
 };
 
 const HELP = usage('bonsai <command> [options]', 'Training-time intentional design of neural networks.', [
@@ -21,6 +23,7 @@ const HELP = usage('bonsai <command> [options]', 'Training-time intentional desi
   ['recipe schema', "print the recipe's JSON Schema (for editor completion)"],
   ['runs list | show RUN | compare RUN…', 'tables of the runs in ./mlruns: params that differ, final metrics'],
   ['ui [--store DIR] [--port N]', 'a page on 127.0.0.1 that overlays the curves of runs you pick'],
+  ['directions --checkpoint DIR --hook H --method M --out F', 'concept directions for ablate / steer, with separation or variance explained'],
 ], 'Run `bonsai <command> --help` for a command\'s options.');
 
 /**

@@ -1,4 +1,8 @@
+import * as tf from '@tensorflow/tfjs';
 import { evalBatches, loadDataset } from '../data/index.ts';
+import { loadDirections } from '../gradients/directions-file.ts';
+import { ablateHook, checkWidth, hookWidth, steerHook } from '../gradients/interventions.ts';
+import type { ForwardOptions } from '../models/hooks.ts';
 import { attributionFilter, attributionScores, selectTopPercent } from '../gradients/attribution.ts';
 import { Freezer } from '../gradients/freeze.ts';
 import { selectGlob, selectHeads, selectNeurons, unionSelections, type Selection } from '../gradients/select.ts';
@@ -31,4 +35,30 @@ export function buildFreezer(recipe: Recipe, model: HookedTransformer, tokenizer
     return selectTopPercent(attributionScores(model.params, batches, (b) => lmLoss(model, b), filter), a.top_percent);
   });
   return new Freezer(model.params, unionSelections(parts));
+}
+
+/**
+ * The recipe's `interventions` as training-pass forward options (hooks in list order),
+ * with a dispose for the direction tensors. Directions must match their hook's width.
+ */
+export function buildInterventions(recipe: Recipe, model: HookedTransformer): { forward?: ForwardOptions; dispose(): void } {
+  const kept: tf.Tensor[] = [];
+  const hooks: NonNullable<ForwardOptions['hooks']> = [];
+  const valid = model.hookPoints();
+  recipe.interventions.forEach((iv, i) => {
+    const where = `interventions[${i}]`;
+    if (!valid.includes(iv.hook)) throw new BonsaiError(`${where}.hook: unknown hook point "${iv.hook}"`, { hint: `e.g. ${valid.filter((h) => h.includes('resid')).slice(0, 3).join(', ')}` });
+    const file = loadDirections(iv.directions, 'activation');
+    checkWidth(iv.hook, hookWidth(model.config, iv.hook), file.width, `${where}.directions (${iv.directions}, computed at ${file.hook})`);
+    if (iv.kind === 'ablate') {
+      const { fn, q } = ablateHook(file.vectors.slice(0, iv.top_k ?? file.vectors.length));
+      kept.push(q);
+      hooks.push({ at: iv.hook, fn });
+    } else {
+      const { fn, v } = steerHook(file.vectors[0]!, iv.coef);
+      kept.push(v);
+      hooks.push({ at: iv.hook, fn });
+    }
+  });
+  return { forward: hooks.length ? { hooks } : undefined, dispose: () => tf.dispose(kept) };
 }

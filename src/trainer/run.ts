@@ -6,7 +6,7 @@ import { flattenRecipe, resolvedRecipeYaml } from '../recipe/index.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { createTracker, DEFAULT_TRACKING_URI, resolveTrackingUri, type Tracker } from '../tracking/index.ts';
 import { buildData, buildModel, buildTransforms } from './build.ts';
-import { buildFreezer } from './design.ts';
+import { buildFreezer, buildInterventions } from './design.ts';
 import { runSft, type LoopEvents, type SftResult } from './sft.ts';
 
 export const BONSAI_VERSION = '0.1.0';
@@ -73,7 +73,10 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
       await tracker.logArtifact(join(recipe.run.out_dir, 'recipe.resolved.yaml'));
       tracker.logMetrics(0, { 'data/unigram_entropy_nats': data.unigram.nats });
       const makeFreezer = () => buildFreezer(recipe, model, tokenizer, data.seqLen);
-      const result = await runSft({ ...opts, recipe, model, tokenizer, data, transforms: buildTransforms(recipe, { model, tokenizer, seqLen: data.seqLen }), makeFreezer, tracker, recipeYaml, runId: run.runId });
+      // Interventions go to training passes only; evaluation and sampling inside runSft run without them.
+      const interventions = buildInterventions(recipe, model);
+      const transforms = buildTransforms(recipe, { model, tokenizer, seqLen: data.seqLen });
+      const result = await runSft({ ...opts, recipe, model, tokenizer, data, transforms, makeFreezer, forward: interventions.forward, tracker, recipeYaml, runId: run.runId }).finally(() => interventions.dispose());
       status = result.interrupted ? 'KILLED' : 'FINISHED';
       if (result.checkpoint && !result.interrupted) await tracker.logArtifact(result.checkpoint, 'checkpoint');
       return {

@@ -73,6 +73,24 @@ describe('bonsai ui in headless Chromium', () => {
     await page.screenshot({ path: shot, fullPage: true });
     expect(existsSync(shot)).toBe(true);
 
+    // Smoothing and the x axis redraw the same runs: smoothed values differ from the raw ones
+    // (the first point stays: the average is debiased), and time since start replaces steps.
+    const trainLoss = () => page.evaluate(() => (globalThis as unknown as { bonsaiUi: { charts: Map<string, { data: number[][] }> } }).bonsaiUi.charts.get('train/loss')!.data);
+    const raw = await trainLoss();
+    await page.locator('#smoothing').evaluate((e: { value: string; dispatchEvent(ev: unknown): boolean }) => {
+      e.value = '0.9';
+      e.dispatchEvent(new (globalThis as unknown as { Event: new (t: string) => unknown }).Event('input'));
+    });
+    const smoothed = await trainLoss();
+    expect(smoothed[1]![0]).toBeCloseTo(raw[1]![0]!, 6);
+    expect(smoothed[1]![5]).not.toBeCloseTo(raw[1]![5]!, 3);
+    await page.locator('#xaxis').selectOption('relative');
+    const xs = (await trainLoss())[0]!;
+    expect(xs[0]).toBeGreaterThanOrEqual(0);
+    expect(xs[0]).toBeLessThan(60); // seconds since the run started, not step 1
+    expect(xs).not.toEqual([1, 2, 3, 4, 5, 6]);
+    await page.locator('#xaxis').selectOption('step');
+
     // A run still training: its curve grows as the page polls, with no reload.
     await page.locator(`input[data-run="${liveId}"]`).check();
     await page.locator('[data-metric="train/loss"][data-series="3"]').waitFor({ timeout: 10_000 });

@@ -39,7 +39,7 @@ async function refresh() {
   }));
   renderRuns(listing.unreadable);
   renderMetricPicker();
-  renderCharts();
+  renderChartsIfChanged();
   await renderParams();
   $('#updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
 }
@@ -96,11 +96,25 @@ function seriesFor(id, key) {
   if (!m) return null;
   const start = runById(id).startTime ?? m.time[0];
   const xs = state.x === 'step' ? m.step : state.x === 'wall' ? m.time.map((t) => t / 1000) : m.time.map((t) => (t - start) / 1000);
-  return [xs, smooth(m.value, state.smoothing)];
+  // uPlot wants each table's x strictly increasing: a resumed run logs some steps twice
+  // (the later value wins) and wall times need not follow steps.
+  const byX = new Map();
+  xs.forEach((x, i) => byX.set(x, m.value[i]));
+  const sorted = [...byX.keys()].sort((a, b) => a - b);
+  return [sorted, smooth(sorted.map((x) => byX.get(x)), state.smoothing)];
+}
+
+/** Redraw only when what is drawn changed, so polling does not reset the cursor every 2 s. */
+let drawn = '';
+const chartSignature = () => JSON.stringify([state.selected, [...state.metrics].sort(), state.smoothing, state.x,
+    state.selected.map((id) => Object.values(state.histories.get(id)?.metrics ?? {}).map((m) => m.step.length))]);
+function renderChartsIfChanged() {
+  if (chartSignature() !== drawn) renderCharts();
 }
 
 /** One chart per checked metric, one series per picked run, rebuilt on every refresh. */
 function renderCharts() {
+  drawn = chartSignature();
   const box = $('#charts');
   for (const c of window.bonsaiUi.charts.values()) c.destroy();
   window.bonsaiUi.charts.clear();

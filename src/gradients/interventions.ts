@@ -1,0 +1,57 @@
+import * as tf from '@tensorflow/tfjs';
+import { BonsaiError } from '../errors.ts';
+import type { HookFn } from '../models/hooks.ts';
+import type { ModelConfig } from '../models/config.ts';
+import { orthonormalRows } from './linalg.ts';
+
+/**
+ * Training-time activation interventions. Each is a differentiable hook edit, so the
+ * backward pass sees it too (CAFT ablates in forward and backward). They are passed only
+ * to training forward passes; evaluation and generation run without them.
+ */
+
+/** Width of a hook's last axis: D for residual-stream hooks, M for MLP hooks, dh for q/k/v/z. */
+export function hookWidth(c: Pick<ModelConfig, 'dModel' | 'dMlp' | 'nHeads'>, hook: string): number {
+  if (/\.mlp\.hook_(pre|post)$/.test(hook)) return c.dMlp;
+  if (/\.attn\.hook_(q|k|v|z)$/.test(hook)) return c.dModel / c.nHeads;
+  if (/\.attn\.hook_pattern$/.test(hook)) throw new BonsaiError(`${hook}: attention patterns cannot be ablated or steered along directions`);
+  return c.dModel;
+}
+
+/** Refuses directions whose width differs from the hook's, naming both. */
+export function checkWidth(hook: string, width: number, dirWidth: number, source: string): void {
+  if (dirWidth !== width) {
+    throw new BonsaiError(`directions from ${source} have width ${dirWidth}, but hook ${hook} has width ${width}`, {
+      hint: 'compute the directions at the same hook of the same model (bonsai directions --hook ...)',
+    });
+  }
+}
+
+/**
+ * Concept ablation (CAFT): a ← a − (a Q) Qᵀ with Q [D, k] the orthonormalised directions,
+ * i.e. the activation's component in span(directions) is removed. Returns the hook and Q
+ * (a kept tensor the caller disposes).
+ */
+export function ablateHook(directions: readonly ArrayLike<number>[]): { fn: HookFn; q: tf.Tensor2D } {
+  const rows = orthonormalRows(directions);
+  if (!rows.length) throw new BonsaiError('ablate: the directions are all zero');
+  const D = rows[0]!.length;
+  const flat = new Float32Array(rows.length * D);
+  rows.forEach((r, i) => flat.set(r, i * D));
+  const qT = tf.keep(tf.tensor2d(flat, [rows.length, D])); // [k, D]
+  const fn: HookFn = (a) => {
+    const shape = a.shape;
+    const x = tf.reshape(a, [-1, D]); // [N, D]
+    const coef = tf.matMul(x, qT, false, true); // [N, k]
+    return tf.reshape(tf.sub(x, tf.matMul(coef, qT)), shape);
+  };
+  return { fn, q: qT };
+}
+
+/** Preventative steering: a ← a + coef · v/‖v‖. Returns the hook and v (kept; caller disposes). */
+export function steerHook(direction: ArrayLike<number>, coef: number): { fn: HookFn; v: tf.Tensor1D } {
+  const norm = Math.hypot(...Array.from(direction));
+  if (!(norm > 0)) throw new BonsaiError('steer: the direction is zero');
+  const v = tf.keep(tf.tensor1d(Array.from(direction, (x) => (x / norm) * coef)));
+  return { fn: (a) => tf.add(a, v), v };
+}
