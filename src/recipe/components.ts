@@ -5,6 +5,7 @@
  * and `--set` path checks all follow from that list.
  */
 import { z } from 'zod';
+import { rlFields } from './rl.ts';
 import { dataRefSchema } from './design.ts';
 import { existingFile, nonNegativeInt, PATH_NOTE, positiveInt } from './fields.ts';
 
@@ -64,8 +65,18 @@ export const sftTrainerSchema = z
   })
   .describe('Supervised fine-tuning.');
 
-/** Every trainer kind. Add a kind here (e.g. `rl`) and everything else follows. */
-export const trainerKinds = [sftTrainerSchema] as const;
+/** RL from rewards (GRPO-style groups); the fields live in rl.ts beside probes and rewards. */
+export const rlTrainerSchema = z
+  .strictObject({
+    kind: z.literal('rl').describe('Reinforcement learning: G rollouts per prompt, weighted rewards, group-relative advantages.'),
+    optimizer: adamwSchema,
+    schedule: scheduleSchema,
+    ...rlFields,
+  })
+  .describe('RL with rewards (probe rewards read the frozen copy).');
+
+/** Every trainer kind. Add a kind here and everything else follows. */
+export const trainerKinds = [sftTrainerSchema, rlTrainerSchema] as const;
 
 /** The `trainer` section: one trainer, chosen by `kind`. */
 export const trainerSchema = z

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { gradientsSchema, trainerSchema } from './components.ts';
 import { freezeSchema, interventionsSchema } from './design.ts';
+import { probesSchema, rewardsSchema } from './rl.ts';
 import { existingDirectory, existingFile, PATH_NOTE, nonNegativeInt, positiveInt } from './fields.ts';
 
 /** The `run` section. Its name defaults to the recipe's file name, which only the loader knows. */
@@ -131,6 +132,8 @@ export function recipeSchemaFor(defaultName: string) {
       gradients: gradientsSchema,
       interventions: interventionsSchema,
       freeze: freezeSchema,
+      probes: probesSchema,
+      rewards: rewardsSchema,
       checkpoint: checkpointSchema,
       tracking: trackingSchema,
       sample: sampleSchema.optional(),
@@ -143,7 +146,26 @@ export function recipeSchemaFor(defaultName: string) {
         return `seq_len (${data.seq_len}) must be <= model.init.config.n_ctx (${model.init.config.n_ctx})`;
       },
     })
+    .superRefine(checkRl)
     .describe('A bonsai recipe: everything one training run needs.');
+}
+
+/**
+ * RL cross-section checks: an RL run needs rewards, and every probe a reward or the
+ * intervention names must be in `probes`. Skipped while those sections are themselves
+ * invalid (their own errors are already reported).
+ */
+function checkRl(r: { trainer: { kind: string; intervention?: { probe: string } }; probes: Array<{ name: string }>; rewards: Array<{ kind: string; probe?: string }> }, ctx: z.RefinementCtx): void {
+  if (r.trainer.kind === 'rl' && r.rewards.length === 0) {
+    ctx.addIssue({ code: 'custom', path: ['rewards'], message: 'an rl trainer needs at least one reward (e.g. { name: correct, kind: exact_match })' });
+  }
+  const probes = new Set(r.probes.map((p) => p.name));
+  const known = [...probes].join(', ') || 'none';
+  r.rewards.forEach((w, i) => {
+    if (w.kind === 'probe' && !probes.has(w.probe!)) ctx.addIssue({ code: 'custom', path: ['rewards', i, 'probe'], message: `no probe named "${w.probe}" in probes (probes: ${known})` });
+  });
+  const iv = r.trainer.intervention;
+  if (iv && !probes.has(iv.probe)) ctx.addIssue({ code: 'custom', path: ['trainer', 'intervention', 'probe'], message: `no probe named "${iv.probe}" in probes (probes: ${known})` });
 }
 
 /** The fields the seq_len check reads, so it runs whenever they are valid. */

@@ -70,7 +70,7 @@ interface Position {
  * tracker's background flush get to run between steps.
  */
 export async function runSft(o: SftLoopOptions): Promise<SftResult> {
-  const t = o.recipe.trainer;
+  const t = sftTrainer(o.recipe);
   const pos: Position = {
     step: 0,
     optimizer: new AdamW({ lr: t.optimizer.lr, betas: t.optimizer.betas, eps: t.optimizer.eps, weightDecay: t.optimizer.weight_decay }),
@@ -141,7 +141,7 @@ function verifyFrozen(o: SftLoopOptions, step: number, freezer: Freezer): void {
 
 async function loop(o: SftLoopOptions, pos: Position, transforms: GradientTransform[]): Promise<SftResult> {
   const { recipe, model, data, tracker } = o;
-  const t = recipe.trainer;
+  const t = sftTrainer(recipe);
   const schedule = { kind: t.schedule.kind, warmupSteps: t.schedule.warmup_steps, minLrRatio: t.schedule.min_lr_ratio };
   const trainStep = createTrainStep({ model, optimizer: pos.optimizer, transforms, forward: o.forward });
   const save = () => saveAt(o, pos);
@@ -225,4 +225,10 @@ function sampleText(model: HookedTransformer, tok: Tokenizer, s: NonNullable<Rec
     rng,
   });
   return s.prompt + tok.decode(out.tokens[0]!);
+}
+
+/** The recipe's trainer, which the SFT loop needs to be `sft` (run.ts dispatches on kind). */
+function sftTrainer(recipe: Recipe): Extract<Recipe['trainer'], { kind: 'sft' }> {
+  if (recipe.trainer.kind !== 'sft') throw new Error(`internal: the SFT loop got a ${recipe.trainer.kind} trainer`);
+  return recipe.trainer;
 }

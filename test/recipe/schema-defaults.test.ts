@@ -30,6 +30,8 @@ describe('defaults', () => {
       gradients: [],
       interventions: [],
       freeze: [],
+      probes: [],
+      rewards: [],
       checkpoint: { every: 0, keep: 3 },
       tracking: { uri: './mlruns', experiment: 'bonsai' },
     });
@@ -77,7 +79,7 @@ describe('defaults', () => {
   });
 
   it('types the resolved recipe with defaults as required', () => {
-    expectTypeOf<Recipe['trainer']['grad_accum']>().toEqualTypeOf<number>();
+    expectTypeOf<Extract<Recipe['trainer'], { kind: 'sft' }>['grad_accum']>().toEqualTypeOf<number>();
     expectTypeOf<Recipe['run']['name']>().toEqualTypeOf<string>();
     expectTypeOf<ModelConfig['d_mlp']>().toEqualTypeOf<number>();
     expectTypeOf<ModelConfig['vocab_size']>().toEqualTypeOf<number | undefined>();
