@@ -13,19 +13,17 @@ describe('bonsai runs', () => {
     expect(r.stdout).toMatch(new RegExp(`^${b.slice(0, 8)}  beta   exp +FINISHED .* 2.5$`, 'm'));
     expect(r.stdout).toMatch(new RegExp(`^${a.slice(0, 8)}  alpha  exp +FINISHED .* 1.5$`, 'm'));
     expect(r.stdout).toMatch(/\nunreadable \(3\):\n {2}1\/f{32}: meta.yaml says run_id \"0\" but the folder is f{32}\n {2}7: meta.yaml is not valid YAML: .+\n {2}junk: no meta.yaml\n$/);
-    expect(bonsai(['runs', 'list', '--store', root, '--experiment', 'Default']).stdout).toMatch(/^no runs in /);
   });
 
-  it('show prints params, final metrics and tags of a run named by name or id prefix', async () => {
+  it('show prints params, final metrics and tags of a run named by an id prefix', async () => {
     const { root, a } = await storeWithJunk();
-    for (const q of ["alpha", a.slice(0, 6)]) {
-      const r = bonsai(['runs', 'show', q, '--store', root]);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toContain(`run         ${a}`);
-      expect(r.stdout).toMatch(/^lr {5}0\.01$/m);
-      expect(r.stdout).toMatch(/^loss {7}1\.5 {4}2$/m);
-      expect(r.stdout).toMatch(/^mlflow\.runName +alpha$/m);
-    }
+    // Each spawn costs seconds: naming by full id and by name is covered by resolveRun's tests.
+    const r = bonsai(['runs', 'show', a.slice(0, 6), '--store', root]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`run         ${a}`);
+    expect(r.stdout).toMatch(/^lr {5}0\.01$/m);
+    expect(r.stdout).toMatch(/^loss {7}1\.5 {4}2$/m);
+    expect(r.stdout).toMatch(/^mlflow\.runName +alpha$/m);
   });
 
   it('compare shows only the params that differ, and the final metrics side by side', async () => {
@@ -51,8 +49,5 @@ describe('bonsai runs', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no run matches "alp"; runs with similar names:\n {2}\w{8} {2}alpha {2}\[exp\]/);
     expect(hasStackTrace(r.stderr)).toBe(false);
-    const none = bonsai(['runs', 'compare', 'alpha', 'zzz', '--store', root]);
-    expect(none.code).toBe(1);
-    expect(none.stderr).toMatch(/no run matches "zzz"/);
   });
 });

@@ -22,6 +22,8 @@ describe('LocalRunStore', () => {
     const h = await store.histories(a);
     expect(h.loss!.map((p) => p.value)).toEqual([3, 2, 1.5]);
     expect(Object.keys(h).sort()).toEqual(['loss', 'train/acc']);
+    expect((await store.list({ experiment: 'Default' })).runs).toEqual([]);
+    expect((await store.list({ experiment: '1' })).runs).toHaveLength(2);
   });
 
   it('lists junk, a corrupt experiment and a foreign run folder as unreadable, with reasons', async () => {
