@@ -2,6 +2,7 @@ import { BonsaiError } from '../errors.ts';
 import { directionsCommand } from './directions.ts';
 import { generateCommand } from './generate.ts';
 import { recipeCommand } from './recipe.ts';
+import { runsPushCommand } from './runs-push.ts';
 import { makeRunsCommand } from './runs.ts';
 import { trainCommand } from './train.ts';
 import { uiCommand } from './ui.ts';
@@ -11,7 +12,7 @@ const COMMANDS: Record<string, Command> = {
   train: trainCommand,
   generate: generateCommand,
   recipe: recipeCommand,
-  runs: makeRunsCommand(),
+  runs: makeRunsCommand(runsPushCommand),
   ui: uiCommand,
   directions: directionsCommand,
 };
@@ -22,6 +23,7 @@ const HELP = usage('bonsai <command> [options]', 'Training-time intentional desi
   ['recipe validate FILE', 'check a recipe and report every error at once'],
   ['recipe schema', "print the recipe's JSON Schema (for editor completion)"],
   ['runs list | show RUN | compare RUN…', 'tables of the runs in ./mlruns: params that differ, final metrics'],
+  ['runs push RUN_DIR [--to URL]', 'send a run (or what it could not deliver) to an MLflow server'],
   ['ui [--store DIR] [--port N]', 'a page on 127.0.0.1 that overlays the curves of runs you pick'],
   ['directions --checkpoint DIR --hook H --method M --out F', 'concept directions for ablate / steer, with separation or variance explained'],
 ], 'Run `bonsai <command> --help` for a command\'s options.');

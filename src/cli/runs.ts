@@ -5,14 +5,22 @@ import { DEFAULT_TRACKING_URI } from '../tracking/index.ts';
 import { differingParams, formatValue, LocalRunStore, metricKeys, RestRunStore, resolveRun, type RunStore, type RunSummary, type StoreListing } from '../tracking/store/index.ts';
 import { parse, usage, type Command } from './args.ts';
 
-const HELP = usage('bonsai runs <list | show RUN | compare RUN RUN…> [options]', 'Read the runs in an MLflow store (./mlruns by default).', [
+const SUBCOMMANDS: Array<[string, string]> = [
   ['list', 'one line per run, newest first; unreadable folders after'],
   ['show RUN', "a run's params, final metrics and tags"],
   ['compare RUN RUN…', 'the params that differ between runs, and their final metrics'],
+];
+const OPTIONS: Array<[string, string]> = [
   ['--store DIR|URL', `a store folder or an MLflow server URL (default: $MLFLOW_TRACKING_URI, else ${DEFAULT_TRACKING_URI})`],
   ['--experiment NAME', 'only runs of this experiment (name or id)'],
   ['-h, --help', 'show this help'],
-], 'RUN is a run id, a unique id prefix, or a run name.');
+];
+const PUSH_ROW: [string, string] = ['push RUN_DIR [--to URL]', 'send a run to an MLflow server (see `bonsai runs push --help`)'];
+
+function helpText(withPush: boolean): string {
+  return usage('bonsai runs <list | show RUN | compare RUN RUN…> [options]', 'Read the runs in an MLflow store (./mlruns by default).',
+    [...SUBCOMMANDS, ...(withPush ? [PUSH_ROW] : []), ...OPTIONS], 'RUN is a run id, a unique id prefix, or a run name.');
+}
 
 /**
  * The store a viewer reads: `--store`, else MLFLOW_TRACKING_URI, else ./mlruns. An
@@ -33,8 +41,9 @@ export function makeRunsCommand(push?: Command): Command {
   return async (argv) => {
     const [sub, ...rest] = argv;
     if (sub === 'push' && push) return push(rest);
+    const help = helpText(push !== undefined);
     const { values, positionals } = parse('runs', rest, { store: { type: 'string' }, experiment: { type: 'string' } });
-    if (!sub || sub === '--help' || sub === '-h' || values.help) return (process.stdout.write(HELP), sub ? 0 : 2);
+    if (!sub || sub === '--help' || sub === '-h' || values.help) return (process.stdout.write(help), sub ? 0 : 2);
     const store = openStore(values.store);
     const listing = await store.list({ experiment: values.experiment });
     if (sub === 'list') return (process.stdout.write(listText(listing, store.location)), 0);
@@ -44,7 +53,7 @@ export function makeRunsCommand(push?: Command): Command {
       if (new Set(runs.map((r) => r.id)).size < runs.length) throw new BonsaiError('the same run is named twice; compare needs different runs');
       return (process.stdout.write(compareText(runs)), 0);
     }
-    process.stderr.write(`bonsai runs: ${['list', 'show', 'compare'].includes(sub) ? 'wrong number of RUNs' : `unknown subcommand "${sub}"`}\n\n${HELP}`);
+    process.stderr.write(`bonsai runs: ${['list', 'show', 'compare'].includes(sub) ? 'wrong number of RUNs' : `unknown subcommand "${sub}"`}\n\n${help}`);
     return 2;
   };
 }

@@ -50,4 +50,10 @@ describe('bonsai runs', () => {
     expect(r.stderr).toMatch(/no run matches "alp"; runs with similar names:\n {2}\w{8} {2}alpha {2}\[exp\]/);
     expect(hasStackTrace(r.stderr)).toBe(false);
   });
+
+  it('push is dispatched to the push command', () => {
+    const r = bonsai(['runs', 'push', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^usage: bonsai runs push RUN_DIR/);
+  });
 });
