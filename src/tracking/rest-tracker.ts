@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { BonsaiError } from '../errors.ts';
-import type { RunRecord, StartRecord, TrackEvent } from './events.ts';
+import type { StartRecord, TrackEvent } from './events.ts';
 import { sanitizeKeyWarnOnce, truncateValue } from './keys.ts';
 import { apiMetricValue, MlflowHttpError, MlflowRestClient } from './rest-client.ts';
 import { defaultRunTags } from './run-tags.ts';
-import { createServerRun, keepForLater, ship } from './shipper.ts';
-import { Spool } from './spool.ts';
+import { BackgroundSender } from './sender.ts';
+import { createServerRun, keepForLater } from './shipper.ts';
 import { SYSTEM_METRICS_MS, startSystemMetrics } from './system-metrics.ts';
 import type { RunEndStatus, StartedRun, StartRunOptions, Tracker } from './types.ts';
 
@@ -16,7 +16,7 @@ export interface RestTrackerOptions {
   env?: NodeJS.ProcessEnv;
   /** Events held in memory before they go to the spool file (default 10 000). */
   queueLimit?: number;
-  /** How long `endRun` waits for the server before leaving events in the spool (default 30 s). */
+  /** How long `endRun` waits for the server before leaving events in the spool (default 10 s). */
   drainTimeoutMs?: number;
   /** How often an unreachable server is tried again (default 5 s). */
   retryIntervalMs?: number;
@@ -39,14 +39,7 @@ export class RestMlflowTracker implements Tracker {
   private readonly localId = randomUUID().replace(/-/g, '');
   private seq = 0;
   private start?: StartRecord;
-  private run?: RunRecord;
-  private spool?: Spool;
-  private queue: TrackEvent[] = [];
-  private sending?: Promise<void>;
-  private retryTimer?: NodeJS.Timeout;
-  private stopped = false;
-  private warnedOffline = false;
-  private rejected = 0;
+  private sender?: BackgroundSender;
   private readonly params = new Map<string, string>();
   private readonly metricKeys = new Map<string, string>();
   private stopSystemMetrics = () => {};
@@ -55,7 +48,7 @@ export class RestMlflowTracker implements Tracker {
     this.client = new MlflowRestClient(uri, opts.env ?? process.env);
     this.o = {
       queueLimit: opts.queueLimit ?? 10_000,
-      drainTimeoutMs: opts.drainTimeoutMs ?? 30_000,
+      drainTimeoutMs: opts.drainTimeoutMs ?? 10_000,
       retryIntervalMs: opts.retryIntervalMs ?? 5_000,
       systemMetricsMs: opts.systemMetricsMs ?? SYSTEM_METRICS_MS,
       warn: opts.warn ?? ((line) => console.warn(line)),
@@ -64,11 +57,11 @@ export class RestMlflowTracker implements Tracker {
 
   /** The server's run id, once the run exists there. */
   get serverRunId(): string | undefined {
-    return this.run?.runId;
+    return this.sender?.run?.runId;
   }
   /** The spool file (it exists only once something had to be spooled). */
   get spoolPath(): string | undefined {
-    return this.spool?.path;
+    return this.sender?.spool.path;
   }
 
   /**
@@ -82,24 +75,22 @@ export class RestMlflowTracker implements Tracker {
     for (const [k, v] of Object.entries(defaultRunTags(opts))) tags[sanitizeKeyWarnOnce(k, 'tag')] = truncateValue(String(v), 5000);
     this.start = { kind: 'start', experiment: opts.experiment, runName: opts.runName, startTime: Date.now(), tags, url: this.client.display };
     const dir = opts.outDir ?? join(tmpdir(), 'bonsai-spool');
-    this.spool = new Spool(join(dir, `tracking-spool-${this.localId.slice(0, 8)}.jsonl`), () => [this.start!, ...(this.run ? [this.run] : [])]);
+    const sender = new BackgroundSender(this.client, this.start, join(dir, `tracking-spool-${this.localId.slice(0, 8)}.jsonl`), this.o);
     try {
       // Fail fast at start: a dead server must not hold training up for a minute of retries.
       const timeoutMs = Math.min(this.client.http.policy.timeoutMs, 10_000);
-      this.run = await createServerRun(this.client, this.start, { maxRetries: 0, timeoutMs });
+      sender.run = await createServerRun(this.client, this.start, { maxRetries: 0, timeoutMs });
     } catch (e) {
       if (!keepForLater(e) || (e instanceof MlflowHttpError && (e.status === 401 || e.status === 403))) {
         this.start = undefined;
         this.client.close();
         throw e;
       }
-      this.o.warn(`bonsai: tracking server ${this.client.display} unreachable (${(e as Error).message}); training goes on, events are kept in ${this.spool.path} and sent when it answers`);
-      this.warnedOffline = true;
-      await this.spool.append([]); // the start record on disk: a crash now still leaves a pushable spool
-      this.scheduleRetry();
+      await sender.startOffline((e as Error).message);
     }
+    this.sender = sender;
     this.stopSystemMetrics = startSystemMetrics((step, values) => this.logMetrics(step, values), this.o.systemMetricsMs);
-    return { runId: this.run?.runId ?? this.localId, experimentId: this.run?.experimentId ?? '' };
+    return { runId: sender.run?.runId ?? this.localId, experimentId: sender.run?.experimentId ?? '' };
   }
 
   async logParams(params: Record<string, string>): Promise<void> {
@@ -154,27 +145,22 @@ export class RestMlflowTracker implements Tracker {
 
   /** Waits (up to the drain timeout) until everything logged so far is delivered. */
   async flush(): Promise<void> {
-    await this.drain(this.o.drainTimeoutMs);
+    await this.sender?.drain(this.o.drainTimeoutMs);
   }
 
   async endRun(status: RunEndStatus): Promise<void> {
     if (!this.start) throw new BonsaiError('tracker.endRun called with no open run; call startRun first');
     this.stopSystemMetrics();
     this.enqueue({ id: this.nextId(), kind: 'end', status, endTime: Date.now() });
-    const drained = await this.drain(this.o.drainTimeoutMs);
-    this.stopped = true;
-    clearTimeout(this.retryTimer);
-    // Closing aborts a request still in flight; its events come back to the queue, then the spool.
-    this.client.close();
-    await this.sending;
-    if (!drained) await this.spill().catch((e: unknown) => this.o.warn(`bonsai: could not write the tracking spool: ${(e as Error).message}`));
+    await this.sender!.close(this.o.drainTimeoutMs);
   }
 
   pendingNote(): string | undefined {
-    const n = (this.spool?.unacked ?? 0) + this.queue.length;
+    const s = this.sender;
+    if (!s) return undefined;
     const lines: string[] = [];
-    if (n > 0) lines.push(`${n} tracking events pending in ${this.spool!.path}; send with \`bonsai runs push ${dirname(this.spool!.path)} --to ${this.client.display}\``);
-    if (this.rejected > 0) lines.push(`${this.rejected} tracking events were refused by ${this.client.display} (see the warnings above)`);
+    if (s.pending > 0) lines.push(`${s.pending} tracking events pending in ${s.spool.path}; send with \`bonsai runs push ${dirname(s.spool.path)} --to ${this.client.display}\``);
+    if (s.rejected > 0) lines.push(`${s.rejected} tracking events were refused by ${this.client.display} (see the warnings above)`);
     return lines.length ? lines.join('\n') : undefined;
   }
 
@@ -183,97 +169,6 @@ export class RestMlflowTracker implements Tracker {
   }
 
   private enqueue(e: TrackEvent): void {
-    if (this.stopped || !this.start) return;
-    this.queue.push(e);
-    // Bounded memory: past the limit, events wait on disk instead.
-    if (this.queue.length > this.o.queueLimit) void this.spill().catch(() => {});
-    if (!this.retryTimer) this.kick();
-  }
-
-  private kick(): void {
-    if (this.sending || this.stopped) return;
-    this.sending = this.send().finally(() => {
-      this.sending = undefined;
-      if (!this.retryTimer && (this.queue.length || this.spool!.unacked) && !this.stopped) this.kick();
-    });
-  }
-
-  /** The background sender: create the run if needed, replay the spool, then the queue. */
-  private async send(): Promise<void> {
-    const spool = this.spool!;
-    try {
-      if (!this.run) {
-        this.run = await createServerRun(this.client, this.start!);
-        await spool.noteRun(this.run);
-      }
-      while (spool.unacked > 0 && !this.stopped) {
-        const pending = (await spool.read()).pending.filter((e) => spool.has(e.id));
-        if (!pending.length) break; // ids whose lines never reached the disk: nothing to send
-        await ship(this.client, this.run, pending, (ids, why) => this.done(ids, why));
-      }
-      while (this.queue.length && !this.stopped) {
-        const batch = this.queue;
-        this.queue = [];
-        const sent = new Set<string>();
-        try {
-          await ship(this.client, this.run, batch, (ids, why) => {
-            for (const id of ids) sent.add(id);
-            return this.done(ids, why);
-          });
-        } catch (e) {
-          // Undelivered events go back ahead of newer ones; spill() moves them to disk below.
-          this.queue = [...batch.filter((ev) => !sent.has(ev.id) && !spool.has(ev.id)), ...this.queue];
-          throw e;
-        }
-      }
-      if (this.warnedOffline && spool.unacked === 0) this.o.warn(`bonsai: tracking server ${this.client.display} answers again; spooled events sent`);
-      this.warnedOffline = false;
-    } catch (e) {
-      if (!keepForLater(e)) this.o.warn(`bonsai: tracking: ${(e as Error).message}`);
-      if (!this.warnedOffline) this.o.warn(`bonsai: tracking server ${this.client.display} unreachable (${(e as Error).message}); events are kept in ${spool.path} and sent when it answers`);
-      this.warnedOffline = true;
-      await this.spill().catch(() => {});
-      this.scheduleRetry();
-    }
-  }
-
-  private async done(ids: string[], rejected?: string): Promise<void> {
-    if (rejected) {
-      this.rejected += ids.length;
-      this.o.warn(`bonsai: tracking server refused ${ids.length} event(s): ${rejected}`);
-    }
-    await this.spool!.ack(ids, rejected);
-  }
-
-  /** Moves the in-memory queue to the spool file. */
-  private spill(): Promise<void> {
-    const events = this.queue;
-    this.queue = [];
-    return this.spool!.append(events);
-  }
-
-  private scheduleRetry(): void {
-    if (this.stopped || this.retryTimer) return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      this.kick();
-    }, this.o.retryIntervalMs);
-    this.retryTimer.unref();
-  }
-
-  /** Resolves true once nothing is queued, in flight or spooled; false at the deadline. */
-  private async drain(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (!this.sending && !this.queue.length && !(this.spool?.unacked ?? 0)) return true;
-      if (Date.now() >= deadline) return false;
-      if (!this.sending && this.retryTimer) {
-        // Waiting out the retry interval would only waste the drain time: try now.
-        clearTimeout(this.retryTimer);
-        this.retryTimer = undefined;
-        this.kick();
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    this.sender?.enqueue(e);
   }
 }

@@ -55,6 +55,9 @@ export class FakeMlflowThread {
   stall(ms?: number): Promise<void> {
     return this.call('stall', ms);
   }
+  unstall(): Promise<void> {
+    return this.call('unstall');
+  }
   snapshot(): Promise<FakeSnapshot> {
     return this.call('snapshot');
   }
@@ -74,6 +77,7 @@ if (!isMainThread && parentPort) {
     if (op === 'failNext') fake.failNext(a[0]!, a[1], { ...(a[2] as object), match: revive((a[2] as { match?: unknown }).match) as RegExp | undefined });
     else if (op === 'dropNext') fake.dropNext(a[0]!, a[1]);
     else if (op === 'stall') fake.stall(a[0] ?? Infinity);
+    else if (op === 'unstall') fake.unstall();
     else if (op === 'close') await fake.close();
     else if (op === 'snapshot') {
       result = {

@@ -34,8 +34,10 @@ describe('fault injection during a real training run', () => {
     const recipe = tinyRecipe(dir, { steps: 26 });
     const logged: string[] = [];
     const inner = new RestMlflowTracker(fake.url, { env: FAST, retryIntervalMs: 50, drainTimeoutMs: 8000, systemMetricsMs: 0, warn: () => {} });
-    const STALL_MS = 2000;
+    const MIN_STALL_MS = 1500;
     let stallFrom = Infinity;
+    let stallTo = Infinity;
+    let stalled: Promise<void> | undefined;
     const stepTimes: number[] = [];
     const lines: string[] = [];
     await train(recipe, {
@@ -44,9 +46,15 @@ describe('fault injection during a real training run', () => {
       onStep: (step) => {
         stepTimes.push(performance.now());
         if (step === 2) {
-          // Longer than the request timeout: the sender must give up, keep the events, and resend.
-          void fake.stall(STALL_MS);
+          // Held until the server has held a request and for longer than the request timeout,
+          // so the sender must give up, keep the events, and resend.
           stallFrom = performance.now();
+          stalled = (async () => {
+            await fake.stall();
+            while ((await fake.snapshot()).stalledTotal === 0 || performance.now() - stallFrom < MIN_STALL_MS) await new Promise((r) => setTimeout(r, 50));
+            stallTo = performance.now();
+            await fake.unstall();
+          })();
         }
         if (step === 12) void fake.failNext(4, 503, { match: /log-batch/ });
         if (step === 15) void fake.dropNext(3);
@@ -54,6 +62,7 @@ describe('fault injection during a real training run', () => {
         if (step === 22) void fake.dropNext(2, /log-batch/);
       },
     });
+    await stalled;
     const snap = await fake.snapshot();
     const run = snap.runs.find((r) => r.info.run_name === 'tiny')!;
     const received = run.metrics.map((m) => `${m.key}|${m.step}|${m.value}`);
@@ -67,7 +76,7 @@ describe('fault injection during a real training run', () => {
     // The faults did happen, and training went on through them.
     expect(snap.log.filter((l) => / 50[23]$/.test(l)).length).toBeGreaterThanOrEqual(7);
     expect(snap.stalledTotal).toBeGreaterThan(0);
-    const stepsDuringStall = stepTimes.filter((t) => t > stallFrom && t < stallFrom + STALL_MS).length;
+    const stepsDuringStall = stepTimes.filter((t) => t > stallFrom && t < stallTo).length;
     expect(stepsDuringStall).toBeGreaterThan(3);
     const gaps = stepTimes.slice(2).map((t, i) => t - stepTimes[i + 1]!);
     expect(Math.max(...gaps)).toBeLessThan(1000); // no step waited out a request timeout

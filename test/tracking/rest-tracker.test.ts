@@ -155,6 +155,23 @@ describe('RestMlflowTracker', () => {
     await expect(pushRun(dir, server.url)).rejects.toThrow(/neither a tracking spool/);
   });
 
+  it('a server that refuses to create the run later: events stay in the spool, and the end says so', async () => {
+    const dir = tempDir();
+    const port = await freePort();
+    warnings.length = 0;
+    const t = rest(`http://127.0.0.1:${port}`);
+    await t.startRun({ experiment: 'gone', runName: 'r', outDir: dir });
+    const server = await fake({ port });
+    server.failNext(1000, 400, { match: /runs\/create/ });
+    for (let s = 0; s < 5; s++) t.logMetrics(s, { loss: s }, T0 + s);
+    await new Promise((r) => setTimeout(r, 150));
+    t.logMetrics(5, { loss: 5 }, T0 + 5);
+    await t.endRun('FINISHED');
+    expect(warnings.join('\n')).toMatch(/events are kept in/);
+    expect(t.pendingNote()).toMatch(/^7 tracking events pending/); // 6 metric events and the end
+    expect(server.runs.size).toBe(0);
+  });
+
   it('logs system metrics under system/ on a timer', async () => {
     const server = await fake();
     const t = rest(server.url, { systemMetricsMs: 25 });
