@@ -89,6 +89,8 @@ describe('bonsai ui in headless Chromium', () => {
     expect(xs[0]).toBeGreaterThanOrEqual(0);
     expect(xs[0]).toBeLessThan(60); // seconds since the run started, not step 1
     expect(xs).not.toEqual([1, 2, 3, 4, 5, 6]);
+    await page.locator('#xaxis').selectOption('wall');
+    expect((await trainLoss())[0]![0]).toBeGreaterThan(1.6e9); // epoch seconds on uPlot's time axis
     await page.locator('#xaxis').selectOption('step');
 
     // A run still training: its curve grows as the page polls, with no reload.
