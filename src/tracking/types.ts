@@ -27,7 +27,7 @@ export interface StartedRun {
 
 /**
  * Where a run's params, metrics, tags and artifacts go. Every backend (MLflow file store,
- * later an MLflow server, or nothing) has these methods, so the trainer never branches on
+ * an MLflow server, or nothing) has these methods, so the trainer never branches on
  * which one it has.
  */
 export interface Tracker {

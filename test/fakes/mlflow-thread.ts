@@ -31,7 +31,7 @@ export class FakeMlflowThread {
     const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
     const tsx = pathToFileURL(join(tsxRoot, 'dist/esm/api/index.mjs')).href;
     const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-    const worker = new Worker(boot, { eval: true, workerData: opts });
+    const worker = new Worker(boot, { eval: true, workerData: { fakeMlflow: opts } });
     const url = await new Promise<string>((resolve, reject) => {
       worker.once('message', (m: { url: string }) => resolve(m.url));
       worker.once('error', reject);
@@ -67,9 +67,10 @@ export class FakeMlflowThread {
   }
 }
 
-if (!isMainThread && parentPort) {
+// Only in the thread started above (vitest may itself run tests on worker threads).
+if (!isMainThread && parentPort && (workerData as { fakeMlflow?: unknown } | undefined)?.fakeMlflow) {
   const port = parentPort;
-  const fake = await FakeMlflow.start(workerData as FakeMlflowOptions);
+  const fake = await FakeMlflow.start((workerData as { fakeMlflow: FakeMlflowOptions }).fakeMlflow);
   const revive = (a: unknown): unknown => (a && typeof a === 'object' && 're' in a ? new RegExp((a as { re: string }).re) : a);
   port.on('message', async ({ id, op, args }: { id: number; op: string; args: unknown[] }) => {
     const a = args.map(revive) as never[];
