@@ -5,17 +5,16 @@
  * for it, so one bad folder cannot hide the good runs.
  */
 import { promises as fsp } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import YAML from 'yaml';
+import { join, resolve } from 'node:path';
 import { BonsaiError } from '../../errors.ts';
+import { listKeys, readMeta, readValues, statusName } from './files.ts';
 import { latestPoint, parseMetricLines, sortHistory } from './metric-file.ts';
-import type { ExperimentSummary, MetricPoint, RunStatus, RunStore, RunSummary, StoreListing, Unreadable } from './types.ts';
+import type { ExperimentSummary, MetricPoint, RunStore, RunSummary, StoreListing } from './types.ts';
 
 /** Store-root folders that are not experiments (MLflow's file store skips them too). */
 const NOT_EXPERIMENTS = new Set(['.trash', 'models']);
 /** Experiment sub-folders that are not runs (MLflow 2.x keeps these beside the runs). */
 const NOT_RUNS = new Set(['tags', 'datasets', 'traces', 'models']);
-const STATUS: Record<number, RunStatus> = { 1: 'RUNNING', 2: 'SCHEDULED', 3: 'FINISHED', 4: 'FAILED', 5: 'KILLED' };
 /** Run ids are MLflow's 32 hex characters; anything else never reaches the file system. */
 const RUN_ID = /^[0-9a-f]{32}$/i;
 
@@ -107,7 +106,7 @@ export class LocalRunStore implements RunStore {
       experimentId: exp.id,
       experimentName: exp.name,
       name: typeof meta.run_name === 'string' && meta.run_name ? meta.run_name : (tags['mlflow.runName'] ?? ''),
-      status: typeof meta.status === 'number' ? (STATUS[meta.status] ?? 'UNKNOWN') : statusName(meta.status),
+      status: statusName(meta.status),
       startTime: typeof meta.start_time === 'number' ? meta.start_time : undefined,
       endTime: typeof meta.end_time === 'number' ? meta.end_time : undefined,
       params: await readValues(join(dir, 'params')),
@@ -135,41 +134,4 @@ export class LocalRunStore implements RunStore {
     if (!dir) throw new BonsaiError(`no run ${runId} in ${this.location}`);
     return dir;
   }
-}
-
-async function readMeta(dir: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await fsp.readFile(join(dir, 'meta.yaml'), 'utf8');
-  } catch (e) {
-    throw new Error((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no meta.yaml' : `cannot read meta.yaml: ${(e as Error).message}`);
-  }
-  let meta: unknown;
-  try {
-    meta = YAML.parse(text, { version: '1.1' });
-  } catch (e) {
-    throw new Error(`meta.yaml is not valid YAML: ${(e as Error).message.split('\n')[0]!.replace(/:$/, '')}`);
-  }
-  if (!meta || typeof meta !== 'object' || Array.isArray(meta)) throw new Error('meta.yaml is not a mapping');
-  return meta as Record<string, unknown>;
-}
-
-function statusName(s: unknown): RunStatus {
-  const name = String(s).toUpperCase();
-  return (Object.values(STATUS) as string[]).includes(name) ? (name as RunStatus) : 'UNKNOWN';
-}
-
-/** Keys under a params/tags/metrics folder; '/' in a key is a sub-folder. A missing folder has none. */
-async function listKeys(dir: string): Promise<string[]> {
-  const files = await fsp.readdir(dir, { recursive: true, withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return [];
-    throw e;
-  });
-  return files.filter((f) => f.isFile()).map((f) => relative(dir, join(f.parentPath, f.name)).split('\\').join('/')).sort();
-}
-
-async function readValues(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const key of await listKeys(dir)) out[key] = await fsp.readFile(join(dir, key), 'utf8');
-  return out;
 }
