@@ -49,7 +49,8 @@ export class LocalRunStore implements RunStore {
       if (!exp) continue; // deleted
       if (opts.experiment !== undefined && opts.experiment !== exp.name && opts.experiment !== exp.id) continue;
       listing.experiments.push(exp);
-      await this.listRuns(dir, exp, listing);
+      // An experiment folder that cannot be listed (permissions) is one more unreadable entry.
+      await this.listRuns(dir, exp, listing).catch((err: Error) => listing.unreadable.push({ path: e.name, reason: err.message }));
     }
     listing.runs.sort((a, b) => (b.startTime ?? 0) - (a.startTime ?? 0));
     return listing;
