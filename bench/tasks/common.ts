@@ -1,0 +1,86 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { loadDataset, type Example } from '../../src/data/index.ts';
+import type { TaskRecord } from '../../src/data/tasks/index.ts';
+import { createTokenizer } from '../../src/models/tokenizer.ts';
+import { HookedTransformer } from '../../src/models/transformer.ts';
+import { loadRecipe, type Recipe } from '../../src/recipe/index.ts';
+import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { train } from '../../src/trainer/index.ts';
+
+/** Writes records as JSONL (creating the folder). */
+export function writeJsonl(path: string, records: readonly TaskRecord[]): void {
+  mkdirSync(join(path, '..'), { recursive: true });
+  writeFileSync(path, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+}
+
+/** A shipped recipe for one seed, writing into a fresh temp dir, with no tracking. */
+export function recipeFor(file: string, seed: number, extra: string[] = []): Recipe {
+  const out = mkdtempSync(join(tmpdir(), 'bonsai-task-'));
+  return loadRecipe(file, { overrides: [`run.seed=${seed}`, `run.out_dir=${out}`, 'tracking.uri=none', ...extra] });
+}
+
+/** Trains the recipe and returns the final model, loaded from its checkpoint: no hooks. */
+export async function trainAndLoad(recipe: Recipe): Promise<HookedTransformer> {
+  const r = await train(recipe);
+  const ck = loadCheckpoint(r.checkpoint!);
+  return HookedTransformer.fromValues(ck.config, ck.weights);
+}
+
+/** Examples of a JSONL file for the byte tokenizer. */
+export function examples(path: string, seqLen: number): Example[] {
+  return loadDataset({ format: 'jsonl', path }, createTokenizer('byte'), seqLen).examples;
+}
+
+/**
+ * Share of examples whose first completion token is the model's argmax (no hooks):
+ * the answer is one token, so this is exact-match accuracy.
+ */
+export function accuracy(model: HookedTransformer, ex: readonly Example[]): number {
+  const T = ex[0]!.ids.length - 1;
+  let right = 0;
+  for (let i = 0; i < ex.length; i += 64) {
+    const chunk = ex.slice(i, i + 64);
+    const ids = tf.tensor2d(Int32Array.from(chunk.flatMap((e) => Array.from(e.ids.subarray(0, T)))), [chunk.length, T], 'int32');
+    const { logits, cache } = model.forward(ids);
+    const arg = tf.argMax(logits, -1);
+    const pred = arg.dataSync();
+    tf.dispose([ids, logits, arg]);
+    cache.dispose();
+    chunk.forEach((e, b) => {
+      const t = e.lossMask.indexOf(1) - 1; // logits at t predict ids[t + 1]
+      if (pred[b * T + t] === e.ids[t + 1]) right++;
+    });
+  }
+  return right / ex.length;
+}
+
+/** Mean probability the model gives `token` as the first completion token (no hooks). */
+export function tokenProb(model: HookedTransformer, ex: readonly Example[], token: number): number {
+  const T = ex[0]!.ids.length - 1;
+  let sum = 0;
+  for (let i = 0; i < ex.length; i += 64) {
+    const chunk = ex.slice(i, i + 64);
+    const ids = tf.tensor2d(Int32Array.from(chunk.flatMap((e) => Array.from(e.ids.subarray(0, T)))), [chunk.length, T], 'int32');
+    const { logits, cache } = model.forward(ids);
+    const p = tf.softmax(logits);
+    const data = p.dataSync();
+    const V = logits.shape[2]!;
+    tf.dispose([ids, logits, p]);
+    cache.dispose();
+    chunk.forEach((e, b) => {
+      const t = e.lossMask.indexOf(1) - 1;
+      sum += data[(b * T + t) * V + token]!;
+    });
+  }
+  return sum / ex.length;
+}
+
+/** "mean ± std" over seeds (sample std), as percentages. */
+export function pct(xs: readonly number[]): string {
+  const m = xs.reduce((s, x) => s + x, 0) / xs.length;
+  const sd = Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, xs.length - 1));
+  return `${(100 * m).toFixed(1)} ± ${(100 * sd).toFixed(1)}`;
+}
