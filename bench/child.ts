@@ -41,6 +41,7 @@ export async function measure(backend: BackendPreference, threads: number | unde
   for (let i = 0; i < cfg.warmup; i++) step(next());
 
   const times: number[] = [];
+  const cpuTimes: number[] = [];
   const growth: number[] = [];
   let tensors = tf.memory().numTensors;
   let bytesMax = tf.memory().numBytes;
@@ -48,9 +49,12 @@ export async function measure(backend: BackendPreference, threads: number | unde
   let loss = NaN;
   for (let i = 0; i < cfg.steps; i++) {
     const batch = next(); // made outside the timed region, as torch's are
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     loss = step(batch).loss; // reads the loss back, so the step has finished
     times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpuTimes.push((c.user + c.system) / 1000);
     const mem = tf.memory();
     growth.push(mem.numTensors - tensors);
     tensors = mem.numTensors;
@@ -68,6 +72,7 @@ export async function measure(backend: BackendPreference, threads: number | unde
     steps: cfg.steps,
     stepMsMedian,
     stepMsMin: Math.min(...times),
+    cpuMsMedian: median(cpuTimes),
     tokensPerSec: (cfg.batchSize * cfg.nCtx * 1000) / stepMsMedian,
     tensorBytesMax: bytesMax,
     peakBytesInStep: profile.peakBytes,

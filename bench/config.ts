@@ -46,6 +46,8 @@ export interface BackendResult {
   steps?: number;
   stepMsMedian?: number;
   stepMsMin?: number;
+  /** CPU time per step, all threads (less sensitive than wall time to other processes). */
+  cpuMsMedian?: number;
   tokensPerSec?: number;
   /** Largest tf.memory().numBytes seen between steps, and tf.profile's peak within a step. */
   tensorBytesMax?: number;

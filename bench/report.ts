@@ -8,6 +8,7 @@ export interface TorchResult {
   blas?: string;
   stepMsMedian?: number;
   stepMsMin?: number;
+  cpuMsMedian?: number;
   tokensPerSec?: number;
   loss?: number;
 }
@@ -17,11 +18,11 @@ const pad = (cells: string[], widths: number[]) => cells.map((c, i) => (i === 0 
 
 /** The side-by-side table: one row per backend, then PyTorch. */
 export function printTable(results: BackendResult[], torch: TorchResult, cpuCfg: BenchConfig): void {
-  const head = ['backend', 'threads', 'tokens/s', 'step ms (median / min)', '÷ PyTorch', 'tensor MB (between / peak in step)', 'RSS max', 'tensors +/step'];
+  const head = ['backend', 'threads', 'tokens/s', 'step ms (median / min)', 'CPU ms/step', '÷ PyTorch', 'tensor MB (between / peak in step)', 'RSS max', 'tensors +/step'];
   const rows: string[][] = [];
   for (const r of results) {
     if (r.skipped) {
-      rows.push([r.backend, '-', 'skipped', '-', '-', '-', '-', '-']);
+      rows.push([r.backend, '-', 'skipped', '-', '-', '-', '-', '-', '-']);
       continue;
     }
     const ratio = torch.tokensPerSec ? `${(r.tokensPerSec! / torch.tokensPerSec).toFixed(2)}x` : '-';
@@ -29,13 +30,13 @@ export function printTable(results: BackendResult[], torch: TorchResult, cpuCfg:
     const note = r.backend === 'cpu' ? ` (${cpuCfg.steps} steps)` : '';
     rows.push([
       r.backend + note, String(r.threads ?? '-'), r.tokensPerSec!.toFixed(0),
-      `${r.stepMsMedian!.toFixed(1)} / ${r.stepMsMin!.toFixed(1)}`, ratio,
+      `${r.stepMsMedian!.toFixed(1)} / ${r.stepMsMin!.toFixed(1)}`, r.cpuMsMedian!.toFixed(1), ratio,
       `${mb(r.tensorBytesMax)} / ${mb(r.peakBytesInStep)}`, mb(r.rssMax), growth,
     ]);
   }
-  if (torch.skipped) rows.push(['pytorch', '-', 'skipped', '-', '-', '-', '-', '-']);
+  if (torch.skipped) rows.push(['pytorch', '-', 'skipped', '-', '-', '-', '-', '-', '-']);
   else rows.push([`pytorch ${torch.torch} (BLAS ${torch.blas})`, String(torch.threads), torch.tokensPerSec!.toFixed(0),
-    `${torch.stepMsMedian!.toFixed(1)} / ${torch.stepMsMin!.toFixed(1)}`, '1.00x', '-', '-', '-']);
+    `${torch.stepMsMedian!.toFixed(1)} / ${torch.stepMsMin!.toFixed(1)}`, torch.cpuMsMedian!.toFixed(1), '1.00x', '-', '-', '-']);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   console.log('\n' + pad(head, widths));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));

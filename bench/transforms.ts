@@ -1,0 +1,127 @@
+/**
+ * Step-time overhead of each gradient transform and intervention, side by side with the
+ * plain step, in one process on one model: `node bin/run-ts.js bench/transforms.ts
+ * [--steps 30] [--backend auto]`. Goals (issue 4): project_out ≤ 15% with U refreshed
+ * every 10 steps, freezing ≤ 2%, interventions ≤ 5%. Exits 1 if any arm leaks tensors.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, describeBackend } from '../src/backend/index.ts';
+import { Freezer } from '../src/gradients/freeze.ts';
+import { ablateHook, steerHook } from '../src/gradients/interventions.ts';
+import { pcgradTransform } from '../src/gradients/pcgrad.ts';
+import { observeTransform, projectOutTransform } from '../src/gradients/project.ts';
+import { selectGlob, selectHeads, unionSelections } from '../src/gradients/select.ts';
+import { clipTransform, type GradientTransform, type NamedGrads } from '../src/gradients/index.ts';
+import type { ForwardOptions } from '../src/models/hooks.ts';
+import { HookedTransformer, modelConfig } from '../src/models/index.ts';
+import { AdamW, createTrainStep, lmLoss, type LmBatch } from '../src/trainer/index.ts';
+import { Rng } from '../src/util/rng.ts';
+
+const argv = process.argv.slice(2);
+const flag = (name: string, d: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1]! : d);
+const STEPS = Number(flag('--steps', '30'));
+const backend = await initBackend(flag('--backend', 'auto') as 'auto');
+const config = modelConfig({ vocabSize: 256, dModel: 64, nLayers: 2, nHeads: 4, nCtx: 64 });
+const B = 8;
+const T = 64;
+
+function batch(seed: number): LmBatch {
+  const rng = new Rng(seed);
+  const ids = Int32Array.from({ length: B * (T + 1) }, () => rng.int(64));
+  const inputs = new Int32Array(B * T);
+  const targets = new Int32Array(B * T);
+  for (let b = 0; b < B; b++) {
+    inputs.set(ids.subarray(b * (T + 1), b * (T + 1) + T), b * T);
+    targets.set(ids.subarray(b * (T + 1) + 1, (b + 1) * (T + 1)), b * T);
+  }
+  return { inputs, targets, weights: new Float32Array(B * T).fill(1), batchSize: B, seqLen: T };
+}
+
+interface Arm {
+  name: string;
+  make(m: HookedTransformer, opt: AdamW): { transforms: GradientTransform[]; forward?: ForwardOptions; dispose(): void };
+}
+
+/** Gradients of the loss on fresh random batches: the "other data" for surgery. */
+function gradsOf(m: HookedTransformer): () => NamedGrads {
+  let s = 1000;
+  const vars = [...m.params.values()];
+  const pathOf = new Map([...m.params].map(([p, v]) => [v.name, p]));
+  return () => {
+    const b = batch(s++);
+    const { value, grads } = tf.variableGrads(() => lmLoss(m, b), vars);
+    value.dispose();
+    return Object.fromEntries(Object.entries(grads).map(([n, g]) => [pathOf.get(n)!, g]));
+  };
+}
+
+const rows = (k: number, seed: number) => { const r = new Rng(seed); return Array.from({ length: k }, () => Array.from({ length: 64 }, () => r.normal())); };
+const none = () => {};
+const ARMS: Arm[] = [
+  { name: 'plain', make: () => ({ transforms: [], dispose: none }) },
+  { name: 'clip', make: () => ({ transforms: [clipTransform(1)], dispose: none }) },
+  {
+    name: 'freeze (blocks.0.attn.* + 2 heads)',
+    make: (m, opt) => {
+      const f = new Freezer(m.params, unionSelections([selectGlob(m.params, 'blocks.0.attn.*'), selectHeads(m.params, 'blocks.1.attn[0,1]', 4)]));
+      opt.setFrozen(f.masks);
+      return { transforms: [f.transform()], dispose: () => f.dispose() };
+    },
+  },
+  {
+    name: 'project_out (k=4, U every 10 steps)',
+    make: (m) => {
+      const next = gradsOf(m);
+      const t = projectOutTransform({ source: { kind: 'gradients', sample: () => Array.from({ length: 4 }, next), every: 10 }, topK: 4 });
+      return { transforms: [t], dispose: () => t.dispose!() };
+    },
+  },
+  { name: 'pcgrad (1 objective)', make: (m) => ({ transforms: [pcgradTransform({ objectives: { other: gradsOf(m) } })], dispose: none }) },
+  {
+    name: 'observe (1 direction, every 10)',
+    make: (m) => {
+      const t = observeTransform({ directions: { other: gradsOf(m) }, every: 10 });
+      return { transforms: [t], dispose: () => t.dispose!() };
+    },
+  },
+  {
+    name: 'ablate (k=4, blocks.0.hook_resid_post)',
+    make: () => {
+      const { fn, q } = ablateHook(rows(4, 1));
+      return { transforms: [], forward: { hooks: [{ at: 'blocks.0.hook_resid_post', fn }] }, dispose: () => q.dispose() };
+    },
+  },
+  {
+    name: 'steer (blocks.0.hook_resid_post)',
+    make: () => {
+      const { fn, v } = steerHook(rows(1, 2)[0]!, 4);
+      return { transforms: [], forward: { hooks: [{ at: 'blocks.0.hook_resid_post', fn }] }, dispose: () => v.dispose() };
+    },
+  },
+];
+
+console.log(`${describeBackend(backend)}\nmodel d_model 64, 2 layers, batch ${B}×${T}; ${STEPS} timed steps per arm after 5 warmup; two rounds, best round kept\n`);
+const results = new Map<string, number>();
+let leaked = false;
+for (let round = 0; round < 2; round++) {
+  for (const arm of ARMS) {
+    const m = HookedTransformer.create(config, 1);
+    const opt = new AdamW({ lr: 1e-3, weightDecay: 0.1 });
+    const a = arm.make(m, opt);
+    const step = createTrainStep({ model: m, optimizer: opt, transforms: a.transforms, forward: a.forward });
+    for (let i = 0; i < 5; i++) step(batch(i));
+    const n0 = tf.memory().numTensors;
+    const t0 = performance.now();
+    for (let i = 0; i < STEPS; i++) step(batch(100 + i));
+    const ms = (performance.now() - t0) / STEPS;
+    if (tf.memory().numTensors !== n0) (leaked = true), console.error(`${arm.name}: leaked ${tf.memory().numTensors - n0} tensors`);
+    results.set(arm.name, Math.min(results.get(arm.name) ?? Infinity, ms));
+    a.dispose();
+    opt.dispose();
+    m.dispose();
+  }
+}
+const plain = results.get('plain')!;
+console.log('| step | ms/step | overhead vs plain |\n| --- | --- | --- |');
+for (const [name, ms] of results) console.log(`| ${name} | ${ms.toFixed(1)} | ${name === 'plain' ? '—' : `${(100 * (ms / plain - 1)).toFixed(1)}%`} |`);
+process.exit(leaked ? 1 : 0);
