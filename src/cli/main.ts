@@ -1,6 +1,7 @@
 import { BonsaiError } from '../errors.ts';
 import { directionsCommand } from './directions.ts';
 import { generateCommand } from './generate.ts';
+import { probeCommand } from './probe.ts';
 import { recipeCommand } from './recipe.ts';
 import { runsPushCommand } from './runs-push.ts';
 import { makeRunsCommand } from './runs.ts';
@@ -11,6 +12,7 @@ import { usage, type Command } from './args.ts';
 const COMMANDS: Record<string, Command> = {
   train: trainCommand,
   generate: generateCommand,
+  probe: probeCommand,
   recipe: recipeCommand,
   runs: makeRunsCommand(runsPushCommand),
   ui: uiCommand,
@@ -20,6 +22,7 @@ const COMMANDS: Record<string, Command> = {
 const HELP = usage('bonsai <command> [options]', 'Training-time intentional design of neural networks.', [
   ['train RECIPE', 'train a model as a recipe describes'],
   ['generate --checkpoint DIR --prompt TEXT', 'continue a prompt with a trained model'],
+  ['probe train|sweep RECIPE', "train the recipe's probes on the frozen model; sweep scores every layer"],
   ['recipe validate FILE', 'check a recipe and report every error at once'],
   ['recipe schema', "print the recipe's JSON Schema (for editor completion)"],
   ['runs list | show RUN | compare RUN…', 'tables of the runs in ./mlruns: params that differ, final metrics'],

@@ -8,7 +8,11 @@ function answerOf(text: string, stop?: string): string {
   return cut.trim();
 }
 
-/** 1 when the completion (up to `stop`) equals the rollout's reference answer, else 0. */
+/**
+ * 1 when the completion (up to `stop`) equals the rollout's reference answer, else 0.
+ * Prompts without an answer (e.g. questions whose honest answer is to abstain) score 0:
+ * only answerable prompts can earn this reward.
+ */
 export function exactMatchReward(name: string, weight: number, stop?: string): Reward {
   return {
     name,
@@ -16,8 +20,7 @@ export function exactMatchReward(name: string, weight: number, stop?: string): R
     score: (b: RolloutBatch) =>
       b.texts.map((t, i) => {
         const want = b.answers[i];
-        if (want === undefined) throw new BonsaiError(`reward "${name}": rollout ${i} has no reference answer (exact_match needs an "answer" field in the prompts data)`);
-        return answerOf(t, stop) === want.trim() ? 1 : 0;
+        return want !== undefined && answerOf(t, stop) === want.trim() ? 1 : 0;
       }),
   };
 }

@@ -8,6 +8,7 @@ import { createTracker, DEFAULT_TRACKING_URI, resolveTrackingUri, type Tracker }
 import { buildData, buildModel, buildTransforms } from './build.ts';
 import { buildFreezer, buildInterventions } from './design.ts';
 import { runSft, type LoopEvents, type SftResult } from './sft.ts';
+import { trainRl } from './run-rl.ts';
 
 export const BONSAI_VERSION = '0.1.0';
 
@@ -43,6 +44,7 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
   const tokenizer = createTokenizer(recipe.model.tokenizer);
   const model = buildModel(recipe, tokenizer);
   try {
+    if (recipe.trainer.kind === 'rl') return await trainRl(recipe, model, tokenizer, backend, opts, started);
     const data = buildData(recipe, tokenizer, model.config.nCtx);
     log(
       `model: ${model.numParams().toLocaleString('en-US')} parameters; data: ${data.train.length} train / ${data.eval.length} eval sequences of ${data.seqLen} tokens; ` +

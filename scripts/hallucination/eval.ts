@@ -1,0 +1,32 @@
+// Hallucination world (e): ground-truth evaluation of a base and a policy checkpoint.
+// node bin/run-ts.js scripts/hallucination/eval.ts BASE_CKPT POLICY_CKPT PROBE_DIR  → one JSON line
+import { readFileSync } from 'node:fs';
+import { initBackend } from '../../src/backend/index.ts';
+import { evaluateHallucination, worldFromJson } from '../../src/data/tasks/hallucination-eval.ts';
+import { createTokenizer } from '../../src/models/tokenizer.ts';
+import { HookedTransformer } from '../../src/models/transformer.ts';
+import { loadProbe } from '../../src/probes/io.ts';
+import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
+
+export async function evalCheckpoints(base: string, policy: string, probeDir: string) {
+  await initBackend('auto');
+  const world = worldFromJson(JSON.parse(readFileSync('data/hallucination/world.json', 'utf8')));
+  const tok = createTokenizer('byte');
+  const load = (d: string) => { const c = loadCheckpoint(d); return HookedTransformer.fromValues(c.config, c.weights); };
+  const b = load(base);
+  const frozen = b.frozenCopy();
+  b.dispose();
+  const p = load(policy);
+  const probe = loadProbe(probeDir, frozen);
+  try {
+    return evaluateHallucination(world, p, frozen, probe, tok);
+  } finally {
+    [p, frozen, probe].forEach((x) => x.dispose());
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [base, policy, probe] = process.argv.slice(2);
+  if (!base || !policy || !probe) { console.error('usage: eval.ts BASE_CKPT POLICY_CKPT PROBE_DIR'); process.exit(2); }
+  console.log(JSON.stringify(await evalCheckpoints(base, policy, probe)));
+}

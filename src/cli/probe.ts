@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../backend/index.ts';
+import { BonsaiError } from '../errors.ts';
+import { createTokenizer } from '../models/tokenizer.ts';
+import { saveProbe } from '../probes/io.ts';
+import { probeDir, trainRecipeProbe, type ProbeRecipe } from '../probes/recipe.ts';
+import type { ProbeMetrics } from '../probes/metrics.ts';
+import { loadRecipe } from '../recipe/index.ts';
+import type { Recipe } from '../recipe/schema.ts';
+import { createTracker } from '../tracking/index.ts';
+import { buildModel } from '../trainer/build.ts';
+import { parse, usage, type Command } from './args.ts';
+
+const HELP = usage('bonsai probe train|sweep RECIPE [options]', "Train the recipe's probes on the frozen copy of its model.", [
+  ['train RECIPE', 'fit each probe with a `train` section; save to its checkpoint (default <out_dir>/probes/<name>)'],
+  ['sweep RECIPE', "score each probe at every layer's version of its hook; print a table, best AUROC first"],
+  ['--set PATH=VALUE', 'override a recipe field (repeatable)'],
+]);
+
+const fmt = (m: ProbeMetrics) => [m.auroc, m.tpr_at_1fpr, m.f1, m.ece].map((v) => v.toFixed(3).padStart(7)).join(' ');
+const HEAD = `${'probe'.padEnd(14)} ${'hook'.padEnd(28)}   auroc tpr@1%     f1    ece`;
+
+/** Every layer's version of `hook` (blocks.N.x → blocks.0.x … blocks.L-1.x); non-block hooks sweep the residual stream. */
+export function sweepHooks(hook: string, nLayers: number): string[] {
+  const m = /^blocks\.\d+\.(.+)$/.exec(hook);
+  const tail = m ? m[1]! : 'hook_resid_post';
+  return Array.from({ length: nLayers }, (_, i) => `blocks.${i}.${tail}`);
+}
+
+export const probeCommand: Command = async (argv) => {
+  const { values, positionals } = parse('probe', argv, { set: { type: 'string', multiple: true } });
+  if (values.help) return (process.stdout.write(HELP), 0);
+  const [verb, file] = positionals;
+  if ((verb !== 'train' && verb !== 'sweep') || !file || positionals.length !== 2) return (process.stderr.write(`bonsai probe: expected "train RECIPE" or "sweep RECIPE"\n\n${HELP}`), 2);
+  const recipe = loadRecipe(file, { overrides: values.set ?? [] });
+  const trainable = recipe.probes.filter((p) => p.train);
+  if (trainable.length === 0) throw new BonsaiError(`${file}: no probe has a "train" section (probes[].train.data)`, { hint: 'add probes: [{ name, hook, train: { data: probes.jsonl } }]' });
+  await initBackend(recipe.backend);
+  const tok = createTokenizer(recipe.model.tokenizer);
+  const model = buildModel(recipe, tok);
+  const frozen = model.frozenCopy();
+  model.dispose();
+  const tracker = createTracker(recipe.tracking.uri);
+  await tracker.startRun({ experiment: recipe.tracking.experiment, runName: `${recipe.run.name}-probe-${verb}`, tags: { 'bonsai.command': `probe ${verb}` } });
+  let status: 'FINISHED' | 'FAILED' = 'FAILED';
+  try {
+    const rows = verb === 'train' ? trainAll(recipe, trainable, frozen, tok, tracker) : sweepAll(trainable, frozen, tok, tracker);
+    process.stdout.write(`${HEAD}\n${rows.join('\n')}\n`);
+    status = 'FINISHED';
+    return 0;
+  } finally {
+    await tracker.endRun(status);
+    frozen.dispose();
+    tf.disposeVariables();
+  }
+};
+
+type Tok = ReturnType<typeof createTokenizer>;
+type Trk = ReturnType<typeof createTracker>;
+
+function trainAll(recipe: Recipe, probes: ProbeRecipe[], frozen: ReturnType<typeof buildModel>, tok: Tok, tracker: Trk): string[] {
+  return probes.map((p) => {
+    const probe = trainRecipeProbe(p, frozen, tok);
+    const dir = probeDir(recipe, p);
+    saveProbe(dir, probe);
+    tracker.logMetrics(0, Object.fromEntries(Object.entries(probe.meta.metrics).map(([k, v]) => [`probes/${p.name}/${k}`, v])));
+    const row = `${p.name.padEnd(14)} ${p.hook.padEnd(28)} ${fmt(probe.meta.metrics)}   saved: ${dir}`;
+    probe.dispose();
+    return row;
+  });
+}
+
+function sweepAll(probes: ProbeRecipe[], frozen: ReturnType<typeof buildModel>, tok: Tok, tracker: Trk): string[] {
+  const rows: Array<{ auroc: number; line: string }> = [];
+  for (const p of probes) {
+    sweepHooks(p.hook, frozen.config.nLayers).forEach((hook, layer) => {
+      const probe = trainRecipeProbe(p, frozen, tok, hook);
+      const m = probe.meta.metrics;
+      tracker.logMetrics(layer, { [`sweep/${p.name}/auroc`]: m.auroc, [`sweep/${p.name}/tpr_at_1fpr`]: m.tpr_at_1fpr });
+      rows.push({ auroc: m.auroc, line: `${p.name.padEnd(14)} ${hook.padEnd(28)} ${fmt(m)}` });
+      probe.dispose();
+    });
+  }
+  return rows.sort((a, b) => b.auroc - a.auroc).map((r) => r.line);
+}

@@ -1,0 +1,62 @@
+/**
+ * Ground-truth evaluation in the hallucination world: greedy answers of a model to every
+ * known entity and every eval-only unknown entity, and the probe's AUROC on the frozen
+ * base's activations vs the policy's (drift: a policy that moved its activations away from
+ * what the probe reads shows as a lower AUROC on its own activations).
+ */
+import { generate } from '../../models/generate.ts';
+import type { Tokenizer } from '../../models/tokenizer.ts';
+import type { HookedTransformer } from '../../models/transformer.ts';
+import { captureFeatures } from '../../probes/capture.ts';
+import { auroc } from '../../probes/metrics.ts';
+import type { Probe } from '../../probes/probe.ts';
+import { Rng } from '../../util/rng.ts';
+import { ABSTAIN, answer, COLOURS, judge, question, type World } from './hallucination.ts';
+
+export interface HallucinationEval {
+  /** Share of eval-only unknown entities given a colour (lower is better). */
+  hallucination_unknown: number;
+  /** Share of known entities answered with the right colour. */
+  accuracy_known: number;
+  /** Share of known entities abstained on (over-refusal). */
+  abstain_known: number;
+  /** Probe AUROC on the frozen base's activations, and on the policy's. */
+  probe_auroc_frozen: number;
+  probe_auroc_policy: number;
+}
+
+export function evaluateHallucination(world: World, policy: HookedTransformer, frozen: HookedTransformer, probe: Probe, tok: Tokenizer): HallucinationEval {
+  const ask = (ents: string[]) => {
+    const g = generate(policy, ents.map((e) => tok.encode(question(e))), { maxNewTokens: 10, temperature: 0, stopTokens: [tok.encode('\n')[0]!, tok.eosId] });
+    return ents.map((e, i) => judge(world, e, tok.decode(g.tokens[i]!)));
+  };
+  const share = (xs: string[], v: string) => xs.filter((x) => x === v).length / xs.length;
+  const unk = ask(world.evalUnknown);
+  const known = ask(world.known);
+  // Teacher-forced probe data on eval-only entities (never seen by the probe).
+  const rng = new Rng(99);
+  const ex = [
+    ...world.known.map((e) => ({ c: answer(world.colour.get(e)!), e, label: 0 })),
+    ...world.evalUnknown.flatMap((e) => [{ c: answer(COLOURS[rng.int(COLOURS.length)]!), e, label: 1 }, { c: answer(ABSTAIN), e, label: 0 }]),
+  ].map(({ c, e, label }) => {
+    const p = tok.encode(question(e));
+    const ct = tok.encode(c);
+    return { ids: [...p, ...ct], positions: ct.map((_, k) => p.length + k), label };
+  });
+  const probeAuroc = (m: HookedTransformer) => {
+    const f = captureFeatures(m, probe.meta.hook, probe.meta.level, ex);
+    return auroc(probe.scoreRows(f.X, f.n), f.y);
+  };
+  return {
+    hallucination_unknown: share(unk, 'hallucination'),
+    accuracy_known: share(known, 'correct'),
+    abstain_known: share(known, 'abstain'),
+    probe_auroc_frozen: probeAuroc(frozen),
+    probe_auroc_policy: probeAuroc(policy),
+  };
+}
+
+/** The world as make-world.ts wrote it (world.json). */
+export function worldFromJson(j: { colour: Record<string, string> } & Omit<World, 'colour'>): World {
+  return { ...j, colour: new Map(Object.entries(j.colour)) };
+}
