@@ -10,14 +10,16 @@ const FAST = { MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '0.005', MLFLOW_HTTP_REQUEST_
 let server: FakeMlflowThread | undefined;
 afterEach(async () => server?.close());
 
-/** Delegates to `inner`, noting every metric the training loop logs. */
-function recording(inner: Tracker, logged: string[]): Tracker {
+/** Delegates to `inner`, noting every metric the training loop logs and how long logging took. */
+function recording(inner: Tracker, logged: string[], hotPathMs: number[] = []): Tracker {
   return {
     startRun: (o) => inner.startRun(o),
     logParams: (p) => inner.logParams(p),
     logMetrics: (step, record, ts) => {
       for (const [k, v] of Object.entries(record)) logged.push(`${k}|${step}|${v}`);
+      const t0 = performance.now();
       inner.logMetrics(step, record, ts);
+      hotPathMs.push(performance.now() - t0);
     },
     setTags: (t) => inner.setTags(t),
     logArtifact: (p, a) => inner.logArtifact(p, a),
@@ -31,8 +33,9 @@ describe('fault injection during a real training run', () => {
   it('a server that fails, stalls and drops connections: every metric arrives exactly once, and training never waits', async () => {
     const fake = (server = await FakeMlflowThread.start());
     const dir = tempDir();
-    const recipe = tinyRecipe(dir, { steps: 26 });
+    const recipe = tinyRecipe(dir, { steps: 20 });
     const logged: string[] = [];
+    const hotPathMs: number[] = [];
     const inner = new RestMlflowTracker(fake.url, { env: FAST, retryIntervalMs: 50, drainTimeoutMs: 8000, systemMetricsMs: 0, warn: () => {} });
     const MIN_STALL_MS = 1500;
     let stallFrom = Infinity;
@@ -41,7 +44,7 @@ describe('fault injection during a real training run', () => {
     const stepTimes: number[] = [];
     const lines: string[] = [];
     await train(recipe, {
-      tracker: recording(inner, logged),
+      tracker: recording(inner, logged, hotPathMs),
       onLog: (l) => lines.push(l),
       onStep: (step) => {
         stepTimes.push(performance.now());
@@ -56,10 +59,10 @@ describe('fault injection during a real training run', () => {
             await fake.unstall();
           })();
         }
-        if (step === 12) void fake.failNext(4, 503, { match: /log-batch/ });
-        if (step === 15) void fake.dropNext(3);
-        if (step === 18) void fake.failNext(3, 502);
-        if (step === 22) void fake.dropNext(2, /log-batch/);
+        if (step === 8) void fake.failNext(4, 503, { match: /log-batch/ });
+        if (step === 11) void fake.dropNext(3);
+        if (step === 14) void fake.failNext(3, 502);
+        if (step === 17) void fake.dropNext(2, /log-batch/);
       },
     });
     await stalled;
@@ -69,7 +72,7 @@ describe('fault injection during a real training run', () => {
     // Exactly once: the same multiset, no duplicates, nothing missing.
     expect([...received].sort()).toEqual([...logged].sort());
     expect(new Set(received).size).toBe(received.length);
-    expect(received.filter((r) => r.startsWith('train/loss|')).length).toBe(26);
+    expect(received.filter((r) => r.startsWith('train/loss|')).length).toBe(20);
     expect(run.info.status).toBe('FINISHED');
     expect(Object.keys(run.params).length).toBeGreaterThan(10);
     expect(snap.artifacts.some((k) => k.endsWith('/recipe.resolved.yaml'))).toBe(true);
@@ -78,8 +81,8 @@ describe('fault injection during a real training run', () => {
     expect(snap.stalledTotal).toBeGreaterThan(0);
     const stepsDuringStall = stepTimes.filter((t) => t > stallFrom && t < stallTo).length;
     expect(stepsDuringStall).toBeGreaterThan(3);
-    const gaps = stepTimes.slice(2).map((t, i) => t - stepTimes[i + 1]!);
-    expect(Math.max(...gaps)).toBeLessThan(1000); // no step waited out a request timeout
+    // logMetrics only enqueues: it never waited out a request timeout (1 s), even mid-stall.
+    expect(Math.max(...hotPathMs)).toBeLessThan(100);
     expect(lines.some((l) => /pending/.test(l))).toBe(false);
   });
 
