@@ -1,0 +1,54 @@
+import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTokenizer } from '../../src/models/tokenizer.ts';
+import { saveProbe } from '../../src/probes/io.ts';
+import { probeDir, trainRecipeProbe } from '../../src/probes/recipe.ts';
+import { loadRecipe } from '../../src/recipe/index.ts';
+import { NullTracker } from '../../src/tracking/index.ts';
+import { buildModel } from '../../src/trainer/build.ts';
+import { train } from '../../src/trainer/run.ts';
+import { tempDir } from '../helpers/recipes.ts';
+import { useCpu } from '../helpers/tiny.ts';
+
+beforeAll(useCpu);
+const R = (f: string) => `recipes/hallucination/${f}`;
+const small = ['backend=cpu', 'tracking.uri=none'];
+
+describe('hallucination recipes, tiny runs (a → b → c, d)', () => {
+  it('SFT base, probe on the frozen base, RL with the frozen and the live probe', async () => {
+    const dir = tempDir();
+    const a = loadRecipe(R('a_sft_base.yaml'), { overrides: [...small, `run.out_dir=${join(dir, 'a')}`, 'trainer.steps=3', 'trainer.batch_size=4', 'model.init.config.d_model=16', 'model.init.config.n_heads=2'] });
+    const sa = await train(a, { tracker: new NullTracker() });
+    expect(sa.checkpoint).toBeDefined();
+    const ck = [`model.init.checkpoint=${sa.checkpoint}`];
+
+    const b = loadRecipe(R('b_probe.yaml'), { overrides: [...small, ...ck, `run.out_dir=${join(dir, 'b')}`, 'probes.0.train.max_epochs=20'] });
+    const tok = createTokenizer('byte');
+    const model = buildModel(b, tok);
+    const frozen = model.frozenCopy();
+    const probe = trainRecipeProbe(b.probes[0]!, frozen, tok);
+    expect(probe.meta.metrics.n).toBeGreaterThan(0);
+    saveProbe(probeDir(b, b.probes[0]!), probe);
+    [probe, frozen, model].forEach((x) => x.dispose());
+
+    for (const f of ['c_rl_frozen_probe.yaml', 'd_rl_live_probe.yaml']) {
+      const out = join(dir, f);
+      const c = loadRecipe(R(f), {
+        overrides: [...small, ...ck, `run.out_dir=${out}`, `probes.0.checkpoint=${probeDir(b, b.probes[0]!)}`, 'trainer.steps=2', 'trainer.batch_size=2', 'trainer.group_size=2', 'trainer.max_new_tokens=4', 'trainer.log_every=1'],
+      });
+      const before = tf.memory().numTensors;
+      const sc = await train(c, { tracker: new NullTracker() });
+      expect(sc.step).toBe(2);
+      expect(Number.isFinite(sc.finalLoss)).toBe(true);
+      expect(existsSync(sc.checkpoint!)).toBe(true);
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+
+  it('an RL recipe without rewards, or naming a missing probe, fails validation', () => {
+    expect(() => loadRecipe(R('c_rl_frozen_probe.yaml'), { overrides: ['model.init.checkpoint=test/fixtures/recipes/checkpoint', 'rewards=[]'] })).toThrow(/rewards: an rl trainer needs at least one reward/);
+    expect(() => loadRecipe(R('c_rl_frozen_probe.yaml'), { overrides: ['model.init.checkpoint=test/fixtures/recipes/checkpoint', 'rewards.0.probe=nope'] })).toThrow(/no probe named "nope" in probes \(probes: halluc\)/);
+  });
+});
