@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.ts';
 import { runsPushCommand } from '../../src/cli/runs-push.ts';
 import { LocalMlflowTracker } from '../../src/tracking/index.ts';
 import { FakeMlflow } from '../fakes/mlflow-server.ts';
@@ -27,6 +28,20 @@ describe('bonsai runs push', () => {
     expect(out[1]).toMatch(/0 events sent \(already up to date\)/);
     const run = server.runByName('pushed')!;
     expect([run.metrics.length, run.params.get('a'), run.info.status]).toEqual([1, '1', 'FINISHED']);
+  });
+
+  it('is reached as `bonsai runs push` and reports a refused credential as a user error', async () => {
+    server = await FakeMlflow.start({ token: 'right' });
+    const t = new LocalMlflowTracker(join(tempDir(), 'mlruns'), { systemMetricsMs: 0 });
+    const { runDir } = await t.startRun({ experiment: 'cli', runName: 'denied' });
+    await t.endRun('FINISHED');
+    const err: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+    vi.stubEnv('MLFLOW_TRACKING_TOKEN', 'wrong-secret');
+    expect(await main(['runs', 'push', runDir!, '--to', server.url])).toBe(1);
+    vi.unstubAllEnvs();
+    expect(err.join('')).toMatch(/UNAUTHENTICATED[\s\S]*hint: set MLFLOW_TRACKING_TOKEN/);
+    expect(err.join('')).not.toContain('wrong-secret');
   });
 
   it('refuses a missing or non-http target with a hint', async () => {
