@@ -131,6 +131,14 @@ export class HttpTransport {
         err = e;
       }
       if (res && !RETRY_STATUSES.has(res.status)) return res;
+      const code = String((err as NodeJS.ErrnoException | undefined)?.code ?? '');
+      if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) {
+        // An untrusted certificate will not become trusted by retrying: say what to set.
+        throw new MlflowHttpError(`${redactUrl(this.base)}: TLS certificate not trusted (${code}: ${(err as Error).message})`, 495, 'TLS_CERTIFICATE', {
+          hint: "set MLFLOW_TRACKING_SERVER_CERT_PATH to the server's CA bundle, or MLFLOW_TRACKING_INSECURE_TLS=true to skip verification",
+          cause: err,
+        });
+      }
       if (attempt >= maxRetries) {
         if (res) return res;
         throw new MlflowHttpError(`${method} ${redactUrl(this.base)}${path.split('?')[0]}: ${(err as Error).message}`, 0, undefined, { cause: err });

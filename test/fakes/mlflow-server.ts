@@ -7,6 +7,7 @@
  * tests can see a duplicate that a real store would hide.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ApiError, applyLogBatch, bad, checkKey, LIMITS } from './mlflow-rules.ts';
 
@@ -32,6 +33,8 @@ export interface FakeMlflowOptions {
   /** Answer 403 PERMISSION_DENIED to every authenticated write. */
   forbidden?: boolean;
   port?: number;
+  /** Serve HTTPS with this key and certificate (test/fakes/tls holds a self-signed pair for 127.0.0.1). */
+  tls?: { key: Buffer; cert: Buffer };
 }
 
 /** The fake server; `await FakeMlflow.start()` then use `.url`. */
@@ -52,10 +55,11 @@ export class FakeMlflow {
 
   static async start(opts: FakeMlflowOptions = {}): Promise<FakeMlflow> {
     let fake!: FakeMlflow;
-    const server = createServer((req, res) => void fake.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => void fake.handle(req, res);
+    const server = opts.tls ? createHttpsServer(opts.tls, handler) : createServer(handler);
     fake = new FakeMlflow(server, opts);
     await new Promise<void>((r) => server.listen(opts.port ?? 0, '127.0.0.1', r));
-    fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    fake.url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return fake;
   }
 

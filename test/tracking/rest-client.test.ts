@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { planBatches, type TrackEvent } from '../../src/tracking/events.ts';
 import { backoffSeconds, connectionFromEnv, retryPolicyFromEnv } from '../../src/tracking/http.ts';
 import { MlflowHttpError, MlflowRestClient } from '../../src/tracking/rest-client.ts';
 import { FakeMlflow } from '../fakes/mlflow-server.ts';
 
+const TLS_DIR = fileURLToPath(new URL('../fakes/tls/', import.meta.url));
 /** MLflow's own variables, shrunk so retries take milliseconds. */
 const FAST = { MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '0.002', MLFLOW_HTTP_REQUEST_BACKOFF_JITTER: '0', MLFLOW_HTTP_REQUEST_TIMEOUT: '2' };
 const servers: FakeMlflow[] = [];
@@ -141,5 +145,27 @@ describe('the fake server enforces the log-batch rules', () => {
     expect(reqs.flatMap((r) => r.done)).toEqual(events.map((e) => e.id));
     const run = fake.runs.get(run_id)!;
     expect([run.params.size, run.tags.size, run.metrics.length]).toEqual([250, 150, 3000]);
+  });
+});
+
+describe('TLS from MLflow\'s variables', () => {
+  const tls = { key: readFileSync(join(TLS_DIR, 'key.pem')), cert: readFileSync(join(TLS_DIR, 'cert.pem')) };
+
+  it('trusts a CA from MLFLOW_TRACKING_SERVER_CERT_PATH, or skips checks with MLFLOW_TRACKING_INSECURE_TLS', async () => {
+    const { client } = await setup({ tls }, { ...FAST, MLFLOW_TRACKING_SERVER_CERT_PATH: join(TLS_DIR, 'cert.pem') });
+    expect(client.display).toMatch(/^https:/);
+    expect(await client.getOrCreateExperiment('tls')).toBe('1');
+    const insecure = new MlflowRestClient(client.display, { ...FAST, MLFLOW_TRACKING_INSECURE_TLS: 'true' });
+    clients.push(insecure);
+    expect(await insecure.getOrCreateExperiment('tls')).toBe('1');
+  });
+
+  it('an untrusted certificate is a clear error at once, not retried as an outage', async () => {
+    const { fake, client } = await setup({ tls }, FAST);
+    const e = await errorOf(client.getExperimentByName('x'));
+    expect([e!.status, e!.transient]).toEqual([495, false]);
+    expect(e!.message).toMatch(/TLS certificate not trusted/);
+    expect(e!.hint).toMatch(/MLFLOW_TRACKING_SERVER_CERT_PATH/);
+    expect(fake.log).toHaveLength(0);
   });
 });
