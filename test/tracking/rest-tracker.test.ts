@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BonsaiError } from '../../src/errors.ts';
-import { createTracker, LocalMlflowTracker, pushRun, RestMlflowTracker, type RestTrackerOptions } from '../../src/tracking/index.ts';
+import { createTracker, LocalMlflowTracker, MlflowRestClient, pushRun, RestMlflowTracker, type RestTrackerOptions } from '../../src/tracking/index.ts';
 import type { Tracker } from '../../src/tracking/types.ts';
 import { FakeMlflow } from '../fakes/mlflow-server.ts';
 import { tempDir } from '../helpers/recipes.ts';
@@ -82,6 +82,9 @@ describe('RestMlflowTracker', () => {
     const remoteArtifacts = Object.fromEntries([...server.artifacts].map(([k, v]) => [k.slice(prefix.length), v.toString('latin1')]));
     expect(remoteArtifacts).toEqual(readTree(join(runDir!, 'artifacts')));
     expect(Object.keys(remoteArtifacts).sort()).toEqual(['checkpoint/inner/x.json', 'checkpoint/weights.bin', 'recipe.yaml']);
+    const reader = new MlflowRestClient(server.url, FAST);
+    expect([...(await reader.getArtifact(prefix.slice(0, -1), 'checkpoint/weights.bin'))]).toEqual([0, 1, 2, 255]);
+    reader.close();
     expect(existsSync(join(dir, 'out'))).toBe(false); // nothing had to be spooled
   });
 
