@@ -75,9 +75,10 @@ export class MlflowRestClient {
     return parseAnswer<T>(res.status, res.text, `${method} ${endpoint}`, this.display);
   }
 
-  async getExperimentByName(name: string): Promise<{ experiment_id: string; name: string; artifact_location?: string } | undefined> {
+  /** The experiment named `name`, or undefined when there is none. */
+  async getExperimentByName(name: string, opts: CallOptions = {}): Promise<{ experiment_id: string; name: string; artifact_location?: string } | undefined> {
     try {
-      const r = await this.call<{ experiment: { experiment_id: string; name: string } }>('GET', 'experiments/get-by-name', { experiment_name: name });
+      const r = await this.call<{ experiment: { experiment_id: string; name: string } }>('GET', 'experiments/get-by-name', { experiment_name: name }, opts);
       return r.experiment;
     } catch (e) {
       if (e instanceof MlflowHttpError && e.errorCode === 'RESOURCE_DOES_NOT_EXIST') return undefined;
@@ -87,13 +88,13 @@ export class MlflowRestClient {
 
   /** The id of the experiment named `name`, created when missing; a lost creation race re-reads. */
   async getOrCreateExperiment(name: string, opts: CallOptions = {}): Promise<string> {
-    const found = await this.getExperimentByName(name);
+    const found = await this.getExperimentByName(name, opts);
     if (found) return found.experiment_id;
     try {
       return (await this.call<{ experiment_id: string }>('POST', 'experiments/create', { name }, opts)).experiment_id;
     } catch (e) {
       if (!(e instanceof MlflowHttpError && e.errorCode === 'RESOURCE_ALREADY_EXISTS')) throw e;
-      const again = await this.getExperimentByName(name);
+      const again = await this.getExperimentByName(name, opts);
       if (!again) throw e;
       return again.experiment_id;
     }

@@ -122,6 +122,17 @@ describe('RestMlflowTracker', () => {
     expect(run.runId).toMatch(/^[0-9a-f]{32}$/);
   });
 
+  it('with MLflow\'s default backoff (minutes in all), a dead server costs start and end no more than a moment', async () => {
+    const port = await freePort();
+    const t = rest(`http://127.0.0.1:${port}`, { env: {}, drainTimeoutMs: 200 });
+    const t0 = performance.now();
+    await t.startRun({ experiment: 'e', runName: 'r', outDir: tempDir() });
+    t.logMetrics(1, { loss: 1 });
+    await t.endRun('FINISHED');
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(t.pendingNote()).toMatch(/^2 tracking events pending/); // the metric and the end (the spool's start record recreates the run)
+  });
+
   it('a server down to the end: the pending line, then `pushRun` sends everything once, and again sends nothing', async () => {
     const dir = tempDir();
     const port = await freePort();
