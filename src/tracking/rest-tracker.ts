@@ -122,6 +122,7 @@ export class RestMlflowTracker implements Tracker {
         if (key === undefined) this.metricKeys.set(rawKey, (key = sanitizeKeyWarnOnce(rawKey, 'metric')));
         values[key] = apiMetricValue(v);
       }
+      if (Object.keys(values).length === 0) return;
       const timestamp = Math.max(0, Math.round(timestampMs ?? Date.now()));
       this.enqueue({ id: this.nextId(), kind: 'metrics', step: Number.isFinite(step) ? Math.trunc(step) : 0, timestamp, values });
     } catch {

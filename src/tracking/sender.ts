@@ -25,6 +25,7 @@ export class BackgroundSender {
   private sending?: Promise<void>;
   private retryTimer?: NodeJS.Timeout;
   private warnedOffline = false;
+  private warnedSpool = false;
   /** close() was called: nothing more is accepted. */
   private stopped = false;
   /** The server refused the run for good: events go straight to the spool. */
@@ -138,7 +139,11 @@ export class BackgroundSender {
   private spill(): Promise<void> {
     const events = this.queue;
     this.queue = [];
-    return this.spool.append(events);
+    return this.spool.append(events).catch((e: unknown) => {
+      // Memory stays bounded, so these are gone; say so once rather than every step.
+      if (!this.warnedSpool) this.o.warn(`bonsai: could not write the tracking spool ${this.spool.path} (${(e as Error).message}); ${events.length} events were lost`);
+      this.warnedSpool = true;
+    });
   }
 
   private scheduleRetry(): void {
