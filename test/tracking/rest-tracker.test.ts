@@ -133,6 +133,23 @@ describe('RestMlflowTracker', () => {
     expect(t.pendingNote()).toMatch(/^2 tracking events pending/); // the metric and the end (the spool's start record recreates the run)
   });
 
+  it('a full queue spills to the spool while a request hangs, and everything still arrives once', async () => {
+    const server = await fake();
+    const dir = tempDir();
+    const t = rest(server.url, { queueLimit: 10 });
+    await t.startRun({ experiment: 'e', runName: 'spill', outDir: dir });
+    server.stall(1500); // longer than the 1 s request timeout
+    for (let s = 0; s < 100; s++) {
+      t.logMetrics(s, { loss: s }, T0 + s);
+      if (s % 10 === 0) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(readdirSync(dir).some((n) => n.startsWith('tracking-spool-'))).toBe(true);
+    await t.endRun('FINISHED');
+    const steps = server.runByName('spill')!.metrics.map((m) => m.step).sort((a, b) => a - b);
+    expect(steps).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(t.pendingNote()).toBeUndefined();
+  });
+
   it('a server down to the end: the pending line, then `pushRun` sends everything once, and again sends nothing', async () => {
     const dir = tempDir();
     const port = await freePort();
