@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { bonsai, hasStackTrace } from '../helpers/cli.ts';
 import { tempDir, writeTinyRecipe } from '../helpers/recipes.ts';
 
@@ -32,17 +32,21 @@ describe('bonsai train', () => {
     const dir = tempDir();
     const recipe = writeTinyRecipe(dir, { steps: 100000 });
     const child = spawn(process.execPath, [BIN, 'train', recipe], { cwd: join(import.meta.dirname, '..', '..') });
-    let out = '';
-    await new Promise<void>((resolve) => {
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (/^step \d+\/100000/m.test(out) && !child.killed) {
-          child.kill('SIGINT');
-          resolve();
-        }
-      });
+    // Never leave a 100000-step run behind, even when the test fails or times out.
+    onTestFinished(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    let out = '';
+    let interrupted = false;
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!interrupted && /^step \d+\/100000/m.test(out)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await exited;
     expect(code).toBe(130);
     expect(out).toMatch(/stopped at step (\d+)/);
     const ckpts = readdirSync(join(dir, 'out')).filter((d) => d.startsWith('step-'));
