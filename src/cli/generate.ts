@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import { initBackend } from '../backend/index.ts';
 import { generate } from '../models/generate.ts';
+import { loadProbe, probeIntervention } from '../probes/index.ts';
 import { createTokenizer } from '../models/tokenizer.ts';
 import { HookedTransformer } from '../models/transformer.ts';
 import { latestCheckpoint, loadCheckpoint } from '../trainer/checkpoint.ts';
@@ -16,6 +17,9 @@ const HELP = usage('bonsai generate --checkpoint DIR --prompt TEXT [options]', '
   ['--top-p P', 'nucleus sampling: the most likely tokens summing to P'],
   ['--seed N', 'sampling seed (default 0)'],
   ['--backend NAME', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (default auto)'],
+  ['--probe DIR', 'runtime intervention: a saved probe, read on the frozen model before each token'],
+  ['--insert TEXT', 'text inserted when the probe fires (with --probe), e.g. " unknown"'],
+  ['--probe-model DIR', 'checkpoint the probe was trained on (default: --checkpoint); it runs frozen'],
 ]);
 
 function numberFlag(flag: string, v: string | undefined, ok: (n: number) => boolean, what: string): number | undefined {
@@ -35,6 +39,9 @@ export const generateCommand: Command = async (argv) => {
     'top-p': { type: 'string' },
     seed: { type: 'string' },
     backend: { type: 'string' },
+    probe: { type: 'string' },
+    insert: { type: 'string' },
+    'probe-model': { type: 'string' },
   });
   if (values.help) return (process.stdout.write(HELP), 0);
   if (!values.checkpoint || !values.prompt?.length) return (process.stderr.write(`bonsai generate: --checkpoint and --prompt are required\n\n${HELP}`), 2);
@@ -45,6 +52,7 @@ export const generateCommand: Command = async (argv) => {
   const ck = loadCheckpoint(dir);
   const tok = createTokenizer(ck.tokenizer);
   const model = HookedTransformer.fromValues(ck.config, ck.weights);
+  const iv = interventionFrom(values, tok);
   try {
     const prompts = values.prompt.map((p) => tok.encode(p));
     const out = generate(model, prompts.map((p) => (p.length ? p : [tok.eosId])), {
@@ -54,10 +62,13 @@ export const generateCommand: Command = async (argv) => {
       topP: numberFlag('--top-p', values['top-p'], (n) => n > 0 && n <= 1, 'in (0, 1]'),
       stopTokens: [tok.eosId],
       rng: intFlag('--seed', values.seed) ?? 0,
+      insert: iv?.intervention.insert,
     });
+    if (iv) process.stderr.write(`interventions: ${iv.intervention.state.count} (probe ${values.probe} fired; inserted ${JSON.stringify(values.insert)})\n`);
     values.prompt.forEach((p, i) => process.stdout.write(`${values.prompt!.length > 1 ? `--- ${i + 1}\n` : ''}${p}${tok.decode(out.tokens[i]!)}\n`));
     return 0;
   } finally {
+    iv?.dispose();
     model.dispose();
     tf.disposeVariables();
   }
@@ -70,4 +81,16 @@ function loadableDir(path: string): string {
   } catch {
     return path;
   }
+}
+
+/** --probe/--insert: a probe on the frozen probe model that inserts text when it fires. */
+function interventionFrom(values: { probe?: string; insert?: string; 'probe-model'?: string; checkpoint?: string }, tok: ReturnType<typeof createTokenizer>) {
+  if (!values.probe && !values.insert) return undefined;
+  if (!values.probe || !values.insert) throw new BonsaiError('--probe and --insert go together');
+  const ck = loadCheckpoint(loadableDir(values['probe-model'] ?? values.checkpoint!));
+  const base = HookedTransformer.fromValues(ck.config, ck.weights);
+  const frozen = base.frozenCopy();
+  base.dispose();
+  const probe = loadProbe(values.probe, frozen);
+  return { intervention: probeIntervention({ frozen, probe, tokens: tok.encode(values.insert) }), dispose: () => (probe.dispose(), frozen.dispose()) };
 }
