@@ -33,11 +33,11 @@ describe('fault injection during a real training run', () => {
   it('a server that fails, stalls and drops connections: every metric arrives exactly once, and training never waits', async () => {
     const fake = (server = await FakeMlflowThread.start());
     const dir = tempDir();
-    const recipe = tinyRecipe(dir, { steps: 20 });
+    const recipe = tinyRecipe(dir, { steps: 16 });
     const logged: string[] = [];
     const hotPathMs: number[] = [];
     const inner = new RestMlflowTracker(fake.url, { env: FAST, retryIntervalMs: 50, drainTimeoutMs: 8000, systemMetricsMs: 0, warn: () => {} });
-    const MIN_STALL_MS = 1500;
+    const MIN_STALL_MS = 1300;
     let stallFrom = Infinity;
     let stallTo = Infinity;
     let stalled: Promise<void> | undefined;
@@ -59,10 +59,10 @@ describe('fault injection during a real training run', () => {
             await fake.unstall();
           })();
         }
-        if (step === 8) void fake.failNext(4, 503, { match: /log-batch/ });
-        if (step === 11) void fake.dropNext(3);
-        if (step === 14) void fake.failNext(3, 502);
-        if (step === 17) void fake.dropNext(2, /log-batch/);
+        if (step === 6) void fake.failNext(4, 503, { match: /log-batch/ });
+        if (step === 8) void fake.dropNext(3);
+        if (step === 10) void fake.failNext(3, 502);
+        if (step === 13) void fake.dropNext(2, /log-batch/);
       },
     });
     await stalled;
@@ -72,7 +72,7 @@ describe('fault injection during a real training run', () => {
     // Exactly once: the same multiset, no duplicates, nothing missing.
     expect([...received].sort()).toEqual([...logged].sort());
     expect(new Set(received).size).toBe(received.length);
-    expect(received.filter((r) => r.startsWith('train/loss|')).length).toBe(20);
+    expect(received.filter((r) => r.startsWith('train/loss|')).length).toBe(16);
     expect(run.info.status).toBe('FINISHED');
     expect(Object.keys(run.params).length).toBeGreaterThan(10);
     expect(snap.artifacts.some((k) => k.endsWith('/recipe.resolved.yaml'))).toBe(true);
