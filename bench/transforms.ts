@@ -68,12 +68,21 @@ const ARMS: Arm[] = [
       return { transforms: [f.transform()], dispose: () => f.dispose() };
     },
   },
+  ...[4, 1].map((n) => ({
+    name: `project_out (U from ${n} batch${n > 1 ? 'es' : ''} every 10 steps)`,
+    make: (m: HookedTransformer) => {
+      const next = gradsOf(m);
+      const t = projectOutTransform({ source: { kind: 'gradients', sample: () => Array.from({ length: n }, next), every: 10 }, topK: 4 });
+      return { transforms: [t], dispose: () => t.dispose!() };
+    },
+  })),
   {
-    name: 'project_out (k=4, U every 10 steps)',
+    name: 'project_out (fixed U, k=4)',
     make: (m) => {
       const next = gradsOf(m);
-      const t = projectOutTransform({ source: { kind: 'gradients', sample: () => Array.from({ length: 4 }, next), every: 10 }, topK: 4 });
-      return { transforms: [t], dispose: () => t.dispose!() };
+      const vectors = Array.from({ length: 4 }, next);
+      const t = projectOutTransform({ source: { kind: 'fixed', vectors }, topK: 4 });
+      return { transforms: [t], dispose: () => (t.dispose!(), vectors.forEach((v) => tf.dispose(Object.values(v)))) };
     },
   },
   { name: 'pcgrad (1 objective)', make: (m) => ({ transforms: [pcgradTransform({ objectives: { other: gradsOf(m) } })], dispose: none }) },
@@ -100,10 +109,10 @@ const ARMS: Arm[] = [
   },
 ];
 
-console.log(`${describeBackend(backend)}\nmodel d_model 64, 2 layers, batch ${B}×${T}; ${STEPS} timed steps per arm after 5 warmup; two rounds, best round kept\n`);
+console.log(`${describeBackend(backend)}\nmodel d_model 64, 2 layers, batch ${B}×${T}; ${STEPS} timed steps per arm after 5 warmup; three rounds, best round kept\n`);
 const results = new Map<string, number>();
 let leaked = false;
-for (let round = 0; round < 2; round++) {
+for (let round = 0; round < 3; round++) {
   for (const arm of ARMS) {
     const m = HookedTransformer.create(config, 1);
     const opt = new AdamW({ lr: 1e-3, weightDecay: 0.1 });

@@ -35,10 +35,10 @@ export function examples(path: string, seqLen: number): Example[] {
 }
 
 /**
- * Share of examples whose first completion token is the model's argmax (no hooks):
- * the answer is one token, so this is exact-match accuracy.
+ * Share of examples whose `nth` completion token (0 = first) is the model's argmax given
+ * the tokens before it (no hooks): exact-match accuracy of a one-token answer.
  */
-export function accuracy(model: HookedTransformer, ex: readonly Example[]): number {
+export function accuracy(model: HookedTransformer, ex: readonly Example[], nth = 0): number {
   const T = ex[0]!.ids.length - 1;
   let right = 0;
   for (let i = 0; i < ex.length; i += 64) {
@@ -50,7 +50,7 @@ export function accuracy(model: HookedTransformer, ex: readonly Example[]): numb
     tf.dispose([ids, logits, arg]);
     cache.dispose();
     chunk.forEach((e, b) => {
-      const t = e.lossMask.indexOf(1) - 1; // logits at t predict ids[t + 1]
+      const t = e.lossMask.indexOf(1) - 1 + nth; // logits at t predict ids[t + 1]
       if (pred[b * T + t] === e.ids[t + 1]) right++;
     });
   }

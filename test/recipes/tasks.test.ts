@@ -13,6 +13,8 @@ beforeAll(useCpu);
 const RECIPES = [
   'recipes/spurious-plain.yaml',
   'recipes/spurious-ablate.yaml',
+  'recipes/side-plain.yaml',
+  'recipes/side-project.yaml',
   'recipes/forgetting-pretrain.yaml',
   'recipes/forgetting-none.yaml',
   'recipes/forgetting-attribution.yaml',

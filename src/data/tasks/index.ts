@@ -1,3 +1,4 @@
 /** Built-in tasks whose ground truth is known exactly, for measuring each method's effect. */
 export { spuriousRecords, markerText, type TaskRecord } from './spurious.ts';
 export { forgettingRecords } from './forgetting.ts';
+export { sideRecords } from './side.ts';
