@@ -16,33 +16,39 @@ export interface TorchResult {
 const mb = (n?: number) => (n === undefined ? '-' : `${(n / 2 ** 20).toFixed(1)} MB`);
 const pad = (cells: string[], widths: number[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
 
-/** The side-by-side table: one row per backend, then PyTorch. */
-export function printTable(results: BackendResult[], torch: TorchResult, cpuCfg: BenchConfig): void {
-  const head = ['backend', 'threads', 'tokens/s', 'step ms (median / min)', 'CPU ms/step', '÷ PyTorch', 'tensor MB (between / peak in step)', 'RSS max', 'tensors +/step'];
+/** The side-by-side table: one row per backend, then PyTorch; a ratio column per PyTorch run. */
+export function printTable(results: BackendResult[], torches: TorchResult[], cpuCfg: BenchConfig): void {
+  const ran = torches.filter((t) => !t.skipped);
+  const ratioHeads = ran.length ? ran.map((t) => `÷ PyTorch (${t.blas})`) : ['÷ PyTorch'];
+  const dashes = ratioHeads.map(() => '-');
+  const head = ['backend', 'threads', 'tokens/s', 'step ms (median / min)', 'CPU ms/step', ...ratioHeads, 'tensor MB (between / peak in step)', 'RSS max', 'tensors +/step'];
   const rows: string[][] = [];
   for (const r of results) {
     if (r.skipped) {
-      rows.push([r.backend, '-', 'skipped', '-', '-', '-', '-', '-', '-']);
+      rows.push([r.backend, '-', 'skipped', '-', '-', ...dashes, '-', '-', '-']);
       continue;
     }
-    const ratio = torch.tokensPerSec ? `${(r.tokensPerSec! / torch.tokensPerSec).toFixed(2)}x` : '-';
+    const ratios = ran.length ? ran.map((t) => `${(r.tokensPerSec! / t.tokensPerSec!).toFixed(2)}x`) : dashes;
     const growth = r.tensorGrowth!.every((d) => d === 0) ? '0' : `LEAK ${Math.max(...r.tensorGrowth!)}`;
     const note = r.backend === 'cpu' ? ` (${cpuCfg.steps} steps)` : '';
     rows.push([
       r.backend + note, String(r.threads ?? '-'), r.tokensPerSec!.toFixed(0),
-      `${r.stepMsMedian!.toFixed(1)} / ${r.stepMsMin!.toFixed(1)}`, r.cpuMsMedian!.toFixed(1), ratio,
+      `${r.stepMsMedian!.toFixed(1)} / ${r.stepMsMin!.toFixed(1)}`, r.cpuMsMedian!.toFixed(1), ...ratios,
       `${mb(r.tensorBytesMax)} / ${mb(r.peakBytesInStep)}`, mb(r.rssMax), growth,
     ]);
   }
-  if (torch.skipped) rows.push(['pytorch', '-', 'skipped', '-', '-', '-', '-', '-', '-']);
-  else rows.push([`pytorch ${torch.torch} (BLAS ${torch.blas})`, String(torch.threads), torch.tokensPerSec!.toFixed(0),
-    `${torch.stepMsMedian!.toFixed(1)} / ${torch.stepMsMin!.toFixed(1)}`, torch.cpuMsMedian!.toFixed(1), '1.00x', '-', '-', '-']);
+  for (const t of torches) {
+    if (t.skipped) rows.push(['pytorch', '-', 'skipped', '-', '-', ...dashes, '-', '-', '-']);
+    else rows.push([`pytorch ${t.torch} (${t.blas})`, String(t.threads), t.tokensPerSec!.toFixed(0),
+      `${t.stepMsMedian!.toFixed(1)} / ${t.stepMsMin!.toFixed(1)}`, t.cpuMsMedian!.toFixed(1),
+      ...ran.map((o) => `${(t.tokensPerSec! / o.tokensPerSec!).toFixed(2)}x`), '-', '-', '-']);
+  }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   console.log('\n' + pad(head, widths));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(pad(r, widths));
-  if (torch.blas === 'generic') {
-    console.log('  note: this PyTorch multiplies with the reference (unoptimised) BLAS; an OpenBLAS/MKL build is several times faster.');
+  if (ran.length === 1 && ran[0]!.blas !== 'OpenBLAS') {
+    console.log('  note: PyTorch ran only with the reference BLAS; install libopenblas0-pthread for the fair comparison.');
   }
 }
 

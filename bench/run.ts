@@ -51,10 +51,10 @@ for (const backend of backends) {
   if (!r.skipped && first) defaultBackend = backend;
   console.log(r.skipped ? `  ${backend}: skipped (${r.skipped})` : `  ${backend}: ${r.tokensPerSec!.toFixed(0)} tokens/s  [${r.describe}]`);
 }
-const torch = runTorch(cfg);
-console.log(torch.skipped ? `  pytorch: skipped (${torch.skipped})` : `  pytorch: ${torch.tokensPerSec!.toFixed(0)} tokens/s`);
+const torches = runTorch(cfg);
+for (const t of torches) console.log(t.skipped ? `  pytorch: skipped (${t.skipped})` : `  pytorch (${t.blas}): ${t.tokensPerSec!.toFixed(0)} tokens/s`);
 
-printTable(results, torch, cpuCfg);
+printTable(results, torches, cpuCfg);
 const main = results.find((r) => r.backend === defaultBackend);
 if (main?.breakdown) printBreakdown(main);
 
@@ -74,18 +74,30 @@ function runChild(backend: string, c: BenchConfig, breakdown: boolean): BackendR
   return JSON.parse(line.slice('BENCH_RESULT '.length)) as BackendResult;
 }
 
-/** Runs bench/torch_reference.py with the first python3 that has torch. */
-function runTorch(c: BenchConfig): TorchResult {
+/**
+ * Debian's PyTorch multiplies through whichever libblas.so.3 the loader finds, and the
+ * reference BLAS is several times slower than OpenBLAS. Where both are installed, the
+ * reference model runs once against each (chosen per process by LD_LIBRARY_PATH), so the
+ * ratio is never quoted against only the slow one.
+ */
+const BLAS_DIRS = ['/usr/lib/x86_64-linux-gnu/blas', '/usr/lib/x86_64-linux-gnu/openblas-pthread'];
+
+/** Runs bench/torch_reference.py with the first python3 that has torch, once per BLAS found. */
+function runTorch(c: BenchConfig): TorchResult[] {
   const script = join(here, 'torch_reference.py');
   const pythons = [process.env.BONSAI_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => !!p);
   for (const py of pythons) {
     if (py.startsWith('/') && !existsSync(py)) continue;
     const probe = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
     if (probe.status !== 0) continue;
-    const p = spawnSync(py, [script, JSON.stringify({ ...c, threads: 2 })], { encoding: 'utf8' });
-    const line = p.stdout?.trim().split('\n').pop();
-    if (p.status !== 0 || !line) return { skipped: `torch_reference.py failed: ${(p.stderr ?? '').trim().split('\n').pop()}` };
-    return JSON.parse(line) as TorchResult;
+    const dirs = BLAS_DIRS.filter((d) => existsSync(join(d, 'libblas.so.3')));
+    return (dirs.length ? dirs : [undefined]).map((dir) => {
+      const env = dir ? { ...process.env, LD_LIBRARY_PATH: [dir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') } : process.env;
+      const p = spawnSync(py, [script, JSON.stringify({ ...c, threads: 2 })], { encoding: 'utf8', env });
+      const line = p.stdout?.trim().split('\n').pop();
+      if (p.status !== 0 || !line) return { skipped: `torch_reference.py failed: ${(p.stderr ?? '').trim().split('\n').pop()}` };
+      return JSON.parse(line) as TorchResult;
+    });
   }
-  return { skipped: 'no python3 with torch (Debian: apt-get install python3-torch; or set BONSAI_PYTHON)' };
+  return [{ skipped: 'no python3 with torch (Debian: apt-get install python3-torch libopenblas0-pthread; or set BONSAI_PYTHON)' }];
 }

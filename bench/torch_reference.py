@@ -87,11 +87,27 @@ def main():
         times.append((time.perf_counter() - t0) * 1e3)
         cpu.append((time.process_time() - c0) * 1e3)
     med = sorted(times)[len(times) // 2]  # median, as the bonsai side reports
-    blas = re.search(r'BLAS_INFO=(\w+)', torch.__config__.show())
     print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(),
-                          blas=blas.group(1) if blas else 'unknown', stepMsMedian=med,
+                          blas=loaded_blas(), stepMsMedian=med,
                           stepMsMin=min(times), cpuMsMedian=sorted(cpu)[len(cpu) // 2],
                           tokensPerSec=B * T * 1e3 / med, loss=loss)))
+
+
+def loaded_blas():
+    """The BLAS library this process really multiplies with (Debian switches it at run time,
+    so torch's build info cannot tell): the first BLAS-like library in our memory map."""
+    try:
+        with open('/proc/self/maps') as f:
+            libs = {line.split()[-1] for line in f if 'blas' in line.lower() and '.so' in line}
+    except OSError:
+        libs = set()
+    for lib in sorted(libs):
+        if 'openblas' in lib:
+            return 'OpenBLAS'
+    if any('libblas' in lib for lib in libs):
+        return 'reference BLAS'
+    build = re.search(r'BLAS_INFO=(\w+)', torch.__config__.show())
+    return build.group(1) if build else 'unknown'
 
 
 if __name__ == '__main__':
