@@ -66,7 +66,9 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
     saveTrainingCheckpoint(recipe.run.out_dir, recipe.checkpoint.keep, {
       config: model.config, tokenizer: tok.kind, weights: model.valuesSync(),
       optimizer: optimizer.stateSync().tensors,
-      state: { step: s, optimizerT: optimizer.t, batcher: { epoch: 0, cursor, seed: recipe.run.seed } as never, rng: rng.state(), runId: o.runId },
+      // The prompt position in BatcherState's terms (RL resume is not implemented yet; this records where it stopped).
+      state: { step: s, optimizerT: optimizer.t,
+        batcher: { epoch: Math.floor(cursor / order.length), cursor: cursor % order.length, size: order.length, seed: recipe.run.seed }, rng: rng.state(), runId: o.runId },
       recipeYaml: o.recipeYaml,
     });
   try {

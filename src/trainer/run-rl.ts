@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendReport } from '../backend/index.ts';
+import { BonsaiError } from '../errors.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
 import type { HookedTransformer } from '../models/transformer.ts';
 import { flattenRecipe, resolvedRecipeYaml } from '../recipe/index.ts';
@@ -15,6 +16,7 @@ import type { TrainOptions, TrainSummary } from './run.ts';
  * `model` (built from model.init, usually the SFT base checkpoint).
  */
 export async function trainRl(recipe: Recipe, model: HookedTransformer, tokenizer: Tokenizer, backend: BackendReport, opts: TrainOptions, started: number): Promise<TrainSummary> {
+  if (opts.resume) throw new BonsaiError('--resume is not supported for rl trainers yet', { hint: 'start the RL run again (its checkpoints hold the weights and optimizer state)' });
   const recipeYaml = resolvedRecipeYaml(recipe);
   mkdirSync(recipe.run.out_dir, { recursive: true });
   writeFileSync(join(recipe.run.out_dir, 'recipe.resolved.yaml'), recipeYaml);
