@@ -15,6 +15,7 @@ const RECIPES = [
   'recipes/spurious-ablate.yaml',
   'recipes/side-plain.yaml',
   'recipes/side-project.yaml',
+  'recipes/side-steer.yaml',
   'recipes/forgetting-pretrain.yaml',
   'recipes/forgetting-none.yaml',
   'recipes/forgetting-attribution.yaml',
