@@ -10,6 +10,8 @@ export { createTokenizer, type Tokenizer, type TokenizerKind } from './models/to
 export * from './data/index.ts';
 export * from './gradients/index.ts';
 export * from './trainer/index.ts';
+export * from './probes/index.ts';
+export * from './rewards/index.ts';
 export {
   loadRecipe,
   parseRecipe,

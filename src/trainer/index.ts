@@ -6,3 +6,8 @@ export { createTrainStep, type TrainStepOptions, type StepResult } from './step.
 export { evaluate, type EvalResult } from './evaluate.ts';
 export { saveCheckpoint, loadCheckpoint, latestCheckpoint, type CheckpointContents, type TrainingState } from './checkpoint.ts';
 export { train, type TrainOptions, type TrainSummary } from './run.ts';
+export { createLossStep } from './loss-step.ts';
+export { rlStep, type RlStepOptions } from './rl-step.ts';
+export { rollout, type PromptItem, type RolloutOptions } from './rollout.ts';
+export { groupAdvantages, clippedPg, cispo, k3, tokenMean, type PolicyLoss, type PolicyLossInputs } from './rl-loss.ts';
+export { tokenLogprobs, maskedEntropy } from './logprobs.ts';
