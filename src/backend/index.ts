@@ -63,6 +63,9 @@ export async function initBackend(pref: BackendPreference, opts: BackendOptions 
 }
 
 async function select(pref: BackendPreference, opts: BackendOptions): Promise<BackendReport> {
+  // tfjs's PROD flag only silences its own console advice (e.g. "install our node backend"
+  // on every cpu-backend start), which bonsai's backend report already covers.
+  tf.env().set('PROD', true);
   if (!(pref === 'auto' || ORDER.includes(pref))) {
     throw new BonsaiError(`unknown backend '${pref}'`, { hint: `use one of: auto, ${ORDER.join(', ')}` });
   }
