@@ -20,14 +20,25 @@ export function probeDir(recipe: Recipe, p: ProbeRecipe): string {
   return p.checkpoint ?? join(recipe.run.out_dir, 'probes', p.name);
 }
 
-/** Probe examples: token level labels the completion tokens; sequence level reads the last token. */
+/**
+ * Probe examples: token level labels the completion tokens; sequence level reads the last
+ * token. A causal model's activation at a token sees only the prefix, so a completion token
+ * whose prefix also occurs with the other label (e.g. the space before either a made-up
+ * colour or " unknown") cannot be told apart: such positions are left unlabelled rather
+ * than taught two answers.
+ */
 export function probeExamples(path: string, tok: Tokenizer, level: ProbeLevel): ProbeExample[] {
-  return readRecords(path, { prompt: 'string', completion: 'string', label: 'number' }).map((r) => {
+  const rows = readRecords(path, { prompt: 'string', completion: 'string', label: 'number' }).map((r) => {
     const p = tok.encode(r.prompt as string);
-    const c = tok.encode(r.completion as string);
-    const ids = [...p, ...c];
-    const label = r.label as number;
-    return level === 'token' ? { ids, positions: c.map((_, k) => p.length + k), label } : { ids, label };
+    return { p, ids: [...p, ...tok.encode(r.completion as string)], label: r.label as number };
+  });
+  if (level === 'sequence') return rows.map(({ ids, label }) => ({ ids, label }));
+  const labelsOf = new Map<string, Set<number>>();
+  const key = (ids: number[], t: number) => ids.slice(0, t + 1).join(',');
+  for (const r of rows) for (let t = r.p.length; t < r.ids.length; t++) labelsOf.set(key(r.ids, t), (labelsOf.get(key(r.ids, t)) ?? new Set()).add(r.label));
+  return rows.map(({ p, ids, label }) => {
+    const positions = ids.map((_, t) => t).filter((t) => t >= p.length && labelsOf.get(key(ids, t))!.size === 1);
+    return { ids, positions, label };
   });
 }
 

@@ -59,3 +59,17 @@ describe('probes on a frozen copy', () => {
     [p, q, model, other].forEach((x) => x.dispose());
   });
 });
+
+describe('probe data from JSONL', () => {
+  it('token level leaves unlabelled the positions whose prefix occurs with both labels', async () => {
+    const { probeExamples } = await import('../../src/probes/recipe.ts');
+    const { createTokenizer } = await import('../../src/models/tokenizer.ts');
+    const { writeFileSync } = await import('node:fs');
+    const file = `${tempDir()}/p.jsonl`;
+    writeFileSync(file, ['{"prompt":"Q","completion":" ab","label":1}', '{"prompt":"Q","completion":" x","label":0}'].join('\n'));
+    const ex = probeExamples(file, createTokenizer('byte'), 'token');
+    // " " after "Q" is shared by both labels: unlabelled; "a", "b", "x" are not.
+    expect(ex.map((e) => e.positions)).toEqual([[2, 3], [2]]);
+    expect(probeExamples(file, createTokenizer('byte'), 'sequence')[0]).toEqual({ ids: [81, 32, 97, 98], label: 1 });
+  });
+});
