@@ -1,7 +1,7 @@
 // Runs the hallucination pipeline a → b → c, d → eval for each seed and prints the README
 // table (mean ± std over seeds). node bin/run-ts.js scripts/hallucination/measure.ts [seeds=0,1,2]
 import { spawnSync } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { evalCheckpoints } from './eval.ts';
 
 const seeds = (process.argv[2] ?? '0,1,2').split(',').map(Number);
@@ -16,6 +16,7 @@ type Row = Record<string, number>;
 const rows: Record<string, Row[]> = { base: [], 'c: frozen probe': [], 'd: live probe': [] };
 for (const seed of seeds) {
   const d = `${root}/seed${seed}`;
+  rmSync(d, { recursive: true, force: true }); // this script's own output: a re-run starts fresh
   const s = ['--set', `run.seed=${seed}`];
   bonsai(['train', 'recipes/hallucination/a_sft_base.yaml', ...s, '--set', `run.out_dir=${d}/a`]);
   const base = newest(`${d}/a`);
