@@ -19,6 +19,14 @@ import { printBreakdown, printTable, type TorchResult } from './report.ts';
  */
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Debian's PyTorch multiplies through whichever libblas.so.3 the loader finds, and the
+ * reference BLAS is several times slower than OpenBLAS. Where both are installed, the
+ * reference model runs once against each (chosen per process by LD_LIBRARY_PATH), so the
+ * ratio is never quoted against only the slow one.
+ */
+const BLAS_DIRS = ['/usr/lib/x86_64-linux-gnu/blas', '/usr/lib/x86_64-linux-gnu/openblas-pthread'];
 const args = parseArgs(process.argv.slice(2));
 
 if (args.child) {
@@ -74,13 +82,6 @@ function runChild(backend: string, c: BenchConfig, breakdown: boolean): BackendR
   return JSON.parse(line.slice('BENCH_RESULT '.length)) as BackendResult;
 }
 
-/**
- * Debian's PyTorch multiplies through whichever libblas.so.3 the loader finds, and the
- * reference BLAS is several times slower than OpenBLAS. Where both are installed, the
- * reference model runs once against each (chosen per process by LD_LIBRARY_PATH), so the
- * ratio is never quoted against only the slow one.
- */
-const BLAS_DIRS = ['/usr/lib/x86_64-linux-gnu/blas', '/usr/lib/x86_64-linux-gnu/openblas-pthread'];
 
 /** Runs bench/torch_reference.py with the first python3 that has torch, once per BLAS found. */
 function runTorch(c: BenchConfig): TorchResult[] {

@@ -6,6 +6,7 @@ Usage: python3 bench/torch_reference.py '{"vocabSize":256,...}'  (config as JSON
 fields optional). Threads default to 2, matching the bonsai bench machine.
 """
 import json
+import os
 import math
 import re
 import sys
@@ -94,18 +95,20 @@ def main():
 
 
 def loaded_blas():
-    """The BLAS library this process really multiplies with (Debian switches it at run time,
-    so torch's build info cannot tell): the first BLAS-like library in our memory map."""
+    """The BLAS this process really multiplies with. Debian switches libblas.so.3 at run
+    time (alternatives, or LD_LIBRARY_PATH), so torch's build info cannot tell; and
+    libopenblas may be mapped anyway through LAPACK. So: where the mapped libblas.so.3 lives."""
     try:
         with open('/proc/self/maps') as f:
-            libs = {line.split()[-1] for line in f if 'blas' in line.lower() and '.so' in line}
+            paths = {line.split()[-1] for line in f if '/libblas.so' in line}
     except OSError:
-        libs = set()
-    for lib in sorted(libs):
-        if 'openblas' in lib:
+        paths = set()
+    for path in paths:
+        real = os.path.realpath(path)
+        if 'openblas' in real:
             return 'OpenBLAS'
-    if any('libblas' in lib for lib in libs):
-        return 'reference BLAS'
+        if '/blas/' in real:
+            return 'reference BLAS'
     build = re.search(r'BLAS_INFO=(\w+)', torch.__config__.show())
     return build.group(1) if build else 'unknown'
 
