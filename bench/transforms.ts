@@ -16,6 +16,7 @@ import type { ForwardOptions } from '../src/models/hooks.ts';
 import { HookedTransformer, modelConfig } from '../src/models/index.ts';
 import { AdamW, createTrainStep, lmLoss, type LmBatch } from '../src/trainer/index.ts';
 import { Rng } from '../src/util/rng.ts';
+import { randomBatch } from '../test/helpers/tiny.ts';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, d: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1]! : d);
@@ -25,16 +26,9 @@ const config = modelConfig({ vocabSize: 256, dModel: 64, nLayers: 2, nHeads: 4, 
 const B = 8;
 const T = 64;
 
+/** A random batch of tokens from a 64-symbol vocabulary (the test helper, so both agree). */
 function batch(seed: number): LmBatch {
-  const rng = new Rng(seed);
-  const ids = Int32Array.from({ length: B * (T + 1) }, () => rng.int(64));
-  const inputs = new Int32Array(B * T);
-  const targets = new Int32Array(B * T);
-  for (let b = 0; b < B; b++) {
-    inputs.set(ids.subarray(b * (T + 1), b * (T + 1) + T), b * T);
-    targets.set(ids.subarray(b * (T + 1) + 1, (b + 1) * (T + 1)), b * T);
-  }
-  return { inputs, targets, weights: new Float32Array(B * T).fill(1), batchSize: B, seqLen: T };
+  return randomBatch(seed, B, T, 64);
 }
 
 interface Arm {
