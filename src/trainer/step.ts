@@ -31,34 +31,54 @@ export interface StepResult {
  * transforms in order → optimizer. Returns a function that runs one optimizer step.
  */
 export function createTrainStep(opts: TrainStepOptions) {
-  const { model, optimizer, transforms } = opts;
-  if (model.frozen) throw new BonsaiError('cannot train a frozen copy');
-  const vars = [...model.params.values()].filter((v) => v.trainable);
-  const pathOf = new Map([...model.params].map(([path, v]) => [v.name, path]));
-
+  const core = gradientStep(opts);
   return function step(micro: LmBatch | LmBatch[], lr?: number): StepResult {
     const batches = Array.isArray(micro) ? micro : [micro];
     const tokens = batches.reduce((n, b) => n + countTargets(b), 0);
     let grads: NamedGrads | null = null;
     let loss = 0;
     for (const b of batches) {
-      const { value, grads: g } = tf.variableGrads(() => lmLoss(model, b, { normalizer: tokens, forward: opts.forward }), vars);
-      loss += value.dataSync()[0]!;
+      const r = core.gradsOf(() => lmLoss(opts.model, b, { normalizer: tokens, forward: opts.forward }));
+      loss += r.loss;
+      grads = grads === null ? r.grads : accumulate(grads, r.grads);
+    }
+    return core.update(grads!, loss, tokens, lr);
+  };
+}
+
+/**
+ * The seam shared by every trainer: gradients of a loss by parameter path, then — unless
+ * a gradient or the loss is NaN or infinite — transforms in order and the optimizer.
+ * SFT sums gradsOf over micro-batches; RL (createLossStep) takes one loss function.
+ */
+export function gradientStep(opts: Pick<TrainStepOptions, 'model' | 'optimizer' | 'transforms'>) {
+  const { model, optimizer, transforms } = opts;
+  if (model.frozen) throw new BonsaiError('cannot train a frozen copy');
+  const vars = [...model.params.values()].filter((v) => v.trainable);
+  const pathOf = new Map([...model.params].map(([path, v]) => [v.name, path]));
+  return {
+    /** The loss's value and its gradients by parameter path (the caller owns them). */
+    gradsOf(lossFn: () => tf.Scalar): { loss: number; grads: NamedGrads } {
+      const { value, grads: g } = tf.variableGrads(lossFn, vars);
+      const loss = value.dataSync()[0]!;
       value.dispose();
-      const byPath: NamedGrads = {};
-      for (const [name, t] of Object.entries(g)) byPath[pathOf.get(name)!] = t;
-      grads = grads === null ? byPath : accumulate(grads, byPath);
-    }
-    const bad = nonFiniteGrads(grads!);
-    if (bad.length || !Number.isFinite(loss)) {
-      // Never apply a broken update: the caller counts skipped steps and decides when to stop.
-      tf.dispose(Object.values(grads!));
-      return { loss, tokens, stats: {}, nonFinite: bad.length ? bad : ['(loss)'] };
-    }
-    const out = applyTransforms(transforms, grads!, { step: optimizer.t + 1, params: model.params });
-    optimizer.apply(model.params, out.grads, lr);
-    tf.dispose(Object.values(out.grads));
-    return { loss, tokens, stats: out.stats };
+      const grads: NamedGrads = {};
+      for (const [name, t] of Object.entries(g)) grads[pathOf.get(name)!] = t;
+      return { loss, grads };
+    },
+    /** Transforms and the optimizer on `grads` (consumed), or a skip if anything is non-finite. */
+    update(grads: NamedGrads, loss: number, tokens: number, lr?: number): StepResult {
+      const bad = nonFiniteGrads(grads);
+      if (bad.length || !Number.isFinite(loss)) {
+        // Never apply a broken update: the caller counts skipped steps and decides when to stop.
+        tf.dispose(Object.values(grads));
+        return { loss, tokens, stats: {}, nonFinite: bad.length ? bad : ['(loss)'] };
+      }
+      const out = applyTransforms(transforms, grads, { step: optimizer.t + 1, params: model.params });
+      optimizer.apply(model.params, out.grads, lr);
+      tf.dispose(Object.values(out.grads));
+      return { loss, tokens, stats: out.stats };
+    },
   };
 }
 
