@@ -8,6 +8,8 @@ import type { Recipe } from '../recipe/schema.ts';
 import { loadCheckpoint } from './checkpoint.ts';
 import { buildSurgery, type SurgeryContext } from './surgery.ts';
 import type { LmBatch } from './loss.ts';
+import { AdamW } from './optimizer.ts';
+import type { ScheduleOptions } from './schedule.ts';
 
 /** The model a recipe asks for: fresh from `init.config`, or loaded from `init.checkpoint`. */
 export function buildModel(recipe: Recipe, tokenizer: Tokenizer): HookedTransformer {
@@ -90,4 +92,18 @@ export function buildTransforms(recipe: Recipe, ctx?: Omit<SurgeryContext, 'reci
         return buildSurgery(g, name, { recipe, ...ctx });
     }
   });
+}
+
+/** The fields of a trainer section (sft or rl) that set the optimizer and the lr schedule. */
+type OptimizedTrainer = Pick<Recipe['trainer'], 'optimizer' | 'schedule'>;
+
+/** AdamW as a trainer section describes it. */
+export function buildOptimizer(t: OptimizedTrainer): AdamW {
+  const o = t.optimizer;
+  return new AdamW({ lr: o.lr, betas: o.betas, eps: o.eps, weightDecay: o.weight_decay });
+}
+
+/** The trainer section's schedule, in lrAt's terms. */
+export function scheduleOf(t: OptimizedTrainer): ScheduleOptions {
+  return { kind: t.schedule.kind, warmupSteps: t.schedule.warmup_steps, minLrRatio: t.schedule.min_lr_ratio };
 }

@@ -63,6 +63,19 @@ export function saveTrainingCheckpoint(outDir: string, keep: number, c: Checkpoi
   return dir;
 }
 
+/**
+ * Refuses to start a fresh run over an out_dir that already holds checkpoints: saving
+ * would prune the earlier run's, so nothing written earlier is overwritten by accident.
+ */
+export function refuseExistingCheckpoints(outDir: string): void {
+  const latest = latestCheckpoint(outDir);
+  if (latest) {
+    throw new BonsaiError(`${outDir} already holds checkpoints (newest: ${latest})`, {
+      hint: 'pass --resume to continue that run, or choose another out_dir (e.g. --set run.out_dir=runs/new)',
+    });
+  }
+}
+
 /** The newest complete checkpoint under outDir, or undefined. */
 export function latestCheckpoint(outDir: string): string | undefined {
   if (!existsSync(outDir)) return undefined;

@@ -15,9 +15,9 @@ import type { HookedTransformer } from '../models/transformer.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import type { Tracker } from '../tracking/index.ts';
 import { Rng } from '../util/rng.ts';
-import { saveTrainingCheckpoint } from './checkpoint.ts';
+import { buildOptimizer, scheduleOf } from './build.ts';
+import { refuseExistingCheckpoints, saveTrainingCheckpoint } from './checkpoint.ts';
 import { createLossStep } from './loss-step.ts';
-import { AdamW } from './optimizer.ts';
 import { cispo, clippedPg } from './rl-loss.ts';
 import { rlStep } from './rl-step.ts';
 import type { PromptItem } from './rollout.ts';
@@ -45,10 +45,11 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
   const { recipe, model, tokenizer: tok, tracker } = o;
   const t = recipe.trainer;
   if (t.kind !== 'rl') throw new Error('internal: runRl needs an rl trainer');
+  refuseExistingCheckpoints(recipe.run.out_dir);
   const frozen = model.frozenCopy();
   const probes = loadRecipeProbes(recipe, frozen);
   const rewards = await buildRewards(recipe, probes);
-  const optimizer = new AdamW({ lr: t.optimizer.lr, betas: t.optimizer.betas, eps: t.optimizer.eps, weightDecay: t.optimizer.weight_decay });
+  const optimizer = buildOptimizer(t);
   const stopTokens = [tok.eosId, ...t.stop.map((s) => {
     const ids = tok.encode(s);
     if (ids.length !== 1) throw new BonsaiError(`trainer.stop: "${JSON.stringify(s)}" is ${ids.length} tokens; each stop text must be one token`);
@@ -59,7 +60,7 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
   const step = createLossStep({ model, optimizer, transforms: o.transforms });
   const prompts = loadPrompts(recipe.data.train.path);
   const order = new Rng(recipe.run.seed).shuffle(prompts.map((_, i) => i));
-  const schedule = { kind: t.schedule.kind, warmupSteps: t.schedule.warmup_steps, minLrRatio: t.schedule.min_lr_ratio };
+  const schedule = scheduleOf(t);
   let cursor = 0;
   let last: Record<string, number> = {};
   const save = (s: number) =>

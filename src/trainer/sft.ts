@@ -10,10 +10,10 @@ import type { HookedTransformer } from '../models/transformer.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import type { Tracker } from '../tracking/index.ts';
 import { Rng } from '../util/rng.ts';
-import type { RunData } from './build.ts';
-import { latestCheckpoint, loadCheckpoint, saveTrainingCheckpoint } from './checkpoint.ts';
+import { buildOptimizer, scheduleOf, type RunData } from './build.ts';
+import { latestCheckpoint, loadCheckpoint, refuseExistingCheckpoints, saveTrainingCheckpoint } from './checkpoint.ts';
 import { evaluate, type EvalResult } from './evaluate.ts';
-import { AdamW } from './optimizer.ts';
+import type { AdamW } from './optimizer.ts';
 import { lrAt } from './schedule.ts';
 import { createTrainStep } from './step.ts';
 
@@ -73,7 +73,7 @@ export async function runSft(o: SftLoopOptions): Promise<SftResult> {
   const t = sftTrainer(o.recipe);
   const pos: Position = {
     step: 0,
-    optimizer: new AdamW({ lr: t.optimizer.lr, betas: t.optimizer.betas, eps: t.optimizer.eps, weightDecay: t.optimizer.weight_decay }),
+    optimizer: buildOptimizer(t),
     batcher: new Batcher(o.data.train, { batchSize: t.batch_size, seed: o.recipe.run.seed }),
     // A stream of its own (seed + 1), so sampling never shifts the data order.
     rng: new Rng(o.recipe.run.seed + 1),
@@ -106,15 +106,8 @@ export async function runSft(o: SftLoopOptions): Promise<SftResult> {
  */
 function restoreOrGuard(o: SftLoopOptions, pos: Position): void {
   const outDir = o.recipe.run.out_dir;
+  if (!o.resume) return refuseExistingCheckpoints(outDir);
   const latest = latestCheckpoint(outDir);
-  if (!o.resume) {
-    if (latest) {
-      throw new BonsaiError(`${outDir} already holds checkpoints (newest: ${latest})`, {
-        hint: 'pass --resume to continue that run, or choose another out_dir (e.g. --set run.out_dir=runs/new)',
-      });
-    }
-    return;
-  }
   if (!latest) throw new BonsaiError(`--resume: no checkpoint in ${outDir}`, { hint: 'run without --resume to start fresh' });
   const ck = loadCheckpoint(latest, { config: o.model.config, tokenizer: o.tokenizer.kind });
   if (!ck.state || !ck.optimizer) throw new BonsaiError(`--resume: ${latest} holds weights only (no optimizer or data state)`);
@@ -142,7 +135,7 @@ function verifyFrozen(o: SftLoopOptions, step: number, freezer: Freezer): void {
 async function loop(o: SftLoopOptions, pos: Position, transforms: GradientTransform[]): Promise<SftResult> {
   const { recipe, model, data, tracker } = o;
   const t = sftTrainer(recipe);
-  const schedule = { kind: t.schedule.kind, warmupSteps: t.schedule.warmup_steps, minLrRatio: t.schedule.min_lr_ratio };
+  const schedule = scheduleOf(t);
   const trainStep = createTrainStep({ model, optimizer: pos.optimizer, transforms, forward: o.forward });
   const save = () => saveAt(o, pos);
   const runEval = (): EvalResult | undefined => {

@@ -44,6 +44,9 @@ describe('hallucination recipes, tiny runs (a → b → c, d)', () => {
       expect(Number.isFinite(sc.finalLoss)).toBe(true);
       expect(existsSync(sc.checkpoint!)).toBe(true);
       expect(tf.memory().numTensors).toBe(before);
+      // A second fresh run would prune the first one's checkpoints: refused, as in SFT.
+      await expect(train(c, { tracker: new NullTracker() })).rejects.toThrow(/already holds checkpoints/);
+      expect(existsSync(sc.checkpoint!)).toBe(true);
     }
   });
 
