@@ -1,16 +1,14 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describeBackend, initBackend, type BackendReport } from '../backend/index.ts';
 import { createTokenizer } from '../models/tokenizer.ts';
-import { flattenRecipe, resolvedRecipeYaml } from '../recipe/index.ts';
 import type { Recipe } from '../recipe/schema.ts';
-import { createTracker, DEFAULT_TRACKING_URI, resolveTrackingUri, type Tracker } from '../tracking/index.ts';
+import type { Tracker } from '../tracking/index.ts';
 import { buildData, buildModel, buildTransforms } from './build.ts';
 import { buildFreezer, buildInterventions } from './design.ts';
 import { runSft, type LoopEvents, type SftResult } from './sft.ts';
 import { trainRl } from './run-rl.ts';
+import { trackedRun } from './tracked-run.ts';
 
-export const BONSAI_VERSION = '0.1.0';
+export { BONSAI_VERSION } from './tracked-run.ts';
 
 export interface TrainOptions extends LoopEvents {
   /** Path of the recipe file, logged as a tag. */
@@ -50,50 +48,24 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
       `model: ${model.numParams().toLocaleString('en-US')} parameters; data: ${data.train.length} train / ${data.eval.length} eval sequences of ${data.seqLen} tokens; ` +
         `unigram entropy ${data.unigram.nats.toFixed(3)} nats/token (${data.unigram.bits.toFixed(3)} bits)`,
     );
-    const recipeYaml = resolvedRecipeYaml(recipe);
-    mkdirSync(recipe.run.out_dir, { recursive: true });
-    writeFileSync(join(recipe.run.out_dir, 'recipe.resolved.yaml'), recipeYaml);
-
-    // The schema fills in ./mlruns when the recipe names no URI; MLFLOW_TRACKING_URI then wins, as in MLflow.
-    const tracker = opts.tracker ?? createTracker(recipe.tracking.uri === DEFAULT_TRACKING_URI ? resolveTrackingUri() : recipe.tracking.uri);
-    const run = await tracker.startRun({
-      experiment: recipe.tracking.experiment,
-      runName: recipe.run.name,
-      outDir: recipe.run.out_dir, // a server tracker spools unsent events here
-      tags: {
-        'bonsai.backend': backend.name,
-        // Why each earlier candidate was passed over, e.g. "tensorflow-gpu: not installed; wasm: ok".
-        'bonsai.backend.tried': backend.tried.map((t) => `${t.name}: ${t.ok ? 'ok' : t.reason}`).join('; '),
-        'bonsai.version': BONSAI_VERSION,
-        ...(opts.recipeFile ? { 'bonsai.recipe': opts.recipeFile } : {}),
-        ...(opts.resume ? { 'bonsai.resumed': 'true' } : {}),
-      },
-    });
-    let status: 'FINISHED' | 'FAILED' | 'KILLED' = 'FAILED';
-    try {
-      await tracker.logParams(flattenRecipe(recipe));
-      await tracker.logArtifact(join(recipe.run.out_dir, 'recipe.resolved.yaml'));
+    const { result, runId } = await trackedRun(recipe, backend, opts, {}, async ({ tracker, runId, recipeYaml }) => {
       tracker.logMetrics(0, { 'data/unigram_entropy_nats': data.unigram.nats });
       const makeFreezer = () => buildFreezer(recipe, model, tokenizer, data.seqLen);
       // Interventions go to training passes only; evaluation and sampling inside runSft run without them.
       const interventions = buildInterventions(recipe, model);
       const transforms = buildTransforms(recipe, { model, tokenizer, seqLen: data.seqLen });
-      const result = await runSft({ ...opts, recipe, model, tokenizer, data, transforms, makeFreezer, forward: interventions.forward, tracker, recipeYaml, runId: run.runId }).finally(() => interventions.dispose());
-      status = result.interrupted ? 'KILLED' : 'FINISHED';
-      if (result.checkpoint && !result.interrupted) await tracker.logArtifact(result.checkpoint, 'checkpoint');
-      return {
-        ...result,
-        backend,
-        runId: run.runId,
-        params: model.numParams(),
-        unigramNats: data.unigram.nats,
-        seconds: (performance.now() - started) / 1000,
-      };
-    } finally {
-      await tracker.endRun(status);
-      const pending = tracker.pendingNote?.(); // events a tracking server has not taken yet
-      if (pending) log(pending);
-    }
+      return runSft({ ...opts, recipe, model, tokenizer, data, transforms, makeFreezer, forward: interventions.forward, tracker, recipeYaml, runId }).finally(() =>
+        interventions.dispose(),
+      );
+    });
+    return {
+      ...result,
+      backend,
+      runId,
+      params: model.numParams(),
+      unigramNats: data.unigram.nats,
+      seconds: (performance.now() - started) / 1000,
+    };
   } finally {
     model.dispose();
   }
