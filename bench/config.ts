@@ -3,15 +3,11 @@
  * model, AdamW, random tokens from a fixed seed, a fixed number of steps. Shared by
  * bench/run.ts, bench/child.ts and (as JSON) bench/torch_reference.py.
  */
-export interface BenchConfig {
-  vocabSize: number;
-  dModel: number;
-  nLayers: number;
-  nHeads: number;
-  dMlp: number;
-  nCtx: number;
-  /** Tied unembedding (logits = x·W_Eᵀ), the model's default; the torch side matches. */
-  tiedEmbeddings: boolean;
+import type { ModelConfig } from '../src/models/config.ts';
+
+export interface BenchConfig
+  // The model's own shape fields (tiedEmbeddings: logits = x·W_Eᵀ; the torch side matches).
+  extends Pick<ModelConfig, 'vocabSize' | 'dModel' | 'nLayers' | 'nHeads' | 'dMlp' | 'nCtx' | 'tiedEmbeddings'> {
   batchSize: number;
   warmup: number;
   steps: number;
