@@ -4,7 +4,7 @@
  */
 export type { Batch, Dataset, DatasetSource, DatasetStats, Example } from './types.ts';
 export { loadDataset, textDataset, jsonlDataset, readDataFile } from './load.ts';
-export { parseJsonl, type JsonlRecord } from './jsonl.ts';
+export { parseJsonl, parseJsonLines, type JsonlRecord } from './jsonl.ts';
 export { windowExamples, sequenceExample, countTargets, type Segments } from './examples.ts';
 export { splitTrainEval, type Split } from './split.ts';
 export {

@@ -65,7 +65,25 @@ function toRecord(value: unknown, line: number): JsonlRecord | string {
  * @param file the path to name in errors
  */
 export function parseJsonl(content: string, file: string): JsonlRecord[] {
-  const records: JsonlRecord[] = [];
+  return parseJsonLines(content, file, toRecord, {
+    empty: 'dataset is empty: no non-blank lines',
+    hint: 'each line should be {"text": ...} or {"prompt": ..., "completion": ...}',
+  });
+}
+
+/**
+ * The JSONL reader every data file goes through: blank lines skipped, a UTF-8 BOM and CRLF
+ * endings tolerated, each other line JSON.parse'd and given to `check`, which returns the
+ * record or what is wrong with it. All bad lines (up to 20) are reported at once as
+ * `file:line: what is wrong`; a file with no records is an error too.
+ */
+export function parseJsonLines<T>(
+  content: string,
+  file: string,
+  check: (value: unknown, line: number) => T | string,
+  onEmpty: { empty: string; hint?: string },
+): T[] {
+  const records: T[] = [];
   const errors: BonsaiError[] = [];
   let badLines = 0;
   const lines = content.split('\n');
@@ -75,11 +93,9 @@ export function parseJsonl(content: string, file: string): JsonlRecord[] {
     const text = (i === 0 ? raw.replace(/^\uFEFF/, '') : raw).replace(/\r$/, '');
     if (text.trim() === '') continue;
     const where = `${file}:${i + 1}`;
-    let value: unknown;
-    let result: JsonlRecord | string;
+    let result: T | string;
     try {
-      value = JSON.parse(text);
-      result = toRecord(value, i + 1);
+      result = check(JSON.parse(text), i + 1);
     } catch (e) {
       result = `not valid JSON (${(e as Error).message})`;
     }
@@ -95,11 +111,6 @@ export function parseJsonl(content: string, file: string): JsonlRecord[] {
     const more = badLines > errors.length ? ` (first ${errors.length} shown)` : '';
     throw new BonsaiErrors(`${file}: ${badLines} bad JSONL lines${more}`, errors);
   }
-  if (records.length === 0) {
-    throw new BonsaiError('dataset is empty: no non-blank lines', {
-      where: file,
-      hint: 'each line should be {"text": ...} or {"prompt": ..., "completion": ...}',
-    });
-  }
+  if (records.length === 0) throw new BonsaiError(onEmpty.empty, { where: file, hint: onEmpty.hint });
   return records;
 }

@@ -1,36 +1,21 @@
 /**
- * JSONL of plain objects with named fields (probe data, RL prompts). A line that is not an
- * object, or lacks a required field of the right type, is an error naming file:line.
+ * JSONL of plain objects with named fields (probe data, RL prompts), read through the same
+ * parseJsonLines as training data: a line that is not an object, or lacks a required field
+ * of the right type, is an error naming file:line, all bad lines at once.
  */
-import { readFileSync } from 'node:fs';
-import { BonsaiError } from '../errors.ts';
+import { parseJsonLines } from './jsonl.ts';
+import { readDataFile } from './load.ts';
 
 export type FieldType = 'string' | 'number';
 
 /** Reads `path`, checking each line has `required` fields (and `optional` ones typed right). */
 export function readRecords(path: string, required: Record<string, FieldType>, optional: Record<string, FieldType> = {}): Array<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new BonsaiError(`cannot read ${path}: ${(e as Error).message}`);
-  }
-  const out: Array<Record<string, unknown>> = [];
-  text.split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    const where = `${path}:${i + 1}`;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch (e) {
-      throw new BonsaiError(`invalid JSON: ${(e as Error).message}`, { where });
-    }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new BonsaiError('expected a JSON object per line', { where });
+  const check = (v: unknown): Record<string, unknown> | string => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'expected a JSON object per line';
     const o = v as Record<string, unknown>;
-    for (const [k, t] of Object.entries(required)) if (typeof o[k] !== t) throw new BonsaiError(`field "${k}" must be a ${t}, got ${JSON.stringify(o[k])}`, { where });
-    for (const [k, t] of Object.entries(optional)) if (k in o && typeof o[k] !== t) throw new BonsaiError(`field "${k}" must be a ${t}, got ${JSON.stringify(o[k])}`, { where });
-    out.push(o);
-  });
-  if (out.length === 0) throw new BonsaiError(`${path} holds no records`);
-  return out;
+    for (const [k, t] of Object.entries(required)) if (typeof o[k] !== t) return `field "${k}" must be a ${t}, got ${JSON.stringify(o[k])}`;
+    for (const [k, t] of Object.entries(optional)) if (k in o && typeof o[k] !== t) return `field "${k}" must be a ${t}, got ${JSON.stringify(o[k])}`;
+    return o;
+  };
+  return parseJsonLines(readDataFile(path), path, check, { empty: "no records: every line is blank" });
 }
