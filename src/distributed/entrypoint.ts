@@ -1,0 +1,21 @@
+/**
+ * The job's entrypoint. Ray runs it through a shell (`Popen(entrypoint, shell=True)`) in
+ * the unpacked working directory, so every argument is single-quoted: a `--set` value with
+ * spaces, quotes or `$` arrives as the user typed it.
+ */
+
+/** POSIX single-quoting: `it's` → `'it'\''s'`; plain words stay bare for readability. */
+export function shellQuote(arg: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg)) return arg;
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * `npm ci` first when the worker's copy has no node_modules (they are never shipped; an
+ * image_uri with them installed skips it), then `npx bonsai train RECIPE [--set …]`.
+ */
+export function trainEntrypoint(recipePath: string, sets: readonly string[] = []): string {
+  const install = '{ test -d node_modules || npm ci --omit=dev --no-audit --no-fund; }';
+  const train = ['npx', 'bonsai', 'train', recipePath, ...sets.flatMap((s) => ['--set', s])].map(shellQuote).join(' ');
+  return `${install} && ${train}`;
+}
