@@ -8,6 +8,7 @@ import { gradientsSchema, trainerSchema } from './components.ts';
 import { freezeSchema, interventionsSchema } from './design.ts';
 import { probesSchema, rewardsSchema } from './rl.ts';
 import { raySchema } from './ray-schema.ts';
+import { sweepSchemaOf } from './sweep-schema.ts';
 import { existingDirectory, existingFile, PATH_NOTE, nonNegativeInt, positiveInt } from './fields.ts';
 
 /** The `run` section. Its name defaults to the recipe's file name, which only the loader knows. */
@@ -139,6 +140,7 @@ export function recipeSchemaFor(defaultName: string) {
       tracking: trackingSchema,
       sample: sampleSchema.optional(),
       ray: raySchema,
+      sweep: sweepSchemaOf((): z.ZodType => recipeSchema),
     })
     .refine((r) => r.data.seq_len! <= r.model.init.config!.n_ctx, {
       path: ['data', 'seq_len'],

@@ -19,7 +19,7 @@ describe('recipe JSON Schema', () => {
     expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
     expect(schema.title).toBe('bonsai recipe');
     expect(schema.type).toBe('object');
-    expect(Object.keys(schema.properties)).toEqual(['run', 'backend', 'model', 'data', 'trainer', 'gradients', 'interventions', 'freeze', 'probes', 'rewards', 'checkpoint', 'tracking', 'sample']);
+    expect(Object.keys(schema.properties)).toEqual(['run', 'backend', 'model', 'data', 'trainer', 'gradients', 'interventions', 'freeze', 'probes', 'rewards', 'checkpoint', 'tracking', 'sample', 'ray', 'sweep']);
     expect(schema.required).toEqual(['model', 'data', 'trainer']);
     expect(schema.additionalProperties).toBe(false);
   });
