@@ -6,3 +6,4 @@ export { hookNames, ActivationCache, type HookFn, type HookContext, type HookSel
 export { generate, type GenerateOptions, type Generation } from './generate.ts';
 export { sampleToken, argmax, type SamplingOptions } from './sampling.ts';
 export { fingerprintOf } from './fingerprint.ts';
+export { loadHfGpt2, saveHfGpt2, type HfGpt2 } from './hf-gpt2.ts';
