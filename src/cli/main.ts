@@ -2,8 +2,10 @@ import { BonsaiError } from '../errors.ts';
 import { directionsCommand } from './directions.ts';
 import { generateCommand } from './generate.ts';
 import { probeCommand } from './probe.ts';
+import { rayCommand } from './ray.ts';
 import { recipeCommand } from './recipe.ts';
 import { runsPushCommand } from './runs-push.ts';
+import { serveRewardCommand } from './serve-reward.ts';
 import { makeRunsCommand } from './runs.ts';
 import { trainCommand } from './train.ts';
 import { uiCommand } from './ui.ts';
@@ -17,6 +19,8 @@ const COMMANDS: Record<string, Command> = {
   runs: makeRunsCommand(runsPushCommand),
   ui: uiCommand,
   directions: directionsCommand,
+  ray: rayCommand,
+  'serve-reward': serveRewardCommand,
 };
 
 const HELP = usage('bonsai <command> [options]', 'Training-time intentional design of neural networks.', [
@@ -29,6 +33,8 @@ const HELP = usage('bonsai <command> [options]', 'Training-time intentional desi
   ['runs push RUN_DIR [--to URL]', 'send a run (or what it could not deliver) to an MLflow server'],
   ['ui [--store DIR] [--port N]', 'a page on 127.0.0.1 that overlays the curves of runs you pick'],
   ['directions --checkpoint DIR --hook H --method M --out F', 'concept directions for ablate / steer, with separation or variance explained'],
+  ['ray submit RECIPE | status | logs | stop | list', 'run a recipe as a job on a Ray cluster and watch it (docs/cluster.md)'],
+  ['serve-reward RECIPE [--port N]', "serve the recipe's rewards over HTTP (OpenRLHF /get_reward, /v1/rewards)"],
 ], 'Run `bonsai <command> --help` for a command\'s options.');
 
 /**

@@ -1,0 +1,182 @@
+import * as tf from '@tensorflow/tfjs';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadRecipe } from '../../src/recipe/index.ts';
+import { useCpu } from '../helpers/tiny.ts';
+import { inProcessRewards, N_CTX, post, serve, TEST_LIMITS, writeServeRecipe } from './fixture.ts';
+
+let file: string;
+let s: Awaited<ReturnType<typeof serve>>;
+beforeAll(async () => {
+  await useCpu();
+  file = writeServeRecipe();
+  s = await serve(file, { maxWaitMs: 30 });
+});
+afterAll(() => s.close());
+
+const TEXTS = [
+  { prompt: 'Q: sky?', completion: ' blue\n', answer: 'blue' },
+  { prompt: 'Q: grass?', completion: ' Red!', answer: 'green' },
+  { prompt: '', completion: 'no prompt at all' },
+  { prompt: 'Q: x?', completion: '', answer: 'y' },
+];
+
+describe('serve-reward endpoints', () => {
+  it('POST /get_reward (OpenRLHF shape) equals the in-process rewards of the same texts, bit for bit', async () => {
+    const want = await inProcessRewards(loadRecipe(file), TEXTS);
+    // Older OpenRLHF sends only query; newer adds prompts and labels. Left padding before the prompt is dropped.
+    const r = await post(`${s.srv.url}/get_reward`, {
+      query: TEXTS.map((t, i) => (i === 1 ? '<pad><pad>' : '') + t.prompt + t.completion),
+      prompts: TEXTS.map((t) => t.prompt),
+      labels: TEXTS.map((t) => t.answer ?? null),
+    });
+    expect(r.status).toBe(200);
+    expect(r.json.rewards).toEqual(want.total);
+    expect(r.json.scores).toEqual(want.total);
+    expect(r.json.extra_logs).toEqual(want.byName);
+    expect(want.byName.correct).toEqual([1, 0, 0, 0]); // the labels reached exact_match
+    expect(new Set(want.byName.probe).size).toBe(4); // the probe really reads each sequence
+  });
+
+  it('query alone: the whole query is the completion (an empty prompt), as documented', async () => {
+    const want = await inProcessRewards(loadRecipe(file), [{ prompt: '', completion: 'Q: sky? blue' }]);
+    const r = await post(`${s.srv.url}/get_reward`, { query: ['Q: sky? blue'] });
+    expect(r.json.rewards).toEqual(want.total);
+    const bad = await post(`${s.srv.url}/get_reward`, { query: ['abc'], prompts: ['zzz'] });
+    expect(bad.status).toBe(422);
+    expect(bad.json.error).toMatch(/prompts\[0\] does not occur in query\[0\]/);
+  });
+
+  it('POST /v1/rewards: totals, each reward, weights, metrics and per-token probe scores', async () => {
+    const want = await inProcessRewards(loadRecipe(file), TEXTS);
+    const r = await post(`${s.srv.url}/v1/rewards`, { completions: TEXTS.map((t) => t.completion), prompts: TEXTS.map((t) => t.prompt), answers: TEXTS.map((t) => t.answer ?? null) });
+    expect(r.status).toBe(200);
+    expect(r.json.rewards).toEqual(want.total);
+    expect(r.json.by_reward).toEqual(want.byName);
+    expect(r.json.weights).toEqual({ probe: 1, correct: 0.5, format: 1, len: 0.25 });
+    expect(r.json.metrics['rewards/correct/mean']).toBe(0.25);
+    const t0 = r.json.tokens[0];
+    expect(t0.ids).toEqual([...Buffer.from(' blue\n')]);
+    expect(t0.text.join('')).toBe(' blue\n');
+    // aggregate: mean, sign: -1 → the reward is minus the mean of the per-token scores.
+    const ps: number[] = t0.probes.probe;
+    expect(ps).toHaveLength(6);
+    expect(-ps.reduce((a, b) => a + b, 0) / ps.length).toBeCloseTo(want.byName.probe![0]!, 6);
+    expect(r.json.tokens[3].probes.probe).toEqual([]); // empty completion: no tokens
+    const lean = await post(`${s.srv.url}/v1/rewards`, { completions: ['x'], per_token: false });
+    expect(lean.json.tokens).toBeUndefined();
+    const typo = await post(`${s.srv.url}/v1/rewards`, { completion: ['x'] });
+    expect(typo.status).toBe(400);
+    expect(typo.json.error).toMatch(/unknown field\(s\) "completion"/);
+  });
+
+  it('GET /health and /v1/info describe the model, fingerprint, probes, rewards and limits', async () => {
+    const h = await (await fetch(`${s.srv.url}/health`)).json();
+    expect(h.status).toBe('ok');
+    expect(h.passes).toBeGreaterThan(0);
+    const info = await (await fetch(`${s.srv.url}/v1/info`)).json();
+    expect(info.fingerprint).toBe(s.scorer.frozen.fingerprint());
+    expect(info.fingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(info.model.tokenizer).toBe('byte');
+    expect(info.probes).toEqual([expect.objectContaining({ name: 'p', hook: 'blocks.0.hook_resid_post', level: 'token', fingerprint: info.fingerprint })]);
+    expect(info.rewards.map((r: { name: string }) => r.name)).toEqual(['probe', 'correct', 'format', 'len']);
+    expect(info.limits).toEqual({ max_body_bytes: TEST_LIMITS.maxBodyBytes, max_batch: 16, max_seq_len: N_CTX, timeout_ms: 5000 });
+    expect((await fetch(`${s.srv.url}/nope`)).status).toBe(404);
+    const wrongMethod = await fetch(`${s.srv.url}/get_reward`);
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
+  });
+
+  it('caps: oversize body 413, too many sequences or tokens 422, wrong content type 415', async () => {
+    const big = await post(`${s.srv.url}/get_reward`, { query: ['x'.repeat(TEST_LIMITS.maxBodyBytes)] });
+    expect(big.status).toBe(413);
+    expect(big.json.error).toMatch(/over 65536 bytes/);
+    const many = await post(`${s.srv.url}/get_reward`, { query: Array(17).fill('a') });
+    expect(many.status).toBe(422);
+    expect(many.json.error).toMatch(/"query" has 17 items; this server scores at most 16/);
+    const long = await post(`${s.srv.url}/v1/rewards`, { completions: ['ok', 'y'.repeat(N_CTX)] });
+    expect(long.status).toBe(422);
+    expect(long.json.error).toMatch(/completions\[1\] is 33 tokens \(prompt 1 \+ completion 32\); this server scores at most 32/);
+    const text = await fetch(`${s.srv.url}/get_reward`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":["a"]}' });
+    expect(text.status).toBe(415);
+    expect((await post(`${s.srv.url}/get_reward`, { query: [] })).json.error).toMatch(/"query" is empty/);
+    expect((await post(`${s.srv.url}/get_reward`, { query: 'a' })).json.error).toMatch(/"query" must be a list of strings, got string/);
+    expect((await post(`${s.srv.url}/get_reward`, '{"query": [')).status).toBe(400);
+  });
+
+  it('dynamic batching: concurrent requests share frozen passes; a full batch runs without waiting', async () => {
+    const req = (i: number) => post(`${s.srv.url}/get_reward`, { query: [`a${i}`, `bb${i}`, `ccc${i}`] });
+    const before = s.scorer.stats.passes;
+    const answers = await Promise.all([0, 1, 2, 3, 4].map(req));
+    expect(answers.every((a) => a.status === 200 && a.json.rewards.length === 3)).toBe(true);
+    expect(s.scorer.stats.passes - before).toBe(1); // 15 sequences from 5 requests, one pass
+    // Each request's answer is its own rows: the same query alone scores the same.
+    const alone = await req(3);
+    expect(alone.json.rewards).toEqual(answers[3]!.json.rewards);
+  });
+
+  it('tensor count is flat across requests', async () => {
+    await post(`${s.srv.url}/v1/rewards`, { completions: ['warm'] });
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) await post(`${s.srv.url}/v1/rewards`, { completions: ['x', 'yy'] });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('serve-reward batching, auth and timeouts', () => {
+  it('splits a queue larger than --batch-size into passes of at most that size', async () => {
+    const t = await serve(file, { batchSize: 4, maxWaitMs: 20 });
+    try {
+      const rs = await Promise.all([0, 1].map((i) => post(`${t.srv.url}/get_reward`, { query: Array.from({ length: 5 }, (_, k) => `s${i}${k}`) })));
+      expect(rs.map((r) => r.status)).toEqual([200, 200]);
+      expect(t.scorer.stats.passes).toBe(3); // 10 sequences, 4 + 4 + 2
+      expect(t.scorer.stats.batchSizes).toEqual({ 4: 2, 2: 1 });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a bearer token: 401 without it, 403 when wrong, 200 when right; /health stays open', async () => {
+    const t = await serve(file, { token: 's3cret' });
+    try {
+      const none = await post(`${t.srv.url}/get_reward`, { query: ['a'] });
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(none.json.error).toMatch(/bearer token/);
+      expect((await post(`${t.srv.url}/get_reward`, { query: ['a'] }, { authorization: 'Bearer nope' })).status).toBe(403);
+      expect((await fetch(`${t.srv.url}/v1/info`)).status).toBe(401);
+      expect((await post(`${t.srv.url}/get_reward`, { query: ['a'] }, { authorization: 'Bearer s3cret' })).status).toBe(200);
+      expect((await fetch(`${t.srv.url}/health`)).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('timeouts: 503 when not scored in time (its queued sequences dropped), 408 when the body stalls', async () => {
+    const t = await serve(file, { timeoutMs: 150, maxWaitMs: 1000 });
+    try {
+      const slow = await post(`${t.srv.url}/get_reward`, { query: ['a'] });
+      expect(slow.status).toBe(503);
+      expect(slow.json.error).toMatch(/not answered within 150 ms/);
+      expect(t.srv.batcher.queued).toBe(0);
+      // Headers and half a body, then nothing: the server answers 408 and closes.
+      const u = new URL(t.srv.url);
+      const reply = await new Promise<string>((resolve) => {
+        const sock = connect(Number(u.port), u.hostname, () => sock.write('POST /get_reward HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"query":'));
+        let got = '';
+        sock.on('data', (d) => (got += d));
+        sock.on('close', () => resolve(got));
+      });
+      expect(reply).toMatch(/^HTTP\/1\.1 408/);
+      expect(reply).toMatch(/did not arrive within 150 ms/);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('refuses a recipe whose probe reward reads the live policy', async () => {
+    const { RewardScorer } = await import('../../src/serve/scorer.ts');
+    const r = loadRecipe(file, { overrides: ['rewards.0.host=policy'] });
+    await expect(RewardScorer.fromRecipe(r, 'x.yaml')).rejects.toThrow(/x\.yaml: reward\(s\) probe read the live policy/);
+  });
+});
