@@ -111,3 +111,8 @@ export async function post(url: string, body: unknown, headers: Record<string, s
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : undefined, headers: res.headers };
 }
+
+/** GETs and parses a JSON answer. */
+export async function getJson(url: string, headers: Record<string, string> = {}): Promise<any> {
+  return (await fetch(url, { headers })).json();
+}

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRecipe } from '../../src/recipe/index.ts';
 import { useCpu } from '../helpers/tiny.ts';
-import { inProcessRewards, N_CTX, post, serve, TEST_LIMITS, writeServeRecipe } from './fixture.ts';
+import { getJson, inProcessRewards, N_CTX, post, serve, TEST_LIMITS, writeServeRecipe } from './fixture.ts';
 
 let file: string;
 let s: Awaited<ReturnType<typeof serve>>;
@@ -71,10 +71,10 @@ describe('serve-reward endpoints', () => {
   });
 
   it('GET /health and /v1/info describe the model, fingerprint, probes, rewards and limits', async () => {
-    const h = await (await fetch(`${s.srv.url}/health`)).json();
+    const h = await getJson(`${s.srv.url}/health`);
     expect(h.status).toBe('ok');
     expect(h.passes).toBeGreaterThan(0);
-    const info = await (await fetch(`${s.srv.url}/v1/info`)).json();
+    const info = await getJson(`${s.srv.url}/v1/info`);
     expect(info.fingerprint).toBe(s.scorer.frozen.fingerprint());
     expect(info.fingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(info.model.tokenizer).toBe('byte');
