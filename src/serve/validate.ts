@@ -92,7 +92,7 @@ export function rewardsRequest(body: unknown, maxBatch: number): { texts: ScoreT
   const completions = textList(o, 'completions', maxBatch);
   const prompts = parallelList(o, 'prompts', completions.length, false);
   const answers = parallelList(o, 'answers', completions.length, true);
-  const perToken = o.per_token ?? true;
+  const perToken = o.per_token === undefined ? true : o.per_token;
   if (typeof perToken !== 'boolean') throw new HttpError(400, `"per_token" must be true or false, got ${kind(perToken)}`);
   return { texts: completions.map((completion, i) => ({ prompt: prompts?.[i] ?? '', completion, answer: answers?.[i] })), perToken };
 }
