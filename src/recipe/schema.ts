@@ -57,23 +57,32 @@ export const modelConfigSchema = z
   }))
   .describe('A fresh model with this architecture.');
 
-/** Where the weights come from: exactly one of `config` (fresh) or `checkpoint` (saved). */
+/** Where the weights come from: exactly one of `config` (fresh), `checkpoint` (saved) or `hf_gpt2`. */
 const initSchema = z
   .strictObject({
     config: modelConfigSchema.optional(),
     checkpoint: existingDirectory().optional().describe(`A checkpoint directory written by bonsai. ${PATH_NOTE}`),
+    hf_gpt2: existingDirectory()
+      .optional()
+      .describe(`A Hugging Face GPT-2 folder (config.json + model.safetensors, e.g. from \`huggingface-cli download gpt2\`); implies tokenizer gpt2. ${PATH_NOTE}`),
   })
-  .refine((i) => (i.config === undefined) !== (i.checkpoint === undefined), {
-    message: 'needs exactly one of "config" (a fresh model) or "checkpoint" (a saved one)',
+  .refine((i) => [i.config, i.checkpoint, i.hf_gpt2].filter((v) => v !== undefined).length === 1, {
+    message: 'needs exactly one of "config" (a fresh model), "checkpoint" (a saved one) or "hf_gpt2" (Hugging Face GPT-2 weights)',
   })
-  .transform((i) => (i.config ? { config: i.config } : { checkpoint: i.checkpoint! }))
-  .describe('Where the initial weights come from: exactly one of config or checkpoint.');
+  .transform((i) => (i.config ? { config: i.config } : i.checkpoint ? { checkpoint: i.checkpoint } : { hf_gpt2: i.hf_gpt2! }))
+  .describe('Where the initial weights come from: exactly one of config, checkpoint or hf_gpt2.');
 
 const modelSchema = z
   .strictObject({
-    tokenizer: z.enum(['byte', 'gpt2']).default('byte').describe("Tokenizer: byte (one token per byte) or gpt2 (GPT-2's BPE)."),
+    // No zod default: an omitted tokenizer follows init (gpt2 for hf_gpt2), which the transform decides.
+    tokenizer: z.enum(['byte', 'gpt2']).optional().describe("Tokenizer: byte (one token per byte) or gpt2 (GPT-2's BPE). Default: gpt2 with init.hf_gpt2, else byte."),
     init: initSchema,
   })
+  .refine((m) => !(m.tokenizer === 'byte' && 'hf_gpt2' in m.init && m.init.hf_gpt2), {
+    path: ['tokenizer'],
+    message: 'tokenizer byte cannot be used with init.hf_gpt2: GPT-2 weights need the gpt2 tokenizer (omit tokenizer or set it to gpt2)',
+  })
+  .transform(({ tokenizer, init }) => ({ tokenizer: tokenizer ?? ('hf_gpt2' in init && init.hf_gpt2 ? 'gpt2' : 'byte'), init }))
   .describe('The policy model.');
 
 const datasetSchema = z.strictObject({

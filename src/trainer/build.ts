@@ -4,6 +4,7 @@ import { clipTransform, type GradientTransform } from '../gradients/index.ts';
 import { modelConfig, type ModelConfig } from '../models/config.ts';
 import { createTokenizer, type Tokenizer } from '../models/tokenizer.ts';
 import { HookedTransformer } from '../models/transformer.ts';
+import { loadHfGpt2 } from '../models/hf-gpt2.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { loadCheckpoint } from './checkpoint.ts';
 import { buildSurgery, type SurgeryContext } from './surgery.ts';
@@ -11,12 +12,16 @@ import type { LmBatch } from './loss.ts';
 import { AdamW } from './optimizer.ts';
 import type { ScheduleOptions } from './schedule.ts';
 
-/** The model a recipe asks for: fresh from `init.config`, or loaded from `init.checkpoint`. */
+/** The model a recipe asks for: fresh from `init.config`, or loaded from `init.checkpoint` or `init.hf_gpt2`. */
 export function buildModel(recipe: Recipe, tokenizer: Tokenizer): HookedTransformer {
   const init = recipe.model.init;
   if ('checkpoint' in init && init.checkpoint) {
     const ckpt = loadCheckpoint(init.checkpoint, { tokenizer: tokenizer.kind });
     return HookedTransformer.fromValues(ckpt.config, ckpt.weights);
+  }
+  if ('hf_gpt2' in init && init.hf_gpt2) {
+    if (tokenizer.kind !== 'gpt2') throw new BonsaiError(`model.init.hf_gpt2 needs the gpt2 tokenizer, the recipe asks for ${tokenizer.kind}`);
+    return loadHfGpt2(init.hf_gpt2).model;
   }
   return HookedTransformer.create(configFromRecipe(recipe, tokenizer), recipe.run.seed);
 }
