@@ -8,11 +8,13 @@ import { runsPushCommand } from './runs-push.ts';
 import { serveRewardCommand } from './serve-reward.ts';
 import { makeRunsCommand } from './runs.ts';
 import { trainCommand } from './train.ts';
+import { sweepCommand } from './sweep.ts';
 import { uiCommand } from './ui.ts';
 import { usage, type Command } from './args.ts';
 
 const COMMANDS: Record<string, Command> = {
   train: trainCommand,
+  sweep: sweepCommand,
   generate: generateCommand,
   probe: probeCommand,
   recipe: recipeCommand,
@@ -25,6 +27,7 @@ const COMMANDS: Record<string, Command> = {
 
 const HELP = usage('bonsai <command> [options]', 'Training-time intentional design of neural networks.', [
   ['train RECIPE', 'train a model as a recipe describes'],
+  ['sweep RECIPE --grid PATH=V1,V2 | status', 'train every point of a grid or random search under one MLflow parent run'],
   ['generate --checkpoint DIR --prompt TEXT', 'continue a prompt with a trained model'],
   ['probe train|sweep RECIPE', "train the recipe's probes on the frozen model; sweep scores every layer"],
   ['recipe validate FILE', 'check a recipe and report every error at once'],

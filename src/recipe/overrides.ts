@@ -30,7 +30,7 @@ export function parsePath(text: string): PathSegment[] | undefined {
 }
 
 /** A `--set` value as YAML, with the recipe's own rules: core tags only, aliases capped. */
-function parseValue(text: string): { value: unknown } | { error: string } {
+export function parseValue(text: string): { value: unknown } | { error: string } {
   const { doc, lines } = parseYaml(text);
   if (doc.errors.length > 0) return { error: `value is not valid YAML: ${doc.errors[0]!.message}` };
   const tag = refusedTags(doc, lines)[0];

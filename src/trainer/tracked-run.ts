@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { BackendReport } from '../backend/index.ts';
 import { flattenRecipe, resolvedRecipeYaml } from '../recipe/index.ts';
 import type { Recipe } from '../recipe/schema.ts';
+import { inheritedRunContext } from '../sweep/child-env.ts';
 import { createTracker, DEFAULT_TRACKING_URI, resolveTrackingUri, type Tracker } from '../tracking/index.ts';
 
 export const BONSAI_VERSION = '0.1.0';
@@ -44,7 +45,10 @@ export async function trackedRun<R extends LoopOutcome>(
   // The schema fills in ./mlruns when the recipe names no URI; MLFLOW_TRACKING_URI then wins, as in MLflow.
   const uri = recipe.tracking.uri === DEFAULT_TRACKING_URI ? resolveTrackingUri() : recipe.tracking.uri;
   const tracker = opts.tracker ?? createTracker(uri);
+  // A sweep (or any launcher) nests the run under a parent and tags it through the environment.
+  const inherited = inheritedRunContext();
   const run = await tracker.startRun({
+    parentRunId: inherited.parentRunId,
     experiment: recipe.tracking.experiment,
     runName: recipe.run.name,
     outDir: recipe.run.out_dir, // a server tracker spools unsent events here
@@ -55,6 +59,7 @@ export async function trackedRun<R extends LoopOutcome>(
       'bonsai.version': BONSAI_VERSION,
       ...(opts.recipeFile ? { 'bonsai.recipe': opts.recipeFile } : {}),
       ...(opts.resume ? { 'bonsai.resumed': 'true' } : {}),
+      ...inherited.tags,
       ...tags,
     },
   });
