@@ -5,11 +5,13 @@ import { generate } from '../models/generate.ts';
 import { loadProbe, probeIntervention } from '../probes/index.ts';
 import { createTokenizer } from '../models/tokenizer.ts';
 import { HookedTransformer } from '../models/transformer.ts';
+import { loadHfGpt2 } from '../models/hf-gpt2.ts';
 import { latestCheckpoint, loadCheckpoint } from '../trainer/checkpoint.ts';
 import { intFlag, parse, usage, type Command } from './args.ts';
 
-const HELP = usage('bonsai generate --checkpoint DIR --prompt TEXT [options]', 'Continue prompts with a trained model.', [
+const HELP = usage('bonsai generate (--checkpoint DIR | --hf-gpt2 DIR) --prompt TEXT [options]', 'Continue prompts with a trained model.', [
   ['--checkpoint DIR', "a checkpoint directory, or a run's out_dir (its newest checkpoint)"],
+  ['--hf-gpt2 DIR', 'instead of --checkpoint: a Hugging Face GPT-2 folder (config.json + model.safetensors)'],
   ['--prompt TEXT', 'the text to continue (repeatable: prompts run as one batch)'],
   ['--max-new-tokens N', 'tokens to generate (default 200)'],
   ['--temperature T', 'sampling temperature, 0 = greedy (default 0.8)'],
@@ -19,7 +21,7 @@ const HELP = usage('bonsai generate --checkpoint DIR --prompt TEXT [options]', '
   ['--backend NAME', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (default auto)'],
   ['--probe DIR', 'runtime intervention: a saved probe, read on the frozen model before each token'],
   ['--insert TEXT', 'text inserted when the probe fires (with --probe), e.g. " unknown"'],
-  ['--probe-model DIR', 'checkpoint the probe was trained on (default: --checkpoint); it runs frozen'],
+  ['--probe-model DIR', 'checkpoint the probe was trained on (default: the --checkpoint or --hf-gpt2 model); it runs frozen'],
 ]);
 
 function numberFlag(flag: string, v: string | undefined, ok: (n: number) => boolean, what: string): number | undefined {
@@ -32,6 +34,7 @@ function numberFlag(flag: string, v: string | undefined, ok: (n: number) => bool
 export const generateCommand: Command = async (argv) => {
   const { values } = parse('generate', argv, {
     checkpoint: { type: 'string' },
+    'hf-gpt2': { type: 'string' },
     prompt: { type: 'string', multiple: true },
     'max-new-tokens': { type: 'string' },
     temperature: { type: 'string' },
@@ -44,14 +47,11 @@ export const generateCommand: Command = async (argv) => {
     'probe-model': { type: 'string' },
   });
   if (values.help) return (process.stdout.write(HELP), 0);
-  if (!values.checkpoint || !values.prompt?.length) return (process.stderr.write(`bonsai generate: --checkpoint and --prompt are required\n\n${HELP}`), 2);
+  if (!values.checkpoint === !values['hf-gpt2'] || !values.prompt?.length) return (process.stderr.write(`bonsai generate: --prompt and one of --checkpoint or --hf-gpt2 are required\n\n${HELP}`), 2);
   const backend = values.backend ?? 'auto';
   if (!['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new BonsaiError(`--backend: unknown backend "${backend}"`);
   await initBackend(backend as 'auto');
-  const dir = loadableDir(values.checkpoint);
-  const ck = loadCheckpoint(dir);
-  const tok = createTokenizer(ck.tokenizer);
-  const model = HookedTransformer.fromValues(ck.config, ck.weights);
+  const { model, tokenizer: tok } = values['hf-gpt2'] ? loadHfGpt2(values['hf-gpt2']) : fromCheckpoint(values.checkpoint!);
   const iv = interventionFrom(values, tok);
   try {
     const prompts = values.prompt.map((p) => tok.encode(p));
@@ -74,6 +74,12 @@ export const generateCommand: Command = async (argv) => {
   }
 };
 
+/** The model and tokenizer of a bonsai checkpoint (or a run's newest one). */
+function fromCheckpoint(path: string) {
+  const ck = loadCheckpoint(loadableDir(path));
+  return { model: HookedTransformer.fromValues(ck.config, ck.weights), tokenizer: createTokenizer(ck.tokenizer) };
+}
+
 /** A checkpoint dir itself, or a run's out_dir holding step-N checkpoints. */
 function loadableDir(path: string): string {
   try {
@@ -84,11 +90,11 @@ function loadableDir(path: string): string {
 }
 
 /** --probe/--insert: a probe on the frozen probe model that inserts text when it fires. */
-function interventionFrom(values: { probe?: string; insert?: string; 'probe-model'?: string; checkpoint?: string }, tok: ReturnType<typeof createTokenizer>) {
+function interventionFrom(values: { probe?: string; insert?: string; 'probe-model'?: string; checkpoint?: string; 'hf-gpt2'?: string }, tok: ReturnType<typeof createTokenizer>) {
   if (!values.probe && !values.insert) return undefined;
   if (!values.probe || !values.insert) throw new BonsaiError('--probe and --insert go together');
-  const ck = loadCheckpoint(loadableDir(values['probe-model'] ?? values.checkpoint!));
-  const base = HookedTransformer.fromValues(ck.config, ck.weights);
+  const probeModel = values['probe-model'] ?? values.checkpoint;
+  const base = probeModel ? fromCheckpoint(probeModel).model : loadHfGpt2(values['hf-gpt2']!).model;
   const frozen = base.frozenCopy();
   base.dispose();
   const probe = loadProbe(values.probe, frozen);
