@@ -5,7 +5,6 @@
  * run's log comes back through `bonsai ray logs`, and its MLflow run reaches the server
  * named by MLFLOW_TRACKING_URI, which travelled in runtime_env.env_vars.
  */
-import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,18 +12,9 @@ import { FakeMlflow } from '../fakes/mlflow-server.ts';
 import { FakeRayDashboard } from '../fakes/ray-dashboard.ts';
 import { hasStackTrace } from '../helpers/cli.ts';
 import { tempDir, writeTinyCorpus } from '../helpers/recipes.ts';
+import { bonsaiAsync } from './cli-async.ts';
 
 const REPO = join(import.meta.dirname, '..', '..');
-const BIN = join(REPO, 'bin', 'bonsai.js');
-
-/** The CLI in a subprocess, without blocking this process (the fakes answer from here). */
-function bonsaiAsync(args: string[], cwd: string, env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? -1) : 0, stdout, stderr });
-    });
-  });
-}
 
 /** A bonsai project as a user has it: the package, its sources, a recipe and its data (relative paths). */
 function writeProject(): string {

@@ -22,6 +22,8 @@ const TERMINAL = new Set(['STOPPED', 'SUCCEEDED', 'FAILED']);
 export interface FakeJob {
   info: Record<string, unknown> & { submission_id: string; status: string; entrypoint: string; runtime_env: Record<string, unknown> };
   logs: string;
+  /** Every status the job has had, in order. */
+  history: string[];
   tails: Set<WebSocket>;
   child?: ChildProcess;
   /** Where a really-run job's package was unpacked. */
@@ -35,6 +37,8 @@ export interface FakeRayOptions {
   mode?: 'script' | 'run';
   final?: 'SUCCEEDED' | 'FAILED';
   scriptLogs?: string[];
+  /** How long a job stays PENDING (default 50 ms). */
+  pendingMs?: number;
   /** Keep scripted jobs RUNNING until stopped. */
   hold?: boolean;
 }
@@ -172,10 +176,11 @@ export class FakeRayDashboard {
     const job: FakeJob = {
       info: { type: 'SUBMISSION', job_id: null, submission_id: id, status: 'PENDING', entrypoint: req.entrypoint, message: 'Job has not started yet.', error_type: null, start_time: Date.now(), end_time: null, metadata: meta as Record<string, string>, runtime_env: runtimeEnv, driver_exit_code: null, entrypoint_num_cpus: req.entrypoint_num_cpus, entrypoint_num_gpus: req.entrypoint_num_gpus, entrypoint_memory: req.entrypoint_memory },
       logs: '',
+      history: ['PENDING'],
       tails: new Set(),
     };
     this.jobs.set(id, job);
-    setTimeout(() => this.begin(job), 20);
+    setTimeout(() => this.begin(job), this.opts.pendingMs ?? 50);
     return { submission_id: id, job_id: null };
   }
 
@@ -183,8 +188,7 @@ export class FakeRayDashboard {
     const wd = job.info.runtime_env.working_dir as string | undefined;
     if (wd && !this.packages.has(wd)) return this.finish(job, 'FAILED', `Failed to set up runtime environment: package ${wd} not found`, 'RUNTIME_ENV_SETUP_FAILED');
     if (this.opts.mode === 'run') return this.run(job);
-    job.info.status = 'RUNNING';
-    job.info.message = 'Job is currently running.';
+    this.setRunning(job);
     const lines = this.opts.scriptLogs ?? ['step 1\n', 'step 2\n', 'done\n'];
     lines.forEach((line, i) => setTimeout(() => job.info.status === 'RUNNING' && this.append(job, line), 30 * (i + 1)));
     if (!this.opts.hold) {
@@ -210,8 +214,7 @@ export class FakeRayDashboard {
     const env = { ...process.env, ...(job.info.runtime_env.env_vars as Record<string, string> | undefined) };
     const child = spawn('/bin/sh', ['-c', job.info.entrypoint], { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     job.child = child;
-    job.info.status = 'RUNNING';
-    job.info.message = 'Job is currently running.';
+    this.setRunning(job);
     child.stdout!.on('data', (c: Buffer) => this.append(job, c.toString()));
     child.stderr!.on('data', (c: Buffer) => this.append(job, c.toString()));
     child.on('close', (code) => {
@@ -220,6 +223,11 @@ export class FakeRayDashboard {
       if (code === 0) this.finish(job, 'SUCCEEDED', 'Job finished successfully.', null);
       else this.finish(job, 'FAILED', `Job entrypoint command failed with exit code ${code}, last available logs (truncated to 20,000 chars):\n${job.logs.slice(-20_000)}`, 'JOB_ENTRYPOINT_COMMAND_ERROR');
     });
+  }
+
+  private setRunning(job: FakeJob): void {
+    Object.assign(job.info, { status: 'RUNNING', message: 'Job is currently running.' });
+    job.history.push('RUNNING');
   }
 
   private stop(job: FakeJob): boolean {
@@ -236,6 +244,7 @@ export class FakeRayDashboard {
 
   private finish(job: FakeJob, status: string, message: string, errorType: string | null): void {
     Object.assign(job.info, { status, message, error_type: errorType, end_time: Date.now() });
+    job.history.push(status);
     // The tail closes once the logs have ended; a short grace lets the last output arrive.
     setTimeout(() => {
       for (const ws of job.tails) ws.close(1000);
