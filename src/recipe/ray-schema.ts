@@ -12,7 +12,13 @@ export const raySchema = z
     gpus: z.number().nonnegative().optional().describe('GPUs reserved for the job (entrypoint_num_gpus); needed for the tensorflow-gpu backend on a GPU node.'),
     memory: z.int().positive().optional().describe('Memory reserved for the job in bytes (entrypoint_memory).'),
     env: z
-      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), z.string())
+      .record(z.string(), z.string())
+      // Checked here rather than as a key schema so the error names the key (zod says only "Invalid key in record").
+      .superRefine((env, ctx) => {
+        for (const key of Object.keys(env)) {
+          if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) ctx.addIssue({ code: 'custom', path: [key], message: `"${key}" is not an environment variable name (letters, digits and _, not starting with a digit)` });
+        }
+      })
       .default({})
       .describe('Environment variables for the job (runtime_env.env_vars), e.g. MLFLOW_TRACKING_URI.'),
     image_uri: z.string().min(1).optional().describe('Container image the job runs in (runtime_env.image_uri); it must have Node.js 20+.'),
