@@ -3,13 +3,14 @@
  * out of the hooked transformer. Loading then saving gives back the same tensors, bit for
  * bit. See docs/gpt2.md.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
 import { join } from 'node:path';
 import { BonsaiError, BonsaiErrors } from '../errors.ts';
 import type { ModelConfig } from './config.ts';
 import { GPT2_VOCAB, hfConfigFromModel, modelConfigFromHf } from './hf-gpt2-config.ts';
 import { bonsaiToHf, hfTensorShapes, hfToBonsai } from './hf-gpt2-names.ts';
-import { readSafetensors, safetensorsBuffer, type SafetensorsFile, type SafetensorsInput } from './safetensors.ts';
+import { readSafetensorsBuffer, safetensorsBuffer, type SafetensorsFile, type SafetensorsInput } from './safetensors.ts';
 import { createTokenizer, type Tokenizer } from './tokenizer.ts';
 import { HookedTransformer } from './transformer.ts';
 
@@ -50,9 +51,34 @@ export function loadHfGpt2(dir: string): HfGpt2 {
     throw new BonsaiError(`config.json is not valid JSON (${(e as Error).message})`, { where: configPath });
   }
   const config = modelConfigFromHf(raw, configPath);
-  const weights = checkedTensors(readSafetensors(weightsPath), config, weightsPath);
+  const weights = checkedTensors(readSafetensorsBuffer(readWholeFile(weightsPath), weightsPath), config, weightsPath);
   const model = HookedTransformer.fromValues(config, hfToBonsai(config, weights));
   return { model, tokenizer: createTokenizer('gpt2'), config };
+}
+
+/**
+ * The file's bytes. readFileSync stops at 2 GiB, which gpt2-large passes; reading in
+ * chunks into one Buffer reaches Node's Buffer limit (4 GiB on Node 20) instead.
+ */
+function readWholeFile(path: string): Buffer {
+  const size = statSync(path).size;
+  if (size > bufferConstants.MAX_LENGTH) {
+    throw new BonsaiError(`${path} is ${(size / 2 ** 30).toFixed(1)} GiB; this Node reads at most ${(bufferConstants.MAX_LENGTH / 2 ** 30).toFixed(0)} GiB in one file`, {
+      hint: 'sharded checkpoints are not supported yet; a newer Node (22+) raises the limit',
+    });
+  }
+  const buf = Buffer.allocUnsafe(size);
+  const fd = openSync(path, 'r');
+  try {
+    for (let at = 0; at < size; ) {
+      const n = readSync(fd, buf, at, Math.min(size - at, 2 ** 30), at);
+      if (n === 0) throw new BonsaiError(`${path} shrank while being read (${at} of ${size} bytes)`);
+      at += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return buf;
 }
 
 /** The file's tensors by unprefixed HF name, or one error listing every mismatch. */
