@@ -193,5 +193,8 @@ function refusal(method: string, url: string, status: number, text: string): Bon
   if (status === 404 && /\/api\/jobs\/[^/]+/.test(url)) {
     return new BonsaiError(`Ray says: ${said || 'not found'} (404 from ${method} ${url})`, { hint: 'see `bonsai ray list` for the jobs this cluster knows' });
   }
-  return new BonsaiError(`Ray answered ${status} to ${method} ${url}:\n${said || '(no text)'}`);
+  const notRay = status === 404 && url.endsWith('/api/version');
+  return new BonsaiError(`Ray answered ${status} to ${method} ${url}:\n${said || '(no text)'}`, {
+    hint: notRay ? 'this does not look like a Ray dashboard: use http://<head>:8265 (Ray 2.x)' : undefined,
+  });
 }

@@ -72,6 +72,29 @@ describe('RayJobsClient against the fake dashboard', () => {
     }
   });
 
+  it('stops a job whose process is running, and the process ends', async () => {
+    const runner = await FakeRayDashboard.start({ mode: 'run' });
+    try {
+      const c = new RayJobsClient(runner.url, { token: '' });
+      const { submission_id: id } = await c.submit({ entrypoint: 'echo started; sleep 30; echo never' });
+      while (!(await c.logs(id)).includes('started')) await new Promise((r) => setTimeout(r, 20));
+      const child = runner.jobs.get(id)!.child!;
+      const exited = new Promise((r) => child.once('exit', r));
+      expect(await c.stop(id)).toBe(true);
+      await exited;
+      expect((await c.status(id)).status).toBe('STOPPED');
+      expect(await c.logs(id)).toBe('started\n');
+    } finally {
+      await runner.close();
+    }
+  });
+
+  it('says when an address answers but is not a Ray dashboard', async () => {
+    const err = await failure(new RayJobsClient(`${fake.url}/not-ray`, { token: 't0ken' }).version());
+    expect(err.message).toMatch(/Ray answered 404 to GET .*\/not-ray\/api\/version:\n404: Not Found/);
+    expect(err.hint).toMatch(/does not look like a Ray dashboard/);
+  });
+
   it('keeps the trailing slash Ray routes POST /api/jobs/ by (without it the fake, like aiohttp, answers 404)', async () => {
     const res = await fetch(`${fake.url}/api/jobs`, { method: 'POST', headers: { Authorization: 'Bearer t0ken' }, body: '{"entrypoint":"x"}' });
     expect(res.status).toBe(404);

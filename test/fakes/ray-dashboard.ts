@@ -205,11 +205,14 @@ export class FakeRayDashboard {
     const dir = mkdtempSync(join(tmpdir(), 'fake-ray-job-'));
     this.temps.push(dir);
     job.dir = dir;
-    const zip = join(dir, '..', `${job.info.submission_id}.zip`);
-    writeFileSync(zip, this.packages.get(job.info.runtime_env.working_dir as string)!);
-    this.temps.push(zip);
-    const unzip = spawnSync('unzip', ['-q', zip, '-d', dir], { encoding: 'utf8' });
-    if (unzip.status !== 0) return this.finish(job, 'FAILED', `Failed to unpack the working_dir: ${unzip.stderr}`, 'RUNTIME_ENV_SETUP_FAILED');
+    const pkg = this.packages.get(job.info.runtime_env.working_dir as string);
+    if (pkg) {
+      const zip = join(dir, '..', `${job.info.submission_id}.zip`);
+      writeFileSync(zip, pkg);
+      this.temps.push(zip);
+      const unzip = spawnSync('unzip', ['-q', zip, '-d', dir], { encoding: 'utf8' });
+      if (unzip.status !== 0) return this.finish(job, 'FAILED', `Failed to unpack the working_dir: ${unzip.stderr}`, 'RUNTIME_ENV_SETUP_FAILED');
+    }
     symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
     const env = { ...process.env, ...(job.info.runtime_env.env_vars as Record<string, string> | undefined) };
     const child = spawn('/bin/sh', ['-c', job.info.entrypoint], { cwd: dir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
