@@ -69,7 +69,7 @@ export class RewardScorer {
       const probes = loadRecipeProbes(recipe, frozen);
       const rewards = await buildRewards(recipe, probes);
       const init = recipe.model.init;
-      const source = 'checkpoint' in init && init.checkpoint ? `checkpoint ${init.checkpoint}` : `init.config (seed ${recipe.run.seed})`;
+      const source = 'checkpoint' in init && init.checkpoint ? `checkpoint ${init.checkpoint}` : 'hf_gpt2' in init && init.hf_gpt2 ? `hf_gpt2 ${init.hf_gpt2}` : `init.config (seed ${recipe.run.seed})`;
       return new RewardScorer(recipe, tokenizer, frozen, probes, rewards, source);
     } catch (e) {
       frozen.dispose();
