@@ -49,6 +49,8 @@ export async function startRewardServer(scorer: RewardScorer, o: ServeOptions): 
     inFlight++;
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(new HttpError(503, `not answered within ${o.timeoutMs} ms (--timeout-ms); the server is busy: retry, or send smaller batches`)), o.timeoutMs);
+    // A client that hangs up (e.g. its own timeout, then a retry) takes its queued sequences with it.
+    res.once('close', () => res.writableFinished || abort.abort(new HttpError(499, 'the client closed the connection')));
     try {
       const path = new URL(req.url ?? '/', 'http://x').pathname;
       const route = ROUTES[path];

@@ -152,13 +152,23 @@ describe('serve-reward batching, auth and timeouts', () => {
     }
   });
 
-  it('timeouts: 503 when not scored in time (its queued sequences dropped), 408 when the body stalls', async () => {
+  it('timeouts: 503 when not scored in time, 408 when the body stalls; sequences of a timed-out or departed client leave the queue', async () => {
     const t = await serve(file, { timeoutMs: 150, maxWaitMs: 1000 });
     try {
       const slow = await post(`${t.srv.url}/get_reward`, { query: ['a'] });
       expect(slow.status).toBe(503);
       expect(slow.json.error).toMatch(/not answered within 150 ms/);
       expect(t.srv.batcher.queued).toBe(0);
+      // A client that hangs up takes its queued sequences with it.
+      const ac = new AbortController();
+      const gone = fetch(`${t.srv.url}/get_reward`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":["a","b"]}', signal: ac.signal });
+      await new Promise((r) => setTimeout(r, 40));
+      expect(t.srv.batcher.queued).toBe(2);
+      ac.abort();
+      await expect(gone).rejects.toThrow();
+      await new Promise((r) => setTimeout(r, 40));
+      expect(t.srv.batcher.queued).toBe(0);
+      expect(t.scorer.stats.passes).toBe(0);
       // Headers and half a body, then nothing: the server answers 408 and closes.
       const u = new URL(t.srv.url);
       const reply = await new Promise<string>((resolve) => {
