@@ -104,7 +104,7 @@ function mergeSpec(recipe: Recipe, flags: SweepFlags, file: string, issues: Reci
     });
   }
   if (random) random = { ...random, samples: flags.samples ?? random.samples, seed: flags.seed ?? random.seed };
-  if (Object.keys(grid).length === 0 && !random) {
+  if (Object.keys(grid).length === 0 && !random && issues.length === 0) {
     throw new BonsaiError(`${file}: nothing to sweep`, { hint: 'give --grid path=v1,v2 (repeatable) or add a sweep: section to the recipe' });
   }
   return { name: section?.name, grid, random, parallel: flags.parallel ?? section?.parallel ?? 1 };
