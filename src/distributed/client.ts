@@ -6,6 +6,7 @@
  */
 import { BonsaiError } from '../errors.ts';
 import { resolveRayToken } from './auth.ts';
+import { refusal, unreachable } from './http-errors.ts';
 import { tailJobLogs } from './logs-tail.ts';
 
 /** Job states; the last three are terminal. */
@@ -75,7 +76,13 @@ export class RayJobsClient {
 
   /** `{version, ray_version, …}`; the first call, so an unreachable or non-Ray address fails here. */
   async version(): Promise<{ version: string; ray_version: string; ray_commit?: string; session_name?: string }> {
-    return this.json('GET', '/api/version');
+    const v = await this.json<{ version?: unknown; ray_version?: unknown }>('GET', '/api/version');
+    if (typeof v.ray_version !== 'string' || typeof v.version !== 'string') {
+      throw new BonsaiError(`${this.address}/api/version answered without a Ray version: ${JSON.stringify(v).slice(0, 200)}`, {
+        hint: 'is this the Ray dashboard (http://<head>:8265)?',
+      });
+    }
+    return v as { version: string; ray_version: string };
   }
 
   /** Whether `gcs://_ray_pkg_….zip` is already stored on the cluster. */
@@ -167,34 +174,4 @@ function packagePath(uri: string): string {
   const m = /^([a-z0-9]+):\/\/([^/]+)$/.exec(uri);
   if (!m) throw new Error(`not a Ray package URI: ${uri}`);
   return `/api/packages/${m[1]}/${encodeURIComponent(m[2]!)}`;
-}
-
-function unreachable(address: string, method: string, path: string, cause: unknown): BonsaiError {
-  const c = (cause as { cause?: { code?: string; message?: string } }).cause;
-  const why = (cause as Error).name === 'TimeoutError' ? 'no answer in time' : c?.code ?? c?.message ?? String(cause);
-  return new BonsaiError(`cannot reach the Ray dashboard at ${address} (${method} ${path}: ${why})`, {
-    hint: 'check --address / RAY_ADDRESS (the dashboard, default port 8265) and that the cluster is up',
-    cause,
-  });
-}
-
-function refusal(method: string, url: string, status: number, text: string): BonsaiError {
-  const said = text.trim();
-  if (status === 401) {
-    return new BonsaiError(`the Ray dashboard refused ${method} ${url}: no auth token (401)${said ? `: ${said}` : ''}`, {
-      hint: 'set RAY_AUTH_TOKEN, or RAY_AUTH_TOKEN_PATH to the token file (default ~/.ray/auth_token)',
-    });
-  }
-  if (status === 403) {
-    return new BonsaiError(`the Ray dashboard refused ${method} ${url}: the auth token is not valid (403)${said ? `: ${said}` : ''}`, {
-      hint: "use the cluster's token (RAY_AUTH_TOKEN, RAY_AUTH_TOKEN_PATH or ~/.ray/auth_token)",
-    });
-  }
-  if (status === 404 && /\/api\/jobs\/[^/]+/.test(url)) {
-    return new BonsaiError(`Ray says: ${said || 'not found'} (404 from ${method} ${url})`, { hint: 'see `bonsai ray list` for the jobs this cluster knows' });
-  }
-  const notRay = status === 404 && url.endsWith('/api/version');
-  return new BonsaiError(`Ray answered ${status} to ${method} ${url}:\n${said || '(no text)'}`, {
-    hint: notRay ? 'this does not look like a Ray dashboard: use http://<head>:8265 (Ray 2.x)' : undefined,
-  });
 }
