@@ -47,12 +47,12 @@ export function parseIgnore(lines: readonly string[]): Rule[] {
   return rules;
 }
 
-/** Whether `path` (relative, forward slashes) is ignored by `rules`, itself or through a parent folder. */
-export function isIgnored(rules: readonly Rule[], path: string): boolean {
+/** Whether `path` (relative, forward slashes; a folder when `isDir`) is ignored by `rules`, itself or through a parent folder. */
+export function isIgnored(rules: readonly Rule[], path: string, pathIsDir = false): boolean {
   const parts = path.split('/');
   for (let i = 1; i <= parts.length; i++) {
     const prefix = parts.slice(0, i).join('/');
-    const isDir = i < parts.length;
+    const isDir = i < parts.length || pathIsDir;
     let ignored = false;
     for (const r of rules) {
       if (r.dirOnly && !isDir) continue;
@@ -63,8 +63,8 @@ export function isIgnored(rules: readonly Rule[], path: string): boolean {
   return false;
 }
 
-/** A predicate over relative paths for the given pattern lines. */
-export function ignoreMatcher(lines: readonly string[]): (path: string) => boolean {
+/** A predicate over relative paths (files, or folders when `isDir`) for the given pattern lines. */
+export function ignoreMatcher(lines: readonly string[]): (path: string, isDir?: boolean) => boolean {
   const rules = parseIgnore(lines);
-  return (path) => isIgnored(rules, path);
+  return (path, isDir = false) => isIgnored(rules, path, isDir);
 }

@@ -98,7 +98,7 @@ function walkListing(dir: string): string[] {
     for (const d of readdirSync(join(dir, rel), { withFileTypes: true })) {
       const path = rel ? `${rel}/${d.name}` : d.name;
       if (d.isDirectory()) {
-        if (!ignored(`${path}/x`) && !alwaysOut(`${path}/x`)) visit(path);
+        if (!ignored(path, true) && !alwaysOut(path, true)) visit(path);
       } else if (!ignored(path)) out.push(path);
     }
   };

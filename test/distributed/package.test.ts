@@ -91,6 +91,7 @@ describe('.gitignore matcher', () => {
     expect(ignored('logs/x')).toBe(true);
     expect(ignored('deep/logs/x')).toBe(true);
     expect(ignored('logs')).toBe(false); // a file named logs: the rule is for folders
+    expect(ignored('logs', true)).toBe(true);
     expect(ignored('x/y.tmp')).toBe(true);
     expect(ignored('x/keep.tmp')).toBe(false);
     expect(ignored('a/z')).toBe(true);
