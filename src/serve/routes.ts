@@ -67,7 +67,7 @@ export const ROUTES: Record<string, Route> = {
     auth: false,
     handle: (ctx) => {
       const s = ctx.scorer.stats;
-      return { status: ctx.draining() ? 'draining' : 'ok', in_flight: ctx.inFlight(), queued: ctx.batcher.queued, passes: s.passes, sequences: s.sequences, batch_sizes: s.batchSizes, busy_ms: Math.round(s.busyMs) };
+      return { status: ctx.draining() ? 'draining' : 'ok', in_flight: ctx.inFlight() - 1 /* not counting this one */, queued: ctx.batcher.queued, passes: s.passes, sequences: s.sequences, batch_sizes: s.batchSizes, busy_ms: Math.round(s.busyMs) };
     },
   },
   '/v1/info': {
