@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bonsai, hasStackTrace } from '../helpers/cli.ts';
 import { tempDir, writeTinyRecipe } from '../helpers/recipes.ts';
-import { post, writeServeRecipe } from './fixture.ts';
+import { getJson, post, writeServeRecipe } from './fixture.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'bonsai.js');
 
@@ -29,14 +29,20 @@ function start(args: string[], env: Record<string, string> = {}) {
 describe('bonsai serve-reward (subprocess)', () => {
   it('SIGTERM lets the request in flight finish, refuses new connections, then exits 0', async () => {
     // A long max wait holds the request in the batcher while the signal arrives.
-    const s = start([writeServeRecipe(), '--port', '0', '--max-wait-ms', '1500'], { BONSAI_REWARD_TOKEN: 'tok' });
+    const s = start([writeServeRecipe(), '--port', '0', '--max-wait-ms', '2000'], { BONSAI_REWARD_TOKEN: 'tok' });
     const url = await s.url;
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const inFlight = post(`${url}/get_reward`, { query: ['Q: a? b'], prompts: ['Q: a?'] }, { authorization: 'Bearer tok' });
-    await new Promise((r) => setTimeout(r, 300));
+    // Signal only once the request is queued (on a loaded machine it may take a while to be read).
+    for (let i = 0; i < 100 && (await getJson(`${url}/health`)).queued < 1; i++) await new Promise((r) => setTimeout(r, 20));
     s.child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 200));
-    await expect(fetch(`${url}/health`)).rejects.toThrow(); // no longer listening
+    // No longer listening once the signal is handled (well before the held request's pass runs).
+    let refused = false;
+    for (let i = 0; i < 60 && !refused; i++) {
+      refused = await fetch(`${url}/health`, { headers: { connection: 'close' } }).then((r) => (void r.body?.cancel(), false), () => true);
+      if (!refused) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(refused).toBe(true);
     const answer = await inFlight;
     expect(answer.status).toBe(200);
     expect(answer.json.rewards).toHaveLength(1);
