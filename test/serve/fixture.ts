@@ -23,8 +23,8 @@ import { tempDir } from '../helpers/recipes.ts';
 
 export const N_CTX = 32;
 
-/** Writes checkpoint, probe, prompts and recipe into a fresh dir; returns the recipe path. */
-export function writeServeRecipe(): string {
+/** Writes checkpoint, probe, prompts and recipe into a fresh dir; returns the recipe path. `extraReward` adds one YAML rewards item (given the dir). */
+export function writeServeRecipe(extraReward?: (dir: string) => string): string {
   const dir = tempDir('bonsai-serve-');
   const model = HookedTransformer.create(modelConfig({ vocabSize: 257, dModel: 16, nLayers: 1, nHeads: 2, nCtx: N_CTX }), 7);
   saveCheckpoint(join(dir, 'ck'), { config: model.config, tokenizer: 'byte', weights: model.valuesSync() });
@@ -50,7 +50,7 @@ rewards:
   - { name: correct, kind: exact_match, stop: "\\n", weight: 0.5 }
   - { name: format, kind: regex, pattern: "^ [a-z]+", weight: 1.0 }
   - { name: len, kind: length, target: 4, weight: 0.25 }
-tracking: { uri: none }
+${extraReward ? `  - ${extraReward(dir)}\n` : ''}tracking: { uri: none }
 `);
   return file;
 }

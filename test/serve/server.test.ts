@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRecipe } from '../../src/recipe/index.ts';
 import { useCpu } from '../helpers/tiny.ts';
@@ -179,6 +181,23 @@ describe('serve-reward batching, auth and timeouts', () => {
       });
       expect(reply).toMatch(/^HTTP\/1\.1 408/);
       expect(reply).toMatch(/did not arrive within 150 ms/);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a reward that throws fails its pass with 500 and a message; the server keeps serving', async () => {
+    const t = await serve(writeServeRecipe((dir) => {
+      writeFileSync(join(dir, 'boom.mjs'), 'export default (b) => b.texts.map((x) => { if (x.includes("boom")) throw new Error("kaboom"); return 1; });');
+      return `{ name: user, kind: module, path: ${join(dir, 'boom.mjs')} }`;
+    }));
+    try {
+      const bad = await post(`${t.srv.url}/get_reward`, { query: ['a boom'] });
+      expect(bad.status).toBe(500);
+      expect(bad.json.error).toMatch(/reward "user" threw: kaboom/);
+      const ok = await post(`${t.srv.url}/get_reward`, { query: ['fine'] });
+      expect(ok.status).toBe(200);
+      expect(ok.json.extra_logs.user).toEqual([1]);
     } finally {
       await t.close();
     }
