@@ -55,11 +55,8 @@ async function statusCommand(target: string, values: ReturnType<typeof parse<typ
   if (isRecipe) {
     const plan = planSweep(target, flagsFrom(values));
     const store = openStore(values.store ?? sweepTrackingUri(plan));
-    const { parent, states } = await sweepStatus(store, plan.base.tracking.experiment, { id: plan.id }, plan.points).catch((e: unknown) => {
-      if (e instanceof BonsaiError && /ENOENT/.test(e.message)) return { parent: undefined, states: plan.points.map((point) => ({ point, status: 'NOT RUN' as const, attempts: 0 })) };
-      throw e;
-    });
-    process.stdout.write(`${statusText(parent, states)}`.replace(/^sweep not started yet/, `sweep ${plan.id} not started yet`));
+    const { parent, states } = await sweepStatus(store, plan.base.tracking.experiment, { id: plan.id }, plan.points);
+    process.stdout.write(statusText(parent, states, plan.id));
     return 0;
   }
   const { parent, states } = await sweepStatus(openStore(values.store), undefined, { query: target });

@@ -5,12 +5,12 @@
  */
 import { BonsaiError } from '../errors.ts';
 import { DEFAULT_TRACKING_URI, resolveTrackingUri } from '../tracking/index.ts';
-import type { RunStore, RunSummary } from '../tracking/store/index.ts';
+import type { RunStore } from '../tracking/store/index.ts';
 import { childRunEnv } from './child-env.ts';
 import { runPointsLocally, type PointOutcome } from './local.ts';
 import { childrenOf, childTags, createParent, findParent, setParentStatus, type ParentStatus } from './parent.ts';
 import type { PlannedPoint, SweepPlan } from './plan.ts';
-import { pointStates, statusText } from './status.ts';
+import { listSweepRuns, pointStates, statusText } from './status.ts';
 
 /** The tracking URI the points' runs will use: the recipe's, else MLFLOW_TRACKING_URI, as `bonsai train` decides. */
 export function sweepTrackingUri(plan: SweepPlan): string {
@@ -45,20 +45,10 @@ export interface SweepResult {
   status?: ParentStatus;
 }
 
-/** The store's runs of the recipe's experiment; a local store that does not exist yet has none. */
-async function listRuns(store: RunStore, experiment: string): Promise<RunSummary[]> {
-  try {
-    return (await store.list({ experiment })).runs;
-  } catch (e) {
-    if (e instanceof BonsaiError && /ENOENT/.test(e.message)) return [];
-    throw e;
-  }
-}
-
 /** Runs the sweep `plan` describes. */
 export async function runSweep(plan: SweepPlan, o: SweepRunOptions): Promise<SweepResult> {
   const experiment = plan.base.tracking.experiment;
-  const runs = await listRuns(o.store, experiment);
+  const runs = await listSweepRuns(o.store, experiment);
   const existing = findParent(runs, plan.id);
   const states = pointStates(plan.points, existing ? childrenOf(runs, existing.id) : []);
   const skipped = plan.points.filter((_, i) => states[i]!.status === 'FINISHED');
@@ -90,7 +80,7 @@ export async function runSweep(plan: SweepPlan, o: SweepRunOptions): Promise<Swe
   } finally {
     await setParentStatus(o.uri, { id: parent.runId, experimentId: parent.experimentId }, status);
   }
-  const after = await listRuns(o.store, experiment);
+  const after = await listSweepRuns(o.store, experiment);
   const parentRun = after.find((r) => r.id === parent.runId);
   o.write('');
   o.write(statusText(parentRun, pointStates(plan.points, childrenOf(after, parent.runId))).trimEnd());

@@ -63,9 +63,19 @@ export function findSweep(runs: RunSummary[], query: string): RunSummary {
   });
 }
 
+/** The store's runs (of `experiment`, if given); a local store that does not exist yet has none. */
+export async function listSweepRuns(store: RunStore, experiment?: string): Promise<RunSummary[]> {
+  try {
+    return (await store.list({ experiment })).runs;
+  } catch (e) {
+    if (e instanceof BonsaiError && /ENOENT/.test(e.message)) return [];
+    throw e;
+  }
+}
+
 /** The parent and the points' states, read fresh from the store. `points` omitted: those the children name. */
 export async function sweepStatus(store: RunStore, experiment: string | undefined, sweep: { id: string } | { query: string }, points?: PointRef[]) {
-  const { runs } = await store.list({ experiment });
+  const runs = await listSweepRuns(store, experiment);
   const parent = 'id' in sweep ? findParent(runs, sweep.id) : findSweep(runs, sweep.query);
   const children = parent ? childrenOf(runs, parent.id) : [];
   return { parent, states: pointStates(points ?? pointsFromChildren(children), children) };
@@ -78,11 +88,11 @@ function metric(r: RunSummary | undefined, key: string): string {
 }
 
 /** The status as text: a header line, then one row per point. */
-export function statusText(parent: RunSummary | undefined, states: PointState[]): string {
+export function statusText(parent: RunSummary | undefined, states: PointState[], sweepId?: string): string {
   const count = (s: string) => states.filter((x) => x.status === s).length;
   const head = parent
     ? `sweep ${parent.tags[SWEEP_TAGS.id]} (parent run ${parent.id}, "${parent.name}", ${parent.status}): ${count('FINISHED')}/${states.length} finished, ${count('FAILED')} failed, ${count('RUNNING')} running, ${count('NOT RUN')} not run`
-    : `sweep not started yet: ${states.length} points, none run`;
+    : `sweep ${sweepId ?? ''} not started yet: ${states.length} points, none run`.replace('  ', ' ');
   const rows = states.map((s) => [
     s.point.index === undefined ? '-' : String(s.point.index),
     s.point.label,
