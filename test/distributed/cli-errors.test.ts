@@ -37,7 +37,8 @@ describe('bonsai ray: failures a user can act on', () => {
     await failing?.close();
   });
 
-  it('an unreachable address', async () => {
+  // The first three touch nothing the others assert on, so they run side by side: each CLI start costs seconds.
+  it.concurrent('an unreachable address', async ({ expect }) => {
     const server = createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const { port } = server.address() as AddressInfo;
@@ -49,11 +50,20 @@ describe('bonsai ray: failures a user can act on', () => {
     expect(hasStackTrace(r.stderr)).toBe(false);
   });
 
-  it('refused auth, before any upload', async () => {
+  it.concurrent('refused auth, before any upload', async ({ expect }) => {
     const r = await bonsaiAsync(['ray', 'submit', 'r.yaml'], dir, { RAY_ADDRESS: fake.url, RAY_AUTH_TOKEN: '', RAY_AUTH_TOKEN_PATH: '', HOME: dir, MLFLOW_TRACKING_URI: 'http://mlflow:5000' });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/error: the Ray dashboard refused GET .*\/api\/version: no auth token \(401\)/);
     expect(fake.log).toEqual(['GET /api/version 401']);
+  });
+
+  it.concurrent("a failed job: logs --follow streams its log and exits 1 with Ray's message", async ({ expect }) => {
+    const sub = await bonsaiAsync(['ray', 'submit', 'r.yaml', '--address', failing.url], dir, { MLFLOW_TRACKING_URI: 'http://mlflow:5000', RAY_AUTH_TOKEN: '' });
+    const id = /submitted (\S+)/.exec(sub.stdout)![1]!;
+    const r = await bonsaiAsync(['ray', 'logs', id, '--follow', '--address', failing.url], dir, { RAY_AUTH_TOKEN: '' });
+    expect(r.stdout).toBe('Traceback: boom\n');
+    expect(r.stderr).toBe(`job ${id}: FAILED (Job entrypoint command failed with exit code 1)\n`);
+    expect(r.code).toBe(1);
   });
 
   it('a package over the limit (BONSAI_RAY_MAX_PACKAGE_BYTES), before anything is sent; and the local-tracking warning', async () => {
@@ -86,12 +96,4 @@ describe('bonsai ray: failures a user can act on', () => {
     expect(none!.stderr).toContain('error: no Ray cluster named');
   });
 
-  it('a failed job: logs --follow streams its log and exits 1 with Ray\'s message', async () => {
-    const sub = await bonsaiAsync(['ray', 'submit', 'r.yaml', '--address', failing.url], dir, { MLFLOW_TRACKING_URI: 'http://mlflow:5000', RAY_AUTH_TOKEN: '' });
-    const id = /submitted (\S+)/.exec(sub.stdout)![1]!;
-    const r = await bonsaiAsync(['ray', 'logs', id, '--follow', '--address', failing.url], dir, { RAY_AUTH_TOKEN: '' });
-    expect(r.stdout).toBe('Traceback: boom\n');
-    expect(r.stderr).toBe(`job ${id}: FAILED (Job entrypoint command failed with exit code 1)\n`);
-    expect(r.code).toBe(1);
-  });
 });
