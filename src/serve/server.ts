@@ -52,7 +52,7 @@ export async function startRewardServer(scorer: RewardScorer, o: ServeOptions): 
     // A client that hangs up (e.g. its own timeout, then a retry) takes its queued sequences with it.
     res.once('close', () => res.writableFinished || abort.abort(new HttpError(499, 'the client closed the connection')));
     try {
-      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      const path = pathOf(req.url);
       const route = ROUTES[path];
       if (!route) throw new HttpError(404, `no endpoint ${path}; try POST /get_reward, POST /v1/rewards, GET /v1/info, GET /health`);
       if (req.method !== route.method) throw new HttpError(405, `${path} takes ${route.method}, not ${req.method}`, { Allow: route.method });
@@ -126,6 +126,15 @@ function readBody(req: IncomingMessage, max: number, timeoutMs: number, signal: 
     req.on('end', () => (signal.removeEventListener('abort', onAbort), n > max ? reject(tooBig()) : resolve(Buffer.concat(chunks))));
     req.on('error', (e) => (signal.removeEventListener('abort', onAbort), reject(new HttpError(400, `reading the body failed: ${e.message}`))));
   });
+}
+
+/** The request target's path; one that does not parse (e.g. `http://[`) is a 400, not a 500. */
+function pathOf(url: string | undefined): string {
+  try {
+    return new URL(url ?? '/', 'http://localhost').pathname;
+  } catch {
+    throw new HttpError(400, `the request target ${JSON.stringify(url)} is not a URL path`);
+  }
 }
 
 function send(res: ServerResponse, status: number, body: unknown, close: boolean, headers: Record<string, string> = {}): void {

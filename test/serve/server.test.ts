@@ -106,6 +106,19 @@ describe('serve-reward endpoints', () => {
     expect((await post(`${s.srv.url}/get_reward`, '{"query": [')).status).toBe(400);
   });
 
+  it('malformed HTTP and unparseable targets get a 400, not a crash', async () => {
+    const u = new URL(s.srv.url);
+    const raw = (text: string) => new Promise<string>((resolve) => {
+      const sock = connect(Number(u.port), u.hostname, () => sock.end(text));
+      let got = '';
+      sock.on('data', (d) => (got += d));
+      sock.on('close', () => resolve(got));
+    });
+    expect(await raw('GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.1 400[\s\S]*not a URL path/);
+    expect(await raw('NONSENSE\r\n\r\n')).toMatch(/^HTTP\/1\.1 400/);
+    expect((await fetch(`${s.srv.url}/health`)).status).toBe(200);
+  });
+
   it('dynamic batching: concurrent requests share frozen passes; a full batch runs without waiting', async () => {
     const req = (i: number) => post(`${s.srv.url}/get_reward`, { query: [`a${i}`, `bb${i}`, `ccc${i}`] });
     const before = s.scorer.stats.passes;
