@@ -74,6 +74,7 @@ export const sweepCommand: Command = async (argv) => {
   if (positionals.length !== 1) return (process.stderr.write(`bonsai sweep: expected one RECIPE file\n\n${HELP}`), 2);
   const on = values.on ?? 'local';
   if (on !== 'local' && on !== 'ray') throw new BonsaiError(`--on must be local or ray, got "${on}"`);
+  if (values.address && on !== 'ray') throw new BonsaiError('--address is the Ray dashboard for --on ray', { hint: 'add --on ray, or drop --address to run the points here' });
   if (values.store) throw new BonsaiError('--store is for `bonsai sweep status`; a sweep writes where the recipe\'s tracking.uri says');
   const plan = planSweep(positionals[0]!, flagsFrom(values));
   const uri = sweepTrackingUri(plan);
@@ -82,7 +83,9 @@ export const sweepCommand: Command = async (argv) => {
   const onSigint = () => {
     if (interrupt.requested) process.exit(130);
     interrupt.requested = true;
-    write('interrupt: no new points will start; running ones save a checkpoint and stop (Ctrl-C again to quit at once)');
+    write(on === 'ray'
+      ? 'interrupt: no more points are submitted and the sweep stops waiting; submitted jobs go on running on the cluster'
+      : 'interrupt: no new points will start; running ones save a checkpoint and stop (Ctrl-C again to quit at once)');
   };
   process.on('SIGINT', onSigint);
   try {
