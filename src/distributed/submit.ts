@@ -12,6 +12,7 @@ import { DEFAULT_TRACKING_URI } from '../tracking/index.ts';
 import { RayJobsClient } from './client.ts';
 import { trainEntrypoint } from './entrypoint.ts';
 import { packWorkingDir } from './package.ts';
+import { checkRecipePaths } from './recipe-paths.ts';
 
 export interface RecipeJobRequest {
   /** The dashboard, e.g. http://head:8265; else RAY_ADDRESS; an error if neither. */
@@ -68,10 +69,7 @@ export async function submitRecipeJob(req: RecipeJobRequest): Promise<RecipeJobS
   if (!pkg.files.includes(recipeRel)) {
     throw new BonsaiError(`the recipe ${recipeRel} would not be shipped: .gitignore or ray.excludes leaves it out`, { hint: 'move it, or stop ignoring it' });
   }
-  for (const path of dataPaths(recipe)) {
-    const rel = relative(workingDir, resolve(workingDir, path)).split(sep).join('/');
-    if (!pkg.files.includes(rel)) warnings.push(`${path} (in the recipe) is not in the shipped working directory; the job will not find it unless the cluster's nodes have it at that path`);
-  }
+  warnings.push(...checkRecipePaths(recipe, workingDir, pkg.files));
 
   const client = new RayJobsClient(address, { token: req.token });
   await client.version(); // unreachable, refused or not Ray: said before anything is sent
@@ -144,9 +142,4 @@ function trackingWarnings(recipe: Recipe, env: Record<string, string>): string[]
   return [
     `tracking goes to the folder "${uri}" on the worker, which is lost with the worker's copy of the working directory; set MLFLOW_TRACKING_URI to a shared MLflow server (http://…), or tracking.uri in the recipe`,
   ];
-}
-
-/** Data files the recipe reads (paths as written). */
-function dataPaths(recipe: Recipe): string[] {
-  return [recipe.data.train.path, ...(recipe.data.eval ? [recipe.data.eval.path] : [])];
 }

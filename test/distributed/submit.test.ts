@@ -121,6 +121,19 @@ describe('submitRecipeJob', () => {
     expect(fake.log).toEqual([]);
   });
 
+  it('refuses a recipe that reads what is not shipped; warns about paths outside the working directory', async () => {
+    const dir = project();
+    mkdirSync(join(dir, 'runs'));
+    writeTinyCorpus(join(dir, 'runs'));
+    const err = await failure(submitRecipeJob({ ...base, workingDir: dir, sets: ['data.train.path=runs/corpus.txt'] }));
+    expect(err.message).toBe('the recipe reads what would not be shipped, so the job would fail on it:\n  data.train.path: runs/corpus.txt');
+    expect(err.hint).toMatch(/runs\/, mlruns\/, the out_dir/);
+    expect(fake.log).toEqual([]);
+    const outside = writeTinyCorpus(tempDir('bonsai-shared-'));
+    const ok = await submitRecipeJob({ ...base, workingDir: dir, sets: [`data.eval={ format: text, path: ${outside} }`] });
+    expect(ok.warnings).toEqual([`data.eval.path: ${outside} is outside the working directory, so it is not shipped; the job finds it only if the nodes have it at that path`]);
+  });
+
   it('stops at the version check when the token is refused: nothing uploaded, nothing submitted', async () => {
     const dir = project();
     const jobs = fake.jobs.size;
