@@ -2,10 +2,10 @@
  * A sweep on Ray, against the fake dashboard (test/fakes/ray-dashboard.ts, which follows
  * the Jobs API as specs/ray-jobs.md records it): one job per point, each carrying the
  * parent run id and the point's tags in runtime_env.env_vars, the package uploaded once.
- * Jobs follow the fake's script (they do not train): real runs on Ray are covered by the
- * distributed tests, and what a point's run does with the variables by the local sweep.
+ * Most jobs follow the fake's script (they do not train); one test has the fake really run
+ * them (unpacked package, entrypoint through a shell) to see their runs nested.
  */
-import { writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalRunStore } from '../../src/tracking/store/index.ts';
@@ -13,7 +13,7 @@ import { planSweep } from '../../src/sweep/plan.ts';
 import { rayPointRunner } from '../../src/sweep/ray.ts';
 import { runSweep, sweepTrackingUri } from '../../src/sweep/run.ts';
 import { FakeRayDashboard } from '../fakes/ray-dashboard.ts';
-import { tempDir, writeTinyRecipe } from '../helpers/recipes.ts';
+import { tempDir, writeTinyCorpus, writeTinyRecipe } from '../helpers/recipes.ts';
 import { storedRuns } from './stored-runs.ts';
 
 let ray: FakeRayDashboard | undefined;
@@ -72,4 +72,31 @@ describe('bonsai sweep --on ray', () => {
     expect(out).toMatch(/point 1 \(lr=0\.003\) failed \(exit FAILED\):\n(.*\n)*\s+error: out of memory/);
     expect(storedRuns(join(dir, 'mlruns')).find((r) => r.tags['bonsai.sweep.role'] === 'parent')!.meta.status).toBe(4);
   });
+
+  it('jobs that really run log their runs nested under the parent', async () => {
+    ray = await FakeRayDashboard.start({ mode: 'run' });
+    const REPO = join(import.meta.dirname, '..', '..');
+    const dir = tempDir('bonsai-sweep-ray-run-');
+    for (const f of ['package.json', 'package-lock.json', 'tsconfig.json']) cpSync(join(REPO, f), join(dir, f));
+    for (const d of ['bin', 'src']) cpSync(join(REPO, d), join(dir, d), { recursive: true });
+    mkdirSync(join(dir, 'data'));
+    writeTinyCorpus(join(dir, 'data'));
+    // The jobs run on this machine: absolute paths (data, tracking folder) are the same for them and the sweep.
+    writeFileSync(join(dir, 'tiny.yaml'), `
+run: { name: tiny, seed: 3 }
+backend: cpu
+model: { init: { config: { d_model: 16, n_layers: 1, n_heads: 2, n_ctx: 16 } } }
+data: { train: { format: text, path: ${join(dir, 'data', 'corpus.txt')} }, eval_fraction: 0.1 }
+trainer: { kind: sft, steps: 2, batch_size: 4, optimizer: { kind: adamw, lr: 1.0e-2 }, eval: { every: 0, batches: 2 }, log_every: 1 }
+tracking: { uri: ${join(dir, 'shared-mlruns')}, experiment: test }
+`);
+    const plan = planSweep(join(dir, 'tiny.yaml'), { grids: ['trainer.optimizer.lr=1e-2,3e-3'] });
+    const uri = sweepTrackingUri(plan);
+    const runner = rayPointRunner(plan, { address: ray.url, write: () => {}, pollMs: 200, workingDir: dir });
+    const result = await runSweep(plan, { store: new LocalRunStore(uri), uri, write: () => {}, runner });
+    expect(result.status).toBe('FINISHED');
+    const runs = storedRuns(join(dir, 'shared-mlruns'));
+    const children = runs.filter((r) => r.tags['mlflow.parentRunId'] === result.parentRunId);
+    expect(children.map((c) => [c.meta.status, c.tags['sweep.trainer.optimizer.lr']]).sort()).toEqual([[3, '0.003'], [3, '0.01']]);
+  }, 120_000);
 });
