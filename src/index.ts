@@ -21,3 +21,4 @@ export {
   type Recipe,
 } from './recipe/index.ts';
 export { createTracker, NullTracker, LocalMlflowTracker, flattenParams, type Tracker } from './tracking/index.ts';
+export * from './distributed/index.ts';
