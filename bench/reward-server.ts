@@ -19,8 +19,8 @@ import { saveProbe } from '../src/probes/io.ts';
 import { Probe } from '../src/probes/probe.ts';
 import { loadRecipe } from '../src/recipe/index.ts';
 import { frozenPass } from '../src/rewards/frozen.ts';
-import { RewardScorer } from '../src/serve/scorer.ts';
-import { encodeText, rolloutBatchOf, type ScoreText } from '../src/serve/texts.ts';
+import { RewardScorer } from '../src/server/scorer.ts';
+import { encodeText, rolloutBatchOf, type ScoreText } from '../src/server/texts.ts';
 import { saveCheckpoint } from '../src/trainer/checkpoint.ts';
 
 const argv = process.argv.slice(2);

@@ -22,3 +22,4 @@ export {
 } from './recipe/index.ts';
 export { createTracker, NullTracker, LocalMlflowTracker, flattenParams, type Tracker } from './tracking/index.ts';
 export * from './distributed/index.ts';
+export * from './server/index.ts';

@@ -1,9 +1,9 @@
 import { describeBackend, initBackend } from '../backend/index.ts';
 import { BonsaiError } from '../errors.ts';
 import { loadRecipe } from '../recipe/index.ts';
-import { TOKEN_ENV } from '../serve/auth.ts';
-import { RewardScorer } from '../serve/scorer.ts';
-import { startRewardServer } from '../serve/server.ts';
+import { TOKEN_ENV } from '../server/auth.ts';
+import { RewardScorer } from '../server/scorer.ts';
+import { startRewardServer } from '../server/server.ts';
 import { isLoopback } from '../ui/server.ts';
 import { intFlag, parse, usage, type Command } from './args.ts';
 

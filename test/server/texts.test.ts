@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { encodeText, rolloutBatchOf, splitQuery } from '../../src/serve/texts.ts';
+import { encodeText, rolloutBatchOf, splitQuery } from '../../src/server/texts.ts';
 
 const tok = createTokenizer('byte');
 

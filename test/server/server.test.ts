@@ -228,7 +228,7 @@ describe('serve-reward batching, auth and timeouts', () => {
   });
 
   it('refuses a recipe whose probe reward reads the live policy', async () => {
-    const { RewardScorer } = await import('../../src/serve/scorer.ts');
+    const { RewardScorer } = await import('../../src/server/scorer.ts');
     const r = loadRecipe(file, { overrides: ['rewards.0.host=policy'] });
     await expect(RewardScorer.fromRecipe(r, 'x.yaml')).rejects.toThrow(/x\.yaml: reward\(s\) probe read the live policy/);
   });

@@ -15,8 +15,8 @@ import { loadRecipeProbes } from '../../src/probes/recipe.ts';
 import { loadRecipe, type Recipe } from '../../src/recipe/index.ts';
 import { buildRewards } from '../../src/rewards/build.ts';
 import { frozenPass, scoreRewards, type RolloutBatch } from '../../src/rewards/index.ts';
-import { RewardScorer } from '../../src/serve/scorer.ts';
-import { startRewardServer, type RewardServer, type ServeOptions } from '../../src/serve/server.ts';
+import { RewardScorer } from '../../src/server/scorer.ts';
+import { startRewardServer, type RewardServer, type ServeOptions } from '../../src/server/server.ts';
 import { buildModel } from '../../src/trainer/build.ts';
 import { saveCheckpoint } from '../../src/trainer/checkpoint.ts';
 import { tempDir } from '../helpers/recipes.ts';
@@ -71,7 +71,7 @@ export interface Text {
 }
 
 /**
- * The in-process reward for the same texts, built without src/serve: the recipe's model,
+ * The in-process reward for the same texts, built without src/server: the recipe's model,
  * frozen copy, probes and rewards as the RL trainer builds them, and the rollout layout
  * written out by hand (prompt then completion tokens, right-padded; an empty prompt is EOS).
  */

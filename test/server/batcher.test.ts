@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DynamicBatcher } from '../../src/serve/batcher.ts';
+import { DynamicBatcher } from '../../src/server/batcher.ts';
 
 /** A runner that records its batches and doubles each item after `ms`. */
 function recorder(ms = 5) {
