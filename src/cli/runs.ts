@@ -4,6 +4,7 @@ import { BonsaiError } from '../errors.ts';
 import { DEFAULT_TRACKING_URI } from '../tracking/index.ts';
 import { differingParams, formatValue, LocalRunStore, metricKeys, RestRunStore, resolveRun, type RunStore, type RunSummary, type StoreListing } from '../tracking/store/index.ts';
 import { parse, usage, type Command } from './args.ts';
+import { table } from '../util/table.ts';
 
 const SUBCOMMANDS: Array<[string, string]> = [
   ['list', 'one line per run, newest first; unreadable folders after'],
@@ -56,14 +57,6 @@ export function makeRunsCommand(push?: Command): Command {
     process.stderr.write(`bonsai runs: ${['list', 'show', 'compare'].includes(sub) ? 'wrong number of RUNs' : `unknown subcommand "${sub}"`}\n\n${help}`);
     return 2;
   };
-}
-
-/** Aligned columns, two spaces apart; the first row is the header, underlined. */
-export function table(rows: string[][]): string {
-  if (rows.length === 0) return '';
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd();
-  return [line(rows[0]!), line(widths.map((w) => '-'.repeat(w))), ...rows.slice(1).map(line)].join('\n') + '\n';
 }
 
 function when(ms: number | undefined): string {

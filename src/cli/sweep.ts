@@ -1,9 +1,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { BonsaiError } from '../errors.ts';
-import { planSweep, type SweepFlags } from '../sweep/plan.ts';
-import { runSweep, sweepTrackingUri, type PointRunner } from '../sweep/run.ts';
-import type { RayRunnerOptions } from '../sweep/ray.ts';
-import { statusText, sweepStatus } from '../sweep/status.ts';
+import { planSweep, type SweepFlags } from '../distributed/sweep/plan.ts';
+import { runSweep, sweepTrackingUri, type PointRunner } from '../distributed/sweep/run.ts';
+import type { RayRunnerOptions } from '../distributed/sweep/ray.ts';
+import { statusText, sweepStatus } from '../distributed/sweep/status.ts';
 import { intFlag, parse, usage, type Command } from './args.ts';
 import { openStore } from './runs.ts';
 
@@ -36,7 +36,7 @@ const OPTIONS = {
 
 /** A Ray runner, loaded only when asked for (it needs the distributed module). */
 async function rayRunner(plan: Parameters<typeof runSweep>[0], opts: RayRunnerOptions): Promise<PointRunner> {
-  const { rayPointRunner } = await import('../sweep/ray.ts');
+  const { rayPointRunner } = await import('../distributed/sweep/ray.ts');
   return rayPointRunner(plan, opts);
 }
 

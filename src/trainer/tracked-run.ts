@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { BackendReport } from '../backend/index.ts';
 import { flattenRecipe, resolvedRecipeYaml } from '../recipe/index.ts';
 import type { Recipe } from '../recipe/schema.ts';
-import { inheritedRunContext } from '../sweep/child-env.ts';
+import { inheritedRunContext } from '../distributed/sweep/child-env.ts';
 import { createTracker, DEFAULT_TRACKING_URI, resolveTrackingUri, type Tracker } from '../tracking/index.ts';
 
 export const BONSAI_VERSION = '0.1.0';

@@ -7,11 +7,11 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { latestCheckpoint } from '../trainer/checkpoint.ts';
+import { latestCheckpoint } from '../../trainer/checkpoint.ts';
 import type { PlannedPoint } from './plan.ts';
 
 /** The `bonsai` entry point, run with this Node. */
-const BIN = fileURLToPath(new URL('../../bin/bonsai.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/bonsai.js', import.meta.url));
 /** Lines of a failed point's output kept to say why it failed. */
 const TAIL_LINES = 6;
 

@@ -5,8 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bonsai } from '../helpers/cli.ts';
-import { tempDir, writeTinyRecipe } from '../helpers/recipes.ts';
+import { bonsai } from '../../helpers/cli.ts';
+import { tempDir, writeTinyRecipe } from '../../helpers/recipes.ts';
 import { storedRuns, type StoredRun } from './stored-runs.ts';
 
 describe('bonsai sweep, locally', () => {

@@ -3,9 +3,9 @@
  * finished under it, run the rest (here or on Ray), and close the parent FINISHED when
  * every point has, FAILED when any failed, KILLED when stopped.
  */
-import { BonsaiError } from '../errors.ts';
-import { DEFAULT_TRACKING_URI, resolveTrackingUri } from '../tracking/index.ts';
-import type { RunStore } from '../tracking/store/index.ts';
+import { BonsaiError } from '../../errors.ts';
+import { DEFAULT_TRACKING_URI, resolveTrackingUri } from '../../tracking/index.ts';
+import type { RunStore } from '../../tracking/store/index.ts';
 import { childRunEnv } from './child-env.ts';
 import { runPointsLocally, type PointOutcome } from './local.ts';
 import { childrenOf, childTags, createParent, findParent, setParentStatus, type ParentStatus } from './parent.ts';

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BonsaiErrors } from '../../src/errors.ts';
-import { loadRecipe } from '../../src/recipe/index.ts';
-import { planSweep, sweepId } from '../../src/sweep/plan.ts';
-import { inheritedRunContext } from '../../src/sweep/child-env.ts';
-import { tempDir, writeTinyRecipe } from '../helpers/recipes.ts';
+import { BonsaiErrors } from '../../../src/errors.ts';
+import { loadRecipe } from '../../../src/recipe/index.ts';
+import { planSweep, sweepId } from '../../../src/distributed/sweep/plan.ts';
+import { inheritedRunContext } from '../../../src/distributed/sweep/child-env.ts';
+import { tempDir, writeTinyRecipe } from '../../helpers/recipes.ts';
 
 /** The error planSweep throws, as text. */
 function planError(file: string, flags: Parameters<typeof planSweep>[1]): string {

@@ -7,11 +7,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { BonsaiError, BonsaiErrors } from '../errors.ts';
-import { dotted, RecipeIssue } from '../recipe/issues.ts';
-import { loadRecipe, parseRecipe, recipeSchemaFor, type Recipe } from '../recipe/index.ts';
-import { parsePath, parseValue } from '../recipe/overrides.ts';
-import { sweepPathProblem } from '../recipe/sweep-schema.ts';
+import { BonsaiError, BonsaiErrors } from '../../errors.ts';
+import { dotted, RecipeIssue } from '../../recipe/issues.ts';
+import { loadRecipe, parseRecipe, recipeSchemaFor, type Recipe } from '../../recipe/index.ts';
+import { parsePath, parseValue } from '../../recipe/overrides.ts';
+import { sweepPathProblem } from '../../recipe/sweep-schema.ts';
 import { sweepPoints, yamlText, type SweepPoint, type SweepSpec } from './points.ts';
 
 /** What the command line adds to (or changes in) the recipe's `sweep:` section. */

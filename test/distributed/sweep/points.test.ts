@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { gridCombinations, pointKey, randomSamples, shortNames, sweepPoints, yamlText } from '../../src/sweep/points.ts';
-import { splitValues } from '../../src/sweep/plan.ts';
+import { gridCombinations, pointKey, randomSamples, shortNames, sweepPoints, yamlText } from '../../../src/distributed/sweep/points.ts';
+import { splitValues } from '../../../src/distributed/sweep/plan.ts';
 
 describe('sweep points', () => {
   it('a grid is the Cartesian product, the first path varying slowest', () => {

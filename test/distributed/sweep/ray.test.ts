@@ -8,12 +8,12 @@
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LocalRunStore } from '../../src/tracking/store/index.ts';
-import { planSweep } from '../../src/sweep/plan.ts';
-import { rayPointRunner } from '../../src/sweep/ray.ts';
-import { runSweep, sweepTrackingUri } from '../../src/sweep/run.ts';
-import { FakeRayDashboard } from '../fakes/ray-dashboard.ts';
-import { tempDir, writeTinyCorpus, writeTinyRecipe } from '../helpers/recipes.ts';
+import { LocalRunStore } from '../../../src/tracking/store/index.ts';
+import { planSweep } from '../../../src/distributed/sweep/plan.ts';
+import { rayPointRunner } from '../../../src/distributed/sweep/ray.ts';
+import { runSweep, sweepTrackingUri } from '../../../src/distributed/sweep/run.ts';
+import { FakeRayDashboard } from '../../fakes/ray-dashboard.ts';
+import { tempDir, writeTinyCorpus, writeTinyRecipe } from '../../helpers/recipes.ts';
 import { storedRuns } from './stored-runs.ts';
 
 let ray: FakeRayDashboard | undefined;
@@ -75,7 +75,7 @@ describe('bonsai sweep --on ray', () => {
 
   it('jobs that really run log their runs nested under the parent', async () => {
     ray = await FakeRayDashboard.start({ mode: 'run' });
-    const REPO = join(import.meta.dirname, '..', '..');
+    const REPO = join(import.meta.dirname, '..', '..', '..');
     const dir = tempDir('bonsai-sweep-ray-run-');
     for (const f of ['package.json', 'package-lock.json', 'tsconfig.json']) cpSync(join(REPO, f), join(dir, f));
     for (const d of ['bin', 'src']) cpSync(join(REPO, d), join(dir, d), { recursive: true });

@@ -8,11 +8,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RestRunStore } from '../../src/tracking/store/index.ts';
-import { planSweep } from '../../src/sweep/plan.ts';
-import { runSweep, sweepTrackingUri } from '../../src/sweep/run.ts';
-import { FakeMlflow, type FakeRun } from '../fakes/mlflow-server.ts';
-import { tempDir, writeTinyRecipe } from '../helpers/recipes.ts';
+import { RestRunStore } from '../../../src/tracking/store/index.ts';
+import { planSweep } from '../../../src/distributed/sweep/plan.ts';
+import { runSweep, sweepTrackingUri } from '../../../src/distributed/sweep/run.ts';
+import { FakeMlflow, type FakeRun } from '../../fakes/mlflow-server.ts';
+import { tempDir, writeTinyRecipe } from '../../helpers/recipes.ts';
 
 /** A run as `runs/search` answers it: info, latest metrics, params and tags as key/value lists. */
 function searchView(r: FakeRun) {

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { trainArgs } from '../../src/sweep/local.ts';
-import { planSweep } from '../../src/sweep/plan.ts';
-import { loadRecipe } from '../../src/recipe/index.ts';
-import { train } from '../../src/trainer/run.ts';
-import { tempDir, writeTinyRecipe } from '../helpers/recipes.ts';
+import { trainArgs } from '../../../src/distributed/sweep/local.ts';
+import { planSweep } from '../../../src/distributed/sweep/plan.ts';
+import { loadRecipe } from '../../../src/recipe/index.ts';
+import { train } from '../../../src/trainer/run.ts';
+import { tempDir, writeTinyRecipe } from '../../helpers/recipes.ts';
 import { storedRuns } from './stored-runs.ts';
 
 afterEach(() => {

@@ -5,9 +5,9 @@
  * The points' runs log to the recipe's tracking store, so it should be an MLflow server
  * the workers can reach; `submitRecipeJob` warns when it is a local folder.
  */
-import { BonsaiError } from '../errors.ts';
-import { RayJobsClient, TERMINAL_STATUSES, type RayJobStatus } from '../distributed/client.ts';
-import { submitRecipeJob } from '../distributed/submit.ts';
+import { BonsaiError } from '../../errors.ts';
+import { RayJobsClient, TERMINAL_STATUSES, type RayJobStatus } from '../client.ts';
+import { submitRecipeJob } from '../submit.ts';
 import type { PointOutcome } from './local.ts';
 import type { PlannedPoint, SweepPlan } from './plan.ts';
 import type { PointRunner } from './run.ts';

@@ -3,9 +3,9 @@
  * each a set of recipe values. Pure functions of the spec, so the same spec always gives
  * the same points in the same order (a re-run finds the points it already ran).
  */
-import { parseValue } from '../recipe/overrides.ts';
-import type { Distribution } from '../recipe/sweep-schema.ts';
-import { Rng } from '../util/rng.ts';
+import { parseValue } from '../../recipe/overrides.ts';
+import type { Distribution } from '../../recipe/sweep-schema.ts';
+import { Rng } from '../../util/rng.ts';
 
 /** What a sweep varies; paths are canonical dotted recipe paths (`gradients.0.max_norm`). */
 export interface SweepSpec {

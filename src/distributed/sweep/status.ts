@@ -3,9 +3,9 @@
  * nested under it (a point run twice, failed then finished, has two), its status and final
  * metrics. `bonsai sweep status` prints it; a sweep run prints it at the end.
  */
-import { table } from '../cli/runs.ts';
-import { BonsaiError } from '../errors.ts';
-import { formatValue, type RunStatus, type RunStore, type RunSummary } from '../tracking/store/index.ts';
+import { table } from '../../util/table.ts';
+import { BonsaiError } from '../../errors.ts';
+import { formatValue, type RunStatus, type RunStore, type RunSummary } from '../../tracking/store/index.ts';
 import { childrenOf, findParent, SWEEP_TAGS } from './parent.ts';
 
 /** A point as status needs it: identity and label (from the plan, or from a child's tags). */

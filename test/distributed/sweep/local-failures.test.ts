@@ -1,8 +1,8 @@
 /** End to end: failing points, `--parallel`, and retrying what failed, in MLflow's file layout. */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bonsai, hasStackTrace } from '../helpers/cli.ts';
-import { tempDir, writeTinyRecipe } from '../helpers/recipes.ts';
+import { bonsai, hasStackTrace } from '../../helpers/cli.ts';
+import { tempDir, writeTinyRecipe } from '../../helpers/recipes.ts';
 import { storedRuns } from './stored-runs.ts';
 
 describe('bonsai sweep, locally, when a point fails', () => {
