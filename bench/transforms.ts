@@ -1,7 +1,7 @@
 /**
  * Step-time overhead of each gradient transform and intervention, side by side with the
  * plain step, in one process on one model: `node bin/run-ts.js bench/transforms.ts
- * [--steps 30] [--backend auto]`. Goals (issue 4): project_out ≤ 15% with U refreshed
+ * [--steps 30] [--rounds 5] [--backend auto]`. Goals (issue 4): project_out ≤ 15% with U refreshed
  * every 10 steps, freezing ≤ 2%, interventions ≤ 5%. Exits 1 if any arm leaks tensors.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -21,6 +21,7 @@ import { randomBatch } from '../test/helpers/tiny.ts';
 const argv = process.argv.slice(2);
 const flag = (name: string, d: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1]! : d);
 const STEPS = Number(flag('--steps', '30'));
+const ROUNDS = Number(flag('--rounds', '5'));
 const backend = await initBackend(flag('--backend', 'auto') as 'auto');
 const config = modelConfig({ vocabSize: 256, dModel: 64, nLayers: 2, nHeads: 4, nCtx: 64 });
 const B = 8;
@@ -62,7 +63,7 @@ const ARMS: Arm[] = [
       return { transforms: [f.transform()], dispose: () => f.dispose() };
     },
   },
-  ...[4, 1].map((n) => ({
+  ...[8, 4, 1].map((n) => ({
     name: `project_out (U from ${n} batch${n > 1 ? 'es' : ''} every 10 steps)`,
     make: (m: HookedTransformer) => {
       const next = gradsOf(m);
@@ -103,11 +104,12 @@ const ARMS: Arm[] = [
   },
 ];
 
-console.log(`${describeBackend(backend)}\nmodel d_model 64, 2 layers, batch ${B}×${T}; ${STEPS} timed steps per arm after 5 warmup; three rounds, best round kept\n`);
+console.log(`${describeBackend(backend)}\nmodel d_model 64, 2 layers, batch ${B}×${T}; ${STEPS} timed steps per arm after 5 warmup; ${ROUNDS} rounds, arm order rotated each round, best round kept\n`);
 const results = new Map<string, number>();
 let leaked = false;
-for (let round = 0; round < 3; round++) {
-  for (const arm of ARMS) {
+for (let round = 0; round < ROUNDS; round++) {
+  // Rotate the order so no arm always runs first (warm caches, a busy neighbour) in every round.
+  for (const arm of [...ARMS.slice(round % ARMS.length), ...ARMS.slice(0, round % ARMS.length)]) {
     const m = HookedTransformer.create(config, 1);
     const opt = new AdamW({ lr: 1e-3, weightDecay: 0.1 });
     const a = arm.make(m, opt);
