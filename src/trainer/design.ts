@@ -10,7 +10,9 @@ import type { Tokenizer } from '../models/tokenizer.ts';
 import type { HookedTransformer } from '../models/transformer.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { BonsaiError } from '../errors.ts';
+import type { Tracker } from '../tracking/index.ts';
 import { lmLoss } from './loss.ts';
+import type { AdamW } from './optimizer.ts';
 
 /**
  * The recipe's `freeze` list as one Freezer over the model's current weights, or
@@ -61,4 +63,27 @@ export function buildInterventions(recipe: Recipe, model: HookedTransformer): { 
     }
   });
   return { forward: hooks.length ? { hooks } : undefined, dispose: () => tf.dispose(kept) };
+}
+
+/**
+ * Puts `freezer`'s masks on the optimizer and logs what is frozen (freeze/entries and
+ * freeze/by_tensor/*), as the SFT loop does; for trainers outside sft.ts (RL).
+ */
+export function applyFreezer(freezer: Freezer, optimizer: AdamW, tracker: Tracker, step: number, onLog?: (line: string) => void): void {
+  optimizer.setFrozen(freezer.masks);
+  onLog?.(`freeze: ${freezer.counts.total} entries frozen (${freezer.describe()})`);
+  const counts: Record<string, number> = { 'freeze/entries': freezer.counts.total };
+  for (const [path, c] of Object.entries(freezer.counts.byPath)) if (c.frozen) counts[`freeze/by_tensor/${path}`] = c.frozen;
+  tracker.logMetrics(step, counts);
+}
+
+/** The end-of-run check that frozen entries are bit-identical, logged as freeze/verified; throws if not. */
+export function verifyFreezer(freezer: Freezer, model: HookedTransformer, tracker: Tracker, step: number, onLog?: (line: string) => void): void {
+  const v = freezer.verify(model.params);
+  tracker.logMetrics(step, { 'freeze/verified': v.ok ? 1 : 0 });
+  onLog?.(v.ok ? 'freeze/verified: every frozen entry is bit-identical' : 'freeze/verified: FAILED');
+  if (!v.ok) {
+    const what = Object.entries(v.changed).map(([p, n]) => `${p} (${n})`).join(', ');
+    throw new BonsaiError(`frozen parameters changed during training: ${what}`, { hint: 'this is a bug in bonsai; please report it' });
+  }
 }

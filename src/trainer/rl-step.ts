@@ -5,6 +5,7 @@
  * policy loss + β·KL(k3) through the shared train-step seam.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { ForwardOptions } from '../models/hooks.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
 import type { HookedTransformer } from '../models/transformer.ts';
 import { frozenPass, rewardHooks } from '../rewards/frozen.ts';
@@ -27,6 +28,12 @@ export interface RlStepOptions {
   beta: number;
   scaleByStd: boolean;
   innerEpochs: number;
+  /**
+   * The recipe's interventions (hooks only), applied to the policy's training passes: the
+   * old-log-prob pass and every loss pass, so the PPO ratio compares like with like. Never
+   * to the frozen pass, and not to rollout sampling (generation runs as at inference).
+   */
+  forward?: Pick<ForwardOptions, 'hooks'>;
 }
 
 /** Runs one RL step on `items`; returns its metrics. */
@@ -38,7 +45,7 @@ export async function rlStep(o: RlStepOptions, items: PromptItem[], lr?: number,
   const ids = tf.tensor2d(batch.ids, [batch.R, batch.T], 'int32');
   const mask = tf.tensor2d(batch.mask, [batch.R, batch.T - 1]);
   const policyHooks = rewardHooks(o.rewards, 'policy');
-  const pol = o.policy.forward(ids, { cache: policyHooks });
+  const pol = o.policy.forward(ids, { hooks: o.forward?.hooks, cache: policyHooks });
   const oldLogprobs = tf.tidy(() => tokenLogprobs(pol.logits, ids));
   const entropy = maskedEntropy(pol.logits, mask);
   pol.logits.dispose();
@@ -51,7 +58,7 @@ export async function rlStep(o: RlStepOptions, items: PromptItem[], lr?: number,
     for (let e = 0; e < o.innerEpochs; e++) {
       const keep: tf.Tensor[] = [];
       const r = o.step(() => {
-        const lp = tokenLogprobs(o.policy.forward(ids).logits, ids);
+        const lp = tokenLogprobs(o.policy.forward(ids, { hooks: o.forward?.hooks }).logits, ids);
         const { loss: pg, clipped } = o.loss.perToken({ logprobs: lp, oldLogprobs, adv });
         const klTok = k3(lp, frozen.refLogprobs);
         keep.push(tf.keep(tokenMean(klTok, mask)), tf.keep(tokenMean(clipped, mask)));

@@ -3,6 +3,8 @@
  * checkpoints and SIGINT as in SFT. Differs from plain GRPO in what the reward can read:
  * probe rewards score the frozen copy's activations from the same forward pass that gives
  * the KL reference, and an optional runtime intervention inserts tokens mid-rollout.
+ * The recipe's `freeze` and `interventions` apply as in SFT (see RlLoopOptions); `--resume`
+ * continues from the newest checkpoint (rl-resume.ts).
  */
 import { BonsaiError } from '../errors.ts';
 import { readRecords } from '../data/records.ts';
@@ -10,15 +12,19 @@ import { probeIntervention } from '../probes/intervene.ts';
 import { loadRecipeProbes } from '../probes/recipe.ts';
 import { buildRewards } from '../rewards/build.ts';
 import type { GradientTransform } from '../gradients/index.ts';
+import type { Freezer } from '../gradients/freeze.ts';
+import type { ForwardOptions } from '../models/hooks.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
 import type { HookedTransformer } from '../models/transformer.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import type { Tracker } from '../tracking/index.ts';
 import { Rng } from '../util/rng.ts';
 import { buildOptimizer, scheduleOf } from './build.ts';
-import { refuseExistingCheckpoints, saveTrainingCheckpoint } from './checkpoint.ts';
+import { saveTrainingCheckpoint } from './checkpoint.ts';
+import { applyFreezer, verifyFreezer } from './design.ts';
 import { createLossStep } from './loss-step.ts';
 import { cispo, clippedPg } from './rl-loss.ts';
+import { restoreRl, rlTrainingState } from './rl-resume.ts';
 import { rlStep } from './rl-step.ts';
 import type { PromptItem } from './rollout.ts';
 import { lrAt } from './schedule.ts';
@@ -26,11 +32,18 @@ import type { LoopEvents, SftResult } from './sft.ts';
 
 export interface RlLoopOptions extends LoopEvents {
   recipe: Recipe;
+  /** The policy, holding the recipe's init weights: the frozen reference is copied from it before any resume. */
   model: HookedTransformer;
   tokenizer: Tokenizer;
   transforms: GradientTransform[];
+  /** Builds the freeze masks; called after a resume has loaded the weights (as in SFT). */
+  makeFreezer?: () => Freezer | undefined;
+  /** The recipe's interventions, for the policy's training passes only (rl-step.ts says which). */
+  forward?: Pick<ForwardOptions, 'hooks'>;
   tracker: Tracker;
   recipeYaml: string;
+  /** Continue from the newest checkpoint in out_dir. */
+  resume?: boolean;
   stopAfter?: number;
   interrupt?: { requested: boolean };
   runId?: string;
@@ -45,56 +58,68 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
   const { recipe, model, tokenizer: tok, tracker } = o;
   const t = recipe.trainer;
   if (t.kind !== 'rl') throw new Error('internal: runRl needs an rl trainer');
-  refuseExistingCheckpoints(recipe.run.out_dir);
-  const frozen = model.frozenCopy();
-  const probes = loadRecipeProbes(recipe, frozen);
-  const rewards = await buildRewards(recipe, probes);
-  const optimizer = buildOptimizer(t);
-  const stopTokens = [tok.eosId, ...t.stop.map((s) => {
-    const ids = tok.encode(s);
-    if (ids.length !== 1) throw new BonsaiError(`trainer.stop: "${JSON.stringify(s)}" is ${ids.length} tokens; each stop text must be one token`);
-    return ids[0]!;
-  })];
-  const rng = new Rng(recipe.run.seed + 1);
-  const iv = t.intervention ? probeIntervention({ frozen, probe: probes.get(t.intervention.probe)!, tokens: tok.encode(t.intervention.insert), maxPerSequence: t.intervention.max_per_sequence }) : undefined;
-  const step = createLossStep({ model, optimizer, transforms: o.transforms });
   const prompts = loadPrompts(recipe.data.train.path);
-  const order = new Rng(recipe.run.seed).shuffle(prompts.map((_, i) => i));
-  const schedule = scheduleOf(t);
-  let cursor = 0;
-  let last: Record<string, number> = {};
-  const save = (s: number) =>
-    saveTrainingCheckpoint(recipe.run.out_dir, recipe.checkpoint.keep, {
-      config: model.config, tokenizer: tok.kind, weights: model.valuesSync(),
-      optimizer: optimizer.stateSync().tensors,
-      // The prompt position in BatcherState's terms (RL resume is not implemented yet; this records where it stopped).
-      state: { step: s, optimizerT: optimizer.t,
-        batcher: { epoch: Math.floor(cursor / order.length), cursor: cursor % order.length, size: order.length, seed: recipe.run.seed }, rng: rng.state(), runId: o.runId },
-      recipeYaml: o.recipeYaml,
-    });
+  // The reference is the init weights, copied BEFORE a resume loads the trained policy.
+  const frozen = model.frozenCopy();
+  const reference = frozen.fingerprint();
+  const optimizer = buildOptimizer(t);
+  let freezer: Freezer | undefined;
+  let probes: ReturnType<typeof loadRecipeProbes> | undefined;
+  let rewards: Awaited<ReturnType<typeof buildRewards>> | undefined;
   try {
-    for (let s = 1; s <= t.steps; s++) {
-      const items = Array.from({ length: t.batch_size }, () => prompts[order[cursor++ % order.length]!]!);
+    const pos = restoreRl({ recipe, model, tokenizer: tok, optimizer, reference, prompts: prompts.length, resume: o.resume, onLog: o.onLog });
+    freezer = o.makeFreezer?.();
+    if (freezer) applyFreezer(freezer, optimizer, tracker, pos.step, o.onLog);
+    probes = loadRecipeProbes(recipe, frozen);
+    rewards = await buildRewards(recipe, probes);
+    const stopTokens = [tok.eosId, ...t.stop.map((s) => {
+      const ids = tok.encode(s);
+      if (ids.length !== 1) throw new BonsaiError(`trainer.stop: "${JSON.stringify(s)}" is ${ids.length} tokens; each stop text must be one token`);
+      return ids[0]!;
+    })];
+    const iv = t.intervention ? probeIntervention({ frozen, probe: probes.get(t.intervention.probe)!, tokens: tok.encode(t.intervention.insert), maxPerSequence: t.intervention.max_per_sequence }) : undefined;
+    const step = createLossStep({ model, optimizer, transforms: freezer ? [freezer.transform(), ...o.transforms] : o.transforms });
+    const order = new Rng(recipe.run.seed).shuffle(prompts.map((_, i) => i));
+    const schedule = scheduleOf(t);
+    let last: Record<string, number> = {};
+    const save = () =>
+      saveTrainingCheckpoint(recipe.run.out_dir, recipe.checkpoint.keep, {
+        config: model.config, tokenizer: tok.kind, weights: model.valuesSync(),
+        optimizer: optimizer.stateSync().tensors,
+        state: rlTrainingState(recipe, pos, prompts.length, optimizer, reference, o.runId),
+        recipeYaml: o.recipeYaml,
+      });
+    while (pos.step < t.steps) {
+      const s = pos.step + 1;
+      const items = Array.from({ length: t.batch_size }, () => prompts[order[pos.cursor++ % order.length]!]!);
       const lr = lrAt(s, t.steps, t.optimizer.lr, schedule);
       last = await rlStep(
         { policy: model, frozen, tokenizer: tok, rewards, loss: t.loss.kind === 'cispo' ? cispo(t.loss.epsilon_high) : clippedPg(t.loss.epsilon),
-          step, rollout: { G: t.group_size, maxNewTokens: t.max_new_tokens, temperature: t.temperature, topP: t.top_p, stopTokens, rng, insert: iv?.insert },
-          beta: t.kl_beta, scaleByStd: t.advantage.scale_by_std, innerEpochs: t.inner_epochs },
+          step, rollout: { G: t.group_size, maxNewTokens: t.max_new_tokens, temperature: t.temperature, topP: t.top_p, stopTokens, rng: pos.rng, insert: iv?.insert },
+          beta: t.kl_beta, scaleByStd: t.advantage.scale_by_std, innerEpochs: t.inner_epochs, forward: o.forward },
         items, lr, s,
       );
+      pos.step = s;
       o.onStep?.(s, t.steps, { loss: last['train/loss']!, lr, tokensPerSec: 0 });
       if (s % t.log_every === 0 || s === t.steps) tracker.logMetrics(s, { ...last, 'train/lr': lr });
       if (s % t.log_every === 0) o.onLog?.(`step ${s}: reward ${last['rewards/total/mean']!.toFixed(3)} kl ${last['train/kl']!.toFixed(4)} len ${last['train/response_length']!.toFixed(1)}`);
       await new Promise<void>((r) => setImmediate(r));
       const stopping = s === o.stopAfter || o.interrupt?.requested === true;
-      if (stopping && s < t.steps) return { step: s, finalLoss: last['train/loss']!, interrupted: true, checkpoint: save(s) };
-      if (recipe.checkpoint.every > 0 && s % recipe.checkpoint.every === 0 && s < t.steps) save(s);
+      if (stopping && s < t.steps) {
+        const checkpoint = save();
+        o.onLog?.(`stopped at step ${s}; checkpoint ${checkpoint}; continue with --resume`);
+        return { step: s, finalLoss: last['train/loss']!, interrupted: true, checkpoint };
+      }
+      if (recipe.checkpoint.every > 0 && s % recipe.checkpoint.every === 0 && s < t.steps) save();
     }
-    return { step: t.steps, finalLoss: last['train/loss']!, interrupted: false, checkpoint: save(t.steps) };
+    if (freezer) verifyFreezer(freezer, model, tracker, pos.step, o.onLog);
+    return { step: pos.step, finalLoss: last['train/loss'] ?? NaN, interrupted: false, checkpoint: save() };
   } finally {
-    rewards.forEach((r) => r.dispose?.());
-    probes.forEach((p) => p.dispose());
+    rewards?.forEach((r) => r.dispose?.());
+    probes?.forEach((p) => p.dispose());
+    freezer?.dispose();
     optimizer.dispose();
+    for (const tr of o.transforms) tr.dispose?.();
     frozen.dispose();
   }
 }

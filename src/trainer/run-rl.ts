@@ -1,22 +1,28 @@
 import type { BackendReport } from '../backend/index.ts';
-import { BonsaiError } from '../errors.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
 import type { HookedTransformer } from '../models/transformer.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { buildTransforms } from './build.ts';
+import { buildFreezer, buildInterventions } from './design.ts';
 import { runRl } from './rl.ts';
 import type { TrainOptions, TrainSummary } from './run.ts';
 import { trackedRun } from './tracked-run.ts';
 
 /**
  * `train(recipe)` for an rl trainer: the shared tracked run (trackedRun) around the RL loop. The caller owns
- * `model` (built from model.init, usually the SFT base checkpoint).
+ * `model` (built from model.init, usually the SFT base checkpoint); it must still hold those init weights,
+ * since the frozen reference is copied from it, also on --resume (which then loads the policy's weights).
  */
 export async function trainRl(recipe: Recipe, model: HookedTransformer, tokenizer: Tokenizer, backend: BackendReport, opts: TrainOptions, started: number): Promise<TrainSummary> {
-  if (opts.resume) throw new BonsaiError('--resume is not supported for rl trainers yet', { hint: 'start the RL run again (its checkpoints hold the weights and optimizer state)' });
   const { result, runId } = await trackedRun(recipe, backend, opts, { 'bonsai.trainer': 'rl' }, ({ tracker, runId, recipeYaml }) => {
-    const transforms = buildTransforms(recipe, { model, tokenizer, seqLen: model.config.nCtx });
-    return runRl({ ...opts, recipe, model, tokenizer, transforms, tracker, recipeYaml, runId });
+    const seqLen = model.config.nCtx;
+    const transforms = buildTransforms(recipe, { model, tokenizer, seqLen });
+    const makeFreezer = () => buildFreezer(recipe, model, tokenizer, seqLen);
+    // Interventions go to the policy's training passes only: not the frozen reference, not rollout sampling.
+    const interventions = buildInterventions(recipe, model);
+    return runRl({ ...opts, recipe, model, tokenizer, transforms, makeFreezer, forward: interventions.forward, tracker, recipeYaml, runId }).finally(() =>
+      interventions.dispose(),
+    );
   });
   return { ...result, backend, runId, params: model.numParams(), unigramNats: NaN, seconds: (performance.now() - started) / 1000 };
 }
