@@ -1,31 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BonsaiError } from '../../src/errors.ts';
 import { resolveRayToken } from '../../src/distributed/auth.ts';
 import { normalizeAddress, RayJobsClient } from '../../src/distributed/client.ts';
 import { FakeRayDashboard } from '../fakes/ray-dashboard.ts';
+import { failure, freePort } from '../helpers/async.ts';
 import { tempDir } from '../helpers/recipes.ts';
-
-/** A port nothing listens on (bound, then released). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-async function failure(p: Promise<unknown>): Promise<BonsaiError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof BonsaiError) return e;
-    throw e;
-  }
-  throw new Error('expected a BonsaiError');
-}
 
 describe('RayJobsClient against the fake dashboard', () => {
   let fake: FakeRayDashboard;

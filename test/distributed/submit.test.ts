@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BonsaiError } from '../../src/errors.ts';
 import { shellQuote, trainEntrypoint } from '../../src/distributed/entrypoint.ts';
 import { submitRecipeJob, type RecipeJobRequest } from '../../src/distributed/submit.ts';
 import { FakeRayDashboard } from '../fakes/ray-dashboard.ts';
+import { failure } from '../helpers/async.ts';
 import { tempDir, writeTinyCorpus } from '../helpers/recipes.ts';
 
 /** A minimal bonsai project: package.json, data, and a recipe with relative paths. */
@@ -23,16 +23,6 @@ tracking: { uri: http://mlflow.internal:5000 }
 ${recipeExtra}`);
   for (const [name, body] of Object.entries(files)) writeFileSync(join(dir, name), body);
   return dir;
-}
-
-async function failure(p: Promise<unknown>): Promise<BonsaiError> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof BonsaiError) return e;
-    throw e;
-  }
-  throw new Error('expected a BonsaiError');
 }
 
 describe('submitRecipeJob', () => {
