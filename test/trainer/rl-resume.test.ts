@@ -52,8 +52,9 @@ describe('RL --resume', () => {
       expect(Object.keys(got.get(step)!).sort()).toEqual(Object.keys(rec).sort());
       for (const [k, v] of Object.entries(rec)) expect(got.get(step)![k], `step ${step} ${k}`).toBeCloseTo(v, 6);
     }
-    // The policy moved, the rollouts varied, and the resumed run ends on the same weights.
+    // The policy moved, rewards varied within the batch (non-zero advantages), and the resumed run ends on the same weights.
     expect(want.get(6)!['train/kl']).toBeGreaterThan(0);
+    expect([...want.values()].some((m) => m['rewards/printable/std']! > 0)).toBe(true);
     const wa = loadCheckpoint(a.checkpoint!).weights;
     const wb = loadCheckpoint(r2.checkpoint!).weights;
     for (const [path, v] of wa) expect(Array.from(wb.get(path)!), path).toEqual(Array.from(v));

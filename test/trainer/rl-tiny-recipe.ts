@@ -32,7 +32,8 @@ trainer:
   schedule: { kind: cosine, warmup_steps: 2 }
   log_every: 1
 rewards:
-  - { name: has_a, kind: regex, pattern: "a", weight: 1.0 }
+  # Varies within groups from step 1 (a printable first byte is ~37% likely at init), so advantages are non-zero.
+  - { name: printable, kind: regex, pattern: "^[ -~]", weight: 1.0 }
   - { name: len, kind: length, target: 2, weight: 0.5 }
   - { name: correct, kind: exact_match, weight: 0.5 }
 gradients: [ { kind: clip, max_norm: 1.0 } ]
