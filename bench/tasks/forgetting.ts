@@ -6,7 +6,8 @@ import { train } from '../../src/trainer/index.ts';
 import { accuracy, examples, pct, recipeFor, trainAndLoad, writeJsonl } from './common.ts';
 
 const DIR = 'data/tasks/forgetting';
-const ARMS = ['none', 'attribution', 'last-block'] as const;
+// random: the control for attribution (the same share of the same matrices, drawn at random).
+const ARMS = ['none', 'attribution', 'random', 'last-block'] as const;
 
 /** Writes the task's data (fixed seeds). */
 export function writeForgettingData(): void {

@@ -17,6 +17,10 @@ const attributionSchema = z
     top_percent: z.number().gt(0).max(100).describe('Freeze this percentage of the scored entries, those with the largest |gradient × weight|.'),
     batches: positiveInt().default(8).describe('Batches of trainer.batch_size summed for the scores.'),
     params: z.string().min(1).optional().describe('Glob of parameter paths to score. Default: every matrix.'),
+    scores: z
+      .enum(['gradient_x_weight', 'random'])
+      .default('gradient_x_weight')
+      .describe('random: the same share of the same tensors drawn at random (seeded by run.seed), the control that shows whether attribution picks the right entries.'),
   })
   .describe('Freeze the top parameters by attribution |gradient × weight| summed over a dataset.');
 

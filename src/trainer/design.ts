@@ -13,6 +13,7 @@ import { BonsaiError } from '../errors.ts';
 import type { Tracker } from '../tracking/index.ts';
 import { lmLoss } from './loss.ts';
 import type { AdamW } from './optimizer.ts';
+import { Rng } from '../util/rng.ts';
 
 /**
  * The recipe's `freeze` list as one Freezer over the model's current weights, or
@@ -34,9 +35,18 @@ export function buildFreezer(recipe: Recipe, model: HookedTransformer, tokenizer
     if (![...model.params].some(([path, p]) => filter(path, p))) {
       throw new BonsaiError(`${where}.attribution.params: "${a.params}" matches no parameter`);
     }
-    return selectTopPercent(attributionScores(model.params, batches, (b) => lmLoss(model, b), filter), a.top_percent);
+    const scores = a.scores === 'random'
+      ? randomScores(model.params, filter, recipe.run.seed)
+      : attributionScores(model.params, batches, (b) => lmLoss(model, b), filter);
+    return selectTopPercent(scores, a.top_percent);
   });
   return new Freezer(model.params, unionSelections(parts));
+}
+
+/** Seeded uniform scores over the tensors attribution would score: a random selection of the same size. */
+function randomScores(params: ReadonlyMap<string, tf.Variable>, include: (path: string, p: tf.Variable) => boolean, seed: number): Map<string, Float32Array> {
+  const rng = new Rng(seed);
+  return new Map([...params].filter(([path, p]) => include(path, p)).map(([path, p]) => [path, Float32Array.from({ length: p.size }, () => rng.next())]));
 }
 
 /**

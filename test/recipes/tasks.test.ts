@@ -19,6 +19,7 @@ const RECIPES = [
   'recipes/forgetting-pretrain.yaml',
   'recipes/forgetting-none.yaml',
   'recipes/forgetting-attribution.yaml',
+  'recipes/forgetting-random.yaml',
   'recipes/forgetting-last-block.yaml',
 ].filter((f) => existsSync(join(ROOT, f)));
 

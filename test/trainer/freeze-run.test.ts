@@ -1,4 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createTokenizer } from '../../src/models/tokenizer.ts';
+import { buildModel } from '../../src/trainer/build.ts';
+import { buildFreezer } from '../../src/trainer/design.ts';
 import { train } from '../../src/trainer/index.ts';
 import { tempDir, tinyRecipe, writeTinyCorpus } from '../helpers/recipes.ts';
 import { useCpu } from '../helpers/tiny.ts';
@@ -26,5 +29,31 @@ describe('freeze in a run', () => {
     await expect(train(tinyRecipe(dir, { steps: 2, extra: 'freeze: [ { heads: "blocks.3.attn[0]" } ]' }))).rejects.toThrow(
       /freeze\[0\]\.heads: "blocks\.3\.attn\[0\]" matches nothing/,
     );
+  });
+
+  it('attribution with scores: random freezes as many entries of the same tensors, other ones, fixed by run.seed', () => {
+    const dir = tempDir();
+    const corpus = writeTinyCorpus(dir);
+    const frozen = (scores: string, seed: number) => {
+      const recipe = tinyRecipe(dir, {
+        extra: `freeze: [ { attribution: { data: { format: text, path: ${corpus} }, top_percent: 30, batches: 2, scores: ${scores} } } ]`,
+        overrides: [`run.seed=${seed}`],
+      });
+      const tok = createTokenizer('byte');
+      const model = buildModel(recipe, tok);
+      const f = buildFreezer(recipe, model, tok, 8)!;
+      const picked = new Map([...f.masks].map(([path, m]) => [path, m.all ? 'all' : Array.from(m.frozen!.dataSync()).join('')]));
+      const out = { total: f.counts.total, paths: Object.keys(f.counts.byPath).sort(), picked };
+      f.dispose();
+      model.dispose();
+      return out;
+    };
+    const byAttribution = frozen('gradient_x_weight', 0);
+    const atRandom = frozen('random', 0);
+    expect(atRandom.total).toBe(byAttribution.total);
+    expect(atRandom.paths).toEqual(byAttribution.paths);
+    expect(atRandom.picked).not.toEqual(byAttribution.picked);
+    expect(frozen('random', 0).picked).toEqual(atRandom.picked);
+    expect(frozen('random', 1).picked).not.toEqual(atRandom.picked);
   });
 });
