@@ -25,6 +25,8 @@ export interface StartRecord {
   tags: Record<string, string>;
   /** The server the run was meant for (no credentials). */
   url: string;
+  /** `--resume`: continue this server run (runs/update RUNNING) rather than create one. */
+  resumeRunId?: string;
 }
 /** The server's run, once created. */
 export interface RunRecord {

@@ -10,7 +10,8 @@ import { NullTracker } from './null-tracker.ts';
 import { RestMlflowTracker, type RestTrackerOptions } from './rest-tracker.ts';
 import type { Tracker } from './types.ts';
 
-export type { RunEndStatus, StartedRun, StartRunOptions, Tracker } from './types.ts';
+export type { ResumedRun, RunEndStatus, StartedRun, StartRunOptions, Tracker } from './types.ts';
+export { RunNotResumable } from './types.ts';
 export { LocalMlflowTracker } from './local-tracker.ts';
 export { NullTracker } from './null-tracker.ts';
 export { RestMlflowTracker, type RestTrackerOptions } from './rest-tracker.ts';

@@ -8,7 +8,8 @@ import { MetricBuffer } from './metric-buffer.ts';
 import { currentUser, defaultRunTags } from './run-tags.ts';
 import { SYSTEM_METRICS_MS, startSystemMetrics } from './system-metrics.ts';
 import { ensureStore, fileUri, getOrCreateExperiment, readExperimentMeta, toMlflowYaml, writeFileAtomic } from './local-store.ts';
-import type { RunEndStatus, StartedRun, StartRunOptions, Tracker } from './types.ts';
+import { findResumableRun } from './local-resume.ts';
+import type { ResumedRun, RunEndStatus, StartedRun, StartRunOptions, Tracker } from './types.ts';
 
 /** MLflow's RunStatus numbers as the file store persists them. */
 const STATUS_CODE = { RUNNING: 1, FINISHED: 3, FAILED: 4, KILLED: 5 } as const;
@@ -22,6 +23,12 @@ interface Run {
   /** Local folder for artifacts; undefined when the experiment stores them elsewhere (s3://…). */
   artifactDir?: string;
   meta: Record<string, unknown>;
+}
+
+/** The local folder of a run's artifact URI; undefined for a remote one (s3://…). */
+function localArtifactDir(artifactUri: string): string | undefined {
+  if (artifactUri.startsWith('file:')) return fileURLToPath(artifactUri);
+  return isAbsolute(artifactUri) ? artifactUri : undefined; // old MLflow wrote bare paths
 }
 
 /**
@@ -80,14 +87,32 @@ export class LocalMlflowTracker implements Tracker {
     };
     for (const sub of ['metrics', 'params', 'artifacts', 'tags']) await fsp.mkdir(join(dir, sub), { recursive: true });
     await writeFileAtomic(join(dir, 'meta.yaml'), toMlflowYaml(meta));
-    const artifactDir = artifactUri.startsWith('file:') ? fileURLToPath(artifactUri)
-      : isAbsolute(artifactUri) ? artifactUri // old MLflow wrote bare paths
-      : undefined;
-    this.run = { id, experimentId, dir, artifactDir, meta };
+    this.run = { id, experimentId, dir, artifactDir: localArtifactDir(artifactUri), meta };
     await this.setTags(defaultRunTags(opts));
+    this.startBackground();
+    return { runId: id, experimentId, runDir: dir };
+  }
+
+  /**
+   * Continues an ended run of `opts.experiment`: meta.yaml back to RUNNING with end_time
+   * cleared (as for a new run; endRun sets both again), metrics appended to its files, and
+   * only `opts.tags` (and the parent) set: the run keeps its name, user and start time.
+   */
+  async resumeRun(runId: string, opts: StartRunOptions): Promise<ResumedRun> {
+    if (this.run) throw new BonsaiError(`a run (${this.run.id}) is already open on this tracker; call endRun first`);
+    const found = await findResumableRun(this.root, runId, opts.experiment);
+    const meta: Record<string, unknown> = { ...found.meta, status: STATUS_CODE.RUNNING, end_time: null };
+    await writeFileAtomic(join(found.dir, 'meta.yaml'), toMlflowYaml(meta));
+    const artifactUri = String(meta.artifact_uri ?? fileUri(join(found.dir, 'artifacts')));
+    this.run = { id: runId, experimentId: found.experimentId, dir: found.dir, artifactDir: localArtifactDir(artifactUri), meta };
+    await this.setTags({ ...(opts.parentRunId ? { 'mlflow.parentRunId': opts.parentRunId } : {}), ...opts.tags });
+    this.startBackground();
+    return { runId, experimentId: found.experimentId, runDir: found.dir, params: found.params, tags: found.tags };
+  }
+
+  private startBackground(): void {
     this.metrics.start(this.flushEveryMs);
     this.stopSystemMetrics = startSystemMetrics((step, values) => this.logMetrics(step, values), this.systemMetricsMs);
-    return { runId: id, experimentId, runDir: dir };
   }
 
   async logParams(params: Record<string, string>): Promise<void> {

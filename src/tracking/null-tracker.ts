@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { StartedRun, StartRunOptions, Tracker } from './types.ts';
+import type { ResumedRun, StartedRun, StartRunOptions, Tracker } from './types.ts';
 
 /**
  * The tracker for `tracking.uri: none`: every method exists and does nothing, so the
@@ -9,6 +9,10 @@ export class NullTracker implements Tracker {
   async startRun(_opts: StartRunOptions): Promise<StartedRun> {
     // A real id keeps log lines and checkpoint metadata uniform across backends.
     return { runId: randomUUID().replace(/-/g, ''), experimentId: '' };
+  }
+  /** Nothing is stored, so nothing can be missing: the same id goes on. */
+  async resumeRun(runId: string, _opts: StartRunOptions): Promise<ResumedRun> {
+    return { runId, experimentId: '', params: {}, tags: {} };
   }
   async logParams(_params: Record<string, string>): Promise<void> {}
   logMetrics(_step: number, _record: Record<string, number>, _timestampMs?: number): void {}

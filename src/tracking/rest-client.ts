@@ -27,6 +27,7 @@ export interface ApiRunInfo {
   start_time?: number;
   end_time?: number;
   run_name?: string;
+  lifecycle_stage?: string;
 }
 export interface ApiRun {
   info: ApiRunInfo;
@@ -104,16 +105,16 @@ export class MlflowRestClient {
     return (await this.call<{ run: ApiRun }>('POST', 'runs/create', req, opts)).run.info;
   }
 
-  async updateRun(req: { run_id: string; status?: string; end_time?: number; run_name?: string }): Promise<void> {
-    await this.call('POST', 'runs/update', req);
+  async updateRun(req: { run_id: string; status?: string; end_time?: number; run_name?: string }, opts: CallOptions = {}): Promise<void> {
+    await this.call('POST', 'runs/update', req, opts);
   }
 
   async logBatch(req: { run_id: string; metrics?: ApiMetric[]; params?: KeyValue[]; tags?: KeyValue[] }): Promise<void> {
     await this.call('POST', 'runs/log-batch', { metrics: [], params: [], tags: [], ...req });
   }
 
-  async getRun(runId: string): Promise<ApiRun> {
-    return (await this.call<{ run: ApiRun }>('GET', 'runs/get', { run_id: runId })).run;
+  async getRun(runId: string, opts: CallOptions = {}): Promise<ApiRun> {
+    return (await this.call<{ run: ApiRun }>('GET', 'runs/get', { run_id: runId }, opts)).run;
   }
 
   async searchRuns(req: { experiment_ids: string[]; filter?: string; max_results?: number; page_token?: string }): Promise<{ runs?: ApiRun[]; next_page_token?: string }> {

@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { BonsaiError } from '../errors.ts';
-import type { StartRecord, TrackEvent } from './events.ts';
+import type { RunRecord, StartRecord, TrackEvent } from './events.ts';
 import { sanitizeKeyWarnOnce, truncateValue } from './keys.ts';
 import { apiMetricValue, MlflowHttpError, MlflowRestClient } from './rest-client.ts';
 import { defaultRunTags } from './run-tags.ts';
 import { BackgroundSender } from './sender.ts';
-import { createServerRun, keepForLater } from './shipper.ts';
+import { createServerRun, keepForLater, resumeServerRun } from './shipper.ts';
 import { SYSTEM_METRICS_MS, startSystemMetrics } from './system-metrics.ts';
-import type { RunEndStatus, StartedRun, StartRunOptions, Tracker } from './types.ts';
+import { RunNotResumable, type ResumedRun, type RunEndStatus, type StartedRun, type StartRunOptions, type Tracker } from './types.ts';
 
 export interface RestTrackerOptions {
   /** Where MLFLOW_* settings are read (auth, TLS, retries); process.env by default. */
@@ -70,27 +70,57 @@ export class RestMlflowTracker implements Tracker {
    * spooling, and is created when the server answers.
    */
   async startRun(opts: StartRunOptions): Promise<StartedRun> {
+    const sender = this.prepare(opts, defaultRunTags(opts));
+    const run = await this.connect(sender, (o) => createServerRun(this.client, this.start!, o));
+    return { runId: run?.runId ?? this.localId, experimentId: run?.experimentId ?? '' };
+  }
+
+  /**
+   * Continues server run `runId` (runs/update RUNNING) and sets only `opts.tags` (and the
+   * parent) on it. RunNotResumable when the server has no such active run in the recipe's
+   * experiment; the tracker is then free for `startRun`. An unreachable server is trusted
+   * to still hold the run: the spool records the resume, and the run is continued (or, if
+   * gone by then, created) when the server answers, here or by `bonsai runs push`.
+   */
+  async resumeRun(runId: string, opts: StartRunOptions): Promise<ResumedRun> {
+    const sender = this.prepare(opts, {}, runId);
+    let found: Awaited<ReturnType<typeof resumeServerRun>> | undefined;
+    await this.connect(sender, async (o) => (found = await resumeServerRun(this.client, this.start!, o)).run);
+    // Known params make logParams skip equal values and refuse changed ones here, as startRun's do.
+    for (const [k, v] of Object.entries(found?.params ?? {})) this.params.set(k, v);
+    await this.setTags({ ...(opts.parentRunId ? { 'mlflow.parentRunId': opts.parentRunId } : {}), ...opts.tags });
+    return { runId, experimentId: found?.run.experimentId ?? '', params: found?.params ?? {}, tags: found?.tags ?? {} };
+  }
+
+  /** The start record and the background sender for a run about to open. */
+  private prepare(opts: StartRunOptions, rawTags: Record<string, string>, resumeRunId?: string): BackgroundSender {
     if (this.start) throw new BonsaiError('a run is already open on this tracker; call endRun first');
     const tags: Record<string, string> = {};
-    for (const [k, v] of Object.entries(defaultRunTags(opts))) tags[sanitizeKeyWarnOnce(k, 'tag')] = truncateValue(String(v), 5000);
-    this.start = { kind: 'start', experiment: opts.experiment, runName: opts.runName, startTime: Date.now(), tags, url: this.client.display };
+    for (const [k, v] of Object.entries(rawTags)) tags[sanitizeKeyWarnOnce(k, 'tag')] = truncateValue(String(v), 5000);
+    this.start = { kind: 'start', experiment: opts.experiment, runName: opts.runName, startTime: Date.now(), tags, url: this.client.display, ...(resumeRunId ? { resumeRunId } : {}) };
     const dir = opts.outDir ?? join(tmpdir(), 'bonsai-spool');
-    const sender = new BackgroundSender(this.client, this.start, join(dir, `tracking-spool-${this.localId.slice(0, 8)}.jsonl`), this.o);
+    return new BackgroundSender(this.client, this.start, join(dir, `tracking-spool-${this.localId.slice(0, 8)}.jsonl`), this.o);
+  }
+
+  /** Runs `open` against the server, failing fast; unreachable: the sender goes on offline. */
+  private async connect(sender: BackgroundSender, open: (o: { maxRetries: number; timeoutMs: number }) => Promise<RunRecord>): Promise<RunRecord | undefined> {
     try {
       // Fail fast at start: a dead server must not hold training up for a minute of retries.
       const timeoutMs = Math.min(this.client.http.policy.timeoutMs, 10_000);
-      sender.run = await createServerRun(this.client, this.start, { maxRetries: 0, timeoutMs });
+      sender.run = await open({ maxRetries: 0, timeoutMs });
     } catch (e) {
+      this.start = undefined;
+      if (e instanceof RunNotResumable) throw e; // the caller opens a new run on this same client
       if (!keepForLater(e) || (e instanceof MlflowHttpError && (e.status === 401 || e.status === 403))) {
-        this.start = undefined;
         this.client.close();
         throw e;
       }
+      this.start = sender.start;
       await sender.startOffline((e as Error).message);
     }
     this.sender = sender;
     this.stopSystemMetrics = startSystemMetrics((step, values) => this.logMetrics(step, values), this.o.systemMetricsMs);
-    return { runId: sender.run?.runId ?? this.localId, experimentId: sender.run?.experimentId ?? '' };
+    return sender.run;
   }
 
   async logParams(params: Record<string, string>): Promise<void> {

@@ -31,7 +31,7 @@ export class BackgroundSender {
   /** The server refused the run for good: events go straight to the spool. */
   private halted = false;
 
-  constructor(private readonly client: MlflowRestClient, private readonly start: StartRecord, spoolPath: string, private readonly o: SenderOptions) {
+  constructor(private readonly client: MlflowRestClient, readonly start: StartRecord, spoolPath: string, private readonly o: SenderOptions) {
     this.spool = new Spool(spoolPath, () => [this.start, ...(this.run ? [this.run] : [])]);
   }
 

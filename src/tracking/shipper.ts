@@ -5,13 +5,25 @@
 import { promises as fsp } from 'node:fs';
 import { basename, join, posix, resolve } from 'node:path';
 import { planBatches, type RunRecord, type StartRecord, type TrackEvent } from './events.ts';
-import { MlflowHttpError, type MlflowRestClient, type CallOptions } from './rest-client.ts';
+import { MlflowHttpError, type ApiRun, type MlflowRestClient, type CallOptions } from './rest-client.ts';
+import { RunNotResumable } from './types.ts';
 
 /** Called as events are delivered, or refused for good (`rejected` says why). */
 export type OnDone = (ids: string[], rejected?: string) => Promise<void> | void;
 
-/** Creates the run a start record describes (its experiment too, when missing). */
+/**
+ * Creates the run a start record describes (its experiment too, when missing). A resume
+ * record continues its run instead; when that run cannot be continued any more (deleted
+ * while the server was out of reach) a new run is created, so no event is lost.
+ */
 export async function createServerRun(client: MlflowRestClient, start: StartRecord, opts: CallOptions = {}): Promise<RunRecord> {
+  if (start.resumeRunId) {
+    try {
+      return (await resumeServerRun(client, start, opts)).run;
+    } catch (e) {
+      if (!(e instanceof RunNotResumable)) throw e;
+    }
+  }
   // A run without its end event is left RUNNING on the server, as MLflow's own client does.
   const experimentId = await client.getOrCreateExperiment(start.experiment, opts);
   const info = await client.createRun(
@@ -19,6 +31,34 @@ export async function createServerRun(client: MlflowRestClient, start: StartReco
     opts,
   );
   return { kind: 'run', runId: info.run_id, experimentId, artifactUri: info.artifact_uri, url: client.display };
+}
+
+/**
+ * Reopens the run `start.resumeRunId` names: it must exist, be active, and belong to the
+ * experiment `start.experiment`; then `runs/update` sets it RUNNING. MLflow's API cannot
+ * clear end_time: it stays until the end event sets the new one (as `mlflow.start_run(run_id=…)` leaves it).
+ */
+export async function resumeServerRun(client: MlflowRestClient, start: StartRecord, opts: CallOptions = {}): Promise<{ run: RunRecord; params: Record<string, string>; tags: Record<string, string> }> {
+  const runId = start.resumeRunId!;
+  let found: ApiRun;
+  try {
+    found = await client.getRun(runId, opts);
+  } catch (e) {
+    if (e instanceof MlflowHttpError && e.errorCode === 'RESOURCE_DOES_NOT_EXIST') throw new RunNotResumable(runId, `${client.display} has no such run (deleted, or logged to another tracking uri)`);
+    throw e;
+  }
+  if ((found.info.lifecycle_stage ?? 'active') !== 'active') throw new RunNotResumable(runId, `it was deleted on ${client.display}`);
+  const experiment = await client.getExperimentByName(start.experiment, opts);
+  if (experiment?.experiment_id !== found.info.experiment_id) {
+    throw new RunNotResumable(runId, `it belongs to experiment ${found.info.experiment_id} on ${client.display}, the recipe logs to "${start.experiment}"`);
+  }
+  await client.updateRun({ run_id: runId, status: 'RUNNING' }, opts);
+  const pairs = (kv?: Array<{ key: string; value: string }>) => Object.fromEntries((kv ?? []).map((p) => [p.key, p.value]));
+  return {
+    run: { kind: 'run', runId, experimentId: found.info.experiment_id, artifactUri: found.info.artifact_uri, url: client.display },
+    params: pairs(found.data.params),
+    tags: pairs(found.data.tags),
+  };
 }
 
 /**

@@ -25,6 +25,25 @@ export interface StartedRun {
   runDir?: string;
 }
 
+/** What `resumeRun` answers: the run, reopened, and what it already holds. */
+export interface ResumedRun extends StartedRun {
+  /** Params already logged to the run (immutable: a resume may add keys, never change one). */
+  params: Record<string, string>;
+  /** Tags the run held before this resume. */
+  tags: Record<string, string>;
+}
+
+/**
+ * `resumeRun` cannot continue the run it was given (deleted, unknown to this store, in
+ * another experiment): the caller opens a new run instead and prints `reason`.
+ */
+export class RunNotResumable extends Error {
+  constructor(readonly runId: string, readonly reason: string) {
+    super(`cannot continue tracking run ${runId}: ${reason}`);
+    this.name = 'RunNotResumable';
+  }
+}
+
 /**
  * Where a run's params, metrics, tags and artifacts go. Every backend (MLflow file store,
  * an MLflow server, or nothing) has these methods, so the trainer never branches on
@@ -33,6 +52,13 @@ export interface StartedRun {
 export interface Tracker {
   /** Opens a run in the named experiment (created if missing). */
   startRun(opts: StartRunOptions): Promise<StartedRun>;
+  /**
+   * Reopens an ended run of the named experiment, so `--resume` continues one curve: status
+   * back to RUNNING, metrics appended, params kept (immutable). `opts.tags` are set on it.
+   * Throws RunNotResumable when the run is gone or belongs elsewhere; other errors (refused
+   * credentials) as `startRun` does. Optional: without it, a resume opens a new run.
+   */
+  resumeRun?(runId: string, opts: StartRunOptions): Promise<ResumedRun>;
   /** Params are immutable: the same key again with another value is an error. */
   logParams(params: Record<string, string>): Promise<void>;
   /**

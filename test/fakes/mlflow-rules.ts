@@ -22,6 +22,7 @@ export function checkKey(key: unknown): string {
 
 /** Validates a whole log-batch request before applying any of it, as MLflow does. */
 export function applyLogBatch(run: FakeRun, q: Record<string, any>): void {
+  checkActive(run);
   const metrics: any[] = q.metrics ?? [];
   const params: any[] = q.params ?? [];
   const tags: any[] = q.tags ?? [];
@@ -52,4 +53,32 @@ export function applyLogBatch(run: FakeRun, q: Record<string, any>): void {
   for (const p of params) run.params.set(p.key, p.value);
   for (const t of tags) run.tags.set(t.key, t.value);
   for (const x of metrics) run.metrics.push({ key: x.key, value: x.value, timestamp: x.timestamp, step: x.step });
+}
+
+/** MLflow refuses writes to a deleted run (`_check_run_is_active`: 400 INVALID_STATE). */
+export function checkActive(run: FakeRun): FakeRun {
+  if (run.info.lifecycle_stage !== 'active') {
+    throw new ApiError(400, 'INVALID_STATE', `The run ${run.info.run_id} must be in the 'active' state. Current state is ${run.info.lifecycle_stage}.`);
+  }
+  return run;
+}
+
+const RUN_STATUSES = ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'];
+
+/**
+ * `runs/update` (specs/mlflow.md §1): status one of MLflow's five names, end_time an int64
+ * (omitted: kept, so a run set back to RUNNING keeps its old end_time, as on MLflow), run_name a string.
+ */
+export function applyUpdateRun(run: FakeRun, q: Record<string, any>): void {
+  checkActive(run);
+  if (q.status !== undefined && !RUN_STATUSES.includes(q.status)) throw bad(`Invalid value ${JSON.stringify(q.status)} for parameter 'status' supplied.`);
+  if (q.end_time !== undefined && (!Number.isInteger(q.end_time) || q.end_time < 0)) throw bad(`Invalid value ${JSON.stringify(q.end_time)} for parameter 'end_time' supplied.`);
+  if (q.run_name !== undefined && typeof q.run_name !== 'string') throw bad(`Invalid value ${JSON.stringify(q.run_name)} for parameter 'run_name' supplied.`);
+  if (q.status) run.info.status = q.status;
+  if (q.end_time !== undefined) run.info.end_time = q.end_time;
+  if (q.run_name) {
+    run.info.run_name = q.run_name;
+    run.tags.set('mlflow.runName', q.run_name);
+  }
+  (run.statusHistory ??= []).push(run.info.status);
 }

@@ -9,7 +9,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { ApiError, applyLogBatch, bad, checkKey, LIMITS } from './mlflow-rules.ts';
+import { ApiError, applyLogBatch, applyUpdateRun, bad, checkKey, LIMITS } from './mlflow-rules.ts';
 
 export interface FakeRun {
   info: { run_id: string; experiment_id: string; run_name: string; status: string; start_time: number; end_time?: number; artifact_uri: string; lifecycle_stage: string; user_id: string };
@@ -17,6 +17,8 @@ export interface FakeRun {
   tags: Map<string, string>;
   /** Every metric value received, in arrival order, duplicates included. */
   metrics: Array<{ key: string; value: number | string; timestamp: number; step: number }>;
+  /** Statuses set through runs/update, in order (RUNNING at creation is not in it). */
+  statusHistory?: string[];
 }
 interface Fault {
   kind: 'fail' | 'drop';
@@ -187,8 +189,7 @@ export class FakeMlflow {
       }
       case 'POST runs/update': {
         const run = this.run(q.run_id);
-        if (q.status) run.info.status = q.status;
-        if (q.end_time !== undefined) run.info.end_time = q.end_time;
+        applyUpdateRun(run, q);
         return { run_info: run.info };
       }
       case 'GET runs/get':
