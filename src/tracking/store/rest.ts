@@ -1,10 +1,13 @@
 /**
  * A `RunStore` over an MLflow tracking server's REST API (specs/mlflow.md §1): experiments
  * and runs from `experiments/search` and `runs/search`, histories from
- * `metrics/get-history`, all paged. Plain fetch: reading needs none of the tracker's
- * retry and spool machinery, and a viewer that fails should say so at once.
+ * `metrics/get-history`, all paged. Over the tracker's HTTP transport, so auth and TLS
+ * follow the same MLFLOW_* variables (token or user/password, MLFLOW_TRACKING_INSECURE_TLS,
+ * MLFLOW_TRACKING_SERVER_CERT_PATH, MLFLOW_HTTP_REQUEST_TIMEOUT up to 30 s); but no retries
+ * and no spool: a viewer that fails should say so at once.
  */
 import { BonsaiError } from '../../errors.ts';
+import { HttpTransport, MlflowHttpError, redactUrl } from '../http.ts';
 import { latestPoint, sortHistory } from './metric-file.ts';
 import type { MetricPoint, RunStatus, RunStore, RunSummary, StoreListing } from './types.ts';
 
@@ -12,18 +15,21 @@ const PAGE = 1000;
 const STATUSES = new Set(['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED']);
 type Json = Record<string, unknown>;
 
-/** Reads runs from an MLflow server at `baseUrl` (auth from MLFLOW_TRACKING_TOKEN or _USERNAME/_PASSWORD). */
+/** Reads runs from an MLflow server at `baseUrl`; auth and TLS from `env` as the REST tracker reads them. */
 export class RestRunStore implements RunStore {
+  /** The server, without credentials. */
   readonly location: string;
-  private readonly headers: Record<string, string>;
+  private readonly http: HttpTransport;
 
   constructor(baseUrl: string, env: NodeJS.ProcessEnv = process.env) {
-    this.location = baseUrl.replace(/\/+$/, '');
-    this.headers = { 'content-type': 'application/json' };
-    if (env.MLFLOW_TRACKING_TOKEN) this.headers.authorization = `Bearer ${env.MLFLOW_TRACKING_TOKEN}`;
-    else if (env.MLFLOW_TRACKING_USERNAME) {
-      this.headers.authorization = `Basic ${Buffer.from(`${env.MLFLOW_TRACKING_USERNAME}:${env.MLFLOW_TRACKING_PASSWORD ?? ''}`).toString('base64')}`;
+    let url: URL;
+    try {
+      url = new URL(baseUrl);
+    } catch {
+      throw new BonsaiError(`run store "${baseUrl}" is not a valid URL`, { hint: 'use http(s)://host:port, or a local folder' });
     }
+    this.http = new HttpTransport(url, env);
+    this.location = redactUrl(url);
   }
 
   async list(opts: { experiment?: string } = {}): Promise<StoreListing> {
@@ -69,23 +75,25 @@ export class RestRunStore implements RunStore {
   }
 
   private async call(method: 'GET' | 'POST', path: string, body: Json): Promise<Json> {
-    let url = `${this.location}/api/2.0/mlflow/${path}`;
-    if (method === 'GET') url += `?${new URLSearchParams(Object.entries(body).map(([k, v]): [string, string] => [k, String(v)]))}`;
-    let res: Response;
+    let target = `/api/2.0/mlflow/${path}`;
+    if (method === 'GET') target += `?${new URLSearchParams(Object.entries(body).map(([k, v]): [string, string] => [k, String(v)]))}`;
+    const timeoutMs = Math.min(this.http.policy.timeoutMs, 30_000);
+    let res: { status: number; text: string };
     try {
-      res = await fetch(url, { method, headers: this.headers, body: method === 'POST' ? JSON.stringify(body) : undefined, signal: AbortSignal.timeout(30_000) });
+      res = await this.http.send(method, target, method === 'POST' ? Buffer.from(JSON.stringify(body)) : undefined, { maxRetries: 0, timeoutMs });
     } catch (e) {
-      throw new BonsaiError(`cannot reach the MLflow server at ${this.location}: ${(e as Error).cause ?? (e as Error).message}`);
+      if (e instanceof MlflowHttpError && e.status !== 0) throw e; // an untrusted certificate: its message says which variable to set
+      const why = (e as Error).message.replace(/^\w+ \S+: /, '');
+      throw new BonsaiError(`cannot reach the MLflow server at ${this.location}: ${why}`);
     }
-    const text = await res.text();
     let json: Json | undefined;
     try {
-      json = JSON.parse(text) as Json;
+      json = JSON.parse(res.text) as Json;
     } catch {
       json = undefined;
     }
-    if (!res.ok || !json) {
-      const why = json?.message ? `${String(json.error_code ?? '')} ${String(json.message)}`.trim() : text.slice(0, 200);
+    if (res.status < 200 || res.status >= 300 || !json) {
+      const why = json?.message ? `${String(json.error_code ?? '')} ${String(json.message)}`.trim() : res.text.slice(0, 200);
       throw new BonsaiError(`MLflow server ${path} answered ${res.status}: ${why}`, {
         hint: res.status === 401 || res.status === 403 ? 'set MLFLOW_TRACKING_TOKEN, or MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD' : undefined,
       });

@@ -1,9 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BonsaiError } from '../../../src/errors.ts';
 import { RestRunStore } from '../../../src/tracking/store/index.ts';
 import { startUiServer } from '../../../src/ui/server.ts';
+import { FakeMlflow } from '../../fakes/mlflow-server.ts';
 
 const A = 'a'.repeat(32);
 const B = 'b'.repeat(32);
@@ -75,5 +79,34 @@ describe('RestRunStore against a fake MLflow server', () => {
     const denied = new RestRunStore(url, {});
     await expect(denied.list()).rejects.toThrow(/answered 401: UNAUTHENTICATED no token/);
     await expect(new RestRunStore('http://127.0.0.1:9', {}).list()).rejects.toThrow(BonsaiError);
+  });
+});
+
+describe('RestRunStore over HTTPS: the same MLFLOW_* TLS variables as the tracker', () => {
+  const TLS_DIR = fileURLToPath(new URL('../../fakes/tls/', import.meta.url));
+  const tls = { key: readFileSync(join(TLS_DIR, 'key.pem')), cert: readFileSync(join(TLS_DIR, 'cert.pem')) };
+
+  it('trusts MLFLOW_TRACKING_SERVER_CERT_PATH, skips checks with MLFLOW_TRACKING_INSECURE_TLS, and says which to set otherwise', async () => {
+    const f = await FakeMlflow.start({ tls, basic: { user: 'u', password: 'secret' } });
+    const auth = { MLFLOW_TRACKING_USERNAME: 'u', MLFLOW_TRACKING_PASSWORD: 'secret' };
+    try {
+      const id = 'c'.repeat(32);
+      f.runs.set(id, { info: { run_id: id, experiment_id: '0', run_name: 'r', status: 'FINISHED', start_time: 1, artifact_uri: '', lifecycle_stage: 'active', user_id: '' }, params: new Map(), tags: new Map(), metrics: [{ key: 'loss', value: 2, timestamp: 5, step: 1 }] });
+      const expected = { loss: [{ step: 1, timestamp: 5, value: 2 }] };
+      const ca = new RestRunStore(f.url, { ...auth, MLFLOW_TRACKING_SERVER_CERT_PATH: join(TLS_DIR, 'cert.pem') });
+      expect(await ca.histories(id)).toEqual(expected);
+      expect(await new RestRunStore(f.url, { ...auth, MLFLOW_TRACKING_INSECURE_TLS: 'true' }).histories(id)).toEqual(expected);
+      const untrusted = new RestRunStore(f.url, auth).histories(id);
+      await expect(untrusted).rejects.toThrow(/TLS certificate not trusted/);
+      await expect(untrusted).rejects.toMatchObject({ hint: expect.stringMatching(/MLFLOW_TRACKING_SERVER_CERT_PATH/) });
+      expect(() => new RestRunStore(f.url, { MLFLOW_TRACKING_INSECURE_TLS: 'true', MLFLOW_TRACKING_SERVER_CERT_PATH: join(TLS_DIR, 'cert.pem') })).toThrow(/cannot both be set/);
+      // Credentials in the URL authenticate and never show in the store's location.
+      const inUrl = new RestRunStore(f.url.replace('https://', 'https://u:secret@'), { MLFLOW_TRACKING_INSECURE_TLS: 'true' });
+      expect(inUrl.location).toBe(f.url);
+      expect(await inUrl.histories(id)).toEqual(expected);
+      await expect(new RestRunStore(f.url, { MLFLOW_TRACKING_INSECURE_TLS: 'true' }).histories(id)).rejects.toThrow(/answered 401/);
+    } finally {
+      await f.close();
+    }
   });
 });
