@@ -21,19 +21,30 @@ export interface PointState {
   status: RunStatus | 'NOT RUN';
   /** The run that speaks for the point: its FINISHED run if any, else the newest. */
   run?: RunSummary;
-  /** How many runs the point has had. */
+  /** How many times the point was started: its runs, plus the `--resume`s that continued one of them in place. */
   attempts: number;
 }
 
 /** The newest run first. */
 const newest = (a: RunSummary, b: RunSummary) => (b.startTime ?? 0) - (a.startTime ?? 0);
 
+/**
+ * The starts a run stands for: 1, plus each `--resume` that continued it in place
+ * (`bonsai.resumed` counts resumes; a run opened anew by a resume, tagged
+ * `bonsai.resumed.from_run`, counts its first start once; the old tag value `true` counts none).
+ */
+export function runAttempts(r: RunSummary): number {
+  const resumes = Number(r.tags['bonsai.resumed']);
+  if (!Number.isInteger(resumes) || resumes < 1) return 1;
+  return 1 + resumes - (r.tags['bonsai.resumed.from_run'] !== undefined || r.tags['bonsai.resumed.new_run_reason'] !== undefined ? 1 : 0);
+}
+
 /** Each point's state; points with no run are NOT RUN. */
 export function pointStates(points: PointRef[], children: RunSummary[]): PointState[] {
   return points.map((point) => {
     const runs = children.filter((r) => r.tags[SWEEP_TAGS.point] === point.key).sort(newest);
     const run = runs.find((r) => r.status === 'FINISHED') ?? runs[0];
-    return { point, status: run?.status ?? 'NOT RUN', run, attempts: runs.length };
+    return { point, status: run?.status ?? 'NOT RUN', run, attempts: runs.reduce((n, r) => n + runAttempts(r), 0) };
   });
 }
 
