@@ -3,6 +3,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { runAttempts } from '../../src/distributed/sweep/status.ts';
+import { LocalRunStore } from '../../src/tracking/store/index.ts';
 import { train } from '../../src/trainer/run.ts';
 import { tempDir, tinyRecipe } from '../helpers/recipes.ts';
 
@@ -42,6 +44,9 @@ describe('--resume and the tracking run', () => {
     expect(readFileSync(join(runDir!, 'artifacts', 'recipe.resolved.yaml'), 'utf8')).toMatch(/steps: 4/);
     expect(readFileSync(join(runDir!, 'artifacts', 'resumes', '2', 'recipe.resolved.yaml'), 'utf8')).toMatch(/steps: 5/);
     expect(existsSync(join(runDir!, 'artifacts', 'checkpoint'))).toBe(true);
+    // A sweep counts this point's tries from the one run: the start and two resumes.
+    const [summary] = (await new LocalRunStore(mlruns).list()).runs;
+    expect(runAttempts(summary!)).toBe(3);
   });
 
   it('opens a new run, saying why, when the checkpoint\'s run was deleted or is in another store', async () => {
@@ -59,6 +64,9 @@ describe('--resume and the tracking run', () => {
     expect(tag(newDir, 'bonsai.resumed')).toBe('1');
     expect(tag(newDir, 'bonsai.resumed.from_run')).toBe(first.runId);
     expect(steps(newDir, 'train/loss')).toEqual([2]);
+    // A sweep counts the new run as one try (its start is not a resume into itself).
+    const listed = (await new LocalRunStore(mlruns).list()).runs;
+    expect(listed.map((r) => [r.id, runAttempts(r)])).toEqual([[second.runId, 1]]); // the deleted run is not listed
 
     // Another tracking uri: the run is not there, so a new run there.
     const elsewhere = join(dir, 'other-mlruns');
