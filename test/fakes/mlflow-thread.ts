@@ -12,7 +12,7 @@ import { FakeMlflow, type FakeMlflowOptions, type FakeRun } from './mlflow-serve
 
 /** What the server holds, copied out of the thread. */
 export interface FakeSnapshot {
-  runs: Array<{ info: FakeRun['info']; params: Record<string, string>; tags: Record<string, string>; metrics: FakeRun['metrics'] }>;
+  runs: Array<{ info: FakeRun['info']; params: Record<string, string>; tags: Record<string, string>; metrics: FakeRun['metrics']; statusHistory: string[] }>;
   artifacts: string[];
   log: string[];
   stalledTotal: number;
@@ -82,7 +82,7 @@ if (!isMainThread && parentPort && (workerData as { fakeMlflow?: unknown } | und
     else if (op === 'close') await fake.close();
     else if (op === 'snapshot') {
       result = {
-        runs: [...fake.runs.values()].map((r) => ({ info: r.info, params: Object.fromEntries(r.params), tags: Object.fromEntries(r.tags), metrics: r.metrics })),
+        runs: [...fake.runs.values()].map((r) => ({ info: r.info, params: Object.fromEntries(r.params), tags: Object.fromEntries(r.tags), metrics: r.metrics, statusHistory: r.statusHistory ?? [] })),
         artifacts: [...fake.artifacts.keys()],
         log: fake.log,
         stalledTotal: fake.stalledTotal,
