@@ -1,6 +1,7 @@
 /**
  * Where a sweep stands, read from the tracking store: its parent, and per point the runs
- * nested under it (a point run twice, failed then finished, has two), its status and final
+ * nested under it (a point run twice from scratch has two; one continued by `--resume` keeps
+ * one run and counts the resume as a try), its status and final
  * metrics. `bonsai sweep status` prints it; a sweep run prints it at the end.
  */
 import { table } from '../../util/table.ts';
