@@ -5,6 +5,7 @@ import { ablateHook, checkWidth, hookWidth, steerHook } from '../gradients/inter
 import type { ForwardOptions } from '../models/hooks.ts';
 import { attributionFilter, attributionScores, selectTopPercent } from '../gradients/attribution.ts';
 import { Freezer } from '../gradients/freeze.ts';
+import { freezeSpecHash, loadFreezeSelection, saveFreezeSelection } from './freeze-selection.ts';
 import { selectGlob, selectHeads, selectNeurons, unionSelections, type Selection } from '../gradients/select.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
 import type { HookedTransformer } from '../models/transformer.ts';
@@ -20,8 +21,29 @@ import { Rng } from '../util/rng.ts';
  * undefined when nothing is frozen. Each selector must select something: a selector that
  * matches nothing is an error naming it, never a silent no-op.
  */
-export function buildFreezer(recipe: Recipe, model: HookedTransformer, tokenizer: Tokenizer, seqLen: number): Freezer | undefined {
+export function buildFreezer(
+  recipe: Recipe,
+  model: HookedTransformer,
+  tokenizer: Tokenizer,
+  seqLen: number,
+  o: { resume?: boolean; onLog?: (line: string) => void } = {},
+): Freezer | undefined {
   if (!recipe.freeze.length) return undefined;
+  const spec = freezeSpecHash(recipe);
+  // A resumed run keeps the entries it started with (attribution on the resumed weights would pick others).
+  const stored = o.resume ? loadFreezeSelection(recipe.run.out_dir, spec) : undefined;
+  if (stored && 'sel' in stored) {
+    o.onLog?.('freeze: the selection this run started with, read back from out_dir');
+    return new Freezer(model.params, stored.sel);
+  }
+  if (o.resume) o.onLog?.(`freeze: ${stored ? 'the freeze section changed since the run started' : 'no saved selection (a run from before selections were saved)'}; selecting again on the resumed weights`);
+  const sel = selectFreeze(recipe, model, tokenizer, seqLen);
+  saveFreezeSelection(recipe.run.out_dir, sel, spec);
+  return new Freezer(model.params, sel);
+}
+
+/** The union of the recipe's freeze selectors over the model's current weights. */
+function selectFreeze(recipe: Recipe, model: HookedTransformer, tokenizer: Tokenizer, seqLen: number): Selection {
   const parts: Selection[] = recipe.freeze.map((s, i) => {
     const where = `freeze[${i}]`;
     if (typeof s === 'string') return selectGlob(model.params, s, where);
@@ -40,7 +62,7 @@ export function buildFreezer(recipe: Recipe, model: HookedTransformer, tokenizer
       : attributionScores(model.params, batches, (b) => lmLoss(model, b), filter);
     return selectTopPercent(scores, a.top_percent);
   });
-  return new Freezer(model.params, unionSelections(parts));
+  return unionSelections(parts);
 }
 
 /** Seeded uniform scores over the tensors attribution would score: a random selection of the same size. */

@@ -17,7 +17,7 @@ export async function trainRl(recipe: Recipe, model: HookedTransformer, tokenize
   const { result, runId } = await trackedRun(recipe, backend, opts, { 'bonsai.trainer': 'rl' }, ({ tracker, runId, recipeYaml }) => {
     const seqLen = model.config.nCtx;
     const transforms = buildTransforms(recipe, { model, tokenizer, seqLen });
-    const makeFreezer = () => buildFreezer(recipe, model, tokenizer, seqLen);
+    const makeFreezer = () => buildFreezer(recipe, model, tokenizer, seqLen, { resume: opts.resume, onLog: opts.onLog });
     // Interventions go to the policy's training passes only: not the frozen reference, not rollout sampling.
     const interventions = buildInterventions(recipe, model);
     return runRl({ ...opts, recipe, model, tokenizer, transforms, makeFreezer, forward: interventions.forward, tracker, recipeYaml, runId }).finally(() =>

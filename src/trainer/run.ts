@@ -50,7 +50,7 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
     );
     const { result, runId } = await trackedRun(recipe, backend, opts, {}, async ({ tracker, runId, recipeYaml }) => {
       tracker.logMetrics(0, { 'data/unigram_entropy_nats': data.unigram.nats });
-      const makeFreezer = () => buildFreezer(recipe, model, tokenizer, data.seqLen);
+      const makeFreezer = () => buildFreezer(recipe, model, tokenizer, data.seqLen, { resume: opts.resume, onLog: opts.onLog });
       // Interventions go to training passes only; evaluation and sampling inside runSft run without them.
       const interventions = buildInterventions(recipe, model);
       const transforms = buildTransforms(recipe, { model, tokenizer, seqLen: data.seqLen });
