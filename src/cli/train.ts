@@ -1,3 +1,4 @@
+import { PARENT_RUN_ENV } from '../distributed/sweep/child-env.ts';
 import { loadRecipe } from '../recipe/index.ts';
 import { train } from '../trainer/run.ts';
 import { intFlag, parse, usage, type Command } from './args.ts';
@@ -23,6 +24,8 @@ export const trainCommand: Command = async (argv) => {
   const stopAfter = intFlag('--stop-after', values['stop-after']);
 
   const progress = createProgress({ total: recipe.trainer.steps, logEvery: recipe.trainer.log_every });
+  // Sweep points run this command on the sweep's own recipe (with BONSAI_PARENT_RUN_ID set); a user running it by hand gets the hint.
+  if (recipe.sweep && !process.env[PARENT_RUN_ENV]) progress.log(`note: ${file} has a sweep: section; this trains the base recipe once (\`bonsai sweep ${file}\` trains every point)`);
   const interrupt = { requested: false };
   const onSigint = () => {
     if (interrupt.requested) process.exit(130); // a second Ctrl-C means now

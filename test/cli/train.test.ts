@@ -28,6 +28,15 @@ describe('bonsai train', () => {
     expect(g.stdout.startsWith('the cat')).toBe(true);
   });
 
+  it('a recipe with a sweep: section trains the base recipe once and says how to run the sweep', () => {
+    const dir = tempDir();
+    const recipe = writeTinyRecipe(dir, { steps: 2, extra: 'sweep: { grid: { trainer.optimizer.lr: [1.0e-3, 3.0e-3] } }' });
+    const r = bonsai(['train', recipe]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`note: ${recipe} has a sweep: section; this trains the base recipe once (\`bonsai sweep ${recipe}\` trains every point)`);
+    expect(r.stdout).toMatch(/finished at step 2/);
+  });
+
   it('SIGINT saves a checkpoint, ends the run KILLED, and --resume finishes it', async () => {
     const dir = tempDir();
     const recipe = writeTinyRecipe(dir, { steps: 100000 });
