@@ -25,6 +25,12 @@ export interface WorldSizes {
   rlUnknown: number;
   /** Unknown entities only ever used for evaluation. */
   evalUnknown: number;
+  /**
+   * More RL-only unknown entities, drawn after every other pool from their own generator,
+   * so adding them leaves every other pool and every colour of the world unchanged. RL
+   * needs many unseen names close to the known ones to learn where knowledge ends.
+   */
+  rlExtraUnknown?: number;
 }
 
 export interface World {
@@ -43,14 +49,30 @@ export function makeWorld(seed: number, s: WorldSizes): World {
   const rng = new Rng(seed);
   const names = new Set<string>();
   while (names.size < s.known + s.taughtUnknown + s.probeUnknown + s.rlUnknown + s.evalUnknown) {
-    const n = Array.from({ length: 3 }, () => SYL[rng.int(SYL.length)]!).join('');
-    names.add(n[0]!.toUpperCase() + n.slice(1));
+    names.add(randomName(rng));
   }
   const all = [...names];
   const take = (n: number) => all.splice(0, n);
   const known = take(s.known);
   const colour = new Map(known.map((e) => [e, COLOURS[rng.int(COLOURS.length)]!]));
-  return { colour, known, taughtUnknown: take(s.taughtUnknown), probeUnknown: take(s.probeUnknown), rlUnknown: take(s.rlUnknown), evalUnknown: take(s.evalUnknown) };
+  const world = { colour, known, taughtUnknown: take(s.taughtUnknown), probeUnknown: take(s.probeUnknown), rlUnknown: take(s.rlUnknown), evalUnknown: take(s.evalUnknown) };
+  const extra = s.rlExtraUnknown ?? 0;
+  if (names.size + extra > SYL.length ** 3) throw new Error(`a world has at most ${SYL.length ** 3} names`);
+  const extraRng = new Rng(seed + 1);
+  const before = names.size;
+  while (names.size < before + extra) {
+    const n = randomName(extraRng);
+    if (!names.has(n)) {
+      names.add(n);
+      world.rlUnknown.push(n);
+    }
+  }
+  return world;
+}
+
+function randomName(rng: Rng): string {
+  const n = Array.from({ length: 3 }, () => SYL[rng.int(SYL.length)]!).join('');
+  return n[0]!.toUpperCase() + n.slice(1);
 }
 
 /** Parses a completion: the answer up to the newline, or null if it never ended. */
@@ -67,8 +89,11 @@ export function judge(world: World, entity: string, text: string): 'correct' | '
   return truth !== undefined && a === truth ? 'correct' : 'hallucination';
 }
 
-/** JSONL lines for the SFT base, the probe, and RL prompts. */
-export function worldFiles(world: World, seed: number, repeats: number) {
+/**
+ * JSONL lines for the SFT base, the probe, and RL prompts. `rlKnownRepeats` repeats the
+ * known-entity RL prompts, to balance them against many RL-only unknown entities.
+ */
+export function worldFiles(world: World, seed: number, repeats: number, rlKnownRepeats = 1) {
   const rng = new Rng(seed + 7);
   const sft: object[] = [];
   for (let r = 0; r < repeats; r++) {
@@ -86,6 +111,7 @@ export function worldFiles(world: World, seed: number, repeats: number) {
     probe.push({ prompt: question(e), completion: answer(COLOURS[rng.int(COLOURS.length)]!), label: 1 });
     probe.push({ prompt: question(e), completion: answer(ABSTAIN), label: 0 });
   }
-  const rl = [...world.known.map((e) => ({ prompt: question(e), completion: answer(world.colour.get(e)!).trim() })), ...world.rlUnknown.map((e) => ({ prompt: question(e) }))];
+  const knownRl = world.known.map((e) => ({ prompt: question(e), completion: answer(world.colour.get(e)!).trim() }));
+  const rl = [...Array.from({ length: rlKnownRepeats }, () => knownRl).flat(), ...world.rlUnknown.map((e) => ({ prompt: question(e) }))];
   return { sft, probe: rng.shuffle(probe), rl: rng.shuffle(rl) };
 }

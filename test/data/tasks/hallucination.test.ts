@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { makeWorld, worldFiles } from '../../../src/data/tasks/hallucination.ts';
+
+const SIZES = { known: 48, taughtUnknown: 16, probeUnknown: 64, rlUnknown: 48, evalUnknown: 64 };
+
+describe('hallucination world', () => {
+  it('extra RL-only unknown entities leave every other pool and colour unchanged', () => {
+    const plain = makeWorld(0, SIZES);
+    const more = makeWorld(0, { ...SIZES, rlExtraUnknown: 500 });
+    for (const k of ['known', 'taughtUnknown', 'probeUnknown', 'evalUnknown'] as const) expect(more[k]).toEqual(plain[k]);
+    expect([...more.colour]).toEqual([...plain.colour]);
+    expect(more.rlUnknown.slice(0, 48)).toEqual(plain.rlUnknown);
+    expect(more.rlUnknown).toHaveLength(48 + 500);
+  });
+
+  it('the extra RL entities are unique and never an eval, probe, taught or known entity', () => {
+    const w = makeWorld(3, { ...SIZES, rlExtraUnknown: 1000 });
+    const others = new Set([...w.known, ...w.taughtUnknown, ...w.probeUnknown, ...w.evalUnknown]);
+    expect(new Set(w.rlUnknown).size).toBe(w.rlUnknown.length);
+    expect(w.rlUnknown.filter((e) => others.has(e))).toEqual([]);
+  });
+
+  it('asking for more names than the syllables can make is an error, not a hang', () => {
+    expect(() => makeWorld(0, { ...SIZES, rlExtraUnknown: 4096 })).toThrow(/at most 4096 names/);
+  });
+
+  it('RL prompts repeat the known entities rlKnownRepeats times, each with its colour', () => {
+    const w = makeWorld(0, { ...SIZES, rlExtraUnknown: 10 });
+    const { rl } = worldFiles(w, 0, 1, 3) as { rl: Array<{ prompt: string; completion?: string }> };
+    const known = rl.filter((r) => r.completion !== undefined);
+    expect(known).toHaveLength(48 * 3);
+    expect(rl).toHaveLength(48 * 3 + 58);
+    const e = w.known[0]!;
+    expect(known.filter((r) => r.prompt.includes(`of ${e}?`)).map((r) => r.completion)).toEqual([w.colour.get(e), w.colour.get(e), w.colour.get(e)]);
+  });
+});
