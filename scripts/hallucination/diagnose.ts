@@ -24,6 +24,8 @@ const c = loadCheckpoint(baseDir);
 const base = HookedTransformer.fromValues(c.config, c.weights);
 const probe = loadProbe(probeDir, base);
 const hook = probe.meta.hook;
+// The first 48 RL unknowns are the original pool; the 1500 extra ones would only add time.
+const rlUnknown = world.rlUnknown.slice(0, 48);
 
 /** Per-token probe scores on the answer tokens of prompt+completion. */
 function scores(entity: string, completion: string): number[] {
@@ -39,7 +41,7 @@ function scores(entity: string, completion: string): number[] {
 }
 const agg = (xs: number[]) => ({ max: Math.max(...xs), mean: xs.reduce((a, b) => a + b, 0) / xs.length });
 const fmt = (x: number) => x.toFixed(3);
-for (const [name, ents] of [['rlUnknown', world.rlUnknown], ['known', world.known], ['evalUnknown', world.evalUnknown]] as const) {
+for (const [name, ents] of [['rlUnknown', rlUnknown], ['known', world.known], ['evalUnknown', world.evalUnknown]] as const) {
   let abMax = 0, abMean = 0, colMax = 0, colMean = 0, abBetter = 0, n = 0;
   const perTokAb: number[] = new Array(9).fill(0);
   for (const e of ents) {
@@ -61,13 +63,13 @@ for (const [name, ents] of [['rlUnknown', world.rlUnknown], ['known', world.know
   console.log(`  per-token score of " unknown\\n": ${perTokAb.map(fmt).join(' ')}`);
 }
 for (const T of temps.split(',').map(Number)) {
-  const ents = world.rlUnknown.flatMap((e) => Array(8).fill(e) as string[]);
+  const ents = rlUnknown.flatMap((e) => Array(8).fill(e) as string[]);
   const g = generate(base, ents.map((e) => tok.encode(question(e))), { maxNewTokens: 10, temperature: T, rng: 1, stopTokens: [tok.encode('\n')[0]!, tok.eosId] });
   const j = ents.map((e, i) => judge(world, e, tok.decode(g.tokens[i]!)));
   const kn = world.known.flatMap((e) => Array(4).fill(e) as string[]);
   const gk = generate(base, kn.map((e) => tok.encode(question(e))), { maxNewTokens: 10, temperature: T, rng: 2, stopTokens: [tok.encode('\n')[0]!, tok.eosId] });
   const jk = kn.map((e, i) => judge(world, e, tok.decode(gk.tokens[i]!)));
   const sh = (xs: string[], v: string) => fmt(xs.filter((x) => x === v).length / xs.length);
-  const withAb = world.rlUnknown.filter((_, k) => j.slice(k * 8, k * 8 + 8).includes('abstain')).length;
-  console.log(`T=${T}: rlUnknown abstain ${sh(j, 'abstain')} (groups with ≥1 abstain ${withAb}/${world.rlUnknown.length}); known correct ${sh(jk, 'correct')} abstain ${sh(jk, 'abstain')}`);
+  const withAb = rlUnknown.filter((_, k) => j.slice(k * 8, k * 8 + 8).includes('abstain')).length;
+  console.log(`T=${T}: rlUnknown abstain ${sh(j, 'abstain')} (groups with ≥1 abstain ${withAb}/${rlUnknown.length}); known correct ${sh(jk, 'correct')} abstain ${sh(jk, 'abstain')}`);
 }
