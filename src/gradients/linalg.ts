@@ -82,6 +82,28 @@ export function topKBasis(samples: tf.Tensor2D, k: number): { basis: tf.Tensor2D
   return { basis, energy: keep.map((i) => values[i]! / total) };
 }
 
+/**
+ * `topKBasis` over samples held as parts: part j is [n, P_j], the samples' entries of one
+ * parameter. Returns the same orthonormal basis, split the same way (basis j is [k', P_j]),
+ * without ever concatenating or splitting a [P] vector (on wasm, splitting one into dozens
+ * of tensors costs more than the rest of the projection together).
+ */
+export function topKBasisParts(parts: readonly tf.Tensor2D[], k: number): { bases: tf.Tensor2D[]; energy: number[] } {
+  const n = parts[0]!.shape[0];
+  const gram = tf.tidy(() => tf.addN(parts.map((x) => tf.matMul(x, x, false, true)))); // [n, n] = Σ_j X_j X_jᵀ
+  const G = gram.arraySync() as number[][];
+  gram.dispose();
+  const { values, vectors } = symmetricEigen(G);
+  const total = values.reduce((s, v) => s + Math.max(v, 0), 0);
+  const keep = values.map((_v, i) => i).filter((i) => i < k && values[i]! > 1e-10 * Math.max(total, 1e-30));
+  const bases = tf.tidy(() => {
+    // u_i = Σ_j e_ij x_j / √λ_i, part by part.
+    const coef = tf.tensor2d(keep.map((i) => vectors[i]!.map((e) => e / Math.sqrt(values[i]!))), [keep.length, n]);
+    return parts.map((x) => tf.keep(tf.matMul(coef, x) as tf.Tensor2D));
+  });
+  return { bases, energy: keep.map((i) => values[i]! / total) };
+}
+
 /** Gram–Schmidt on rows (JS arrays, small widths): orthonormal rows, dependent rows dropped. */
 export function orthonormalRows(rows: readonly ArrayLike<number>[]): Float32Array[] {
   const out: Float64Array[] = [];

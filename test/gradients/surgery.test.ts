@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { orthonormalRows, symmetricEigen, topKBasis } from '../../src/gradients/linalg.ts';
+import { orthonormalRows, symmetricEigen, topKBasis, topKBasisParts } from '../../src/gradients/linalg.ts';
 import { pcgradCombine, pcgradTransform } from '../../src/gradients/pcgrad.ts';
 import { observeTransform, projectOutTransform } from '../../src/gradients/project.ts';
 import { applyTransforms } from '../../src/gradients/transform.ts';
@@ -31,9 +31,38 @@ describe('linear algebra', () => {
     expect(energy[0]).toBeCloseTo(13 / 13.01, 5);
     tf.dispose([X, basis]);
   });
+
+  it('topKBasisParts gives topKBasis of the concatenated samples, split the same way', () => {
+    const X = tf.randomNormal([5, 7], 0, 1, 'float32', 11) as tf.Tensor2D;
+    const parts = [tf.slice(X, [0, 0], [5, 3]), tf.slice(X, [0, 3], [5, 4])] as tf.Tensor2D[];
+    const whole = topKBasis(X, 3);
+    const split = topKBasisParts(parts, 3);
+    expect(split.energy).toEqual(whole.energy.map((e) => expect.closeTo(e, 5)));
+    const joined = tf.concat(split.bases, 1);
+    // Eigenvectors are defined up to sign: compare |rows|.
+    expect(arr(joined).map(Math.abs)).toEqual(arr(whole.basis).map((v) => expect.closeTo(Math.abs(v), 4)));
+    tf.dispose([X, ...parts, whole.basis, ...split.bases, joined]);
+  });
 });
 
 describe('project_out', () => {
+  it('leaves nothing along any sample direction, across tensors of several shapes', () => {
+    const shapes: Record<string, number[]> = { w: [3, 4], b: [4], e: [2, 2, 2] };
+    const rand = (seed: number) => Object.fromEntries(Object.entries(shapes).map(([k, sh], i) => [k, tf.randomNormal(sh, 0, 1, 'float32', seed * 10 + i)]));
+    const vectors = [rand(1), rand(2), rand(3)];
+    const t = projectOutTransform({ source: { kind: 'fixed', vectors }, topK: 3 });
+    const g = rand(4);
+    const out = applyTransforms([t], { ...g }, ctx(1));
+    for (const v of vectors) {
+      const dot = Object.keys(shapes).reduce((sum, k) => sum + tf.tidy(() => tf.sum(tf.mul(out.grads[k]!, v[k]!)).dataSync()[0]!), 0);
+      expect(dot).toBeCloseTo(0, 4);
+    }
+    for (const k of Object.keys(shapes)) expect(out.grads[k]!.shape).toEqual(shapes[k]);
+    expect(out.stats['gradients/project_out/dims']).toBe(3);
+    t.dispose!();
+    tf.dispose([...vectors.flatMap((v) => Object.values(v)), ...Object.values(out.grads)]);
+  });
+
   it('removes the x component of (3, 4) across two tensors: (0, 4), cos 0.6, removed 0.2', () => {
     const u = { a: tf.tensor1d([1]), b: tf.tensor1d([0]) };
     const t = projectOutTransform({ source: { kind: 'fixed', vectors: [u] }, topK: 4 });
@@ -71,6 +100,16 @@ describe('pcgrad', () => {
     expect(arr(combined)).toEqual([expect.closeTo(0.5, 6), expect.closeTo(1.5, 6)]);
     expect(conflicts).toBe(2);
     tf.dispose([g1, g2, combined]);
+  });
+
+  it('the transform combines conflicting gradients split across two tensors: (0.5, 1.5), cos −1/√2', () => {
+    const t = pcgradTransform({ objectives: { retain: () => ({ a: tf.tensor1d([-1]), b: tf.tensor1d([1]) }) } });
+    const out = applyTransforms([t], { a: tf.tensor1d([1]), b: tf.tensor1d([0]) }, ctx(1));
+    expect(arr(out.grads.a!)).toEqual([expect.closeTo(0.5, 6)]);
+    expect(arr(out.grads.b!)).toEqual([expect.closeTo(1.5, 6)]);
+    expect(out.stats['gradients/pcgrad/conflicts']).toBe(2);
+    expect(out.stats['gradients/pcgrad/cos_task_retain']).toBeCloseTo(-Math.SQRT1_2, 6);
+    tf.dispose(Object.values(out.grads));
   });
 
   it('leaves agreeing gradients as their plain sum, and logs the cosine', () => {
