@@ -54,11 +54,34 @@ export function loadPrompts(path: string): PromptItem[] {
   return readRecords(path, { prompt: 'string' }, { completion: 'string' }).map((r) => ({ prompt: r.prompt as string, answer: r.completion as string | undefined }));
 }
 
+/**
+ * A rollout keeps only a prompt's last n_ctx − max_new_tokens tokens (room for the answer), so
+ * a longer prompt would silently lose its start — RL would then train on prompts the model
+ * never saw whole. That is an error naming the file and the longest prompt, before any step.
+ */
+export function checkPromptRoom(prompts: readonly PromptItem[], tok: Tokenizer, nCtx: number, maxNewTokens: number, file: string): void {
+  const room = nCtx - maxNewTokens;
+  let worst = { record: 0, tokens: 0 };
+  let over = 0;
+  prompts.forEach((p, i) => {
+    const n = tok.encode(p.prompt).length;
+    if (n > room) over++;
+    if (n > worst.tokens) worst = { record: i + 1, tokens: n };
+  });
+  if (over) {
+    throw new BonsaiError(
+      `${file}: ${over} prompt${over > 1 ? 's are' : ' is'} longer than the ${room} tokens a rollout leaves (model n_ctx ${nCtx} − trainer.max_new_tokens ${maxNewTokens}); the longest, record ${worst.record}, is ${worst.tokens} tokens`,
+      { hint: 'lower trainer.max_new_tokens, shorten the prompts, or train a model with a longer n_ctx' },
+    );
+  }
+}
+
 export async function runRl(o: RlLoopOptions): Promise<SftResult> {
   const { recipe, model, tokenizer: tok, tracker } = o;
   const t = recipe.trainer;
   if (t.kind !== 'rl') throw new Error('internal: runRl needs an rl trainer');
   const prompts = loadPrompts(recipe.data.train.path);
+  checkPromptRoom(prompts, tok, model.config.nCtx, t.max_new_tokens, recipe.data.train.path);
   // The reference is the init weights, copied BEFORE a resume loads the trained policy.
   const frozen = model.frozenCopy();
   const reference = frozen.fingerprint();
