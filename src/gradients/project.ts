@@ -51,19 +51,22 @@ export function projectOutTransform(o: ProjectOutOptions): GradientTransform {
       const refreshed = U === null || due;
       if (refreshed) refresh(grads);
       const Up = U!;
-      const [projected, stats] = tf.tidy(() => {
+      const wantStats = ctx.stats !== false;
+      const { out: projected, norms } = tf.tidy(() => {
         const c = tf.addN(paths.map((p, i) => tf.matMul(Up[i]!, tf.reshape(grads[p]!, [-1, 1])))); // [k, 1] = U g
         const out = paths.map((p, i) => tf.sub(grads[p]!, tf.reshape(tf.matMul(c, Up[i]!, true, false), grads[p]!.shape))); // g_p − (Uᵀc)_p
+        if (!wantStats) return { out }; // the norms below are for the log only
         const gg = tf.addN(paths.map((p) => tf.sum(tf.square(grads[p]!)))); // ‖g‖²
-        return [out, tf.stack([gg, tf.sum(tf.square(c))])] as const;
-      });
-      const [gg, cc] = stats.dataSync() as Float32Array;
-      stats.dispose();
+        return { out, norms: tf.stack([gg, tf.sum(tf.square(c))]) };
+      }) as { out: tf.Tensor[]; norms?: tf.Tensor };
+      const result: NamedGrads = { ...grads, ...Object.fromEntries(paths.map((p, i) => [p, projected[i]!])) };
+      if (!norms) return { grads: result, stats: { dims: Up[0]!.shape[0], refreshed: refreshed ? 1 : 0 } as Record<string, number> };
+      const [gg, cc] = norms.dataSync() as Float32Array;
+      norms.dispose();
       // U's rows are orthonormal, so ‖g − Uᵀ(Ug)‖² = ‖g‖² − ‖Ug‖².
       const gn = Math.sqrt(gg!);
       const cn = Math.sqrt(cc!);
       const on = Math.sqrt(Math.max(gg! - cc!, 0));
-      const result: NamedGrads = { ...grads, ...Object.fromEntries(paths.map((p, i) => [p, projected[i]!])) };
       return {
         grads: result,
         stats: { cos: gn > 0 ? cn / gn : 0, removed: gn > 0 ? 1 - on / gn : 0, dims: Up[0]!.shape[0], refreshed: refreshed ? 1 : 0, top_energy: energy[0] ?? 0 },

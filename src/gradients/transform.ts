@@ -8,6 +8,11 @@ export interface TransformContext {
   step: number;
   /** The parameters being trained, by path (transforms may read but never write them). */
   params: ReadonlyMap<string, tf.Variable>;
+  /**
+   * False when this step's stats will not be logged (SFT logs every `log_every` steps), so a
+   * transform may skip what it computes only to report. Default: true.
+   */
+  stats?: boolean;
 }
 
 export interface TransformResult {

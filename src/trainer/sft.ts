@@ -156,7 +156,8 @@ async function loop(o: SftLoopOptions, pos: Position, transforms: GradientTransf
   while (pos.step < t.steps) {
     const lr = lrAt(pos.step + 1, t.steps, t.optimizer.lr, schedule);
     const micro = Array.from({ length: t.grad_accum }, () => pos.batcher.next());
-    const r = trainStep(micro, lr);
+    const logged = (pos.step + 1) % t.log_every === 0 || pos.step + 1 === t.steps;
+    const r = trainStep(micro, lr, logged); // transform stats only where they will be logged
     pos.step += 1;
     if (r.nonFinite) {
       // Skip the update, count it, and stop once skipping is clearly not recovering.
@@ -178,7 +179,7 @@ async function loop(o: SftLoopOptions, pos: Position, transforms: GradientTransf
     tokensSeen += micro.reduce((n, b) => n + b.batchSize * b.seqLen, 0);
     const tokensPerSec = tokensSeen / ((performance.now() - started) / 1000);
     o.onStep?.(pos.step, t.steps, { loss: r.loss, lr, tokensPerSec });
-    if (pos.step % t.log_every === 0 || pos.step === t.steps) {
+    if (logged) {
       tracker.logMetrics(pos.step, { 'train/loss': r.loss, 'train/lr': lr, 'train/tokens_per_sec': tokensPerSec, ...r.stats });
     }
     if (t.eval.every > 0 && pos.step % t.eval.every === 0 && pos.step < t.steps) lastEval = runEval();

@@ -32,7 +32,8 @@ export interface StepResult {
  */
 export function createTrainStep(opts: TrainStepOptions) {
   const core = gradientStep(opts);
-  return function step(micro: LmBatch | LmBatch[], lr?: number): StepResult {
+  /** `stats: false` when the step's transform stats will not be logged (they may skip computing them). */
+  return function step(micro: LmBatch | LmBatch[], lr?: number, stats = true): StepResult {
     const batches = Array.isArray(micro) ? micro : [micro];
     const tokens = batches.reduce((n, b) => n + countTargets(b), 0);
     let grads: NamedGrads | null = null;
@@ -42,7 +43,7 @@ export function createTrainStep(opts: TrainStepOptions) {
       loss += r.loss;
       grads = grads === null ? r.grads : accumulate(grads, r.grads);
     }
-    return core.update(grads!, loss, tokens, lr);
+    return core.update(grads!, loss, tokens, lr, stats);
   };
 }
 
@@ -67,14 +68,14 @@ export function gradientStep(opts: Pick<TrainStepOptions, 'model' | 'optimizer' 
       return { loss, grads };
     },
     /** Transforms and the optimizer on `grads` (consumed), or a skip if anything is non-finite. */
-    update(grads: NamedGrads, loss: number, tokens: number, lr?: number): StepResult {
+    update(grads: NamedGrads, loss: number, tokens: number, lr?: number, stats = true): StepResult {
       const bad = nonFiniteGrads(grads);
       if (bad.length || !Number.isFinite(loss)) {
         // Never apply a broken update: the caller counts skipped steps and decides when to stop.
         tf.dispose(Object.values(grads));
         return { loss, tokens, stats: {}, nonFinite: bad.length ? bad : ['(loss)'] };
       }
-      const out = applyTransforms(transforms, grads, { step: optimizer.t + 1, params: model.params });
+      const out = applyTransforms(transforms, grads, { step: optimizer.t + 1, params: model.params, stats });
       optimizer.apply(model.params, out.grads, lr);
       tf.dispose(Object.values(out.grads));
       return { loss, tokens, stats: out.stats };

@@ -75,6 +75,17 @@ describe('project_out', () => {
     tf.dispose([...Object.values(u), ...Object.values(out.grads)]);
   });
 
+  it('on a step whose stats will not be logged, projects the same and skips the norms', () => {
+    const u = { a: tf.tensor1d([1]), b: tf.tensor1d([0]) };
+    const t = projectOutTransform({ source: { kind: 'fixed', vectors: [u] }, topK: 4 });
+    const out = applyTransforms([t], { a: tf.tensor1d([3]), b: tf.tensor1d([4]) }, { ...ctx(1), stats: false });
+    expect(arr(out.grads.a!)).toEqual([expect.closeTo(0, 6)]);
+    expect(arr(out.grads.b!)).toEqual([4]);
+    expect(out.stats).toEqual({ 'gradients/project_out/dims': 1, 'gradients/project_out/refreshed': 1 });
+    t.dispose!();
+    tf.dispose([...Object.values(u), ...Object.values(out.grads)]);
+  });
+
   it('recomputes U from sample gradients every K steps', () => {
     let calls = 0;
     const sample = () => (calls++, [{ a: tf.tensor1d([0, 2]) }]);
