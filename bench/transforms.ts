@@ -1,7 +1,7 @@
 /**
  * Step-time overhead of each gradient transform and intervention, side by side with the
  * plain step, in one process on one model: `node bin/run-ts.js bench/transforms.ts
- * [--steps 30] [--rounds 5] [--backend auto]`. Goals (issue 4): project_out ≤ 15% with U refreshed
+ * [--rounds 3] [--backend auto]`. Goals (issue 4): project_out ≤ 15% with U refreshed
  * every 10 steps, freezing ≤ 2%, interventions ≤ 5%. Exits 1 if any arm leaks tensors.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -20,8 +20,7 @@ import { randomBatch } from '../test/helpers/tiny.ts';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, d: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1]! : d);
-const STEPS = Number(flag('--steps', '30'));
-const ROUNDS = Number(flag('--rounds', '5'));
+const ROUNDS = Number(flag('--rounds', '3'));
 const backend = await initBackend(flag('--backend', 'auto') as 'auto');
 const config = modelConfig({ vocabSize: 256, dModel: 64, nLayers: 2, nHeads: 4, nCtx: 64 });
 const B = 8;
@@ -104,30 +103,58 @@ const ARMS: Arm[] = [
   },
 ];
 
-console.log(`${describeBackend(backend)}\nmodel d_model 64, 2 layers, batch ${B}×${T}; ${STEPS} timed steps per arm after 5 warmup; ${ROUNDS} rounds, arm order rotated each round, best round kept\n`);
-const results = new Map<string, number>();
+console.log(`${describeBackend(backend)}\nmodel d_model 64, 2 layers, batch ${B}×${T}; each arm timed against a plain step in alternating blocks of 10 steps (${ROUNDS} rounds × 4 blocks after 5 warmup steps each); overhead = median of the paired block ratios\n`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 let leaked = false;
-for (let round = 0; round < ROUNDS; round++) {
-  // Rotate the order so no arm always runs first (warm caches, a busy neighbour) in every round.
-  for (const arm of [...ARMS.slice(round % ARMS.length), ...ARMS.slice(0, round % ARMS.length)]) {
-    const m = HookedTransformer.create(config, 1);
-    const opt = new AdamW({ lr: 1e-3, weightDecay: 0.1 });
-    const a = arm.make(m, opt);
-    const step = createTrainStep({ model: m, optimizer: opt, transforms: a.transforms, forward: a.forward });
-    for (let i = 0; i < 5; i++) step(batch(i));
-    const n0 = tf.memory().numTensors;
-    const t0 = performance.now();
-    // As in a run with log_every 10: transform stats are computed on the logged steps only.
-    for (let i = 0; i < STEPS; i++) step(batch(100 + i), undefined, (i + 1) % 10 === 0);
-    const ms = (performance.now() - t0) / STEPS;
-    if (tf.memory().numTensors !== n0) (leaked = true), console.error(`${arm.name}: leaked ${tf.memory().numTensors - n0} tensors`);
-    results.set(arm.name, Math.min(results.get(arm.name) ?? Infinity, ms));
-    a.dispose();
-    opt.dispose();
-    m.dispose();
-  }
+
+/** A model, optimizer and step for an arm; `timeBlock` runs 10 steps (one refresh, one logged step) and returns ms/step. */
+function setup(arm: Arm) {
+  const m = HookedTransformer.create(config, 1);
+  const opt = new AdamW({ lr: 1e-3, weightDecay: 0.1 });
+  const a = arm.make(m, opt);
+  const step = createTrainStep({ model: m, optimizer: opt, transforms: a.transforms, forward: a.forward });
+  for (let i = 0; i < 5; i++) step(batch(i));
+  let s = 100;
+  return {
+    timeBlock() {
+      const t0 = performance.now();
+      // As in a run with log_every 10: transform stats are computed on the logged steps only.
+      for (let i = 0; i < 10; i++) step(batch(s++), undefined, i === 9);
+      return (performance.now() - t0) / 10;
+    },
+    close() {
+      a.dispose();
+      opt.dispose();
+      m.dispose();
+    },
+  };
 }
-const plain = results.get('plain')!;
-console.log('| step | ms/step | overhead vs plain |\n| --- | --- | --- |');
-for (const [name, ms] of results) console.log(`| ${name} | ${ms.toFixed(1)} | ${name === 'plain' ? '—' : `${(100 * (ms / plain - 1)).toFixed(1)}%`} |`);
+
+// Paired blocks: this machine's speed drifts by tens of percent over a minute (a shared VM),
+// so each arm is compared with a plain step timed right next to it, block by block.
+const plainArm = ARMS[0]!;
+const rowsOut: string[] = [];
+const plainMs: number[] = [];
+for (const arm of ARMS.slice(1)) {
+  const ratios: number[] = [];
+  const armMs: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const n0 = tf.memory().numTensors;
+    const p = setup(plainArm);
+    const a = setup(arm);
+    for (let b = 0; b < 4; b++) {
+      const [x, y] = b % 2 ? [a.timeBlock(), p.timeBlock()].reverse() : [p.timeBlock(), a.timeBlock()];
+      plainMs.push(x!);
+      armMs.push(y!);
+      ratios.push(y! / x!);
+    }
+    p.close();
+    a.close();
+    if (tf.memory().numTensors !== n0) (leaked = true), console.error(`${arm.name}: leaked ${tf.memory().numTensors - n0} tensors`);
+  }
+  rowsOut.push(`| ${arm.name} | ${median(armMs).toFixed(1)} | ${(100 * (median(ratios) - 1)).toFixed(1)}% |`);
+}
+console.log('| step | ms/step | overhead vs plain (paired) |\n| --- | --- | --- |');
+console.log(`| plain | ${median(plainMs).toFixed(1)} | — |`);
+console.log(rowsOut.join('\n'));
 process.exit(leaked ? 1 : 0);
