@@ -12,18 +12,6 @@ export function flatten(grads: NamedGrads, paths: readonly string[]): tf.Tensor1
   return tf.tidy(() => tf.concat(paths.map((p) => tf.reshape(grads[p]!, [-1]))) as tf.Tensor1D);
 }
 
-/** Splits a vector [P] back into tensors shaped like `like` (in `paths` order). */
-export function unflatten(flat: tf.Tensor1D, paths: readonly string[], like: NamedGrads): NamedGrads {
-  const sizes = paths.map((p) => like[p]!.size);
-  const parts = tf.split(flat, sizes);
-  const out: NamedGrads = {};
-  paths.forEach((p, i) => {
-    out[p] = tf.reshape(parts[i]!, like[p]!.shape);
-    parts[i]!.dispose();
-  });
-  return out;
-}
-
 /** Eigen-decomposition of a symmetric matrix (cyclic Jacobi); eigenpairs sorted by value, descending. */
 export function symmetricEigen(a: number[][]): { values: number[]; vectors: number[][] } {
   const n = a.length;
@@ -68,18 +56,8 @@ export function symmetricEigen(a: number[][]): { values: number[]; vectors: numb
  * negligible energy are dropped). `energy` is each kept direction's share of the total.
  */
 export function topKBasis(samples: tf.Tensor2D, k: number): { basis: tf.Tensor2D; energy: number[] } {
-  const gram = tf.tidy(() => tf.matMul(samples, samples, false, true));
-  const G = gram.arraySync() as number[][];
-  gram.dispose();
-  const { values, vectors } = symmetricEigen(G);
-  const total = values.reduce((s, v) => s + Math.max(v, 0), 0);
-  const keep = values.map((v, i) => i).filter((i) => i < k && values[i]! > 1e-10 * Math.max(total, 1e-30));
-  const basis = tf.tidy(() => {
-    // u_i = Σ_j e_ij x_j / √λ_i: unit-norm and mutually orthogonal by construction.
-    const coef = tf.tensor2d(keep.map((i) => vectors[i]!.map((e) => e / Math.sqrt(values[i]!))), [keep.length, samples.shape[0]]);
-    return tf.matMul(coef, samples) as tf.Tensor2D;
-  });
-  return { basis, energy: keep.map((i) => values[i]! / total) };
+  const { bases, energy } = topKBasisParts([samples], k);
+  return { basis: bases[0]!, energy };
 }
 
 /**
