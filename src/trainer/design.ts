@@ -99,7 +99,7 @@ export function buildInterventions(recipe: Recipe, model: HookedTransformer): { 
 
 /**
  * Puts `freezer`'s masks on the optimizer and logs what is frozen (freeze/entries and
- * freeze/by_tensor/*), as the SFT loop does; for trainers outside sft.ts (RL).
+ * freeze/by_tensor/*); shared by the SFT and RL loops.
  */
 export function applyFreezer(freezer: Freezer, optimizer: AdamW, tracker: Tracker, step: number, onLog?: (line: string) => void): void {
   optimizer.setFrozen(freezer.masks);

@@ -16,6 +16,7 @@ import { evaluate, type EvalResult } from './evaluate.ts';
 import type { AdamW } from './optimizer.ts';
 import { lrAt } from './schedule.ts';
 import { createTrainStep } from './step.ts';
+import { applyFreezer, verifyFreezer } from './design.ts';
 
 /** What the loop reports to its caller (the CLI draws a progress bar from it). */
 export interface LoopEvents {
@@ -82,15 +83,9 @@ export async function runSft(o: SftLoopOptions): Promise<SftResult> {
   try {
     restoreOrGuard(o, pos);
     freezer = o.makeFreezer?.();
-    if (freezer) {
-      pos.optimizer.setFrozen(freezer.masks);
-      o.onLog?.(`freeze: ${freezer.counts.total} entries frozen (${freezer.describe()})`);
-      const counts: Record<string, number> = { 'freeze/entries': freezer.counts.total };
-      for (const [path, c] of Object.entries(freezer.counts.byPath)) if (c.frozen) counts[`freeze/by_tensor/${path}`] = c.frozen;
-      o.tracker.logMetrics(pos.step, counts);
-    }
+    if (freezer) applyFreezer(freezer, pos.optimizer, o.tracker, pos.step, o.onLog);
     const result = await loop(o, pos, freezer ? [freezer.transform(), ...o.transforms] : o.transforms);
-    if (freezer && !result.interrupted) verifyFrozen(o, pos.step, freezer);
+    if (freezer && !result.interrupted) verifyFreezer(freezer, o.model, o.tracker, pos.step, o.onLog);
     return result;
   } finally {
     freezer?.dispose();
@@ -120,17 +115,6 @@ function restoreOrGuard(o: SftLoopOptions, pos: Position): void {
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** The end-of-run check that frozen entries are bit-identical, logged as freeze/verified. */
-function verifyFrozen(o: SftLoopOptions, step: number, freezer: Freezer): void {
-  const v = freezer.verify(o.model.params);
-  o.tracker.logMetrics(step, { 'freeze/verified': v.ok ? 1 : 0 });
-  o.onLog?.(v.ok ? 'freeze/verified: every frozen entry is bit-identical' : 'freeze/verified: FAILED');
-  if (!v.ok) {
-    const what = Object.entries(v.changed).map(([p, n]) => `${p} (${n})`).join(', ');
-    throw new BonsaiError(`frozen parameters changed during training: ${what}`, { hint: 'this is a bug in bonsai; please report it' });
-  }
-}
 
 async function loop(o: SftLoopOptions, pos: Position, transforms: GradientTransform[]): Promise<SftResult> {
   const { recipe, model, data, tracker } = o;
