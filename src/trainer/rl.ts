@@ -116,6 +116,7 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
       const s = pos.step + 1;
       const items = Array.from({ length: t.batch_size }, () => prompts[order[pos.cursor++ % order.length]!]!);
       const lr = lrAt(s, t.steps, t.optimizer.lr, schedule);
+      const t0 = performance.now();
       last = await rlStep(
         { policy: model, frozen, tokenizer: tok, rewards, loss: t.loss.kind === 'cispo' ? cispo(t.loss.epsilon_high) : clippedPg(t.loss.epsilon),
           step, rollout: { G: t.group_size, maxNewTokens: t.max_new_tokens, temperature: t.temperature, topP: t.top_p, stopTokens, rng: pos.rng, insert: iv?.insert },
@@ -123,7 +124,9 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
         items, lr, s,
       );
       pos.step = s;
-      o.onStep?.(s, t.steps, { loss: last['train/loss']!, lr, tokensPerSec: 0 });
+      // Sampled completion tokens per second of the whole step (rollouts, scoring and update).
+      const sampled = last['train/response_length']! * t.batch_size * t.group_size;
+      o.onStep?.(s, t.steps, { loss: last['train/loss']!, lr, tokensPerSec: sampled / ((performance.now() - t0) / 1000) });
       if (s % t.log_every === 0 || s === t.steps) tracker.logMetrics(s, { ...last, 'train/lr': lr });
       if (s % t.log_every === 0) o.onLog?.(`step ${s}: reward ${last['rewards/total/mean']!.toFixed(3)} kl ${last['train/kl']!.toFixed(4)} len ${last['train/response_length']!.toFixed(1)}`);
       await new Promise<void>((r) => setImmediate(r));

@@ -113,3 +113,13 @@ describe('RL honours interventions', () => {
     expect(ablated.values('train/loss')[0]).not.toBeCloseTo(plain.values('train/loss')[0]!, 6);
   });
 });
+
+describe('RL progress', () => {
+  it('reports the sampled completion tokens per second of each step (not a placeholder 0)', async () => {
+    const recipe = tinyRlRecipe(tempDir(), { steps: 2 });
+    const rates: number[] = [];
+    await train(recipe, { tracker: new MemoryTracker(), onStep: (_s, _t, m) => rates.push(m.tokensPerSec) });
+    expect(rates).toHaveLength(2);
+    for (const r of rates) expect(r).toBeGreaterThan(0);
+  });
+});
