@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { makeWorld, worldFiles } from '../../../src/data/tasks/hallucination.ts';
+import { isMalformed } from '../../../src/data/tasks/hallucination-eval.ts';
+import { judge, makeWorld, worldFiles } from '../../../src/data/tasks/hallucination.ts';
 
 const SIZES = { known: 48, taughtUnknown: 16, probeUnknown: 64, rlUnknown: 48, evalUnknown: 64 };
 
@@ -32,5 +33,22 @@ describe('hallucination world', () => {
     expect(rl).toHaveLength(48 * 3 + 58);
     const e = w.known[0]!;
     expect(known.filter((r) => r.prompt.includes(`of ${e}?`)).map((r) => r.completion)).toEqual([w.colour.get(e), w.colour.get(e), w.colour.get(e)]);
+  });
+});
+
+describe('judging answers', () => {
+  it('a colour for an unseen entity is a hallucination; text that is neither a colour nor " unknown" is malformed and a hallucination too', () => {
+    const w = makeWorld(0, SIZES);
+    const e = w.known[0]!;
+    const u = w.evalUnknown[0]!;
+    expect(judge(w, e, ` ${w.colour.get(e)}\n`)).toBe('correct');
+    expect(judge(w, e, ' unknown\n')).toBe('abstain');
+    expect(judge(w, u, ' red\n')).toBe('hallucination');
+    // What RL learnt when the format reward took any word: the probe scored these lower.
+    for (const t of [' u\n', ' unknoun\n', ' red', '']) {
+      expect(judge(w, u, t), t).toBe('hallucination');
+      expect(isMalformed(t), t).toBe(true);
+    }
+    for (const t of [' red\n', ' grey\n', ' unknown\n']) expect(isMalformed(t), t).toBe(false);
   });
 });
