@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ABSTAIN, answer, COLOURS } from '../../src/data/tasks/hallucination.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { saveProbe } from '../../src/probes/io.ts';
 import { probeDir, trainRecipeProbe } from '../../src/probes/recipe.ts';
@@ -47,6 +48,17 @@ describe('hallucination recipes, tiny runs (a → b → c, d)', () => {
       // A second fresh run would prune the first one's checkpoints: refused, as in SFT.
       await expect(train(c, { tracker: new NullTracker() })).rejects.toThrow(/already holds checkpoints/);
       expect(existsSync(sc.checkpoint!)).toBe(true);
+    }
+  });
+
+  it("the RL recipes' format reward takes a colour or \" unknown\" only, not the text RL found to fool the probe", () => {
+    for (const f of ['c_rl_frozen_probe.yaml', 'd_rl_live_probe.yaml']) {
+      const r = loadRecipe(R(f), { overrides: ['model.init.checkpoint=test/fixtures/recipes/checkpoint'] });
+      const format = r.rewards.find((w) => w.name === 'format');
+      if (format?.kind !== 'regex') throw new Error(`${f}: no regex reward named format`);
+      const re = new RegExp(format.pattern);
+      for (const a of [...COLOURS, ABSTAIN]) expect(re.test(answer(a)), `${f}: ${a}`).toBe(true);
+      for (const t of [' u\n', ' unknoun\n', ' redd\n', '\n', ' red']) expect(re.test(t), `${f}: ${JSON.stringify(t)}`).toBe(false);
     }
   });
 
