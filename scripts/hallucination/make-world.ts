@@ -6,7 +6,7 @@ import { makeWorld, worldFiles } from '../../src/data/tasks/hallucination.ts';
 export const WORLD_SEED = 0;
 // known 64 and evalUnknown 128, not 48 and 64: with 48 known entities one wrong answer moved
 // known accuracy by 2.1 points, more than the 2-point limit, and 64 unseen ones by 1.6 points.
-// probeUnknown 128: twice the probe's unknown examples (probe AUROC 0.82 → 0.85–0.87).
+// probeUnknown 128: twice the probe's unknown examples (eval probe AUROC 0.82 → 0.86, with the rest of this world).
 // rlExtraUnknown / RL_KNOWN_REPEATS: RL needs many unseen names near the known ones to learn
 // where knowledge ends (48 were memorised, not generalised), and known prompts repeated (×36, so
 // 60% of RL prompts are known) so that abstaining does not swamp them (with 10% known prompts
