@@ -5,29 +5,16 @@
 // hallucinations that score low on the policy but high on the frozen base.
 // node bin/run-ts.js scripts/hallucination/drift.ts BASE_CKPT POLICY_CKPT PROBE_DIR
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
-import { initBackend } from '../../src/backend/index.ts';
 import { judge, question } from '../../src/data/tasks/hallucination.ts';
-import { worldFromJson } from '../../src/data/tasks/hallucination-eval.ts';
 import { generate } from '../../src/models/generate.ts';
-import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import type { HookedTransformer } from '../../src/models/transformer.ts';
 import { tokenFeatures } from '../../src/probes/capture.ts';
-import { loadProbe } from '../../src/probes/io.ts';
 import type { Probe } from '../../src/probes/probe.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { loadHallucinationRun } from './eval.ts';
 
 const [baseDir, policyDir, probeDir] = process.argv.slice(2);
 if (!baseDir || !policyDir || !probeDir) { console.error('usage: drift.ts BASE_CKPT POLICY_CKPT PROBE_DIR'); process.exit(2); }
-await initBackend('auto');
-const world = worldFromJson(JSON.parse(readFileSync('data/hallucination/world.json', 'utf8')));
-const tok = createTokenizer('byte');
-const load = (d: string) => { const c = loadCheckpoint(d); return HookedTransformer.fromValues(c.config, c.weights); };
-const base = load(baseDir);
-const frozen = base.frozenCopy();
-base.dispose();
-const policy = load(policyDir);
-const probe = loadProbe(probeDir, frozen);
+const { world, tok, policy, frozen, probe, dispose } = await loadHallucinationRun(baseDir, policyDir, probeDir);
 
 /** Max probe score over the answer tokens of prompt + answer, read from model m. */
 function score(m: HookedTransformer, p: Probe, prompt: number[], ans: number[]): number {
@@ -57,4 +44,4 @@ for (const [k, r] of groups) {
   const hidden = r.policy.filter((v, i) => v < th && r.frozen[i]! >= th).length;
   console.log(`${k} (${r.policy.length}): probe on policy ${mean(r.policy).toFixed(3)}, on frozen base ${mean(r.frozen).toFixed(3)}; below the threshold (${th.toFixed(2)}) on the policy but not on the base: ${hidden}`);
 }
-[policy, frozen, probe].forEach((x) => x.dispose());
+dispose();

@@ -8,7 +8,8 @@ import { HookedTransformer } from '../../src/models/transformer.ts';
 import { loadProbe } from '../../src/probes/io.ts';
 import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
 
-export async function evalCheckpoints(base: string, policy: string, probeDir: string) {
+/** The world, tokenizer, a policy, the frozen base and its probe: what every hallucination script reads. */
+export async function loadHallucinationRun(base: string, policy: string, probeDir: string) {
   await initBackend('auto');
   const world = worldFromJson(JSON.parse(readFileSync('data/hallucination/world.json', 'utf8')));
   const tok = createTokenizer('byte');
@@ -18,10 +19,15 @@ export async function evalCheckpoints(base: string, policy: string, probeDir: st
   b.dispose();
   const p = load(policy);
   const probe = loadProbe(probeDir, frozen);
+  return { world, tok, policy: p, frozen, probe, dispose: () => [p, frozen, probe].forEach((x) => x.dispose()) };
+}
+
+export async function evalCheckpoints(base: string, policy: string, probeDir: string) {
+  const r = await loadHallucinationRun(base, policy, probeDir);
   try {
-    return evaluateHallucination(world, p, frozen, probe, tok);
+    return evaluateHallucination(r.world, r.policy, r.frozen, r.probe, r.tok);
   } finally {
-    [p, frozen, probe].forEach((x) => x.dispose());
+    r.dispose();
   }
 }
 
