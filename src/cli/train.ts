@@ -1,8 +1,10 @@
 import { PARENT_RUN_ENV } from '../distributed/sweep/child-env.ts';
 import { loadRecipe } from '../recipe/index.ts';
+import { DEFAULT_TRACKING_URI, resolveTrackingUri } from '../tracking/index.ts';
 import { train } from '../trainer/run.ts';
 import { intFlag, parse, usage, type Command } from './args.ts';
 import { createProgress } from './progress.ts';
+import { uiHint } from './ui.ts';
 
 const HELP = usage('bonsai train RECIPE [options]', 'Train a model as RECIPE describes; the run is logged to MLflow\'s layout.', [
   ['--set PATH=VALUE', 'override a recipe field (repeatable), e.g. --set trainer.steps=50'],
@@ -52,6 +54,9 @@ export const trainCommand: Command = async (argv) => {
     }
     if (s.checkpoint) lines.push(`checkpoint: ${s.checkpoint}`);
     lines.push(`tracking: run ${s.runId} in ${recipe.tracking.uri} (experiment "${recipe.tracking.experiment}")`);
+    // The store the run went to, as trackedRun picks it: MLFLOW_TRACKING_URI stands in for the default.
+    const uri = recipe.tracking.uri === DEFAULT_TRACKING_URI ? resolveTrackingUri() : recipe.tracking.uri;
+    if (uri.trim().toLowerCase() !== 'none' && s.runId) lines.push(`compare: ${uiHint(uri, s.runId)}  (then open the URL it prints)`);
     if (s.sample !== undefined) lines.push('', 'sample:', s.sample);
     process.stdout.write(`${lines.join('\n')}\n`);
     return s.interrupted && interrupt.requested ? 130 : 0;

@@ -55,6 +55,8 @@ export async function rlStep(o: RlStepOptions, items: PromptItem[], lr?: number,
     const tRewards = performance.now() - tR;
     const adv = tf.tensor2d(groupAdvantages(scored.total, o.rollout.G, o.scaleByStd), [batch.R, 1]);
     let kl = 0, clipFrac = 0, loss = 0, skipped = 0;
+    // The last update's transform stats (gradients/<name>/<key>), logged as SFT logs them.
+    let gradStats: Record<string, number> = {};
     for (let e = 0; e < o.innerEpochs; e++) {
       const keep: tf.Tensor[] = [];
       const r = o.step(() => {
@@ -67,6 +69,7 @@ export async function rlStep(o: RlStepOptions, items: PromptItem[], lr?: number,
       [kl, clipFrac] = keep.map((x) => x.dataSync()[0]!) as [number, number];
       tf.dispose(keep);
       loss = r.loss;
+      gradStats = r.stats;
       if (r.nonFinite) skipped++;
     }
     adv.dispose();
@@ -83,6 +86,7 @@ export async function rlStep(o: RlStepOptions, items: PromptItem[], lr?: number,
       'time/rewards_s': tRewards / 1000,
       'time/step_s': (performance.now() - t0) / 1000,
       ...scored.metrics,
+      ...gradStats,
     };
   } finally {
     tf.dispose([ids, mask, oldLogprobs, frozen.refLogprobs]);

@@ -126,8 +126,9 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
       pos.step = s;
       // Sampled completion tokens per second of the whole step (rollouts, scoring and update).
       const sampled = last['train/response_length']! * t.batch_size * t.group_size;
-      o.onStep?.(s, t.steps, { loss: last['train/loss']!, lr, tokensPerSec: sampled / ((performance.now() - t0) / 1000) });
-      if (s % t.log_every === 0 || s === t.steps) tracker.logMetrics(s, { ...last, 'train/lr': lr });
+      const tokensPerSec = sampled / ((performance.now() - t0) / 1000);
+      o.onStep?.(s, t.steps, { loss: last['train/loss']!, lr, tokensPerSec });
+      if (s % t.log_every === 0 || s === t.steps) tracker.logMetrics(s, { ...last, 'train/lr': lr, 'train/tokens_per_sec': tokensPerSec });
       if (s % t.log_every === 0) o.onLog?.(`step ${s}: reward ${last['rewards/total/mean']!.toFixed(3)} kl ${last['train/kl']!.toFixed(4)} len ${last['train/response_length']!.toFixed(1)}`);
       await new Promise<void>((r) => setImmediate(r));
       const stopping = s === o.stopAfter || o.interrupt?.requested === true;

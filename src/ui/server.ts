@@ -1,29 +1,38 @@
 /**
- * The `bonsai ui` HTTP server: a fixed set of static files (the page and uPlot from
- * node_modules) and a small JSON API over a RunStore. No URL path is ever turned into a
- * file path: static files come from a fixed table and run ids must be 32 hex characters,
- * so nothing outside the store and these assets can be served, whatever the URL spells.
+ * The `bonsai ui` HTTP server: a fixed set of static files (the page, its modules and
+ * uPlot from node_modules) and the JSON API (api.ts) over a RunStore. No URL path is ever
+ * turned into a file path: static files come from a table built at start and run ids must
+ * be 32 hex characters, so nothing outside the store and these assets can be served.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
-import { differingParams } from '../tracking/store/compare.ts';
+import { dirname, extname, join, sep } from 'node:path';
 import type { RunStore } from '../tracking/store/types.ts';
+import { handleApi } from './api.ts';
+import type { LoadedDiff } from './diff-report.ts';
 
-const RUN_ID = /^[0-9a-f]{32}$/;
 const STATIC_DIR = join(import.meta.dirname, 'static');
 const UPLOT_DIR = join(dirname(createRequire(import.meta.url).resolve('uplot')));
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
 
-/** URL path → [file, content type]; read once at start, so a served file cannot change under us. */
-const ASSETS: Record<string, [string, string]> = {
-  '/': [join(STATIC_DIR, 'index.html'), 'text/html; charset=utf-8'],
-  '/app.js': [join(STATIC_DIR, 'app.js'), 'text/javascript; charset=utf-8'],
-  '/app.css': [join(STATIC_DIR, 'app.css'), 'text/css; charset=utf-8'],
-  '/vendor/uPlot.iife.min.js': [join(UPLOT_DIR, 'uPlot.iife.min.js'), 'text/javascript; charset=utf-8'],
-  '/vendor/uPlot.min.css': [join(UPLOT_DIR, 'uPlot.min.css'), 'text/css; charset=utf-8'],
-};
+/**
+ * URL path → file: the page, its modules under /js/ (listed once, at start) and uPlot from
+ * node_modules. Read once at start, so a served file cannot change under us.
+ */
+function assetTable(): Record<string, string> {
+  const table: Record<string, string> = {
+    '/': join(STATIC_DIR, 'index.html'),
+    '/app.css': join(STATIC_DIR, 'app.css'),
+    '/vendor/uPlot.iife.min.js': join(UPLOT_DIR, 'uPlot.iife.min.js'),
+    '/vendor/uPlot.min.css': join(UPLOT_DIR, 'uPlot.min.css'),
+  };
+  for (const f of readdirSync(join(STATIC_DIR, 'js'), { recursive: true, encoding: 'utf8' })) {
+    if (f.endsWith('.js')) table[`/js/${f.split(sep).join('/')}`] = join(STATIC_DIR, 'js', f);
+  }
+  return table;
+}
 
 /** A running ui server. */
 export interface UiServer {
@@ -42,11 +51,11 @@ export function isLoopback(host: string): boolean {
  * requests naming another Host header are refused, so a web page elsewhere cannot reach
  * the API through DNS rebinding.
  */
-export async function startUiServer(store: RunStore, opts: { host?: string; port?: number } = {}): Promise<UiServer> {
+export async function startUiServer(store: RunStore, opts: { host?: string; port?: number; diffs?: readonly LoadedDiff[] } = {}): Promise<UiServer> {
   const host = opts.host ?? '127.0.0.1';
-  const assets = new Map(Object.entries(ASSETS).map(([path, [file, type]]) => [path, { body: readFileSync(file), type }]));
+  const assets = new Map(Object.entries(assetTable()).map(([path, file]) => [path, { body: readFileSync(file), type: `${TYPES[extname(file)]}; charset=utf-8` }]));
   const server = createServer((req, res) => {
-    handle(req, res, store, assets, isLoopback(host)).catch((e: unknown) => send(res, 500, { error: (e as Error).message }));
+    handle(req, res, store, assets, opts.diffs ?? [], isLoopback(host)).catch((e: unknown) => send(res, 500, { error: (e as Error).message }));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -63,7 +72,7 @@ export async function startUiServer(store: RunStore, opts: { host?: string; port
 
 type Assets = Map<string, { body: Buffer; type: string }>;
 
-async function handle(req: IncomingMessage, res: ServerResponse, store: RunStore, assets: Assets, loopbackOnly: boolean): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, store: RunStore, assets: Assets, diffs: readonly LoadedDiff[], loopbackOnly: boolean): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'only GET' });
   const hostHeader = (req.headers.host ?? '').replace(/:\d+$/, '');
   if (loopbackOnly && !isLoopback(hostHeader)) return send(res, 403, { error: 'this server answers only to loopback host names' });
@@ -73,28 +82,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, store: RunStore
   const url = new URL(req.url ?? '/', 'http://x');
   const asset = assets.get(url.pathname);
   if (asset) return sendRaw(res, 200, asset.body, asset.type);
-  if (url.pathname === '/api/runs') {
-    const l = await store.list({ experiment: url.searchParams.get('experiment') ?? undefined });
-    return send(res, 200, { location: store.location, ...l });
-  }
-  if (url.pathname === '/api/params') {
-    const ids = (url.searchParams.get('runs') ?? '').split(',').filter(Boolean);
-    if (!ids.every((id) => RUN_ID.test(id))) return send(res, 400, { error: 'runs must be run ids' });
-    const runs = (await store.list()).runs.filter((r) => ids.includes(r.id));
-    return send(res, 200, { differing: differingParams(runs), params: Object.fromEntries(runs.map((r) => [r.id, r.params])) });
-  }
-  const m = /^\/api\/runs\/([^/]+)\/metrics$/.exec(url.pathname);
-  if (m) {
-    if (!RUN_ID.test(m[1]!)) return send(res, 400, { error: 'not a run id' });
-    const histories = await store.histories(m[1]!).catch(() => undefined);
-    if (!histories) return send(res, 404, { error: 'no such run' });
-    // Columns, not points: a long history is a third the size, and it is what uPlot takes.
-    const metrics = Object.fromEntries(Object.entries(histories).map(([k, pts]) => [k, {
-      step: pts.map((p) => p.step), time: pts.map((p) => p.timestamp), value: pts.map((p) => p.value),
-    }]));
-    return send(res, 200, { id: m[1], metrics });
-  }
-  return send(res, 404, { error: 'not found' });
+  if (!(await handleApi(url, res, store, diffs, send))) send(res, 404, { error: 'not found' });
 }
 
 /** JSON (NaN and ±Infinity become null, which the page draws as gaps). */

@@ -196,6 +196,17 @@ export class FakeMlflow {
         return { run: this.view(this.run(q.run_id)) };
       case 'POST runs/log-batch':
         return (applyLogBatch(this.run(q.run_id), q), {});
+      case 'POST experiments/search': {
+        // MLflow pages every search; a small max_results here exercises the client's paging.
+        const active = [...this.experiments.values()].filter((e) => q.view_type === 'ALL' || e.lifecycle_stage === 'active');
+        return paged(active, q, 'experiments');
+      }
+      case 'POST runs/search': {
+        if (!Array.isArray(q.experiment_ids)) throw bad("Missing value for required parameter 'experiment_ids'.");
+        const ids = new Set(q.experiment_ids.map(String));
+        const runs = [...this.runs.values()].filter((r) => ids.has(r.info.experiment_id)).sort((a, b) => b.info.start_time - a.info.start_time);
+        return paged(runs.map((r) => this.view(r)), q, 'runs');
+      }
       case 'GET metrics/get-history':
         return { metrics: this.run(q.run_id).metrics.filter((x) => x.key === q.metric_key) };
       default:
@@ -215,4 +226,14 @@ export class FakeMlflow {
     const kv = (m: Map<string, string>) => [...m].map(([key, value]) => ({ key, value }));
     return { info: r.info, data: { metrics: [...latest.values()], params: kv(r.params), tags: kv(r.tags) }, inputs: {} };
   }
+}
+
+/** One page of a search answer: `max_results` items from `page_token` (an offset, opaque to clients). */
+function paged<T>(items: T[], q: Record<string, any>, field: string): Record<string, unknown> {
+  const max = q.max_results === undefined ? 1000 : Number(q.max_results);
+  if (!Number.isInteger(max) || max < 1 || max > 50_000) throw bad(`Invalid value ${q.max_results} for parameter 'max_results' supplied.`);
+  const from = q.page_token ? Number(q.page_token) : 0;
+  if (!Number.isInteger(from) || from < 0) throw bad(`Invalid page token ${JSON.stringify(q.page_token)}`);
+  const page = items.slice(from, from + max);
+  return { [field]: page, ...(from + max < items.length ? { next_page_token: String(from + max) } : {}) };
 }
