@@ -1,109 +1,179 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalMlflowTracker } from '../../src/tracking/index.ts';
-import { train } from '../../src/trainer/run.ts';
-import { tempDir, tinyRecipe } from '../helpers/recipes.ts';
+import { tempDir } from '../helpers/recipes.ts';
+import { useCpu } from '../helpers/tiny.ts';
+import { trainDesignRuns, type DesignRuns } from './design-runs.ts';
+import { HOSTILE_NAME, HOSTILE_PARAM, writeBadInputRuns, writeDiffReport } from './fixtures.ts';
+import { launch, openPage, panelContent, startUi } from './page.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'bonsai.js');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
+const SHOTS = process.env.BONSAI_UI_SCREENSHOT_DIR ?? join(import.meta.dirname, '.screenshots');
+const BLUE = 'probe-reward+freeze';
+type Ui = { charts: Map<string, { scales: { x: { min: number; max: number } }; data: Array<Array<number | null>> }> };
+const chartX = (page: Page, id: string) => page.evaluate((i) => { const u = (globalThis as unknown as { bonsaiUi: Ui }).bonsaiUi.charts.get(i)!; return [u.scales.x.min, u.scales.x.max]; }, id);
+const chartPoints = (page: Page, id: string, s = 1) => page.evaluate(([i, k]) => (globalThis as unknown as { bonsaiUi: Ui }).bonsaiUi.charts.get(i as string)!.data[k as number]!.filter((y) => typeof y === 'number').length, [id, s] as const);
 
-/** Starts the real `bonsai ui` and resolves with its URL once it prints it. */
-function startUi(store: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [BIN, 'ui', '--store', store, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /http:\/\/127\.0\.0\.1:\d+\//.exec(out);
-      if (m) resolve({ child, url: m[0] });
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => reject(new Error(`bonsai ui exited ${code}: ${out}`)));
-  });
+/** Every design panel drew: at least one chart, each line with points, run colours on the canvas. */
+async function expectPanelsDrawn(page: Page): Promise<Record<string, Awaited<ReturnType<typeof panelContent>>>> {
+  const out: Record<string, Awaited<ReturnType<typeof panelContent>>> = {};
+  for (const panel of ['rewards', 'probes', 'gradients', 'freezing', 'interventions', 'system']) {
+    const charts = await panelContent(page, panel);
+    expect(charts.length, panel).toBeGreaterThan(0);
+    for (const c of charts) {
+      expect(c.lines.length, c.id).toBeGreaterThan(0);
+      for (const l of c.lines) expect(l.points, `${c.id}: ${l.label}`).toBeGreaterThan(0);
+      // Some run's colour is on the canvas (equal lines, e.g. two runs never clipping, hide each other).
+      expect(Math.max(...c.pixels), `${c.id} drawn`).toBeGreaterThan(5);
+    }
+    out[panel] = charts;
+  }
+  return out;
 }
 
-describe('bonsai ui in headless Chromium', () => {
-  let browser: Browser | undefined;
-  let ui: ChildProcess | undefined;
+describe('bonsai ui in headless Chromium, on two real runs of a design recipe and its control', () => {
+  let browser: Browser;
+  let runs: DesignRuns;
+  let bad: { hostile: string; big: string };
+  let dir: string;
+  const children: ChildProcess[] = [];
+  beforeAll(async () => {
+    await useCpu();
+    dir = tempDir();
+    runs = await trainDesignRuns(dir);
+    bad = await writeBadInputRuns(runs.store);
+    writeDiffReport(join(dir, 'a-vs-b.diff.json'));
+    mkdirSync(SHOTS, { recursive: true });
+    browser = await launch();
+  }, 120_000);
   afterAll(async () => {
     await browser?.close();
-    ui?.kill('SIGTERM');
+    for (const c of children) c.kill('SIGTERM');
   });
 
-  it('picks two real runs, overlays two curves, shows differing params, and follows a live run', async () => {
-    // Fail, never skip: CI installs chromium (.ci/run), so its absence is a broken setup.
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`apt-get install -y chromium\` (.ci/run does)`);
-    const dir = tempDir();
-    const store = join(dir, 'mlruns');
-    const a = await train(tinyRecipe(dir, { steps: 6, overrides: ['run.name=run-a'] }));
-    const b = await train(tinyRecipe(dir, { steps: 6, overrides: ['run.name=run-b', `run.out_dir=${join(dir, 'out-b')}`, 'trainer.optimizer.lr=0.003'] }));
-    mkdirSync(join(store, 'junk')); // a foreign folder: listed as unreadable, never a crash
-    const live = new LocalMlflowTracker(store, { flushEveryMs: 60_000 });
-    const { runId: liveId } = await live.startRun({ experiment: 'test', runName: 'live' });
+  it('local store: the table, every design panel, the grid with synced zoom, the diff view and bad input', async () => {
+    const ui = await startUi(['--store', runs.store, '--run', runs.design, '--run', runs.control, '--diff', join(dir, 'a-vs-b.diff.json')]);
+    children.push(ui.child);
+    expect(ui.url).toMatch(new RegExp(`\\?runs=${runs.design},${runs.control}$`));
+    const { page, errors, offsite } = await openPage(browser, ui.url);
+    await page.locator('[data-chart="rewards:total"]').waitFor({ timeout: 15_000 });
+
+    const drawn = await expectPanelsDrawn(page);
+    const byId = (panel: string, id: string) => drawn[panel]!.find((c) => c.id === id)!;
+    // Both runs, each with a ±std band, on the total reward; the probe reward only in the design run.
+    expect(byId('rewards', 'rewards:total').lines.map((l) => l.label)).toEqual([`${BLUE} ${runs.design.slice(0, 8)}`, `control ${runs.control.slice(0, 8)}`]);
+    expect(byId('rewards', 'rewards:total').series).toBe(6);
+    expect(byId('rewards', 'rewards:total').lines.map((l) => l.points)).toEqual([6, 6]);
+    expect(Math.min(...byId('rewards', 'rewards:reward:printable').pixels)).toBeGreaterThan(5); // both runs' curves are on the canvas
+    expect(byId('rewards', 'rewards:reward:probe').lines).toHaveLength(1);
+    expect(drawn.rewards!.map((c) => c.id)).toEqual(expect.arrayContaining(['rewards:train/kl', 'rewards:train/entropy', 'rewards:train/clip_frac', 'rewards:train/response_length']));
+    // The probe on the frozen copy and on the policy, and their gap.
+    expect(byId('probes', 'probes:score:p').lines.map((l) => l.label)).toEqual([`${BLUE} ${runs.design.slice(0, 8)} · frozen`, `${BLUE} ${runs.design.slice(0, 8)} · policy`]);
+    expect(byId('probes', 'probes:drift:p').lines[0]!.points).toBe(6);
+    expect(drawn.gradients!.map((c) => c.id)).toEqual(['gradients:gradients/clip/norm', 'gradients:gradients/clip/clipped']);
+    expect(byId('system', 'system:system/cpu_utilization_percentage').lines).toHaveLength(2);
+    expect(byId('system', 'system:train/tokens_per_sec').lines).toHaveLength(2);
+    // Freezing: the 8 attention tensors, the total and the end-of-run check; the control says it freezes nothing.
+    const freeze = await page.locator('#panel-freezing').innerText();
+    expect(freeze).toMatch(/blocks\.0\.attn\.W_Q\s+256/);
+    expect(await page.locator('#panel-freezing tr[data-tensor]').count()).toBe(8);
+    expect(freeze).toMatch(/entries frozen\s+1088/);
+    expect(freeze).toContain('✓ bit-identical');
+    expect(freeze).toContain(`control ${runs.control.slice(0, 8)}: freezes nothing`);
+    expect(await page.locator('#panel-probes').innerText()).toContain(`control ${runs.control.slice(0, 8)}: no probe reward`);
+    expect(await page.locator('#panel-interventions').innerText()).toContain('insert “!” when probe “p” fires');
+
+    // The table, filtered to the two trained runs (backend cpu): status, backend, a differing
+    // param, final · best of train/loss; unreadable folders with the reason.
+    await page.locator('#filter').fill('cpu');
+    expect(await page.locator('#runs tbody tr').count()).toBe(2);
+    const row = await page.locator(`tr[data-row="${runs.design}"]`).innerText();
+    expect(row).toMatch(/FINISHED/);
+    expect(row).toMatch(/\bcpu\b/);
+    expect(row).toContain('blocks.0.attn.*');
+    expect(row).toMatch(/-?\d[\d.e-]* · -?\d[\d.e-]*/);
+    expect(await page.locator('#unreadable').innerText()).toContain('junk: no meta.yaml');
+    await page.screenshot({ path: join(SHOTS, 'ui.png') });
+    await page.screenshot({ path: join(SHOTS, 'ui-full.png'), fullPage: true });
+    await page.locator('#filter').fill('');
+
+    // Keyboard: tick a grid metric with Space; it is drawn, and the URL carries it.
+    await page.locator('input[data-metric="gradients/clip/norm"]').focus();
+    await page.keyboard.press('Space');
+    await page.locator('[data-chart="grid:gradients/clip/norm"]').waitFor();
+    expect(page.url()).toContain('gradients/clip/norm');
+
+    // Zoom one chart by dragging: every step chart follows, and the URL keeps it.
+    const over = (await page.locator('[data-chart="grid:train/loss"] .u-over').boundingBox())!;
+    await page.mouse.move(over.x + over.width * 0.3, over.y + over.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width * 0.75, over.y + over.height / 2, { steps: 5 });
+    await page.mouse.up();
+    const zoomed = await chartX(page, 'grid:train/loss');
+    expect(zoomed[0]).toBeGreaterThan(1);
+    expect(zoomed[1]).toBeLessThan(6);
+    expect(await chartX(page, 'rewards:total')).toEqual(zoomed);
+    expect(page.url()).toMatch(/zoom_step=/);
+
+    // A running run: picked by keyboard, its curve and its table row grow as the page polls; the zoom stays.
+    const live = new LocalMlflowTracker(runs.store, { flushEveryMs: 60_000, systemMetricsMs: 0 });
+    const { runId: liveId } = await live.startRun({ experiment: 'design', runName: 'live' });
     live.logMetrics(1, { 'train/loss': 4 });
     await live.flush();
-
-    const started = await startUi(store);
-    ui = started.child;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 20_000 });
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(started.url);
-    await page.locator(`input[data-run="${a.runId}"]`).check();
-    await page.locator(`input[data-run="${b.runId}"]`).check();
-    await page.locator('[data-metric="train/loss"][data-series="2"]').waitFor({ timeout: 10_000 });
-
-    // The chart library's own state: two series (after x), each with a point per step.
-    const chart = await page.evaluate(() => {
-      const c = (globalThis as unknown as { bonsaiUi: { charts: Map<string, { series: Array<{ label?: string }>; data: Array<Array<number | null>> }> } }).bonsaiUi.charts.get('train/loss')!;
-      return { labels: c.series.slice(1).map((s) => s.label), points: c.data.slice(1).map((ys) => ys.filter((y) => typeof y === "number").length), xs: c.data[0] };
-    });
-    expect(chart.labels).toEqual([`run-a ${a.runId.slice(0, 8)}`, `run-b ${b.runId.slice(0, 8)}`]);
-    expect(chart.points).toEqual([6, 6]);
-    expect(chart.xs).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(await page.locator('#params-table').innerText()).toMatch(/trainer\.optimizer\.lr\s+0\.01\s+0\.003/);
-    expect(await page.locator('#unreadable').innerText()).toContain('junk: no meta.yaml');
-    expect(await page.locator('canvas').count()).toBeGreaterThan(0);
-    const shot = join(process.env.BONSAI_UI_SCREENSHOT_DIR ?? dir, 'bonsai-ui.png');
-    await page.screenshot({ path: shot, fullPage: true });
-    expect(existsSync(shot)).toBe(true);
-
-    // Smoothing and the x axis redraw the same runs: smoothed values differ from the raw ones
-    // (the first point stays: the average is debiased), and time since start replaces steps.
-    const trainLoss = () => page.evaluate(() => (globalThis as unknown as { bonsaiUi: { charts: Map<string, { data: number[][] }> } }).bonsaiUi.charts.get('train/loss')!.data);
-    const raw = await trainLoss();
-    await page.locator('#smoothing').evaluate((e: { value: string; dispatchEvent(ev: unknown): boolean }) => {
-      e.value = '0.9';
-      e.dispatchEvent(new (globalThis as unknown as { Event: new (t: string) => unknown }).Event('input'));
-    });
-    const smoothed = await trainLoss();
-    expect(smoothed[1]![0]).toBeCloseTo(raw[1]![0]!, 6);
-    expect(smoothed[1]![5]).not.toBeCloseTo(raw[1]![5]!, 3);
-    await page.locator('#xaxis').selectOption('relative');
-    const xs = (await trainLoss())[0]!;
-    expect(xs[0]).toBeGreaterThanOrEqual(0);
-    expect(xs[0]).toBeLessThan(60); // seconds since the run started, not step 1
-    expect(xs).not.toEqual([1, 2, 3, 4, 5, 6]);
-    await page.locator('#xaxis').selectOption('wall');
-    expect((await trainLoss())[0]![0]).toBeGreaterThan(1.6e9); // epoch seconds on uPlot's time axis
-    await page.locator('#xaxis').selectOption('step');
-
-    // A run still training: its curve grows as the page polls, with no reload.
-    await page.locator(`input[data-run="${liveId}"]`).check();
-    await page.locator('[data-metric="train/loss"][data-series="3"]').waitFor({ timeout: 10_000 });
+    await page.locator(`input[data-run="${liveId}"]`).waitFor({ timeout: 10_000 });
+    await page.locator(`input[data-run="${liveId}"]`).focus();
+    await page.keyboard.press('Space');
+    await page.waitForFunction(() => (globalThis as unknown as { bonsaiUi: Ui }).bonsaiUi.charts.get('grid:train/loss')!.data.length === 4, undefined, { timeout: 10_000 });
     live.logMetrics(2, { 'train/loss': 3 });
-    live.logMetrics(3, { 'train/loss': 2 });
+    live.logMetrics(3, { 'train/loss': 2.5 });
     await live.flush();
-    await page.waitForFunction(() => {
-      const c = (globalThis as unknown as { bonsaiUi: { charts: Map<string, { data: Array<Array<number | null>> }> } }).bonsaiUi.charts.get('train/loss');
-      return c !== undefined && c.data[3]!.filter((y) => typeof y === "number").length === 3;
-    }, undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => (globalThis as unknown as { bonsaiUi: Ui }).bonsaiUi.charts.get('grid:train/loss')!.data[3]!.filter((y) => typeof y === 'number').length === 3, undefined, { timeout: 10_000 });
+    await page.waitForFunction((id) => document.querySelector(`tr[data-row="${id}"]`)?.textContent?.includes('2.5'), liveId, { timeout: 10_000 });
+    expect(await page.locator(`tr[data-row="${liveId}"]`).innerText()).toContain('RUNNING');
+    expect(await chartX(page, 'rewards:total')).toEqual(zoomed);
     await live.endRun('FINISHED');
+
+    // Smoothing changes the drawn values and goes in the URL; a reload of that URL restores the view.
+    const rawTotal = await page.evaluate(() => (globalThis as unknown as { bonsaiUi: Ui }).bonsaiUi.charts.get('rewards:total')!.data[1]!.slice());
+    await page.locator('#smoothing').fill('0.8');
+    const smoothed = await page.evaluate(() => (globalThis as unknown as { bonsaiUi: Ui }).bonsaiUi.charts.get('rewards:total')!.data[1]!.slice());
+    expect(smoothed[0]).toBeCloseTo(rawTotal[0]!, 6);
+    expect(smoothed.slice(2)).not.toEqual(rawTotal.slice(2));
+    expect(page.url()).toContain('smooth=0.8');
+    await page.reload();
+    await page.locator('[data-chart="grid:gradients/clip/norm"]').waitFor({ timeout: 15_000 });
+    expect(await page.locator(`input[data-run="${liveId}"]`).isChecked()).toBe(true);
+    expect(await page.locator('#smoothing').inputValue()).toBe('0.8');
+    expect(await chartX(page, 'rewards:total')).toEqual(zoomed);
+
+    // Bad input: HTML in a run name and a param is text; 20 000 points are thinned for drawing (unsmoothed, the spike stays).
+    await page.locator('#smoothing').fill('0');
+    await page.locator(`input[data-run="${bad.hostile}"]`).check();
+    await page.locator(`input[data-run="${bad.big}"]`).check();
+    const t0 = Date.now();
+    await page.waitForFunction(() => (globalThis as unknown as { bonsaiUi: Ui }).bonsaiUi.charts.get('grid:train/loss')!.data.length === 6, undefined, { timeout: 10_000 });
+    expect(Date.now() - t0).toBeLessThan(8000);
+    expect(await chartPoints(page, 'grid:train/loss', 5)).toBeLessThanOrEqual(2000);
+    expect(await chartPoints(page, 'grid:train/loss', 5)).toBeGreaterThan(1000);
+    expect(await page.evaluate(() => Math.max(...((globalThis as unknown as { bonsaiUi: Ui }).bonsaiUi.charts.get('grid:train/loss')!.data[5] as number[]).filter(Number.isFinite)))).toBeGreaterThan(5); // the spike survives
+    expect(await page.locator(`tr[data-row="${bad.hostile}"] td.name`).innerText()).toBe(HOSTILE_NAME);
+    expect(await page.locator('#runs').innerText()).toContain(HOSTILE_PARAM);
+    expect(await page.locator('#runs img, #runs script, #diff b').count()).toBe(0);
+
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+
+    // The diff view: top-moved weights, lens tokens (HTML as text, spaces shown) and probe drift.
+    const diff = await page.locator('#diff').innerText();
+    expect(diff).toMatch(/blocks\.1\.mlp\.W_out\s+0\.12/);
+    expect(diff).toContain('L1 H0');
+    expect(diff).toContain('L1 N17');
+    expect(diff).toContain('␣unknown');
+    expect(diff).toContain('<b>bold</b>');
+    expect(diff).toMatch(/halluc\s+0\.91\s+0\.62\s+0\.7\s+0\.2\s+-0\.5/);
+    await page.locator('#diff-section').screenshot({ path: join(SHOTS, 'ui-diff.png') });
     expect(errors).toEqual([]);
-  }, 60_000);
+    expect(offsite).toEqual([]);
+  }, 120_000);
 });

@@ -82,7 +82,7 @@ function yRange(u, min, max) {
 
 /** One entry per line: swatch (dashed for a dashed line), label, and the value under the cursor. */
 function legend(lines, at) {
-  return el('div', { className: 'legend' }, ...lines.map((l, i) => el('span', { className: 'entry', dataset: { series: String(at[i]) } },
+  return el('div', { className: 'legend' }, ...lines.map((l, i) => el('span', { className: 'entry', dataset: { series: String(at[i]), color: l.color } },
     el('span', { className: 'key', style: `border-top: 3px ${l.dash ? 'dashed' : 'solid'} ${l.color}` }), l.label, el('span', { className: 'value' }))));
 }
 

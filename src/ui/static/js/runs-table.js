@@ -37,10 +37,15 @@ export function shownRuns() {
   });
 }
 
-/** Param keys whose values differ between `runs`. */
+/**
+ * Param keys whose values differ between `runs`: first those more runs set (a learning rate
+ * swept over every run says more than a key only some recipes have), then by name.
+ */
 export function differing(runs) {
-  const keys = new Set(runs.flatMap((r) => Object.keys(r.params)));
-  return [...keys].filter((k) => new Set(runs.map((r) => r.params[k])).size > 1).sort();
+  const count = new Map();
+  for (const r of runs) for (const k of Object.keys(r.params)) count.set(k, (count.get(k) ?? 0) + 1);
+  return [...count.keys()].filter((k) => new Set(runs.map((r) => r.params[k])).size > 1)
+    .sort((a, b) => count.get(b) - count.get(a) || a.localeCompare(b));
 }
 
 function header(label, key) {
