@@ -1,9 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalMlflowTracker } from '../../src/tracking/index.ts';
+import { pushRun } from '../../src/tracking/push.ts';
+import { FakeMlflow } from '../fakes/mlflow-server.ts';
 import { tempDir } from '../helpers/recipes.ts';
 import { useCpu } from '../helpers/tiny.ts';
 import { trainDesignRuns, type DesignRuns } from './design-runs.ts';
@@ -95,6 +97,7 @@ describe('bonsai ui in headless Chromium, on two real runs of a design recipe an
     expect(row).toContain('blocks.0.attn.*');
     expect(row).toMatch(/-?\d[\d.e-]* · -?\d[\d.e-]*/);
     expect(await page.locator('#unreadable').innerText()).toContain('junk: no meta.yaml');
+    await page.locator('#filter').blur();
     await page.screenshot({ path: join(SHOTS, 'ui.png') });
     await page.screenshot({ path: join(SHOTS, 'ui-full.png'), fullPage: true });
     await page.locator('#filter').fill('');
@@ -176,4 +179,33 @@ describe('bonsai ui in headless Chromium, on two real runs of a design recipe an
     expect(errors).toEqual([]);
     expect(offsite).toEqual([]);
   }, 120_000);
+
+  it('server store: the same runs pushed to the spec-enforcing fake MLflow, the same panels drawn', async () => {
+    const server = await FakeMlflow.start();
+    try {
+      for (const id of [runs.design, runs.control]) await pushRun(runDir(runs.store, id), server.url);
+      const ui = await startUi(['--store', server.url, '--run', BLUE, '--run', 'control']);
+      children.push(ui.child);
+      const { page, errors, offsite } = await openPage(browser, ui.url);
+      await page.locator('[data-chart="rewards:total"]').waitFor({ timeout: 15_000 });
+      expect(await page.locator('#location').innerText()).toBe(server.url);
+      const drawn = await expectPanelsDrawn(page);
+      expect(drawn.rewards!.find((c) => c.id === 'rewards:total')!.lines.map((l) => l.points)).toEqual([6, 6]);
+      expect(drawn.probes!.find((c) => c.id === 'probes:score:p')!.lines).toHaveLength(2);
+      expect(await page.locator('#panel-freezing').innerText()).toContain('✓ bit-identical');
+      expect(await page.locator('#runs tbody tr').count()).toBe(2);
+      await page.screenshot({ path: join(SHOTS, 'ui-server.png') });
+      expect(errors).toEqual([]);
+      expect(offsite).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
 });
+
+/** A run's folder in a local store (the experiment folder is whichever holds it). */
+function runDir(store: string, id: string): string {
+  const exp = readdirSync(store).find((e) => existsSync(join(store, e, id, 'meta.yaml')));
+  if (!exp) throw new Error(`run ${id} not in ${store}`);
+  return join(store, exp, id);
+}

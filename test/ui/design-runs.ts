@@ -45,7 +45,7 @@ export async function trainDesignRuns(dir: string, steps = 6): Promise<DesignRun
   for (const d of ['base', 'design', 'control']) mkdirSync(join(dir, d), { recursive: true });
   const probe = saveRandomProbe(dir);
   // The tiny recipe's own rewards, then the probe: penalised on the frozen copy, watched (weight 0) on the policy.
-  const rewards = `[{ name: printable, kind: regex, pattern: "^[ -~]", weight: 1.0 }, { name: len, kind: length, target: 2, weight: 0.5 },
+  const rewards = `[{ name: printable, kind: regex, pattern: "^[ -~]", weight: 1.0 }, { name: len, kind: length, target: 2, weight: 0.5 }, { name: correct, kind: exact_match, weight: 0.5 },
     { name: probe, kind: probe, probe: p, aggregate: mean, sign: -1, host: frozen, weight: 1.0 },
     { name: probe_on_policy, kind: probe, probe: p, aggregate: mean, sign: -1, host: policy, weight: 0 }]`;
   const design = tinyRlRecipe(join(dir, 'design'), {
