@@ -17,7 +17,8 @@ function byStep(...trackers: MemoryTracker[]): Map<number, Record<string, number
   const out = new Map<number, Record<string, number>>();
   for (const t of trackers) {
     for (const { step, record } of t.metrics) {
-      const keep = Object.entries(record).filter(([k]) => !k.startsWith('time/'));
+      // Timings (time/*, tokens per second) differ from run to run; everything else must match.
+      const keep = Object.entries(record).filter(([k]) => !k.startsWith('time/') && k !== 'train/tokens_per_sec');
       out.set(step, { ...out.get(step), ...Object.fromEntries(keep) });
     }
   }

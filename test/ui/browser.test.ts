@@ -14,6 +14,7 @@ import { launch, openPage, panelContent, startUi } from './page.ts';
 
 const SHOTS = process.env.BONSAI_UI_SCREENSHOT_DIR ?? join(import.meta.dirname, '.screenshots');
 const BLUE = 'probe-reward+freeze';
+type Dom = { document: { querySelector(s: string): { textContent: string | null } | null } };
 type Ui = { charts: Map<string, { scales: { x: { min: number; max: number } }; data: Array<Array<number | null>> }> };
 const chartX = (page: Page, id: string) => page.evaluate((i) => { const u = (globalThis as unknown as { bonsaiUi: Ui }).bonsaiUi.charts.get(i)!; return [u.scales.x.min, u.scales.x.max]; }, id);
 const chartPoints = (page: Page, id: string, s = 1) => page.evaluate(([i, k]) => (globalThis as unknown as { bonsaiUi: Ui }).bonsaiUi.charts.get(i as string)!.data[k as number]!.filter((y) => typeof y === 'number').length, [id, s] as const);
@@ -98,7 +99,9 @@ describe('bonsai ui in headless Chromium, on two real runs of a design recipe an
     expect(row).toMatch(/-?\d[\d.e-]* · -?\d[\d.e-]*/);
     expect(await page.locator('#unreadable').innerText()).toContain('junk: no meta.yaml');
     await page.locator('#filter').blur();
+    await page.setViewportSize({ width: 1400, height: 1250 });
     await page.screenshot({ path: join(SHOTS, 'ui.png') });
+    await page.setViewportSize({ width: 1400, height: 900 });
     await page.screenshot({ path: join(SHOTS, 'ui-full.png'), fullPage: true });
     await page.locator('#filter').fill('');
 
@@ -133,7 +136,7 @@ describe('bonsai ui in headless Chromium, on two real runs of a design recipe an
     live.logMetrics(3, { 'train/loss': 2.5 });
     await live.flush();
     await page.waitForFunction(() => (globalThis as unknown as { bonsaiUi: Ui }).bonsaiUi.charts.get('grid:train/loss')!.data[3]!.filter((y) => typeof y === 'number').length === 3, undefined, { timeout: 10_000 });
-    await page.waitForFunction((id) => document.querySelector(`tr[data-row="${id}"]`)?.textContent?.includes('2.5'), liveId, { timeout: 10_000 });
+    await page.waitForFunction((id) => (globalThis as unknown as Dom).document.querySelector(`tr[data-row="${id}"]`)?.textContent?.includes('2.5'), liveId, { timeout: 10_000 });
     expect(await page.locator(`tr[data-row="${liveId}"]`).innerText()).toContain('RUNNING');
     expect(await chartX(page, 'rewards:total')).toEqual(zoomed);
     await live.endRun('FINISHED');

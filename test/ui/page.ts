@@ -58,13 +58,16 @@ export interface ChartContent {
 /** What every chart of `panel` holds and drew. */
 export function panelContent(page: Page, panel: string): Promise<ChartContent[]> {
   return page.evaluate((name) => {
-    type U = { series: Array<{ label?: string; stroke?: unknown }>; data: Array<Array<number | null>>; ctx: CanvasRenderingContext2D; root: HTMLElement };
+    // Just the DOM and uPlot members read here (the tests compile without the DOM library).
+    type El = { dataset: Record<string, string | undefined>; textContent: string | null };
+    type Ctx = { canvas: { width: number; height: number }; getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+    type U = { series: unknown[]; data: Array<Array<number | null>>; ctx: Ctx; root: { querySelectorAll(s: string): Iterable<El> } };
     const ui = (globalThis as unknown as { bonsaiUi: { charts: Map<string, U>; panels: Record<string, string[]> } }).bonsaiUi;
     return (ui.panels[name] ?? []).map((id) => {
       const u = ui.charts.get(id)!;
       const { width, height } = u.ctx.canvas;
       const px = u.ctx.getImageData(0, 0, width, height).data;
-      const entries = [...u.root.querySelectorAll<HTMLElement>('.legend .entry')];
+      const entries = [...u.root.querySelectorAll('.legend .entry')];
       const lines = entries.map((e) => {
         const i = Number(e.dataset.series);
         return { i, label: e.textContent!.trim(), stroke: e.dataset.color! };

@@ -37,15 +37,19 @@ export function shownRuns() {
   });
 }
 
+/** Names and paths differ between any two runs, so they say little: their columns go last. */
+const isNoise = (k, runs) => k === 'run.name' || k === 'run.out_dir' || runs.some((r) => /^(\/|\.\.?\/|[A-Za-z]:\\)/.test(r.params[k] ?? ''));
+
 /**
  * Param keys whose values differ between `runs`: first those more runs set (a learning rate
- * swept over every run says more than a key only some recipes have), then by name.
+ * swept over every run says more than a key only some recipes have), names and paths last.
  */
 export function differing(runs) {
   const count = new Map();
   for (const r of runs) for (const k of Object.keys(r.params)) count.set(k, (count.get(k) ?? 0) + 1);
+  const score = (k) => (isNoise(k, runs) ? -1 : count.get(k));
   return [...count.keys()].filter((k) => new Set(runs.map((r) => r.params[k])).size > 1)
-    .sort((a, b) => count.get(b) - count.get(a) || a.localeCompare(b));
+    .sort((a, b) => score(b) - score(a) || a.localeCompare(b));
 }
 
 function header(label, key) {
@@ -69,8 +73,8 @@ export function renderRunsTable(onToggle = renderRunsTable.onToggle) {
   const metrics = KEY_METRICS.filter(([k]) => rows.some((r) => r.metrics[k]));
   const head = el('tr', {}, el('th', {}, el('span', { className: 'sr-only' }, 'pick')), header('name', 'name'), header('experiment', 'experimentName'),
     header('status', 'status'), header('started (UTC)', 'start'), header('time', 'duration'), header('backend', 'backend'),
-    ...shownParams.map((p) => header(p, `p:${p}`)),
-    ...metrics.map(([k, best]) => header(`${k} final · ${best}`, `m:${k}`)));
+    ...metrics.map(([k, best]) => header(`${k} final · ${best}`, `m:${k}`)),
+    ...shownParams.map((p) => header(p, `p:${p}`)));
   const body = rows.map((r) => {
     const on = state.selected.includes(r.id);
     const box = el('input', { type: 'checkbox', checked: on, dataset: { run: r.id, focus: `run:${r.id}` } });
@@ -80,12 +84,13 @@ export function renderRunsTable(onToggle = renderRunsTable.onToggle) {
     const tr = el('tr', { className: on ? 'picked' : '', title: r.id, dataset: { row: r.id } },
       el('td', {}, box, sw), el('td', { className: 'name' }, r.name || '(no name)'), el('td', {}, r.experimentName),
       el('td', { className: `status status-${r.status}` }, r.status), el('td', {}, fmtTime(r.startTime)), el('td', {}, fmtDuration(r)),
-      el('td', {}, backendOf(r)), ...shownParams.map((p) => el('td', { className: 'param' }, r.params[p] ?? '—')),
+      el('td', {}, backendOf(r)),
       ...metrics.map(([k, best]) => {
         const h = historyOf(r.id, k);
         const b = h ? h[best] : undefined;
         return el('td', { className: 'num', title: h ? `${best} over ${h.n} points` : 'pick the run to read its best value' }, fmt(r.metrics[k]?.value), el('span', { className: 'dim' }, ` · ${fmt(b)}`));
-      }));
+      }),
+      ...shownParams.map((p) => el('td', { className: 'param' }, r.params[p] ?? '—')));
     tr.onclick = (e) => { if (e.target.tagName !== 'INPUT') { box.checked = !box.checked; onToggle(r.id, box.checked); } };
     return tr;
   });
