@@ -98,6 +98,13 @@ describe('bonsai ui in headless Chromium, on two real runs of a design recipe an
     expect(row).toContain('blocks.0.attn.*');
     expect(row).toMatch(/-?\d[\d.e-]* · -?\d[\d.e-]*/);
     expect(await page.locator('#unreadable').innerText()).toContain('junk: no meta.yaml');
+    // Sorting by keyboard: Enter on a header sorts, again reverses; focus stays on the header.
+    await page.locator('button[data-focus="sort:name"]').focus();
+    await page.keyboard.press('Enter');
+    expect(await page.locator('#runs tbody tr td.name').allInnerTexts()).toEqual(['control', BLUE]);
+    await page.keyboard.press('Enter');
+    expect(await page.locator('#runs tbody tr td.name').allInnerTexts()).toEqual([BLUE, 'control']);
+    expect(page.url()).toContain('sort=name:desc');
     await page.locator('#filter').blur();
     await page.setViewportSize({ width: 1400, height: 1250 });
     await page.screenshot({ path: join(SHOTS, 'ui.png') });

@@ -45,7 +45,7 @@ export function writeUrl() {
   if (state.filter) q.set('filter', state.filter);
   if (state.sort.key !== 'start' || state.sort.dir !== -1) q.set('sort', `${state.sort.key}:${state.sort.dir > 0 ? 'asc' : 'desc'}`);
   if (state.diff) q.set('diff', String(state.diff));
-  const s = q.toString().replace(/%2C/g, ',').replace(/%2F/g, '/');
+  const s = q.toString().replace(/%2C/g, ',').replace(/%2F/g, '/').replace(/%3A/g, ':');
   history.replaceState(null, '', s ? `?${s}` : location.pathname);
 }
 
