@@ -78,6 +78,8 @@ describe('bonsai ui in headless Chromium, on two real runs of a design recipe an
     expect(drawn.gradients!.map((c) => c.id)).toEqual(['gradients:gradients/clip/norm', 'gradients:gradients/clip/clipped']);
     expect(byId('system', 'system:system/cpu_utilization_percentage').lines).toHaveLength(2);
     expect(byId('system', 'system:train/tokens_per_sec').lines).toHaveLength(2);
+    // System samples have no training step: their charts run on seconds since the start.
+    expect(await page.evaluate(() => (globalThis as unknown as { bonsaiUi: { charts: Map<string, { axes: Array<{ label?: string }> }> } }).bonsaiUi.charts.get('system:system/cpu_utilization_percentage')!.axes[0]!.label)).toBe('seconds since start');
     // Freezing: the 8 attention tensors, the total and the end-of-run check; the control says it freezes nothing.
     const freeze = await page.locator('#panel-freezing').innerText();
     expect(freeze).toMatch(/blocks\.0\.attn\.W_Q\s+256/);

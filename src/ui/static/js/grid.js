@@ -42,11 +42,12 @@ export function renderPicker(redraw) {
 /** The grid as a Panel (so the page draws it like the design panels). */
 export function gridPanel() {
   const runs = pickedRuns();
-  const p = new Panel('grid', 'Metrics', 'every metric the picked runs logged; tick them above. system/ charts run on seconds since start.');
+  const p = new Panel('grid', 'Metrics'); // heading and picker are in the page (index.html)
   const keys = [...(state.metrics ?? [])].filter((k) => runs.some((r) => keysOf(r.id).includes(k)));
   for (const [prefix, ks] of byPrefix(keys.sort())) {
     p.block(el('h3', { className: 'group' }, `${prefix}/`));
-    for (const k of ks) p.chart(k, k, runLines(runs, k, { xmode: prefix === 'system' ? 'relative' : state.x }));
+    const o = { xmode: prefix === 'system' ? 'relative' : state.x };
+    for (const k of ks) p.chart(k, k, runLines(runs, k, o), o);
   }
   if (!keys.length) p.note(runs.length ? 'no metric ticked' : 'pick runs in the table to draw their metrics', 'info');
   return p;

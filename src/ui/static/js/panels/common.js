@@ -6,13 +6,13 @@ import { historyOf, seriesFor } from '../series.js';
 import { label, state } from '../state.js';
 
 export class Panel {
-  /** `reads`: the metric keys (and params) this panel draws from, shown under its title. */
+  /** `reads`: the metric keys (and params) this panel draws from, shown under its title (none: the page has the heading). */
   constructor(name, title, reads) {
     this.name = name;
     this.notes = el('ul', { className: 'notes' });
     this.body = el('div', { className: 'chart-grid' });
     this.root = el('section', { className: 'panel', id: `panel-${name}`, ariaLabel: title },
-      el('h2', {}, title), el('p', { className: 'reads' }, 'Reads ', reads), this.notes, this.body);
+      reads ? [el('h2', {}, title), el('p', { className: 'reads' }, 'Reads ', reads)] : [], this.notes, this.body);
     this.charts = [];
   }
 
