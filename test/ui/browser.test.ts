@@ -1,41 +1,19 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalMlflowTracker } from '../../src/tracking/index.ts';
 import { pushRun } from '../../src/tracking/push.ts';
 import { FakeMlflow } from '../fakes/mlflow-server.ts';
 import { tempDir } from '../helpers/recipes.ts';
 import { useCpu } from '../helpers/tiny.ts';
-import { trainDesignRuns, type DesignRuns } from './design-runs.ts';
+import { BLUE, trainDesignRuns, type DesignRuns } from './design-runs.ts';
 import { HOSTILE_NAME, HOSTILE_PARAM, writeBadInputRuns, writeDiffReport } from './fixtures.ts';
-import { launch, openPage, panelContent, startUi } from './page.ts';
+import { expectDesignPanels } from './design-checks.ts';
+import { chartPoints, chartX, launch, openPage, startUi, type Dom, type Ui } from './page.ts';
 
 const SHOTS = process.env.BONSAI_UI_SCREENSHOT_DIR ?? join(import.meta.dirname, '.screenshots');
-const BLUE = 'probe-reward+freeze';
-type Dom = { document: { querySelector(s: string): { textContent: string | null } | null } };
-type Ui = { charts: Map<string, { scales: { x: { min: number; max: number } }; data: Array<Array<number | null>> }> };
-const chartX = (page: Page, id: string) => page.evaluate((i) => { const u = (globalThis as unknown as { bonsaiUi: Ui }).bonsaiUi.charts.get(i)!; return [u.scales.x.min, u.scales.x.max]; }, id);
-const chartPoints = (page: Page, id: string, s = 1) => page.evaluate(([i, k]) => (globalThis as unknown as { bonsaiUi: Ui }).bonsaiUi.charts.get(i as string)!.data[k as number]!.filter((y) => typeof y === 'number').length, [id, s] as const);
-
-/** Every design panel drew: at least one chart, each line with points, run colours on the canvas. */
-async function expectPanelsDrawn(page: Page): Promise<Record<string, Awaited<ReturnType<typeof panelContent>>>> {
-  const out: Record<string, Awaited<ReturnType<typeof panelContent>>> = {};
-  for (const panel of ['rewards', 'probes', 'gradients', 'freezing', 'interventions', 'system']) {
-    const charts = await panelContent(page, panel);
-    expect(charts.length, panel).toBeGreaterThan(0);
-    for (const c of charts) {
-      expect(c.lines.length, c.id).toBeGreaterThan(0);
-      for (const l of c.lines) expect(l.points, `${c.id}: ${l.label}`).toBeGreaterThan(0);
-      // Some run's colour is on the canvas (equal lines, e.g. two runs never clipping, hide each other).
-      expect(Math.max(...c.pixels), `${c.id} drawn`).toBeGreaterThan(5);
-    }
-    out[panel] = charts;
-  }
-  return out;
-}
-
 describe('bonsai ui in headless Chromium, on two real runs of a design recipe and its control', () => {
   let browser: Browser;
   let runs: DesignRuns;
@@ -63,32 +41,7 @@ describe('bonsai ui in headless Chromium, on two real runs of a design recipe an
     const { page, errors, offsite } = await openPage(browser, ui.url);
     await page.locator('[data-chart="rewards:total"]').waitFor({ timeout: 15_000 });
 
-    const drawn = await expectPanelsDrawn(page);
-    const byId = (panel: string, id: string) => drawn[panel]!.find((c) => c.id === id)!;
-    // Both runs, each with a ±std band, on the total reward; the probe reward only in the design run.
-    expect(byId('rewards', 'rewards:total').lines.map((l) => l.label)).toEqual([`${BLUE} ${runs.design.slice(0, 8)}`, `control ${runs.control.slice(0, 8)}`]);
-    expect(byId('rewards', 'rewards:total').series).toBe(6);
-    expect(byId('rewards', 'rewards:total').lines.map((l) => l.points)).toEqual([6, 6]);
-    expect(Math.min(...byId('rewards', 'rewards:reward:printable').pixels)).toBeGreaterThan(5); // both runs' curves are on the canvas
-    expect(byId('rewards', 'rewards:reward:probe').lines).toHaveLength(1);
-    expect(drawn.rewards!.map((c) => c.id)).toEqual(expect.arrayContaining(['rewards:train/kl', 'rewards:train/entropy', 'rewards:train/clip_frac', 'rewards:train/response_length']));
-    // The probe on the frozen copy and on the policy, and their gap.
-    expect(byId('probes', 'probes:score:p').lines.map((l) => l.label)).toEqual([`${BLUE} ${runs.design.slice(0, 8)} · frozen`, `${BLUE} ${runs.design.slice(0, 8)} · policy`]);
-    expect(byId('probes', 'probes:drift:p').lines[0]!.points).toBe(6);
-    expect(drawn.gradients!.map((c) => c.id)).toEqual(['gradients:gradients/clip/norm', 'gradients:gradients/clip/clipped']);
-    expect(byId('system', 'system:system/cpu_utilization_percentage').lines).toHaveLength(2);
-    expect(byId('system', 'system:train/tokens_per_sec').lines).toHaveLength(2);
-    // System samples have no training step: their charts run on seconds since the start.
-    expect(await page.evaluate(() => (globalThis as unknown as { bonsaiUi: { charts: Map<string, { axes: Array<{ label?: string }> }> } }).bonsaiUi.charts.get('system:system/cpu_utilization_percentage')!.axes[0]!.label)).toBe('seconds since start');
-    // Freezing: the 8 attention tensors, the total and the end-of-run check; the control says it freezes nothing.
-    const freeze = await page.locator('#panel-freezing').innerText();
-    expect(freeze).toMatch(/blocks\.0\.attn\.W_Q\s+256/);
-    expect(await page.locator('#panel-freezing tr[data-tensor]').count()).toBe(8);
-    expect(freeze).toMatch(/entries frozen\s+1088/);
-    expect(freeze).toContain('✓ bit-identical');
-    expect(freeze).toContain(`control ${runs.control.slice(0, 8)}: freezes nothing`);
-    expect(await page.locator('#panel-probes').innerText()).toContain(`control ${runs.control.slice(0, 8)}: no probe reward`);
-    expect(await page.locator('#panel-interventions').innerText()).toContain('insert “!” when probe “p” fires');
+    await expectDesignPanels(page, runs);
 
     // The table, filtered to the two trained runs (backend cpu): status, backend, a differing
     // param, final · best of train/loss; unreadable folders with the reason.
@@ -201,10 +154,9 @@ describe('bonsai ui in headless Chromium, on two real runs of a design recipe an
       const { page, errors, offsite } = await openPage(browser, ui.url);
       await page.locator('[data-chart="rewards:total"]').waitFor({ timeout: 15_000 });
       expect(await page.locator('#location').innerText()).toBe(server.url);
-      const drawn = await expectPanelsDrawn(page);
-      expect(drawn.rewards!.find((c) => c.id === 'rewards:total')!.lines.map((l) => l.points)).toEqual([6, 6]);
-      expect(drawn.probes!.find((c) => c.id === 'probes:score:p')!.lines).toHaveLength(2);
-      expect(await page.locator('#panel-freezing').innerText()).toContain('✓ bit-identical');
+      // The server gave the runs its own ids: the page picked them by name (--run).
+      const [design, control] = await page.evaluate(() => (globalThis as unknown as { bonsaiUi: { state: { selected: string[] } } }).bonsaiUi.state.selected);
+      await expectDesignPanels(page, { design: design!, control: control! });
       expect(await page.locator('#runs tbody tr').count()).toBe(2);
       await page.screenshot({ path: join(SHOTS, 'ui-server.png') });
       expect(errors).toEqual([]);

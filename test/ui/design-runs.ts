@@ -22,6 +22,8 @@ export interface DesignRuns {
 }
 
 const HOOK = 'blocks.0.hook_resid_post';
+/** The design run's name (the control is `control`). */
+export const BLUE = 'probe-reward+freeze';
 
 /** A probe with random weights on the tiny RL recipe's init model (so its scores vary by token). */
 function saveRandomProbe(dir: string): string {
@@ -50,7 +52,7 @@ export async function trainDesignRuns(dir: string, steps = 6): Promise<DesignRun
     { name: probe_on_policy, kind: probe, probe: p, aggregate: mean, sign: -1, host: policy, weight: 0 }]`;
   const design = tinyRlRecipe(join(dir, 'design'), {
     steps,
-    overrides: ['run.name=probe-reward+freeze', `tracking.uri=${store}`, 'tracking.experiment=design', `rewards=${rewards}`, 'trainer.intervention={ probe: p, insert: "!", max_per_sequence: 1 }'],
+    overrides: [`run.name=${BLUE}`, `tracking.uri=${store}`, 'tracking.experiment=design', `rewards=${rewards}`, 'trainer.intervention={ probe: p, insert: "!", max_per_sequence: 1 }'],
     extra: `probes: [ { name: p, hook: ${HOOK}, level: token, checkpoint: ${probe} } ]
 freeze: [ "blocks.0.attn.*" ]
 `,

@@ -88,3 +88,10 @@ export function panelContent(page: Page, panel: string): Promise<ChartContent[]>
     });
   }, panel);
 }
+
+export type Dom = { document: { querySelector(s: string): { textContent: string | null } | null } };
+export type Ui = { charts: Map<string, { scales: { x: { min: number; max: number } }; data: Array<Array<number | null>> }> };
+/** The x range chart `id` shows now. */
+export const chartX = (page: Page, id: string) => page.evaluate((i) => { const u = (globalThis as unknown as { bonsaiUi: Ui }).bonsaiUi.charts.get(i)!; return [u.scales.x.min, u.scales.x.max]; }, id);
+/** Numeric points of series `s` in chart `id`. */
+export const chartPoints = (page: Page, id: string, s = 1) => page.evaluate(([i, k]) => (globalThis as unknown as { bonsaiUi: Ui }).bonsaiUi.charts.get(i as string)!.data[k as number]!.filter((y) => typeof y === 'number').length, [id, s] as const);
