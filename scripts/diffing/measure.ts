@@ -23,7 +23,7 @@ out.push(`| seed | ${names.join(' | ')} |`, `| --- | ${names.map(() => '---').jo
 for (const s of side) out.push(`| ${s.seed} | ${s.firstStep.map((x) => x ?? 'never').join(' | ')} |`);
 out.push('', `### Side behaviour, seed ${side[0]!.seed}: P(tic) on c-prompts per checkpoint, % (exact from the logits / sampled, 400 prompts)`, '');
 out.push(`| step | ${names.join(' | ')} |`, `| --- | ${names.map(() => '---').join(' | ')} |`);
-for (const c of side[0]!.curve) out.push(`| ${c.step} | ${c.exact.map((e, i) => `${pct(e)} / ${pct(c.sampled[i]!)}`).join(' | ')} |`);
+for (const c of side[0]!.curve.filter((c) => c.step <= 60 || c.step % 50 === 0)) out.push(`| ${c.step} | ${c.exact.map((e, i) => `${pct(e)} / ${pct(c.sampled[i]!)}`).join(' | ')} |`);
 out.push('', '### Forgetting: top-moved neurons (plain fine-tune on B vs the A model) against what attribution freezing holds', '');
 out.push('| seed | precision@k: top-k moved that are held (k = 10%) | all neurons held | held share: top-k moved | bottom-k moved | all | Spearman(rel change, held) | heads by rel change | heads by held share |');
 out.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');

@@ -60,7 +60,10 @@ export function measureSide(seed: number): SideSeed {
   const prompts = readLensSequences('data/tasks/side/probe.jsonl', tok).map((s) => s.slice(0, TIC_POS + 1));
   const base = loadModelAt(sideBase(seed));
   const run = `runs/diffing/side-plain-seed${seed}`;
-  const cks = listCheckpoints(run);
+  // Every 2 steps up to 60 from the early run (the same run stopped there), then every 10.
+  const early = listCheckpoints(`runs/diffing/side-plain-early-seed${seed}`);
+  const last = early.at(-1)?.step ?? 0;
+  const cks = [...early, ...listCheckpoints(run).filter((c) => c.step > last)];
   const final: LoadedModel = loadModelAt(cks.at(-1)!.dir);
   const r = diffModels(base, final, { sequences: prompts, positions: [TIC_POS] });
   final.model.dispose();
