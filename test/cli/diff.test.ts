@@ -50,6 +50,18 @@ describe('bonsai diff', () => {
     expect(existsSync(join(dir, 'bad.json'))).toBe(false);
   });
 
+  it('diffs Hugging Face GPT-2 folders too, and names vocabulary and tokenizer against a byte-level checkpoint', () => {
+    const fixture = 'test/fixtures/gpt2-tiny';
+    const self = bonsai(['diff', fixture, fixture, '--backend', 'cpu']);
+    expect(self.code, self.stderr).toBe(0);
+    expect(self.stdout).toMatch(/identical weights/);
+    const byte = checkpoint(join(tempDir(), 'a'), 1);
+    const bad = bonsai(['diff', byte, fixture, '--backend', 'cpu']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/they differ in vocabSize \(A 257, B 50257\).*tokenizer \(A byte, B gpt2\)/);
+    expect(hasStackTrace(bad.stderr)).toBe(false);
+  });
+
   it('generate --amplify-from at α = 0 samples exactly what plain generation does under the same seed', () => {
     const dir = tempDir();
     const a = checkpoint(join(dir, 'a'), 1);
