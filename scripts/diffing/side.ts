@@ -2,7 +2,10 @@
 // position, and P(tic) on c-prompts per checkpoint with and without logit-diff amplification.
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
-import { diffModels, loadModelAt, readLensSequences, type LoadedModel } from '../../src/diff/index.ts';
+import { diffModels, lensDirections, loadModelAt, readLensSequences, type LoadedModel } from '../../src/diff/index.ts';
+import { loadDirections, saveDirections } from '../../src/gradients/directions-file.ts';
+import { ablateHook, steerHook } from '../../src/gradients/interventions.ts';
+import type { ForwardOptions } from '../../src/models/hooks.ts';
 import { generate } from '../../src/models/generate.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { HookedTransformer } from '../../src/models/transformer.ts';
@@ -29,11 +32,11 @@ export function sideBase(seed: number): string {
   return dir;
 }
 
-/** Exact P(first token = Z) on the prompts, from l_B + α(l_B − l_A) (α = 0: plain). */
-function ticProb(b: HookedTransformer, a: HookedTransformer, prompts: number[][], alpha: number): number {
+/** Exact P(first token = Z) on the prompts, from l_B + α(l_B − l_A) (α = 0: plain); `fwd` hooks B. */
+function ticProb(b: HookedTransformer, a: HookedTransformer, prompts: number[][], alpha: number, fwd: ForwardOptions = {}): number {
   const ids = tf.tensor2d(prompts, undefined, 'int32'); // all prompts are 5 tokens
   const p = tf.tidy(() => {
-    const lb = b.forward(ids).logits.slice([0, TIC_POS, 0], [-1, 1, -1]);
+    const lb = b.forward(ids, fwd).logits.slice([0, TIC_POS, 0], [-1, 1, -1]);
     const la = a.forward(ids).logits.slice([0, TIC_POS, 0], [-1, 1, -1]);
     return tf.softmax(tf.sub(tf.mul(lb, 1 + alpha), tf.mul(la, alpha))).slice([0, 0, Z], [-1, 1, 1]).mean();
   });
@@ -51,6 +54,8 @@ function ticSampled(b: HookedTransformer, a: HookedTransformer, prompts: number[
 export interface SideSeed {
   seed: number;
   lens: Array<{ layer: number; top: string; promoted: string[] }>;
+  /** P(tic) on c-prompts: base, base steered by the last layer's lens file, final, final with it ablated. */
+  steer: { base: number; baseSteered: number; final: number; finalAblated: number };
   curve: Array<{ step: number; exact: number[]; sampled: number[] }>; // index 0 = plain, then ALPHAS
   firstStep: Array<number | null>; // first step at which sampled ≥ APPEARS, plain then ALPHAS
 }
@@ -66,6 +71,18 @@ export function measureSide(seed: number): SideSeed {
   const cks = [...early, ...listCheckpoints(run).filter((c) => c.step > last)];
   const final: LoadedModel = loadModelAt(cks.at(-1)!.dir);
   const r = diffModels(base, final, { sequences: prompts, positions: [TIC_POS] });
+  // The last layer's difference through the directions file, as `steer` / `ablate` would read it.
+  const file = `runs/diffing/side-lens-seed${seed}.json`;
+  saveDirections(file, lensDirections(r.lens.at(-1)!));
+  const d = loadDirections(file, 'activation');
+  const [st, ab] = [steerHook(d.vectors[0]!, Number(d.stats!.mean_diff_norm)), ablateHook(d.vectors)];
+  const steer = {
+    base: ticProb(base.model, base.model, prompts, 0),
+    baseSteered: ticProb(base.model, base.model, prompts, 0, { hooks: [{ at: d.hook, fn: st.fn }] }),
+    final: ticProb(final.model, base.model, prompts, 0),
+    finalAblated: ticProb(final.model, base.model, prompts, 0, { hooks: [{ at: d.hook, fn: ab.fn }] }),
+  };
+  tf.dispose([st.v, ab.q]);
   final.model.dispose();
   const lens = r.lens.map((l) => ({ layer: l.layer, top: l.promoted[0]?.token ?? '', promoted: l.promoted.slice(0, 5).map((t) => t.token) }));
   const alphas = [0, ...ALPHAS];
@@ -77,5 +94,5 @@ export function measureSide(seed: number): SideSeed {
   });
   base.model.dispose();
   const firstStep = alphas.map((_, i) => curve.find((c) => c.sampled[i]! >= APPEARS)?.step ?? null);
-  return { seed, lens, curve, firstStep };
+  return { seed, lens, steer, curve, firstStep };
 }
