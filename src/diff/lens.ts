@@ -54,7 +54,7 @@ export function activationDiffLens(a: HookedTransformer, b: HookedTransformer, t
   const hooks = Array.from({ length: L }, (_, i) => `blocks.${i}.hook_resid_post`);
   const sums = hooks.map(() => new Float64Array(D));
   let count = 0;
-  const bs = opts.batchSize ?? 32;
+  const bs = opts.batchSize ?? 128;
   for (let s = 0; s < seqs.length; s += bs) {
     const batch = seqs.slice(s, s + bs);
     const len = Math.max(...batch.map((x) => x.length));
