@@ -7,7 +7,7 @@ import { createTokenizer } from '../models/tokenizer.ts';
 import { HookedTransformer } from '../models/transformer.ts';
 import { loadHfGpt2 } from '../models/hf-gpt2.ts';
 import { latestCheckpoint, loadCheckpoint } from '../trainer/checkpoint.ts';
-import { checkComparable, loadModelAt } from '../diff/load.ts';
+import { loadModelAt } from '../diff/load.ts';
 import { intFlag, parse, usage, type Command } from './args.ts';
 
 const HELP = usage('bonsai generate (--checkpoint DIR | --hf-gpt2 DIR) --prompt TEXT [options]', 'Continue prompts with a trained model.', [
@@ -62,7 +62,10 @@ export const generateCommand: Command = async (argv) => {
   const from = values['amplify-from'] ? loadModelAt(values['amplify-from']) : undefined;
   const iv = interventionFrom(values, tok);
   try {
-    if (from) checkComparable({ config: from.model.config, tokenizer: from.tokenizerKind, path: values['amplify-from'] }, { config: model.config, tokenizer: tok.kind, path: values.checkpoint ?? values['hf-gpt2'] });
+    // Logits are compared token by token, so the tokenizers must agree; generate checks vocab and context.
+    if (from && from.tokenizerKind !== tok.kind) {
+      throw new BonsaiError(`--amplify-from ${values['amplify-from']} uses the ${from.tokenizerKind} tokenizer, the model the ${tok.kind} tokenizer; amplification needs one vocabulary`);
+    }
     const prompts = values.prompt.map((p) => tok.encode(p));
     const out = generate(model, prompts.map((p) => (p.length ? p : [tok.eosId])), {
       maxNewTokens: intFlag('--max-new-tokens', values['max-new-tokens']) ?? 200,
