@@ -11,6 +11,7 @@ export * from './data/index.ts';
 export * from './gradients/index.ts';
 export * from './trainer/index.ts';
 export * from './probes/index.ts';
+export * from './diff/index.ts';
 export * from './rewards/index.ts';
 export {
   loadRecipe,

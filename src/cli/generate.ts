@@ -7,6 +7,7 @@ import { createTokenizer } from '../models/tokenizer.ts';
 import { HookedTransformer } from '../models/transformer.ts';
 import { loadHfGpt2 } from '../models/hf-gpt2.ts';
 import { latestCheckpoint, loadCheckpoint } from '../trainer/checkpoint.ts';
+import { loadModelAt } from '../diff/load.ts';
 import { intFlag, parse, usage, type Command } from './args.ts';
 
 const HELP = usage('bonsai generate (--checkpoint DIR | --hf-gpt2 DIR) --prompt TEXT [options]', 'Continue prompts with a trained model.', [
@@ -21,6 +22,8 @@ const HELP = usage('bonsai generate (--checkpoint DIR | --hf-gpt2 DIR) --prompt 
   ['--backend NAME', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (default auto)'],
   ['--probe DIR', 'runtime intervention: a saved probe, read on the frozen model before each token'],
   ['--insert TEXT', 'text inserted when the probe fires (with --probe), e.g. " unknown"'],
+  ['--amplify-from DIR', 'logit-diff amplification: sample from l + α·(l − l_DIR), DIR being the model before (e.g. the base of a fine-tune)'],
+  ['--alpha A', 'amplification strength with --amplify-from (default 1; 0 = plain sampling)'],
   ['--probe-model DIR', 'checkpoint the probe was trained on (default: the --checkpoint or --hf-gpt2 model); it runs frozen'],
 ]);
 
@@ -45,6 +48,8 @@ export const generateCommand: Command = async (argv) => {
     probe: { type: 'string' },
     insert: { type: 'string' },
     'probe-model': { type: 'string' },
+    'amplify-from': { type: 'string' },
+    alpha: { type: 'string' },
   });
   if (values.help) return (process.stdout.write(HELP), 0);
   if (!values.checkpoint === !values['hf-gpt2'] || !values.prompt?.length) return (process.stderr.write(`bonsai generate: --prompt and one of --checkpoint or --hf-gpt2 are required\n\n${HELP}`), 2);
@@ -52,8 +57,15 @@ export const generateCommand: Command = async (argv) => {
   if (!['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new BonsaiError(`--backend: unknown backend "${backend}"`);
   await initBackend(backend as 'auto');
   const { model, tokenizer: tok } = values['hf-gpt2'] ? loadHfGpt2(values['hf-gpt2']) : fromCheckpoint(values.checkpoint!);
+  if (values.alpha !== undefined && !values['amplify-from']) throw new BonsaiError('--alpha needs --amplify-from DIR (the model to amplify away from)');
+  const alpha = numberFlag('--alpha', values.alpha, () => true, 'a number') ?? 1;
+  const from = values['amplify-from'] ? loadModelAt(values['amplify-from']) : undefined;
   const iv = interventionFrom(values, tok);
   try {
+    // Logits are compared token by token, so the tokenizers must agree; generate checks vocab and context.
+    if (from && from.tokenizerKind !== tok.kind) {
+      throw new BonsaiError(`--amplify-from ${values['amplify-from']} uses the ${from.tokenizerKind} tokenizer, the model the ${tok.kind} tokenizer; amplification needs one vocabulary`);
+    }
     const prompts = values.prompt.map((p) => tok.encode(p));
     const out = generate(model, prompts.map((p) => (p.length ? p : [tok.eosId])), {
       maxNewTokens: intFlag('--max-new-tokens', values['max-new-tokens']) ?? 200,
@@ -63,12 +75,14 @@ export const generateCommand: Command = async (argv) => {
       stopTokens: [tok.eosId],
       rng: intFlag('--seed', values.seed) ?? 0,
       insert: iv?.intervention.insert,
+      amplify: from ? { from: from.model, alpha } : undefined,
     });
     if (iv) process.stderr.write(`interventions: ${iv.intervention.state.count} (probe ${values.probe} fired; inserted ${JSON.stringify(values.insert)})\n`);
     values.prompt.forEach((p, i) => process.stdout.write(`${values.prompt!.length > 1 ? `--- ${i + 1}\n` : ''}${p}${tok.decode(out.tokens[i]!)}\n`));
     return 0;
   } finally {
     iv?.dispose();
+    from?.model.dispose();
     model.dispose();
     tf.disposeVariables();
   }

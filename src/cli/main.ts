@@ -1,4 +1,5 @@
 import { BonsaiError } from '../errors.ts';
+import { diffCommand } from './diff.ts';
 import { directionsCommand } from './directions.ts';
 import { generateCommand } from './generate.ts';
 import { probeCommand } from './probe.ts';
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, Command> = {
   runs: makeRunsCommand(runsPushCommand),
   ui: uiCommand,
   directions: directionsCommand,
+  diff: diffCommand,
   ray: rayCommand,
   'serve-reward': serveRewardCommand,
 };
@@ -36,6 +38,7 @@ const HELP = usage('bonsai <command> [options]', 'Training-time intentional desi
   ['runs push RUN_DIR [--to URL]', 'send a run (or what it could not deliver) to an MLflow server'],
   ['ui [--store DIR] [--port N]', 'a page on 127.0.0.1 that overlays the curves of runs you pick'],
   ['directions --checkpoint DIR --hook H --method M --out F', 'concept directions for ablate / steer, with separation or variance explained'],
+  ['diff A B [--data F] [--probe DIR] [--json OUT]', 'what a training run changed: weights per tensor/head/neuron, activation-difference lens, probe drift'],
   ['ray submit RECIPE | status | logs | stop | list', 'run a recipe as a job on a Ray cluster and watch it (docs/cluster.md)'],
   ['serve-reward RECIPE [--port N]', "serve the recipe's rewards over HTTP (OpenRLHF /get_reward, /v1/rewards)"],
 ], 'Run `bonsai <command> --help` for a command\'s options.');

@@ -19,6 +19,13 @@ export interface GenerateOptions extends SamplingOptions {
    * sampled token this step (e.g. an abstain marker when a probe fires on the prefix).
    */
   insert?: (rows: number[], seqs: number[][]) => Array<number[] | null>;
+  /**
+   * Logit-diff amplification (Aranguri & McGrath 2025): sample from
+   * logits + α·(logits − logits_from), where `from` is the model before (e.g. a fine-tune's
+   * base). It surfaces behaviours the change introduced at rates too low to see directly.
+   * `forward` hooks apply to the generating model only. α = 0 is plain sampling.
+   */
+  amplify?: { from: HookedTransformer; alpha: number };
 }
 
 export interface Generation {
@@ -40,6 +47,7 @@ export interface Generation {
 export function generate(model: HookedTransformer, prompts: number[][], opts: GenerateOptions): Generation {
   if (prompts.length === 0) return { tokens: [], finish: [], inserted: [], interventions: [] };
   if (prompts.some((p) => p.length === 0)) throw new BonsaiError('generate: every prompt needs at least one token');
+  if (opts.amplify) checkAmplify(model, opts.amplify);
   const rng = opts.rng instanceof Rng ? opts.rng : new Rng(opts.rng ?? 0);
   const stop = new Set(opts.stopTokens ?? []);
   const nCtx = model.config.nCtx;
@@ -78,11 +86,19 @@ export function generate(model: HookedTransformer, prompts: number[][], opts: Ge
     const ids = new Int32Array(rows.length * T);
     windows.forEach((w, j) => ids.set(w, j * T));
     const last = tf.tidy(() => {
-      const { logits, cache } = model.forward(tf.tensor2d(ids, [rows.length, T], 'int32'), opts.forward ?? {});
-      cache.dispose();
+      const idsT = tf.tensor2d(ids, [rows.length, T], 'int32');
       // Gather each row's logits at its last real position: [R, V].
       const idx = tf.tensor1d(windows.map((w, j) => j * T + w.length - 1), 'int32');
-      return tf.gather(tf.reshape(logits, [rows.length * T, -1]), idx);
+      const lastOf = (m: HookedTransformer, fwd: ForwardOptions) => {
+        const { logits, cache } = m.forward(idsT, fwd);
+        cache.dispose();
+        return tf.gather(tf.reshape(logits, [rows.length * T, -1]), idx);
+      };
+      const mine = lastOf(model, opts.forward ?? {});
+      if (!opts.amplify) return mine;
+      // (1 + α)·l − α·l_from: exactly l when α = 0 (l·1 − l_from·0).
+      const { from, alpha } = opts.amplify;
+      return tf.sub(tf.mul(mine, 1 + alpha), tf.mul(lastOf(from, {}), alpha));
     });
     const V = last.shape[1]!;
     const data = last.dataSync() as Float32Array;
@@ -90,4 +106,11 @@ export function generate(model: HookedTransformer, prompts: number[][], opts: Ge
     rows.forEach((r, j) => push(r, sampleToken(data.subarray(j * V, (j + 1) * V), opts, rng), false));
   }
   return { tokens: out, finish, inserted, interventions };
+}
+
+function checkAmplify(model: HookedTransformer, amp: { from: HookedTransformer; alpha: number }): void {
+  if (!Number.isFinite(amp.alpha)) throw new BonsaiError(`amplify: alpha must be a finite number, got ${amp.alpha}`);
+  const [a, b] = [model.config, amp.from.config];
+  const diffs = (['vocabSize', 'nCtx'] as const).filter((k) => a[k] !== b[k]).map((k) => `${k} (${a[k]} vs ${b[k]})`);
+  if (diffs.length) throw new BonsaiError(`amplify: the model to amplify from differs in ${diffs.join(', ')}; both must share the vocabulary and context`);
 }

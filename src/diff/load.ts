@@ -1,0 +1,63 @@
+/**
+ * The two sides of a diff: a bonsai checkpoint (or a run's out_dir, its newest checkpoint)
+ * or a Hugging Face GPT-2 folder, loaded the same way, and the check that two of them can
+ * be compared weight for weight.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BonsaiError } from '../errors.ts';
+import type { ModelConfig } from '../models/config.ts';
+import { loadHfGpt2 } from '../models/hf-gpt2.ts';
+import { MANIFEST_NAME } from '../models/checkpoint-io.ts';
+import { createTokenizer, type Tokenizer, type TokenizerKind } from '../models/tokenizer.ts';
+import { HookedTransformer } from '../models/transformer.ts';
+import { latestCheckpoint, loadCheckpoint } from '../trainer/checkpoint.ts';
+
+/** One model of a diff. The caller disposes `model`. */
+export interface LoadedModel {
+  /** The path given (a checkpoint dir, a run out_dir or a Hugging Face folder). */
+  path: string;
+  model: HookedTransformer;
+  tokenizer: Tokenizer;
+  /** = tokenizer.kind (kept for callers that compare kinds without a tokenizer). */
+  tokenizerKind: TokenizerKind;
+}
+
+/**
+ * Loads a model from a path: a Hugging Face GPT-2 folder (config.json + model.safetensors
+ * and no bonsai manifest), a bonsai checkpoint, or a run's out_dir (its newest checkpoint).
+ */
+export function loadModelAt(path: string): LoadedModel {
+  if (!existsSync(path)) throw new BonsaiError(`no such checkpoint or model folder: ${path}`);
+  const isHf = existsSync(join(path, 'model.safetensors')) && existsSync(join(path, 'config.json')) && !existsSync(join(path, MANIFEST_NAME));
+  if (isHf) {
+    const hf = loadHfGpt2(path);
+    return { path, model: hf.model, tokenizer: hf.tokenizer, tokenizerKind: 'gpt2' };
+  }
+  let dir = path;
+  try {
+    dir = latestCheckpoint(path) ?? path;
+  } catch {
+    // not an out_dir: read it as a checkpoint itself
+  }
+  const ck = loadCheckpoint(dir);
+  return { path, model: HookedTransformer.fromValues(ck.config, ck.weights), tokenizer: createTokenizer(ck.tokenizer), tokenizerKind: ck.tokenizer };
+}
+
+/** Fields that must agree for two models' weights to be compared entry by entry. */
+const SHAPE_FIELDS = ['vocabSize', 'dModel', 'nLayers', 'nHeads', 'dMlp', 'nCtx', 'tiedEmbeddings'] as const satisfies readonly (keyof ModelConfig)[];
+
+/**
+ * Throws a BonsaiError naming every field in which A and B differ (architecture fields and
+ * the tokenizer, i.e. the vocabulary), with both values; returns quietly when they agree.
+ */
+export function checkComparable(a: { config: ModelConfig; tokenizer: TokenizerKind; path?: string }, b: { config: ModelConfig; tokenizer: TokenizerKind; path?: string }): void {
+  const diffs: string[] = [];
+  for (const k of SHAPE_FIELDS) if (a.config[k] !== b.config[k]) diffs.push(`${k} (A ${a.config[k]}, B ${b.config[k]})`);
+  if (a.tokenizer !== b.tokenizer) diffs.push(`tokenizer (A ${a.tokenizer}, B ${b.tokenizer})`);
+  if (diffs.length) {
+    throw new BonsaiError(`cannot diff ${a.path ?? 'A'} and ${b.path ?? 'B'}: they differ in ${diffs.join(', ')}`, {
+      hint: 'a diff compares two checkpoints of one architecture and vocabulary, e.g. a fine-tune and its base',
+    });
+  }
+}
