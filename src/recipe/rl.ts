@@ -103,4 +103,7 @@ export const rlFields = {
     .optional()
     .describe('Runtime intervention during rollouts; inserted tokens carry no loss and are counted as train/interventions.'),
   log_every: positiveInt().default(1).describe('Log metrics every this many steps.'),
+  max_nonfinite_steps: positiveInt()
+    .default(5)
+    .describe('Steps with NaN or infinite gradients are skipped and counted; this many in a row stops the run.'),
 };
