@@ -41,6 +41,12 @@ export interface StepOutcome {
   line?: string;
 }
 
+export interface EvalOutcome<E> {
+  metrics: Record<string, number>;
+  line: string;
+  value: E;
+}
+
 /** The trainer's part: its step, its own state in checkpoints, and optionally an evaluation. */
 export interface LoopTrainer<E> {
   /** Runs step `step` (1-based) at learning rate `lr`; `logged`: its transform stats will be logged. */
@@ -49,8 +55,8 @@ export interface LoopTrainer<E> {
   state(): Record<string, unknown>;
   /** Checks that `state` (from checkpoint `dir`) belongs to this run and restores the trainer's part; throws a BonsaiError if not. */
   restore(state: TrainingState, dir: string): void;
-  /** Evaluation: metrics to log, a line to print, and the value the run returns. */
-  evaluate?(): { metrics: Record<string, number>; line: string; value: E } | undefined;
+  /** Evaluation: metrics to log, a line to print, and the value the run returns (undefined: nothing to evaluate on). */
+  evaluate?(): EvalOutcome<E> | undefined | Promise<EvalOutcome<E> | undefined>;
 }
 
 export interface LoopOptions<E> extends LoopEvents {
@@ -115,8 +121,8 @@ async function steps<E>(o: LoopOptions<E>, pos: { step: number; rng: Rng }): Pro
   const t = o.recipe.trainer;
   const schedule = scheduleOf(t);
   const save = () => saveAt(o, pos);
-  const runEval = (): E | undefined => {
-    const r = trainer.evaluate?.();
+  const runEval = async (): Promise<E | undefined> => {
+    const r = await trainer.evaluate?.();
     if (!r) return undefined;
     tracker.logMetrics(pos.step, r.metrics);
     o.onLog?.(`step ${pos.step}: ${r.line}`);
@@ -153,7 +159,7 @@ async function steps<E>(o: LoopOptions<E>, pos: { step: number; rng: Rng }): Pro
     o.onStep?.(step, plan.steps, { loss: r.loss, lr, tokensPerSec: r.tokensPerSec });
     if (logged) tracker.logMetrics(step, { ...r.metrics, 'train/lr': lr, ...r.stats });
     if (r.line && step % plan.logEvery === 0) o.onLog?.(`step ${step}: ${r.line}`);
-    if (plan.evalEvery > 0 && step % plan.evalEvery === 0 && step < plan.steps) lastEval = runEval();
+    if (plan.evalEvery > 0 && step % plan.evalEvery === 0 && step < plan.steps) lastEval = await runEval();
     await yieldToEventLoop();
     const stopping = step === o.stopAfter || o.interrupt?.requested === true;
     const scheduled = o.recipe.checkpoint.every > 0 && step % o.recipe.checkpoint.every === 0;
@@ -163,7 +169,7 @@ async function steps<E>(o: LoopOptions<E>, pos: { step: number; rng: Rng }): Pro
       return { step, finalLoss: lastLoss, eval: lastEval, interrupted: true, checkpoint, rng: pos.rng };
     }
   }
-  lastEval = runEval() ?? lastEval;
+  lastEval = (await runEval()) ?? lastEval;
   return { step: pos.step, finalLoss: lastLoss, eval: lastEval, interrupted: false, checkpoint: checkpoint ?? save(), rng: pos.rng };
 }
 

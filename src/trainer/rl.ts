@@ -18,13 +18,14 @@ import { buildOptimizer } from './build.ts';
 import { createLossStep } from './loss-step.ts';
 import { runLoop, type LoopOptions, type LoopTrainer } from './loop.ts';
 import { cispo, clippedPg } from './rl-loss.ts';
+import { evaluateRl } from './rl-eval.ts';
 import { PromptCursor, restoreRlState, type RlState } from './rl-resume.ts';
 import { rlStep } from './rl-step.ts';
 import type { PromptItem } from './rollout.ts';
 import type { SftResult } from './sft.ts';
 
 /** The loop's options (loop.ts: resume, stop, freezing, tracking) less what the RL trainer builds itself. */
-export interface RlLoopOptions extends Omit<LoopOptions<never>, 'optimizer' | 'plan' | 'trainer'> {
+export interface RlLoopOptions extends Omit<LoopOptions<Record<string, number>>, 'optimizer' | 'plan' | 'trainer'> {
   /** The recipe's gradient transforms, in order; disposed when the run ends. */
   transforms: GradientTransform[];
   /** The recipe's interventions, for the policy's training passes only (rl-step.ts says which). */
@@ -68,6 +69,11 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
   if (t.kind !== 'rl') throw new Error('internal: runRl needs an rl trainer');
   const prompts = loadPrompts(recipe.data.train.path);
   checkPromptRoom(prompts, tok, model.config.nCtx, t.max_new_tokens, recipe.data.train.path);
+  const evalPrompts = recipe.data.eval ? loadPrompts(recipe.data.eval.path) : [];
+  if (recipe.data.eval) checkPromptRoom(evalPrompts, tok, model.config.nCtx, t.max_new_tokens, recipe.data.eval.path);
+  if (t.eval.every > 0 && !evalPrompts.length) {
+    throw new BonsaiError(`trainer.eval.every is ${t.eval.every} but data.eval names no prompts to evaluate on`, { hint: 'add data.eval: { format: jsonl, path: … } or set trainer.eval.every: 0' });
+  }
   // The reference is the init weights, copied BEFORE a resume loads the trained policy.
   const frozen = model.frozenCopy();
   const reference = frozen.fingerprint();
@@ -87,7 +93,7 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
     const cursor = new PromptCursor(prompts.length, recipe.run.seed);
     const opts = { policy: model, frozen, tokenizer: tok, rewards, loss: t.loss.kind === 'cispo' ? cispo(t.loss.epsilon_high) : clippedPg(t.loss.epsilon), step,
       beta: t.kl_beta, scaleByStd: t.advantage.scale_by_std, innerEpochs: t.inner_epochs, forward: o.forward };
-    const trainer: LoopTrainer<never> = {
+    const trainer: LoopTrainer<Record<string, number>> = {
       async step({ step: s, lr, rng, logged }) {
         const items = cursor.take(t.batch_size).map((i) => prompts[i]!);
         const t0 = performance.now();
@@ -104,8 +110,16 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
       },
       state: () => ({ prompts: cursor.state(), reference }) satisfies RlState,
       restore: (state, dir) => restoreRlState(state, dir, cursor, reference),
+      async evaluate() {
+        if (!evalPrompts.length) return undefined;
+        const m = await evaluateRl({
+          policy: model, frozen, tokenizer: tok, rewards: rewards!, prompts: evalPrompts, seed: recipe.run.seed + 2, chunk: t.batch_size * t.group_size,
+          rollout: { maxNewTokens: t.max_new_tokens, temperature: t.temperature, topP: t.top_p, stopTokens },
+        });
+        return { metrics: m, line: `eval reward ${m['eval/rewards/total/mean']!.toFixed(3)} len ${m['eval/response_length']!.toFixed(1)}`, value: m };
+      },
     };
-    const plan = { steps: t.steps, logEvery: t.log_every, evalEvery: 0, maxNonfiniteSteps: t.max_nonfinite_steps };
+    const plan = { steps: t.steps, logEvery: t.log_every, evalEvery: t.eval.every, maxNonfiniteSteps: t.max_nonfinite_steps };
     const r = await runLoop({ ...o, optimizer, plan, trainer });
     return { step: r.step, finalLoss: r.finalLoss, interrupted: r.interrupted, checkpoint: r.checkpoint };
   } finally {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
@@ -120,5 +120,24 @@ describe('RL on the driver', () => {
     expect(state.prompts).toEqual({ cursor: 4, size: 5, seed: 5 }); // 2 steps × batch_size 2
     const done = await train(recipe, { tracker: new MemoryTracker(), resume: true });
     expect(done).toMatchObject({ step: 4, interrupted: false });
+  });
+
+  it('evaluates the rewards on data.eval prompts on schedule, without moving training off its course', async () => {
+    const plain = new MemoryTracker();
+    await train(tinyRlRecipe(tempDir(), { steps: 4 }), { tracker: plain });
+    const dir = tempDir();
+    const evalFile = join(dir, 'eval.jsonl');
+    writeFileSync(evalFile, ['f:', 'g:', 'h:'].map((p) => JSON.stringify({ prompt: p, completion: ' x' })).join('\n') + '\n');
+    const tracker = new MemoryTracker();
+    const lines: string[] = [];
+    await train(tinyRlRecipe(dir, { steps: 4, overrides: [`data.eval={ format: jsonl, path: ${evalFile} }`, 'trainer.eval.every=2'] }), { tracker, onLog: (l) => lines.push(l) });
+    expect(tracker.metrics.filter((m) => 'eval/rewards/total/mean' in m.record).map((m) => m.step)).toEqual([2, 4]);
+    const at = (t: MemoryTracker, step: number) => t.metrics.find((m) => m.step === step && 'train/loss' in m.record)!.record;
+    for (const step of [1, 2, 3, 4]) expect(at(tracker, step)['train/loss']).toBe(at(plain, step)['train/loss']);
+    expect(tracker.values('eval/rewards/printable/mean').every((v) => v >= 0 && v <= 1)).toBe(true);
+    expect(lines.some((l) => /^step 2: eval reward -?\d\.\d{3} len \d/.test(l))).toBe(true);
+    await expect(train(tinyRlRecipe(tempDir(), { steps: 2, overrides: ['trainer.eval.every=1'] }), { tracker: new MemoryTracker() })).rejects.toThrow(
+      /trainer\.eval\.every is 1 but data\.eval names no prompts/,
+    );
   });
 });
