@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import { BonsaiError } from '../errors.ts';
 import type { GradientTransform } from '../gradients/transform.ts';
 import type { HookedTransformer } from '../models/transformer.ts';
 import type { AdamW } from './optimizer.ts';
@@ -11,6 +12,7 @@ import type { StepResult } from './step.ts';
  * so freezing, projections and clipping apply to RL updates too.
  */
 export function createLossStep(opts: { model: HookedTransformer; optimizer: AdamW; transforms: readonly GradientTransform[] }) {
+  if (opts.model.frozen) throw new BonsaiError('cannot train a frozen copy'); // said at once, not at the first step
   /** One optimizer step on `lossFn()` (a scalar built from `model`'s variables). */
   return function step(lossFn: () => tf.Scalar, lr?: number, stats = true): StepResult {
     const { loss, grads } = computeGradients(opts.model, lossFn);

@@ -1,3 +1,4 @@
+import { BonsaiError } from '../errors.ts';
 import type { GradientTransform, NamedGrads } from '../gradients/transform.ts';
 import type { ForwardOptions } from '../models/hooks.ts';
 import type { HookedTransformer } from '../models/transformer.ts';
@@ -32,6 +33,7 @@ export interface StepResult {
  * mean) → applyGradients (freeze mask, transforms in order, AdamW, non-finite guard).
  */
 export function createTrainStep(opts: TrainStepOptions) {
+  if (opts.model.frozen) throw new BonsaiError('cannot train a frozen copy'); // said at once, not at the first step
   /** `stats: false` when the step's transform stats will not be logged (they may skip computing them). */
   return function step(micro: LmBatch | LmBatch[], lr?: number, stats = true): StepResult {
     const batches = Array.isArray(micro) ? micro : [micro];
