@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describeBackend, initBackend, type BackendPreference } from '../src/backend/index.ts';
 import { HookedTransformer } from '../src/models/index.ts';
-import { AdamW, createTrainStep, lmLoss, type LmBatch } from '../src/trainer/index.ts';
+import { AdamW, applyGradients, computeGradients, createTrainStep, lmLoss, type LmBatch } from '../src/trainer/index.ts';
 import { Rng } from '../src/util/rng.ts';
 import { median, type BackendResult, type BenchConfig } from './config.ts';
 
@@ -93,7 +93,6 @@ export async function measure(backend: BackendPreference, threads: number | unde
  */
 async function timeParts(model: HookedTransformer, optimizer: AdamW, next: () => LmBatch, profile: Awaited<ReturnType<typeof tf.profile>>) {
   const vars = [...model.params.values()];
-  const pathOf = new Map([...model.params].map(([p, v]) => [v.name, p]));
   const fwd: number[] = [];
   const fwdBwd: number[] = [];
   const opt: number[] = [];
@@ -103,16 +102,13 @@ async function timeParts(model: HookedTransformer, optimizer: AdamW, next: () =>
     tf.tidy(() => lmLoss(model, b).dataSync());
     fwd.push(performance.now() - t0);
     t0 = performance.now();
-    const { value, grads } = tf.variableGrads(() => lmLoss(model, b), vars);
-    value.dataSync();
+    const { grads } = computeGradients(model, () => lmLoss(model, b)); // syncs on the loss value
     fwdBwd.push(performance.now() - t0);
-    const byPath: Record<string, tf.Tensor> = {};
-    for (const [name, g] of Object.entries(grads)) byPath[pathOf.get(name)!] = g;
     t0 = performance.now();
-    optimizer.apply(model.params, byPath);
+    // The update as trainers run it: the non-finite check, then AdamW (consumes the gradients).
+    applyGradients(model, grads, { optimizer });
     vars[0]!.dataSync();
     opt.push(performance.now() - t0);
-    tf.dispose([value, ...Object.values(grads)]);
   }
   const byName = new Map<string, { ms: number; calls: number }>();
   for (const k of profile.kernels) {

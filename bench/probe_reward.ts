@@ -37,7 +37,7 @@ async function run(withProbe: boolean) {
   await rlStep(o, prompts); // warm-up
   let step = 0, rewardsT = 0;
   for (let i = 0; i < steps; i++) {
-    const m = await rlStep(o, prompts);
+    const { metrics: m } = await rlStep(o, prompts);
     step += m['time/step_s']!;
     rewardsT += m['time/rewards_s']!;
   }

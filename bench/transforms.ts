@@ -14,7 +14,7 @@ import { selectGlob, selectHeads, unionSelections } from '../src/gradients/selec
 import { clipTransform, type GradientTransform, type NamedGrads } from '../src/gradients/index.ts';
 import type { ForwardOptions } from '../src/models/hooks.ts';
 import { HookedTransformer, modelConfig } from '../src/models/index.ts';
-import { AdamW, createTrainStep, lmLoss, type LmBatch } from '../src/trainer/index.ts';
+import { AdamW, computeGradients, createTrainStep, lmLoss, type LmBatch } from '../src/trainer/index.ts';
 import { Rng } from '../src/util/rng.ts';
 import { randomBatch } from '../test/helpers/tiny.ts';
 
@@ -39,13 +39,9 @@ interface Arm {
 /** Gradients of the loss on fresh random batches: the "other data" for surgery. */
 function gradsOf(m: HookedTransformer): () => NamedGrads {
   let s = 1000;
-  const vars = [...m.params.values()];
-  const pathOf = new Map([...m.params].map(([p, v]) => [v.name, p]));
   return () => {
     const b = batch(s++);
-    const { value, grads } = tf.variableGrads(() => lmLoss(m, b), vars);
-    value.dispose();
-    return Object.fromEntries(Object.entries(grads).map(([n, g]) => [pathOf.get(n)!, g]));
+    return computeGradients(m, () => lmLoss(m, b)).grads;
   };
 }
 
@@ -58,8 +54,8 @@ const ARMS: Arm[] = [
     name: 'freeze (blocks.0.attn.* + 2 heads)',
     make: (m, opt) => {
       const f = new Freezer(m.params, unionSelections([selectGlob(m.params, 'blocks.0.attn.*'), selectHeads(m.params, 'blocks.1.attn[0,1]', 4)]));
-      opt.setFrozen(f.masks);
-      return { transforms: [f.transform()], dispose: () => f.dispose() };
+      f.install(opt); // the gradient mask and AdamW's, both
+      return { transforms: [], dispose: () => f.dispose() };
     },
   },
   ...[8, 4, 1].map((n) => ({

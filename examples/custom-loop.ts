@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  AdamW, applyTransforms, captureFeatures, clipTransform, clippedPg, createTokenizer, fitProbe, Freezer,
+  AdamW, applyGradients, captureFeatures, clipTransform, clippedPg, computeGradients, createTokenizer, fitProbe, Freezer,
   frozenPass, groupAdvantages, HookedTransformer, initBackend, k3, LocalMlflowTracker, modelConfig, probeReward,
   rollout, Rng, scoreRewards, selectGlob, tokenLogprobs, tokenMean, type ProbeExample, type Reward,
 } from '../src/index.ts';
@@ -55,11 +55,12 @@ export async function customLoop(o: CustomLoopOptions): Promise<Record<string, n
   console.log(`probe held-out AUROC ${probe.meta.metrics.auroc.toFixed(3)}`);
   const rewards: Reward[] = [letterA, probeReward({ name: 'no_digits', weight: 0.5, probe, aggregate: 'mean', sign: -1, host: 'frozen' })];
 
-  // 2. Circuit freezing and the gradient transforms, applied in order.
+  // 2. Circuit freezing and the gradient transforms. One call installs the freeze on both
+  //    sides: its gradient mask (before the transforms) and AdamW's (decay, moments).
   const freezer = new Freezer(policy.params, selectGlob(policy.params, 'blocks.0.attn.*'));
-  const transforms = [freezer.transform(), clipTransform(1.0)];
   const optimizer = new AdamW({ lr: 3e-3, weightDecay: 0 });
-  optimizer.setFrozen(freezer.masks); // weight decay and moments must not move frozen entries either
+  freezer.install(optimizer);
+  const transforms = [clipTransform(1.0)];
   const loss = clippedPg(0.2);
 
   const tracker = o.mlruns ? new LocalMlflowTracker(o.mlruns) : undefined;
@@ -67,7 +68,6 @@ export async function customLoop(o: CustomLoopOptions): Promise<Record<string, n
   await tracker?.logParams({ steps: String(o.steps), seed: String(seed), freeze: freezer.describe() });
 
   const rng = new Rng(seed + 1);
-  const vars = [...policy.params.values()].filter((v) => v.trainable);
   const history: Record<string, number>[] = [];
   try {
     for (let step = 1; step <= o.steps; step++) {
@@ -81,18 +81,18 @@ export async function customLoop(o: CustomLoopOptions): Promise<Record<string, n
       const mask = tf.tensor2d(batch.mask, [batch.R, batch.T - 1]); // [R, T-1]
       const adv = tf.tensor2d(groupAdvantages(scored.total, 4, true), [batch.R, 1]); // [R, 1]
       const old = tf.tidy(() => tokenLogprobs(policy.forward(idsT).logits, idsT)); // [R, T-1]
-      // 5. Policy loss + β·KL by hand, gradients by tfjs, then bonsai's transforms, then AdamW.
-      const { value, grads } = tf.variableGrads(() => tf.tidy(() => {
+      // 5. Policy loss + β·KL by hand; gradients by parameter path; then the freeze mask, the
+      //    transforms in order and AdamW — skipped (nothing moves) if anything is NaN or infinite.
+      const { loss: value, grads } = computeGradients(policy, () => {
         const lp = tokenLogprobs(policy.forward(idsT).logits, idsT);
         const pg = loss.perToken({ logprobs: lp, oldLogprobs: old, adv }).loss;
         return tf.add(tokenMean(pg, mask), tf.mul(0.02, tokenMean(k3(lp, ref.refLogprobs), mask))) as tf.Scalar;
-      }), vars);
-      const byPath = Object.fromEntries([...policy.params].filter(([, v]) => v.trainable).map(([path, v]) => [path, grads[v.name]!]));
-      const out = applyTransforms(transforms, byPath, { step, params: policy.params });
-      optimizer.apply(policy.params, out.grads);
-      const metrics = { 'train/loss': value.dataSync()[0]!, ...scored.metrics, ...out.stats };
-      tf.dispose([value, ...Object.values(out.grads), idsT, mask, adv, old, ref.refLogprobs]);
+      });
+      const applied = applyGradients(policy, grads, { optimizer, transforms, loss: value });
+      tf.dispose([idsT, mask, adv, old, ref.refLogprobs]);
       ref.cache.dispose();
+      if (applied.nonFinite) throw new Error(`step ${step}: non-finite gradients in ${applied.nonFinite.join(', ')}`);
+      const metrics = { 'train/loss': value, ...scored.metrics, ...applied.stats };
       tracker?.logMetrics(step, metrics);
       history.push(metrics);
       o.onStep?.(step, metrics);

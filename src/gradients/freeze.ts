@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
+import type { AdamW } from '../trainer/optimizer.ts';
 import type { GradientTransform, NamedGrads } from './transform.ts';
 import { selectionCounts, type Selection } from './select.ts';
 
@@ -14,10 +15,10 @@ export interface FrozenMask {
 }
 
 /**
- * Circuit freezing: frozen entries are held bit-identical. The mask is applied twice on
- * purpose — as a gradient transform (so clipping and projections never see frozen
- * entries) and inside AdamW (so weight decay and the moments cannot move them either).
- * A snapshot taken at construction lets the run check the promise at the end.
+ * Circuit freezing: frozen entries are held bit-identical. The mask acts twice on purpose —
+ * on the gradients (so clipping and projections never see frozen entries) and inside AdamW
+ * (so weight decay and the moments cannot move them either) — and one call, `install`,
+ * puts it in both places. A snapshot taken at construction lets the run check the promise.
  */
 export class Freezer {
   readonly masks = new Map<string, FrozenMask>();
@@ -44,7 +45,20 @@ export class Freezer {
     this.counts = selectionCounts(sel);
   }
 
-  /** The gradient stage: drops fully frozen tensors, zeroes frozen entries of the rest. */
+  /**
+   * Installs both masks through the optimizer: AdamW holds frozen entries fixed, and
+   * applyGradients zeroes their gradients before the transforms run. Not owned: dispose
+   * the Freezer after the optimizer's last update.
+   */
+  install(optimizer: AdamW): this {
+    optimizer.freezer = this;
+    return this;
+  }
+
+  /**
+   * The gradient stage alone: drops fully frozen tensors, zeroes frozen entries of the rest.
+   * applyGradients runs it for an installed Freezer; a loop of your own needs `install` too.
+   */
   transform(name = 'freeze'): GradientTransform {
     return {
       name,

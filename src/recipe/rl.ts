@@ -4,7 +4,7 @@
  * beside schema.ts so the core sections stay short; each swappable part is a component.
  */
 import { z } from 'zod';
-import { existingFile, PATH_NOTE, positiveInt } from './fields.ts';
+import { existingFile, nonNegativeInt, PATH_NOTE, positiveInt } from './fields.ts';
 
 const name = () =>
   z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only (it becomes a metric key)').describe('Name, used in metric keys (rewards/<name>/mean).');
@@ -103,4 +103,11 @@ export const rlFields = {
     .optional()
     .describe('Runtime intervention during rollouts; inserted tokens carry no loss and are counted as train/interventions.'),
   log_every: positiveInt().default(1).describe('Log metrics every this many steps.'),
+  eval: z
+    .strictObject({ every: nonNegativeInt().default(0).describe('Evaluate every this many steps; 0 evaluates only at the end.') })
+    .prefault({})
+    .describe('Evaluation on the data.eval prompts (when given): one rollout each, scored by the rewards, logged as eval/rewards/<name>/mean.'),
+  max_nonfinite_steps: positiveInt()
+    .default(5)
+    .describe('Steps with NaN or infinite gradients are skipped and counted; this many in a row stops the run.'),
 };

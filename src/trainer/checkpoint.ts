@@ -9,14 +9,21 @@ import { readSafetensorsBuffer, safetensorsBuffer } from '../models/safetensors.
 import type { TokenizerKind } from '../models/tokenizer.ts';
 import type { RngState } from '../util/rng.ts';
 
-/** Everything beyond the weights that resuming needs to continue the same curve. */
+/**
+ * Everything beyond the weights that resuming needs to continue the same curve: the loop
+ * driver's position (step, optimizer step, sampling RNG, tracking run) plus the trainer's
+ * own fields (SFT: `batcher`; RL: `prompts` and `reference`, see rl-resume.ts).
+ */
 export interface TrainingState {
   step: number;
   optimizerT: number;
-  batcher: BatcherState;
   rng: RngState;
   /** The tracking run this training belongs to, so a resume can continue it. */
   runId?: string;
+  /** SFT: where the training batches stand. */
+  batcher?: BatcherState;
+  /** A trainer's other fields. */
+  [field: string]: unknown;
 }
 
 export interface CheckpointContents {

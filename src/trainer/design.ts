@@ -102,7 +102,7 @@ export function buildInterventions(recipe: Recipe, model: HookedTransformer): { 
  * freeze/by_tensor/*); shared by the SFT and RL loops.
  */
 export function applyFreezer(freezer: Freezer, optimizer: AdamW, tracker: Tracker, step: number, onLog?: (line: string) => void): void {
-  optimizer.setFrozen(freezer.masks);
+  freezer.install(optimizer);
   onLog?.(`freeze: ${freezer.counts.total} entries frozen (${freezer.describe()})`);
   const counts: Record<string, number> = { 'freeze/entries': freezer.counts.total };
   for (const [path, c] of Object.entries(freezer.counts.byPath)) if (c.frozen) counts[`freeze/by_tensor/${path}`] = c.frozen;

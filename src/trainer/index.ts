@@ -1,4 +1,6 @@
-/** Trainers: the train-step seam, losses, optimizer, schedules, the SFT loop, checkpoints. */
+/** Trainers: the public gradient seam, losses, optimizer, schedules, the loop driver, checkpoints. */
+export { computeGradients, applyGradients, nonFiniteGrads, addGradients, type ApplyGradientsOptions, type ApplyGradientsResult } from './seam.ts';
+export { runLoop, type LoopTrainer, type LoopOptions, type LoopResult, type StepOutcome, type LoopEvents } from './loop.ts';
 export { AdamW, type AdamWOptions } from './optimizer.ts';
 export { lrAt, type ScheduleOptions } from './schedule.ts';
 export { lmLoss, type LmBatch } from './loss.ts';
@@ -7,7 +9,7 @@ export { evaluate, type EvalResult } from './evaluate.ts';
 export { saveCheckpoint, loadCheckpoint, latestCheckpoint, type CheckpointContents, type TrainingState } from './checkpoint.ts';
 export { train, type TrainOptions, type TrainSummary } from './run.ts';
 export { createLossStep } from './loss-step.ts';
-export { rlStep, type RlStepOptions } from './rl-step.ts';
+export { rlStep, type RlStepOptions, type RlStepResult } from './rl-step.ts';
 export { rollout, type PromptItem, type RolloutOptions } from './rollout.ts';
 export { groupAdvantages, clippedPg, cispo, k3, tokenMean, type PolicyLoss, type PolicyLossInputs } from './rl-loss.ts';
 export { tokenLogprobs, maskedEntropy } from './logprobs.ts';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
-import type { FrozenMask } from '../gradients/freeze.ts';
+import type { Freezer } from '../gradients/freeze.ts';
 import type { NamedGrads } from '../gradients/transform.ts';
 
 export interface AdamWOptions {
@@ -30,8 +30,14 @@ export class AdamW {
   private readonly decays: (path: string, v: tf.Variable) => boolean;
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
-  /** Circuit-freezing masks by path; not owned (the Freezer disposes them). */
-  private frozen: ReadonlyMap<string, FrozenMask> = new Map();
+  /**
+   * The installed circuit freezing (set by `Freezer.install`; not owned). AdamW holds its
+   * masked entries fixed: fully frozen tensors are skipped, partly frozen ones keep their old
+   * weight, m and v at frozen entries (a select, not arithmetic, so the values stay
+   * bit-identical whatever the gradient, decay or moments would have done). applyGradients
+   * reads it too, to zero frozen gradients before any transform sees them.
+   */
+  freezer: Freezer | undefined;
 
   constructor(opts: AdamWOptions) {
     this.lr = opts.lr;
@@ -39,15 +45,6 @@ export class AdamW {
     this.eps = opts.eps ?? 1e-8;
     this.weightDecay = opts.weightDecay ?? 0;
     this.decays = opts.decays ?? ((_p, v) => v.rank >= 2);
-  }
-
-  /**
-   * Holds the masked entries fixed: fully frozen tensors are skipped, partly frozen ones
-   * keep their old weight, m and v at frozen entries (a select, not arithmetic, so the
-   * values stay bit-identical whatever the gradient, decay or moments would have done).
-   */
-  setFrozen(masks: ReadonlyMap<string, FrozenMask>): void {
-    this.frozen = masks;
   }
 
   /** Applies one update to `params` from `grads` (both by path) at learning rate `lr`. */
@@ -60,7 +57,7 @@ export class AdamW {
       const p = params.get(path);
       if (!p) throw new BonsaiError(`optimizer: gradient for unknown parameter "${path}"`);
       if (!p.trainable) throw new BonsaiError(`optimizer: refusing to update "${p.name}": it is not trainable (a frozen copy?)`);
-      const mask = this.frozen.get(path);
+      const mask = this.freezer?.masks.get(path);
       if (mask?.all) continue;
       const m = this.slot(this.m, path, p);
       const v = this.slot(this.v, path, p);

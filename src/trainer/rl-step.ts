@@ -2,7 +2,7 @@
  * One RL step, read top to bottom: rollouts → ONE frozen pass (reference log-probs and
  * probe activations) → policy pass (old log-probs, entropy, policy activations for the
  * gameable host: policy variant) → rewards → group advantages → inner epochs of the
- * policy loss + β·KL(k3) through the shared train-step seam.
+ * policy loss + β·KL(k3) through the public gradient seam (computeGradients → applyGradients).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ForwardOptions } from '../models/hooks.ts';
@@ -12,6 +12,7 @@ import { frozenPass, rewardHooks } from '../rewards/frozen.ts';
 import { scoreRewards } from '../rewards/compose.ts';
 import type { Reward } from '../rewards/types.ts';
 import type { createLossStep } from './loss-step.ts';
+import type { StepResult } from './step.ts';
 import { maskedEntropy, tokenLogprobs } from './logprobs.ts';
 import { groupAdvantages, k3, tokenMean, type PolicyLoss } from './rl-loss.ts';
 import { rollout, type PromptItem, type RolloutOptions } from './rollout.ts';
@@ -36,8 +37,20 @@ export interface RlStepOptions {
   forward?: Pick<ForwardOptions, 'hooks'>;
 }
 
-/** Runs one RL step on `items`; returns its metrics. */
-export async function rlStep(o: RlStepOptions, items: PromptItem[], lr?: number, stepNo?: number): Promise<Record<string, number>> {
+export interface RlStepResult {
+  /** train/*, rewards/* and time/* metrics. */
+  metrics: Record<string, number>;
+  /** The gradient transforms' `gradients/<name>/<key>` from the step's last update. */
+  stats: Record<string, number>;
+  /**
+   * Set when an update was skipped (NaN or infinite gradients or loss): the tensors named.
+   * The step's remaining inner epochs are not run; the loop counts the step as skipped.
+   */
+  nonFinite?: string[];
+}
+
+/** Runs one RL step on `items`; `stats: false` when its transform stats will not be logged. */
+export async function rlStep(o: RlStepOptions, items: PromptItem[], lr?: number, stepNo?: number, stats = true): Promise<RlStepResult> {
   const t0 = performance.now();
   const { batch, interventions } = rollout(o.policy, o.tokenizer, items, o.rollout);
   const tGen = performance.now();
@@ -54,9 +67,8 @@ export async function rlStep(o: RlStepOptions, items: PromptItem[], lr?: number,
     const scored = await scoreRewards(o.rewards, batch, { frozen, policy: pol.cache }, stepNo);
     const tRewards = performance.now() - tR;
     const adv = tf.tensor2d(groupAdvantages(scored.total, o.rollout.G, o.scaleByStd), [batch.R, 1]);
-    let kl = 0, clipFrac = 0, loss = 0, skipped = 0;
-    // The last update's transform stats (gradients/<name>/<key>), logged as SFT logs them.
-    let gradStats: Record<string, number> = {};
+    let kl = 0, clipFrac = 0, loss = 0;
+    let last: StepResult | undefined;
     for (let e = 0; e < o.innerEpochs; e++) {
       const keep: tf.Tensor[] = [];
       const r = o.step(() => {
@@ -65,29 +77,28 @@ export async function rlStep(o: RlStepOptions, items: PromptItem[], lr?: number,
         const klTok = k3(lp, frozen.refLogprobs);
         keep.push(tf.keep(tokenMean(klTok, mask)), tf.keep(tokenMean(clipped, mask)));
         return tf.add(tokenMean(pg, mask), tf.mul(o.beta, tokenMean(klTok, mask))) as tf.Scalar;
-      }, lr);
+      }, lr, stats);
       [kl, clipFrac] = keep.map((x) => x.dataSync()[0]!) as [number, number];
       tf.dispose(keep);
       loss = r.loss;
-      gradStats = r.stats;
-      if (r.nonFinite) skipped++;
+      last = r;
+      if (r.nonFinite) break;
     }
     adv.dispose();
     const lens = batch.completions.map((c) => c.length);
-    return {
+    const metrics = {
       'train/loss': loss,
       'train/kl': kl,
       'train/clip_frac': clipFrac,
       'train/entropy': entropy,
       'train/response_length': lens.reduce((a, b) => a + b, 0) / lens.length,
       'train/interventions': interventions,
-      'train/skipped_updates': skipped,
       'time/rollout_s': (tGen - t0) / 1000,
       'time/rewards_s': tRewards / 1000,
       'time/step_s': (performance.now() - t0) / 1000,
       ...scored.metrics,
-      ...gradStats,
     };
+    return { metrics, stats: last!.stats, nonFinite: last!.nonFinite };
   } finally {
     tf.dispose([ids, mask, oldLogprobs, frozen.refLogprobs]);
     frozen.cache.dispose();

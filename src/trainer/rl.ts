@@ -11,42 +11,25 @@ import { readRecords } from '../data/records.ts';
 import { probeIntervention } from '../probes/intervene.ts';
 import { loadRecipeProbes } from '../probes/recipe.ts';
 import { buildRewards } from '../rewards/build.ts';
-import type { GradientTransform } from '../gradients/index.ts';
-import type { Freezer } from '../gradients/freeze.ts';
+import type { GradientTransform } from '../gradients/transform.ts';
 import type { ForwardOptions } from '../models/hooks.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
-import type { Recipe } from '../recipe/schema.ts';
-import type { Tracker } from '../tracking/index.ts';
-import { Rng } from '../util/rng.ts';
-import { buildOptimizer, scheduleOf } from './build.ts';
-import { saveTrainingCheckpoint } from './checkpoint.ts';
-import { applyFreezer, verifyFreezer } from './design.ts';
+import { buildOptimizer } from './build.ts';
 import { createLossStep } from './loss-step.ts';
+import { runLoop, type LoopOptions, type LoopTrainer } from './loop.ts';
 import { cispo, clippedPg } from './rl-loss.ts';
-import { restoreRl, rlTrainingState } from './rl-resume.ts';
+import { evaluateRl } from './rl-eval.ts';
+import { PromptCursor, restoreRlState, type RlState } from './rl-resume.ts';
 import { rlStep } from './rl-step.ts';
 import type { PromptItem } from './rollout.ts';
-import { lrAt } from './schedule.ts';
-import type { LoopEvents, SftResult } from './sft.ts';
+import type { SftResult } from './sft.ts';
 
-export interface RlLoopOptions extends LoopEvents {
-  recipe: Recipe;
-  /** The policy, holding the recipe's init weights: the frozen reference is copied from it before any resume. */
-  model: HookedTransformer;
-  tokenizer: Tokenizer;
+/** The loop's options (loop.ts: resume, stop, freezing, tracking) less what the RL trainer builds itself. */
+export interface RlLoopOptions extends Omit<LoopOptions<Record<string, number>>, 'optimizer' | 'plan' | 'trainer'> {
+  /** The recipe's gradient transforms, in order; disposed when the run ends. */
   transforms: GradientTransform[];
-  /** Builds the freeze masks; called after a resume has loaded the weights (as in SFT). */
-  makeFreezer?: () => Freezer | undefined;
   /** The recipe's interventions, for the policy's training passes only (rl-step.ts says which). */
   forward?: Pick<ForwardOptions, 'hooks'>;
-  tracker: Tracker;
-  recipeYaml: string;
-  /** Continue from the newest checkpoint in out_dir. */
-  resume?: boolean;
-  stopAfter?: number;
-  interrupt?: { requested: boolean };
-  runId?: string;
 }
 
 /** RL prompts: JSONL {prompt, completion?}; the completion, when present, is the reference answer. */
@@ -76,23 +59,28 @@ export function checkPromptRoom(prompts: readonly PromptItem[], tok: Tokenizer, 
   }
 }
 
+/**
+ * The RL trainer on the loop driver (loop.ts): its step draws batch_size prompts and runs
+ * rlStep; its state is the prompt cursor and the reference's fingerprint (rl-resume.ts).
+ */
 export async function runRl(o: RlLoopOptions): Promise<SftResult> {
-  const { recipe, model, tokenizer: tok, tracker } = o;
+  const { recipe, model, tokenizer: tok } = o;
   const t = recipe.trainer;
   if (t.kind !== 'rl') throw new Error('internal: runRl needs an rl trainer');
   const prompts = loadPrompts(recipe.data.train.path);
   checkPromptRoom(prompts, tok, model.config.nCtx, t.max_new_tokens, recipe.data.train.path);
+  const evalPrompts = recipe.data.eval ? loadPrompts(recipe.data.eval.path) : [];
+  if (recipe.data.eval) checkPromptRoom(evalPrompts, tok, model.config.nCtx, t.max_new_tokens, recipe.data.eval.path);
+  if (t.eval.every > 0 && !evalPrompts.length) {
+    throw new BonsaiError(`trainer.eval.every is ${t.eval.every} but data.eval names no prompts to evaluate on`, { hint: 'add data.eval: { format: jsonl, path: … } or set trainer.eval.every: 0' });
+  }
   // The reference is the init weights, copied BEFORE a resume loads the trained policy.
   const frozen = model.frozenCopy();
   const reference = frozen.fingerprint();
   const optimizer = buildOptimizer(t);
-  let freezer: Freezer | undefined;
   let probes: ReturnType<typeof loadRecipeProbes> | undefined;
   let rewards: Awaited<ReturnType<typeof buildRewards>> | undefined;
   try {
-    const pos = restoreRl({ recipe, model, tokenizer: tok, optimizer, reference, prompts: prompts.length, resume: o.resume, onLog: o.onLog });
-    freezer = o.makeFreezer?.();
-    if (freezer) applyFreezer(freezer, optimizer, tracker, pos.step, o.onLog);
     probes = loadRecipeProbes(recipe, frozen);
     rewards = await buildRewards(recipe, probes);
     const stopTokens = [tok.eosId, ...t.stop.map((s) => {
@@ -101,50 +89,43 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
       return ids[0]!;
     })];
     const iv = t.intervention ? probeIntervention({ frozen, probe: probes.get(t.intervention.probe)!, tokens: tok.encode(t.intervention.insert), maxPerSequence: t.intervention.max_per_sequence }) : undefined;
-    const step = createLossStep({ model, optimizer, transforms: freezer ? [freezer.transform(), ...o.transforms] : o.transforms });
-    const order = new Rng(recipe.run.seed).shuffle(prompts.map((_, i) => i));
-    const schedule = scheduleOf(t);
-    let last: Record<string, number> = {};
-    const save = () =>
-      saveTrainingCheckpoint(recipe.run.out_dir, recipe.checkpoint.keep, {
-        config: model.config, tokenizer: tok.kind, weights: model.valuesSync(),
-        optimizer: optimizer.stateSync().tensors,
-        state: rlTrainingState(recipe, pos, prompts.length, optimizer, reference, o.runId),
-        recipeYaml: o.recipeYaml,
-      });
-    while (pos.step < t.steps) {
-      const s = pos.step + 1;
-      const items = Array.from({ length: t.batch_size }, () => prompts[order[pos.cursor++ % order.length]!]!);
-      const lr = lrAt(s, t.steps, t.optimizer.lr, schedule);
-      const t0 = performance.now();
-      last = await rlStep(
-        { policy: model, frozen, tokenizer: tok, rewards, loss: t.loss.kind === 'cispo' ? cispo(t.loss.epsilon_high) : clippedPg(t.loss.epsilon),
-          step, rollout: { G: t.group_size, maxNewTokens: t.max_new_tokens, temperature: t.temperature, topP: t.top_p, stopTokens, rng: pos.rng, insert: iv?.insert },
-          beta: t.kl_beta, scaleByStd: t.advantage.scale_by_std, innerEpochs: t.inner_epochs, forward: o.forward },
-        items, lr, s,
-      );
-      pos.step = s;
-      // Sampled completion tokens per second of the whole step (rollouts, scoring and update).
-      const sampled = last['train/response_length']! * t.batch_size * t.group_size;
-      const tokensPerSec = sampled / ((performance.now() - t0) / 1000);
-      o.onStep?.(s, t.steps, { loss: last['train/loss']!, lr, tokensPerSec });
-      if (s % t.log_every === 0 || s === t.steps) tracker.logMetrics(s, { ...last, 'train/lr': lr, 'train/tokens_per_sec': tokensPerSec });
-      if (s % t.log_every === 0) o.onLog?.(`step ${s}: reward ${last['rewards/total/mean']!.toFixed(3)} kl ${last['train/kl']!.toFixed(4)} len ${last['train/response_length']!.toFixed(1)}`);
-      await new Promise<void>((r) => setImmediate(r));
-      const stopping = s === o.stopAfter || o.interrupt?.requested === true;
-      if (stopping && s < t.steps) {
-        const checkpoint = save();
-        o.onLog?.(`stopped at step ${s}; checkpoint ${checkpoint}; continue with --resume`);
-        return { step: s, finalLoss: last['train/loss']!, interrupted: true, checkpoint };
-      }
-      if (recipe.checkpoint.every > 0 && s % recipe.checkpoint.every === 0 && s < t.steps) save();
-    }
-    if (freezer) verifyFreezer(freezer, model, tracker, pos.step, o.onLog);
-    return { step: pos.step, finalLoss: last['train/loss'] ?? NaN, interrupted: false, checkpoint: save() };
+    const step = createLossStep({ model, optimizer, transforms: o.transforms });
+    const cursor = new PromptCursor(prompts.length, recipe.run.seed);
+    const opts = { policy: model, frozen, tokenizer: tok, rewards, loss: t.loss.kind === 'cispo' ? cispo(t.loss.epsilon_high) : clippedPg(t.loss.epsilon), step,
+      beta: t.kl_beta, scaleByStd: t.advantage.scale_by_std, innerEpochs: t.inner_epochs, forward: o.forward };
+    const trainer: LoopTrainer<Record<string, number>> = {
+      async step({ step: s, lr, rng, logged }) {
+        const items = cursor.take(t.batch_size).map((i) => prompts[i]!);
+        const t0 = performance.now();
+        const rollout = { G: t.group_size, maxNewTokens: t.max_new_tokens, temperature: t.temperature, topP: t.top_p, stopTokens, rng, insert: iv?.insert };
+        const r = await rlStep({ ...opts, rollout }, items, lr, s, logged);
+        const m = r.metrics;
+        // Sampled completion tokens per second of the whole step (rollouts, scoring and update).
+        const sampled = m['train/response_length']! * t.batch_size * t.group_size;
+        const tokensPerSec = sampled / ((performance.now() - t0) / 1000);
+        return {
+          loss: m['train/loss']!, metrics: { ...m, 'train/tokens_per_sec': tokensPerSec }, stats: r.stats, nonFinite: r.nonFinite,
+          tokensPerSec,
+          line: `reward ${m['rewards/total/mean']!.toFixed(3)} kl ${m['train/kl']!.toFixed(4)} len ${m['train/response_length']!.toFixed(1)}`,
+        };
+      },
+      state: () => ({ prompts: cursor.state(), reference }) satisfies RlState,
+      restore: (state, dir) => restoreRlState(state, dir, cursor, reference),
+      async evaluate() {
+        if (!evalPrompts.length) return undefined;
+        const m = await evaluateRl({
+          policy: model, frozen, tokenizer: tok, rewards: rewards!, prompts: evalPrompts, seed: recipe.run.seed + 2, chunk: t.batch_size * t.group_size,
+          rollout: { maxNewTokens: t.max_new_tokens, temperature: t.temperature, topP: t.top_p, stopTokens },
+        });
+        return { metrics: m, line: `eval reward ${m['eval/rewards/total/mean']!.toFixed(3)} len ${m['eval/response_length']!.toFixed(1)}`, value: m };
+      },
+    };
+    const plan = { steps: t.steps, logEvery: t.log_every, evalEvery: t.eval.every, maxNonfiniteSteps: t.max_nonfinite_steps };
+    const r = await runLoop({ ...o, optimizer, plan, trainer });
+    return { step: r.step, finalLoss: r.finalLoss, interrupted: r.interrupted, checkpoint: r.checkpoint };
   } finally {
     rewards?.forEach((r) => r.dispose?.());
     probes?.forEach((p) => p.dispose());
-    freezer?.dispose();
     optimizer.dispose();
     for (const tr of o.transforms) tr.dispose?.();
     frozen.dispose();

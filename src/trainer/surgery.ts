@@ -10,6 +10,7 @@ import type { Tokenizer } from '../models/tokenizer.ts';
 import type { HookedTransformer } from '../models/transformer.ts';
 import type { GradientRecipe, Recipe } from '../recipe/schema.ts';
 import { lmLoss } from './loss.ts';
+import { computeGradients } from './seam.ts';
 
 /** What gradient surgery needs beyond its own recipe entry. */
 export interface SurgeryContext {
@@ -28,15 +29,9 @@ export function dataGradients(ctx: SurgeryContext, source: DatasetSource, where:
   const examples = loadDataset(source, ctx.tokenizer, ctx.seqLen).examples;
   if (!examples.length) throw new BonsaiError(`${where}: ${source.path} holds no examples`);
   const batcher = new Batcher(examples, { batchSize: ctx.recipe.trainer.batch_size, seed: ctx.recipe.run.seed });
-  const vars = [...ctx.model.params.values()].filter((v) => v.trainable);
-  const pathOf = new Map([...ctx.model.params].map(([path, v]) => [v.name, path]));
   return () => {
     const b = batcher.next();
-    const { value, grads } = tf.variableGrads(() => lmLoss(ctx.model, b), vars);
-    value.dispose();
-    const out: NamedGrads = {};
-    for (const [name, g] of Object.entries(grads)) out[pathOf.get(name)!] = g;
-    return out;
+    return computeGradients(ctx.model, () => lmLoss(ctx.model, b)).grads;
   };
 }
 

@@ -54,9 +54,9 @@ describe('Freezer under AdamW with weight decay', () => {
     ]);
     const freezer = new Freezer(m.params, sel);
     const opt = new AdamW({ lr: 0.05, weightDecay: 0.5 });
-    opt.setFrozen(freezer.masks);
+    freezer.install(opt); // one call: the gradient mask and AdamW's mask
     const before = m.valuesSync();
-    const step = createTrainStep({ model: m, optimizer: opt, transforms: [freezer.transform()] });
+    const step = createTrainStep({ model: m, optimizer: opt, transforms: [] });
     step(randomBatch(1, 4, 8, tinyConfig.vocabSize));
     const n0 = tf.memory().numTensors;
     for (let i = 2; i <= 5; i++) step(randomBatch(i, 4, 8, tinyConfig.vocabSize));

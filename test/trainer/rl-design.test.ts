@@ -71,7 +71,7 @@ describe('RL honours interventions', () => {
       };
       const pfwd = policy.forward.bind(policy);
       policy.forward = (ids, opts) => (opts?.hooks?.length ? seen.policyHooked++ : seen.policyPlain++, pfwd(ids, opts));
-      const m = await rlStep(
+      const { metrics: m } = await rlStep(
         { policy, frozen, tokenizer: tok, rewards: [regexReward('has_a', 1, 'a'), { name: 'first', weight: 1, score: (b) => b.completions.map((c) => c[0]! / 256) }],
           loss: clippedPg(0.2), step: createLossStep({ model: policy, optimizer, transforms: [] }),
           rollout: { G: 4, maxNewTokens: 4, temperature: 1, rng: 3 }, beta: 0.05, scaleByStd: true, innerEpochs: 2, forward },

@@ -95,7 +95,7 @@ describe('RL step', () => {
     await rlStep(o, items); // warm-up: optimizer state is created on the first step
     const before = tf.memory().numTensors;
     calls = 0;
-    const m = await rlStep(o, items);
+    const { metrics: m } = await rlStep(o, items);
     expect(calls).toBe(1);
     expect(tf.memory().numTensors).toBe(before);
     for (const k of ['rewards/probe/mean', 'rewards/has_a/std', 'rewards/em/mean', 'train/kl', 'train/clip_frac', 'train/entropy', 'train/response_length']) {

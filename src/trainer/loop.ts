@@ -1,0 +1,205 @@
+/**
+ * The one loop driver behind every trainer (SFT, RL). It owns what a run's steps have in
+ * common: the position (step, optimizer, the sampling RNG), `--resume` and the refusal to
+ * overwrite a run, the learning-rate schedule, logging (with the transforms' stats on logged
+ * steps), evaluation, checkpoints, SIGINT and `--stop-after`, the non-finite policy and
+ * circuit freezing. A trainer supplies its step and the state only it knows (a batcher, a
+ * prompt cursor), nothing more.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { BonsaiError } from '../errors.ts';
+import type { Freezer } from '../gradients/freeze.ts';
+import type { Tokenizer } from '../models/tokenizer.ts';
+import type { HookedTransformer } from '../models/transformer.ts';
+import type { Recipe } from '../recipe/schema.ts';
+import type { Tracker } from '../tracking/index.ts';
+import { Rng } from '../util/rng.ts';
+import { scheduleOf } from './build.ts';
+import { latestCheckpoint, loadCheckpoint, refuseExistingCheckpoints, saveTrainingCheckpoint, type TrainingState } from './checkpoint.ts';
+import { applyFreezer, verifyFreezer } from './design.ts';
+import type { AdamW } from './optimizer.ts';
+import { lrAt } from './schedule.ts';
+
+/** What the loop reports to its caller (the CLI draws a progress bar from it). */
+export interface LoopEvents {
+  onStep?(step: number, total: number, m: { loss: number; lr: number; tokensPerSec: number }): void;
+  onLog?(line: string): void;
+}
+
+/** What one step did. */
+export interface StepOutcome {
+  loss: number;
+  /** Logged on logging steps, with `train/lr` and `stats`. */
+  metrics: Record<string, number>;
+  /** The gradient transforms' `gradients/<name>/<key>` (asked for on logging steps only). */
+  stats: Record<string, number>;
+  /** Set when the step's update was skipped: the tensors whose gradients were NaN or infinite. */
+  nonFinite?: string[];
+  /** For onStep (the progress bar): tokens per second, as the trainer counts them. */
+  tokensPerSec: number;
+  /** A line printed on every log_every-th step. */
+  line?: string;
+}
+
+export interface EvalOutcome<E> {
+  metrics: Record<string, number>;
+  line: string;
+  value: E;
+}
+
+/** The trainer's part: its step, its own state in checkpoints, and optionally an evaluation. */
+export interface LoopTrainer<E> {
+  /** Runs step `step` (1-based) at learning rate `lr`; `logged`: its transform stats will be logged. */
+  step(ctx: { step: number; lr: number; rng: Rng; logged: boolean }): StepOutcome | Promise<StepOutcome>;
+  /** The state.json fields beyond step, optimizerT, rng and runId (e.g. `batcher`). */
+  state(): Record<string, unknown>;
+  /** Checks that `state` (from checkpoint `dir`) belongs to this run and restores the trainer's part; throws a BonsaiError if not. */
+  restore(state: TrainingState, dir: string): void;
+  /** Evaluation: metrics to log, a line to print, and the value the run returns (undefined: nothing to evaluate on). */
+  evaluate?(): EvalOutcome<E> | undefined | Promise<EvalOutcome<E> | undefined>;
+}
+
+export interface LoopOptions<E> extends LoopEvents {
+  recipe: Recipe;
+  model: HookedTransformer;
+  tokenizer: Tokenizer;
+  optimizer: AdamW;
+  /** Builds the freeze masks; called after a resume has loaded the weights (the bit-identical check compares against those). */
+  makeFreezer?: () => Freezer | undefined;
+  /** Steps to run, logging, evaluation and the non-finite limit (from the trainer section). */
+  plan: { steps: number; logEvery: number; evalEvery: number; maxNonfiniteSteps: number };
+  trainer: LoopTrainer<E>;
+  tracker: Tracker;
+  recipeYaml: string;
+  runId?: string;
+  /** Continue from the newest checkpoint in out_dir. */
+  resume?: boolean;
+  /** Stop (with a checkpoint) after this step, as if interrupted; for tests and `--stop-after`. */
+  stopAfter?: number;
+  /** Set to true (e.g. by SIGINT) to save a checkpoint and stop after the current step. */
+  interrupt?: { requested: boolean };
+}
+
+export interface LoopResult<E> {
+  step: number;
+  /** The last applied step's loss (NaN if none). */
+  finalLoss: number;
+  eval?: E;
+  interrupted: boolean;
+  checkpoint?: string;
+  /** The sampling RNG where the run ended (SFT draws its closing sample from it). */
+  rng: Rng;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Runs `o.trainer` from step 0 (or the newest checkpoint, with `resume`) to `plan.steps`.
+ * Async only to yield to the event loop once per step, so signal handlers (SIGINT) and the
+ * tracker's background flush get to run between steps. Disposes the freezer it builds;
+ * the optimizer stays the caller's.
+ */
+export async function runLoop<E>(o: LoopOptions<E>): Promise<LoopResult<E>> {
+  // A stream of its own (seed + 1), so sampling never shifts the data order.
+  const pos = { step: 0, rng: new Rng(o.recipe.run.seed + 1) };
+  let freezer: Freezer | undefined;
+  try {
+    restoreOrGuard(o, pos);
+    freezer = o.makeFreezer?.();
+    if (freezer) applyFreezer(freezer, o.optimizer, o.tracker, pos.step, o.onLog);
+    const result = await steps(o, pos);
+    if (freezer && !result.interrupted) verifyFreezer(freezer, o.model, o.tracker, pos.step, o.onLog);
+    return result;
+  } finally {
+    if (o.optimizer.freezer === freezer) o.optimizer.freezer = undefined;
+    freezer?.dispose();
+  }
+}
+
+async function steps<E>(o: LoopOptions<E>, pos: { step: number; rng: Rng }): Promise<LoopResult<E>> {
+  const { plan, tracker, trainer } = o;
+  const t = o.recipe.trainer;
+  const schedule = scheduleOf(t);
+  const save = () => saveAt(o, pos);
+  const runEval = async (): Promise<E | undefined> => {
+    const r = await trainer.evaluate?.();
+    if (!r) return undefined;
+    tracker.logMetrics(pos.step, r.metrics);
+    o.onLog?.(`step ${pos.step}: ${r.line}`);
+    return r.value;
+  };
+  let lastLoss = NaN;
+  let lastEval: E | undefined;
+  let checkpoint: string | undefined;
+  let badInARow = 0;
+  let skipped = 0;
+  while (pos.step < plan.steps) {
+    const step = pos.step + 1;
+    const lr = lrAt(step, plan.steps, t.optimizer.lr, schedule);
+    const logged = step % plan.logEvery === 0 || step === plan.steps;
+    const r = await trainer.step({ step, lr, rng: pos.rng, logged });
+    pos.step = step;
+    if (r.nonFinite) {
+      // Skip the update, count it, and stop once skipping is clearly not recovering.
+      badInARow += 1;
+      skipped += 1;
+      tracker.logMetrics(step, { 'train/skipped_steps': skipped });
+      o.onLog?.(`step ${step}: skipped, non-finite gradients in ${r.nonFinite.join(', ')}`);
+      if (badInARow >= plan.maxNonfiniteSteps || step === plan.steps) {
+        throw new BonsaiError(
+          `step ${step}: the loss is ${r.loss}; ${badInARow} step(s) in a row had NaN or infinite gradients (${r.nonFinite.join(', ')})`,
+          { hint: 'lower trainer.optimizer.lr or add a clip transform; earlier checkpoints are intact' },
+        );
+      }
+      await yieldToEventLoop();
+      continue;
+    }
+    badInARow = 0;
+    lastLoss = r.loss;
+    o.onStep?.(step, plan.steps, { loss: r.loss, lr, tokensPerSec: r.tokensPerSec });
+    if (logged) tracker.logMetrics(step, { ...r.metrics, 'train/lr': lr, ...r.stats });
+    if (r.line && step % plan.logEvery === 0) o.onLog?.(`step ${step}: ${r.line}`);
+    if (plan.evalEvery > 0 && step % plan.evalEvery === 0 && step < plan.steps) lastEval = await runEval();
+    await yieldToEventLoop();
+    const stopping = step === o.stopAfter || o.interrupt?.requested === true;
+    const scheduled = o.recipe.checkpoint.every > 0 && step % o.recipe.checkpoint.every === 0;
+    if (scheduled || stopping || step === plan.steps) checkpoint = save();
+    if (stopping && step < plan.steps) {
+      o.onLog?.(`stopped at step ${step}; checkpoint ${checkpoint}; continue with --resume`);
+      return { step, finalLoss: lastLoss, eval: lastEval, interrupted: true, checkpoint, rng: pos.rng };
+    }
+  }
+  lastEval = (await runEval()) ?? lastEval;
+  return { step: pos.step, finalLoss: lastLoss, eval: lastEval, interrupted: false, checkpoint: checkpoint ?? save(), rng: pos.rng };
+}
+
+/**
+ * With --resume, loads the newest checkpoint into the model, the optimizer, the position and
+ * the trainer. Without it, refuses to start over an out_dir that already holds checkpoints:
+ * nothing written earlier is overwritten by accident.
+ */
+function restoreOrGuard<E>(o: LoopOptions<E>, pos: { step: number; rng: Rng }): void {
+  const outDir = o.recipe.run.out_dir;
+  if (!o.resume) return refuseExistingCheckpoints(outDir);
+  const latest = latestCheckpoint(outDir);
+  if (!latest) throw new BonsaiError(`--resume: no checkpoint in ${outDir}`, { hint: 'run without --resume to start fresh' });
+  const ck = loadCheckpoint(latest, { config: o.model.config, tokenizer: o.tokenizer.kind });
+  if (!ck.state || !ck.optimizer) throw new BonsaiError(`--resume: ${latest} holds weights only (no optimizer or training state)`);
+  o.trainer.restore(ck.state, latest); // first: it refuses a checkpoint from another run before anything is loaded
+  for (const [path, v] of o.model.params) tf.tidy(() => v.assign(tf.tensor(ck.weights.get(path)!, v.shape)));
+  o.optimizer.loadState(o.model.params, { t: ck.state.optimizerT, tensors: ck.optimizer });
+  pos.rng = new Rng(ck.state.rng);
+  pos.step = ck.state.step;
+  o.onLog?.(`resumed from ${latest} at step ${pos.step}`);
+}
+
+function saveAt<E>(o: LoopOptions<E>, pos: { step: number; rng: Rng }): string {
+  return saveTrainingCheckpoint(o.recipe.run.out_dir, o.recipe.checkpoint.keep, {
+    config: o.model.config,
+    tokenizer: o.tokenizer.kind,
+    weights: o.model.valuesSync(),
+    optimizer: o.optimizer.stateSync().tensors,
+    state: { step: pos.step, optimizerT: o.optimizer.t, ...o.trainer.state(), rng: pos.rng.state(), runId: o.runId },
+    recipeYaml: o.recipeYaml,
+  });
+}

@@ -1,0 +1,96 @@
+/**
+ * The public gradient seam: every trainer (SFT, RL, gradient surgery's "other objective",
+ * the benches and hand-written loops) computes gradients and applies them through these two
+ * calls, so freezing, projections, clipping and the non-finite guard act the same everywhere.
+ *
+ *   const { loss, grads } = computeGradients(model, () => myLoss(model));
+ *   const r = applyGradients(model, grads, { optimizer, transforms, lr, loss });
+ *   if (r.nonFinite) …; // skipped: nothing moved
+ */
+import * as tf from '@tensorflow/tfjs';
+import { BonsaiError } from '../errors.ts';
+import { applyTransforms, type GradientTransform, type NamedGrads } from '../gradients/transform.ts';
+import type { HookedTransformer } from '../models/transformer.ts';
+import type { AdamW } from './optimizer.ts';
+
+/**
+ * The loss's value and its gradients by parameter path (`blocks.0.attn.W_Q` → gradient),
+ * over the model's trainable parameters. `lossFn` runs inside tf.variableGrads, so its
+ * intermediates are freed; the caller owns the returned gradients.
+ */
+export function computeGradients(model: HookedTransformer, lossFn: () => tf.Scalar): { loss: number; grads: NamedGrads } {
+  if (model.frozen) throw new BonsaiError('cannot compute gradients of a frozen copy: its parameters are not trainable');
+  const vars: tf.Variable[] = [];
+  const pathOf = new Map<string, string>();
+  for (const [path, v] of model.params) {
+    if (!v.trainable) continue;
+    vars.push(v);
+    pathOf.set(v.name, path);
+  }
+  const { value, grads: byName } = tf.variableGrads(lossFn, vars);
+  const loss = value.dataSync()[0]!;
+  value.dispose();
+  const grads: NamedGrads = {};
+  for (const [name, g] of Object.entries(byName)) grads[pathOf.get(name)!] = g;
+  return { loss, grads };
+}
+
+export interface ApplyGradientsOptions {
+  optimizer: AdamW;
+  /** Applied in order after the freeze mask (if a Freezer is installed on the optimizer). */
+  transforms?: readonly GradientTransform[];
+  /** Learning rate of this update; default the optimizer's `lr`. */
+  lr?: number;
+  /** The loss the gradients came from: a NaN or infinite loss skips the update too. */
+  loss?: number;
+  /** False when the transforms' stats will not be logged this step (they may skip computing them). */
+  stats?: boolean;
+}
+
+export interface ApplyGradientsResult {
+  /** `gradients/<name>/<key>` from every transform (the freeze mask's under `gradients/freeze/`). */
+  stats: Record<string, number>;
+  /** Set when the update was skipped: the parameters whose gradients were NaN or infinite (`(loss)` for the loss). */
+  nonFinite?: string[];
+}
+
+/**
+ * One update from `grads` (consumed: every tensor is freed): unless a gradient or the loss
+ * is NaN or infinite, the installed freeze mask, then the transforms in order, then the
+ * optimizer. A skipped update moves nothing, not even the optimizer's step count.
+ */
+export function applyGradients(model: HookedTransformer, grads: NamedGrads, o: ApplyGradientsOptions): ApplyGradientsResult {
+  const bad = nonFiniteGrads(grads);
+  if (bad.length || (o.loss !== undefined && !Number.isFinite(o.loss))) {
+    // Never apply a broken update: the caller counts skipped steps and decides when to stop.
+    tf.dispose(Object.values(grads));
+    return { stats: {}, nonFinite: bad.length ? bad : ['(loss)'] };
+  }
+  const freeze = o.optimizer.freezer?.transform();
+  const stages = freeze ? [freeze, ...(o.transforms ?? [])] : (o.transforms ?? []);
+  const out = applyTransforms(stages, grads, { step: o.optimizer.t + 1, params: model.params, stats: o.stats ?? true });
+  o.optimizer.apply(model.params, out.grads, o.lr);
+  tf.dispose(Object.values(out.grads));
+  return { stats: out.stats };
+}
+
+/** Paths whose gradient holds a NaN or infinity (one reduction per tensor, one sync). */
+export function nonFiniteGrads(grads: NamedGrads): string[] {
+  const paths = Object.keys(grads);
+  if (!paths.length) return [];
+  const sums = tf.tidy(() => tf.stack(paths.map((k) => tf.sum(grads[k]!))));
+  const v = sums.dataSync();
+  sums.dispose();
+  return paths.filter((_k, i) => !Number.isFinite(v[i]!));
+}
+
+/** a + b per path; frees both inputs (micro-batch accumulation). */
+export function addGradients(a: NamedGrads, b: NamedGrads): NamedGrads {
+  const out: NamedGrads = {};
+  for (const k of Object.keys(a)) {
+    out[k] = tf.add(a[k]!, b[k]!);
+    a[k]!.dispose();
+    b[k]!.dispose();
+  }
+  return out;
+}
