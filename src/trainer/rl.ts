@@ -23,7 +23,7 @@ import { buildOptimizer, scheduleOf } from './build.ts';
 import { saveTrainingCheckpoint } from './checkpoint.ts';
 import { applyFreezer, verifyFreezer } from './design.ts';
 import { createLossStep } from './loss-step.ts';
-import { cispo, clippedPg } from './rl-loss.ts';
+import { buildRlLoss } from './rl-loss.ts';
 import { restoreRl, rlTrainingState } from './rl-resume.ts';
 import { rlStep } from './rl-step.ts';
 import type { PromptItem } from './rollout.ts';
@@ -118,7 +118,7 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
       const lr = lrAt(s, t.steps, t.optimizer.lr, schedule);
       const t0 = performance.now();
       last = await rlStep(
-        { policy: model, frozen, tokenizer: tok, rewards, loss: t.loss.kind === 'cispo' ? cispo(t.loss.epsilon_high) : clippedPg(t.loss.epsilon),
+        { policy: model, frozen, tokenizer: tok, rewards, loss: buildRlLoss(t.loss),
           step, rollout: { G: t.group_size, maxNewTokens: t.max_new_tokens, temperature: t.temperature, topP: t.top_p, stopTokens, rng: pos.rng, insert: iv?.insert },
           beta: t.kl_beta, scaleByStd: t.advantage.scale_by_std, innerEpochs: t.inner_epochs, forward: o.forward },
         items, lr, s,
