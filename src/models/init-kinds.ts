@@ -103,8 +103,8 @@ export function initKindOf(init: InitEntry): InitKindName {
 }
 
 /** The value of a parsed `model.init` under its kind. */
-export function initValue(init: InitEntry): unknown {
-  return Object.values(init)[0];
+export function initValue(init: InitEntry): EntryOf<typeof initKinds> {
+  return Object.values(init)[0] as EntryOf<typeof initKinds>;
 }
 
 const initNames = Object.keys(initKinds) as InitKindName[];

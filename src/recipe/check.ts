@@ -62,7 +62,8 @@ function modelOf(recipe: CheckedRecipe, report: CheckContext['report']): { model
   const kind = initKindOf(m.init);
   const at: PathSegment[] = ['model', 'init', kind];
   try {
-    const got = (initKinds[kind].configOf as (v: unknown, t: Tokenizer) => ReturnType<(typeof initKinds)[typeof kind]['configOf']>)(initValue(m.init), tokenizer);
+    const configOf = initKinds[kind].configOf as (v: unknown, t: Tokenizer) => ReturnType<(typeof initKinds)[typeof kind]['configOf']>;
+    const got = configOf(initValue(m.init), tokenizer);
     if (got.tokenizer && got.tokenizer !== m.tokenizer) {
       report(['model', 'tokenizer'], `the model at model.init.${kind} was trained with the ${got.tokenizer} tokenizer, the recipe asks for ${m.tokenizer}`);
     }
