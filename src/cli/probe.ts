@@ -5,8 +5,8 @@ import { createTokenizer } from '../models/tokenizer.ts';
 import { saveProbe } from '../probes/io.ts';
 import { probeDir, trainRecipeProbe, type ProbeRecipe } from '../probes/recipe.ts';
 import type { ProbeMetrics } from '../probes/metrics.ts';
-import { loadRecipe } from '../recipe/index.ts';
-import type { Recipe } from '../recipe/schema.ts';
+import { loadAnyRecipe } from '../recipe/index.ts';
+import type { AnyRecipe } from '../recipe/schema.ts';
 import { createTracker } from '../tracking/index.ts';
 import { buildModel } from '../trainer/build.ts';
 import { parse, usage, type Command } from './args.ts';
@@ -32,7 +32,7 @@ export const probeCommand: Command = async (argv) => {
   if (values.help) return (process.stdout.write(HELP), 0);
   const [verb, file] = positionals;
   if ((verb !== 'train' && verb !== 'sweep') || !file || positionals.length !== 2) return (process.stderr.write(`bonsai probe: expected "train RECIPE" or "sweep RECIPE"\n\n${HELP}`), 2);
-  const recipe = loadRecipe(file, { overrides: values.set ?? [] });
+  const recipe = loadAnyRecipe(file, { overrides: values.set ?? [] });
   const trainable = recipe.probes.filter((p) => p.train);
   if (trainable.length === 0) throw new BonsaiError(`${file}: no probe has a "train" section (probes[].train.data)`, { hint: 'add probes: [{ name, hook, train: { data: probes.jsonl } }]' });
   await initBackend(recipe.backend);
@@ -58,7 +58,7 @@ export const probeCommand: Command = async (argv) => {
 type Tok = ReturnType<typeof createTokenizer>;
 type Trk = ReturnType<typeof createTracker>;
 
-function trainAll(recipe: Recipe, probes: ProbeRecipe[], frozen: ReturnType<typeof buildModel>, tok: Tok, tracker: Trk): string[] {
+function trainAll(recipe: AnyRecipe, probes: ProbeRecipe[], frozen: ReturnType<typeof buildModel>, tok: Tok, tracker: Trk): string[] {
   return probes.map((p) => {
     const probe = trainRecipeProbe(p, frozen, tok);
     const dir = probeDir(recipe, p);
