@@ -27,12 +27,22 @@ export function matchingParams(glob: string, model: ModelLayout): string[] {
   return [...model.params.keys()].filter((p) => re.test(p));
 }
 
+/** What a parameter glob could have meant: every path, and every module prefix as `prefix.*`. */
+function paramGlobs(model: ModelLayout): string[] {
+  const globs = new Set<string>();
+  for (const path of model.params.keys()) {
+    const parts = path.split('.');
+    for (let i = 1; i < parts.length; i++) globs.add(`${parts.slice(0, i).join('.')}.*`);
+  }
+  return [...globs, ...model.params.keys()];
+}
+
 /** Reports a parameter glob that matches no parameter, naming the nearest paths. */
 export function checkParamGlob(glob: string, at: readonly PathSegment[], ctx: CheckContext): boolean {
   const model = ctx.model;
   if (!model || matchingParams(glob, model).length > 0) return true;
-  const near = nearest(glob.replace(/\*/g, ''), [...model.params.keys()]);
-  ctx.report(at, `"${glob}" matches no parameter; nearest parameter paths: ${near.join(', ')} ("*" matches anything, dots included)`);
+  const near = nearest(glob, paramGlobs(model));
+  ctx.report(at, `"${glob}" matches no parameter; did you mean ${near.map((g) => `"${g}"`).join(', ')}? ("*" matches anything, dots included)`);
   return false;
 }
 
