@@ -14,9 +14,15 @@ import type { PathSegment } from './walk.ts';
 export function checkHook(hook: string, at: readonly PathSegment[], ctx: CheckContext): boolean {
   const model = ctx.model;
   if (!model || model.hooks.includes(hook)) return true;
+  const n = model.config.nLayers;
+  const block = /^blocks\.(\d+)\.(.+)$/.exec(hook);
+  if (block && Number(block[1]) >= n && model.hooks.includes(`blocks.0.${block[2]}`)) {
+    ctx.report(at, `unknown hook point "${hook}": the model has ${n} block${n === 1 ? '' : 's'} (blocks.0 … blocks.${n - 1})`);
+    return false;
+  }
   const near = closest(hook, model.hooks);
   const some = model.hooks.filter((h) => h.startsWith('blocks.0.') || !h.startsWith('blocks.'));
-  const help = near ? `did you mean "${near}"?` : `valid hooks: ${some.join(', ')} (and blocks.1… up to blocks.${model.config.nLayers - 1})`;
+  const help = near ? `did you mean "${near}"?` : `valid hooks: ${some.join(', ')} (and the same in blocks.1 … blocks.${n - 1})`;
   ctx.report(at, `unknown hook point "${hook}"; ${help}`);
   return false;
 }
