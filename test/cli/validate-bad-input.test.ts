@@ -28,6 +28,17 @@ describe('bonsai recipe validate on bad input', () => {
     expect(seconds).toBeLessThan(15);
   });
 
+  it.each([['train'], ['probe', 'train'], ['sweep'], ['serve-reward'], ['ray', 'submit', '--address', 'http://127.0.0.1:9']])(
+    'bonsai %s validates the same way first, before loading a backend',
+    (...command: string[]) => {
+      const r = bonsai([...command, 'test/fixtures/recipes/bad-input.yaml'], { env: FORBID });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/recipe has 7 errors/);
+      expect(r.stderr).not.toMatch(/forbidden import/);
+      expect(hasStackTrace(r.stderr)).toBe(false);
+    },
+  );
+
   it('the guard is real: a command that loads the backend trips it', () => {
     const r = bonsai(['train', 'recipes/quickstart.yaml', '--set', 'tracking.uri=none'], { env: FORBID });
     expect(r.code).not.toBe(0);
