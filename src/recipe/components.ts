@@ -19,9 +19,7 @@ import { rlLossKinds } from '../trainer/kinds/rl-loss.ts';
 import { trainerKinds } from '../trainer/kinds/trainer.ts';
 import { jobKinds } from './jobs.ts';
 
-export { trainerKinds, trainerSchema } from '../trainer/kinds/trainer.ts';
-export { gradientKinds, gradientsSchema } from '../gradients/kinds.ts';
-export { optimizerSchema as adamwSchema, scheduleSchema } from '../trainer/kinds/optimizer.ts';
+export { trainerKinds, gradientKinds };
 
 /** Every component concept and its kinds, by the name docs and errors use. */
 export const componentRegistry = {
