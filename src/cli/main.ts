@@ -1,30 +1,22 @@
 import { BonsaiError } from '../errors.ts';
-import { diffCommand } from './diff.ts';
-import { directionsCommand } from './directions.ts';
-import { generateCommand } from './generate.ts';
-import { probeCommand } from './probe.ts';
-import { rayCommand } from './ray.ts';
-import { recipeCommand } from './recipe.ts';
-import { runsPushCommand } from './runs-push.ts';
-import { serveRewardCommand } from './serve-reward.ts';
-import { makeRunsCommand } from './runs.ts';
-import { trainCommand } from './train.ts';
-import { sweepCommand } from './sweep.ts';
-import { uiCommand } from './ui.ts';
 import { usage, type Command } from './args.ts';
 
-const COMMANDS: Record<string, Command> = {
-  train: trainCommand,
-  sweep: sweepCommand,
-  generate: generateCommand,
-  probe: probeCommand,
-  recipe: recipeCommand,
-  runs: makeRunsCommand(runsPushCommand),
-  ui: uiCommand,
-  directions: directionsCommand,
-  diff: diffCommand,
-  ray: rayCommand,
-  'serve-reward': serveRewardCommand,
+/**
+ * Commands, each imported when it runs: `bonsai recipe validate` must not pay for (or
+ * depend on) the tensor backend that `bonsai train` loads.
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  train: async () => (await import('./train.ts')).trainCommand,
+  sweep: async () => (await import('./sweep.ts')).sweepCommand,
+  generate: async () => (await import('./generate.ts')).generateCommand,
+  probe: async () => (await import('./probe.ts')).probeCommand,
+  recipe: async () => (await import('./recipe.ts')).recipeCommand,
+  runs: async () => (await import('./runs.ts')).makeRunsCommand((await import('./runs-push.ts')).runsPushCommand),
+  ui: async () => (await import('./ui.ts')).uiCommand,
+  directions: async () => (await import('./directions.ts')).directionsCommand,
+  diff: async () => (await import('./diff.ts')).diffCommand,
+  ray: async () => (await import('./ray.ts')).rayCommand,
+  'serve-reward': async () => (await import('./serve-reward.ts')).serveRewardCommand,
 };
 
 const HELP = usage('bonsai <command> [options]', 'Training-time intentional design of neural networks.', [
@@ -58,13 +50,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write('bonsai 0.1.0\n');
     return 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = COMMANDS[name];
+  if (!load) {
     process.stderr.write(`bonsai: unknown command "${name}"\n\n${HELP}`);
     return 2;
   }
   try {
-    return await command(rest);
+    return await (await load())(rest);
   } catch (e) {
     return reportError(e);
   }

@@ -1,14 +1,11 @@
-import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../backend/index.ts';
 import { BonsaiError } from '../errors.ts';
 import { createTokenizer } from '../models/tokenizer.ts';
-import { saveProbe } from '../probes/io.ts';
-import { probeDir, trainRecipeProbe, type ProbeRecipe } from '../probes/recipe.ts';
+import type { ProbeRecipe } from '../probes/recipe.ts';
 import type { ProbeMetrics } from '../probes/metrics.ts';
-import { loadRecipe } from '../recipe/index.ts';
-import type { Recipe } from '../recipe/schema.ts';
+import { loadAnyRecipe } from '../recipe/index.ts';
+import type { AnyRecipe } from '../recipe/schema.ts';
 import { createTracker } from '../tracking/index.ts';
-import { buildModel } from '../trainer/build.ts';
+import type { buildModel } from '../trainer/build.ts';
 import { parse, usage, type Command } from './args.ts';
 
 const HELP = usage('bonsai probe train|sweep RECIPE [options]', "Train the recipe's probes on the frozen copy of its model.", [
@@ -32,9 +29,18 @@ export const probeCommand: Command = async (argv) => {
   if (values.help) return (process.stdout.write(HELP), 0);
   const [verb, file] = positionals;
   if ((verb !== 'train' && verb !== 'sweep') || !file || positionals.length !== 2) return (process.stderr.write(`bonsai probe: expected "train RECIPE" or "sweep RECIPE"\n\n${HELP}`), 2);
-  const recipe = loadRecipe(file, { overrides: values.set ?? [] });
+  const recipe = loadAnyRecipe(file, { overrides: values.set ?? [] });
   const trainable = recipe.probes.filter((p) => p.train);
   if (trainable.length === 0) throw new BonsaiError(`${file}: no probe has a "train" section (probes[].train.data)`, { hint: 'add probes: [{ name, hook, train: { data: probes.jsonl } }]' });
+  // Imported only now: a recipe with errors is reported without loading a tensor backend.
+  const [tf, { initBackend }, { buildModel }, probeRecipes, probeIo] = await Promise.all([
+    import('@tensorflow/tfjs'),
+    import('../backend/index.ts'),
+    import('../trainer/build.ts'),
+    import('../probes/recipe.ts'),
+    import('../probes/io.ts'),
+  ]);
+  const probes: ProbesModule = { ...probeRecipes, ...probeIo };
   await initBackend(recipe.backend);
   const tok = createTokenizer(recipe.model.tokenizer);
   const model = buildModel(recipe, tok);
@@ -44,7 +50,7 @@ export const probeCommand: Command = async (argv) => {
   await tracker.startRun({ experiment: recipe.tracking.experiment, runName: `${recipe.run.name}-probe-${verb}`, tags: { 'bonsai.command': `probe ${verb}` } });
   let status: 'FINISHED' | 'FAILED' = 'FAILED';
   try {
-    const rows = verb === 'train' ? trainAll(recipe, trainable, frozen, tok, tracker) : sweepAll(trainable, frozen, tok, tracker);
+    const rows = verb === 'train' ? trainAll(probes, recipe, trainable, frozen, tok, tracker) : sweepAll(probes, trainable, frozen, tok, tracker);
     process.stdout.write(`${HEAD}\n${rows.join('\n')}\n`);
     status = 'FINISHED';
     return 0;
@@ -56,9 +62,10 @@ export const probeCommand: Command = async (argv) => {
 };
 
 type Tok = ReturnType<typeof createTokenizer>;
+type ProbesModule = typeof import('../probes/recipe.ts') & typeof import('../probes/io.ts');
 type Trk = ReturnType<typeof createTracker>;
 
-function trainAll(recipe: Recipe, probes: ProbeRecipe[], frozen: ReturnType<typeof buildModel>, tok: Tok, tracker: Trk): string[] {
+function trainAll({ probeDir, saveProbe, trainRecipeProbe }: ProbesModule, recipe: AnyRecipe, probes: ProbeRecipe[], frozen: ReturnType<typeof buildModel>, tok: Tok, tracker: Trk): string[] {
   return probes.map((p) => {
     const probe = trainRecipeProbe(p, frozen, tok);
     const dir = probeDir(recipe, p);
@@ -70,7 +77,7 @@ function trainAll(recipe: Recipe, probes: ProbeRecipe[], frozen: ReturnType<type
   });
 }
 
-function sweepAll(probes: ProbeRecipe[], frozen: ReturnType<typeof buildModel>, tok: Tok, tracker: Trk): string[] {
+function sweepAll({ trainRecipeProbe }: ProbesModule, probes: ProbeRecipe[], frozen: ReturnType<typeof buildModel>, tok: Tok, tracker: Trk): string[] {
   const rows: Array<{ auroc: number; line: string }> = [];
   for (const p of probes) {
     sweepHooks(p.hook, frozen.config.nLayers).forEach((hook, layer) => {

@@ -1,8 +1,6 @@
-import { describeBackend, initBackend } from '../backend/index.ts';
 import { BonsaiError } from '../errors.ts';
 import { loadRecipe } from '../recipe/index.ts';
 import { TOKEN_ENV } from '../server/auth.ts';
-import { RewardScorer } from '../server/scorer.ts';
 import { startRewardServer } from '../server/server.ts';
 import { isLoopback } from '../ui/server.ts';
 import { intFlag, parse, usage, type Command } from './args.ts';
@@ -54,6 +52,8 @@ export const serveRewardCommand: Command = async (argv) => {
   const port = intFlag('--port', v.port) ?? D.port;
 
   const recipe = loadRecipe(file, { overrides: v.set ?? [] });
+  // Imported only now: a recipe with errors is reported without loading a tensor backend.
+  const [{ describeBackend, initBackend }, { RewardScorer }] = await Promise.all([import('../backend/index.ts'), import('../server/scorer.ts')]);
   const backend = await initBackend(recipe.backend);
   process.stderr.write(`${describeBackend(backend)}\n`);
   const scorer = await RewardScorer.fromRecipe(recipe, file);

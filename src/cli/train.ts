@@ -24,6 +24,8 @@ export const trainCommand: Command = async (argv) => {
   const file = positionals[0]!;
   const recipe = loadRecipe(file, { overrides: values.set ?? [] });
   const stopAfter = intFlag('--stop-after', values['stop-after']);
+  // Imported only now: a recipe with errors is reported without loading a tensor backend.
+  const { train } = await import('../trainer/run.ts');
 
   const progress = createProgress({ total: recipe.trainer.steps, logEvery: recipe.trainer.log_every });
   // Sweep points run this command on the sweep's own recipe (with BONSAI_PARENT_RUN_ID set); a user running it by hand gets the hint.

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import type { HookFn } from '../models/hooks.ts';
 import type { ModelConfig } from '../models/config.ts';
+import { hookFeatureWidth } from '../models/layout.ts';
 import { orthonormalRows } from './linalg.ts';
 
 /**
@@ -12,10 +13,9 @@ import { orthonormalRows } from './linalg.ts';
 
 /** Width of a hook's last axis: D for residual-stream hooks, M for MLP hooks, dh for q/k/v/z. */
 export function hookWidth(c: Pick<ModelConfig, 'dModel' | 'dMlp' | 'nHeads'>, hook: string): number {
-  if (/\.mlp\.hook_(pre|post)$/.test(hook)) return c.dMlp;
-  if (/\.attn\.hook_(q|k|v|z)$/.test(hook)) return c.dModel / c.nHeads;
-  if (/\.attn\.hook_pattern$/.test(hook)) throw new BonsaiError(`${hook}: attention patterns cannot be ablated or steered along directions`);
-  return c.dModel;
+  const width = hookFeatureWidth(c, hook);
+  if (width === undefined) throw new BonsaiError(`${hook}: attention patterns cannot be ablated or steered along directions`);
+  return width;
 }
 
 /** Refuses directions whose width differs from the hook's, naming both. */

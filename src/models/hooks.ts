@@ -32,28 +32,7 @@ export interface ForwardOptions {
   cache?: HookSelector | HookSelector[];
 }
 
-const BLOCK_HOOKS = [
-  'hook_resid_pre',
-  'attn.hook_q',
-  'attn.hook_k',
-  'attn.hook_v',
-  'attn.hook_pattern',
-  'attn.hook_z',
-  'hook_attn_out',
-  'hook_resid_mid',
-  'mlp.hook_pre',
-  'mlp.hook_post',
-  'hook_mlp_out',
-  'hook_resid_post',
-];
-
-/** Every hook point of a model, in forward order. */
-export function hookNames(c: Pick<ModelConfig, 'nLayers'>): string[] {
-  const names = ['hook_embed', 'hook_pos_embed'];
-  for (let i = 0; i < c.nLayers; i++) names.push(...BLOCK_HOOKS.map((h) => `blocks.${i}.${h}`));
-  names.push('ln_final.hook_normalized');
-  return names;
-}
+export { hookNames } from './layout.ts';
 
 function matches(sel: HookSelector, name: string): boolean {
   if (typeof sel === 'string') return sel === name;

@@ -1,54 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/rng.ts';
 import type { ModelConfig } from './config.ts';
+import { paramSpecs } from './layout.ts';
 
-/**
- * Parameter paths and shapes. Paths follow TransformerLens names; the layouts are chosen
- * for fast products on tfjs (x·W with no transposes):
- *   attn.W_Q/W_K/W_V: [D, H·dh] — head h owns columns h·dh … (h+1)·dh
- *   attn.W_O:         [H·dh, D] — head h owns rows    h·dh … (h+1)·dh
- *   mlp.W_in: [D, M], mlp.W_out: [M, D] — neuron n is column n of W_in, row n of W_out
- * Freezing selects by these paths, so they are part of the public API.
- */
-export interface ParamSpec {
-  path: string;
-  shape: number[];
-  init: 'normal' | 'normal_residual' | 'zeros' | 'ones';
-}
-
-export function paramSpecs(c: ModelConfig): ParamSpec[] {
-  const { vocabSize: V, dModel: D, dMlp: M, nCtx } = c;
-  const specs: ParamSpec[] = [
-    { path: 'embed.W_E', shape: [V, D], init: 'normal' },
-    { path: 'pos_embed.W_pos', shape: [nCtx, D], init: 'normal' },
-  ];
-  for (let i = 0; i < c.nLayers; i++) {
-    const b = `blocks.${i}`;
-    specs.push(
-      { path: `${b}.ln1.w`, shape: [D], init: 'ones' },
-      { path: `${b}.ln1.b`, shape: [D], init: 'zeros' },
-      { path: `${b}.attn.W_Q`, shape: [D, D], init: 'normal' },
-      { path: `${b}.attn.b_Q`, shape: [D], init: 'zeros' },
-      { path: `${b}.attn.W_K`, shape: [D, D], init: 'normal' },
-      { path: `${b}.attn.b_K`, shape: [D], init: 'zeros' },
-      { path: `${b}.attn.W_V`, shape: [D, D], init: 'normal' },
-      { path: `${b}.attn.b_V`, shape: [D], init: 'zeros' },
-      { path: `${b}.attn.W_O`, shape: [D, D], init: 'normal_residual' },
-      { path: `${b}.attn.b_O`, shape: [D], init: 'zeros' },
-      { path: `${b}.ln2.w`, shape: [D], init: 'ones' },
-      { path: `${b}.ln2.b`, shape: [D], init: 'zeros' },
-      { path: `${b}.mlp.W_in`, shape: [D, M], init: 'normal' },
-      { path: `${b}.mlp.b_in`, shape: [M], init: 'zeros' },
-      { path: `${b}.mlp.W_out`, shape: [M, D], init: 'normal_residual' },
-      { path: `${b}.mlp.b_out`, shape: [D], init: 'zeros' },
-    );
-  }
-  specs.push({ path: 'ln_final.w', shape: [D], init: 'ones' }, { path: 'ln_final.b', shape: [D], init: 'zeros' });
-  if (!c.tiedEmbeddings) {
-    specs.push({ path: 'unembed.W_U', shape: [D, V], init: 'normal' }, { path: 'unembed.b_U', shape: [V], init: 'zeros' });
-  }
-  return specs;
-}
+export { paramSpecs, type ParamSpec } from './layout.ts';
 
 /**
  * Initial values, drawn in JS from a seeded Rng rather than tf.random*, so the same seed

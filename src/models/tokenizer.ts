@@ -98,16 +98,18 @@ class Gpt2Tokenizer implements Tokenizer {
   }
 }
 
+/**
+ * Every tokenizer kind (the recipe's `model.tokenizer`). Tokenizers are pure JS, so each
+ * entry builds its tokenizer directly; the recipe's enum is the keys of this table.
+ */
+export const tokenizerKinds = {
+  byte: { describe: 'one token per byte', build: (): Tokenizer => new ByteTokenizer() },
+  gpt2: { describe: "GPT-2's BPE", build: (): Tokenizer => new Gpt2Tokenizer() },
+} as const satisfies Record<TokenizerKind, { describe: string; build(): Tokenizer }>;
+
 /** Makes the tokenizer a recipe names. */
 export function createTokenizer(kind: TokenizerKind): Tokenizer {
-  switch (kind) {
-    case 'byte':
-      return new ByteTokenizer();
-    case 'gpt2':
-      return new Gpt2Tokenizer();
-    default:
-      throw new BonsaiError(`unknown tokenizer "${String(kind)}"`, {
-        hint: 'use "byte" or "gpt2"',
-      });
-  }
+  const entry = (tokenizerKinds as Record<string, (typeof tokenizerKinds)[TokenizerKind] | undefined>)[kind];
+  if (!entry) throw new BonsaiError(`unknown tokenizer "${String(kind)}"`, { hint: `use one of ${Object.keys(tokenizerKinds).join(', ')}` });
+  return entry.build();
 }

@@ -5,7 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
+import { build, type Builders } from '../recipe/registry.ts';
 import { Rng } from '../util/rng.ts';
+import type { probeKinds } from './kinds.ts';
 import type { Features, ProbeLevel } from './capture.ts';
 import { bestF1Threshold, probeMetrics } from './metrics.ts';
 import { Probe, type ProbeKindSpec, weightNames } from './probe.ts';
@@ -94,8 +96,15 @@ function initWeights(tr: { X: Float32Array; n: number }, d: number, kind: ProbeK
   for (let i = 0; i < tr.n; i++) for (let k = 0; k < d; k++) sigma[k] += (tr.X[i * d + k]! - mu[k]!) ** 2 / tr.n;
   const std = sigma.map((v) => Math.sqrt(v) + 1e-6);
   const base = { mu: tf.tensor1d(mu), sigma: tf.tensor1d(std) };
-  if (kind.kind === 'logistic') return { ...base, w: tf.zeros([d]), b: tf.zeros([]) };
-  const rng = new Rng(seed + 1);
-  const W1 = Float32Array.from({ length: d * kind.hidden }, () => rng.normal() * Math.sqrt(2 / d));
-  return { ...base, W1: tf.tensor2d(W1, [d, kind.hidden]), b1: tf.zeros([kind.hidden]), w2: tf.tensor1d(Float32Array.from({ length: kind.hidden }, () => rng.normal() * Math.sqrt(1 / kind.hidden))), b2: tf.zeros([]) };
+  return { ...base, ...build(probeInitBuilders, kind.kind, kind, d, seed) };
 }
+
+/** Initial weights (beyond the standardisation) for every probe kind (probes/kinds.ts). */
+const probeInitBuilders: Builders<typeof probeKinds, [d: number, seed: number], Record<string, tf.Tensor>> = {
+  logistic: (_k, d) => ({ w: tf.zeros([d]), b: tf.zeros([]) }),
+  mlp(kind, d, seed) {
+    const rng = new Rng(seed + 1);
+    const W1 = Float32Array.from({ length: d * kind.hidden }, () => rng.normal() * Math.sqrt(2 / d));
+    return { W1: tf.tensor2d(W1, [d, kind.hidden]), b1: tf.zeros([kind.hidden]), w2: tf.tensor1d(Float32Array.from({ length: kind.hidden }, () => rng.normal() * Math.sqrt(1 / kind.hidden))), b2: tf.zeros([]) };
+  },
+};

@@ -16,7 +16,7 @@ import type { Probe } from './probe.ts';
 export type ProbeRecipe = Recipe['probes'][number];
 
 /** Where a recipe's probe lives: its `checkpoint`, else <out_dir>/probes/<name>. */
-export function probeDir(recipe: Recipe, p: ProbeRecipe): string {
+export function probeDir(recipe: Pick<Recipe, 'run'>, p: ProbeRecipe): string {
   return p.checkpoint ?? join(recipe.run.out_dir, 'probes', p.name);
 }
 
@@ -54,7 +54,7 @@ export function trainRecipeProbe(p: ProbeRecipe, frozen: HookedTransformer, tok:
 }
 
 /** Loads every probe of the recipe against the frozen copy, by name. */
-export function loadRecipeProbes(recipe: Recipe, frozen: HookedTransformer): Map<string, Probe> {
+export function loadRecipeProbes(recipe: Pick<Recipe, 'run' | 'probes'>, frozen: HookedTransformer): Map<string, Probe> {
   const out = new Map<string, Probe>();
   for (const p of recipe.probes) {
     checkProbeHook(frozen, p.hook, `probes "${p.name}".hook`);

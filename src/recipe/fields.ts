@@ -47,3 +47,13 @@ export const existingFile = () => existing('file');
 
 /** A path to a directory that must exist when the recipe is loaded. */
 export const existingDirectory = () => existing('directory');
+
+/** A dataset reference (the same shape as `data.train`). */
+export const dataRefSchema = z.strictObject({
+  format: z.enum(['text', 'jsonl']).describe('text: plain text; jsonl: one {"prompt", "completion"} object per line.'),
+  path: existingFile().describe(`Data file. ${PATH_NOTE}`),
+});
+
+/** A name that becomes part of a metric key (rewards/<name>/mean). */
+export const metricName = () =>
+  z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only (it becomes a metric key)').describe('Name, used in metric keys (rewards/<name>/mean).');

@@ -3,12 +3,18 @@
  * at once, each with `file:line:col`), export the JSON Schema for editors, and record
  * the resolved recipe with a run.
  */
-export { loadRecipe, parseRecipe, type LoadOptions } from './load.ts';
+export { loadRecipe, loadAnyRecipe, parseRecipe, parseAnyRecipe, trainingRecipe, type LoadOptions } from './load.ts';
+export { checkRecipe } from './check.ts';
+export { componentRegistry } from './components.ts';
+export { jobKinds, type JobName } from './jobs.ts';
+export type { Builders, CheckContext, KindSpec, KindTable } from './registry.ts';
 export {
   recipeSchema,
   recipeSchemaFor,
   modelConfigSchema,
   type Recipe,
+  type AnyRecipe,
+  type ProbeJobRecipe,
   type RecipeInput,
   type ModelConfig,
   type TrainerRecipe,

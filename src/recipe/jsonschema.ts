@@ -4,6 +4,7 @@
  * completion, hover help (the `.describe()` texts) and inline errors while writing it.
  */
 import { z } from 'zod';
+import { jobKinds, jobNames } from './jobs.ts';
 import { recipeSchema } from './schema.ts';
 
 /**
@@ -19,8 +20,17 @@ export function recipeJsonSchema(): Record<string, unknown> {
     override: ({ jsonSchema }) => {
       if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
       if (jsonSchema.minimum === Number.MIN_SAFE_INTEGER) delete jsonSchema.minimum;
+      // A kind union with one kind (the optimizer today) reads as that kind's object.
+      const only = Array.isArray(jsonSchema.oneOf) && jsonSchema.oneOf.length === 1 ? (jsonSchema.oneOf[0] as Record<string, unknown>) : undefined;
+      if (only) {
+        delete jsonSchema.oneOf;
+        Object.assign(jsonSchema, { ...only, ...jsonSchema });
+      }
     },
   });
   const { $schema, ...rest } = json;
-  return { $schema, title: 'bonsai recipe', ...rest };
+  // Which sections are required depends on the job: a trainer (which needs data), or a job that runs none.
+  const trainerless = jobNames.filter((j) => jobKinds[j].trainer === undefined);
+  const anyOf = [{ required: ['trainer'] }, { required: ['job'], properties: { job: { enum: trainerless } } }];
+  return { $schema, title: 'bonsai recipe', ...rest, anyOf, dependencies: { trainer: ['data'] } };
 }

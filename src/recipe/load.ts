@@ -7,10 +7,12 @@ import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { Document } from 'yaml';
 import { BonsaiError, BonsaiErrors } from '../errors.ts';
-import { describeValue, explain, RecipeIssue } from './issues.ts';
+import { checkRecipe, salvageSections } from './check.ts';
+import { describeValue, explain, RecipeIssue, type Finding } from './issues.ts';
+import { jobKinds } from './jobs.ts';
 import { placer } from './locate.ts';
 import { applyOverrides } from './overrides.ts';
-import { recipeSchemaFor, type Recipe } from './schema.ts';
+import { recipeSchemaFor, recipeSections, type AnyRecipe, type Recipe } from './schema.ts';
 import { MAX_ALIASES, parseYaml, refusedTags, tagRefusal, toPlainData, type Position } from './yaml.ts';
 
 /** Options for loading a recipe. */
@@ -19,8 +21,16 @@ export interface LoadOptions {
   overrides?: readonly string[];
 }
 
-/** Read and validate the recipe at `file` (relative to the working directory). */
+/**
+ * Read and validate the training recipe (job sft or rl) at `file`, relative to the working
+ * directory. A recipe of another job is refused, naming the command that runs it.
+ */
 export function loadRecipe(file: string, opts: LoadOptions = {}): Recipe {
+  return trainingRecipe(loadAnyRecipe(file, opts), file);
+}
+
+/** Read and validate a recipe of any job at `file`; narrow on `job`. */
+export function loadAnyRecipe(file: string, opts: LoadOptions = {}): AnyRecipe {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -29,7 +39,14 @@ export function loadRecipe(file: string, opts: LoadOptions = {}): Recipe {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(cause);
     throw new BonsaiError(`cannot read recipe: ${why}`, { where: file, cause });
   }
-  return parseRecipe(text, file, opts);
+  return parseAnyRecipe(text, file, opts);
+}
+
+/** `recipe` as a training recipe, or an error naming the command that runs its job. */
+export function trainingRecipe(recipe: AnyRecipe, file: string): Recipe {
+  if (recipe.trainer !== undefined) return recipe;
+  const job = jobKinds[recipe.job];
+  throw new BonsaiError(`this is a job: ${recipe.job} recipe (it has no trainer); run it with \`${job.command} ${file}\``, { where: file });
 }
 
 /**
@@ -37,8 +54,17 @@ export function loadRecipe(file: string, opts: LoadOptions = {}): Recipe {
  * is not read, so this also serves recipes that come from elsewhere (tests, an API call).
  */
 export function parseRecipe(text: string, file: string, opts: LoadOptions = {}): Recipe {
+  return trainingRecipe(parseAnyRecipe(text, file, opts), file);
+}
+
+/**
+ * Validate recipe `text` of any job: the schema, then every component's check against the
+ * model's config (recipe/check.ts). Every problem is reported at once; no backend is loaded.
+ */
+export function parseAnyRecipe(text: string, file: string, opts: LoadOptions = {}): AnyRecipe {
+  const name = basename(file, extname(file));
   const sets = opts.overrides ?? [];
-  const schema = recipeSchemaFor(basename(file, extname(file)));
+  const schema = recipeSchemaFor(name);
   const { doc, lines } = parseYaml(text);
   const at = (pos: Position) => ({ where: `${file}:${pos.line}:${pos.col}`, ...pos });
   const issues = doc.errors.map(
@@ -54,11 +80,14 @@ export function parseRecipe(text: string, file: string, opts: LoadOptions = {}):
   } else if (data) {
     const { applied, errors } = applyOverrides(data, sets, schema);
     const result = schema.safeParse(data);
-    if (result.success && errors.length === 0) return result.data;
+    const found: Finding[] = [];
+    checkRecipe(result.success ? result.data : salvageSections(data, recipeSections(name)), (path, detail) => found.push({ path: [...path], detail }));
+    if (result.success && errors.length === 0 && found.length === 0) return result.data;
     const place = placer(file, doc, lines, applied);
     for (const issue of result.error?.issues ?? []) {
       for (const f of explain(issue, data, schema)) issues.push(new RecipeIssue(f.detail, place(f.path)));
     }
+    for (const f of found) issues.push(new RecipeIssue(f.detail, place(f.path)));
     issues.push(...errors);
   }
   const title = `${file}: recipe has ${issues.length} error${issues.length === 1 ? '' : 's'}`;

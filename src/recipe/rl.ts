@@ -4,23 +4,12 @@
  * beside schema.ts so the core sections stay short; each swappable part is a component.
  */
 import { z } from 'zod';
-import { existingFile, nonNegativeInt, PATH_NOTE, positiveInt } from './fields.ts';
+import { probeKindSchema } from '../probes/kinds.ts';
+import { rewardsSchema } from '../rewards/kinds.ts';
+import { rlLossSchema } from '../trainer/kinds/rl-loss.ts';
+import { existingFile, metricName, nonNegativeInt, PATH_NOTE, positiveInt } from './fields.ts';
 
-const name = () =>
-  z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only (it becomes a metric key)').describe('Name, used in metric keys (rewards/<name>/mean).');
-
-/** Probe kinds (components). */
-export const probeKinds = [
-  z.strictObject({
-    kind: z.literal('logistic').describe('Logistic regression, class-balanced, L2-penalised.'),
-    l2: z.number().nonnegative().default(1e-3).describe('L2 penalty on the weights.'),
-  }),
-  z.strictObject({
-    kind: z.literal('mlp').describe('An MLP with one hidden ReLU layer, class-balanced, L2-penalised.'),
-    hidden: positiveInt().default(32).describe('Hidden width.'),
-    l2: z.number().nonnegative().default(1e-4).describe('L2 penalty on the weight matrices.'),
-  }),
-] as const;
+export { rewardsSchema };
 
 const probeTrainSchema = z
   .strictObject({
@@ -34,43 +23,16 @@ const probeTrainSchema = z
 
 export const probeSchema = z
   .strictObject({
-    name: name().describe('Probe name; rewards and interventions refer to it.'),
-    hook: z.string().min(1).describe('Hook point it reads, e.g. blocks.1.hook_resid_post (checked against the model when it loads).'),
+    name: metricName().describe('Probe name; rewards and interventions refer to it.'),
+    hook: z.string().min(1).describe('Hook point it reads, e.g. blocks.1.hook_resid_post (checked against the model config when the recipe is validated).'),
     level: z.enum(['token', 'sequence']).default('token').describe('token: one score per completion token; sequence: one per sequence (its last token).'),
-    kind: z.discriminatedUnion('kind', probeKinds).prefault({ kind: 'logistic' }).describe('The classifier.'),
+    kind: probeKindSchema,
     checkpoint: z.string().min(1).optional().describe(`Saved probe directory (probe.json + probe.safetensors). Default: <run.out_dir>/probes/<name>. ${PATH_NOTE}`),
     train: probeTrainSchema.optional(),
   })
   .describe('A probe on the frozen copy.');
 
-const weight = () => z.number().default(1).describe('Weight of this reward in the sum.');
-export const rewardKinds = [
-  z.strictObject({
-    kind: z.literal('probe').describe("A probe's score on the completion tokens."),
-    name: name(),
-    weight: weight(),
-    probe: z.string().min(1).describe('Name of a probe in `probes`.'),
-    aggregate: z.enum(['mean', 'max', 'any']).default('max').describe('Per-token scores → one per rollout: mean, max, or any-above-threshold (0/1).'),
-    sign: z.union([z.literal(1), z.literal(-1)]).default(-1).describe('-1 penalises what the probe detects, +1 rewards it.'),
-    host: z
-      .enum(['frozen', 'policy'])
-      .default('frozen')
-      .describe('frozen: read the frozen copy (from the reference pass, no extra forward). policy: read the live policy — the variant a policy can GAME by changing its activations; for comparison only.'),
-  }),
-  z.strictObject({ kind: z.literal('exact_match').describe('1 if the completion (up to `stop`) equals the prompt\'s "completion" answer.'), name: name(), weight: weight(), stop: z.string().optional().describe('Text that ends the answer, e.g. "\\n".') }),
-  z.strictObject({ kind: z.literal('regex').describe('1 if the completion matches `pattern`.'), name: name(), weight: weight(), pattern: z.string().min(1).describe('JavaScript regular expression.'), invert: z.boolean().default(false).describe('Reward NOT matching.') }),
-  z.strictObject({ kind: z.literal('length').describe('-|length - target| / target, in tokens.'), name: name(), weight: weight(), target: positiveInt().describe('Target completion length in tokens.') }),
-  z.strictObject({
-    kind: z.literal('module').describe("A user's JS/TS module exporting (batch) => number[]; runs with the recipe's trust."),
-    name: name(),
-    weight: weight(),
-    path: existingFile().describe(`The module file. ${PATH_NOTE}`),
-    export: z.string().min(1).default('default').describe('Name of the exported function.'),
-  }),
-] as const;
-
 export const probesSchema = z.array(probeSchema).default([]).describe('Probes on the frozen copy (trained with `bonsai probe train`).');
-export const rewardsSchema = z.array(z.discriminatedUnion('kind', rewardKinds)).default([]).describe('RL rewards, weighted and summed; each logged as rewards/<name>/mean|std.');
 
 /** Fields of the `rl` trainer beyond the shared optimizer/schedule. */
 export const rlFields = {
@@ -83,13 +45,7 @@ export const rlFields = {
   stop: z.array(z.string().min(1)).default(['\n']).describe('Texts whose (single) token ends a rollout; EOS always does.'),
   kl_beta: z.number().nonnegative().default(0.05).describe('Weight of the k3 KL penalty to the frozen reference; 0 turns it off.'),
   inner_epochs: positiveInt().default(1).describe('Updates per rollout batch.'),
-  loss: z
-    .discriminatedUnion('kind', [
-      z.strictObject({ kind: z.literal('clipped_pg').describe('PPO/GRPO clipped surrogate.'), epsilon: z.number().positive().default(0.2).describe('Clip range ε.') }),
-      z.strictObject({ kind: z.literal('cispo').describe('CISPO: clipped, stop-gradient importance weight times log-prob.'), epsilon_high: z.number().positive().default(0.2).describe('Upper clip of the weight.') }),
-    ])
-    .prefault({ kind: 'clipped_pg' })
-    .describe('The policy loss (token mean).'),
+  loss: rlLossSchema,
   advantage: z
     .strictObject({ scale_by_std: z.boolean().default(true).describe('Divide by the group std (false: Dr. GRPO).') })
     .prefault({})

@@ -4,12 +4,20 @@
  * complete and nothing downstream re-applies a default. Keys mirror the YAML (snake_case).
  */
 import { z } from 'zod';
-import { gradientsSchema, trainerSchema } from './components.ts';
-import { freezeSchema, interventionsSchema } from './design.ts';
-import { probesSchema, rewardsSchema } from './rl.ts';
+import { gradientsSchema } from '../gradients/kinds.ts';
+import { freezeSchema } from '../gradients/freeze-kinds.ts';
+import { interventionsSchema } from '../gradients/intervention-kinds.ts';
+import { initKindOf, initKinds, initSchema, modelConfigSchema } from '../models/init-kinds.ts';
+import { tokenizerKinds, type TokenizerKind } from '../models/tokenizer.ts';
+import { rewardsSchema } from '../rewards/kinds.ts';
+import { trainerSchema } from '../trainer/kinds/trainer.ts';
+import { jobKinds, jobNames, type JobName } from './jobs.ts';
+import { probesSchema } from './rl.ts';
 import { raySchema } from './ray-schema.ts';
 import { sweepSchemaOf } from './sweep-schema.ts';
-import { existingDirectory, existingFile, PATH_NOTE, nonNegativeInt, positiveInt } from './fields.ts';
+import { existingFile, PATH_NOTE, nonNegativeInt, positiveInt } from './fields.ts';
+
+export { modelConfigSchema };
 
 /** The `run` section. Its name defaults to the recipe's file name, which only the loader knows. */
 function runSchema(defaultName: string) {
@@ -24,65 +32,23 @@ function runSchema(defaultName: string) {
     .describe('Identity of the run.');
 }
 
-/** Architecture of a model trained from scratch. */
-export const modelConfigSchema = z
-  .strictObject({
-    vocab_size: positiveInt().optional().describe("Vocabulary size. Omitted: the tokenizer's vocabulary size."),
-    d_model: positiveInt().describe('Width of the residual stream.'),
-    n_layers: positiveInt().describe('Number of transformer blocks.'),
-    n_heads: positiveInt().describe('Attention heads per block; must divide d_model.'),
-    d_mlp: positiveInt().optional().describe('Hidden width of each MLP. Default: 4 * d_model.'),
-    n_ctx: positiveInt().describe('Longest sequence the model accepts (positional embeddings).'),
-    tied_embeddings: z.boolean().default(true).describe('Share the token embedding with the unembedding.'),
-    layer_norm_eps: z.number().positive().default(1e-5).describe('Epsilon of every layer norm.'),
-    init_std: z.number().positive().default(0.02).describe('Standard deviation of the normal weight init.'),
-  })
-  // `when` lets the check run even if other fields are broken, so all errors surface at once.
-  .refine((c) => c.d_model % c.n_heads === 0, {
-    path: ['n_heads'],
-    when: (p) => z.object({ d_model: positiveInt(), n_heads: positiveInt() }).safeParse(p.value).success,
-    error: (iss) => {
-      const { d_model, n_heads } = iss.input as { d_model: number; n_heads: number };
-      return `n_heads (${n_heads}) must divide d_model (${d_model})`;
-    },
-  })
-  // Rebuilt rather than spread so d_mlp keeps its place in the resolved recipe's key order.
-  .transform(({ n_ctx, tied_embeddings, layer_norm_eps, init_std, ...sizes }) => ({
-    ...sizes,
-    d_mlp: sizes.d_mlp ?? 4 * sizes.d_model,
-    n_ctx,
-    tied_embeddings,
-    layer_norm_eps,
-    init_std,
-  }))
-  .describe('A fresh model with this architecture.');
-
-/** Where the weights come from: exactly one of `config` (fresh), `checkpoint` (saved) or `hf_gpt2`. */
-const initSchema = z
-  .strictObject({
-    config: modelConfigSchema.optional(),
-    checkpoint: existingDirectory().optional().describe(`A checkpoint directory written by bonsai. ${PATH_NOTE}`),
-    hf_gpt2: existingDirectory()
-      .optional()
-      .describe(`A Hugging Face GPT-2 folder (config.json + model.safetensors, e.g. from \`huggingface-cli download gpt2\`); implies tokenizer gpt2. ${PATH_NOTE}`),
-  })
-  .refine((i) => [i.config, i.checkpoint, i.hf_gpt2].filter((v) => v !== undefined).length === 1, {
-    message: 'needs exactly one of "config" (a fresh model), "checkpoint" (a saved one) or "hf_gpt2" (Hugging Face GPT-2 weights)',
-  })
-  .transform((i) => (i.config ? { config: i.config } : i.checkpoint ? { checkpoint: i.checkpoint } : { hf_gpt2: i.hf_gpt2! }))
-  .describe('Where the initial weights come from: exactly one of config, checkpoint or hf_gpt2.');
-
 const modelSchema = z
   .strictObject({
     // No zod default: an omitted tokenizer follows init (gpt2 for hf_gpt2), which the transform decides.
-    tokenizer: z.enum(['byte', 'gpt2']).optional().describe("Tokenizer: byte (one token per byte) or gpt2 (GPT-2's BPE). Default: gpt2 with init.hf_gpt2, else byte."),
+    tokenizer: z
+      .enum(Object.keys(tokenizerKinds) as [TokenizerKind, ...TokenizerKind[]])
+      .optional()
+      .describe(`Tokenizer: ${Object.entries(tokenizerKinds).map(([k, t]) => `${k} (${t.describe})`).join(', ')}. Default: gpt2 with init.hf_gpt2, else byte.`),
     init: initSchema,
   })
-  .refine((m) => !(m.tokenizer === 'byte' && 'hf_gpt2' in m.init && m.init.hf_gpt2), {
+  .refine((m) => !(m.tokenizer === 'byte' && 'hf_gpt2' in m.init), {
     path: ['tokenizer'],
     message: 'tokenizer byte cannot be used with init.hf_gpt2: GPT-2 weights need the gpt2 tokenizer (omit tokenizer or set it to gpt2)',
   })
-  .transform(({ tokenizer, init }) => ({ tokenizer: tokenizer ?? ('hf_gpt2' in init && init.hf_gpt2 ? 'gpt2' : 'byte'), init }))
+  .transform(({ tokenizer, init }) => {
+    const implied: TokenizerKind | undefined = initKinds[initKindOf(init)].impliesTokenizer;
+    return { tokenizer: tokenizer ?? implied ?? ('byte' as TokenizerKind), init };
+  })
   .describe('The policy model.');
 
 const datasetSchema = z.strictObject({
@@ -125,33 +91,48 @@ const sampleSchema = z
   })
   .describe('A sample printed and logged at each eval.');
 
+/** The recipe's sections, each with its own schema. */
+function sectionsFor(defaultName: string) {
+  return {
+    run: runSchema(defaultName),
+    backend: z
+      .enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])
+      .default('auto')
+      .describe('TensorFlow.js backend; auto tries tensorflow-gpu, tensorflow, wasm, cpu in that order.'),
+    job: z
+      .enum(jobNames)
+      .optional()
+      .describe(`What the recipe is for: ${jobNames.map((j) => `${j} (${jobKinds[j].describe})`).join(', ')}. Default: trainer.kind.`),
+    model: modelSchema,
+    data: dataSchema.optional(),
+    trainer: trainerSchema.optional(),
+    gradients: gradientsSchema,
+    interventions: interventionsSchema,
+    freeze: freezeSchema,
+    probes: probesSchema,
+    rewards: rewardsSchema,
+    checkpoint: checkpointSchema,
+    tracking: trackingSchema,
+    sample: sampleSchema.optional(),
+    ray: raySchema,
+    sweep: sweepSchemaOf((): z.ZodType => recipeSchema),
+  };
+}
+
+/** The recipe's sections by name, so the checks can use each section that parses on its own (recipe/check.ts). */
+export function recipeSections(defaultName: string): Record<string, z.ZodType> {
+  return sectionsFor(defaultName);
+}
+
 /**
  * The whole recipe. `defaultName` is run.name when the recipe does not set one; the loader
- * passes the file's basename. Cross-section checks live here, beside the fields they relate.
+ * passes the file's basename. Cross-section checks that need no model live here; those that
+ * read the model's config are the components' checks (recipe/check.ts).
  */
 export function recipeSchemaFor(defaultName: string) {
   return z
-    .strictObject({
-      run: runSchema(defaultName),
-      backend: z
-        .enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])
-        .default('auto')
-        .describe('TensorFlow.js backend; auto tries tensorflow-gpu, tensorflow, wasm, cpu in that order.'),
-      model: modelSchema,
-      data: dataSchema,
-      trainer: trainerSchema,
-      gradients: gradientsSchema,
-      interventions: interventionsSchema,
-      freeze: freezeSchema,
-      probes: probesSchema,
-      rewards: rewardsSchema,
-      checkpoint: checkpointSchema,
-      tracking: trackingSchema,
-      sample: sampleSchema.optional(),
-      ray: raySchema,
-      sweep: sweepSchemaOf((): z.ZodType => recipeSchema),
-    })
-    .refine((r) => r.data.seq_len! <= r.model.init.config!.n_ctx, {
+    .strictObject(sectionsFor(defaultName))
+    .refine((r) => r.data!.seq_len! <= (r.model.init as { config: { n_ctx: number } }).config.n_ctx, {
       path: ['data', 'seq_len'],
       when: (p) => seqLenAndContext.safeParse(p.value).success,
       error: (iss) => {
@@ -159,26 +140,31 @@ export function recipeSchemaFor(defaultName: string) {
         return `seq_len (${data.seq_len}) must be <= model.init.config.n_ctx (${model.init.config.n_ctx})`;
       },
     })
-    .superRefine(checkRl)
-    .describe('A bonsai recipe: everything one training run needs.');
+    .superRefine(checkJob)
+    .transform(({ run, backend, job, trainer, ...rest }) => ({ run, backend, job: job ?? trainer?.kind, trainer, ...rest }) as AnyRecipe)
+    .describe('A bonsai recipe: everything one job (training, probe training, ...) needs.');
 }
 
 /**
- * RL cross-section checks: an RL run needs rewards, and every probe a reward or the
- * intervention names must be in `probes`. Skipped while those sections are themselves
- * invalid (their own errors are already reported).
+ * The job and its sections agree: a job that runs a trainer has a `trainer` of its kind and
+ * the sections it needs; one that does not has no `trainer`. With no `job`, the trainer's
+ * kind is the job.
  */
-function checkRl(r: { trainer: { kind: string; intervention?: { probe: string } }; probes: Array<{ name: string }>; rewards: Array<{ kind: string; probe?: string }> }, ctx: z.RefinementCtx): void {
-  if (r.trainer.kind === 'rl' && r.rewards.length === 0) {
-    ctx.addIssue({ code: 'custom', path: ['rewards'], message: 'an rl trainer needs at least one reward (e.g. { name: correct, kind: exact_match })' });
+function checkJob(r: { job?: JobName; trainer?: { kind: string }; [section: string]: unknown }, ctx: z.RefinementCtx): void {
+  const job = r.job ?? (r.trainer?.kind as JobName | undefined);
+  if (job === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['trainer'], message: `missing required field (or say what the recipe is for: job: ${jobNames.join(' | ')})` });
+    return;
   }
-  const probes = new Set(r.probes.map((p) => p.name));
-  const known = [...probes].join(', ') || 'none';
-  r.rewards.forEach((w, i) => {
-    if (w.kind === 'probe' && !probes.has(w.probe!)) ctx.addIssue({ code: 'custom', path: ['rewards', i, 'probe'], message: `no probe named "${w.probe}" in probes (probes: ${known})` });
-  });
-  const iv = r.trainer.intervention;
-  if (iv && !probes.has(iv.probe)) ctx.addIssue({ code: 'custom', path: ['trainer', 'intervention', 'probe'], message: `no probe named "${iv.probe}" in probes (probes: ${known})` });
+  const spec = jobKinds[job];
+  if (spec.trainer === undefined && r.trainer) {
+    ctx.addIssue({ code: 'custom', path: ['trainer'], message: `a ${job} job has no trainer section; remove it, or set job to one that trains (${jobNames.filter((j) => jobKinds[j].trainer).join(', ')})` });
+  } else if (spec.trainer !== undefined && r.trainer && r.trainer.kind !== spec.trainer) {
+    ctx.addIssue({ code: 'custom', path: ['trainer', 'kind'], message: `job ${job} runs trainer kind ${spec.trainer}, got ${r.trainer.kind}` });
+  }
+  for (const section of spec.needs) {
+    if (r[section] === undefined) ctx.addIssue({ code: 'custom', path: [section], message: `missing required field (a ${job} job needs it)` });
+  }
 }
 
 /** The fields the seq_len check reads, so it runs whenever they are valid. */
@@ -190,13 +176,21 @@ const seqLenAndContext = z.object({
 /** The recipe schema, with run.name defaulting to "recipe" (for recipes not read from a file). */
 export const recipeSchema = recipeSchemaFor('recipe');
 
-/** A validated recipe with every default filled in. */
-export type Recipe = z.output<typeof recipeSchema>;
+type Parsed = z.output<z.ZodObject<ReturnType<typeof sectionsFor>, z.core.$strict>>;
+type Common = Omit<Parsed, 'job' | 'trainer' | 'data'>;
+type TrainerSection = NonNullable<Parsed['trainer']>;
+
+/** A validated training recipe (job sft or rl) with every default filled in. */
+export type Recipe = Common & { job: 'sft' | 'rl'; trainer: TrainerSection; data: NonNullable<Parsed['data']> };
+/** A validated recipe of a job that runs no trainer (job probe). */
+export type ProbeJobRecipe = Common & { job: 'probe'; trainer?: undefined; data?: Parsed['data'] };
+/** Any validated recipe; narrow on `job`. */
+export type AnyRecipe = Recipe | ProbeJobRecipe;
 /** A recipe as written: defaulted fields are optional. */
 export type RecipeInput = z.input<typeof recipeSchema>;
 /** The architecture of a fresh model. */
 export type ModelConfig = z.output<typeof modelConfigSchema>;
 /** The `trainer` section, one member per trainer kind. */
-export type TrainerRecipe = Recipe['trainer'];
+export type TrainerRecipe = TrainerSection;
 /** One gradient transform from the `gradients` list. */
 export type GradientRecipe = Recipe['gradients'][number];

@@ -44,3 +44,12 @@ export function suggestion(word: string, candidates: readonly string[], what = '
   if (near !== undefined) return `did you mean "${near}"?`;
   return candidates.length > 0 ? `${what}: ${candidates.join(', ')}` : `nothing is allowed here`;
 }
+
+/** Up to `n` candidates nearest to `word` by edit distance (ties keep the candidates' order). */
+export function nearest(word: string, candidates: readonly string[], n = 3): string[] {
+  return candidates
+    .map((c, i) => ({ c, i, d: editDistance(word.toLowerCase(), c.toLowerCase()) }))
+    .sort((a, b) => a.d - b.d || a.i - b.i)
+    .slice(0, n)
+    .map((x) => x.c);
+}

@@ -1,50 +1,45 @@
 import { BonsaiError } from '../errors.ts';
 import { evalBatches, loadDataset, splitTrainEval, unigramEntropyBits, type Dataset, type Example, type UnigramEntropy } from '../data/index.ts';
-import { clipTransform, type GradientTransform } from '../gradients/index.ts';
-import { modelConfig, type ModelConfig } from '../models/config.ts';
+import type { GradientTransform } from '../gradients/index.ts';
+import type { ModelConfig } from '../models/config.ts';
+import { configOf, initKindOf, initValue, type initKinds } from '../models/init-kinds.ts';
 import { createTokenizer, type Tokenizer } from '../models/tokenizer.ts';
 import { HookedTransformer } from '../models/transformer.ts';
 import { loadHfGpt2 } from '../models/hf-gpt2.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { loadCheckpoint } from './checkpoint.ts';
-import { buildSurgery, type SurgeryContext } from './surgery.ts';
+import type { SurgeryContext } from './surgery.ts';
+import { gradientBuilders } from '../gradients/builders.ts';
+import { build, type Builders } from '../recipe/registry.ts';
 import type { LmBatch } from './loss.ts';
 import { AdamW } from './optimizer.ts';
+import type { optimizerKinds } from './kinds/optimizer.ts';
 import type { ScheduleOptions } from './schedule.ts';
 
 /** The model a recipe asks for: fresh from `init.config`, or loaded from `init.checkpoint` or `init.hf_gpt2`. */
-export function buildModel(recipe: Recipe, tokenizer: Tokenizer): HookedTransformer {
+export function buildModel(recipe: Pick<Recipe, 'model' | 'run'>, tokenizer: Tokenizer): HookedTransformer {
   const init = recipe.model.init;
-  if ('checkpoint' in init && init.checkpoint) {
-    const ckpt = loadCheckpoint(init.checkpoint, { tokenizer: tokenizer.kind });
-    return HookedTransformer.fromValues(ckpt.config, ckpt.weights);
-  }
-  if ('hf_gpt2' in init && init.hf_gpt2) {
-    if (tokenizer.kind !== 'gpt2') throw new BonsaiError(`model.init.hf_gpt2 needs the gpt2 tokenizer, the recipe asks for ${tokenizer.kind}`);
-    return loadHfGpt2(init.hf_gpt2).model;
-  }
-  return HookedTransformer.create(configFromRecipe(recipe, tokenizer), recipe.run.seed);
+  return build(initBuilders, initKindOf(init), initValue(init), recipe, tokenizer);
 }
 
+/** Initial weights for every model-init kind (models/init-kinds.ts). */
+const initBuilders: Builders<typeof initKinds, [recipe: Pick<Recipe, 'model' | 'run'>, tokenizer: Tokenizer], HookedTransformer> = {
+  config: (c, recipe, tokenizer) => HookedTransformer.create(configOf(c, tokenizer), recipe.run.seed),
+  checkpoint(dir, _recipe, tokenizer) {
+    const ckpt = loadCheckpoint(dir, { tokenizer: tokenizer.kind });
+    return HookedTransformer.fromValues(ckpt.config, ckpt.weights);
+  },
+  hf_gpt2(dir, _recipe, tokenizer) {
+    if (tokenizer.kind !== 'gpt2') throw new BonsaiError(`model.init.hf_gpt2 needs the gpt2 tokenizer, the recipe asks for ${tokenizer.kind}`);
+    return loadHfGpt2(dir).model;
+  },
+};
+
 /** The recipe's `model.init.config`, camelCased, with the tokenizer's vocabulary filled in. */
-export function configFromRecipe(recipe: Recipe, tokenizer: Tokenizer): ModelConfig {
+export function configFromRecipe(recipe: Pick<Recipe, 'model'>, tokenizer: Tokenizer): ModelConfig {
   const c = recipe.model.init.config;
   if (!c) throw new Error('internal: configFromRecipe needs model.init.config');
-  const vocabSize = c.vocab_size ?? tokenizer.vocabSize;
-  if (vocabSize < tokenizer.vocabSize) {
-    throw new BonsaiError(`model.init.config.vocab_size (${vocabSize}) is smaller than the ${tokenizer.kind} tokenizer's vocabulary (${tokenizer.vocabSize})`);
-  }
-  return modelConfig({
-    vocabSize,
-    dModel: c.d_model,
-    nLayers: c.n_layers,
-    nHeads: c.n_heads,
-    dMlp: c.d_mlp,
-    nCtx: c.n_ctx,
-    tiedEmbeddings: c.tied_embeddings,
-    layerNormEps: c.layer_norm_eps,
-    initStd: c.init_std,
-  });
+  return configOf(c, tokenizer);
 }
 
 export interface RunData {
@@ -89,13 +84,7 @@ export function buildTransforms(recipe: Recipe, ctx?: Omit<SurgeryContext, 'reci
     const n = seen.get(g.kind) ?? 0;
     seen.set(g.kind, n + 1);
     const name = n === 0 ? g.kind : `${g.kind}_${n}`;
-    switch (g.kind) {
-      case 'clip':
-        return clipTransform(g.max_norm, name);
-      default:
-        if (!ctx) throw new Error(`internal: gradients kind ${g.kind} needs the model`);
-        return buildSurgery(g, name, { recipe, ...ctx });
-    }
+    return build(gradientBuilders, g.kind, g, name, ctx && { recipe, ...ctx });
   });
 }
 
@@ -104,9 +93,13 @@ type OptimizedTrainer = Pick<Recipe['trainer'], 'optimizer' | 'schedule'>;
 
 /** AdamW as a trainer section describes it. */
 export function buildOptimizer(t: OptimizedTrainer): AdamW {
-  const o = t.optimizer;
-  return new AdamW({ lr: o.lr, betas: o.betas, eps: o.eps, weightDecay: o.weight_decay });
+  return build(optimizerBuilders, t.optimizer.kind, t.optimizer);
 }
+
+/** An optimizer for every optimizer kind (kinds/optimizer.ts). */
+const optimizerBuilders: Builders<typeof optimizerKinds, [], AdamW> = {
+  adamw: (o) => new AdamW({ lr: o.lr, betas: o.betas, eps: o.eps, weightDecay: o.weight_decay }),
+};
 
 /** The trainer section's schedule, in lrAt's terms. */
 export function scheduleOf(t: OptimizedTrainer): ScheduleOptions {

@@ -4,7 +4,7 @@ import { BonsaiError } from '../errors.ts';
 import type { BatcherState } from '../data/index.ts';
 import { listCheckpoints, pruneCheckpoints, readCheckpointDir, writeCheckpointDir } from '../models/checkpoint-io.ts';
 import { sameArchitecture, type ModelConfig } from '../models/config.ts';
-import { paramSpecs } from '../models/params.ts';
+import { paramSpecs } from '../models/layout.ts';
 import { readSafetensorsBuffer, safetensorsBuffer } from '../models/safetensors.ts';
 import type { TokenizerKind } from '../models/tokenizer.ts';
 import type { RngState } from '../util/rng.ts';

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { evalBatches, loadDataset } from '../data/index.ts';
-import { loadDirections } from '../gradients/directions-file.ts';
-import { ablateHook, checkWidth, hookWidth, steerHook } from '../gradients/interventions.ts';
+import { freezeKindOf, type freezeKinds } from '../gradients/freeze-kinds.ts';
+import { interventionBuilders } from '../gradients/intervention-build.ts';
+import { build, type Builders } from '../recipe/registry.ts';
 import type { ForwardOptions } from '../models/hooks.ts';
 import { attributionFilter, attributionScores, selectTopPercent } from '../gradients/attribution.ts';
 import { Freezer } from '../gradients/freeze.ts';
@@ -44,12 +45,26 @@ export function buildFreezer(
 
 /** The union of the recipe's freeze selectors over the model's current weights. */
 function selectFreeze(recipe: Recipe, model: HookedTransformer, tokenizer: Tokenizer, seqLen: number): Selection {
-  const parts: Selection[] = recipe.freeze.map((s, i) => {
-    const where = `freeze[${i}]`;
-    if (typeof s === 'string') return selectGlob(model.params, s, where);
-    if ('heads' in s) return selectHeads(model.params, s.heads, model.config.nHeads, `${where}.heads`);
-    if ('neurons' in s) return selectNeurons(model.params, s.neurons, `${where}.neurons`);
-    const a = s.attribution;
+  const parts: Selection[] = recipe.freeze.map((s, i) => build(freezeBuilders, freezeKindOf(s), s, { recipe, model, tokenizer, seqLen, where: `freeze[${i}]` }));
+  return unionSelections(parts);
+}
+
+/** What a freeze selector is selected over. */
+interface FreezeContext {
+  recipe: Recipe;
+  model: HookedTransformer;
+  tokenizer: Tokenizer;
+  seqLen: number;
+  /** The selector in errors, e.g. `freeze[2]`. */
+  where: string;
+}
+
+/** A selection for every freeze-selector kind (gradients/freeze-kinds.ts). */
+const freezeBuilders: Builders<typeof freezeKinds, [FreezeContext], Selection> = {
+  glob: (glob, { model, where }) => selectGlob(model.params, glob, where),
+  heads: (s, { model, where }) => selectHeads(model.params, s.heads, model.config.nHeads, `${where}.heads`),
+  neurons: (s, { model, where }) => selectNeurons(model.params, s.neurons, `${where}.neurons`),
+  attribution({ attribution: a }, { recipe, model, tokenizer, seqLen, where }) {
     const examples = loadDataset(a.data, tokenizer, seqLen).examples;
     if (!examples.length) throw new BonsaiError(`${where}.attribution.data: ${a.data.path} holds no examples`);
     const batches = evalBatches(examples, recipe.trainer.batch_size, a.batches);
@@ -61,9 +76,8 @@ function selectFreeze(recipe: Recipe, model: HookedTransformer, tokenizer: Token
       ? randomScores(model.params, filter, recipe.run.seed)
       : attributionScores(model.params, batches, (b) => lmLoss(model, b), filter);
     return selectTopPercent(scores, a.top_percent);
-  });
-  return unionSelections(parts);
-}
+  },
+};
 
 /** Seeded uniform scores over the tensors attribution would score: a random selection of the same size. */
 function randomScores(params: ReadonlyMap<string, tf.Variable>, include: (path: string, p: tf.Variable) => boolean, seed: number): Map<string, Float32Array> {
@@ -82,17 +96,9 @@ export function buildInterventions(recipe: Recipe, model: HookedTransformer): { 
   recipe.interventions.forEach((iv, i) => {
     const where = `interventions[${i}]`;
     if (!valid.includes(iv.hook)) throw new BonsaiError(`${where}.hook: unknown hook point "${iv.hook}"`, { hint: `e.g. ${valid.filter((h) => h.includes('resid')).slice(0, 3).join(', ')}` });
-    const file = loadDirections(iv.directions, 'activation');
-    checkWidth(iv.hook, hookWidth(model.config, iv.hook), file.width, `${where}.directions (${iv.directions}, computed at ${file.hook})`);
-    if (iv.kind === 'ablate') {
-      const { fn, q } = ablateHook(file.vectors.slice(0, iv.top_k ?? file.vectors.length));
-      kept.push(q);
-      hooks.push({ at: iv.hook, fn });
-    } else {
-      const { fn, v } = steerHook(file.vectors[0]!, iv.coef);
-      kept.push(v);
-      hooks.push({ at: iv.hook, fn });
-    }
+    const built = build(interventionBuilders, iv.kind, iv, model, where);
+    kept.push(...built.kept);
+    hooks.push({ at: iv.hook, fn: built.fn });
   });
   return { forward: hooks.length ? { hooks } : undefined, dispose: () => tf.dispose(kept) };
 }

@@ -4,6 +4,8 @@
  * Every loss is a token mean over the sampled completion tokens of the whole batch.
  */
 import * as tf from '@tensorflow/tfjs';
+import { build, type Builders, type EntryOf } from '../recipe/registry.ts';
+import type { rlLossKinds } from './kinds/rl-loss.ts';
 
 /** GRPO group-relative advantages: rollouts [g·G … g·G+G-1] share a prompt. */
 export function groupAdvantages(rewards: Float32Array, G: number, scaleByStd: boolean): Float32Array {
@@ -73,4 +75,15 @@ export function k3(logprobs: tf.Tensor2D, refLogprobs: tf.Tensor2D): tf.Tensor2D
 /** Token mean of x over mask [R, T-1]. */
 export function tokenMean(x: tf.Tensor, mask: tf.Tensor2D): tf.Scalar {
   return tf.div(tf.sum(tf.mul(x, mask)), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
+}
+
+/** A policy loss for every kind of trainer.loss (kinds/rl-loss.ts); a kind without one does not compile. */
+export const rlLossBuilders: Builders<typeof rlLossKinds, [], PolicyLoss> = {
+  clipped_pg: (l) => clippedPg(l.epsilon),
+  cispo: (l) => cispo(l.epsilon_high),
+};
+
+/** The policy loss a recipe's trainer.loss names. */
+export function buildRlLoss(entry: EntryOf<typeof rlLossKinds>): PolicyLoss {
+  return build(rlLossBuilders, entry.kind, entry);
 }

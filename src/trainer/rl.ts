@@ -17,7 +17,7 @@ import type { Tokenizer } from '../models/tokenizer.ts';
 import { buildOptimizer } from './build.ts';
 import { createLossStep } from './loss-step.ts';
 import { runLoop, type LoopOptions, type LoopTrainer } from './loop.ts';
-import { cispo, clippedPg } from './rl-loss.ts';
+import { buildRlLoss } from './rl-loss.ts';
 import { evaluateRl } from './rl-eval.ts';
 import { PromptCursor, restoreRlState, type RlState } from './rl-resume.ts';
 import { rlStep } from './rl-step.ts';
@@ -91,7 +91,7 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
     const iv = t.intervention ? probeIntervention({ frozen, probe: probes.get(t.intervention.probe)!, tokens: tok.encode(t.intervention.insert), maxPerSequence: t.intervention.max_per_sequence }) : undefined;
     const step = createLossStep({ model, optimizer, transforms: o.transforms });
     const cursor = new PromptCursor(prompts.length, recipe.run.seed);
-    const opts = { policy: model, frozen, tokenizer: tok, rewards, loss: t.loss.kind === 'cispo' ? cispo(t.loss.epsilon_high) : clippedPg(t.loss.epsilon), step,
+    const opts = { policy: model, frozen, tokenizer: tok, rewards, loss: buildRlLoss(t.loss), step,
       beta: t.kl_beta, scaleByStd: t.advantage.scale_by_std, innerEpochs: t.inner_epochs, forward: o.forward };
     const trainer: LoopTrainer<Record<string, number>> = {
       async step({ step: s, lr, rng, logged }) {

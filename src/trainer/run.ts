@@ -1,5 +1,8 @@
 import { describeBackend, initBackend, type BackendReport } from '../backend/index.ts';
-import { createTokenizer } from '../models/tokenizer.ts';
+import { createTokenizer, type Tokenizer } from '../models/tokenizer.ts';
+import type { HookedTransformer } from '../models/transformer.ts';
+import { build, type Builders } from '../recipe/registry.ts';
+import type { trainerKinds } from './kinds/trainer.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import type { Tracker } from '../tracking/index.ts';
 import { buildData, buildModel, buildTransforms } from './build.ts';
@@ -42,31 +45,44 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
   const tokenizer = createTokenizer(recipe.model.tokenizer);
   const model = buildModel(recipe, tokenizer);
   try {
-    if (recipe.trainer.kind === 'rl') return await trainRl(recipe, model, tokenizer, backend, opts, started);
-    const data = buildData(recipe, tokenizer, model.config.nCtx);
-    log(
-      `model: ${model.numParams().toLocaleString('en-US')} parameters; data: ${data.train.length} train / ${data.eval.length} eval sequences of ${data.seqLen} tokens; ` +
-        `unigram entropy ${data.unigram.nats.toFixed(3)} nats/token (${data.unigram.bits.toFixed(3)} bits)`,
-    );
-    const { result, runId } = await trackedRun(recipe, backend, opts, {}, async ({ tracker, runId, recipeYaml }) => {
-      tracker.logMetrics(0, { 'data/unigram_entropy_nats': data.unigram.nats });
-      const makeFreezer = () => buildFreezer(recipe, model, tokenizer, data.seqLen, { resume: opts.resume, onLog: opts.onLog });
-      // Interventions go to training passes only; evaluation and sampling inside runSft run without them.
-      const interventions = buildInterventions(recipe, model);
-      const transforms = buildTransforms(recipe, { model, tokenizer, seqLen: data.seqLen });
-      return runSft({ ...opts, recipe, model, tokenizer, data, transforms, makeFreezer, forward: interventions.forward, tracker, recipeYaml, runId }).finally(() =>
-        interventions.dispose(),
-      );
-    });
-    return {
-      ...result,
-      backend,
-      runId,
-      params: model.numParams(),
-      unigramNats: data.unigram.nats,
-      seconds: (performance.now() - started) / 1000,
-    };
+    return await build(trainerRunners, recipe.trainer.kind, recipe.trainer, recipe, model, tokenizer, backend, opts, started);
   } finally {
     model.dispose();
   }
+}
+
+type RunnerArgs = [recipe: Recipe, model: HookedTransformer, tokenizer: Tokenizer, backend: BackendReport, opts: TrainOptions, started: number];
+
+/** The run of every trainer kind (kinds/trainer.ts); the caller owns and disposes `model`. */
+const trainerRunners: Builders<typeof trainerKinds, RunnerArgs, Promise<TrainSummary>> = {
+  sft: (_t, ...args) => trainSft(...args),
+  rl: (_t, ...args) => trainRl(...args),
+};
+
+/** `train(recipe)` for an sft trainer: data, then the tracked SFT loop. */
+async function trainSft(...[recipe, model, tokenizer, backend, opts, started]: RunnerArgs): Promise<TrainSummary> {
+  const log = opts.onLog ?? (() => {});
+  const data = buildData(recipe, tokenizer, model.config.nCtx);
+  log(
+    `model: ${model.numParams().toLocaleString('en-US')} parameters; data: ${data.train.length} train / ${data.eval.length} eval sequences of ${data.seqLen} tokens; ` +
+      `unigram entropy ${data.unigram.nats.toFixed(3)} nats/token (${data.unigram.bits.toFixed(3)} bits)`,
+  );
+  const { result, runId } = await trackedRun(recipe, backend, opts, {}, async ({ tracker, runId, recipeYaml }) => {
+    tracker.logMetrics(0, { 'data/unigram_entropy_nats': data.unigram.nats });
+    const makeFreezer = () => buildFreezer(recipe, model, tokenizer, data.seqLen, { resume: opts.resume, onLog: opts.onLog });
+    // Interventions go to training passes only; evaluation and sampling inside runSft run without them.
+    const interventions = buildInterventions(recipe, model);
+    const transforms = buildTransforms(recipe, { model, tokenizer, seqLen: data.seqLen });
+    return runSft({ ...opts, recipe, model, tokenizer, data, transforms, makeFreezer, forward: interventions.forward, tracker, recipeYaml, runId }).finally(() =>
+      interventions.dispose(),
+    );
+  });
+  return {
+    ...result,
+    backend,
+    runId,
+    params: model.numParams(),
+    unigramNats: data.unigram.nats,
+    seconds: (performance.now() - started) / 1000,
+  };
 }

@@ -19,8 +19,11 @@ describe('recipe JSON Schema', () => {
     expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
     expect(schema.title).toBe('bonsai recipe');
     expect(schema.type).toBe('object');
-    expect(Object.keys(schema.properties)).toEqual(['run', 'backend', 'model', 'data', 'trainer', 'gradients', 'interventions', 'freeze', 'probes', 'rewards', 'checkpoint', 'tracking', 'sample', 'ray', 'sweep']);
-    expect(schema.required).toEqual(['model', 'data', 'trainer']);
+    expect(Object.keys(schema.properties)).toEqual(['run', 'backend', 'job', 'model', 'data', 'trainer', 'gradients', 'interventions', 'freeze', 'probes', 'rewards', 'checkpoint', 'tracking', 'sample', 'ray', 'sweep']);
+    expect(schema.required).toEqual(['model']);
+    // A recipe has a trainer (and then data), or names a job that runs none.
+    expect(schema.anyOf).toEqual([{ required: ['trainer'] }, { required: ['job'], properties: { job: { enum: ['probe'] } } }]);
+    expect(schema.dependencies).toEqual({ trainer: ['data'] });
     expect(schema.additionalProperties).toBe(false);
   });
 

@@ -31,6 +31,6 @@ describe('resolved recipe', () => {
     expect(Object.values(params).every((v) => typeof v === 'string')).toBe(true);
     expect(flattenRecipe(minimal)).toMatchObject({ gradients: '[]' });
     expect(flattenRecipe(minimal)).not.toHaveProperty('sample');
-    expect(Object.keys(flattenRecipe(minimal))).toHaveLength(42);
+    expect(Object.keys(flattenRecipe(minimal))).toHaveLength(43); // job included
   });
 });

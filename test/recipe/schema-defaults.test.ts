@@ -9,6 +9,7 @@ describe('defaults', () => {
     expect(loadRecipe(`${FIXTURES}/minimal.yaml`)).toEqual({
       run: { name: 'minimal', seed: 0, out_dir: 'runs/minimal' },
       backend: 'auto',
+      job: 'sft',
       model: {
         tokenizer: 'byte',
         init: {

@@ -6,7 +6,7 @@ import { ABSTAIN, answer, COLOURS } from '../../src/data/tasks/hallucination.ts'
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { saveProbe } from '../../src/probes/io.ts';
 import { probeDir, trainRecipeProbe } from '../../src/probes/recipe.ts';
-import { loadRecipe } from '../../src/recipe/index.ts';
+import { loadAnyRecipe, loadRecipe } from '../../src/recipe/index.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
 import { buildModel } from '../../src/trainer/build.ts';
 import { train } from '../../src/trainer/run.ts';
@@ -25,7 +25,7 @@ describe('hallucination recipes, tiny runs (a → b → c, d)', () => {
     expect(sa.checkpoint).toBeDefined();
     const ck = [`model.init.checkpoint=${sa.checkpoint}`];
 
-    const b = loadRecipe(R('b_probe.yaml'), { overrides: [...small, ...ck, `run.out_dir=${join(dir, 'b')}`, 'probes.0.train.max_epochs=20'] });
+    const b = loadAnyRecipe(R('b_probe.yaml'), { overrides: [...small, ...ck, `run.out_dir=${join(dir, 'b')}`, 'probes.0.train.max_epochs=20'] });
     const tok = createTokenizer('byte');
     const model = buildModel(b, tok);
     const frozen = model.frozenCopy();

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadRecipe, recipeJsonSchema } from '../../src/recipe/index.ts';
+import { loadAnyRecipe, recipeJsonSchema } from '../../src/recipe/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -24,7 +24,7 @@ describe('shipped recipes', () => {
       // checkpoint pointed at a directory that exists on a fresh clone.
       const needs = /^# Needs:/m.test(readFileSync(join(ROOT, file), 'utf8'));
       const overrides = needs ? ['model.init.checkpoint=test/fixtures/recipes/checkpoint'] : [];
-      expect(() => loadRecipe(file, { overrides })).not.toThrow();
+      expect(() => loadAnyRecipe(file, { overrides })).not.toThrow();
     } finally {
       process.chdir(prev);
     }

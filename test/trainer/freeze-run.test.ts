@@ -24,10 +24,10 @@ describe('freeze in a run', () => {
     expect(lines).toContain('freeze/verified: every frozen entry is bit-identical');
   });
 
-  it('a selector that matches nothing fails the run before training, naming it', async () => {
+  it('a selector that matches nothing is refused when the recipe loads, before anything is built, naming it', () => {
     const dir = tempDir();
-    await expect(train(tinyRecipe(dir, { steps: 2, extra: 'freeze: [ { heads: "blocks.3.attn[0]" } ]' }))).rejects.toThrow(
-      /freeze\[0\]\.heads: "blocks\.3\.attn\[0\]" matches nothing/,
+    expect(() => tinyRecipe(dir, { steps: 2, extra: 'freeze: [ { heads: "blocks.3.attn[0]" } ]' })).toThrow(
+      /freeze\.0\.heads: "blocks\.3\.attn\[0\]" names block 3 but the model has \d+/,
     );
   });
 

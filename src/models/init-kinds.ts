@@ -1,0 +1,141 @@
+/**
+ * Model-init kinds (the recipe's `model.init`: exactly one of `config`, `checkpoint`,
+ * `hf_gpt2`): schema of each, and how each tells the model's config without building the
+ * model, which is what every other check reads hooks and parameter paths from. The builders
+ * (weights) are in trainer/build.ts.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { BonsaiError } from '../errors.ts';
+import { existingDirectory, PATH_NOTE, positiveInt } from '../recipe/fields.ts';
+import type { EntryOf, KindSpec } from '../recipe/registry.ts';
+import { modelConfig, type ModelConfig } from './config.ts';
+import { modelConfigFromHf } from './hf-gpt2-config.ts';
+import type { Tokenizer, TokenizerKind } from './tokenizer.ts';
+
+/** Architecture of a model trained from scratch. */
+export const modelConfigSchema = z
+  .strictObject({
+    vocab_size: positiveInt().optional().describe("Vocabulary size. Omitted: the tokenizer's vocabulary size."),
+    d_model: positiveInt().describe('Width of the residual stream.'),
+    n_layers: positiveInt().describe('Number of transformer blocks.'),
+    n_heads: positiveInt().describe('Attention heads per block; must divide d_model.'),
+    d_mlp: positiveInt().optional().describe('Hidden width of each MLP. Default: 4 * d_model.'),
+    n_ctx: positiveInt().describe('Longest sequence the model accepts (positional embeddings).'),
+    tied_embeddings: z.boolean().default(true).describe('Share the token embedding with the unembedding.'),
+    layer_norm_eps: z.number().positive().default(1e-5).describe('Epsilon of every layer norm.'),
+    init_std: z.number().positive().default(0.02).describe('Standard deviation of the normal weight init.'),
+  })
+  // `when` lets the check run even if other fields are broken, so all errors surface at once.
+  .refine((c) => c.d_model % c.n_heads === 0, {
+    path: ['n_heads'],
+    when: (p) => z.object({ d_model: positiveInt(), n_heads: positiveInt() }).safeParse(p.value).success,
+    error: (iss) => {
+      const { d_model, n_heads } = iss.input as { d_model: number; n_heads: number };
+      return `n_heads (${n_heads}) must divide d_model (${d_model})`;
+    },
+  })
+  // Rebuilt rather than spread so d_mlp keeps its place in the resolved recipe's key order.
+  .transform(({ n_ctx, tied_embeddings, layer_norm_eps, init_std, ...sizes }) => ({
+    ...sizes,
+    d_mlp: sizes.d_mlp ?? 4 * sizes.d_model,
+    n_ctx,
+    tied_embeddings,
+    layer_norm_eps,
+    init_std,
+  }))
+  .describe('A fresh model with this architecture.');
+
+/** A model-init kind: its schema, and the config of the model it gives (throws a BonsaiError when it cannot tell). */
+interface InitKind<S extends z.ZodType> extends KindSpec<S> {
+  configOf(value: z.output<S>, tokenizer: Tokenizer): { config: ModelConfig; tokenizer?: TokenizerKind };
+  /** The tokenizer this kind implies when the recipe names none. */
+  impliesTokenizer?: TokenizerKind;
+}
+
+const initKind = <S extends z.ZodType>(k: InitKind<S>) => k;
+
+/** Every model-init kind. */
+export const initKinds = {
+  config: initKind({
+    schema: modelConfigSchema,
+    configOf: (c, tokenizer) => ({ config: configOf(c, tokenizer) }),
+  }),
+  checkpoint: initKind({
+    schema: existingDirectory().describe(`A checkpoint directory written by bonsai. ${PATH_NOTE}`),
+    configOf(dir) {
+      let meta: { model?: ModelConfig; tokenizer?: TokenizerKind };
+      try {
+        meta = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+      } catch {
+        throw new BonsaiError(`${dir} holds no readable config.json; is it a checkpoint directory written by bonsai?`);
+      }
+      if (!meta.model) throw new BonsaiError(`${dir}/config.json has no model config; is it a checkpoint directory written by bonsai?`);
+      return { config: meta.model, tokenizer: meta.tokenizer };
+    },
+  }),
+  hf_gpt2: initKind({
+    schema: existingDirectory().describe(`A Hugging Face GPT-2 folder (config.json + model.safetensors, e.g. from \`huggingface-cli download gpt2\`); implies tokenizer gpt2. ${PATH_NOTE}`),
+    impliesTokenizer: 'gpt2',
+    configOf(dir) {
+      const file = join(dir, 'config.json');
+      let raw: unknown;
+      try {
+        raw = JSON.parse(readFileSync(file, 'utf8'));
+      } catch {
+        throw new BonsaiError(`${file} is missing or not JSON`);
+      }
+      return { config: modelConfigFromHf(raw, file), tokenizer: 'gpt2' };
+    },
+  }),
+};
+
+/** A model-init kind's name. */
+export type InitKindName = keyof typeof initKinds;
+
+/** The parsed `model.init`: one kind's key and value. */
+export type InitEntry = { [K in InitKindName]: { [P in K]: EntryOf<typeof initKinds, P> } & { [P in Exclude<InitKindName, K>]?: undefined } }[InitKindName];
+
+/** The kind of a parsed `model.init`. */
+export function initKindOf(init: InitEntry): InitKindName {
+  return Object.keys(init)[0] as InitKindName;
+}
+
+/** The value of a parsed `model.init` under its kind. */
+export function initValue(init: InitEntry): EntryOf<typeof initKinds> {
+  return Object.values(init)[0] as EntryOf<typeof initKinds>;
+}
+
+const initNames = Object.keys(initKinds) as InitKindName[];
+
+/** The `model.init` section: exactly one kind, as a key. */
+export const initSchema = z
+  .strictObject(Object.fromEntries(initNames.map((k) => [k, initKinds[k].schema.optional()])) as { [K in InitKindName]: z.ZodOptional<(typeof initKinds)[K]['schema']> })
+  .refine((i) => initNames.filter((k) => i[k] !== undefined).length === 1, {
+    message: `needs exactly one of "config" (a fresh model), "checkpoint" (a saved one) or "hf_gpt2" (Hugging Face GPT-2 weights)`,
+  })
+  .transform((i) => {
+    const kind = initNames.find((k) => i[k] !== undefined)!;
+    return { [kind]: i[kind] } as InitEntry;
+  })
+  .describe('Where the initial weights come from: exactly one of config, checkpoint or hf_gpt2.');
+
+/** The camelCase config of a fresh model, with the tokenizer's vocabulary filled in. */
+export function configOf(c: z.output<typeof modelConfigSchema>, tokenizer: Tokenizer): ModelConfig {
+  const vocabSize = c.vocab_size ?? tokenizer.vocabSize;
+  if (vocabSize < tokenizer.vocabSize) {
+    throw new BonsaiError(`model.init.config.vocab_size (${vocabSize}) is smaller than the ${tokenizer.kind} tokenizer's vocabulary (${tokenizer.vocabSize})`);
+  }
+  return modelConfig({
+    vocabSize,
+    dModel: c.d_model,
+    nLayers: c.n_layers,
+    nHeads: c.n_heads,
+    dMlp: c.d_mlp,
+    nCtx: c.n_ctx,
+    tiedEmbeddings: c.tied_embeddings,
+    layerNormEps: c.layer_norm_eps,
+    initStd: c.init_std,
+  });
+}

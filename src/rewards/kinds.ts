@@ -1,0 +1,66 @@
+/**
+ * Reward kinds (the recipe's `rewards` list): schema and checks of each. Their builders
+ * are in rewards/build.ts. Add a kind: an entry here, its builder there (the compiler asks
+ * for it), and a test in test/rewards/.
+ */
+import { z } from 'zod';
+import { existingFile, metricName, PATH_NOTE, positiveInt } from '../recipe/fields.ts';
+import { kind, kindTable, kindUnion, type CheckContext } from '../recipe/registry.ts';
+import type { PathSegment } from '../recipe/walk.ts';
+
+const weight = () => z.number().default(1).describe('Weight of this reward in the sum.');
+
+/** Every reward kind. */
+export const rewardKinds = kindTable({
+  probe: kind({
+    schema: z.strictObject({
+      kind: z.literal('probe').describe("A probe's score on the completion tokens."),
+      name: metricName(),
+      weight: weight(),
+      probe: z.string().min(1).describe('Name of a probe in `probes`.'),
+      aggregate: z.enum(['mean', 'max', 'any']).default('max').describe('Per-token scores → one per rollout: mean, max, or any-above-threshold (0/1).'),
+      sign: z.union([z.literal(1), z.literal(-1)]).default(-1).describe('-1 penalises what the probe detects, +1 rewards it.'),
+      host: z
+        .enum(['frozen', 'policy'])
+        .default('frozen')
+        .describe('frozen: read the frozen copy (from the reference pass, no extra forward). policy: read the live policy — the variant a policy can GAME by changing its activations; for comparison only.'),
+    }),
+    check: (r, at, ctx) => checkProbeName(r.probe, [...at, 'probe'], ctx),
+  }),
+  exact_match: kind({
+    schema: z.strictObject({ kind: z.literal('exact_match').describe('1 if the completion (up to `stop`) equals the prompt\'s "completion" answer.'), name: metricName(), weight: weight(), stop: z.string().optional().describe('Text that ends the answer, e.g. "\\n".') }),
+  }),
+  regex: kind({
+    schema: z.strictObject({ kind: z.literal('regex').describe('1 if the completion matches `pattern`.'), name: metricName(), weight: weight(), pattern: z.string().min(1).describe('JavaScript regular expression.'), invert: z.boolean().default(false).describe('Reward NOT matching.') }),
+    check(r, at, ctx) {
+      try {
+        new RegExp(r.pattern);
+      } catch (e) {
+        ctx.report([...at, 'pattern'], `not a valid JavaScript regular expression: ${(e as Error).message}`);
+      }
+    },
+  }),
+  length: kind({
+    schema: z.strictObject({ kind: z.literal('length').describe('-|length - target| / target, in tokens.'), name: metricName(), weight: weight(), target: positiveInt().describe('Target completion length in tokens.') }),
+  }),
+  module: kind({
+    schema: z.strictObject({
+      kind: z.literal('module').describe("A user's JS/TS module exporting (batch) => number[]; runs with the recipe's trust."),
+      name: metricName(),
+      weight: weight(),
+      path: existingFile().describe(`The module file. ${PATH_NOTE}`),
+      export: z.string().min(1).default('default').describe('Name of the exported function.'),
+    }),
+  }),
+});
+
+/** The `rewards` section. */
+export const rewardsSchema = z.array(kindUnion(rewardKinds)).default([]).describe('RL rewards, weighted and summed; each logged as rewards/<name>/mean|std.');
+
+/** Reports a probe name that is not in the recipe's `probes` (skipped while `probes` itself is invalid). */
+export function checkProbeName(name: string, at: readonly PathSegment[], ctx: CheckContext): void {
+  const probes = ctx.recipe.probes;
+  if (!probes || Object.keys(probes).length !== probes.length) return;
+  const names = probes.map((p) => p.name);
+  if (!names.includes(name)) ctx.report(at, `no probe named "${name}" in probes (probes: ${names.join(', ') || 'none'})`);
+}

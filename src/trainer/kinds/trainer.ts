@@ -1,0 +1,91 @@
+/**
+ * Trainer kinds (the recipe's `trainer` section): schema and checks of each. What runs
+ * each kind is the runner table in trainer/run.ts.
+ */
+import { z } from 'zod';
+import { readRecords } from '../../data/records.ts';
+import { readOrReport } from '../../recipe/check-helpers.ts';
+import { nonNegativeInt, positiveInt } from '../../recipe/fields.ts';
+import { kind, kindTable, kindUnion, type CheckContext } from '../../recipe/registry.ts';
+import { rlFields } from '../../recipe/rl.ts';
+import { checkProbeName } from '../../rewards/kinds.ts';
+import { optimizerSchema, scheduleSchema } from './optimizer.ts';
+
+/** Every trainer kind. */
+export const trainerKinds = kindTable({
+  sft: kind({
+    schema: z
+      .strictObject({
+        kind: z.literal('sft').describe('Supervised fine-tuning with next-token cross-entropy.'),
+        steps: positiveInt().describe('Optimizer steps to train for.'),
+        batch_size: positiveInt().describe('Sequences per micro-batch.'),
+        grad_accum: positiveInt().default(1).describe('Micro-batches whose gradients are summed per optimizer step.'),
+        optimizer: optimizerSchema,
+        schedule: scheduleSchema,
+        eval: z
+          .strictObject({
+            every: nonNegativeInt().default(0).describe('Evaluate every this many steps; 0 evaluates only at the end.'),
+            batches: positiveInt().default(8).describe('Eval batches per evaluation.'),
+          })
+          .prefault({})
+          .describe('Evaluation on the eval split during training.'),
+        log_every: positiveInt().default(10).describe('Log training metrics every this many steps.'),
+        max_nonfinite_steps: positiveInt()
+          .default(5)
+          .describe('Steps with NaN or infinite gradients are skipped and counted; this many in a row stops the run.'),
+      })
+      .describe('Supervised fine-tuning.'),
+    check: (_t, _at, ctx) => checkSeqLen(ctx),
+  }),
+  rl: kind({
+    schema: z
+      .strictObject({
+        kind: z.literal('rl').describe('Reinforcement learning: G rollouts per prompt, weighted rewards, group-relative advantages.'),
+        optimizer: optimizerSchema,
+        schedule: scheduleSchema,
+        ...rlFields,
+      })
+      .describe('RL with rewards (probe rewards read the frozen copy).'),
+    check(t, at, ctx) {
+      const { model, tokenizer, recipe } = ctx;
+      if (recipe.rewards?.length === 0) ctx.report(['rewards'], 'an rl trainer needs at least one reward (e.g. { name: correct, kind: exact_match })');
+      if (t.intervention) checkProbeName(t.intervention.probe, [...at, 'intervention', 'probe'], ctx);
+      if (!model || !tokenizer) return;
+      t.stop.forEach((s, i) => {
+        const n = tokenizer.encode(s).length;
+        if (n !== 1) ctx.report([...at, 'stop', i], `${JSON.stringify(s)} is ${n} tokens with the ${tokenizer.kind} tokenizer; each stop text must be one token`);
+      });
+      const nCtx = model.config.nCtx;
+      if (t.max_new_tokens >= nCtx) {
+        ctx.report([...at, 'max_new_tokens'], `must be below the model's context (n_ctx ${nCtx}), got ${t.max_new_tokens}`);
+        return;
+      }
+      const train = recipe.data?.train;
+      if (!train) return;
+      const where = ['data', 'train', 'path'];
+      const prompts = readOrReport(() => readRecords(train.path, { prompt: 'string' }, { completion: 'string' }), where, ctx);
+      if (!prompts) return;
+      const room = nCtx - t.max_new_tokens;
+      const lengths = prompts.map((p) => tokenizer.encode(p.prompt as string).length);
+      const over = lengths.filter((n) => n > room).length;
+      if (over === 0) return;
+      const longest = Math.max(...lengths);
+      ctx.report(
+        where,
+        `${train.path}: ${over} prompt${over > 1 ? 's are' : ' is'} longer than the ${room} tokens a rollout leaves (model n_ctx ${nCtx} − trainer.max_new_tokens ${t.max_new_tokens}); the longest, record ${lengths.indexOf(longest) + 1}, is ${longest} tokens; lower trainer.max_new_tokens, shorten the prompts, or use a model with a longer n_ctx`,
+      );
+    },
+  }),
+});
+
+/** The `trainer` section: one trainer, chosen by `kind`. */
+export const trainerSchema = kindUnion(trainerKinds).describe('How the model is trained; `kind` picks the trainer.');
+
+/** data.seq_len must fit the model's context; the schema checks fresh models, this the loaded ones. */
+function checkSeqLen(ctx: CheckContext): void {
+  const seqLen = ctx.recipe.data?.seq_len;
+  const init = ctx.recipe.model?.init;
+  if (seqLen === undefined || !ctx.model || !init || 'config' in init) return;
+  const nCtx = ctx.model.config.nCtx;
+  if (seqLen > nCtx) ctx.report(['data', 'seq_len'], `seq_len (${seqLen}) must be <= the model's n_ctx (${nCtx})`);
+}
