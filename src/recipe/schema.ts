@@ -134,9 +134,9 @@ export function recipeSchemaFor(defaultName: string) {
     .strictObject({
       run: runSchema(defaultName),
       backend: z
-        .enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])
+        .enum(['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'])
         .default('auto')
-        .describe('TensorFlow.js backend; auto tries tensorflow-gpu, tensorflow, wasm, cpu in that order.'),
+        .describe('TensorFlow.js backend; auto tries tensorflow-gpu, webgpu (hardware adapters only), tensorflow, wasm, cpu in that order.'),
       model: modelSchema,
       data: dataSchema,
       trainer: trainerSchema,
