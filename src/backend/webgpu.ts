@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { diagnoseNoAdapter } from './webgpu-diagnose.ts';
+import { installWebGpuOverrides } from './webgpu-kernels.ts';
 import { installSyncRead } from './webgpu-read.ts';
 
 /**
@@ -89,6 +90,7 @@ export async function registerWebGpu(): Promise<string | undefined> {
     const backendClass = mod.WebGPUBackend ?? mod.default?.WebGPUBackend;
     if (!backendClass) return '@tensorflow/tfjs-backend-webgpu has no WebGPUBackend export (a version other than 4.22?)';
     installSyncRead(backendClass);
+    installWebGpuOverrides();
   } catch (e) {
     const missing = (e as { code?: string }).code?.includes('MODULE_NOT_FOUND') && message(e).includes('tfjs-backend-webgpu');
     return missing ? `@tensorflow/tfjs-backend-webgpu is not installed (${INSTALL})` : `@tensorflow/tfjs-backend-webgpu failed to load: ${message(e)}`;
