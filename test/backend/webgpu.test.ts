@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.ts';
+import { diagnoseNoAdapter } from '../../src/backend/webgpu-diagnose.ts';
 import { clipTransform } from '../../src/gradients/index.ts';
 import { generate, HookedTransformer } from '../../src/models/index.ts';
 import { Probe } from '../../src/probes/index.ts';
@@ -162,6 +163,18 @@ describe('webgpu backend (lavapipe in CI)', () => {
     expect(r.stderr).toMatch(/backend: auto .*\(here: wasm\)/);
     expect(hasStackTrace(r.stderr)).toBe(false);
     expect(Date.now() - started).toBeLessThan(60_000);
+  });
+});
+
+describe('why there is no adapter', () => {
+  it('names the missing piece per platform and for Vulkan env overrides', () => {
+    expect(diagnoseNoAdapter({}, 'darwin')).toMatch(/no Metal adapter/);
+    expect(diagnoseNoAdapter({}, 'win32')).toMatch(/no D3D12 adapter/);
+    expect(diagnoseNoAdapter({ VK_DRIVER_FILES: '/nope/a.json:/nope/b.json' }, 'linux')).toMatch(/no Vulkan driver: VK_DRIVER_FILES names \/nope\/a\.json, \/nope\/b\.json, which does not exist/);
+    // This machine has the loader and lavapipe's manifest: a listed-but-rejected driver is named.
+    const icd = readdirSync('/usr/share/vulkan/icd.d').find((f) => f.startsWith('lvp'))!;
+    expect(diagnoseNoAdapter({ VK_ICD_FILENAMES: `/usr/share/vulkan/icd.d/${icd}` }, 'linux')).toMatch(/no usable Vulkan driver among .*lvp.*Dawn rejected them/);
+    expect(diagnoseNoAdapter({}, 'linux')).toMatch(/Vulkan drivers are installed \(.*lvp_icd.*\) but Dawn accepted none/);
   });
 });
 
