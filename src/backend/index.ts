@@ -5,7 +5,7 @@ import { BonsaiError } from '../errors.ts';
 import { registerWasmKernels, registeredWasmKernels } from './wasm-kernels.ts';
 import { installWasmOverrides } from './wasm-overrides.ts';
 import { useThreadedWasm, wasmThreads } from './wasm-threads.ts';
-import { activeAdapter, describeAdapterInfo, probeWebGpu, registerWebGpu, type AdapterInfo } from './webgpu.ts';
+import { activeAdapter, describeAdapterInfo, forgetProbe, probeWebGpu, registerWebGpu, type AdapterInfo } from './webgpu.ts';
 
 export { linear, bmm, gelu } from './ops.ts';
 
@@ -152,6 +152,7 @@ async function tryWebGpu(auto: boolean): Promise<string | undefined> {
   const probe = await probeWebGpu();
   if (!probe.ok) return probe.reason;
   if (auto && probe.adapter.software) {
+    forgetProbe();
     return `only a software adapter, ${describeAdapterInfo(probe.adapter)}: slower than wasm, so auto uses hardware adapters only (ask for backend: webgpu to use it)`;
   }
   return (await registerWebGpu()) ?? (await activate('webgpu')) ?? smoke();

@@ -67,6 +67,11 @@ export async function probeWebGpu(): Promise<WebGpuProbe> {
   }
 }
 
+/** Drops the Dawn instance a probe made (auto passed the adapter over): nothing of it stays alive. */
+export function forgetProbe(): void {
+  if (!tf.engine().registryFactory.webgpu) gpu = undefined;
+}
+
 /**
  * Imports tfjs-backend-webgpu (after probeWebGpu succeeded) so that tf.setBackend('webgpu')
  * works; undefined when ready, else why not.

@@ -81,11 +81,13 @@ describe('webgpu backend (lavapipe in CI)', () => {
       const step = createTrainStep({ model, optimizer: new AdamW({ lr: 1e-2, weightDecay: 0.1 }), transforms: [clipTransform(0.5)] });
       const batch = randomBatch(7, 2, 10, config.vocabSize);
       const losses: number[] = [];
-      const memory: { tensors: number; bytes: number }[] = [];
+      const memory: { tensors: number; bytes: number; gpu?: number; pooled?: number }[] = [];
       for (let i = 0; i < 4; i++) {
         const r = step(batch); // the same batch each step, so the loss must fall
         losses.push(r.loss);
-        memory.push({ tensors: tf.memory().numTensors, bytes: tf.memory().numBytes });
+        // webgpu also reports bytes in GPU buffers, and all its pool has allocated.
+        const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
+        memory.push({ tensors: m.numTensors, bytes: m.numBytes, gpu: m.numBytesInGPU, pooled: m.numBytesAllocatedInGPU });
       }
       model.dispose();
       return { losses, memory };
@@ -98,6 +100,10 @@ describe('webgpu backend (lavapipe in CI)', () => {
     // From the second step on (the optimizer's moments exist), nothing accumulates.
     expect(new Set(gpu.memory.slice(1).map((m) => m.tensors)).size).toBe(1);
     expect(new Set(gpu.memory.slice(1).map((m) => m.bytes)).size).toBe(1);
+    expect(gpu.memory[1]!.gpu).toBeGreaterThan(0);
+    expect(new Set(gpu.memory.slice(1).map((m) => m.gpu)).size, JSON.stringify(gpu.memory)).toBe(1);
+    // The buffer pool reuses freed buffers: once warm, a step allocates nothing new.
+    expect(new Set(gpu.memory.slice(2).map((m) => m.pooled)).size, JSON.stringify(gpu.memory)).toBe(1);
   });
 
   it('greedy generation gives the same tokens as cpu', async () => {
