@@ -40,7 +40,7 @@ interface DawnModule {
 
 /** Adapter and device requests that never answer must not hang a run (a broken driver can). */
 const TIMEOUT_MS = Number(process.env.BONSAI_WEBGPU_TIMEOUT_MS) || 60_000;
-const INSTALL = 'npm install webgpu @tensorflow/tfjs-backend-webgpu@~4.22.0';
+const INSTALL = 'npm install webgpu @tensorflow/tfjs-backend-webgpu@~4.22.0 deasync';
 
 let gpu: DawnGpu | undefined;
 /** The adapter tfjs's backend asked for last (it requests its own; we report that one). */
@@ -86,9 +86,11 @@ export async function registerWebGpu(): Promise<string | undefined> {
       return taken ?? null;
     },
   };
-  const nav = (globalThis as { navigator?: object }).navigator;
-  // Node ≥ 21 has a navigator getter of its own: redefine it, keeping its fields.
-  Object.defineProperty(globalThis, 'navigator', { value: Object.assign(Object.create(nav ?? null), { gpu: navigatorGpu }), configurable: true, writable: true });
+  // Node ≥ 21 has a navigator of its own (a getter): replace it with a plain object that keeps
+  // the fields tfjs-core reads (its getters work only on Node's own object, so they are copied).
+  const nav = (globalThis as { navigator?: Record<string, unknown> }).navigator;
+  const kept = nav ? Object.fromEntries(['userAgent', 'platform', 'language', 'hardwareConcurrency'].map((k) => [k, nav[k]])) : {};
+  Object.defineProperty(globalThis, 'navigator', { value: { ...kept, gpu: navigatorGpu }, configurable: true, writable: true });
   try {
     const spec: string = '@tensorflow/tfjs-backend-webgpu';
     const mod = (await import(spec)) as { WebGPUBackend?: { prototype: object }; default?: { WebGPUBackend?: { prototype: object } } };
