@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { describeBackend, initBackend, type BackendPreference } from '../src/backend/index.ts';
+import { describeBackend, initBackend, type AdapterInfo, type BackendPreference } from '../src/backend/index.ts';
 import { HookedTransformer } from '../src/models/index.ts';
 import { AdamW, createTrainStep, lmLoss, type LmBatch } from '../src/trainer/index.ts';
 import { Rng } from '../src/util/rng.ts';
@@ -75,7 +75,7 @@ export async function measure(backend: BackendPreference, threads: number | unde
   const result: BackendResult = {
     backend,
     describe: describeBackend(report),
-    ...(adapter ? { adapter: `${adapter.software ? 'software: ' : ''}${[adapter.vendor, adapter.architecture].filter(Boolean).join(' ')} (${adapter.description || adapter.device})` } : {}),
+    ...(adapter ? { adapter: adapterLabel(adapter) } : {}),
     threads: report.threads,
     steps: cfg.steps,
     stepMsMedian,
@@ -92,6 +92,13 @@ export async function measure(backend: BackendPreference, threads: number | unde
   model.dispose();
   optimizer.dispose();
   return result;
+}
+
+/** "software: mesa llvmpipe: Mesa 25.0.7…" or "nvidia ampere, NVIDIA GeForce RTX 3090": short enough for a table. */
+function adapterLabel(a: AdapterInfo): string {
+  const name = [a.vendor, a.software ? '' : a.architecture].filter(Boolean).join(' ');
+  const what = a.description || a.device;
+  return `${a.software ? 'software: ' : ''}${name}${what ? `, ${what.length > 40 ? `${what.slice(0, 39)}…` : what}` : ''}`;
 }
 
 /**
