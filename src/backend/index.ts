@@ -5,7 +5,7 @@ import { BonsaiError } from '../errors.ts';
 import { registerWasmKernels, registeredWasmKernels } from './wasm-kernels.ts';
 import { installWasmOverrides } from './wasm-overrides.ts';
 import { useThreadedWasm, wasmThreads } from './wasm-threads.ts';
-import { activeAdapter, describeAdapterInfo, forgetProbe, probeWebGpu, registerWebGpu, type AdapterInfo } from './webgpu.ts';
+import { activeAdapter, describeAdapterInfo, probeWebGpu, registerWebGpu, type AdapterInfo } from './webgpu.ts';
 
 export { linear, bmm, gelu } from './ops.ts';
 
@@ -147,14 +147,20 @@ async function tryCandidate(c: Candidate, opts: BackendOptions, auto: boolean): 
   return (await activate(name)) ?? smoke();
 }
 
-/** Dawn → an adapter (hardware only under auto) → tfjs-backend-webgpu → a smoke op. */
+/**
+ * Dawn → an adapter → tfjs-backend-webgpu → a smoke op. Under auto the adapter is first
+ * looked at from a child process, and only a hardware one goes on.
+ */
 async function tryWebGpu(auto: boolean): Promise<string | undefined> {
+  if (auto) {
+    const seen = await probeWebGpu({ isolated: true });
+    if (!seen.ok) return seen.reason;
+    if (seen.adapter.software) {
+      return `only a software adapter, ${describeAdapterInfo(seen.adapter)}: slower than wasm, so auto uses hardware adapters only (ask for backend: webgpu to use it)`;
+    }
+  }
   const probe = await probeWebGpu();
   if (!probe.ok) return probe.reason;
-  if (auto && probe.adapter.software) {
-    forgetProbe();
-    return `only a software adapter, ${describeAdapterInfo(probe.adapter)}: slower than wasm, so auto uses hardware adapters only (ask for backend: webgpu to use it)`;
-  }
   return (await registerWebGpu()) ?? (await activate('webgpu')) ?? smoke();
 }
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { diagnoseNoAdapter } from './webgpu-diagnose.ts';
 import { installWebGpuOverrides } from './webgpu-kernels.ts';
+import { probeInChild, type ProbedAdapter } from './webgpu-probe.ts';
 import { installSyncRead } from './webgpu-read.ts';
 
 /**
@@ -46,8 +47,16 @@ let gpu: DawnGpu | undefined;
 /** The adapter tfjs's backend asked for last (it requests its own; we report that one). */
 let taken: DawnAdapter | undefined;
 
-/** Loads Dawn and asks it for the high-performance adapter, without starting tfjs's backend. */
-export async function probeWebGpu(): Promise<WebGpuProbe> {
+/**
+ * Asks Dawn for the high-performance adapter, without starting tfjs's backend. `isolated`:
+ * in a child process (webgpu-probe.ts), so that nothing of Dawn is loaded here unless the
+ * caller goes on to use the adapter.
+ */
+export async function probeWebGpu(opts: { isolated?: boolean } = {}): Promise<WebGpuProbe> {
+  if (opts.isolated) {
+    const seen = probeInChild(TIMEOUT_MS);
+    return 'reason' in seen ? { ok: false, reason: seen.reason } : { ok: true, adapter: adapterInfoOf(seen.adapter) };
+  }
   let dawn: DawnModule;
   try {
     const spec: string = 'webgpu'; // optional: TypeScript must not resolve it
@@ -65,11 +74,6 @@ export async function probeWebGpu(): Promise<WebGpuProbe> {
   } catch (e) {
     return { ok: false, reason: message(e) };
   }
-}
-
-/** Drops the Dawn instance a probe made (auto passed the adapter over): nothing of it stays alive. */
-export function forgetProbe(): void {
-  if (!tf.engine().registryFactory.webgpu) gpu = undefined;
 }
 
 /**
@@ -135,10 +139,19 @@ export function describeAdapterInfo(a: AdapterInfo): string {
 
 function describeAdapter(adapter: DawnAdapter): AdapterInfo {
   const i = adapter.info ?? {};
+  return adapterInfoOf({ ...pick(i), isFallbackAdapter: i.isFallbackAdapter ?? adapter.isFallbackAdapter });
+}
+
+/** GPUAdapterInfo's fields are getters on Dawn's object: copied out one by one. */
+function pick(i: DawnAdapter['info']): ProbedAdapter {
+  return { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description };
+}
+
+function adapterInfoOf(i: ProbedAdapter): AdapterInfo {
   const fields = { vendor: i.vendor ?? '', architecture: i.architecture ?? '', device: i.device ?? '', description: i.description ?? '' };
   const text = `${fields.architecture} ${fields.device} ${fields.description}`;
   const software =
-    Boolean(i.isFallbackAdapter ?? adapter.isFallbackAdapter) ||
+    Boolean(i.isFallbackAdapter) ||
     fields.architecture === 'software' ||
     /llvmpipe|lavapipe|swiftshader|microsoft basic render|\bwarp\b/i.test(text);
   return { ...fields, software };
