@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { describeBackend, initBackend, type BackendPreference } from '../src/backend/index.ts';
+import { describeBackend, initBackend, type AdapterInfo, type BackendPreference } from '../src/backend/index.ts';
 import { HookedTransformer } from '../src/models/index.ts';
 import { AdamW, applyGradients, computeGradients, createTrainStep, lmLoss, type LmBatch } from '../src/trainer/index.ts';
 import { Rng } from '../src/util/rng.ts';
-import { median, type BackendResult, type BenchConfig } from './config.ts';
+import { median, SOFTWARE_STEPS, type BackendResult, type BenchConfig } from './config.ts';
 
 /**
  * One backend's measurement, run in its own process (bench/run.ts spawns it) so that a
@@ -33,6 +33,13 @@ export async function measure(backend: BackendPreference, threads: number | unde
     report = await initBackend(backend, threads ? { wasmThreads: threads } : {});
   } catch (e) {
     return { backend, skipped: e instanceof Error ? e.message : String(e) };
+  }
+  const adapter = report.adapter;
+  if (adapter?.software) {
+    // lavapipe & co. compute on the CPU: a short run says what it needs to (and the
+    // per-kernel breakdown would take longer than the rest of the bench).
+    cfg = { ...cfg, warmup: Math.min(cfg.warmup, SOFTWARE_STEPS.warmup), steps: Math.min(cfg.steps, SOFTWARE_STEPS.steps) };
+    breakdown = false;
   }
   const model = HookedTransformer.create({ ...cfg, layerNormEps: 1e-5, initStd: 0.02 }, cfg.seed);
   const optimizer = new AdamW({ lr: cfg.lr, betas: [0.9, 0.999], eps: 1e-8, weightDecay: cfg.weightDecay });
@@ -68,6 +75,7 @@ export async function measure(backend: BackendPreference, threads: number | unde
   const result: BackendResult = {
     backend,
     describe: describeBackend(report),
+    ...(adapter ? { adapter: adapterLabel(adapter) } : {}),
     threads: report.threads,
     steps: cfg.steps,
     stepMsMedian,
@@ -84,6 +92,13 @@ export async function measure(backend: BackendPreference, threads: number | unde
   model.dispose();
   optimizer.dispose();
   return result;
+}
+
+/** "software: mesa llvmpipe: Mesa 25.0.7…" or "nvidia ampere, NVIDIA GeForce RTX 3090": short enough for a table. */
+function adapterLabel(a: AdapterInfo): string {
+  const name = [a.vendor, a.software ? '' : a.architecture].filter(Boolean).join(' ');
+  const what = a.description || a.device;
+  return `${a.software ? 'software: ' : ''}${name}${what ? `, ${what.length > 40 ? `${what.slice(0, 39)}…` : what}` : ''}`;
 }
 
 /**
@@ -114,7 +129,8 @@ async function timeParts(model: HookedTransformer, optimizer: AdamW, next: () =>
   for (const k of profile.kernels) {
     if (k.name === 'unnamed scope' || k.name.endsWith('__op')) continue;
     const e = byName.get(k.name) ?? { ms: 0, calls: 0 };
-    e.ms += k.kernelTimeMs as number;
+    // webgpu without timestamp queries reports an error object instead of a time.
+    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
     e.calls++;
     byName.set(k.name, e);
   }

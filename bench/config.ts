@@ -32,12 +32,35 @@ export const REFERENCE: BenchConfig = {
   seed: 0,
 };
 
+/**
+ * A GPT-2-small-shaped model (124M parameters at GPT-2's vocabulary), for GPU backends:
+ * `npm run bench -- --shape gpt2-small --backends webgpu,wasm`. On CPU backends a step
+ * takes minutes; use few steps.
+ */
+export const GPT2_SMALL: BenchConfig = {
+  ...REFERENCE,
+  vocabSize: 50257,
+  dModel: 768,
+  nLayers: 12,
+  nHeads: 12,
+  dMlp: 3072,
+  nCtx: 256,
+  batchSize: 8,
+  warmup: 3,
+  steps: 10,
+};
+
+/** A software adapter (lavapipe) runs a step ~10x slower than wasm: it gets this many steps. */
+export const SOFTWARE_STEPS = { warmup: 2, steps: 5 };
+
 /** What one backend's run reports (child → parent, one JSON line). */
 export interface BackendResult {
   backend: string;
   /** Set when the backend could not be loaded; nothing else is then. */
   skipped?: string;
   describe?: string;
+  /** webgpu: the adapter, e.g. "NVIDIA ampere (NVIDIA GeForce RTX 3090)" or "software: llvmpipe …". */
+  adapter?: string;
   threads?: number;
   steps?: number;
   stepMsMedian?: number;

@@ -30,9 +30,9 @@ export function printTable(results: BackendResult[], torches: TorchResult[], cpu
     }
     const ratios = ran.length ? ran.map((t) => `${(r.tokensPerSec! / t.tokensPerSec!).toFixed(2)}x`) : dashes;
     const growth = r.tensorGrowth!.every((d) => d === 0) ? '0' : `LEAK ${Math.max(...r.tensorGrowth!)}`;
-    const note = r.backend === 'cpu' ? ` (${cpuCfg.steps} steps)` : '';
+    const note = r.backend === 'cpu' ? ` (${cpuCfg.steps} steps)` : r.adapter?.startsWith('software') ? ` (${r.steps} steps)` : '';
     rows.push([
-      r.backend + note, String(r.threads ?? '-'), r.tokensPerSec!.toFixed(0),
+      r.backend + (r.adapter ? ` [${r.adapter}]` : '') + note, String(r.threads ?? '-'), r.tokensPerSec!.toFixed(0),
       `${r.stepMsMedian!.toFixed(1)} / ${r.stepMsMin!.toFixed(1)}`, r.cpuMsMedian!.toFixed(1), ...ratios,
       `${mb(r.tensorBytesMax)} / ${mb(r.peakBytesInStep)}`, mb(r.rssMax), growth,
     ]);

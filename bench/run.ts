@@ -4,7 +4,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measure } from './child.ts';
-import { parseArgs, REFERENCE, type BackendResult, type BenchConfig } from './config.ts';
+import { GPT2_SMALL, parseArgs, REFERENCE, type BackendResult, type BenchConfig } from './config.ts';
 import { printBreakdown, printTable, type TorchResult } from './report.ts';
 
 /**
@@ -12,8 +12,12 @@ import { printBreakdown, printTable, type TorchResult } from './report.ts';
  * that loads and with PyTorch (bench/torch_reference.py), and prints tokens/s side by
  * side, bonsai ÷ PyTorch, memory, and where the default backend's time goes.
  *
- *   npm run bench -- [--steps 40] [--warmup 10] [--backends tensorflow-gpu,tensorflow,wasm,cpu]
+ *   npm run bench -- [--steps 40] [--warmup 10] [--backends tensorflow-gpu,webgpu,tensorflow,wasm,cpu]
  *                    [--threads N]  (wasm threads; default: bonsai's choice, see initBackend)
+ *                    [--shape reference|gpt2-small]  (gpt2-small: for GPU backends)
+ *
+ * webgpu runs on whatever adapter Dawn offers; its row names the adapter, and a software
+ * one (lavapipe) is labelled so and runs only a few steps.
  *
  * Each backend runs in its own process. Exits 1 if any step leaked tensors.
  */
@@ -37,12 +41,16 @@ if (args.child) {
   process.exit(0);
 }
 
+if (args.shape && args.shape !== 'reference' && args.shape !== 'gpt2-small') {
+  console.error(`bench: --shape must be reference or gpt2-small, not "${args.shape}"`);
+  process.exit(2);
+}
 const cfg: BenchConfig = {
-  ...REFERENCE,
+  ...(args.shape === 'gpt2-small' ? GPT2_SMALL : REFERENCE),
   ...(args.steps ? { steps: Number(args.steps) } : {}),
   ...(args.warmup ? { warmup: Number(args.warmup) } : {}),
 };
-const backends = (args.backends ?? 'tensorflow-gpu,tensorflow,wasm,cpu').split(',');
+const backends = (args.backends ?? 'tensorflow-gpu,webgpu,tensorflow,wasm,cpu').split(',');
 // tfjs-cpu is pure JS (~40x slower): fewer steps keep the bench short; its row says so.
 const cpuCfg: BenchConfig = { ...cfg, warmup: Math.min(cfg.warmup, 2), steps: Math.min(cfg.steps, 5) };
 
@@ -57,7 +65,7 @@ for (const backend of backends) {
   const r = runChild(backend, backend === 'cpu' ? cpuCfg : cfg, first);
   results.push(r);
   if (!r.skipped && first) defaultBackend = backend;
-  console.log(r.skipped ? `  ${backend}: skipped (${r.skipped})` : `  ${backend}: ${r.tokensPerSec!.toFixed(0)} tokens/s  [${r.describe}]`);
+  console.log(r.skipped ? `  ${backend}: skipped (${r.skipped})` : `  ${backend}: ${r.tokensPerSec!.toFixed(0)} tokens/s over ${r.steps} steps  [${r.describe}]`);
 }
 const torches = runTorch(cfg);
 for (const t of torches) console.log(t.skipped ? `  pytorch: skipped (${t.skipped})` : `  pytorch (${t.blas}): ${t.tokensPerSec!.toFixed(0)} tokens/s`);

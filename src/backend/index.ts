@@ -1,23 +1,27 @@
 import * as tf from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import { BonsaiError } from '../errors.ts';
 import { registerWasmKernels, registeredWasmKernels } from './wasm-kernels.ts';
 import { installWasmOverrides } from './wasm-overrides.ts';
 import { useThreadedWasm, wasmThreads } from './wasm-threads.ts';
+import { activeAdapter, describeAdapterInfo, probeWebGpu, registerWebGpu, type AdapterInfo } from './webgpu.ts';
 
 export { linear, bmm, gelu } from './ops.ts';
 
 /** What a recipe's `backend:` may say. */
-export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 
 /** Which backend runs, what was asked for, and why each earlier candidate was passed over. */
 export interface BackendReport {
-  /** The tfjs backend name now active: 'tensorflow', 'wasm' or 'cpu'. */
+  /** The tfjs backend name now active: 'tensorflow', 'webgpu', 'wasm' or 'cpu'. */
   name: string;
   requested: string;
   tried: { name: string; ok: boolean; reason?: string }[];
   /** CPU threads the backend computes with (wasm: XNNPACK's pool; cpu: 1). */
   threads?: number;
+  /** webgpu: the adapter it computes on (vendor, architecture, description). */
+  adapter?: AdapterInfo;
 }
 
 /** Options for initBackend. */
@@ -30,9 +34,9 @@ export interface BackendOptions {
 }
 
 type Candidate = Exclude<BackendPreference, 'auto'>;
-const ORDER: Candidate[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const ORDER: Candidate[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 /** The tfjs backend name each candidate registers. */
-const TF_NAME: Record<Candidate, string> = { 'tensorflow-gpu': 'tensorflow', tensorflow: 'tensorflow', wasm: 'wasm', cpu: 'cpu' };
+const TF_NAME: Record<Candidate, string> = { 'tensorflow-gpu': 'tensorflow', webgpu: 'webgpu', tensorflow: 'tensorflow', wasm: 'wasm', cpu: 'cpu' };
 /** Optional native packages, imported only when tried (wasm is a dependency). */
 const PACKAGE: Partial<Record<Candidate, string>> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
@@ -42,8 +46,9 @@ const PACKAGE: Partial<Record<Candidate, string>> = {
 let current: { key: string; report: Promise<BackendReport> } | undefined;
 
 /**
- * Selects and initialises the tfjs backend. `auto` tries tfjs-node-gpu → tfjs-node →
- * wasm → cpu and keeps the first that loads and passes a smoke op; asking for one
+ * Selects and initialises the tfjs backend. `auto` tries tfjs-node-gpu → webgpu (hardware
+ * adapters only: a software one is slower than wasm) → tfjs-node → wasm → cpu and keeps
+ * the first that loads and passes a smoke op; asking for one
  * explicitly that cannot load throws a BonsaiError with the reason. Idempotent: a second
  * call with the same preference returns the first call's report.
  */
@@ -72,22 +77,42 @@ async function select(pref: BackendPreference, opts: BackendOptions): Promise<Ba
   const candidates = pref === 'auto' ? ORDER : [pref];
   const tried: BackendReport['tried'] = [];
   for (const c of candidates) {
-    const reason = await tryCandidate(c, opts);
+    const reason = await tryCandidate(c, opts, pref === 'auto');
     tried.push(reason === undefined ? { name: c, ok: true } : { name: c, ok: false, reason });
     if (reason === undefined) {
       const threads = c === 'wasm' ? wasmThreads() : c === 'cpu' ? 1 : undefined;
-      return { name: tf.getBackend(), requested: pref, tried, ...(threads ? { threads } : {}) };
+      const adapter = c === 'webgpu' ? activeAdapter() : undefined;
+      return { name: tf.getBackend(), requested: pref, tried, ...(threads ? { threads } : {}), ...(adapter ? { adapter } : {}) };
     }
   }
   const why = tried.map((t) => `${t.name}: ${t.reason}`).join('; ');
   throw new BonsaiError(
     pref === 'auto' ? `no tfjs backend could be loaded (${why})` : `backend '${pref}' is not available: ${tried[0]!.reason}`,
-    { hint: pref === 'auto' ? undefined : "use backend: auto to fall back to one that loads" },
+    { hint: pref === 'auto' ? undefined : `use backend: auto to fall back to one that loads (here: ${autoWouldPick(pref)})` },
   );
 }
 
+/**
+ * What `auto` would pick after `failed`, judged without loading anything: the first native
+ * package that is installed (it may still fail to load), else wasm, a dependency.
+ */
+function autoWouldPick(failed: Candidate): string {
+  const require = createRequire(import.meta.url);
+  for (const c of ['tensorflow-gpu', 'tensorflow'] as const) {
+    if (c === failed) continue;
+    try {
+      require.resolve(PACKAGE[c]!);
+      return `${c} if it loads, else wasm`;
+    } catch {
+      // not installed
+    }
+  }
+  return 'wasm';
+}
+
 /** Loads one candidate; undefined when it is active and works, else why not. */
-async function tryCandidate(c: Candidate, opts: BackendOptions): Promise<string | undefined> {
+async function tryCandidate(c: Candidate, opts: BackendOptions, auto: boolean): Promise<string | undefined> {
+  if (c === 'webgpu') return tryWebGpu(auto);
   const pkg = PACKAGE[c];
   if (pkg) {
     try {
@@ -120,6 +145,23 @@ async function tryCandidate(c: Candidate, opts: BackendOptions): Promise<string 
   // If tfjs-node-gpu loads but finds no GPU it still runs 'tensorflow' on the CPU; the
   // report names what runs, and the smoke op is the real test.
   return (await activate(name)) ?? smoke();
+}
+
+/**
+ * Dawn → an adapter → tfjs-backend-webgpu → a smoke op. Under auto the adapter is first
+ * looked at from a child process, and only a hardware one goes on.
+ */
+async function tryWebGpu(auto: boolean): Promise<string | undefined> {
+  if (auto) {
+    const seen = await probeWebGpu({ isolated: true });
+    if (!seen.ok) return seen.reason;
+    if (seen.adapter.software) {
+      return `only a software adapter, ${describeAdapterInfo(seen.adapter)}: slower than wasm, so auto uses hardware adapters only (ask for backend: webgpu to use it)`;
+    }
+  }
+  const probe = await probeWebGpu();
+  if (!probe.ok) return probe.reason;
+  return (await registerWebGpu()) ?? (await activate('webgpu')) ?? smoke();
 }
 
 /** Which wasm factory is registered (thread count), and how to put tfjs's own back. */
@@ -171,9 +213,14 @@ function message(e: unknown): string {
 /** One line for the run log, e.g. `backend wasm (2 threads; skipped tensorflow-gpu: … )`. */
 export function describeBackend(report: BackendReport): string {
   const skipped = report.tried.filter((t) => !t.ok).map((t) => `${t.name}: ${t.reason}`);
-  const threads = report.threads ? ` (${report.threads} thread${report.threads === 1 ? '' : 's'})` : '';
+  const threads = report.threads
+    ? ` (${report.threads} thread${report.threads === 1 ? '' : 's'})`
+    : report.adapter
+      ? ` (adapter ${describeAdapterInfo(report.adapter)})`
+      : '';
   const asked = report.requested === 'auto' ? 'auto' : `requested ${report.requested}`;
   return `backend ${report.name}${threads}, ${asked}` + (skipped.length ? `; skipped ${skipped.join('; ')}` : '');
 }
 
 export { registeredWasmKernels };
+export { describeAdapterInfo, releaseWebGpu, type AdapterInfo } from './webgpu.ts';

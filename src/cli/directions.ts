@@ -19,7 +19,7 @@ const HELP = usage('bonsai directions --checkpoint DIR --hook HOOK --method M --
   ['--method probe', "a logistic probe's weights, from --probe DIR"],
   ['--k N', 'directions to keep for pca (default 1)'],
   ['--out FILE', 'where to write the directions (JSON)'],
-  ['--backend NAME', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (default auto)'],
+  ['--backend NAME', 'auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu (default auto)'],
 ]);
 
 const source = (path: string) => ({ format: path.endsWith('.jsonl') ? ('jsonl' as const) : ('text' as const), path });

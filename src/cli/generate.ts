@@ -19,7 +19,7 @@ const HELP = usage('bonsai generate (--checkpoint DIR | --hf-gpt2 DIR) --prompt 
   ['--top-k K', 'sample among the K most likely tokens'],
   ['--top-p P', 'nucleus sampling: the most likely tokens summing to P'],
   ['--seed N', 'sampling seed (default 0)'],
-  ['--backend NAME', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (default auto)'],
+  ['--backend NAME', 'auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu (default auto)'],
   ['--probe DIR', 'runtime intervention: a saved probe, read on the frozen model before each token'],
   ['--insert TEXT', 'text inserted when the probe fires (with --probe), e.g. " unknown"'],
   ['--amplify-from DIR', 'logit-diff amplification: sample from l + α·(l − l_DIR), DIR being the model before (e.g. the base of a fine-tune)'],
@@ -54,7 +54,7 @@ export const generateCommand: Command = async (argv) => {
   if (values.help) return (process.stdout.write(HELP), 0);
   if (!values.checkpoint === !values['hf-gpt2'] || !values.prompt?.length) return (process.stderr.write(`bonsai generate: --prompt and one of --checkpoint or --hf-gpt2 are required\n\n${HELP}`), 2);
   const backend = values.backend ?? 'auto';
-  if (!['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new BonsaiError(`--backend: unknown backend "${backend}"`);
+  if (!['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new BonsaiError(`--backend: unknown backend "${backend}"`);
   await initBackend(backend as 'auto');
   const { model, tokenizer: tok } = values['hf-gpt2'] ? loadHfGpt2(values['hf-gpt2']) : fromCheckpoint(values.checkpoint!);
   if (values.alpha !== undefined && !values['amplify-from']) throw new BonsaiError('--alpha needs --amplify-from DIR (the model to amplify away from)');

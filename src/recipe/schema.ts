@@ -96,9 +96,9 @@ function sectionsFor(defaultName: string) {
   return {
     run: runSchema(defaultName),
     backend: z
-      .enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'])
+      .enum(['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'])
       .default('auto')
-      .describe('TensorFlow.js backend; auto tries tensorflow-gpu, tensorflow, wasm, cpu in that order.'),
+      .describe('TensorFlow.js backend; auto tries tensorflow-gpu, webgpu (hardware adapters only), tensorflow, wasm, cpu in that order.'),
     job: z
       .enum(jobNames)
       .optional()

@@ -8,9 +8,11 @@ describe('initBackend', () => {
     const report = await initBackend('auto');
     expect(report.name).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
-    expect(report.tried.map((t) => t.name)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm']);
+    expect(report.tried.map((t) => t.name)).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm']);
     expect(report.tried[0]).toMatchObject({ ok: false, reason: expect.stringMatching(/tfjs-node-gpu is not installed/) });
-    expect(report.tried[2]).toEqual({ name: 'wasm', ok: true });
+    // This machine's (and CI's) only WebGPU adapter is lavapipe: auto says why it passed it over.
+    expect(report.tried[1]).toMatchObject({ ok: false, reason: expect.stringMatching(/only a software adapter, mesa software \(llvmpipe.*auto uses hardware adapters only/) });
+    expect(report.tried[3]).toEqual({ name: 'wasm', ok: true });
     expect(report.threads).toBeGreaterThanOrEqual(1);
     expect(describeBackend(report)).toMatch(/^backend wasm \(\d threads?\), auto; skipped tensorflow-gpu: /);
   });

@@ -10,7 +10,7 @@ describe('located errors', () => {
     const at = (pos: string, msg: string) => `${BROKEN}:${pos}: ${msg}`;
     expect(errorLines(() => loadRecipe(BROKEN))).toEqual([
       at('3:3', 'run.seed: must be >= 0, got -1'),
-      at('4:1', 'backend: expected one of auto | tensorflow-gpu | tensorflow | wasm | cpu, got string "gpu"; did you mean "cpu"?'),
+      at('4:1', 'backend: expected one of auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu, got string "gpu"; did you mean "cpu"?'),
       at('11:7', 'model.init.config.n_heads: n_heads (4) must divide d_model (30)'),
       at('14:12', 'data.train.format: expected one of text | jsonl, got string "csv"'),
       at('14:25', `data.train.path: no such file: "test/fixtures/recipes/missing.txt" (relative to ${process.cwd()})`),

@@ -31,7 +31,7 @@ describe('unknown keys', () => {
   it('suggests the nearest enum value and discriminator', () => {
     const text = VALID.replace('kind: sft', 'kind: stf').replace('model:', 'backend: tensorflow_gpu\nmodel:');
     expect(errorLines(() => parseRecipe(text, 'r.yaml'))).toEqual([
-      'r.yaml:1:1: backend: expected one of auto | tensorflow-gpu | tensorflow | wasm | cpu, got string "tensorflow_gpu"; did you mean "tensorflow-gpu"?',
+      'r.yaml:1:1: backend: expected one of auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu, got string "tensorflow_gpu"; did you mean "tensorflow-gpu"?',
       'r.yaml:8:3: trainer.kind: expected one of sft | rl, got string "stf"; did you mean "sft"?',
     ]);
   });
