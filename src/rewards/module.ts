@@ -8,7 +8,13 @@ import { pathToFileURL } from 'node:url';
 import { BonsaiError } from '../errors.ts';
 import type { Reward } from './types.ts';
 
-export type UserRewardFn = (batch: { texts: string[]; completions: number[][]; answers: Array<string | undefined> }) => ArrayLike<number> | Promise<ArrayLike<number>>;
+/** A module reward's export: per rollout, its completion text and tokens, its prompt text and reference answer. */
+export type UserRewardFn = (batch: {
+  texts: string[];
+  completions: number[][];
+  prompts: string[];
+  answers: Array<string | undefined>;
+}) => ArrayLike<number> | Promise<ArrayLike<number>>;
 
 /** Imports `path` and returns its reward function as a Reward. */
 export async function moduleReward(name: string, weight: number, path: string, exportName = 'default'): Promise<Reward> {
@@ -25,6 +31,6 @@ export async function moduleReward(name: string, weight: number, path: string, e
   return {
     name,
     weight,
-    score: (b) => (fn as UserRewardFn)({ texts: b.texts, completions: b.completions, answers: b.answers }),
+    score: (b) => (fn as UserRewardFn)({ texts: b.texts, completions: b.completions, prompts: b.prompts, answers: b.answers }),
   };
 }
