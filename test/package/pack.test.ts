@@ -51,7 +51,7 @@ beforeAll(() => {
 describe('the npm package', () => {
   it('ships the compiled library, its declarations, the bin and the schema, and no sources', () => {
     const files = packed.files.map((f) => f.path);
-    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'dist/node.d.ts', 'dist/cli/main.js', 'dist/ui/static/index.html', 'bin/bonsai.js', 'recipe.schema.json', 'package.json']) {
+    for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/node.js', 'dist/node.d.ts', 'dist/cli/main.js', 'dist/ui/static/index.html', 'bin/bonsai.js', 'bin/build-state.js', 'recipe.schema.json', 'package.json']) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => /^(src|test|bench|scripts|examples|data)\//.test(f) || f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
