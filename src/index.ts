@@ -1,6 +1,8 @@
 /**
- * bonsai's public API, for hand-written training loops and tools. Each folder's index.ts is
- * its public face; this file re-exports them.
+ * bonsai's public API (`import … from 'bonsai'`), for hand-written training loops and tools.
+ * Each folder's index.ts is its public face; this file re-exports them. The services around
+ * training (MLflow server client, Ray, the reward server, the page) are in `bonsai/node`
+ * (src/node.ts).
  */
 export { BonsaiError, BonsaiErrors } from './errors.ts';
 export { Rng, type RngState } from './util/rng.ts';
@@ -22,5 +24,3 @@ export {
   type Recipe,
 } from './recipe/index.ts';
 export { createTracker, NullTracker, LocalMlflowTracker, flattenParams, type Tracker } from './tracking/index.ts';
-export * from './distributed/index.ts';
-export * from './server/index.ts';

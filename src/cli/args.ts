@@ -11,11 +11,16 @@ export function usage(line: string, description: string, rows: Array<[string, st
   return `usage: ${line}\n\n${description}\n\n${body}\n${footer ? `\n${footer}\n` : ''}`;
 }
 
+/** What `parse` returns: parseArgs's own result type, named so declarations can be emitted. */
+type Parsed<T extends NonNullable<ParseArgsConfig['options']>> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T & { help: { type: 'boolean'; short: 'h' } }; allowPositionals: true; strict: true }>
+>;
+
 /**
  * node:util parseArgs with errors a user can read: an unknown flag or a missing value is
  * a BonsaiError naming the command, not an ERR_PARSE_ARGS stack.
  */
-export function parse<T extends NonNullable<ParseArgsConfig['options']>>(command: string, argv: string[], options: T) {
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(command: string, argv: string[], options: T): Parsed<T> {
   try {
     return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (e) {

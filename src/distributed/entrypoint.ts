@@ -12,10 +12,14 @@ export function shellQuote(arg: string): string {
 
 /**
  * `npm ci` first when the worker's copy has no node_modules (they are never shipped; an
- * image_uri with them installed skips it), then `npx bonsai train RECIPE [--set …]`.
+ * image_uri with them installed skips it), then `npx bonsai train RECIPE [--set …]`. The
+ * install keeps the devDependencies: its `prepare` compiles dist/ with TypeScript (dist/ is
+ * not shipped either), and without dist/ the bin runs the sources through tsx. npx runs
+ * with scripts off: in a bonsai checkout it links the project, which would run `prepare`
+ * again (in a partial copy, without the build script).
  */
 export function trainEntrypoint(recipePath: string, sets: readonly string[] = []): string {
-  const install = '{ test -d node_modules || npm ci --omit=dev --no-audit --no-fund; }';
+  const install = '{ test -d node_modules || npm ci --no-audit --no-fund; }';
   const train = ['npx', 'bonsai', 'train', recipePath, ...sets.flatMap((s) => ['--set', s])].map(shellQuote).join(' ');
-  return `${install} && ${train}`;
+  return `${install} && npm_config_ignore_scripts=true ${train}`;
 }

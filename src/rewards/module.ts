@@ -8,13 +8,19 @@ import { pathToFileURL } from 'node:url';
 import { BonsaiError } from '../errors.ts';
 import type { Reward } from './types.ts';
 
-export type UserRewardFn = (batch: { texts: string[]; completions: number[][]; answers: Array<string | undefined> }) => ArrayLike<number> | Promise<ArrayLike<number>>;
+/** A module reward's export: per rollout, its completion text and tokens, its prompt text and reference answer. */
+export type UserRewardFn = (batch: {
+  texts: string[];
+  completions: number[][];
+  prompts: string[];
+  answers: Array<string | undefined>;
+}) => ArrayLike<number> | Promise<ArrayLike<number>>;
 
 /** Imports `path` and returns its reward function as a Reward. */
 export async function moduleReward(name: string, weight: number, path: string, exportName = 'default'): Promise<Reward> {
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
+    mod = await importModule(path);
   } catch (e) {
     throw new BonsaiError(`reward "${name}": cannot import ${path}: ${(e as Error).message}`);
   }
@@ -25,6 +31,29 @@ export async function moduleReward(name: string, weight: number, path: string, e
   return {
     name,
     weight,
-    score: (b) => (fn as UserRewardFn)({ texts: b.texts, completions: b.completions, answers: b.answers }),
+    score: (b) => (fn as UserRewardFn)({ texts: b.texts, completions: b.completions, prompts: b.prompts, answers: b.answers }),
   };
 }
+
+/**
+ * Imports a JS or TS module. Under tsx (bin/run-ts.js, a source checkout) and vitest a .ts
+ * file imports as it is; the compiled package runs on plain Node, which cannot load .ts, so
+ * there it goes through tsx's tsImport when tsx is installed.
+ */
+async function importModule(path: string): Promise<Record<string, unknown>> {
+  const url = pathToFileURL(resolve(path)).href;
+  try {
+    return (await import(url)) as Record<string, unknown>;
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !/\.[cm]?ts$/.test(path)) throw e;
+    let tsx: { tsImport(specifier: string, parent: string): Promise<unknown> };
+    try {
+      const spec: string = 'tsx/esm/api'; // a variable: tsx is a devDependency, not a dependency
+      tsx = (await import(spec)) as typeof tsx;
+    } catch {
+      throw new Error('a TypeScript module needs tsx to load (npm install --save-dev tsx), or compile it to .mjs');
+    }
+    return (await tsx.tsImport(url, import.meta.url)) as Record<string, unknown>;
+  }
+}
+

@@ -17,6 +17,8 @@ export interface RolloutBatch {
   completions: number[][];
   /** Decoded completions. */
   texts: string[];
+  /** The prompt text of each rollout (as given, before tokenization). */
+  prompts: string[];
   /** The task's reference answer per rollout, when it has one. */
   answers: Array<string | undefined>;
   /** [R, T-1]: 1 where target position t+1 is a sampled completion token (loss positions). */

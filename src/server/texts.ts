@@ -46,6 +46,7 @@ export function rolloutBatchOf(items: readonly EncodedText[]): RolloutBatch {
     promptLens: items.map((e) => e.promptIds.length),
     completions: items.map((e) => e.completionIds),
     texts: items.map((e) => e.completion),
+    prompts: items.map((e) => e.prompt),
     answers: items.map((e) => e.answer),
     mask,
   };

@@ -2,6 +2,8 @@
  * MLflow's rules for names and values, and the exact text its file store writes, so runs
  * written here read back in `mlflow ui` and survive `mlflow migrate-filestore`.
  */
+import { isAbsolute } from 'node:path';
+import { BonsaiError } from '../errors.ts';
 
 /** MLflow's key limit (`mlflow/utils/validation.py`). */
 export const MAX_KEY_LENGTH = 250;
@@ -50,6 +52,25 @@ export function sanitizeKeyWarnOnce(key: string, kind: 'metric' | 'param' | 'tag
   return clean;
 }
 const warned = new Set<string>();
+
+/**
+ * MLflow params are immutable within a run: false when `value` was already logged for `key`
+ * (nothing to do), true when the key is new, and a BonsaiError when it would change.
+ */
+export function isNewParam(key: string, old: string | undefined, value: string): boolean {
+  if (old === undefined) return true;
+  if (old === value) return false;
+  throw new BonsaiError(`param ${JSON.stringify(key)} was already logged as ${JSON.stringify(old)}; it cannot change to ${JSON.stringify(value)}`, {
+    hint: 'MLflow params are immutable within a run: log a changing value as a metric or tag',
+  });
+}
+
+/** An artifact path must be relative and stay inside the run's artifacts. */
+export function checkArtifactPath(artifactPath: string | undefined): void {
+  if (artifactPath && (isAbsolute(artifactPath) || artifactPath.split(/[/\\]/).includes('..'))) {
+    throw new BonsaiError(`artifact path ${JSON.stringify(artifactPath)} must be relative and stay inside the run's artifacts`);
+  }
+}
 
 /** Cuts `value` to `max` characters, ending it with a marker so the cut is visible. */
 export function truncateValue(value: string, max = MAX_PARAM_VALUE_LENGTH): string {

@@ -6,11 +6,8 @@
  */
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { readExperimentMeta } from './local-store.ts';
-import { readMeta, readValues } from './store/files.ts';
+import { readExperimentMeta, readMeta, readValues, RUN_ID } from './layout.ts';
 import { RunNotResumable } from './types.ts';
-
-const RUN_ID = /^[0-9a-f]{32}$/;
 
 /** A run found in the store, with what it already holds. */
 export interface LocalRunFound {

@@ -1,40 +1,17 @@
 /**
- * MLflow's file store layout (specs/mlflow.md §2): experiments, their meta.yaml, and the
- * lock that keeps two runs starting at once from creating one experiment name twice.
+ * Creating experiments in MLflow's file store (specs/mlflow.md §2; the format itself is in
+ * layout.ts), under the lock that keeps two runs starting at once from creating one
+ * experiment name twice.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import YAML from 'yaml';
 import { BonsaiError } from '../errors.ts';
+import { fileUri, NOT_EXPERIMENTS, readExperimentMeta, writeMeta } from './layout.ts';
 
 /** MLflow's Default experiment id and name. */
 export const DEFAULT_EXPERIMENT = { id: '0', name: 'Default' } as const;
-/** Folders in the store root that are not experiments (file_store.py skips them too). */
-const NOT_EXPERIMENTS = new Set(['.trash', 'models']);
 const LOCK_NAME = '.bonsai-experiments.lock';
 const LOCK_STALE_MS = 10_000;
-
-/**
- * YAML as MLflow's `write_yaml` produces it: keys sorted, block style, and strings quoted
- * wherever YAML 1.1 (PyYAML) would read them as something else: `'1'`, `''`, `'on'`.
- */
-export function toMlflowYaml(obj: Record<string, unknown>): string {
-  return YAML.stringify(obj, { version: '1.1', singleQuote: true, sortMapEntries: true, lineWidth: 0 });
-}
-
-/** Writes through a temporary file and a rename, so a reader never sees half a file. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await fsp.writeFile(tmp, text);
-  await fsp.rename(tmp, path);
-}
-
-/** `file:///abs/path` as Python's `pathlib.Path.as_uri()` spells it. */
-export function fileUri(absPath: string): string {
-  return pathToFileURL(absPath).href;
-}
 
 /** Creates the store root, `.trash`, and the Default experiment, as `FileStore()` does. */
 export async function ensureStore(root: string, now: () => number): Promise<void> {
@@ -65,16 +42,6 @@ export async function getOrCreateExperiment(root: string, name: string, now: () 
   });
 }
 
-/** Reads an experiment's meta.yaml; undefined if it is missing or unreadable. */
-export async function readExperimentMeta(root: string, id: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    const meta = YAML.parse(await fsp.readFile(join(root, id, 'meta.yaml'), 'utf8'), { version: '1.1' });
-    return meta && typeof meta === 'object' ? (meta as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 async function findExperiment(root: string, name: string): Promise<string | undefined> {
   for (const id of await listExperimentIds(root)) {
     const meta = await readExperimentMeta(root, id);
@@ -103,7 +70,7 @@ async function createExperimentDir(root: string, id: string, name: string, time:
     lifecycle_stage: 'active',
     name,
   };
-  await writeFileAtomic(join(root, id, 'meta.yaml'), toMlflowYaml(meta));
+  await writeMeta(join(root, id), meta);
   return true;
 }
 

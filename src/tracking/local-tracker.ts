@@ -3,16 +3,15 @@ import { promises as fsp } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BonsaiError } from '../errors.ts';
-import { sanitizeKeyWarnOnce, truncateValue } from './keys.ts';
+import { checkArtifactPath, isNewParam, sanitizeKeyWarnOnce, truncateValue } from './keys.ts';
+import { fileUri, readExperimentMeta, STATUS_CODE, writeMeta } from './layout.ts';
 import { MetricBuffer } from './metric-buffer.ts';
 import { currentUser, defaultRunTags } from './run-tags.ts';
 import { SYSTEM_METRICS_MS, startSystemMetrics } from './system-metrics.ts';
-import { ensureStore, fileUri, getOrCreateExperiment, readExperimentMeta, toMlflowYaml, writeFileAtomic } from './local-store.ts';
+import { ensureStore, getOrCreateExperiment } from './local-store.ts';
 import { findResumableRun } from './local-resume.ts';
 import type { ResumedRun, RunEndStatus, StartedRun, StartRunOptions, Tracker } from './types.ts';
 
-/** MLflow's RunStatus numbers as the file store persists them. */
-const STATUS_CODE = { RUNNING: 1, FINISHED: 3, FAILED: 4, KILLED: 5 } as const;
 /** Buffered metrics are written at least this often, so a crash loses little. */
 const AUTO_FLUSH_MS = 2_000;
 
@@ -86,7 +85,7 @@ export class LocalMlflowTracker implements Tracker {
       user_id: user,
     };
     for (const sub of ['metrics', 'params', 'artifacts', 'tags']) await fsp.mkdir(join(dir, sub), { recursive: true });
-    await writeFileAtomic(join(dir, 'meta.yaml'), toMlflowYaml(meta));
+    await writeMeta(dir, meta);
     this.run = { id, experimentId, dir, artifactDir: localArtifactDir(artifactUri), meta };
     await this.setTags(defaultRunTags(opts));
     this.startBackground();
@@ -102,7 +101,7 @@ export class LocalMlflowTracker implements Tracker {
     if (this.run) throw new BonsaiError(`a run (${this.run.id}) is already open on this tracker; call endRun first`);
     const found = await findResumableRun(this.root, runId, opts.experiment);
     const meta: Record<string, unknown> = { ...found.meta, status: STATUS_CODE.RUNNING, end_time: null };
-    await writeFileAtomic(join(found.dir, 'meta.yaml'), toMlflowYaml(meta));
+    await writeMeta(found.dir, meta);
     const artifactUri = String(meta.artifact_uri ?? fileUri(join(found.dir, 'artifacts')));
     this.run = { id: runId, experimentId: found.experimentId, dir: found.dir, artifactDir: localArtifactDir(artifactUri), meta };
     await this.setTags({ ...(opts.parentRunId ? { 'mlflow.parentRunId': opts.parentRunId } : {}), ...opts.tags });
@@ -121,13 +120,7 @@ export class LocalMlflowTracker implements Tracker {
       const key = sanitizeKeyWarnOnce(rawKey, 'param');
       const value = truncateValue(String(rawValue));
       const path = join(run.dir, 'params', key);
-      const old = await fsp.readFile(path, 'utf8').catch(() => undefined);
-      if (old === value) continue;
-      if (old !== undefined) {
-        throw new BonsaiError(`param ${JSON.stringify(key)} was already logged as ${JSON.stringify(old)}; it cannot change to ${JSON.stringify(value)}`, {
-          hint: 'MLflow params are immutable within a run: log a changing value as a metric or tag',
-        });
-      }
+      if (!isNewParam(key, await fsp.readFile(path, 'utf8').catch(() => undefined), value)) continue;
       await fsp.mkdir(dirname(path), { recursive: true });
       await fsp.writeFile(path, value); // no trailing newline, as MLflow writes it
     }
@@ -147,16 +140,14 @@ export class LocalMlflowTracker implements Tracker {
       // MLflow keeps meta.yaml's run_name in step with the mlflow.runName tag.
       if (key === 'mlflow.runName' && run.meta.run_name !== value) {
         run.meta.run_name = String(value);
-        await writeFileAtomic(join(run.dir, 'meta.yaml'), toMlflowYaml(run.meta));
+        await writeMeta(run.dir, run.meta);
       }
     }
   }
 
   async logArtifact(localPath: string, artifactPath?: string): Promise<void> {
     const run = this.requireRun('logArtifact');
-    if (artifactPath && (isAbsolute(artifactPath) || artifactPath.split(/[/\\]/).includes('..'))) {
-      throw new BonsaiError(`artifact path ${JSON.stringify(artifactPath)} must be relative and stay inside the run's artifacts`);
-    }
+    checkArtifactPath(artifactPath);
     if (!run.artifactDir) {
       throw new BonsaiError(`experiment ${run.experimentId} keeps artifacts at ${String(run.meta.artifact_uri)}; bonsai writes local (file:) artifacts only`);
     }
@@ -182,7 +173,7 @@ export class LocalMlflowTracker implements Tracker {
     await this.metrics.flush();
     run.meta.status = STATUS_CODE[status];
     run.meta.end_time = this.now();
-    await writeFileAtomic(join(run.dir, 'meta.yaml'), toMlflowYaml(run.meta));
+    await writeMeta(run.dir, run.meta);
     this.run = undefined;
   }
 

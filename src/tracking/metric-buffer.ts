@@ -1,7 +1,8 @@
 import { promises as fsp } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BonsaiError } from '../errors.ts';
-import { pythonFloatRepr, sanitizeKeyWarnOnce } from './keys.ts';
+import { sanitizeKeyWarnOnce } from './keys.ts';
+import { metricLine } from './layout.ts';
 
 interface Pending {
   key: string;
@@ -33,7 +34,7 @@ export class MetricBuffer {
         if (typeof value !== 'number') continue;
         let key = this.keys.get(rawKey);
         if (key === undefined) this.keys.set(rawKey, (key = sanitizeKeyWarnOnce(rawKey, 'metric')));
-        this.pending.push({ key, line: `${ts} ${pythonFloatRepr(value)} ${s}\n` });
+        this.pending.push({ key, line: metricLine(ts, value, s) });
       }
     } catch {
       // Losing one metric is better than stopping a training run.

@@ -5,11 +5,11 @@
  */
 import { promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import YAML from 'yaml';
 import { BonsaiError } from '../errors.ts';
 import type { RunRecord, StartRecord, TrackEvent } from './events.ts';
+import { listKeys, parseMetricLine, readMeta, readValues, statusName } from './layout.ts';
 import { apiMetricValue, MlflowRestClient } from './rest-client.ts';
-import { createServerRun, ship } from './shipper.ts';
+import { Delivery } from './shipper.ts';
 import { readSpool, Spool } from './spool.ts';
 
 /** What one push did. */
@@ -25,7 +25,6 @@ export interface PushResult {
 const SPOOL_FILE = /^tracking-spool.*\.jsonl$/;
 /** Kept in a local run's folder; a dot file, so MLflow's file store ignores it. */
 const LOCAL_PUSH_STATE = '.bonsai-push.jsonl';
-const STATUS: Record<number, 'FINISHED' | 'FAILED' | 'KILLED'> = { 3: 'FINISHED', 4: 'FAILED', 5: 'KILLED' };
 
 /**
  * Pushes `path` to the server at `url`: a spool file, a run folder holding spools
@@ -52,21 +51,9 @@ export async function pushRun(path: string, url: string, opts: { env?: NodeJS.Pr
 }
 
 async function deliver(client: MlflowRestClient, spool: Spool, start: StartRecord, run: RunRecord | undefined, events: TrackEvent[], warn: (l: string) => void, source: string): Promise<PushResult> {
-  if (!run || run.url !== client.display) {
-    run = await createServerRun(client, start);
-    if (!spool.exists) await spool.append([]); // the header first, so the run record lands in a complete file
-    await spool.noteRun(run);
-  }
-  let sent = 0;
-  let refused = 0;
-  await ship(client, run, events, async (ids, why) => {
-    if (why) {
-      refused += ids.length;
-      warn(`bonsai: ${client.display} refused ${ids.length} event(s) from ${source}: ${why}`);
-    } else sent += ids.length;
-    await spool.ack(ids, why);
-  });
-  return { source, runId: run.runId, sent, refused };
+  const d = new Delivery(client, start, spool, run, (n, why) => warn(`bonsai: ${client.display} refused ${n} event(s) from ${source}: ${why}`), true);
+  await d.send(events);
+  return { source, runId: d.run!.runId, sent: d.sent, refused: d.refused };
 }
 
 async function pushSpool(client: MlflowRestClient, file: string, warn: (l: string) => void): Promise<PushResult> {
@@ -79,9 +66,9 @@ async function pushSpool(client: MlflowRestClient, file: string, warn: (l: strin
 
 /** Rebuilds a local run as events with ids fixed by their place in the files, so a re-push skips what was sent. */
 async function pushLocalRun(client: MlflowRestClient, runDir: string, warn: (l: string) => void): Promise<PushResult> {
-  const meta = YAML.parse(await fsp.readFile(join(runDir, 'meta.yaml'), 'utf8'), { version: '1.1' }) as Record<string, unknown>;
-  const exp = YAML.parse(await fsp.readFile(join(dirname(runDir), 'meta.yaml'), 'utf8').catch(() => 'name: Default'), { version: '1.1' }) as { name?: string };
-  const tags = await readKeyFiles(join(runDir, 'tags'));
+  const meta = await readMeta(runDir);
+  const exp = await readMeta(dirname(runDir)).catch(() => undefined);
+  const tags = await readValues(join(runDir, 'tags'));
   const start: StartRecord = {
     kind: 'start',
     experiment: String(exp?.name ?? 'Default'),
@@ -91,21 +78,25 @@ async function pushLocalRun(client: MlflowRestClient, runDir: string, warn: (l: 
     url: client.display,
   };
   const events: TrackEvent[] = [];
-  const params = await readKeyFiles(join(runDir, 'params'));
+  const params = await readValues(join(runDir, 'params'));
   if (Object.keys(params).length) events.push({ id: 'params', kind: 'params', params });
-  for (const [key, text] of Object.entries(await readKeyFiles(join(runDir, 'metrics')))) {
-    text.split('\n').forEach((line, i) => {
-      const [ts, value, step] = line.trim().split(/\s+/);
-      if (!ts || value === undefined) return;
-      events.push({ id: `m:${key}:${i}`, kind: 'metrics', timestamp: Number(ts), step: Number(step ?? 0), values: { [key]: apiMetricValue(pyFloat(value)) } });
+  for (const key of await listKeys(join(runDir, 'metrics'))) {
+    (await fsp.readFile(join(runDir, 'metrics', key), 'utf8')).split('\n').forEach((line, i) => {
+      let p;
+      try {
+        p = parseMetricLine(line);
+      } catch {
+        return; // blank or torn: nothing to send
+      }
+      events.push({ id: `m:${key}:${i}`, kind: 'metrics', timestamp: p.timestamp, step: p.step, values: { [key]: apiMetricValue(p.value) } });
     });
   }
   const artifacts = join(runDir, 'artifacts');
   for (const e of await fsp.readdir(artifacts, { withFileTypes: true }).catch(() => [])) {
     events.push({ id: `a:${e.name}`, kind: 'artifact', localPath: join(artifacts, e.name), ...(e.isDirectory() ? { artifactPath: e.name } : {}) });
   }
-  const status = STATUS[Number(meta.status)];
-  if (status) events.push({ id: 'end', kind: 'end', status, endTime: Number(meta.end_time ?? Date.now()) });
+  const status = statusName(meta.status);
+  if (status === 'FINISHED' || status === 'FAILED' || status === 'KILLED') events.push({ id: 'end', kind: 'end', status, endTime: Number(meta.end_time ?? Date.now()) });
 
   const statePath = join(runDir, LOCAL_PUSH_STATE);
   const prior = await readSpool(statePath).catch(() => undefined);
@@ -113,20 +104,4 @@ async function pushLocalRun(client: MlflowRestClient, runDir: string, warn: (l: 
   const spool = new Spool(statePath, () => [start]);
   spool.adopt(todo.map((e) => e.id), prior !== undefined);
   return deliver(client, spool, start, prior?.run, todo, warn, runDir);
-}
-
-/** `dir/<key>` files (a '/' in a key is a subfolder) as key → text. */
-async function readKeyFiles(dir: string, prefix = ''): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of await fsp.readdir(join(dir, prefix), { withFileTypes: true }).catch(() => [])) {
-    const key = prefix ? `${prefix}/${e.name}` : e.name;
-    if (e.isDirectory()) Object.assign(out, await readKeyFiles(dir, key));
-    else if (e.isFile()) out[key] = await fsp.readFile(join(dir, key), 'utf8');
-  }
-  return out;
-}
-
-function pyFloat(t: string): number {
-  const special: Record<string, number> = { nan: NaN, inf: Infinity, '-inf': -Infinity };
-  return special[t.toLowerCase()] ?? Number(t);
 }

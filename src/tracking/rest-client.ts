@@ -117,25 +117,6 @@ export class MlflowRestClient {
     return (await this.call<{ run: ApiRun }>('GET', 'runs/get', { run_id: runId }, opts)).run;
   }
 
-  async searchRuns(req: { experiment_ids: string[]; filter?: string; max_results?: number; page_token?: string }): Promise<{ runs?: ApiRun[]; next_page_token?: string }> {
-    return this.call('POST', 'runs/search', req);
-  }
-
-  async getMetricHistory(runId: string, key: string): Promise<ApiMetric[]> {
-    const out: ApiMetric[] = [];
-    let page: string | undefined;
-    do {
-      const r = await this.call<{ metrics?: ApiMetric[]; next_page_token?: string }>('GET', 'metrics/get-history', { run_id: runId, metric_key: key, page_token: page });
-      out.push(...(r.metrics ?? []));
-      page = r.next_page_token || undefined;
-    } while (page);
-    return out;
-  }
-
-  async listArtifacts(runId: string, path?: string): Promise<Array<{ path: string; is_dir: boolean; file_size?: number }>> {
-    return (await this.call<{ files?: Array<{ path: string; is_dir: boolean; file_size?: number }> }>('GET', 'artifacts/list', { run_id: runId, path })).files ?? [];
-  }
-
   /** Uploads one file through the proxied-artifacts API; `runPath` is `<experiment_id>/<run_id>/artifacts`. */
   async putArtifact(runPath: string, artifactPath: string, bytes: Buffer): Promise<void> {
     const res = await this.http.send('PUT', `/api/2.0/mlflow-artifacts/artifacts/${encodePath(`${runPath}/${artifactPath}`)}`, bytes, { contentType: 'application/octet-stream' });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { BonsaiError } from '../errors.ts';
 import type { RunRecord, StartRecord, TrackEvent } from './events.ts';
-import { sanitizeKeyWarnOnce, truncateValue } from './keys.ts';
+import { checkArtifactPath, isNewParam, sanitizeKeyWarnOnce, truncateValue } from './keys.ts';
 import { apiMetricValue, MlflowHttpError, MlflowRestClient } from './rest-client.ts';
 import { defaultRunTags } from './run-tags.ts';
 import { BackgroundSender } from './sender.ts';
@@ -57,7 +57,7 @@ export class RestMlflowTracker implements Tracker {
 
   /** The server's run id, once the run exists there. */
   get serverRunId(): string | undefined {
-    return this.sender?.run?.runId;
+    return this.sender?.delivery.run?.runId;
   }
   /** The spool file (it exists only once something had to be spooled). */
   get spoolPath(): string | undefined {
@@ -107,7 +107,7 @@ export class RestMlflowTracker implements Tracker {
     try {
       // Fail fast at start: a dead server must not hold training up for a minute of retries.
       const timeoutMs = Math.min(this.client.http.policy.timeoutMs, 10_000);
-      sender.run = await open({ maxRetries: 0, timeoutMs });
+      sender.delivery.run = await open({ maxRetries: 0, timeoutMs });
     } catch (e) {
       this.start = undefined;
       if (e instanceof RunNotResumable) throw e; // the caller opens a new run on this same client
@@ -120,7 +120,7 @@ export class RestMlflowTracker implements Tracker {
     }
     this.sender = sender;
     this.stopSystemMetrics = startSystemMetrics((step, values) => this.logMetrics(step, values), this.o.systemMetricsMs);
-    return sender.run;
+    return sender.delivery.run;
   }
 
   async logParams(params: Record<string, string>): Promise<void> {
@@ -128,14 +128,8 @@ export class RestMlflowTracker implements Tracker {
     for (const [rawKey, rawValue] of Object.entries(params)) {
       const key = sanitizeKeyWarnOnce(rawKey, 'param');
       const value = truncateValue(String(rawValue));
-      const old = this.params.get(key);
-      if (old === value) continue;
       // Checked here, as the local store does, so the caller hears of it (the server would say so only in the background).
-      if (old !== undefined) {
-        throw new BonsaiError(`param ${JSON.stringify(key)} was already logged as ${JSON.stringify(old)}; it cannot change to ${JSON.stringify(value)}`, {
-          hint: 'MLflow params are immutable within a run: log a changing value as a metric or tag',
-        });
-      }
+      if (!isNewParam(key, this.params.get(key), value)) continue;
       this.params.set(key, value);
       out[key] = value;
     }
@@ -168,9 +162,7 @@ export class RestMlflowTracker implements Tracker {
 
   /** Queued like everything else; the file is read when it is sent, so it must stay in place. */
   async logArtifact(localPath: string, artifactPath?: string): Promise<void> {
-    if (artifactPath && (artifactPath.startsWith('/') || artifactPath.split(/[/\\]/).includes('..'))) {
-      throw new BonsaiError(`artifact path ${JSON.stringify(artifactPath)} must be relative and stay inside the run's artifacts`);
-    }
+    checkArtifactPath(artifactPath);
     this.enqueue({ id: this.nextId(), kind: 'artifact', localPath: resolve(localPath), artifactPath });
   }
 
@@ -191,7 +183,7 @@ export class RestMlflowTracker implements Tracker {
     if (!s) return undefined;
     const lines: string[] = [];
     if (s.pending > 0) lines.push(`${s.pending} tracking events pending in ${s.spool.path}; send with \`bonsai runs push ${dirname(s.spool.path)} --to ${this.client.display}\``);
-    if (s.rejected > 0) lines.push(`${s.rejected} tracking events were refused by ${this.client.display} (see the warnings above)`);
+    if (s.delivery.refused > 0) lines.push(`${s.delivery.refused} tracking events were refused by ${this.client.display} (see the warnings above)`);
     return lines.length ? lines.join('\n') : undefined;
   }
 

@@ -1,6 +1,6 @@
-import type { RunRecord, StartRecord, TrackEvent } from './events.ts';
+import type { StartRecord, TrackEvent } from './events.ts';
 import type { MlflowRestClient } from './rest-client.ts';
-import { createServerRun, keepForLater, ship } from './shipper.ts';
+import { Delivery, keepForLater } from './shipper.ts';
 import { Spool } from './spool.ts';
 
 export interface SenderOptions {
@@ -16,11 +16,9 @@ export interface SenderOptions {
  * acknowledged in it, so each event reaches the server once.
  */
 export class BackgroundSender {
-  /** The server's run, once created. */
-  run?: RunRecord;
   readonly spool: Spool;
-  /** Events the server refused for good. */
-  rejected = 0;
+  /** The server run (once created) and the delivered and refused counts. */
+  readonly delivery: Delivery;
   private queue: TrackEvent[] = [];
   private sending?: Promise<void>;
   private retryTimer?: NodeJS.Timeout;
@@ -32,7 +30,8 @@ export class BackgroundSender {
   private halted = false;
 
   constructor(private readonly client: MlflowRestClient, readonly start: StartRecord, spoolPath: string, private readonly o: SenderOptions) {
-    this.spool = new Spool(spoolPath, () => [this.start, ...(this.run ? [this.run] : [])]);
+    this.spool = new Spool(spoolPath, () => [this.start, ...(this.delivery.run ? [this.delivery.run] : [])]);
+    this.delivery = new Delivery(client, start, this.spool, undefined, (n, why) => o.warn(`bonsai: tracking server refused ${n} event(s): ${why}`));
   }
 
   /** Events not yet acknowledged by the server (queued or spooled). */
@@ -84,24 +83,18 @@ export class BackgroundSender {
   private async send(): Promise<void> {
     const spool = this.spool;
     try {
-      if (!this.run) {
-        this.run = await createServerRun(this.client, this.start);
-        await spool.noteRun(this.run);
-      }
+      await this.delivery.ensureRun();
       while (spool.unacked > 0 && !this.stopped) {
         const pending = (await spool.read()).pending.filter((e) => spool.has(e.id));
         if (!pending.length) break; // ids whose lines never reached the disk: nothing to send
-        await ship(this.client, this.run, pending, (ids, why) => this.done(ids, why));
+        await this.delivery.send(pending);
       }
       while (this.queue.length && !this.stopped) {
         const batch = this.queue;
         this.queue = [];
         const sent = new Set<string>();
         try {
-          await ship(this.client, this.run, batch, (ids, why) => {
-            for (const id of ids) sent.add(id);
-            return this.done(ids, why);
-          });
+          await this.delivery.send(batch, (ids) => ids.forEach((id) => sent.add(id)));
         } catch (e) {
           // Undelivered events go back ahead of newer ones; spill() moves them to disk below.
           this.queue = [...batch.filter((ev) => !sent.has(ev.id) && !spool.has(ev.id)), ...this.queue];
@@ -111,7 +104,7 @@ export class BackgroundSender {
       if (this.warnedOffline && spool.unacked === 0) this.o.warn(`bonsai: tracking server ${this.client.display} answers again; spooled events sent`);
       this.warnedOffline = false;
     } catch (e) {
-      if (!keepForLater(e) && !this.run) {
+      if (!keepForLater(e) && !this.delivery.run) {
         // The server refuses to create the run (say, a deleted experiment): retrying cannot
         // help, so stop sending and keep everything in the spool for a later `runs push`.
         this.o.warn(`bonsai: tracking: ${(e as Error).message}; events are kept in ${spool.path}`);
@@ -125,14 +118,6 @@ export class BackgroundSender {
       await this.spill().catch(() => {});
       this.scheduleRetry();
     }
-  }
-
-  private async done(ids: string[], rejected?: string): Promise<void> {
-    if (rejected) {
-      this.rejected += ids.length;
-      this.o.warn(`bonsai: tracking server refused ${ids.length} event(s): ${rejected}`);
-    }
-    await this.spool.ack(ids, rejected);
   }
 
   /** Moves the in-memory queue to the spool file. */

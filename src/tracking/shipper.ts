@@ -1,15 +1,60 @@
 /**
- * Sends events to a server run: batches within MLflow's limits, artifacts through the
- * proxied-artifacts API, the end status last. Shared by the live tracker and `pushRun`.
+ * Delivering a run's events to a server: the one path the live tracker's sender and
+ * `bonsai runs push` share. A Delivery creates (or finds) the server run, sends events in
+ * batches within MLflow's limits, artifacts through the proxied-artifacts API and the end
+ * status last, and records every delivery or refusal in the run's spool.
  */
 import { promises as fsp } from 'node:fs';
 import { basename, join, posix, resolve } from 'node:path';
 import { planBatches, type RunRecord, type StartRecord, type TrackEvent } from './events.ts';
 import { MlflowHttpError, type ApiRun, type MlflowRestClient, type CallOptions } from './rest-client.ts';
+import type { Spool } from './spool.ts';
 import { RunNotResumable } from './types.ts';
 
 /** Called as events are delivered, or refused for good (`rejected` says why). */
 export type OnDone = (ids: string[], rejected?: string) => Promise<void> | void;
+
+/** One run's events on their way to one server, each delivery or refusal acknowledged in its spool. */
+export class Delivery {
+  /** Events delivered, and refused for good, so far. */
+  sent = 0;
+  refused = 0;
+
+  /**
+   * @param run the server run when it exists already (one recorded for another server is not it)
+   * @param keepRecord write the spool file as soon as the run exists: a push records what it
+   *   sent; the live sender writes the file only once something has to wait
+   */
+  constructor(
+    readonly client: MlflowRestClient,
+    readonly start: StartRecord,
+    readonly spool: Spool,
+    public run: RunRecord | undefined,
+    private readonly onRefused: (count: number, why: string) => void,
+    private readonly keepRecord = false,
+  ) {
+    if (run?.url !== client.display) this.run = undefined;
+  }
+
+  /** The server run, created from the start record (and noted in the spool) when there is none yet. */
+  async ensureRun(): Promise<RunRecord> {
+    if (this.run) return this.run;
+    this.run = await createServerRun(this.client, this.start);
+    if (this.keepRecord && !this.spool.exists) await this.spool.append([]); // the header first, so the run record lands in a complete file
+    await this.spool.noteRun(this.run);
+    return this.run;
+  }
+
+  /** Sends `events` in order; `onSettled` hears of each batch. Throws what should be retried later. */
+  async send(events: TrackEvent[], onSettled?: (ids: string[]) => void): Promise<void> {
+    await ship(this.client, await this.ensureRun(), events, async (ids, why) => {
+      onSettled?.(ids);
+      if (why) this.onRefused(ids.length, why);
+      this[why ? 'refused' : 'sent'] += ids.length;
+      await this.spool.ack(ids, why);
+    });
+  }
+}
 
 /**
  * Creates the run a start record describes (its experiment too, when missing). A resume

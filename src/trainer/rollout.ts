@@ -23,9 +23,17 @@ export interface RolloutOptions extends Omit<GenerateOptions, 'forward'> {
 export function rollout(policy: HookedTransformer, tok: Tokenizer, items: PromptItem[], o: RolloutOptions): { batch: RolloutBatch; interventions: number } {
   const nCtx = policy.config.nCtx;
   if (o.maxNewTokens >= nCtx) throw new BonsaiError(`rl max_new_tokens (${o.maxNewTokens}) must be below the model's context (${nCtx})`);
-  // Keep the prompt's end (the question) when prompt + completion would overflow the context.
-  const prompts = items.flatMap((it) => {
-    const ids = tok.encode(it.prompt).slice(-(nCtx - o.maxNewTokens));
+  // A prompt that does not leave room for the completion is refused, never cut: a cut prompt
+  // would train the policy on text it never saw whole (recipe runs check this up front too).
+  const room = nCtx - o.maxNewTokens;
+  const prompts = items.flatMap((it, i) => {
+    const ids = tok.encode(it.prompt);
+    if (ids.length > room) {
+      throw new BonsaiError(
+        `rollout: prompt ${i} is ${ids.length} tokens, longer than the ${room} a rollout leaves (n_ctx ${nCtx} − maxNewTokens ${o.maxNewTokens})`,
+        { hint: 'shorten the prompt, lower maxNewTokens, or use a model with a longer n_ctx' },
+      );
+    }
     return Array.from({ length: o.G }, () => (ids.length ? ids : [tok.eosId]));
   });
   const gen = generate(policy, prompts, o);
@@ -49,6 +57,7 @@ export function rollout(policy: HookedTransformer, tok: Tokenizer, items: Prompt
     promptLens: prompts.map((p) => p.length),
     completions: gen.tokens,
     texts: gen.tokens.map((c) => tok.decode(c)),
+    prompts: items.flatMap((it) => Array.from({ length: o.G }, () => it.prompt)),
     answers: items.flatMap((it) => Array.from({ length: o.G }, () => it.answer)),
     mask,
   };

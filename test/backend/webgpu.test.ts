@@ -130,7 +130,7 @@ describe('webgpu backend (lavapipe in CI)', () => {
       const reward = probeReward({ name: 'p', weight: 1, probe, aggregate: 'mean', sign: 1, host: 'frozen' });
       const batch: RolloutBatch = {
         ids: Int32Array.from([1, 2, 3, 7, 8, 1, 2, 3, 9, 0]), R: 2, T: 5, promptLens: [3, 3],
-        completions: [[7, 8], [9]], texts: ['', ''], answers: ['', ''], mask: Float32Array.from([0, 0, 1, 1, 0, 0, 1, 0]),
+        completions: [[7, 8], [9]], texts: ['', ''], prompts: ['', ''], answers: ['', ''], mask: Float32Array.from([0, 0, 1, 1, 0, 0, 1, 0]),
       };
       const pass = frozenPass(frozen, batch, [reward]);
       const s = await scoreRewards([reward], batch, { frozen: pass });

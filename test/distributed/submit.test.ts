@@ -161,6 +161,6 @@ describe('the entrypoint', () => {
     mkdirSync(join(dir, 'node_modules'));
     run();
     const calls = spawnSync('cat', [join(dir, 'calls')], { encoding: 'utf8' }).stdout.trim().split('\n');
-    expect(calls).toEqual(['npm ci --omit=dev --no-audit --no-fund', 'npx bonsai train r.yaml --set a=b c', 'npx bonsai train r.yaml --set a=b c']);
+    expect(calls).toEqual(['npm ci --no-audit --no-fund', 'npx bonsai train r.yaml --set a=b c', 'npx bonsai train r.yaml --set a=b c']);
   });
 });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { fingerprintOf } from '../../src/models/index.ts';
 import { AdamW, createTrainStep } from '../../src/trainer/index.ts';
 import { randomBatch, tinyModel, useCpu } from '../helpers/tiny.ts';
 
@@ -19,7 +20,8 @@ describe('frozenCopy', () => {
 
     expect(policy.fingerprint()).not.toBe(fp);
     for (const [path, data] of frozen.valuesSync()) expect(Buffer.from(data.buffer).equals(Buffer.from(before.get(path)!.buffer))).toBe(true);
-    // Recomputed, not only the cached value.
+    // Re-hashed from the weights now, not the fingerprint cached at copy time.
+    expect(fingerprintOf(frozen.valuesSync())).toBe(fp);
     expect(frozen.fingerprint()).toBe(fp);
     policy.dispose();
     frozen.dispose();

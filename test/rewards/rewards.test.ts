@@ -14,7 +14,7 @@ beforeAll(useCpu);
 function batch(): RolloutBatch {
   return {
     ids: Int32Array.from([1, 2, 3, 65, 66, 1, 2, 3, 67, 0]), R: 2, T: 5, promptLens: [3, 3],
-    completions: [[65, 66], [67]], texts: ['AB', 'C'], answers: ['AB', 'AB'],
+    completions: [[65, 66], [67]], texts: ['AB', 'C'], prompts: ['Q1', 'Q22'], answers: ['AB', 'AB'],
     mask: Float32Array.from([0, 0, 1, 1, 0, 0, 1, 0]),
   };
 }
@@ -39,6 +39,9 @@ describe('rewards', () => {
     const ok = await moduleReward('user', 1, mk('ok.mjs', 'export default (b) => b.texts.map((t) => t.length);'));
     const ctx = noCtx();
     expect(Array.from((await scoreRewards([ok], batch(), ctx)).byName.user!)).toEqual([2, 1]);
+    // The documented batch: texts, completions, prompts and answers, one per rollout.
+    const seen = await moduleReward('seen', 1, mk('seen.mjs', 'export default (b) => b.prompts.map((p, i) => p.length * 10 + b.completions[i].length + (b.answers[i] === "AB" ? 100 : 0));'));
+    expect(Array.from((await scoreRewards([seen], batch(), ctx)).byName.seen!)).toEqual([122, 131]);
     const cases: Array<[string, RegExp]> = [
       ['export default () => { throw new Error("boom"); };', /step 7: reward "bad" threw: boom/],
       ['export default () => [1, NaN];', /reward "bad" returned NaN for rollout 1/],

@@ -91,7 +91,7 @@ export async function inProcessRewards(recipe: Recipe, texts: Text[]): Promise<{
   rows.forEach((r, i) => ids.set([...r.p, ...r.c], i * T));
   const batch: RolloutBatch = {
     ids, R: rows.length, T, promptLens: rows.map((r) => r.p.length), completions: rows.map((r) => r.c),
-    texts: texts.map((t) => t.completion), answers: texts.map((t) => t.answer), mask: new Float32Array(rows.length * (T - 1)),
+    texts: texts.map((t) => t.completion), prompts: texts.map((t) => t.prompt), answers: texts.map((t) => t.answer), mask: new Float32Array(rows.length * (T - 1)),
   };
   const pass = frozenPass(frozen, batch, rewards);
   const s = await scoreRewards(rewards, batch, { frozen: pass });

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { BonsaiError } from '../../errors.ts';
 import { createTracker, LocalMlflowTracker, MlflowRestClient, RestMlflowTracker, type RunEndStatus } from '../../tracking/index.ts';
-import { toMlflowYaml, writeFileAtomic } from '../../tracking/local-store.ts';
+import { toMlflowYaml, writeFileAtomic } from '../../tracking/layout.ts';
 import { defaultRunTags } from '../../tracking/run-tags.ts';
 import type { RunSummary } from '../../tracking/store/index.ts';
 import { valueText } from './points.ts';

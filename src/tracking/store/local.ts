@@ -7,16 +7,9 @@
 import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { BonsaiError } from '../../errors.ts';
-import { listKeys, readMeta, readValues, statusName } from './files.ts';
-import { latestPoint, parseMetricLines, sortHistory } from './metric-file.ts';
+import { listKeys, NOT_EXPERIMENTS, NOT_RUNS, parseMetricLines, readMeta, readValues, RUN_ID, statusName } from '../layout.ts';
+import { latestPoint, sortHistory } from './metric-file.ts';
 import type { ExperimentSummary, MetricPoint, RunStore, RunSummary, StoreListing } from './types.ts';
-
-/** Store-root folders that are not experiments (MLflow's file store skips them too). */
-const NOT_EXPERIMENTS = new Set(['.trash', 'models']);
-/** Experiment sub-folders that are not runs (MLflow 2.x keeps these beside the runs). */
-const NOT_RUNS = new Set(['tags', 'datasets', 'traces', 'models']);
-/** Run ids are MLflow's 32 hex characters; anything else never reaches the file system. */
-const RUN_ID = /^[0-9a-f]{32}$/i;
 
 /** A `RunStore` over an `./mlruns` folder. */
 export class LocalRunStore implements RunStore {
@@ -88,7 +81,7 @@ export class LocalRunStore implements RunStore {
     const meta = await readMeta(dir);
     if (meta.lifecycle_stage === 'deleted') return undefined;
     const runId = String(meta.run_id ?? meta.run_uuid ?? '');
-    if (runId !== id || !RUN_ID.test(id)) throw new Error(`meta.yaml says run_id ${JSON.stringify(runId)} but the folder is ${id}`);
+    if (runId !== id || !RUN_ID.test(id.toLowerCase())) throw new Error(`meta.yaml says run_id ${JSON.stringify(runId)} but the folder is ${id}`);
     const tags = await readValues(join(dir, 'tags'));
     const metrics: Record<string, MetricPoint> = {};
     for (const key of await listKeys(join(dir, 'metrics'))) {
@@ -127,7 +120,7 @@ export class LocalRunStore implements RunStore {
 
   /** The run's folder: from the last listing, else by looking in each experiment. */
   private async findRun(runId: string): Promise<string> {
-    if (!RUN_ID.test(runId)) throw new BonsaiError(`no run ${JSON.stringify(runId)} in ${this.location}`);
+    if (!RUN_ID.test(runId.toLowerCase())) throw new BonsaiError(`no run ${JSON.stringify(runId)} in ${this.location}`);
     const known = this.runDirs.get(runId);
     if (known) return known;
     await this.list();

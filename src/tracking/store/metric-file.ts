@@ -1,45 +1,8 @@
 /**
- * Parsing MLflow's metric files and picking a metric's latest value. Kept apart from the
- * folder walk so the rules (line format, Python float spellings, the latest-value order)
- * are tested on their own.
+ * A metric's latest value and its history's order, the same for every store (the metric
+ * file format is in ../layout.ts).
  */
 import type { MetricPoint } from './types.ts';
-
-/** Python's float spellings that JS's Number() does not read. */
-const SPECIAL: Record<string, number> = { nan: NaN, inf: Infinity, '-inf': -Infinity, '+inf': Infinity, infinity: Infinity, '-infinity': -Infinity };
-
-function pyFloat(text: string): number {
-  const special = SPECIAL[text.toLowerCase()];
-  if (special !== undefined) return special;
-  const n = text.trim() === '' ? NaN : Number(text);
-  if (Number.isNaN(n)) throw new Error(`"${text}" is not a number`);
-  return n;
-}
-
-/**
- * Parses `<timestamp_ms> <value> <step>` lines (old MLflow wrote no step: it means 0).
- * A last line with no newline is being written by a live run and is left for the next
- * read; any other bad line throws with its line number.
- */
-export function parseMetricLines(text: string): MetricPoint[] {
-  const lines = text.split('\n');
-  lines.pop(); // '' after the final newline, or a line still being written
-  const out: MetricPoint[] = [];
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
-    const parts = line.trim().split(/\s+/);
-    if (parts.length < 2 || parts.length > 3) throw new Error(`line ${i + 1}: expected "<timestamp> <value> <step>", got ${JSON.stringify(line.slice(0, 80))}`);
-    try {
-      const timestamp = pyFloat(parts[0]!);
-      const step = parts[2] === undefined ? 0 : pyFloat(parts[2]);
-      if (!Number.isFinite(timestamp) || !Number.isInteger(step)) throw new Error('timestamp and step must be integers');
-      out.push({ timestamp, value: pyFloat(parts[1]!), step });
-    } catch (e) {
-      throw new Error(`line ${i + 1}: ${(e as Error).message}`);
-    }
-  });
-  return out;
-}
 
 /** MLflow's order for "latest": by step, then timestamp, then value (NaN sorts lowest). */
 function compare(a: MetricPoint, b: MetricPoint): number {

@@ -8,11 +8,11 @@
  */
 import { BonsaiError } from '../../errors.ts';
 import { HttpTransport, MlflowHttpError, redactUrl } from '../http.ts';
+import { RUN_ID, STATUS_NAMES } from '../layout.ts';
 import { latestPoint, sortHistory } from './metric-file.ts';
 import type { MetricPoint, RunStatus, RunStore, RunSummary, StoreListing } from './types.ts';
 
 const PAGE = 1000;
-const STATUSES = new Set(['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED']);
 type Json = Record<string, unknown>;
 
 /** Reads runs from an MLflow server at `baseUrl`; auth and TLS from `env` as the REST tracker reads them. */
@@ -120,7 +120,7 @@ function pairs(list: unknown): Record<string, string> {
 function toSummary(run: Json, names: Map<string, string>): RunSummary {
   const info = run.info as Json | undefined;
   const data = (run.data as Json | undefined) ?? {};
-  if (!info || typeof info.run_id !== 'string' || !/^[0-9a-f]{32}$/.test(info.run_id)) throw new Error('run has no valid info.run_id');
+  if (!info || typeof info.run_id !== 'string' || !RUN_ID.test(info.run_id)) throw new Error('run has no valid info.run_id');
   const tags = pairs(data.tags);
   const metrics: Record<string, MetricPoint> = {};
   for (const m of (data.metrics as Json[] | undefined) ?? []) metrics[String(m.key)] = latestPoint([toPoint(m)])!;
@@ -130,7 +130,7 @@ function toSummary(run: Json, names: Map<string, string>): RunSummary {
     experimentId: String(info.experiment_id),
     experimentName: names.get(String(info.experiment_id)) ?? String(info.experiment_id),
     name: typeof info.run_name === 'string' && info.run_name ? info.run_name : (tags['mlflow.runName'] ?? ''),
-    status: (STATUSES.has(status) ? status : 'UNKNOWN') as RunStatus,
+    status: ((STATUS_NAMES as string[]).includes(status) ? status : 'UNKNOWN') as RunStatus,
     startTime: info.start_time === undefined ? undefined : num(info.start_time, 'start_time'),
     endTime: info.end_time === undefined || info.end_time === null ? undefined : num(info.end_time, 'end_time'),
     params: pairs(data.params),
