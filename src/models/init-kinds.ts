@@ -48,7 +48,7 @@ export const modelConfigSchema = z
   .describe('A fresh model with this architecture.');
 
 /** A model-init kind: its schema, and the config of the model it gives (throws a BonsaiError when it cannot tell). */
-interface InitKind<S extends z.ZodType> extends KindSpec<S> {
+export interface InitKind<S extends z.ZodType> extends KindSpec<S> {
   configOf(value: z.output<S>, tokenizer: Tokenizer): { config: ModelConfig; tokenizer?: TokenizerKind };
   /** The tokenizer this kind implies when the recipe names none. */
   impliesTokenizer?: TokenizerKind;
