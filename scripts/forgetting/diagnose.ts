@@ -32,8 +32,9 @@ const cache = one('--cache', '/tmp/bonsai-forgetting-bases');
 const sets = many('--set');
 const releases = many('--release').map((r) => new RegExp(`^(${r})$`));
 
-writeForgettingData();
 const DIR = 'data/tasks/forgetting';
+// Rewriting the data while another run reads it would race; it is the same fixed-seed data anyway.
+if (!existsSync(`${DIR}/b_eval.jsonl`)) writeForgettingData();
 const evalA = examples(`${DIR}/a_eval.jsonl`, 7);
 const evalB = examples(`${DIR}/b_eval.jsonl`, 7);
 
