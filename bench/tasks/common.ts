@@ -78,9 +78,15 @@ export function tokenProb(model: HookedTransformer, ex: readonly Example[], toke
   return sum / ex.length;
 }
 
-/** "mean ± std" over seeds (sample std), as percentages. */
-export function pct(xs: readonly number[]): string {
+/**
+ * "mean ± std" over seeds (sample std), as percentages; with `seeds`, also the worst seed's
+ * value (`worst` says which way is bad: the lowest for accuracies, the highest for costs).
+ */
+export function pct(xs: readonly number[], seeds?: readonly number[], worst: 'low' | 'high' = 'low'): string {
   const m = xs.reduce((s, x) => s + x, 0) / xs.length;
   const sd = Math.sqrt(xs.reduce((s, x) => s + (x - m) ** 2, 0) / Math.max(1, xs.length - 1));
-  return `${(100 * m).toFixed(1)} ± ${(100 * sd).toFixed(1)}`;
+  const spread = `${(100 * m).toFixed(1)} ± ${(100 * sd).toFixed(1)}`;
+  if (!seeds) return spread;
+  const at = xs.reduce((w, x, i) => ((worst === 'low' ? x < xs[w]! : x > xs[w]!) ? i : w), 0);
+  return `${spread} (worst ${(100 * xs[at]!).toFixed(1)}, seed ${seeds[at]})`;
 }

@@ -45,9 +45,9 @@ export async function runForgetting(seeds: number[]): Promise<string[]> {
     }
   }
   return [
-    '| forgetting (A learned, then fine-tuned on B) | A acc % | B acc % |',
+    '| forgetting (A learned, then fine-tuned on B) | A acc % (worst seed) | B acc % (worst seed) |',
     '| --- | --- | --- |',
-    `| before fine-tuning | ${pct(base.a)} | ${pct(base.b)} |`,
-    ...ARMS.map((arm) => `| freeze: ${arm} | ${pct(res[arm]!.a)} | ${pct(res[arm]!.b)} |`),
+    `| before fine-tuning | ${pct(base.a, seeds)} | ${pct(base.b, seeds)} |`,
+    ...ARMS.map((arm) => `| freeze: ${arm} | ${pct(res[arm]!.a, seeds)} | ${pct(res[arm]!.b, seeds)} |`),
   ];
 }

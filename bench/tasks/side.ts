@@ -65,9 +65,9 @@ export async function runSide(seeds: number[]): Promise<string[]> {
     }
   }
   return [
-    '| side behaviour | A acc % (letter after Z) | B: P(Z) on c-prompts % | B growth % points |',
+    '| side behaviour (worst seed) | A acc % (letter after Z) | B: P(Z) on c-prompts % | B growth % points |',
     '| --- | --- | --- | --- |',
-    ...Object.entries(res).map(([arm, r]) => `| ${arm} | ${pct(r.a)} | ${pct(r.b)} | ${pct(r.growth)} |`),
-    ...['project', 'steer'].map((arm) => `| ${arm} vs plain | relative cost on A: ${pct(cost[arm]!)} | | growth cut: ${pct(cut[arm]!)} |`),
+    ...Object.entries(res).map(([arm, r]) => `| ${arm} | ${pct(r.a, seeds)} | ${pct(r.b, seeds, 'high')} | ${pct(r.growth, seeds, 'high')} |`),
+    ...['project', 'steer'].map((arm) => `| ${arm} vs plain | relative cost on A: ${pct(cost[arm]!, seeds, 'high')} | | growth cut: ${pct(cut[arm]!, seeds)} |`),
   ];
 }

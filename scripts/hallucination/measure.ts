@@ -1,10 +1,11 @@
 // Runs the hallucination pipeline a → b → c, d → eval for each seed and prints the README
-// table (mean ± std over seeds). node bin/run-ts.js scripts/hallucination/measure.ts [seeds=0,1,2]
+// table (mean ± std over seeds, then each run's worst seed: the one with the most hallucinations).
+// node bin/run-ts.js scripts/hallucination/measure.ts [seeds=0,1,2,3,4]
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { evalCheckpoints } from './eval.ts';
 
-const seeds = (process.argv[2] ?? '0,1,2').split(',').map(Number);
+const seeds = (process.argv[2] ?? '0,1,2,3,4').split(',').map(Number);
 const root = 'runs/hallucination-measure';
 const bonsai = (args: string[]) => {
   const r = spawnSync(process.execPath, ['bin/bonsai.js', ...args, '--set', 'tracking.uri=none'], { encoding: 'utf8' });
@@ -45,6 +46,11 @@ const ms = (xs: number[]) => {
 const cols = ['hallucination_unknown', 'malformed_unknown', 'accuracy_known', 'abstain_known', 'probe_auroc_frozen', 'probe_auroc_policy'];
 const lines = [`| run (${seeds.length} seeds) | ${cols.join(' | ')} |`, `|---|${cols.map(() => '---').join('|')}|`];
 for (const [k, rs] of Object.entries(rows)) lines.push(`| ${k} | ${cols.map((c) => ms(rs.map((r) => r[c]!))).join(' | ')} |`);
+// A mean can hide one bad seed: show each run's seed with the most hallucinations on unseen entities.
+for (const [k, rs] of Object.entries(rows)) {
+  const at = rs.reduce((w, r, i) => (r.hallucination_unknown! > rs[w]!.hallucination_unknown! ? i : w), 0);
+  lines.push(`| ${k}, worst seed (${seeds[at]}) | ${cols.map((c) => rs[at]![c]!.toFixed(3)).join(' | ')} |`);
+}
 const table = lines.join('\n');
 writeFileSync(`${root}/table.md`, `${table}\n`);
 writeFileSync(`${root}/raw.json`, JSON.stringify(rows, null, 1));

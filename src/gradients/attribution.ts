@@ -3,15 +3,23 @@ import { BonsaiError } from '../errors.ts';
 import { globToRegExp, type Selection } from './select.ts';
 
 /**
- * Attribution of a task to parameters: |gradient ⊙ weight| summed over batches — the
- * first-order estimate of how much the task's loss moves if that entry were zeroed.
- * `loss` maps one batch to a scalar loss on the model whose `params` are scored.
+ * How one batch's gradient scores an entry. `gradient_x_weight`: |g ⊙ w|, the first-order
+ * estimate of how much the task's loss moves if that entry were zeroed. `fisher`: g², the
+ * diagonal of the empirical Fisher (EWC's importance) when the batches are single examples.
+ */
+export type AttributionScore = 'gradient_x_weight' | 'fisher';
+
+/**
+ * Attribution of a task to parameters: the per-batch score summed over batches.
+ * `loss` maps one batch to a scalar loss on the model whose `params` are scored. Pass
+ * single-example batches to sum per example (no cancellation between examples).
  */
 export function attributionScores<B>(
   params: ReadonlyMap<string, tf.Variable>,
   batches: readonly B[],
   loss: (batch: B) => tf.Scalar,
   include: (path: string, p: tf.Variable) => boolean = (_path, p) => p.rank >= 2,
+  score: AttributionScore = 'gradient_x_weight',
 ): Map<string, Float32Array> {
   const chosen = [...params].filter(([path, p]) => include(path, p));
   const sums = new Map(
@@ -29,7 +37,7 @@ export function attributionScores<B>(
       for (const [path, p] of chosen) {
         const g = grads[p.name]!;
         const s = sums.get(path)!;
-        tf.tidy(() => s.assign(tf.add(s, tf.abs(tf.mul(g, p)))));
+        tf.tidy(() => s.assign(tf.add(s, score === 'fisher' ? tf.square(g) : tf.abs(tf.mul(g, p)))));
       }
       tf.dispose(Object.values(grads));
     }

@@ -18,9 +18,13 @@ const attributionSchema = z
     batches: positiveInt().default(8).describe('Batches of trainer.batch_size summed for the scores.'),
     params: z.string().min(1).optional().describe('Glob of parameter paths to score. Default: every matrix.'),
     scores: z
-      .enum(['gradient_x_weight', 'random'])
+      .enum(['gradient_x_weight', 'fisher', 'random'])
       .default('gradient_x_weight')
-      .describe('random: the same share of the same tensors drawn at random (seeded by run.seed), the control that shows whether attribution picks the right entries.'),
+      .describe('gradient_x_weight: |g × w|; fisher: g² (with per: example, the empirical Fisher diagonal); random: the same share of the same tensors drawn at random (seeded by run.seed), the control that shows whether attribution picks the right entries.'),
+    per: z
+      .enum(['batch', 'example'])
+      .default('batch')
+      .describe('Score each batch\'s gradient (batch), or each example\'s and sum them (example: no cancellation between examples; batch_size times the passes).'),
   })
   .describe('Freeze the top parameters by attribution |gradient × weight| summed over a dataset.');
 

@@ -43,8 +43,8 @@ export function buildFreezer(
   return new Freezer(model.params, sel);
 }
 
-/** The union of the recipe's freeze selectors over the model's current weights. */
-function selectFreeze(recipe: Recipe, model: HookedTransformer, tokenizer: Tokenizer, seqLen: number): Selection {
+/** The union of the recipe's freeze selectors over the model's current weights (exported for diagnostics). */
+export function selectFreeze(recipe: Recipe, model: HookedTransformer, tokenizer: Tokenizer, seqLen: number): Selection {
   const parts: Selection[] = recipe.freeze.map((s, i) => build(freezeBuilders, freezeKindOf(s), s, { recipe, model, tokenizer, seqLen, where: `freeze[${i}]` }));
   return unionSelections(parts);
 }
@@ -67,14 +67,16 @@ const freezeBuilders: Builders<typeof freezeKinds, [FreezeContext], Selection> =
   attribution({ attribution: a }, { recipe, model, tokenizer, seqLen, where }) {
     const examples = loadDataset(a.data, tokenizer, seqLen).examples;
     if (!examples.length) throw new BonsaiError(`${where}.attribution.data: ${a.data.path} holds no examples`);
-    const batches = evalBatches(examples, recipe.trainer.batch_size, a.batches);
+    const batches = a.per === 'example'
+      ? evalBatches(examples.slice(0, recipe.trainer.batch_size * a.batches), 1) // the same examples, one per batch
+      : evalBatches(examples, recipe.trainer.batch_size, a.batches);
     const filter = attributionFilter(a.params);
     if (![...model.params].some(([path, p]) => filter(path, p))) {
       throw new BonsaiError(`${where}.attribution.params: "${a.params}" matches no parameter`);
     }
     const scores = a.scores === 'random'
       ? randomScores(model.params, filter, recipe.run.seed)
-      : attributionScores(model.params, batches, (b) => lmLoss(model, b), filter);
+      : attributionScores(model.params, batches, (b) => lmLoss(model, b), filter, a.scores);
     return selectTopPercent(scores, a.top_percent);
   },
 };

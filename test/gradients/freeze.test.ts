@@ -92,4 +92,28 @@ describe('Freezer under AdamW with weight decay', () => {
     expect(w.every((x) => x >= 0) && w.some((x) => x > 0)).toBe(true);
     m.dispose();
   });
+
+  it('fisher scores are the summed squared gradients; per-example |g × w| sums bound the batch score', () => {
+    const m = tinyModel(4);
+    const path = 'blocks.1.attn.W_K';
+    const only = (p: string) => p === path;
+    const batch = randomBatch(7, 2, 8, tinyConfig.vocabSize);
+    const half = (b: number) => ({ ...batch, batchSize: 1, inputs: batch.inputs.slice(b * 8, b * 8 + 8), targets: batch.targets.slice(b * 8, b * 8 + 8), weights: batch.weights.slice(b * 8, b * 8 + 8) });
+    const { value, grads } = tf.variableGrads(() => lmLoss(m, batch), [m.params.get(path)!]);
+    const g = grads[m.params.get(path)!.name]!.dataSync() as Float32Array;
+    tf.dispose([value, ...Object.values(grads)]);
+    const fisher = attributionScores(m.params, [batch], (b) => lmLoss(m, b), only, 'fisher').get(path)!;
+    fisher.forEach((x, i) => expect(x).toBeCloseTo(g[i]! ** 2, 10));
+    // The batch loss is the mean of the two examples' losses, so its gradient is (g₁ + g₂)/2 and
+    // |g₁w| + |g₂w| ≥ 2·|(g₁ + g₂)/2 · w|: summing per example never cancels, the batch can.
+    const perBatch = attributionScores(m.params, [batch], (b) => lmLoss(m, b), only).get(path)!;
+    const perExample = attributionScores(m.params, [half(0), half(1)], (b) => lmLoss(m, b), only).get(path)!;
+    let strictly = 0;
+    perBatch.forEach((x, i) => {
+      expect(perExample[i]!).toBeGreaterThanOrEqual(2 * x - 1e-6);
+      if (perExample[i]! > 2 * x + 1e-6) strictly++;
+    });
+    expect(strictly).toBeGreaterThan(0); // the two examples' gradients disagree somewhere
+    m.dispose();
+  });
 });

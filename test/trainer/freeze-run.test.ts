@@ -56,4 +56,27 @@ describe('freeze in a run', () => {
     expect(frozen('random', 0).picked).toEqual(atRandom.picked);
     expect(frozen('random', 1).picked).not.toEqual(atRandom.picked);
   });
+
+  it('attribution per example scores the same examples one at a time, and fisher picks by g²: each its own selection', () => {
+    const dir = tempDir();
+    const corpus = writeTinyCorpus(dir);
+    const picked = (opts: string) => {
+      const recipe = tinyRecipe(dir, { extra: `freeze: [ { attribution: { data: { format: text, path: ${corpus} }, top_percent: 30, batches: 2${opts} } } ]` });
+      const tok = createTokenizer('byte');
+      const model = buildModel(recipe, tok);
+      const f = buildFreezer(recipe, model, tok, 8)!;
+      const out = { total: f.counts.total, masks: [...f.masks].map(([path, m]) => `${path}:${m.all ? 'all' : Array.from(m.frozen!.dataSync()).join('')}`).join('|') };
+      f.dispose();
+      model.dispose();
+      return out;
+    };
+    const batch = picked('');
+    const example = picked(', per: example');
+    const fisher = picked(', per: example, scores: fisher');
+    expect(example.total).toBe(batch.total);
+    expect(fisher.total).toBe(batch.total);
+    expect(example.masks).not.toEqual(batch.masks);
+    expect(fisher.masks).not.toEqual(example.masks);
+    expect(picked(', per: batch').masks).toEqual(batch.masks); // per: batch is the default
+  });
 });
