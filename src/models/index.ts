@@ -7,3 +7,4 @@ export { generate, type GenerateOptions, type Generation } from './generate.ts';
 export { sampleToken, argmax, type SamplingOptions } from './sampling.ts';
 export { fingerprintOf } from './fingerprint.ts';
 export { loadHfGpt2, saveHfGpt2, type HfGpt2 } from './hf-gpt2.ts';
+export { loadHfTokenizer, type HfTokenizer, type ChatMessage } from './hf-tokenizer.ts';
