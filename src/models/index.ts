@@ -11,3 +11,4 @@ export { loadHfTokenizer, type HfTokenizer, type ChatMessage } from './hf-tokeni
 export { decoderConfigFromHf, type DecoderConfig, type FamilyName, type RopeScaling } from './families/config.ts';
 export { FamilyDecoder, familyHookNames } from './families/decoder.ts';
 export { readHfCheckpoint, loadHfDecoder, type HfCheckpoint } from './families/load.ts';
+export { saveHfCheckpoint, type HfWeightDtype } from './families/save.ts';

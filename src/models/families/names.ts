@@ -118,3 +118,37 @@ function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
   for (let r = 0; r < rows; r++) for (let k = 0; k < cols; k++) out[k * rows + r] = a[r * cols + k]!;
   return out;
 }
+
+/** HF tensors from bonsai parameter values: the inverse of `hfToBonsai`. */
+export function bonsaiToHf(c: DecoderConfig, values: Map<string, Float32Array>): Map<string, Float32Array> {
+  const out = new Map<string, Float32Array>();
+  const get = (path: string) => {
+    const v = values.get(path);
+    if (!v) throw new Error(`internal: no value for parameter ${path}`);
+    return v;
+  };
+  for (const [name, spec] of hfTensorSpecs(c)) {
+    if (spec.kind === 'copy') out.set(name, get(spec.path).slice());
+    else if (spec.kind === 'transpose') out.set(name, transpose(get(spec.path), spec.shape[1]!, spec.shape[0]!));
+    else if (spec.kind === 'neox_qkv_weight') {
+      const fused = joinNeox(['W_Q', 'W_K', 'W_V'].map((w) => get(`${spec.path}.${w}`)), c.dModel, c); // [D, 3D]
+      out.set(name, transpose(fused, c.dModel, 3 * c.dModel));
+    } else out.set(name, joinNeox(['b_Q', 'b_K', 'b_V'].map((b) => get(`${spec.path}.${b}`)), 1, c));
+  }
+  return out;
+}
+
+/** Three [rows, H·dh] → [rows, H·3dh] with per-head q|k|v columns (inverse of splitNeox). */
+function joinNeox(parts: Float32Array[], rows: number, c: DecoderConfig): Float32Array {
+  const { nHeads: H, dHead: dh } = c;
+  const fused = new Float32Array(rows * 3 * H * dh);
+  for (let r = 0; r < rows; r++) {
+    for (let h = 0; h < H; h++) {
+      for (let p = 0; p < 3; p++) {
+        const src = r * H * dh + h * dh;
+        fused.set(parts[p]!.subarray(src, src + dh), r * 3 * H * dh + h * 3 * dh + p * dh);
+      }
+    }
+  }
+  return fused;
+}
