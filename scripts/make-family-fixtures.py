@@ -41,6 +41,8 @@ ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
 SEED = 2024
 NEW_TOKENS = 8
 TEXT = 'the cat sat on the mat, then the dog'
+LONG_TEXT = 'the cat sat on the mat, then the dog sat on the log; the cat and the dog ran to the mat, and then the cat sat, then the dog ran to the log'
+TEXT_OF = {'llama3': LONG_TEXT}
 CORPUS = 'the cat sat on the mat. the dog sat on the log. then the cat and the dog ran to the mat. ' * 3
 N_MERGES = 40
 SPECIALS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>']
@@ -309,10 +311,12 @@ def llama_like(model_type, arch, **over):
 
 # name -> (config, weight maker, forward, storage dtype, shards, eos in generation_config)
 FIXTURES = {
-    # Llama 3.2-style: GQA 4q/2kv, llama3 rope scaling with original context 8 (golden runs to 20).
-    'llama3': (llama_like('llama', 'LlamaForCausalLM', rope_theta=500000.0, mlp_bias=False, rope_scaling={
+    # Llama 3.2-style: GQA 4q/2kv, llama3 rope scaling (Llama 3's factors) with original context
+    # 32 and rope_theta 100, so head_dim 8's four wavelengths (6.3, 19.9, 62.8, 199) hit all
+    # three bands (kept, interpolated, divided); the longer LONG_TEXT runs past position 32.
+    'llama3': (llama_like('llama', 'LlamaForCausalLM', rope_theta=100.0, mlp_bias=False, rope_scaling={
         'rope_type': 'llama3', 'factor': 8.0, 'low_freq_factor': 1.0, 'high_freq_factor': 4.0,
-        'original_max_position_embeddings': 8}), llama_weights, llama_forward, 'F32', 1, ['<|endoftext|>', '<|im_end|>']),
+        'original_max_position_embeddings': 32}), llama_weights, llama_forward, 'F32', 1, ['<|endoftext|>', '<|im_end|>']),
     # SmolLM2/Llama-2-style: untied lm_head, linear rope scaling, no GQA, stored as bf16.
     'llama-linear': (llama_like('llama', 'LlamaForCausalLM', num_key_value_heads=4, tie_word_embeddings=False,
                                 torch_dtype='bfloat16', mlp_bias=False, rope_scaling={'type': 'linear', 'factor': 4.0}),
@@ -421,7 +425,8 @@ def write_fixture(name, spec, tok, specials, vocab_size, encode):
         'added_tokens_decoder': {str(i): {'content': s, 'lstrip': False, 'normalized': False, 'rstrip': False,
                                           'single_word': False, 'special': True} for s, i in specials.items()},
     })
-    text_ids = encode(TEXT)
+    text = TEXT_OF.get(name, TEXT)
+    text_ids = encode(text)
     other = [specials['<|im_start|>'], 0, 255, vocab_size - 1] + text_ids[: len(text_ids) - 4]
     ids = torch.tensor([text_ids, other])
     with torch.no_grad():
@@ -436,7 +441,7 @@ def write_fixture(name, spec, tok, specials, vocab_size, encode):
             seq = torch.cat([seq, torch.tensor([[nxt]])], dim=1)
     write_json(os.path.join(out, 'golden.json'), {
         'note': f'Written by scripts/make-family-fixtures.py (PyTorch {torch.__version__}, float32 forward of the stored weights).',
-        'text': TEXT, 'input_ids': ids.tolist(),
+        'text': text, 'input_ids': ids.tolist(),
         'logits': [[rounded(logits[b, t]) for t in range(ids.shape[1])] for b in range(ids.shape[0])],
         'greedy_prompt_row': 0, 'greedy_new_ids': greedy, 'greedy_min_top2_gap': round(min(gaps), 6),
         'chat_messages': CHAT_MESSAGES, 'chat_rendered': render_chat('<|endoftext|>'),

@@ -33,7 +33,7 @@ describe('decoderConfigFromHf', () => {
   it('maps each family and reads head_dim, GQA, rope scaling, partial rotary and tying', () => {
     const llama3 = decoderConfigFromHf(config('llama3'), 'llama3/config.json');
     expect(llama3).toMatchObject({ family: 'llama', nHeads: 4, nKvHeads: 2, dHead: 8, tiedEmbeddings: true, norm: 'rms', mlp: 'swiglu' });
-    expect(llama3.rope.scaling).toEqual({ type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8 });
+    expect(llama3.rope.scaling).toEqual({ type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 32 });
     expect(decoderConfigFromHf(config('llama-linear'), 'x').rope.scaling).toEqual({ type: 'linear', factor: 4 });
     expect(decoderConfigFromHf(config('qwen3'), 'x')).toMatchObject({ dHead: 16, qkNorm: true, qkvBias: false });
     expect(decoderConfigFromHf(config('qwen2'), 'x')).toMatchObject({ qkvBias: true, denseBias: false });
