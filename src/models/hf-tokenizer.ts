@@ -84,8 +84,10 @@ class HfDirTokenizer implements HfTokenizer {
     special: Record<string, string>,
     eosIds: number[],
   ) {
-    const vocab = core.get_vocab(true);
-    this.vocabSize = Math.max(...vocab.values()) + 1;
+    // A loop, not Math.max(...ids): real vocabularies (Qwen's 151k) overflow the argument limit.
+    let maxId = -1;
+    for (const id of core.get_vocab(true).values()) maxId = Math.max(maxId, id);
+    this.vocabSize = maxId + 1;
     this.specialTokens = special;
     this.eosIds = eosIds;
     this.eosId = eosIds[0]!;
@@ -107,7 +109,8 @@ class HfDirTokenizer implements HfTokenizer {
         break;
       }
       if (hit.at > 0) ids.push(...this.raw(rest.slice(0, hit.at)));
-      ids.push(...this.raw(hit.token.slice(0, 1)), ...this.raw(hit.token.slice(1)));
+      const first = String.fromCodePoint(hit.token.codePointAt(0)!); // whole code point, never half a surrogate pair
+      ids.push(...this.raw(first), ...this.raw(hit.token.slice(first.length)));
       rest = rest.slice(hit.at + hit.token.length);
     }
     return ids;
