@@ -68,6 +68,11 @@ function idList(value: unknown, where: string): number[] | undefined {
   return list as number[];
 }
 
+/** ids.push(...more) without the argument-count limit (a long document is >100k ids). */
+function append(ids: number[], more: number[]): void {
+  for (const id of more) ids.push(id);
+}
+
 class HfDirTokenizer implements HfTokenizer {
   readonly kind = 'hf' as const;
   readonly vocabSize: number;
@@ -105,12 +110,13 @@ class HfDirTokenizer implements HfTokenizer {
     while (rest.length > 0) {
       const hit = this.firstSpecial(rest);
       if (!hit) {
-        ids.push(...this.raw(rest));
+        append(ids, this.raw(rest));
         break;
       }
-      if (hit.at > 0) ids.push(...this.raw(rest.slice(0, hit.at)));
+      if (hit.at > 0) append(ids, this.raw(rest.slice(0, hit.at)));
       const first = String.fromCodePoint(hit.token.codePointAt(0)!); // whole code point, never half a surrogate pair
-      ids.push(...this.raw(first), ...this.raw(hit.token.slice(first.length)));
+      append(ids, this.raw(first));
+      append(ids, this.raw(hit.token.slice(first.length)));
       rest = rest.slice(hit.at + hit.token.length);
     }
     return ids;
