@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BonsaiError, BonsaiErrors } from '../../errors.ts';
-import { readSafetensors } from '../safetensors.ts';
+import { readSafetensors, type SafetensorsTensor } from '../safetensors.ts';
 import { decoderConfigFromHf, type DecoderConfig } from './config.ts';
 import { FamilyDecoder } from './decoder.ts';
 import { hfTensorSpecs, hfToBonsai, type HfTensorSpec } from './names.ts';
@@ -59,14 +59,19 @@ export function readHfCheckpoint(dir: string, opts: { contextLength?: number } =
   const cache = new Map<string, ReturnType<typeof readSafetensors>>();
   const problems: BonsaiError[] = [];
   const hf = new Map<string, Float32Array>();
+  /** A tensor by name, each file read once. */
+  const tensor = (name: string) => {
+    const file = files.get(name)!;
+    if (!cache.has(file)) cache.set(file, readSafetensors(file));
+    return cache.get(file)!.tensors[name];
+  };
   for (const [name, spec] of specs) {
     const file = files.get(name);
     if (!file) {
       problems.push(new BonsaiError(`tensor ${name} [${spec.shape}] is missing`, { where: dir }));
       continue;
     }
-    if (!cache.has(file)) cache.set(file, readSafetensors(file));
-    const t = cache.get(file)!.tensors[name];
+    const t = tensor(name);
     if (!t) {
       problems.push(new BonsaiError(`tensor ${name} is listed in the index but not in the file`, { where: file }));
       continue;
@@ -77,14 +82,37 @@ export function readHfCheckpoint(dir: string, opts: { contextLength?: number } =
       problems.push(new BonsaiError(`tensor ${name} has shape [${t.shape}], config.json implies [${spec.shape}]`, { where: file }));
     } else hf.set(name, t.data as Float32Array);
   }
+  checkTiedCopy(config, files, tensor, problems);
   for (const [name, file] of files) {
-    if (!specs.has(name) && !IGNORED.some((re) => re.test(name))) {
+    if (!specs.has(name) && !IGNORED.some((re) => re.test(name)) && !(config.tiedEmbeddings && UNEMBED.includes(name))) {
       problems.push(new BonsaiError(`unexpected tensor ${name} (not part of a ${config.family} model with this config)`, { where: file }));
     }
   }
   if (problems.length === 1) throw problems[0]!;
   if (problems.length > 1) throw new BonsaiErrors(`${dir}: ${problems.length} problems with the checkpoint's tensors`, problems);
   return { config, values: hfToBonsai(config, hf), shapes: bonsaiShapes(config, specs) };
+}
+
+const UNEMBED = ['lm_head.weight', 'embed_out.weight'];
+
+/**
+ * Some tied checkpoints also store the output matrix. Accepted when it is the embedding
+ * byte for byte (it is then redundant); otherwise tying would silently drop trained weights.
+ */
+function checkTiedCopy(c: DecoderConfig, files: Map<string, string>, tensor: (name: string) => SafetensorsTensor | undefined, problems: BonsaiError[]): void {
+  if (!c.tiedEmbeddings) return;
+  const embedName = c.family === 'gpt_neox' ? 'gpt_neox.embed_in.weight' : 'model.embed_tokens.weight';
+  for (const name of UNEMBED.filter((n) => files.has(n))) {
+    const out = tensor(name)?.data;
+    const embed = files.has(embedName) ? tensor(embedName)?.data : undefined;
+    const same = out && embed && out.length === embed.length && out.every((v, i) => v === embed[i]);
+    if (!same) {
+      problems.push(new BonsaiError(`tensor ${name} differs from ${embedName} but config.json has tie_word_embeddings true`, {
+        where: files.get(name)!,
+        hint: 'set tie_word_embeddings to false in config.json if the output matrix is trained separately',
+      }));
+    }
+  }
 }
 
 function bonsaiShapes(c: DecoderConfig, specs: Map<string, HfTensorSpec>): Map<string, number[]> {

@@ -83,6 +83,15 @@ describe('readHfCheckpoint: bad checkpoints name the file and tensor', () => {
     expect(() => readHfCheckpoint(dir)).toThrow(/tensor embed_out\.weight \[283,32\] is missing[\s\S]*unexpected tensor gpt_neox\.layers\.0\.extra\.weight/);
   });
 
+  it('a tied checkpoint that also stores lm_head.weight: accepted if it is the embedding, refused if not', () => {
+    const dir = copyFixture('qwen2');
+    const file = join(dir, 'model.safetensors');
+    editTensors(file, (t) => (t['lm_head.weight'] = { ...t['model.embed_tokens.weight']!, data: Float32Array.from(t['model.embed_tokens.weight']!.data as Float32Array) }));
+    expect(readHfCheckpoint(dir).values.has('unembed.W_U')).toBe(false);
+    editTensors(file, (t) => ((t['lm_head.weight']!.data as Float32Array)[5] = 42));
+    expect(() => readHfCheckpoint(dir)).toThrow(/tensor lm_head\.weight differs from model\.embed_tokens\.weight but config\.json has tie_word_embeddings true/);
+  });
+
   it('no weights at all, or no config', () => {
     const dir = copyFixture('llama3');
     rmSync(join(dir, 'model.safetensors'));
