@@ -105,11 +105,23 @@ export function decoderConfigFromHf(hf: Json, file: string, contextLength?: numb
     bad('sliding_window', `${window} is smaller than the context of ${contextLength} tokens bonsai would use; sliding-window attention is not implemented`);
   }
 
-  const rotaryPct = neox ? num('rotary_pct', 1) : 1;
+  // Newer transformers write RoPE settings into one `rope_parameters` object (rope_theta,
+  // rope_type and its factors, partial_rotary_factor); older configs use the top-level fields.
+  const ropeParams = (typeof hf.rope_parameters === 'object' && hf.rope_parameters !== null ? hf.rope_parameters : {}) as Json;
+  const pick = (field: string, fallback: number): number => {
+    for (const [name, v] of [[`rope_parameters.${field}`, ropeParams[field]], [field, hf[field]]] as const) {
+      if (v === undefined || v === null) continue;
+      if (typeof v === 'number' && v > 0) return v;
+      bad(name, `expected a positive number, got ${JSON.stringify(v)}`);
+    }
+    return fallback;
+  };
+  const rotaryPct = neox ? pick('partial_rotary_factor', num('rotary_pct', 1)) : 1;
   const rotaryDim = Math.floor(dHead * rotaryPct);
   if (rotaryDim % 2 !== 0) bad('rotary_pct', `rotates ${rotaryDim} dims of each head; must be even`);
-  const theta = neox ? num('rotary_emb_base', 10000) : num('rope_theta', 10000);
-  const scaling = ropeScaling(hf.rope_scaling, (msg) => bad('rope_scaling', msg));
+  const theta = pick('rope_theta', neox ? num('rotary_emb_base', 10000) : 10000);
+  const scalingSource = ropeParams.rope_type !== undefined ? ropeParams : hf.rope_scaling;
+  const scaling = ropeScaling(scalingSource, (msg) => bad(scalingSource === ropeParams ? 'rope_parameters' : 'rope_scaling', msg));
 
   const config: DecoderConfig = {
     family,
@@ -141,12 +153,12 @@ function ropeScaling(value: unknown, bad: (msg: string) => void): RopeScaling | 
   if (value === undefined || value === null) return undefined;
   const s = value as Json;
   const kind = s.rope_type ?? s.type;
+  if (kind === 'default') return undefined;
   const factor = s.factor;
   if (typeof factor !== 'number' || !(factor > 0)) {
     bad(`factor must be a positive number, got ${JSON.stringify(factor)}`);
     return undefined;
   }
-  if (kind === 'default') return undefined;
   if (kind === 'linear') return { type: 'linear', factor };
   if (kind === 'llama3') {
     const need = ['low_freq_factor', 'high_freq_factor', 'original_max_position_embeddings'].filter((k) => typeof s[k] !== 'number');

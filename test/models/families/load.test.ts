@@ -40,6 +40,17 @@ describe('decoderConfigFromHf', () => {
     expect(decoderConfigFromHf(config('pythia'), 'x')).toMatchObject({ family: 'gpt_neox', rope: { rotaryDim: 4 }, parallelResidual: true, tiedEmbeddings: false, norm: 'layer' });
   });
 
+  it('reads the rope_parameters object newer transformers write, the same as the old fields', () => {
+    const old = config('llama3');
+    const newer = { ...old, rope_scaling: undefined, rope_theta: undefined, rope_parameters: { ...(old.rope_scaling as object), rope_theta: 100 } };
+    expect(decoderConfigFromHf(newer, 'x')).toEqual(decoderConfigFromHf(old, 'x'));
+    const neox = config('pythia');
+    const neoxNewer = { ...neox, rotary_pct: undefined, rotary_emb_base: undefined, rope_parameters: { rope_type: 'default', rope_theta: 10000, partial_rotary_factor: 0.25 } };
+    expect(decoderConfigFromHf(neoxNewer, 'x')).toEqual(decoderConfigFromHf(neox, 'x'));
+    expect(decoderConfigFromHf({ ...old, rope_theta: 500000 }, 'x').rope.theta).toBe(500000);
+    expect(() => decoderConfigFromHf({ ...old, rope_parameters: { rope_type: 'yarn', factor: 2 } }, 'c.json')).toThrow(/c\.json: rope_parameters: type "yarn" not supported/);
+  });
+
   it('names every field it cannot honour, at once', () => {
     const bad = { ...config('llama3'), model_type: 'falcon', architectures: ['FalconForCausalLM'], hidden_act: 'relu', rope_scaling: { rope_type: 'yarn', factor: 4 } };
     let message = '';
