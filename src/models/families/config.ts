@@ -23,7 +23,7 @@ export interface DecoderConfig {
   nKvHeads: number;
   dHead: number;
   dMlp: number;
-  /** Longest context the model supports (max_position_embeddings). */
+  /** Longest sequence bonsai runs: the requested context length, else max_position_embeddings. */
   nCtx: number;
   norm: 'rms' | 'layer';
   normEps: number;
@@ -53,7 +53,8 @@ const FAMILIES = new Set<string>(Object.values(FAMILY_BY_ARCH));
 
 /**
  * Maps an HF config to a DecoderConfig. `file` names the config in errors; `contextLength`
- * (the longest sequence bonsai will run) is checked against Mistral/Qwen sliding windows.
+ * (default: max_position_embeddings) becomes nCtx, the longest sequence forward() accepts,
+ * and must fit in a Mistral/Qwen sliding window since bonsai attends over the whole context.
  */
 export function decoderConfigFromHf(hf: Json, file: string, contextLength?: number): DecoderConfig {
   const problems: BonsaiError[] = [];
@@ -91,7 +92,9 @@ export function decoderConfigFromHf(hf: Json, file: string, contextLength?: numb
   if (nHeads % nKvHeads !== 0) bad('num_key_value_heads', `${nKvHeads} does not divide num_attention_heads ${nHeads}`);
   const dHead = hf.head_dim === undefined || hf.head_dim === null ? dModel / nHeads : int('head_dim');
   if (!Number.isInteger(dHead)) bad('hidden_size', `${dModel} is not a multiple of num_attention_heads ${nHeads} and head_dim is not given`);
-  const nCtx = int('max_position_embeddings');
+  const maxPositions = int('max_position_embeddings');
+  const nCtx = contextLength ?? maxPositions;
+  if (nCtx > maxPositions) bad('max_position_embeddings', `${maxPositions} is less than the requested context of ${nCtx} tokens`);
 
   const act = String(hf.hidden_act ?? hf.hidden_activation ?? '');
   const wantAct = neox ? 'gelu' : 'silu';
@@ -101,8 +104,8 @@ export function decoderConfigFromHf(hf: Json, file: string, contextLength?: numb
   if (neox && hf.use_parallel_residual === false) bad('use_parallel_residual', 'false is not supported');
   const window = hf.sliding_window;
   const windowOn = family === 'mistral' ? window !== null && window !== undefined : hf.use_sliding_window === true;
-  if (windowOn && typeof window === 'number' && contextLength !== undefined && window < contextLength) {
-    bad('sliding_window', `${window} is smaller than the context of ${contextLength} tokens bonsai would use; sliding-window attention is not implemented`);
+  if (windowOn && typeof window === 'number' && window < nCtx) {
+    bad('sliding_window', `${window} is smaller than the context of ${nCtx} tokens bonsai would use; sliding-window attention is not implemented (ask for a context of at most ${window})`);
   }
 
   // Newer transformers write RoPE settings into one `rope_parameters` object (rope_theta,

@@ -66,7 +66,9 @@ describe('decoderConfigFromHf', () => {
   it('refuses a Mistral sliding window smaller than the context bonsai would use', () => {
     const mistral = { ...config('mistral'), sliding_window: 16 };
     expect(() => decoderConfigFromHf(mistral, 'm/config.json', 64)).toThrow(/m\/config\.json: sliding_window: 16 is smaller than the context of 64 tokens/);
-    expect(decoderConfigFromHf(mistral, 'm/config.json', 16).family).toBe('mistral');
+    expect(decoderConfigFromHf(mistral, 'm/config.json', 16).nCtx).toBe(16);
+    expect(() => decoderConfigFromHf(mistral, 'm/config.json')).toThrow(/sliding_window: 16 is smaller than the context of 64 tokens/); // max_position_embeddings
+    expect(() => decoderConfigFromHf(config('llama3'), 'l/config.json', 65)).toThrow(/max_position_embeddings: 64 is less than the requested context of 65/);
     // Qwen2 keeps a sliding_window field that only counts with use_sliding_window.
     expect(decoderConfigFromHf({ ...config('qwen2'), sliding_window: 4 }, 'q', 64).family).toBe('qwen2');
   });
