@@ -7,3 +7,8 @@ export { generate, type GenerateOptions, type Generation } from './generate.ts';
 export { sampleToken, argmax, type SamplingOptions } from './sampling.ts';
 export { fingerprintOf } from './fingerprint.ts';
 export { loadHfGpt2, saveHfGpt2, type HfGpt2 } from './hf-gpt2.ts';
+export { loadHfTokenizer, type HfTokenizer, type ChatMessage } from './hf-tokenizer.ts';
+export { decoderConfigFromHf, type DecoderConfig, type FamilyName, type RopeScaling } from './families/config.ts';
+export { FamilyDecoder, familyHookNames } from './families/decoder.ts';
+export { readHfCheckpoint, loadHfDecoder, type HfCheckpoint } from './families/load.ts';
+export { saveHfCheckpoint, type HfWeightDtype } from './families/save.ts';

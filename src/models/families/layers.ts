@@ -1,0 +1,94 @@
+/**
+ * The decoder pieces the Llama-style and GPT-NeoX families share, in tfjs, written to become
+ * the hooked model's blocks: RMSNorm, rotary position embedding (full or partial, with
+ * linear / llama3 frequency scaling), grouped-query key/value sharing, SwiGLU, exact GELU.
+ * Shapes: x [B, T, D]; per-head q/k/v [B, T, H, dh] (TransformerLens's layout).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { DecoderConfig } from './config.ts';
+
+/** RMSNorm: x · rsqrt(mean(x²) + eps) · w over the last axis (HF computes it in float32 too). */
+export function rmsNorm(x: tf.Tensor, w: tf.Tensor1D, eps: number): tf.Tensor {
+  return tf.tidy(() => tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), w));
+}
+
+/**
+ * RoPE inverse frequencies 1 / θ^(2i/rotaryDim), i < rotaryDim/2, rescaled per
+ * `rope.scaling` (HF modeling_rope_utils: linear divides by factor; llama3 divides the
+ * long wavelengths by factor, keeps the short ones, and interpolates in between).
+ * Rounded to float32 at each step as HF's float32 computation does.
+ */
+export function ropeInvFreq(c: DecoderConfig): Float32Array {
+  const { theta, rotaryDim: dim, scaling } = c.rope;
+  const inv = new Float32Array(dim / 2);
+  for (let i = 0; i < dim / 2; i++) inv[i] = Math.fround(1 / Math.fround(Math.pow(theta, Math.fround((2 * i) / dim))));
+  if (!scaling) return inv;
+  if (scaling.type === 'linear') return inv.map((f) => f / scaling.factor);
+  const { factor, lowFreqFactor: lo, highFreqFactor: hi, originalMaxPositions: old } = scaling;
+  const lowWavelen = old / lo;
+  const highWavelen = old / hi;
+  return inv.map((f) => {
+    const wavelen = (2 * Math.PI) / f;
+    if (wavelen < highWavelen) return f;
+    if (wavelen > lowWavelen) return f / factor;
+    const smooth = (old / wavelen - lo) / (hi - lo);
+    return (1 - smooth) * (f / factor) + smooth * f;
+  });
+}
+
+/** cos and sin of position·invFreq, duplicated over both halves: each [T, rotaryDim]. */
+export function ropeTables(invFreq: Float32Array, T: number): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
+  const half = invFreq.length;
+  const cos = new Float32Array(T * 2 * half);
+  const sin = new Float32Array(T * 2 * half);
+  for (let t = 0; t < T; t++) {
+    for (let i = 0; i < half; i++) {
+      const angle = Math.fround(t * invFreq[i]!);
+      for (const j of [i, i + half]) {
+        cos[t * 2 * half + j] = Math.cos(angle);
+        sin[t * 2 * half + j] = Math.sin(angle);
+      }
+    }
+  }
+  return { cos: tf.tensor2d(cos, [T, 2 * half]), sin: tf.tensor2d(sin, [T, 2 * half]) };
+}
+
+/**
+ * Rotates the first rotaryDim dims of each head: x·cos + rotate_half(x)·sin with
+ * rotate_half(x) = [−x₂, x₁] over the two halves (HF's convention, not interleaved pairs).
+ * x: [B, T, H, dh]; cos/sin: [T, rotaryDim]. Dims past rotaryDim pass through (GPT-NeoX).
+ */
+export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [B, T, H, dh] = x.shape;
+    const rot = cos.shape[1];
+    const half = rot / 2;
+    const c = tf.reshape(cos, [1, T, 1, rot]);
+    const s = tf.reshape(sin, [1, T, 1, rot]);
+    const xr = rot === dh ? x : tf.slice(x, [0, 0, 0, 0], [B, T, H, rot]);
+    const x1 = tf.slice(xr, [0, 0, 0, 0], [B, T, H, half]);
+    const x2 = tf.slice(xr, [0, 0, 0, half], [B, T, H, half]);
+    const rotated = tf.add(tf.mul(xr, c), tf.mul(tf.concat([tf.neg(x2), x1], 3), s));
+    if (rot === dh) return rotated as tf.Tensor4D;
+    return tf.concat([rotated, tf.slice(x, [0, 0, 0, rot], [B, T, H, dh - rot])], 3) as tf.Tensor4D;
+  });
+}
+
+/** [B, T, KV, dh] → [B, T, KV·nRep, dh]: kv head j copied to query heads j·nRep … (j+1)·nRep − 1. */
+export function repeatKv(x: tf.Tensor4D, nRep: number): tf.Tensor4D {
+  if (nRep === 1) return x;
+  return tf.tidy(() => {
+    const [B, T, KV, dh] = x.shape;
+    return tf.reshape(tf.tile(tf.expandDims(x, 3), [1, 1, 1, nRep, 1]), [B, T, KV * nRep, dh]) as tf.Tensor4D;
+  });
+}
+
+/** SiLU(gate) · up, the gated half of a SwiGLU MLP. */
+export function swiglu(gate: tf.Tensor, up: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(tf.mul(gate, tf.sigmoid(gate)), up));
+}
+
+/** Exact GELU, 0.5·x·(1 + erf(x/√2)) (GPT-NeoX's "gelu"; GPT-2 uses the tanh form). */
+export function geluExact(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))));
+}

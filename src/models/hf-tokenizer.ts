@@ -1,0 +1,213 @@
+/**
+ * A Hugging Face model directory's tokenizer: `tokenizer.json` through @huggingface/tokenizers
+ * (a maintained pure-JS implementation of the format), special tokens from
+ * `tokenizer_config.json` and `generation_config.json` (whose `eos_token_id` may be a list),
+ * and the `chat_template` rendered with @huggingface/jinja.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Template } from '@huggingface/jinja';
+import { Tokenizer as HfTokenizerCore } from '@huggingface/tokenizers';
+import { BonsaiError } from '../errors.ts';
+import type { Tokenizer } from './tokenizer.ts';
+
+/** One chat turn, as in a `messages` prompt. */
+export interface ChatMessage {
+  role: string;
+  content: string;
+}
+
+/**
+ * bonsai's Tokenizer contract (encode never emits a special id, decode drops EOS), with
+ * `kind: 'hf'` (TokenizerKind gains 'hf' when the model interface lands) plus what chat
+ * models need: every end-of-sequence id, special-aware encoding and the chat template.
+ */
+export interface HfTokenizer extends Omit<Tokenizer, 'kind'> {
+  readonly kind: 'hf';
+  /** Every id that ends a generation (generation_config's list, else the config's one). */
+  readonly eosIds: readonly number[];
+  readonly bosId: number | undefined;
+  /** Special token strings by role (`bos_token`, `eos_token`, `pad_token`, `unk_token`). */
+  readonly specialTokens: Readonly<Record<string, string>>;
+  /** Text → ids where special-token strings (e.g. from a rendered chat) become their ids. */
+  encodeWithSpecials(text: string): number[];
+  /** Renders `chat_template` for `messages`; throws a BonsaiError naming the field on failure. */
+  applyChatTemplate(messages: ChatMessage[], opts?: { addGenerationPrompt?: boolean }): string;
+}
+
+type Json = Record<string, unknown>;
+
+function readJson(dir: string, file: string, required: boolean): Json | undefined {
+  const path = join(dir, file);
+  if (!existsSync(path)) {
+    if (!required) return undefined;
+    throw new BonsaiError(`${path}: missing`, { hint: 'a Hugging Face model directory needs tokenizer.json' });
+  }
+  try {
+    const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
+    return value as Json;
+  } catch (e) {
+    throw new BonsaiError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/** `"<s>"` or an AddedToken dict `{ content: "<s>", ... }` → the string. */
+function tokenString(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object' && typeof (value as Json).content === 'string') return (value as Json).content as string;
+  return undefined;
+}
+
+function idList(value: unknown, where: string): number[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const list = Array.isArray(value) ? value : [value];
+  if (!list.every((v) => Number.isInteger(v) && (v as number) >= 0)) {
+    throw new BonsaiError(`${where}: expected a token id or a list of token ids, got ${JSON.stringify(value)}`);
+  }
+  return list as number[];
+}
+
+/** ids.push(...more) without the argument-count limit (a long document is >100k ids). */
+function append(ids: number[], more: number[]): void {
+  for (const id of more) ids.push(id);
+}
+
+class HfDirTokenizer implements HfTokenizer {
+  readonly kind = 'hf' as const;
+  readonly vocabSize: number;
+  readonly eosId: number;
+  readonly eosIds: readonly number[];
+  readonly bosId: number | undefined;
+  readonly specialTokens: Readonly<Record<string, string>>;
+  private readonly specialStrings: string[];
+
+  constructor(
+    private readonly dir: string,
+    private readonly core: HfTokenizerCore,
+    private readonly chatTemplate: string | undefined,
+    special: Record<string, string>,
+    eosIds: number[],
+  ) {
+    // A loop, not Math.max(...ids): real vocabularies (Qwen's 151k) overflow the argument limit.
+    let maxId = -1;
+    for (const id of core.get_vocab(true).values()) maxId = Math.max(maxId, id);
+    this.vocabSize = maxId + 1;
+    this.specialTokens = special;
+    this.eosIds = eosIds;
+    this.eosId = eosIds[0]!;
+    this.bosId = special.bos_token === undefined ? undefined : core.token_to_id(special.bos_token);
+    const added = [...core.get_added_tokens_decoder().entries()].filter(([, t]) => t.special);
+    // Longest first so "<|im_start|>" wins over a prefix of it.
+    this.specialStrings = added.map(([, t]) => t.content).sort((a, b) => b.length - a.length);
+  }
+
+  encode(text: string): number[] {
+    // The library always maps special-token text to its id; user text must stay text, so
+    // each occurrence is encoded as its first character plus the rest (ordinary tokens).
+    const ids: number[] = [];
+    let rest = text;
+    while (rest.length > 0) {
+      const hit = this.firstSpecial(rest);
+      if (!hit) {
+        append(ids, this.raw(rest));
+        break;
+      }
+      if (hit.at > 0) append(ids, this.raw(rest.slice(0, hit.at)));
+      const first = String.fromCodePoint(hit.token.codePointAt(0)!); // whole code point, never half a surrogate pair
+      append(ids, this.raw(first));
+      append(ids, this.raw(hit.token.slice(first.length)));
+      rest = rest.slice(hit.at + hit.token.length);
+    }
+    return ids;
+  }
+
+  encodeWithSpecials(text: string): number[] {
+    return this.raw(text);
+  }
+
+  decode(ids: number[]): string {
+    const eos = new Set(this.eosIds);
+    const valid = ids.filter((id) => !eos.has(id));
+    const out: string[] = [];
+    let run: number[] = [];
+    const flush = () => {
+      if (run.length > 0) out.push(this.core.decode(run, { skip_special_tokens: false, clean_up_tokenization_spaces: false }));
+      run = [];
+    };
+    for (const id of valid) {
+      if (Number.isInteger(id) && id >= 0 && id < this.vocabSize) run.push(id);
+      else {
+        flush();
+        out.push('\uFFFD');
+      }
+    }
+    flush();
+    return out.join('');
+  }
+
+  applyChatTemplate(messages: ChatMessage[], opts: { addGenerationPrompt?: boolean } = {}): string {
+    const where = `${join(this.dir, 'tokenizer_config.json')}: chat_template`;
+    if (this.chatTemplate === undefined) {
+      throw new BonsaiError(`${where} is missing`, { hint: 'prompts given as messages need a model with a chat template' });
+    }
+    try {
+      return new Template(this.chatTemplate).render({
+        messages,
+        add_generation_prompt: opts.addGenerationPrompt ?? false,
+        ...this.specialTokens,
+      });
+    } catch (e) {
+      throw new BonsaiError(`${where} failed to render: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  private raw(text: string): number[] {
+    return this.core.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  private firstSpecial(text: string): { at: number; token: string } | undefined {
+    let best: { at: number; token: string } | undefined;
+    for (const token of this.specialStrings) {
+      const at = text.indexOf(token);
+      if (at >= 0 && (!best || at < best.at)) best = { at, token };
+    }
+    return best;
+  }
+}
+
+/**
+ * Loads `dir/tokenizer.json` (required), `tokenizer_config.json` (special tokens, chat
+ * template) and `generation_config.json` / `config.json` (eos ids; optional).
+ */
+export function loadHfTokenizer(dir: string): HfTokenizer {
+  const tokenizerJson = readJson(dir, 'tokenizer.json', true)!;
+  const tokConfig = readJson(dir, 'tokenizer_config.json', false) ?? {};
+  const genConfig = readJson(dir, 'generation_config.json', false) ?? {};
+  const modelConfig = readJson(dir, 'config.json', false) ?? {};
+  let core: HfTokenizerCore;
+  try {
+    core = new HfTokenizerCore(tokenizerJson, tokConfig);
+  } catch (e) {
+    throw new BonsaiError(`${join(dir, 'tokenizer.json')}: cannot build a tokenizer (${(e as Error).message})`, { cause: e });
+  }
+  const special: Record<string, string> = {};
+  for (const role of ['bos_token', 'eos_token', 'pad_token', 'unk_token']) {
+    const s = tokenString(tokConfig[role]);
+    if (s !== undefined) special[role] = s;
+  }
+  const eosIds =
+    idList(genConfig.eos_token_id, join(dir, 'generation_config.json') + ': eos_token_id') ??
+    idList(modelConfig.eos_token_id, join(dir, 'config.json') + ': eos_token_id') ??
+    (special.eos_token !== undefined ? idList(core.token_to_id(special.eos_token), join(dir, 'tokenizer_config.json') + ': eos_token') : undefined);
+  if (!eosIds || eosIds.length === 0) {
+    throw new BonsaiError(`${dir}: no end-of-sequence token`, {
+      hint: 'set eos_token_id in generation_config.json or config.json, or eos_token in tokenizer_config.json',
+    });
+  }
+  const template = tokConfig.chat_template;
+  if (template !== undefined && typeof template !== 'string') {
+    throw new BonsaiError(`${join(dir, 'tokenizer_config.json')}: chat_template must be a string (named templates are not supported)`);
+  }
+  return new HfDirTokenizer(dir, core, template, special, eosIds);
+}
