@@ -2,12 +2,13 @@
 // per seed, then measure token F1 and span F1 (src/data/tasks/pii-score.ts) in distribution
 // (data/pii/eval-id.jsonl) and on the shifted family (data/pii/eval-ood.jsonl).
 //   nice -n 10 node bin/run-ts.js scripts/pii/measure.ts [--seeds 0,1,2] [--hook H] [--out runs/pii]
+//     [--set PATH=V (base recipe)] [--probe-set PATH=V (probe recipe) --tag NAME (probe dir probe-NAME)]
 // A seed whose base or probe is already under <out>/seed-S is reused, not retrained.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../../src/backend/index.ts';
-import { readPiiRecords, tokenLabels, type PiiRecord } from '../../src/data/tasks/pii.ts';
+import { PII_KINDS, readPiiRecords, tokenCharRanges, tokenLabels, type PiiRecord } from '../../src/data/tasks/pii.ts';
 import { addCounts, f1Of, type F1Counts } from '../../src/data/tasks/pii-score.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { loadProbe, saveProbe } from '../../src/probes/io.ts';
@@ -21,7 +22,7 @@ import { latestCheckpoint } from '../../src/trainer/checkpoint.ts';
 import { train } from '../../src/trainer/run.ts';
 import type { HookedTransformer } from '../../src/models/transformer.ts';
 
-const { values } = parseArgs({ options: { seeds: { type: 'string', default: '0,1,2' }, hook: { type: 'string' }, out: { type: 'string', default: 'runs/pii' }, set: { type: 'string', multiple: true, default: [] } } });
+const { values } = parseArgs({ options: { seeds: { type: 'string', default: '0,1,2' }, hook: { type: 'string' }, out: { type: 'string', default: 'runs/pii' }, set: { type: 'string', multiple: true, default: [] }, 'probe-set': { type: 'string', multiple: true, default: [] }, tag: { type: 'string', default: '' } } });
 const seeds = values.seeds.split(',').map(Number);
 const tok = createTokenizer('byte');
 const sets = { id: readPiiRecords('data/pii/eval-id.jsonl'), ood: readPiiRecords('data/pii/eval-ood.jsonl') };
@@ -31,8 +32,18 @@ function measure(frozen: HookedTransformer, probe: Probe, rows: PiiRecord[]) {
   const labelled = rows.map((r) => tokenLabels(tok, r));
   const scores = scoreTokens(frozen, probe, labelled.map((l) => l.ids));
   const token: F1Counts = { tp: 0, fp: 0, fn: 0 }, span: F1Counts = { tp: 0, fp: 0, fn: 0 };
-  labelled.forEach((l, i) => addCounts(token, span, l.labels, Array.from(scores[i]!, (s) => (s >= probe.meta.threshold ? 1 : 0))));
-  return { token: f1Of(token), span: f1Of(span) };
+  // Token recall per kind: of the tokens inside spans of that kind, the share flagged.
+  const hit = Object.fromEntries(PII_KINDS.map((k) => [k, [0, 0]]));
+  labelled.forEach((l, i) => {
+    const flags = Array.from(scores[i]!, (s) => (s >= probe.meta.threshold ? 1 : 0));
+    addCounts(token, span, l.labels, flags);
+    tokenCharRanges(tok, rows[i]!.text, l.ids).forEach(([a, b], t) => {
+      const s = rows[i]!.spans.find((x) => a < x.end && x.start < Math.max(b, a + 1));
+      if (s) (hit[s.kind]![0] += flags[t]!, hit[s.kind]![1]++);
+    });
+  });
+  const recallByKind = Object.fromEntries(Object.entries(hit).map(([k, [h, n]]) => [k, n ? h / n : NaN]));
+  return { token: f1Of(token), span: f1Of(span), recallByKind };
 }
 
 await initBackend('auto');
@@ -43,7 +54,7 @@ for (const seed of seeds) {
   const a = loadRecipe('recipes/pii-base.yaml', { overrides: [...common, `run.out_dir=${join(dir, 'base')}`, ...values.set] });
   let ck = existsSync(join(dir, 'base')) ? latestCheckpoint(join(dir, 'base')) : undefined;
   if (!ck) ck = (await train(a, { tracker: new NullTracker() })).checkpoint!;
-  const b = loadRecipe('recipes/pii-probe.yaml', { overrides: [...common, `model.init.checkpoint=${ck}`, `run.out_dir=${join(dir, 'probe')}`, `probes.0.train.seed=${seed}`, ...(values.hook ? [`probes.0.hook=${values.hook}`] : [])] });
+  const b = loadRecipe('recipes/pii-probe.yaml', { overrides: [...common, `model.init.checkpoint=${ck}`, `run.out_dir=${join(dir, values.tag ? `probe-${values.tag}` : 'probe')}`, `probes.0.train.seed=${seed}`, ...(values.hook ? [`probes.0.hook=${values.hook}`] : []), ...values['probe-set']] });
   const model = buildModel(b, tok);
   const frozen = model.frozenCopy();
   model.dispose();
@@ -75,5 +86,7 @@ const lines = [
   ...results.map((r) => `| ${r.seed} | ${f(r.probe_auroc)} | ${cols.map(([, g]) => f(g(r))).join(' | ')} |`),
   `| mean ± std | ${f(mean(results.map((r) => r.probe_auroc)))} ± ${f(std(results.map((r) => r.probe_auroc)))} | ${cols.map(([, g]) => `${f(mean(results.map(g)))} ± ${f(std(results.map(g)))}`).join(' | ')} |`,
 ];
-console.log(lines.join('\n'));
-writeFileSync(join(values.out, `measure-${values.seeds}.json`), `${JSON.stringify(results, null, 1)}\n`);
+const kinds = ['| set | ' + PII_KINDS.join(' | ') + ' |', `|---|${PII_KINDS.map(() => '---').join('|')}|`,
+  ...(['id', 'ood'] as const).map((set) => `| ${set.toUpperCase()} | ${PII_KINDS.map((k) => `${f(mean(results.map((r) => r[set].recallByKind[k]!)))}`).join(' | ')} |`)];
+console.log(`${lines.join('\n')}\n\ntoken recall by kind (mean over seeds):\n\n${kinds.join('\n')}`);
+writeFileSync(join(values.out, `measure${values.tag ? `-${values.tag}` : ''}-${values.seeds}.json`), `${JSON.stringify(results, null, 1)}\n`);
