@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   diff: async () => (await import('./diff.ts')).diffCommand,
   ray: async () => (await import('./ray.ts')).rayCommand,
   'serve-reward': async () => (await import('./serve-reward.ts')).serveRewardCommand,
+  scrub: async () => (await import('./scrub.ts')).scrubCommand,
 };
 
 const HELP = usage('bonsai <command> [options]', 'Training-time intentional design of neural networks.', [
@@ -32,6 +33,7 @@ const HELP = usage('bonsai <command> [options]', 'Training-time intentional desi
   ['directions --checkpoint DIR --hook H --method M --out F', 'concept directions for ablate / steer, with separation or variance explained'],
   ['diff A B [--data F] [--probe DIR] [--json OUT]', 'what a training run changed: weights per tensor/head/neuron, activation-difference lens, probe drift'],
   ['ray submit RECIPE | status | logs | stop | list', 'run a recipe as a job on a Ray cluster and watch it (docs/cluster.md)'],
+  ['scrub --checkpoint DIR --probe DIR [FILE]', 'mask the tokens where a token-level probe fires (e.g. PII); print the masked text'],
   ['serve-reward RECIPE [--port N]', "serve the recipe's rewards over HTTP (OpenRLHF /get_reward, /v1/rewards)"],
 ], 'Run `bonsai <command> --help` for a command\'s options.');
 

@@ -2,3 +2,4 @@
 export { spuriousRecords, markerText, type TaskRecord } from './spurious.ts';
 export { forgettingRecords } from './forgetting.ts';
 export { sideRecords } from './side.ts';
+export { piiRecords, readPiiRecords, probeLines, tokenLabels, PII_KINDS, type PiiRecord, type PiiSpan, type PiiKind } from './pii.ts';
