@@ -1,5 +1,6 @@
 import { BonsaiError } from '../errors.ts';
 import { directionsCommand } from './directions.ts';
+import { editCommand } from './edit.ts';
 import { generateCommand } from './generate.ts';
 import { probeCommand } from './probe.ts';
 import { rayCommand } from './ray.ts';
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, Command> = {
   runs: makeRunsCommand(runsPushCommand),
   ui: uiCommand,
   directions: directionsCommand,
+  edit: editCommand,
   ray: rayCommand,
   'serve-reward': serveRewardCommand,
 };
@@ -36,6 +38,7 @@ const HELP = usage('bonsai <command> [options]', 'Training-time intentional desi
   ['runs push RUN_DIR [--to URL]', 'send a run (or what it could not deliver) to an MLflow server'],
   ['ui [--store DIR] [--port N]', 'a page on 127.0.0.1 that overlays the curves of runs you pick'],
   ['directions --checkpoint DIR --hook H --method M --out F', 'concept directions for ablate / steer, with separation or variance explained'],
+  ['edit RECIPE', 'apply a `job: edit` recipe: the K-FAC curvature edit (keeps the high-curvature weight components)'],
   ['ray submit RECIPE | status | logs | stop | list', 'run a recipe as a job on a Ray cluster and watch it (docs/cluster.md)'],
   ['serve-reward RECIPE [--port N]', "serve the recipe's rewards over HTTP (OpenRLHF /get_reward, /v1/rewards)"],
 ], 'Run `bonsai <command> --help` for a command\'s options.');

@@ -3,7 +3,8 @@
  * at once, each with `file:line:col`), export the JSON Schema for editors, and record
  * the resolved recipe with a run.
  */
-export { loadRecipe, parseRecipe, type LoadOptions } from './load.ts';
+export { loadRecipe, parseRecipe, loadEditRecipe, parseEditRecipe, type LoadOptions } from './load.ts';
+export { editRecipeSchemaFor, kfacEditSchema, type EditRecipe } from './edit-schema.ts';
 export {
   recipeSchema,
   recipeSchemaFor,

@@ -6,9 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { Document } from 'yaml';
+import type { z } from 'zod';
 import { BonsaiError, BonsaiErrors } from '../errors.ts';
 import { describeValue, explain, RecipeIssue } from './issues.ts';
 import { placer } from './locate.ts';
+import { editRecipeSchemaFor, type EditRecipe } from './edit-schema.ts';
 import { applyOverrides } from './overrides.ts';
 import { recipeSchemaFor, type Recipe } from './schema.ts';
 import { MAX_ALIASES, parseYaml, refusedTags, tagRefusal, toPlainData, type Position } from './yaml.ts';
@@ -21,6 +23,10 @@ export interface LoadOptions {
 
 /** Read and validate the recipe at `file` (relative to the working directory). */
 export function loadRecipe(file: string, opts: LoadOptions = {}): Recipe {
+  return parseRecipe(readRecipeText(file), file, opts);
+}
+
+function readRecipeText(file: string): string {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -29,7 +35,7 @@ export function loadRecipe(file: string, opts: LoadOptions = {}): Recipe {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(cause);
     throw new BonsaiError(`cannot read recipe: ${why}`, { where: file, cause });
   }
-  return parseRecipe(text, file, opts);
+  return text;
 }
 
 /**
@@ -37,8 +43,22 @@ export function loadRecipe(file: string, opts: LoadOptions = {}): Recipe {
  * is not read, so this also serves recipes that come from elsewhere (tests, an API call).
  */
 export function parseRecipe(text: string, file: string, opts: LoadOptions = {}): Recipe {
+  return parseWithSchema(recipeSchemaFor(basename(file, extname(file))), text, file, opts);
+}
+
+/** Read and validate the `job: edit` recipe at `file`. */
+export function loadEditRecipe(file: string, opts: LoadOptions = {}): EditRecipe {
+  return parseEditRecipe(readRecipeText(file), file, opts);
+}
+
+/** Validate `job: edit` recipe `text` (see parseRecipe). */
+export function parseEditRecipe(text: string, file: string, opts: LoadOptions = {}): EditRecipe {
+  return parseWithSchema(editRecipeSchemaFor(basename(file, extname(file))), text, file, opts);
+}
+
+/** Parse and validate against `schema`, every error located; shared by every recipe kind. */
+function parseWithSchema<S extends z.ZodType>(schema: S, text: string, file: string, opts: LoadOptions): z.output<S> {
   const sets = opts.overrides ?? [];
-  const schema = recipeSchemaFor(basename(file, extname(file)));
   const { doc, lines } = parseYaml(text);
   const at = (pos: Position) => ({ where: `${file}:${pos.line}:${pos.col}`, ...pos });
   const issues = doc.errors.map(

@@ -12,7 +12,7 @@ import { sweepSchemaOf } from './sweep-schema.ts';
 import { existingDirectory, existingFile, PATH_NOTE, nonNegativeInt, positiveInt } from './fields.ts';
 
 /** The `run` section. Its name defaults to the recipe's file name, which only the loader knows. */
-function runSchema(defaultName: string) {
+export function runSchema(defaultName: string) {
   return z
     .strictObject({
       name: z.string().min(1).optional().describe("Run name. Default: the recipe file's name without its extension."),
@@ -72,7 +72,7 @@ const initSchema = z
   .transform((i) => (i.config ? { config: i.config } : i.checkpoint ? { checkpoint: i.checkpoint } : { hf_gpt2: i.hf_gpt2! }))
   .describe('Where the initial weights come from: exactly one of config, checkpoint or hf_gpt2.');
 
-const modelSchema = z
+export const modelSchema = z
   .strictObject({
     // No zod default: an omitted tokenizer follows init (gpt2 for hf_gpt2), which the transform decides.
     tokenizer: z.enum(['byte', 'gpt2']).optional().describe("Tokenizer: byte (one token per byte) or gpt2 (GPT-2's BPE). Default: gpt2 with init.hf_gpt2, else byte."),
@@ -85,7 +85,7 @@ const modelSchema = z
   .transform(({ tokenizer, init }) => ({ tokenizer: tokenizer ?? ('hf_gpt2' in init && init.hf_gpt2 ? 'gpt2' : 'byte'), init }))
   .describe('The policy model.');
 
-const datasetSchema = z.strictObject({
+export const datasetSchema = z.strictObject({
   format: z.enum(['text', 'jsonl']).describe('text: plain text; jsonl: one {"prompt", "completion"} object per line.'),
   path: existingFile().describe(`Data file. ${PATH_NOTE}`),
 });
