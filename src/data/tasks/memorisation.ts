@@ -60,7 +60,7 @@ export interface MemorisationSizes {
   repeats: number;
 }
 
-export const DEFAULT_MEMORISATION_SIZES: MemorisationSizes = { ruleTrain: 6000, ruleEval: 300, memorised: 48, repeats: 12 };
+export const DEFAULT_MEMORISATION_SIZES: MemorisationSizes = { ruleTrain: 4000, ruleEval: 300, memorised: 48, repeats: 24 };
 
 /**
  * A whole world: training lines (rule instances and memorised pairs × repeats, shuffled),
