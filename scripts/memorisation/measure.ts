@@ -2,9 +2,11 @@
 // then edit it with recipes/memorisation-kfac.yaml (the chosen rho and a sweep) and the
 // control recipes/memorisation-random.yaml (same rho, components drawn at random), scoring
 // each model. Prints the Markdown table (mean ± std over seeds) and writes it with raw.json.
-//   node bin/run-ts.js scripts/memorisation/measure.ts [--seeds 0,1,2] [--rhos 0.9,0.8,...] [--keep-base]
-// --keep-base reuses a seed's base checkpoint from an earlier run of this script.
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+//   node bin/run-ts.js scripts/memorisation/measure.ts [--seeds 0,1,2] [--rhos 0.9,0.8,...] [--keep-base] [--table-only]
+// --keep-base reuses a seed's base checkpoint from an earlier run of this script; each seed's
+// rows are saved (runs/memorisation-measure/seed<N>/rows.json), so seeds can run as separate
+// processes side by side and --table-only --seeds 0,1,2 then prints the table from them.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../src/backend/index.ts';
 import { evaluateMemorisation, type MemorisationEval } from '../../src/data/tasks/memorisation-eval.ts';
@@ -24,17 +26,18 @@ const arg = (name: string, dflt: string) => {
 const seeds = arg('--seeds', '0,1,2').split(',').map(Number);
 const sweep = arg('--rhos', '0.95,0.9,0.8,0.7,0.6,0.5,0.4,0.3').split(',').map(Number);
 const keepBase = process.argv.includes('--keep-base');
+const tableOnly = process.argv.includes('--table-only');
 const root = 'runs/memorisation-measure';
 const tok = createTokenizer('byte');
 await initBackend('auto');
 
 type Row = MemorisationEval & { removed: number; rel_change: number };
-const rows = new Map<string, Row[]>();
-const push = (k: string, r: Row) => rows.set(k, [...(rows.get(k) ?? []), r]);
 const chosenRho = loadEditRecipe('recipes/memorisation-kfac.yaml', { overrides: ['model.init.checkpoint=.'] }).edit.rho as number;
 
-for (const seed of seeds) {
+for (const seed of tableOnly ? [] : seeds) {
   const dir = `${root}/seed${seed}`;
+  const seedRows = new Map<string, Row>();
+  const push = (k: string, r: Row) => seedRows.set(k, r);
   if (!keepBase) rmSync(dir, { recursive: true, force: true }); // this script's own output
   const files = writeMemorisationWorld(seed, `${dir}/data`);
   const memorised = readRecords(files.memorised, { prompt: 'string', completion: 'string' }) as Array<{ prompt: string; completion: string }>;
@@ -76,7 +79,14 @@ for (const seed of seeds) {
     push(`sweep: K-FAC ρ = ${rho}`, edit('recipes/memorisation-kfac.yaml', rho, `kfac-${rho}`));
     push(`sweep: random ρ = ${rho}`, edit('recipes/memorisation-random.yaml', rho, `random-${rho}`));
   }
-  console.error(`seed ${seed}: ${JSON.stringify(Object.fromEntries([...rows].map(([k, v]) => [k, v.at(-1)])))}`);
+  writeFileSync(`${dir}/rows.json`, JSON.stringify(Object.fromEntries(seedRows), null, 1));
+  console.error(`seed ${seed}: ${JSON.stringify(Object.fromEntries(seedRows))}`);
+}
+
+const rows = new Map<string, Row[]>();
+for (const seed of seeds) {
+  const saved = JSON.parse(readFileSync(`${root}/seed${seed}/rows.json`, 'utf8')) as Record<string, Row>;
+  for (const [k, r] of Object.entries(saved)) rows.set(k, [...(rows.get(k) ?? []), r]);
 }
 
 function newest(d: string): string | undefined {
