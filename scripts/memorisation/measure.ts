@@ -3,8 +3,12 @@
 // control recipes/memorisation-random.yaml (same rho, components drawn at random), scoring
 // each model. Prints the Markdown table (mean ± std over seeds) and writes it with raw.json.
 //   node bin/run-ts.js scripts/memorisation/measure.ts [--seeds 0,1,2] [--rhos 0.9,0.8,...] [--keep-base] [--table-only]
+//                                                      [--curvature-data rule_train|train] [--rho R]
+// --curvature-data: the text the factors are taken on: the rule lines of the training file
+// (default, as the recipes ship) or the whole training mix, memorised lines included.
+// --rho: the "chosen" row's rho instead of recipes/memorisation-kfac.yaml's.
 // --keep-base reuses a seed's base checkpoint from an earlier run of this script; each seed's
-// rows are saved (runs/memorisation-measure/seed<N>/rows.json), so seeds can run as separate
+// rows are saved (runs/memorisation-measure/seed<N>/rows-<curvature data>.json), so seeds can run as separate
 // processes side by side and --table-only --seeds 0,1,2 then prints the table from them.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,15 +28,17 @@ const arg = (name: string, dflt: string) => {
   return i >= 0 ? process.argv[i + 1]! : dflt;
 };
 const seeds = arg('--seeds', '0,1,2').split(',').map(Number);
-const sweep = arg('--rhos', '0.95,0.9,0.8,0.7,0.6,0.5,0.4,0.3').split(',').map(Number);
+const sweep = arg('--rhos', '0.98,0.96,0.95,0.94,0.92,0.9,0.88,0.85,0.8').split(',').map(Number);
 const keepBase = process.argv.includes('--keep-base');
 const tableOnly = process.argv.includes('--table-only');
+const curvatureData = arg('--curvature-data', 'rule_train');
+if (curvatureData !== 'rule_train' && curvatureData !== 'train') throw new Error(`--curvature-data must be rule_train or train, got ${curvatureData}`);
 const root = 'runs/memorisation-measure';
 const tok = createTokenizer('byte');
 await initBackend('auto');
 
 type Row = MemorisationEval & { removed: number; rel_change: number };
-const chosenRho = loadEditRecipe('recipes/memorisation-kfac.yaml', { overrides: ['model.init.checkpoint=.'] }).edit.rho as number;
+const chosenRho = Number(arg('--rho', String(loadEditRecipe('recipes/memorisation-kfac.yaml', { overrides: ['model.init.checkpoint=.'] }).edit.rho)));
 
 for (const seed of tableOnly ? [] : seeds) {
   const dir = `${root}/seed${seed}`;
@@ -63,7 +69,7 @@ for (const seed of tableOnly ? [] : seeds) {
   const edit = (recipe: string, rho: number, label: string) => {
     const out = `${dir}/${label}`;
     const r = loadEditRecipe(recipe, {
-      overrides: [`run.seed=${seed}`, `run.out_dir=${out}`, `model.init.checkpoint=${base}`, `edit.data.path=${files.train}`, `edit.factors=${dir}/kfac-factors.safetensors`, `edit.rho=${rho}`],
+      overrides: [`run.seed=${seed}`, `run.out_dir=${out}`, `model.init.checkpoint=${base}`, `edit.data.path=${curvatureData === 'train' ? files.train : files.ruleTrain}`, `edit.factors=${dir}/kfac-factors-${curvatureData}.safetensors`, `edit.rho=${rho}`],
     });
     const res = runEdit(r, { eigen, log: (l) => console.error(`seed ${seed} ${label}: ${l}`) });
     eigen = res.eigen;
@@ -79,13 +85,13 @@ for (const seed of tableOnly ? [] : seeds) {
     push(`sweep: K-FAC ρ = ${rho}`, edit('recipes/memorisation-kfac.yaml', rho, `kfac-${rho}`));
     push(`sweep: random ρ = ${rho}`, edit('recipes/memorisation-random.yaml', rho, `random-${rho}`));
   }
-  writeFileSync(`${dir}/rows.json`, JSON.stringify(Object.fromEntries(seedRows), null, 1));
+  writeFileSync(`${dir}/rows-${curvatureData}.json`, JSON.stringify(Object.fromEntries(seedRows), null, 1));
   console.error(`seed ${seed}: ${JSON.stringify(Object.fromEntries(seedRows))}`);
 }
 
 const rows = new Map<string, Row[]>();
 for (const seed of seeds) {
-  const saved = JSON.parse(readFileSync(`${root}/seed${seed}/rows.json`, 'utf8')) as Record<string, Row>;
+  const saved = JSON.parse(readFileSync(`${root}/seed${seed}/rows-${curvatureData}.json`, 'utf8')) as Record<string, Row>;
   for (const [k, r] of Object.entries(saved)) rows.set(k, [...(rows.get(k) ?? []), r]);
 }
 
@@ -108,6 +114,6 @@ const lines = [
   }),
 ];
 mkdirSync(root, { recursive: true });
-writeFileSync(`${root}/table.md`, `${lines.join('\n')}\n`);
-writeFileSync(`${root}/raw.json`, JSON.stringify(Object.fromEntries(rows), null, 1));
+writeFileSync(`${root}/table-${curvatureData}.md`, `${lines.join('\n')}\n`);
+writeFileSync(`${root}/raw-${curvatureData}.json`, JSON.stringify(Object.fromEntries(rows), null, 1));
 console.log(lines.join('\n'));
