@@ -1,3 +1,7 @@
+// Which matrices to edit: K-FAC edits of one seed's base (from measure.ts) restricted to
+// target sets, over a ρ list, printing recall and rule accuracy per edit. The factors file of
+// measure.ts for that curvature data is reused (run measure.ts first).
+//   node bin/run-ts.js scripts/memorisation/targets.ts SEED '[["blocks.0.mlp.*"],["blocks.*.mlp.W_in"]]' 0.9,0.8 [rule_train|train]
 import { readdirSync } from 'node:fs';
 import { initBackend } from '../../src/backend/index.ts';
 import { evaluateMemorisation } from '../../src/data/tasks/memorisation-eval.ts';
@@ -10,6 +14,7 @@ import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
 await initBackend('auto');
 const seed = Number(process.argv[2]);
 const variants = JSON.parse(process.argv[3]!) as string[][];
+const data = process.argv[5] ?? 'train';
 const rhos = process.argv[4]!.split(',').map(Number);
 const dir = `runs/memorisation-measure/seed${seed}`;
 const base = `${dir}/base/${readdirSync(`${dir}/base`).filter((d) => d.startsWith('step-')).sort().at(-1)}`;
@@ -18,7 +23,7 @@ const rd = (f: string) => readRecords(f, { prompt: 'string', completion: 'string
 const mem = rd(`${dir}/data/memorised.jsonl`), rule = rd(`${dir}/data/rule_eval.jsonl`);
 let eigen: Map<string, FactorEigen> | undefined;
 for (const v of variants) for (const rho of rhos) {
-  const r = runEdit(loadEditRecipe('recipes/memorisation-kfac.yaml', { overrides: [`run.out_dir=/tmp/kf/x${seed}`, `model.init.checkpoint=${base}`, `edit.data.path=${dir}/data/${process.argv[5] ?? 'train'}.jsonl`, `edit.factors=${dir}/kfac-factors${process.argv[5] ? '-' + process.argv[5] : ''}.safetensors`, `edit.rho=${rho}`, `edit.targets=${JSON.stringify(v)}`] }), { eigen });
+  const r = runEdit(loadEditRecipe('recipes/memorisation-kfac.yaml', { overrides: [`run.seed=${seed}`, `run.out_dir=${dir}/targets`, `model.init.checkpoint=${base}`, `edit.data.path=${dir}/data/${data}.jsonl`, `edit.factors=${dir}/kfac-factors-${data}.safetensors`, `edit.rho=${rho}`, `edit.targets=${JSON.stringify(v)}`] }), { eigen });
   eigen = eigen ?? r.eigen;
   const ck = loadCheckpoint(r.output);
   const m = HookedTransformer.fromValues(ck.config, ck.weights);
