@@ -6,6 +6,7 @@
  * each output hook and differentiating the loss with respect to it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { matMulTN } from '../backend/matmul.ts';
 import { crossEntropy, layerNorm } from '../backend/ops.ts';
 import { makeBatch } from '../data/batcher.ts';
 import type { Example } from '../data/types.ts';
@@ -144,8 +145,9 @@ function accumulate(
         a = tf.mul(a, tf.reshape(mask, [-1, 1]));
         const g = tf.reshape(grads[outHooks.indexOf(s.outputHook)]!, [B * T, s.outDim]); // [N, out]
         const sum = sums[k]!;
-        const A = tf.add(sum.A, tf.matMul(a, a, true, false));
-        const G = tf.add(sum.G, tf.matMul(g, g, true, false));
+        // aᵀa through matMulTN: on wasm a transposed tf.matMul falls off XNNPACK onto a scalar loop.
+        const A = tf.add(sum.A, matMulTN(a as tf.Tensor2D, a as tf.Tensor2D));
+        const G = tf.add(sum.G, matMulTN(g as tf.Tensor2D, g as tf.Tensor2D));
         tf.dispose([sum.A, sum.G]);
         sum.A = tf.keep(A) as tf.Tensor2D;
         sum.G = tf.keep(G) as tf.Tensor2D;
