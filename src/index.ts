@@ -18,9 +18,12 @@ export * from './rewards/index.ts';
 export {
   loadRecipe,
   parseRecipe,
+  loadEditRecipe,
+  parseEditRecipe,
   recipeJsonSchema,
   resolvedRecipeYaml,
   flattenRecipe,
   type Recipe,
+  type EditRecipe,
 } from './recipe/index.ts';
 export { createTracker, NullTracker, LocalMlflowTracker, flattenParams, type Tracker } from './tracking/index.ts';

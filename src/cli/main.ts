@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ray: async () => (await import('./ray.ts')).rayCommand,
   'serve-reward': async () => (await import('./serve-reward.ts')).serveRewardCommand,
   scrub: async () => (await import('./scrub.ts')).scrubCommand,
+  edit: async () => (await import('./edit.ts')).editCommand,
 };
 
 const HELP = usage('bonsai <command> [options]', 'Training-time intentional design of neural networks.', [

@@ -9,3 +9,8 @@ export { attributionScores, selectTopPercent, attributionFilter } from './attrib
 export { ablateHook, steerHook, hookWidth } from './interventions.ts';
 export { collectActivations, meanDifference, pcaOfDifferences } from './directions.ts';
 export { saveDirections, loadDirections, type DirectionsFile, type ActivationDirections, type GradientDirections } from './directions-file.ts';
+export { collectKfacFactors, type KfacFactors, type KfacFactor, type FisherKind, type CollectOptions } from './kfac-factors.ts';
+export { editWeight, factorEigen, checkFactorsFit, type TargetEditReport, type ComponentChoice, type FactorEigen } from './kfac-edit.ts';
+export { linearSites, resolveTargets, DEFAULT_KFAC_TARGETS, type LinearSite } from './kfac-sites.ts';
+export { saveKfacFactors, loadKfacFactors } from './kfac-io.ts';
+export { runEdit, type EditResult, type EditRunOptions } from './kfac-job.ts';

@@ -6,11 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { Document } from 'yaml';
+import type { z } from 'zod';
 import { BonsaiError, BonsaiErrors } from '../errors.ts';
 import { checkRecipe, salvageSections } from './check.ts';
 import { describeValue, explain, RecipeIssue, type Finding } from './issues.ts';
 import { jobKinds } from './jobs.ts';
 import { placer } from './locate.ts';
+import { editRecipeSchemaFor, type EditRecipe } from './edit-schema.ts';
 import { applyOverrides } from './overrides.ts';
 import { recipeSchemaFor, recipeSections, type AnyRecipe, type Recipe } from './schema.ts';
 import { MAX_ALIASES, parseYaml, refusedTags, tagRefusal, toPlainData, type Position } from './yaml.ts';
@@ -31,6 +33,10 @@ export function loadRecipe(file: string, opts: LoadOptions = {}): Recipe {
 
 /** Read and validate a recipe of any job at `file`; narrow on `job`. */
 export function loadAnyRecipe(file: string, opts: LoadOptions = {}): AnyRecipe {
+  return parseAnyRecipe(readRecipeText(file), file, opts);
+}
+
+function readRecipeText(file: string): string {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -39,7 +45,18 @@ export function loadAnyRecipe(file: string, opts: LoadOptions = {}): AnyRecipe {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(cause);
     throw new BonsaiError(`cannot read recipe: ${why}`, { where: file, cause });
   }
-  return parseAnyRecipe(text, file, opts);
+  return text;
+}
+
+/** Read and validate a recipe of any job, edit recipes included (`bonsai recipe validate`). */
+export function loadRecipeOrEdit(file: string, opts: LoadOptions = {}): AnyRecipe | EditRecipe {
+  const text = readRecipeText(file);
+  return isEditRecipe(text) ? parseEditRecipe(text, file, opts) : parseAnyRecipe(text, file, opts);
+}
+
+/** Whether recipe `text` says `job: edit` (edit recipes have their own schema, edit-schema.ts). */
+function isEditRecipe(text: string): boolean {
+  return parseYaml(text).doc.get('job') === 'edit';
 }
 
 /** `recipe` as a training recipe, or an error naming the command that runs its job. */
@@ -63,8 +80,36 @@ export function parseRecipe(text: string, file: string, opts: LoadOptions = {}):
  */
 export function parseAnyRecipe(text: string, file: string, opts: LoadOptions = {}): AnyRecipe {
   const name = basename(file, extname(file));
+  if (isEditRecipe(text)) {
+    throw new BonsaiError(`this is a job: edit recipe (a weight edit, no trainer); run it with \`bonsai edit ${file}\``, { where: file });
+  }
+  return parseWithSchema(recipeSchemaFor(name), text, file, opts, (value, data) => {
+    const found: Finding[] = [];
+    checkRecipe(value ?? salvageSections(data, recipeSections(name)), (path, detail) => found.push({ path: [...path], detail }));
+    return found;
+  });
+}
+
+/** Read and validate the `job: edit` recipe at `file` (run by `bonsai edit`). */
+export function loadEditRecipe(file: string, opts: LoadOptions = {}): EditRecipe {
+  return parseEditRecipe(readRecipeText(file), file, opts);
+}
+
+/** Validate `job: edit` recipe `text` (see parseRecipe). */
+export function parseEditRecipe(text: string, file: string, opts: LoadOptions = {}): EditRecipe {
+  return parseWithSchema(editRecipeSchemaFor(basename(file, extname(file))), text, file, opts);
+}
+
+/**
+ * Parse and validate against `schema`, then run `check` (on the parsed value, or on the raw
+ * data when the schema failed, so semantic errors are not hidden by type errors); every
+ * problem is located and reported at once. Shared by every recipe job.
+ */
+function parseWithSchema<S extends z.ZodType>(
+  schema: S, text: string, file: string, opts: LoadOptions,
+  check?: (value: z.output<S> | undefined, data: Record<string, unknown>) => Finding[],
+): z.output<S> {
   const sets = opts.overrides ?? [];
-  const schema = recipeSchemaFor(name);
   const { doc, lines } = parseYaml(text);
   const at = (pos: Position) => ({ where: `${file}:${pos.line}:${pos.col}`, ...pos });
   const issues = doc.errors.map(
@@ -80,8 +125,7 @@ export function parseAnyRecipe(text: string, file: string, opts: LoadOptions = {
   } else if (data) {
     const { applied, errors } = applyOverrides(data, sets, schema);
     const result = schema.safeParse(data);
-    const found: Finding[] = [];
-    checkRecipe(result.success ? result.data : salvageSections(data, recipeSections(name)), (path, detail) => found.push({ path: [...path], detail }));
+    const found = check?.(result.success ? result.data : undefined, data) ?? [];
     if (result.success && errors.length === 0 && found.length === 0) return result.data;
     const place = placer(file, doc, lines, applied);
     for (const issue of result.error?.issues ?? []) {

@@ -20,7 +20,7 @@ import { existingFile, PATH_NOTE, nonNegativeInt, positiveInt } from './fields.t
 export { modelConfigSchema };
 
 /** The `run` section. Its name defaults to the recipe's file name, which only the loader knows. */
-function runSchema(defaultName: string) {
+export function runSchema(defaultName: string) {
   return z
     .strictObject({
       name: z.string().min(1).optional().describe("Run name. Default: the recipe file's name without its extension."),
@@ -32,7 +32,7 @@ function runSchema(defaultName: string) {
     .describe('Identity of the run.');
 }
 
-const modelSchema = z
+export const modelSchema = z
   .strictObject({
     // No zod default: an omitted tokenizer follows init (gpt2 for hf_gpt2), which the transform decides.
     tokenizer: z
@@ -51,7 +51,7 @@ const modelSchema = z
   })
   .describe('The policy model.');
 
-const datasetSchema = z.strictObject({
+export const datasetSchema = z.strictObject({
   format: z.enum(['text', 'jsonl']).describe('text: plain text; jsonl: one {"prompt", "completion"} object per line.'),
   path: existingFile().describe(`Data file. ${PATH_NOTE}`),
 });
@@ -91,14 +91,17 @@ const sampleSchema = z
   })
   .describe('A sample printed and logged at each eval.');
 
+/** The `backend` section: which TensorFlow.js backend to run on. */
+export const backendSchema = z
+  .enum(['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'])
+  .default('auto')
+  .describe('TensorFlow.js backend; auto tries tensorflow-gpu, webgpu (hardware adapters only), tensorflow, wasm, cpu in that order.');
+
 /** The recipe's sections, each with its own schema. */
 function sectionsFor(defaultName: string) {
   return {
     run: runSchema(defaultName),
-    backend: z
-      .enum(['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'])
-      .default('auto')
-      .describe('TensorFlow.js backend; auto tries tensorflow-gpu, webgpu (hardware adapters only), tensorflow, wasm, cpu in that order.'),
+    backend: backendSchema,
     job: z
       .enum(jobNames)
       .optional()

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAnyRecipe, recipeJsonSchema } from '../../src/recipe/index.ts';
+import { loadAnyRecipe, loadEditRecipe, recipeJsonSchema } from '../../src/recipe/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -22,13 +22,15 @@ describe('shipped recipes', () => {
     try {
       // A recipe that builds on an earlier one's output (`# Needs:`) is validated with its
       // checkpoint pointed at a directory that exists on a fresh clone.
-      const needs = /^# Needs:/m.test(readFileSync(join(ROOT, file), 'utf8'));
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      const needs = /^# Needs:/m.test(text);
       const overrides = needs ? ['model.init.checkpoint=test/fixtures/recipes/checkpoint'] : [];
-      expect(() => loadAnyRecipe(file, { overrides })).not.toThrow();
+      const load = /^job: edit$/m.test(text) ? loadEditRecipe : loadAnyRecipe;
+      expect(() => load(file, { overrides })).not.toThrow();
     } finally {
       process.chdir(prev);
     }
-    expect(readFileSync(join(ROOT, file), 'utf8')).toMatch(new RegExp(`^#.*\\n# Launch: +npx bonsai (train|probe train) ${file.replace(/\./g, '\\.')}`));
+    expect(readFileSync(join(ROOT, file), 'utf8')).toMatch(new RegExp(`^#.*\\n# Launch: +npx bonsai (train|probe train|edit) ${file.replace(/\./g, '\\.')}`));
   });
 
   it('recipe.schema.json is the current schema (regenerate: npx bonsai recipe schema > recipe.schema.json)', () => {

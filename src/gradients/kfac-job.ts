@@ -1,0 +1,158 @@
+/**
+ * The `job: edit` runner for `edit.kind: kfac`: load the model, collect (or reuse) the
+ * curvature factors, edit every target, write the edited model in the input's layout
+ * (bonsai checkpoint, or Hugging Face GPT-2 folder) and a JSON report, both atomically.
+ */
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { loadDataset } from '../data/load.ts';
+import { BonsaiError } from '../errors.ts';
+import { loadHfGpt2, saveHfGpt2 } from '../models/hf-gpt2.ts';
+import { createTokenizer, type TokenizerKind } from '../models/tokenizer.ts';
+import { HookedTransformer } from '../models/transformer.ts';
+import type { EditRecipe } from '../recipe/edit-schema.ts';
+import { loadCheckpoint, saveCheckpoint } from '../trainer/checkpoint.ts';
+import { Rng } from '../util/rng.ts';
+import { checkFactorsFit, editWeight, factorEigen, type FactorEigen, type TargetEditReport } from './kfac-edit.ts';
+import { collectKfacFactors, type KfacFactors } from './kfac-factors.ts';
+import { loadKfacFactors, saveKfacFactors } from './kfac-io.ts';
+import { resolveTargets, type LinearSite } from './kfac-sites.ts';
+import { globToRegExp } from './select.ts';
+
+/** What an edit run did. */
+export interface EditResult {
+  /** The edited model: a bonsai checkpoint or a Hugging Face GPT-2 folder, like the input. */
+  output: string;
+  layout: 'bonsai' | 'hf_gpt2';
+  report: string;
+  factorsPath: string;
+  /** True when the factors came from an existing file rather than a new curvature pass. */
+  factorsReused: boolean;
+  targets: TargetEditReport[];
+  seconds: { collect: number; eigen: number; edit: number };
+  /** Token positions the curvature was averaged over. */
+  tokens: number;
+}
+
+/** Options for runEdit; `file` names the recipe in errors. */
+export interface EditRunOptions {
+  file?: string;
+  log?: (line: string) => void;
+  /** Eigen-decompositions from an earlier edit of the same factors (sweeps over ρ reuse them). */
+  eigen?: Map<string, FactorEigen>;
+}
+
+/** Runs a validated edit recipe. The recipe's backend must already be initialised. */
+export function runEdit(recipe: EditRecipe, opts: EditRunOptions = {}): EditResult & { eigen: Map<string, FactorEigen> } {
+  const log = opts.log ?? (() => {});
+  const where = opts.file ?? 'recipe';
+  const e = recipe.edit;
+  const { model, layout, tokenizer } = loadEditable(recipe);
+  try {
+    const sites = resolveTargets(model, e.targets, `${where}: edit.targets`);
+    const rhoOf = rhoFor(e.rho, where);
+    for (const s of sites) rhoOf(s.path); // every target must have a ρ before any work starts
+    const factorsPath = e.factors ?? join(recipe.run.out_dir, 'kfac-factors.safetensors');
+    const fingerprint = model.fingerprint();
+    let factors: KfacFactors;
+    let collect = 0;
+    const reused = existsSync(factorsPath);
+    if (reused) {
+      factors = loadKfacFactors(factorsPath);
+      checkFactorsFit(factors, fingerprint, `factors in ${factorsPath}`);
+      checkFactorsCover(factors, sites, e.fisher, factorsPath);
+      log(`reusing K-FAC factors from ${factorsPath} (${factors.tokens} tokens, ${factors.fisher} Fisher)`);
+    } else {
+      const seqLen = e.seq_len ?? model.config.nCtx;
+      const examples = loadDataset(e.data, createTokenizer(tokenizer), seqLen).examples;
+      const t0 = performance.now();
+      factors = collectKfacFactors(model, sites, examples, { fisher: e.fisher, tokens: e.tokens, batchSize: e.batch_size, seed: recipe.run.seed });
+      collect = (performance.now() - t0) / 1000;
+      saveKfacFactors(factorsPath, factors);
+      log(`collected K-FAC factors for ${sites.length} targets over ${factors.tokens} tokens in ${collect.toFixed(1)} s → ${factorsPath}`);
+    }
+    const t1 = performance.now();
+    const eigen = opts.eigen ?? factorEigen(factors);
+    const eigenSeconds = (performance.now() - t1) / 1000;
+    const t2 = performance.now();
+    const values = model.valuesSync();
+    const rng = new Rng(recipe.run.seed);
+    const targets = sites.map((s) => {
+      const { weight, report } = editWeight(values.get(s.path)!, factors.factors.get(s.path)!, eigen.get(s.path)!, rhoOf(s.path), e.select, rng);
+      values.set(s.path, weight);
+      return report;
+    });
+    const editSeconds = (performance.now() - t2) / 1000;
+    const output = join(recipe.run.out_dir, 'model');
+    writeModel(output, layout, HookedTransformer.fromValues(model.config, values), tokenizer);
+    const result: EditResult = {
+      output,
+      layout,
+      report: join(recipe.run.out_dir, 'edit-report.json'),
+      factorsPath,
+      factorsReused: reused,
+      targets,
+      seconds: { collect, eigen: eigenSeconds, edit: editSeconds },
+      tokens: factors.tokens,
+    };
+    writeAtomically(result.report, JSON.stringify({ format: 'bonsai-edit-report-1', kind: 'kfac', recipe: recipe.run.name, source: recipe.model.init, fingerprint, fisher: factors.fisher, select: e.select, ...result }, null, 2) + '\n');
+    return { ...result, eigen };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The model to edit, and the layout it came in (the output is written the same way). */
+function loadEditable(recipe: EditRecipe): { model: HookedTransformer; layout: EditResult['layout']; tokenizer: TokenizerKind } {
+  const init = recipe.model.init;
+  if ('hf_gpt2' in init && init.hf_gpt2) return { model: loadHfGpt2(init.hf_gpt2).model, layout: 'hf_gpt2', tokenizer: 'gpt2' };
+  if ('checkpoint' in init && init.checkpoint) {
+    const ck = loadCheckpoint(init.checkpoint, { tokenizer: recipe.model.tokenizer });
+    return { model: HookedTransformer.fromValues(ck.config, ck.weights), layout: 'bonsai', tokenizer: ck.tokenizer };
+  }
+  throw new BonsaiError('an edit needs saved weights: model.init.checkpoint or model.init.hf_gpt2');
+}
+
+/** ρ per target path: one value, or the first matching glob of a mapping. */
+function rhoFor(rho: number | Record<string, number>, where: string): (path: string) => number {
+  if (typeof rho === 'number') return () => rho;
+  const rules = Object.entries(rho).map(([glob, v]) => ({ glob, re: globToRegExp(glob), v }));
+  return (path) => {
+    const hit = rules.find((r) => r.re.test(path));
+    if (!hit) throw new BonsaiError(`${where}: edit.rho gives no value for target ${path}`, { hint: `add a glob for it (globs given: ${rules.map((r) => r.glob).join(', ')}), or "*" for the rest` });
+    return hit.v;
+  };
+}
+
+/** Reused factors must hold every target, collected with the Fisher the recipe asks for. */
+function checkFactorsCover(f: KfacFactors, sites: readonly LinearSite[], fisher: string, path: string): void {
+  const missing = sites.filter((s) => !f.factors.has(s.path)).map((s) => s.path);
+  if (missing.length) throw new BonsaiError(`factors in ${path} lack targets ${missing.join(', ')}`, { hint: 'collect again into a new factors path' });
+  if (f.fisher !== fisher) throw new BonsaiError(`factors in ${path} hold the ${f.fisher} Fisher, the recipe asks for ${fisher}`, { hint: 'collect again into a new factors path' });
+}
+
+/** Writes the model into `dir` atomically: a sibling temp folder renamed into place. */
+function writeModel(dir: string, layout: EditResult['layout'], model: HookedTransformer, tokenizer: TokenizerKind): void {
+  try {
+    if (layout === 'bonsai') return saveCheckpoint(dir, { config: model.config, tokenizer, weights: model.valuesSync() });
+    const tmp = `${dir}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    try {
+      saveHfGpt2(model, tmp);
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(tmp, dir);
+    } catch (e) {
+      rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
+function writeAtomically(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}

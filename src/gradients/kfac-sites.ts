@@ -1,0 +1,77 @@
+/**
+ * Where each linear map of the model reads its input and writes its output, in hook-point
+ * terms, so K-FAC can collect A = E[aaᵀ] (inputs) and G = E[ggᵀ] (output gradients) for
+ * any weight matrix by path. Layouts follow models/params.ts: every W is [in, out], used
+ * as y = x·W + b.
+ */
+import { BonsaiError } from '../errors.ts';
+import type { HookedTransformer } from '../models/transformer.ts';
+import { editDistance } from '../recipe/suggest.ts';
+import { globToRegExp } from './select.ts';
+
+/** The MLP matrices: the paper's (and the default) targets. */
+export const DEFAULT_KFAC_TARGETS = ['blocks.*.mlp.W_in', 'blocks.*.mlp.W_out'];
+
+/** One editable linear map. */
+export interface LinearSite {
+  /** Parameter path, e.g. `blocks.1.mlp.W_in`. */
+  path: string;
+  /** Hook point whose activation is (or, after `inputNorm`, becomes) the map's input [B, T, in]. */
+  inputHook: string;
+  /** A layer norm between `inputHook` and the map (its parameter prefix), when the input is not hooked directly. */
+  inputNorm?: string;
+  /** Hook point holding the map's output (before any nonlinearity) [B, T, out] or [B, T, H, dh]. */
+  outputHook: string;
+  inDim: number;
+  outDim: number;
+}
+
+/** Every linear map inside the blocks, by path (embeddings and unembedding are not edited). */
+export function linearSites(model: HookedTransformer): Map<string, LinearSite> {
+  const { nLayers, dModel: D, dMlp: M } = model.config;
+  const sites = new Map<string, LinearSite>();
+  const add = (s: LinearSite) => sites.set(s.path, s);
+  for (let i = 0; i < nLayers; i++) {
+    const b = `blocks.${i}`;
+    for (const n of ['Q', 'K', 'V'] as const) {
+      add({ path: `${b}.attn.W_${n}`, inputHook: `${b}.hook_resid_pre`, inputNorm: `${b}.ln1`, outputHook: `${b}.attn.hook_${n.toLowerCase()}`, inDim: D, outDim: D });
+    }
+    add({ path: `${b}.attn.W_O`, inputHook: `${b}.attn.hook_z`, outputHook: `${b}.hook_attn_out`, inDim: D, outDim: D });
+    add({ path: `${b}.mlp.W_in`, inputHook: `${b}.hook_resid_mid`, inputNorm: `${b}.ln2`, outputHook: `${b}.mlp.hook_pre`, inDim: D, outDim: M });
+    add({ path: `${b}.mlp.W_out`, inputHook: `${b}.mlp.hook_post`, outputHook: `${b}.hook_mlp_out`, inDim: M, outDim: D });
+  }
+  return sites;
+}
+
+/**
+ * The sites the target globs select, in the model's parameter order. A glob that matches
+ * no parameter, or only parameters that are not linear maps in a block, is an error that
+ * lists the nearest editable paths.
+ * @param where names the field in errors, e.g. `recipes/x.yaml: edit.targets`
+ */
+export function resolveTargets(model: HookedTransformer, globs: readonly string[], where = 'edit.targets'): LinearSite[] {
+  const sites = linearSites(model);
+  const chosen = new Set<string>();
+  const problems: string[] = [];
+  for (const glob of globs) {
+    const re = globToRegExp(glob);
+    const matched = [...model.params.keys()].filter((p) => re.test(p));
+    const editable = matched.filter((p) => sites.has(p));
+    if (editable.length === 0) {
+      const why = matched.length ? `matches only ${matched.slice(0, 4).join(', ')}, which K-FAC does not edit (it edits the blocks' weight matrices)` : 'matches no parameter';
+      problems.push(`"${glob}" ${why}; nearest editable paths: ${nearest(glob, [...sites.keys()]).join(', ')}`);
+    }
+    for (const p of editable) chosen.add(p);
+  }
+  if (problems.length) throw new BonsaiError(`${where}: ${problems.join('; ')}`, { hint: `globs use * for any text, e.g. ${DEFAULT_KFAC_TARGETS.join(', ')}` });
+  return [...sites.values()].filter((s) => chosen.has(s.path));
+}
+
+/** The `k` candidates closest to `glob` by edit distance (the glob's stars count as text). */
+function nearest(glob: string, candidates: readonly string[], k = 5): string[] {
+  return [...candidates]
+    .map((c) => ({ c, d: editDistance(glob.toLowerCase(), c.toLowerCase()) }))
+    .sort((a, b) => a.d - b.d)
+    .slice(0, k)
+    .map((x) => x.c);
+}
