@@ -4,7 +4,8 @@
  * overwrite a run, the learning-rate schedule, logging (with the transforms' stats on logged
  * steps), evaluation, checkpoints, SIGINT and `--stop-after`, the non-finite policy and
  * circuit freezing. A trainer supplies its step and the state only it knows (a batcher, a
- * prompt cursor), nothing more.
+ * prompt cursor), nothing more. The step sequencing itself (cadence, stop signals, the
+ * non-finite policy) is `runSteps` (steps.ts), which probe training shares.
  */
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
