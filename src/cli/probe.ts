@@ -48,13 +48,21 @@ export const probeCommand: Command = async (argv) => {
   model.dispose();
   const tracker = createTracker(recipe.tracking.uri);
   await tracker.startRun({ experiment: recipe.tracking.experiment, runName: `${recipe.run.name}-probe-${verb}`, tags: { 'bonsai.command': `probe ${verb}` } });
-  let status: 'FINISHED' | 'FAILED' = 'FAILED';
+  let status: 'FINISHED' | 'FAILED' | 'KILLED' = 'FAILED';
+  const interrupt: Interrupt = { requested: false };
+  const onSigint = () => {
+    if (interrupt.requested) process.exit(130); // a second Ctrl-C means now
+    interrupt.requested = true;
+    process.stderr.write('interrupt: finishing this epoch; the probe keeps its best epoch so far, later probes are not trained (Ctrl-C again to quit at once)\n');
+  };
+  process.on('SIGINT', onSigint);
   try {
-    const rows = verb === 'train' ? trainAll(probes, recipe, trainable, frozen, tok, tracker) : sweepAll(probes, trainable, frozen, tok, tracker);
+    const rows = verb === 'train' ? await trainAll(probes, recipe, trainable, frozen, tok, tracker, interrupt) : await sweepAll(probes, trainable, frozen, tok, tracker, interrupt);
     process.stdout.write(`${HEAD}\n${rows.join('\n')}\n`);
-    status = 'FINISHED';
-    return 0;
+    status = interrupt.requested ? 'KILLED' : 'FINISHED';
+    return interrupt.requested ? 130 : 0;
   } finally {
+    process.off('SIGINT', onSigint);
     await tracker.endRun(status);
     frozen.dispose();
     tf.disposeVariables();
@@ -64,29 +72,35 @@ export const probeCommand: Command = async (argv) => {
 type Tok = ReturnType<typeof createTokenizer>;
 type ProbesModule = typeof import('../probes/recipe.ts') & typeof import('../probes/io.ts');
 type Trk = ReturnType<typeof createTracker>;
+type Interrupt = { requested: boolean };
 
-function trainAll({ probeDir, saveProbe, trainRecipeProbe }: ProbesModule, recipe: AnyRecipe, probes: ProbeRecipe[], frozen: ReturnType<typeof buildModel>, tok: Tok, tracker: Trk): string[] {
-  return probes.map((p) => {
-    const probe = trainRecipeProbe(p, frozen, tok);
+async function trainAll({ probeDir, saveProbe, trainRecipeProbe }: ProbesModule, recipe: AnyRecipe, probes: ProbeRecipe[], frozen: ReturnType<typeof buildModel>, tok: Tok, tracker: Trk, interrupt: Interrupt): Promise<string[]> {
+  const rows: string[] = [];
+  for (const p of probes) {
+    if (interrupt.requested) break;
+    // Per-epoch probes/<name>/train_loss and val_loss go to the tracker through the loop driver.
+    const probe = await trainRecipeProbe(p, frozen, tok, p.hook, { tracker, interrupt });
     const dir = probeDir(recipe, p);
     saveProbe(dir, probe);
     tracker.logMetrics(0, Object.fromEntries(Object.entries(probe.meta.metrics).map(([k, v]) => [`probes/${p.name}/${k}`, v])));
-    const row = `${p.name.padEnd(14)} ${p.hook.padEnd(28)} ${fmt(probe.meta.metrics)}   saved: ${dir}`;
+    rows.push(`${p.name.padEnd(14)} ${p.hook.padEnd(28)} ${fmt(probe.meta.metrics)}   saved: ${dir}${interrupt.requested ? ' (interrupted: best epoch so far)' : ''}`);
     probe.dispose();
-    return row;
-  });
+  }
+  return rows;
 }
 
-function sweepAll({ trainRecipeProbe }: ProbesModule, probes: ProbeRecipe[], frozen: ReturnType<typeof buildModel>, tok: Tok, tracker: Trk): string[] {
+async function sweepAll({ trainRecipeProbe }: ProbesModule, probes: ProbeRecipe[], frozen: ReturnType<typeof buildModel>, tok: Tok, tracker: Trk, interrupt: Interrupt): Promise<string[]> {
   const rows: Array<{ auroc: number; line: string }> = [];
   for (const p of probes) {
-    sweepHooks(p.hook, frozen.config.nLayers).forEach((hook, layer) => {
-      const probe = trainRecipeProbe(p, frozen, tok, hook);
+    for (const [layer, hook] of sweepHooks(p.hook, frozen.config.nLayers).entries()) {
+      if (interrupt.requested) break;
+      // No per-epoch tracking here: every layer's fit has the same probe name.
+      const probe = await trainRecipeProbe(p, frozen, tok, hook, { interrupt });
       const m = probe.meta.metrics;
       tracker.logMetrics(layer, { [`sweep/${p.name}/auroc`]: m.auroc, [`sweep/${p.name}/tpr_at_1fpr`]: m.tpr_at_1fpr });
       rows.push({ auroc: m.auroc, line: `${p.name.padEnd(14)} ${hook.padEnd(28)} ${fmt(m)}` });
       probe.dispose();
-    });
+    }
   }
   return rows.sort((a, b) => b.auroc - a.auroc).map((r) => r.line);
 }

@@ -26,8 +26,28 @@ export interface FitOptions {
   lr?: number;
 }
 
-/** Trains a probe on feature rows; metrics are measured on the held-out rows. */
-export function fitProbe(f: Features, o: FitOptions): Probe {
+/** One epoch's outcome: the training objective (logistic loss + L2) before the update; `nonFinite`: the update was not applied. */
+export interface ProbeEpoch {
+  loss: number;
+  nonFinite?: string[];
+}
+
+/**
+ * A probe fit in progress, one full-batch epoch at a time, for a driver to sequence:
+ * `epoch()` takes one Adam step on the training rows, `validate()` measures the held-out
+ * loss, keeps the best weights and says whether patience has run out, `finish()` builds the
+ * probe from the best weights. `dispose()` always, `finish()` or not.
+ */
+export interface ProbeFit {
+  readonly maxEpochs: number;
+  epoch(): ProbeEpoch;
+  validate(): { loss: number; stop: boolean };
+  finish(): Probe;
+  dispose(): void;
+}
+
+/** Sets up a probe fit on feature rows: the seeded held-out split, the initial weights, Adam. */
+export function startProbeFit(f: Features, o: FitOptions): ProbeFit {
   const { n, d } = f;
   const pos = f.y.reduce((a, b) => a + b, 0);
   if (n < 4 || pos === 0 || pos === n) throw new BonsaiError(`probe "${o.name}": training needs both classes (got ${pos} positive of ${n})`);
@@ -43,11 +63,12 @@ export function fitProbe(f: Features, o: FitOptions): Probe {
 
   const init = initWeights(tr, d, o.kind, o.seed ?? 0);
   const vars = Object.fromEntries(Object.entries(init).map(([k, t]) => [k, tf.variable(t, !['mu', 'sigma'].includes(k))]));
+  const keyOf = new Map(Object.entries(vars).map(([k, v]) => [v.name, k]));
   tf.dispose(Object.values(init));
   const probe = new Probe({ name: o.name, hook: o.hook, level: o.level, kind: o.kind, d, threshold: 0.5, metrics: {} as never, fingerprint: o.fingerprint }, vars);
-  const Xtr = tf.tensor2d(tr.X, [tr.n, d]);
+  const Xtr = tf.tensor2d(tr.X, [tr.n, d]); // [Ntr, D]
   const ytr = tf.tensor1d(tr.y);
-  const Xva = tf.tensor2d(va.X, [va.n, d]);
+  const Xva = tf.tensor2d(va.X, [va.n, d]); // [Nva, D]
   const yva = tf.tensor1d(va.y);
   // Class balance: each class carries half the loss whatever its share of the rows.
   const wtr = classWeights(tr.y);
@@ -57,12 +78,25 @@ export function fitProbe(f: Features, o: FitOptions): Probe {
   const penalised = Object.entries(vars).filter(([k]) => ['w', 'W1', 'w2'].includes(k)).map(([, v]) => v);
   const loss = (X: tf.Tensor, y: tf.Tensor, w: tf.Tensor) =>
     tf.tidy(() => tf.div(tf.sum(tf.mul(tf.losses.sigmoidCrossEntropy(y, probe.logits(X), undefined, 0, tf.Reduction.NONE), w)), tf.sum(w)) as tf.Scalar);
+  const patience = o.patience ?? 25;
   let best = Infinity;
   let bestVals: Record<string, Float32Array> = {};
   let since = 0;
-  try {
-    for (let epoch = 0; epoch < (o.maxEpochs ?? 400) && since < (o.patience ?? 25); epoch++) {
-      opt.minimize(() => tf.add(loss(Xtr, ytr, wtr), tf.mul(l2, tf.addN(penalised.map((v) => tf.sum(tf.square(v)))))) as tf.Scalar);
+  return {
+    maxEpochs: o.maxEpochs ?? 400,
+    epoch() {
+      // What opt.minimize does, with a look at the gradients before they are applied.
+      const { value, grads } = opt.computeGradients(() => tf.add(loss(Xtr, ytr, wtr), tf.mul(l2, tf.addN(penalised.map((v) => tf.sum(tf.square(v)))))) as tf.Scalar);
+      const names = Object.keys(grads);
+      const finite = tf.tidy(() => tf.stack([tf.all(tf.isFinite(value)), ...names.map((k) => tf.all(tf.isFinite(grads[k]!)))]).dataSync());
+      const l = value.dataSync()[0]!;
+      value.dispose();
+      const bad = ['(loss)', ...names.map((v) => keyOf.get(v) ?? v)].filter((_, i) => !finite[i]);
+      if (bad.length === 0) opt.applyGradients(grads as tf.NamedTensorMap as never); // as minimize() passes them
+      tf.dispose(Object.values(grads));
+      return bad.length === 0 ? { loss: l } : { loss: l, nonFinite: bad };
+    },
+    validate() {
       const vt = loss(Xva, yva, wva);
       const v = vt.dataSync()[0]!;
       vt.dispose();
@@ -71,17 +105,47 @@ export function fitProbe(f: Features, o: FitOptions): Probe {
         since = 0;
         bestVals = Object.fromEntries(Object.entries(vars).map(([k, t]) => [k, t.dataSync() as Float32Array]));
       } else since++;
+      return { loss: v, stop: since >= patience };
+    },
+    finish() {
+      const weights = Object.fromEntries(weightNames(o.kind).map((k) => [k, tf.tensor(bestVals[k]!, vars[k]!.shape)]));
+      const out = new Probe({ ...probe.meta }, weights);
+      out.meta.threshold = bestF1Threshold(out.scoreRows(tr.X, tr.n), tr.y);
+      out.meta.metrics = probeMetrics(out.scoreRows(va.X, va.n), va.y, out.meta.threshold);
+      return out;
+    },
+    dispose() {
+      probe.dispose();
+      opt.dispose();
+      tf.dispose([Xtr, ytr, Xva, yva, wtr, wva]);
+    },
+  };
+}
+
+/**
+ * Trains a probe on feature rows, synchronously; metrics are measured on the held-out rows.
+ * The same epochs as `fitProbeLoop` (probes/fit-loop.ts) without the loop driver's tracker
+ * logging and interrupt; a non-finite epoch throws at once (full-batch: a skipped epoch
+ * would repeat identically).
+ */
+export function fitProbe(f: Features, o: FitOptions): Probe {
+  const fit = startProbeFit(f, o);
+  try {
+    for (let epoch = 1; epoch <= fit.maxEpochs; epoch++) {
+      const e = fit.epoch();
+      if (e.nonFinite) throw nonFiniteProbe(o.name, epoch, e);
+      if (fit.validate().stop) break;
     }
-    const weights = Object.fromEntries(weightNames(o.kind).map((k) => [k, tf.tensor(bestVals[k]!, vars[k]!.shape)]));
-    const out = new Probe({ ...probe.meta }, weights);
-    out.meta.threshold = bestF1Threshold(out.scoreRows(tr.X, tr.n), tr.y);
-    out.meta.metrics = probeMetrics(out.scoreRows(va.X, va.n), va.y, out.meta.threshold);
-    return out;
+    return fit.finish();
   } finally {
-    probe.dispose();
-    opt.dispose();
-    tf.dispose([Xtr, ytr, Xva, yva, wtr, wva]);
+    fit.dispose();
   }
+}
+
+export const nonFiniteHint = 'lower the probe learning rate or raise its l2; check the features for NaN';
+
+function nonFiniteProbe(name: string, epoch: number, e: ProbeEpoch): BonsaiError {
+  return new BonsaiError(`probe "${name}": epoch ${epoch}: the loss is ${e.loss}; NaN or infinite gradients (${e.nonFinite!.join(', ')})`, { hint: nonFiniteHint });
 }
 
 function classWeights(y: Float32Array): tf.Tensor1D {

@@ -9,7 +9,7 @@ import type { Tokenizer } from '../models/tokenizer.ts';
 import type { HookedTransformer } from '../models/transformer.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { captureFeatures, checkProbeHook, type ProbeExample, type ProbeLevel } from './capture.ts';
-import { fitProbe } from './fit.ts';
+import { fitProbeLoop, type FitLoopOptions } from './fit-loop.ts';
 import { loadProbe } from './io.ts';
 import type { Probe } from './probe.ts';
 
@@ -42,15 +42,19 @@ export function probeExamples(path: string, tok: Tokenizer, level: ProbeLevel): 
   });
 }
 
-/** Trains one probe on `frozen` at `hook` (defaults to the recipe's hook). */
-export function trainRecipeProbe(p: ProbeRecipe, frozen: HookedTransformer, tok: Tokenizer, hook = p.hook): Probe {
+/** What probe training reports to, and how it is stopped: see fitProbeLoop. */
+export type ProbeTrainHooks = Pick<FitLoopOptions, 'tracker' | 'onLog' | 'interrupt'>;
+
+/** Trains one probe on `frozen` at `hook` (defaults to the recipe's hook), through the loop driver. */
+export async function trainRecipeProbe(p: ProbeRecipe, frozen: HookedTransformer, tok: Tokenizer, hook = p.hook, hooks: ProbeTrainHooks = {}): Promise<Probe> {
   if (!p.train) throw new Error('internal: trainRecipeProbe needs probes[].train');
   checkProbeHook(frozen, hook, `probes "${p.name}".hook`);
   const f = captureFeatures(frozen, hook, p.level, probeExamples(p.train.data, tok, p.level));
-  return fitProbe(f, {
+  const r = await fitProbeLoop(f, {
     name: p.name, hook, level: p.level, kind: p.kind, fingerprint: frozen.fingerprint(),
-    seed: p.train.seed, heldOut: p.train.held_out, maxEpochs: p.train.max_epochs, patience: p.train.patience,
+    seed: p.train.seed, heldOut: p.train.held_out, maxEpochs: p.train.max_epochs, patience: p.train.patience, ...hooks,
   });
+  return r.probe;
 }
 
 /** Loads every probe of the recipe against the frozen copy, by name. */

@@ -4,7 +4,8 @@
  * overwrite a run, the learning-rate schedule, logging (with the transforms' stats on logged
  * steps), evaluation, checkpoints, SIGINT and `--stop-after`, the non-finite policy and
  * circuit freezing. A trainer supplies its step and the state only it knows (a batcher, a
- * prompt cursor), nothing more.
+ * prompt cursor), nothing more. The step sequencing itself (cadence, stop signals, the
+ * non-finite policy) is `runSteps` (steps.ts), which probe training shares.
  */
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
@@ -19,6 +20,7 @@ import { latestCheckpoint, loadCheckpoint, refuseExistingCheckpoints, saveTraini
 import { applyFreezer, verifyFreezer } from './design.ts';
 import type { AdamW } from './optimizer.ts';
 import { lrAt } from './schedule.ts';
+import { runSteps, type EvalOutcome, type StepOutcome } from './steps.ts';
 
 /** What the loop reports to its caller (the CLI draws a progress bar from it). */
 export interface LoopEvents {
@@ -26,26 +28,7 @@ export interface LoopEvents {
   onLog?(line: string): void;
 }
 
-/** What one step did. */
-export interface StepOutcome {
-  loss: number;
-  /** Logged on logging steps, with `train/lr` and `stats`. */
-  metrics: Record<string, number>;
-  /** The gradient transforms' `gradients/<name>/<key>` (asked for on logging steps only). */
-  stats: Record<string, number>;
-  /** Set when the step's update was skipped: the tensors whose gradients were NaN or infinite. */
-  nonFinite?: string[];
-  /** For onStep (the progress bar): tokens per second, as the trainer counts them. */
-  tokensPerSec: number;
-  /** A line printed on every log_every-th step. */
-  line?: string;
-}
-
-export interface EvalOutcome<E> {
-  metrics: Record<string, number>;
-  line: string;
-  value: E;
-}
+export type { EvalOutcome, StepOutcome } from './steps.ts';
 
 /** The trainer's part: its step, its own state in checkpoints, and optionally an evaluation. */
 export interface LoopTrainer<E> {
@@ -91,8 +74,6 @@ export interface LoopResult<E> {
   rng: Rng;
 }
 
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
 /**
  * Runs `o.trainer` from step 0 (or the newest checkpoint, with `resume`) to `plan.steps`.
  * Async only to yield to the event loop once per step, so signal handlers (SIGINT) and the
@@ -117,60 +98,36 @@ export async function runLoop<E>(o: LoopOptions<E>): Promise<LoopResult<E>> {
 }
 
 async function steps<E>(o: LoopOptions<E>, pos: { step: number; rng: Rng }): Promise<LoopResult<E>> {
-  const { plan, tracker, trainer } = o;
+  const { plan, trainer } = o;
   const t = o.recipe.trainer;
   const schedule = scheduleOf(t);
   const save = () => saveAt(o, pos);
-  const runEval = async (): Promise<E | undefined> => {
-    const r = await trainer.evaluate?.();
-    if (!r) return undefined;
-    tracker.logMetrics(pos.step, r.metrics);
-    o.onLog?.(`step ${pos.step}: ${r.line}`);
-    return r.value;
-  };
-  let lastLoss = NaN;
-  let lastEval: E | undefined;
   let checkpoint: string | undefined;
-  let badInARow = 0;
-  let skipped = 0;
-  while (pos.step < plan.steps) {
-    const step = pos.step + 1;
-    const lr = lrAt(step, plan.steps, t.optimizer.lr, schedule);
-    const logged = step % plan.logEvery === 0 || step === plan.steps;
-    const r = await trainer.step({ step, lr, rng: pos.rng, logged });
-    pos.step = step;
-    if (r.nonFinite) {
-      // Skip the update, count it, and stop once skipping is clearly not recovering.
-      badInARow += 1;
-      skipped += 1;
-      tracker.logMetrics(step, { 'train/skipped_steps': skipped });
-      o.onLog?.(`step ${step}: skipped, non-finite gradients in ${r.nonFinite.join(', ')}`);
-      if (badInARow >= plan.maxNonfiniteSteps || step === plan.steps) {
-        throw new BonsaiError(
-          `step ${step}: the loss is ${r.loss}; ${badInARow} step(s) in a row had NaN or infinite gradients (${r.nonFinite.join(', ')})`,
-          { hint: 'lower trainer.optimizer.lr or add a clip transform; earlier checkpoints are intact' },
-        );
-      }
-      await yieldToEventLoop();
-      continue;
-    }
-    badInARow = 0;
-    lastLoss = r.loss;
-    o.onStep?.(step, plan.steps, { loss: r.loss, lr, tokensPerSec: r.tokensPerSec });
-    if (logged) tracker.logMetrics(step, { ...r.metrics, 'train/lr': lr, ...r.stats });
-    if (r.line && step % plan.logEvery === 0) o.onLog?.(`step ${step}: ${r.line}`);
-    if (plan.evalEvery > 0 && step % plan.evalEvery === 0 && step < plan.steps) lastEval = await runEval();
-    await yieldToEventLoop();
-    const stopping = step === o.stopAfter || o.interrupt?.requested === true;
-    const scheduled = o.recipe.checkpoint.every > 0 && step % o.recipe.checkpoint.every === 0;
-    if (scheduled || stopping || step === plan.steps) checkpoint = save();
-    if (stopping && step < plan.steps) {
-      o.onLog?.(`stopped at step ${step}; checkpoint ${checkpoint}; continue with --resume`);
-      return { step, finalLoss: lastLoss, eval: lastEval, interrupted: true, checkpoint, rng: pos.rng };
-    }
-  }
-  lastEval = (await runEval()) ?? lastEval;
-  return { step: pos.step, finalLoss: lastLoss, eval: lastEval, interrupted: false, checkpoint: checkpoint ?? save(), rng: pos.rng };
+  let lr = NaN;
+  const r = await runSteps<E>({
+    plan,
+    from: pos.step,
+    tracker: o.tracker,
+    onLog: o.onLog,
+    nonFiniteHint: 'lower trainer.optimizer.lr or add a clip transform; earlier checkpoints are intact',
+    async run(step, logged) {
+      lr = lrAt(step, plan.steps, t.optimizer.lr, schedule);
+      const out = await trainer.step({ step, lr, rng: pos.rng, logged });
+      pos.step = step;
+      return { ...out, metrics: { ...out.metrics, 'train/lr': lr } };
+    },
+    onApplied: (step, out) => o.onStep?.(step, plan.steps, { loss: out.loss, lr, tokensPerSec: out.tokensPerSec }),
+    evaluate: trainer.evaluate && (() => trainer.evaluate!()),
+    afterStep(step) {
+      const stopping = step === o.stopAfter || o.interrupt?.requested === true;
+      const scheduled = o.recipe.checkpoint.every > 0 && step % o.recipe.checkpoint.every === 0;
+      if (scheduled || stopping || step === plan.steps) checkpoint = save();
+      if (stopping && step < plan.steps) o.onLog?.(`stopped at step ${step}; checkpoint ${checkpoint}; continue with --resume`);
+      return stopping;
+    },
+  });
+  const interrupted = r.stopped === 'interrupted';
+  return { step: r.step, finalLoss: r.lastLoss, eval: r.lastEval, interrupted, checkpoint: interrupted ? checkpoint : (checkpoint ?? save()), rng: pos.rng };
 }
 
 /**

@@ -29,7 +29,7 @@ describe('hallucination recipes, tiny runs (a → b → c, d)', () => {
     const tok = createTokenizer('byte');
     const model = buildModel(b, tok);
     const frozen = model.frozenCopy();
-    const probe = trainRecipeProbe(b.probes[0]!, frozen, tok);
+    const probe = await trainRecipeProbe(b.probes[0]!, frozen, tok);
     expect(probe.meta.metrics.n).toBeGreaterThan(0);
     saveProbe(probeDir(b, b.probes[0]!), probe);
     [probe, frozen, model].forEach((x) => x.dispose());
