@@ -60,7 +60,7 @@ for (const seed of seeds) {
   model.dispose();
   const pdir = probeDir(b, b.probes[0]!);
   if (!existsSync(join(pdir, 'probe.json'))) {
-    const p = trainRecipeProbe(b.probes[0]!, frozen, tok);
+    const p = await trainRecipeProbe(b.probes[0]!, frozen, tok);
     saveProbe(pdir, p);
     p.dispose();
   }

@@ -37,7 +37,7 @@ describe('PII recipes, tiny (base → token probe → bonsai scrub)', () => {
     const model = buildModel(b, tok);
     const frozen = model.frozenCopy();
     model.dispose();
-    const probe = trainRecipeProbe(b.probes[0]!, frozen, tok);
+    const probe = await trainRecipeProbe(b.probes[0]!, frozen, tok);
     expect(probe.meta.metrics.n).toBeGreaterThan(100);
     const pdir = probeDir(b, b.probes[0]!);
     saveProbe(pdir, probe);
