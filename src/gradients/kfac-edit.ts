@@ -113,24 +113,18 @@ export function editWeight(W: Float32Array, factor: KfacFactor, eig: FactorEigen
 
 /** C = U_Aᵀ W U_G, with U_A [m, m] and U_G [n, n] row-major (eigenvectors in columns). */
 function inBases(W: Float32Array, UA: Float64Array, UG: Float64Array, m: number, n: number): Float64Array {
-  const X = new Float64Array(m * n); // U_Aᵀ W
-  for (let r = 0; r < m; r++) for (let i = 0; i < m; i++) {
-    const u = UA[r * m + i]!;
-    if (u === 0) continue;
-    for (let c = 0; c < n; c++) X[i * n + c] += u * W[r * n + c]!;
-  }
-  return matMulF64(X, UG, m, n, n);
+  return matMulF64(matMulF64(transposeF64(UA, m, m), Float64Array.from(W), m, m, n), UG, m, n, n);
 }
 
 /** W = U_A C U_Gᵀ. */
 function fromBases(C: Float64Array, UA: Float64Array, UG: Float64Array, m: number, n: number): Float64Array {
-  const X = matMulF64(UA, C, m, m, n); // U_A C  [m, n]
-  const out = new Float64Array(m * n);
-  for (let r = 0; r < m; r++) for (let j = 0; j < n; j++) {
-    const x = X[r * n + j]!;
-    if (x === 0) continue;
-    for (let c = 0; c < n; c++) out[r * n + c] += x * UG[c * n + j]!;
-  }
+  return matMulF64(matMulF64(UA, C, m, m, n), transposeF64(UG, n, n), m, n, n);
+}
+
+/** The transpose of row-major [p, q] `a`, as row-major [q, p]. */
+function transposeF64(a: Float64Array, p: number, q: number): Float64Array {
+  const out = new Float64Array(p * q);
+  for (let i = 0; i < p; i++) for (let j = 0; j < q; j++) out[j * p + i] = a[i * q + j]!;
   return out;
 }
 
