@@ -6,6 +6,7 @@ import { loadDataset, type Example } from '../../src/data/index.ts';
 import type { TaskRecord } from '../../src/data/tasks/index.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { HookedTransformer } from '../../src/models/transformer.ts';
+import type { CausalLM } from '../../src/models/model.ts';
 import { loadRecipe, type Recipe } from '../../src/recipe/index.ts';
 import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
 import { train } from '../../src/trainer/index.ts';
@@ -23,7 +24,7 @@ export function recipeFor(file: string, seed: number, extra: string[] = []): Rec
 }
 
 /** Trains the recipe and returns the final model, loaded from its checkpoint: no hooks. */
-export async function trainAndLoad(recipe: Recipe): Promise<HookedTransformer> {
+export async function trainAndLoad(recipe: Recipe): Promise<CausalLM> {
   const r = await train(recipe);
   const ck = loadCheckpoint(r.checkpoint!);
   return HookedTransformer.fromValues(ck.config, ck.weights);
@@ -38,7 +39,7 @@ export function examples(path: string, seqLen: number): Example[] {
  * Share of examples whose `nth` completion token (0 = first) is the model's argmax given
  * the tokens before it (no hooks): exact-match accuracy of a one-token answer.
  */
-export function accuracy(model: HookedTransformer, ex: readonly Example[], nth = 0): number {
+export function accuracy(model: CausalLM, ex: readonly Example[], nth = 0): number {
   const T = ex[0]!.ids.length - 1;
   let right = 0;
   for (let i = 0; i < ex.length; i += 64) {
@@ -58,7 +59,7 @@ export function accuracy(model: HookedTransformer, ex: readonly Example[], nth =
 }
 
 /** Mean probability the model gives `token` as the first completion token (no hooks). */
-export function tokenProb(model: HookedTransformer, ex: readonly Example[], token: number): number {
+export function tokenProb(model: CausalLM, ex: readonly Example[], token: number): number {
   const T = ex[0]!.ids.length - 1;
   let sum = 0;
   for (let i = 0; i < ex.length; i += 64) {

@@ -4,13 +4,13 @@ import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { buildModel } from '../../src/trainer/build.ts';
 import { collectActivations, meanDifference } from '../../src/gradients/directions.ts';
 import { saveDirections } from '../../src/gradients/directions-file.ts';
-import type { HookedTransformer } from '../../src/models/transformer.ts';
+import type { CausalLM } from '../../src/models/model.ts';
 import { accuracy, examples, pct, recipeFor, tokenProb, trainAndLoad, writeJsonl } from './common.ts';
 
 const HOOK = 'blocks.0.hook_resid_post';
 
 /** Persona vector of the tic in a model that has it: mean activation on "Z" responses minus on letter responses. */
-function personaVector(m: HookedTransformer, path: string): number {
+function personaVector(m: CausalLM, path: string): number {
   const r = meanDifference(collectActivations(m, examples(`${DIR}/unwanted.jsonl`, 7), HOOK), collectActivations(m, examples(`${DIR}/probe.jsonl`, 7), HOOK));
   saveDirections(path, { format: 'bonsai-directions/1', kind: 'activation', hook: HOOK, width: m.config.dModel, vectors: [r.vector], stats: { method: 'mean-diff', ...r.stats } });
   return r.stats.mean_diff_norm!;

@@ -5,7 +5,7 @@ import { attributionScores } from '../../src/gradients/attribution.ts';
 import { lmLoss } from '../../src/trainer/loss.ts';
 import { latestCheckpoint } from '../../src/trainer/checkpoint.ts';
 import { diffModels, loadModelAt, type LoadedModel } from '../../src/diff/index.ts';
-import { dHead, type ModelConfig } from '../../src/models/config.ts';
+import type { LMConfig } from '../../src/models/lm-config.ts';
 import { readSafetensors } from '../../src/models/safetensors.ts';
 
 type Flags = Map<string, ArrayLike<number>>;
@@ -14,9 +14,9 @@ type Flags = Map<string, ArrayLike<number>>;
  * Mean of a per-entry value (freeze flags → the share held; attribution scores → mean score)
  * over each head's and neuron's matrix entries: the slices weightDiff uses, biases left out.
  */
-export function heldFractions(c: ModelConfig, sel: Flags): { heads: number[][]; neurons: number[][] } {
+export function heldFractions(c: LMConfig, sel: Flags): { heads: number[][]; neurons: number[][] } {
   const { dModel: D, dMlp: M, nHeads: H } = c;
-  const dh = dHead(c);
+  const dh = c.dHead;
   const f = (p: string): ArrayLike<number> => sel.get(p) ?? new Uint8Array(0);
   const heads: number[][] = [];
   const neurons: number[][] = [];

@@ -8,7 +8,7 @@ import { ablateHook, steerHook } from '../../src/gradients/interventions.ts';
 import type { ForwardOptions } from '../../src/models/hooks.ts';
 import { generate } from '../../src/models/generate.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import type { CausalLM } from '../../src/models/model.ts';
 import { loadRecipe } from '../../src/recipe/index.ts';
 import { listCheckpoints } from '../../src/models/checkpoint-io.ts';
 import { buildModel } from '../../src/trainer/build.ts';
@@ -33,7 +33,7 @@ export function sideBase(seed: number): string {
 }
 
 /** Exact P(first token = Z) on the prompts, from l_B + α(l_B − l_A) (α = 0: plain); `fwd` hooks B. */
-function ticProb(b: HookedTransformer, a: HookedTransformer, prompts: number[][], alpha: number, fwd: ForwardOptions = {}): number {
+function ticProb(b: CausalLM, a: CausalLM, prompts: number[][], alpha: number, fwd: ForwardOptions = {}): number {
   const ids = tf.tensor2d(prompts, undefined, 'int32'); // all prompts are 5 tokens
   const p = tf.tidy(() => {
     const lb = b.forward(ids, fwd).logits.slice([0, TIC_POS, 0], [-1, 1, -1]);
@@ -46,7 +46,7 @@ function ticProb(b: HookedTransformer, a: HookedTransformer, prompts: number[][]
 }
 
 /** Share of prompts whose sampled first token (temperature 1, seeded) is Z. */
-function ticSampled(b: HookedTransformer, a: HookedTransformer, prompts: number[][], alpha: number, seed: number): number {
+function ticSampled(b: CausalLM, a: CausalLM, prompts: number[][], alpha: number, seed: number): number {
   const out = generate(b, prompts, { maxNewTokens: 1, temperature: 1, rng: seed, amplify: alpha ? { from: a, alpha } : undefined });
   return out.tokens.filter((t) => t[0] === Z).length / prompts.length;
 }

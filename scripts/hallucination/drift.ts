@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { judge, question } from '../../src/data/tasks/hallucination.ts';
 import { generate } from '../../src/models/generate.ts';
-import type { HookedTransformer } from '../../src/models/transformer.ts';
+import type { CausalLM } from '../../src/models/model.ts';
 import { tokenFeatures } from '../../src/probes/capture.ts';
 import type { Probe } from '../../src/probes/probe.ts';
 import { loadHallucinationRun } from './eval.ts';
@@ -17,7 +17,7 @@ if (!baseDir || !policyDir || !probeDir) { console.error('usage: drift.ts BASE_C
 const { world, tok, policy, frozen, probe, dispose } = await loadHallucinationRun(baseDir, policyDir, probeDir);
 
 /** Max probe score over the answer tokens of prompt + answer, read from model m. */
-function score(m: HookedTransformer, p: Probe, prompt: number[], ans: number[]): number {
+function score(m: CausalLM, p: Probe, prompt: number[], ans: number[]): number {
   const ids = [...prompt, ...ans];
   return tf.tidy(() => {
     const { logits, cache } = m.forward(tf.tensor2d(ids, [1, ids.length], 'int32'), { cache: p.meta.hook });

@@ -20,7 +20,7 @@ import { NullTracker } from '../../src/tracking/index.ts';
 import { buildModel } from '../../src/trainer/build.ts';
 import { latestCheckpoint } from '../../src/trainer/checkpoint.ts';
 import { train } from '../../src/trainer/run.ts';
-import type { HookedTransformer } from '../../src/models/transformer.ts';
+import type { CausalLM } from '../../src/models/model.ts';
 
 const { values } = parseArgs({ options: { seeds: { type: 'string', default: '0,1,2' }, hook: { type: 'string' }, out: { type: 'string', default: 'runs/pii' }, set: { type: 'string', multiple: true, default: [] }, 'probe-set': { type: 'string', multiple: true, default: [] }, tag: { type: 'string', default: '' } } });
 const seeds = values.seeds.split(',').map(Number);
@@ -28,7 +28,7 @@ const tok = createTokenizer('byte');
 const sets = { id: readPiiRecords('data/pii/eval-id.jsonl'), ood: readPiiRecords('data/pii/eval-ood.jsonl') };
 
 /** Token and span counts of `probe` on `rows`, at the probe's own threshold. */
-function measure(frozen: HookedTransformer, probe: Probe, rows: PiiRecord[]) {
+function measure(frozen: CausalLM, probe: Probe, rows: PiiRecord[]) {
   const labelled = rows.map((r) => tokenLabels(tok, r));
   const scores = scoreTokens(frozen, probe, labelled.map((l) => l.ids));
   const token: F1Counts = { tp: 0, fp: 0, fn: 0 }, span: F1Counts = { tp: 0, fp: 0, fn: 0 };

@@ -6,7 +6,8 @@ import { collectActivations, meanDifference, pcaOfDifferences } from '../gradien
 import { saveDirections } from '../gradients/directions-file.ts';
 import { checkWidth, hookWidth } from '../gradients/interventions.ts';
 import { createTokenizer } from '../models/tokenizer.ts';
-import { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
+import { modelFromValues } from '../models/registry.ts';
 import { loadProbe } from '../probes/index.ts';
 import { latestCheckpoint, loadCheckpoint } from '../trainer/checkpoint.ts';
 import { intFlag, parse, usage, type Command } from './args.ts';
@@ -24,9 +25,9 @@ const HELP = usage('bonsai directions --checkpoint DIR --hook HOOK --method M --
 
 const source = (path: string) => ({ format: path.endsWith('.jsonl') ? ('jsonl' as const) : ('text' as const), path });
 
-function model(dir: string): { m: HookedTransformer; tokenizer: ReturnType<typeof createTokenizer> } {
+function model(dir: string): { m: CausalLM; tokenizer: ReturnType<typeof createTokenizer> } {
   const ck = loadCheckpoint(latestCheckpoint(dir) ?? dir);
-  return { m: HookedTransformer.fromValues(ck.config, ck.weights), tokenizer: createTokenizer(ck.tokenizer) };
+  return { m: modelFromValues(ck.config, ck.weights), tokenizer: createTokenizer(ck.tokenizer) };
 }
 
 /** `bonsai directions`: finds directions, prints how well they separate or explain, writes the file. */
@@ -41,7 +42,7 @@ export const directionsCommand: Command = async (argv) => {
   await initBackend((v.backend ?? 'auto') as 'auto');
   const { m, tokenizer } = model(v.checkpoint);
   const hook = v.hook;
-  const opened: HookedTransformer[] = [m];
+  const opened: CausalLM[] = [m];
   try {
     if (!m.hookPoints().includes(hook)) throw new BonsaiError(`--hook: unknown hook point "${hook}"`);
     const width = hookWidth(m.config, hook);

@@ -3,15 +3,19 @@ import { BonsaiError } from '../errors.ts';
 import { initBackend } from '../backend/index.ts';
 import { generate } from '../models/generate.ts';
 import { loadProbe, probeIntervention } from '../probes/index.ts';
-import { createTokenizer } from '../models/tokenizer.ts';
-import { HookedTransformer } from '../models/transformer.ts';
+import { createTokenizer, type Tokenizer } from '../models/tokenizer.ts';
+import { loadHfDecoder } from '../models/families/load.ts';
+import { loadHfTokenizer } from '../models/hf-tokenizer.ts';
+import type { CausalLM } from '../models/model.ts';
+import { modelFromValues } from '../models/registry.ts';
 import { loadHfGpt2 } from '../models/hf-gpt2.ts';
 import { latestCheckpoint, loadCheckpoint } from '../trainer/checkpoint.ts';
 import { loadModelAt } from '../diff/load.ts';
 import { intFlag, parse, usage, type Command } from './args.ts';
 
-const HELP = usage('bonsai generate (--checkpoint DIR | --hf-gpt2 DIR) --prompt TEXT [options]', 'Continue prompts with a trained model.', [
+const HELP = usage('bonsai generate (--checkpoint DIR | --hf DIR | --hf-gpt2 DIR) --prompt TEXT [options]', 'Continue prompts with a trained model.', [
   ['--checkpoint DIR', "a checkpoint directory, or a run's out_dir (its newest checkpoint)"],
+  ['--hf DIR', 'instead of --checkpoint: a Hugging Face model directory (Llama, Mistral, Qwen2, Qwen3, GPT-NeoX; config.json, safetensors, tokenizer.json); stops at any of its end-of-sequence ids'],
   ['--hf-gpt2 DIR', 'instead of --checkpoint: a Hugging Face GPT-2 folder (config.json + model.safetensors)'],
   ['--prompt TEXT', 'the text to continue (repeatable: prompts run as one batch)'],
   ['--max-new-tokens N', 'tokens to generate (default 200)'],
@@ -25,6 +29,7 @@ const HELP = usage('bonsai generate (--checkpoint DIR | --hf-gpt2 DIR) --prompt 
   ['--amplify-from DIR', 'logit-diff amplification: sample from l + α·(l − l_DIR), DIR being the model before (e.g. the base of a fine-tune)'],
   ['--alpha A', 'amplification strength with --amplify-from (default 1; 0 = plain sampling)'],
   ['--probe-model DIR', 'checkpoint the probe was trained on (default: the --checkpoint or --hf-gpt2 model); it runs frozen'],
+  ['--json', 'print one JSON object per prompt, {"prompt", "ids" (the new ids, up to and including an end-of-sequence id), "text" (their decoding)}'],
 ]);
 
 function numberFlag(flag: string, v: string | undefined, ok: (n: number) => boolean, what: string): number | undefined {
@@ -37,7 +42,9 @@ function numberFlag(flag: string, v: string | undefined, ok: (n: number) => bool
 export const generateCommand: Command = async (argv) => {
   const { values } = parse('generate', argv, {
     checkpoint: { type: 'string' },
+    hf: { type: 'string' },
     'hf-gpt2': { type: 'string' },
+    json: { type: 'boolean' },
     prompt: { type: 'string', multiple: true },
     'max-new-tokens': { type: 'string' },
     temperature: { type: 'string' },
@@ -52,11 +59,13 @@ export const generateCommand: Command = async (argv) => {
     alpha: { type: 'string' },
   });
   if (values.help) return (process.stdout.write(HELP), 0);
-  if (!values.checkpoint === !values['hf-gpt2'] || !values.prompt?.length) return (process.stderr.write(`bonsai generate: --prompt and one of --checkpoint or --hf-gpt2 are required\n\n${HELP}`), 2);
+  const sources = [values.checkpoint, values.hf, values['hf-gpt2']].filter((v) => v !== undefined).length;
+  if (sources !== 1 || !values.prompt?.length) return (process.stderr.write(`bonsai generate: --prompt and one of --checkpoint, --hf or --hf-gpt2 are required\n\n${HELP}`), 2);
+  if (values.hf && (values.probe || values['amplify-from'])) throw new BonsaiError('--probe and --amplify-from take a bonsai checkpoint or --hf-gpt2 model; with --hf, only plain generation');
   const backend = values.backend ?? 'auto';
   if (!['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new BonsaiError(`--backend: unknown backend "${backend}"`);
   await initBackend(backend as 'auto');
-  const { model, tokenizer: tok } = values['hf-gpt2'] ? loadHfGpt2(values['hf-gpt2']) : fromCheckpoint(values.checkpoint!);
+  const { model, tokenizer: tok, stop } = values.hf ? fromHf(values.hf) : withStop(values['hf-gpt2'] ? loadHfGpt2(values['hf-gpt2']) : fromCheckpoint(values.checkpoint!));
   if (values.alpha !== undefined && !values['amplify-from']) throw new BonsaiError('--alpha needs --amplify-from DIR (the model to amplify away from)');
   const alpha = numberFlag('--alpha', values.alpha, () => true, 'a number') ?? 1;
   const from = values['amplify-from'] ? loadModelAt(values['amplify-from']) : undefined;
@@ -72,13 +81,14 @@ export const generateCommand: Command = async (argv) => {
       temperature: numberFlag('--temperature', values.temperature, (n) => n >= 0, 'a number >= 0') ?? 0.8,
       topK: numberFlag('--top-k', values['top-k'], (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
       topP: numberFlag('--top-p', values['top-p'], (n) => n > 0 && n <= 1, 'in (0, 1]'),
-      stopTokens: [tok.eosId],
+      stopTokens: stop,
       rng: intFlag('--seed', values.seed) ?? 0,
       insert: iv?.intervention.insert,
       amplify: from ? { from: from.model, alpha } : undefined,
     });
     if (iv) process.stderr.write(`interventions: ${iv.intervention.state.count} (probe ${values.probe} fired; inserted ${JSON.stringify(values.insert)})\n`);
-    values.prompt.forEach((p, i) => process.stdout.write(`${values.prompt!.length > 1 ? `--- ${i + 1}\n` : ''}${p}${tok.decode(out.tokens[i]!)}\n`));
+    if (values.json) values.prompt.forEach((p, i) => process.stdout.write(`${JSON.stringify({ prompt: p, ids: out.tokens[i], text: tok.decode(out.tokens[i]!) })}\n`));
+    else values.prompt.forEach((p, i) => process.stdout.write(`${values.prompt!.length > 1 ? `--- ${i + 1}\n` : ''}${p}${tok.decode(out.tokens[i]!)}\n`));
     return 0;
   } finally {
     iv?.dispose();
@@ -88,10 +98,23 @@ export const generateCommand: Command = async (argv) => {
   }
 };
 
+/** Text ↔ ids, as generation needs it (bonsai's tokenizers and a Hugging Face directory's). */
+type TextCodec = Pick<Tokenizer, 'encode' | 'decode' | 'eosId'> & { kind: string };
+
+function withStop(m: { model: CausalLM; tokenizer: Tokenizer }): { model: CausalLM; tokenizer: TextCodec; stop: number[] } {
+  return { ...m, stop: [m.tokenizer.eosId] };
+}
+
+/** A Hugging Face family directory: its model, tokenizer.json, and every end-of-sequence id. */
+function fromHf(dir: string): { model: CausalLM; tokenizer: TextCodec; stop: number[] } {
+  const tokenizer = loadHfTokenizer(dir); // first: a missing tokenizer.json is reported before the weights load
+  return { model: loadHfDecoder(dir), tokenizer, stop: [...tokenizer.eosIds] };
+}
+
 /** The model and tokenizer of a bonsai checkpoint (or a run's newest one). */
 function fromCheckpoint(path: string) {
   const ck = loadCheckpoint(loadableDir(path));
-  return { model: HookedTransformer.fromValues(ck.config, ck.weights), tokenizer: createTokenizer(ck.tokenizer) };
+  return { model: modelFromValues(ck.config, ck.weights), tokenizer: createTokenizer(ck.tokenizer) };
 }
 
 /** A checkpoint dir itself, or a run's out_dir holding step-N checkpoints. */
@@ -104,7 +127,7 @@ function loadableDir(path: string): string {
 }
 
 /** --probe/--insert: a probe on the frozen probe model that inserts text when it fires. */
-function interventionFrom(values: { probe?: string; insert?: string; 'probe-model'?: string; checkpoint?: string; 'hf-gpt2'?: string }, tok: ReturnType<typeof createTokenizer>) {
+function interventionFrom(values: { probe?: string; insert?: string; 'probe-model'?: string; checkpoint?: string; 'hf-gpt2'?: string }, tok: TextCodec) {
   if (!values.probe && !values.insert) return undefined;
   if (!values.probe || !values.insert) throw new BonsaiError('--probe and --insert go together');
   const probeModel = values['probe-model'] ?? values.checkpoint;

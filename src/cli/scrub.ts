@@ -5,7 +5,8 @@ import { tokenCharRanges } from '../data/tasks/pii.ts';
 import { runs } from '../data/tasks/pii-score.ts';
 import { BonsaiError } from '../errors.ts';
 import { createTokenizer, type Tokenizer } from '../models/tokenizer.ts';
-import { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
+import { modelFromValues } from '../models/registry.ts';
 import { loadProbe } from '../probes/io.ts';
 import type { Probe } from '../probes/probe.ts';
 import { scoreTokens } from '../probes/token-scores.ts';
@@ -25,7 +26,7 @@ const HELP = usage('bonsai scrub --checkpoint DIR --probe DIR [FILE]', 'Mask the
  * Masks `text` where `probe` fires: each maximal run of flagged tokens becomes `mask`.
  * Lines are read separately (the probe was trained on single texts); newlines are kept.
  */
-export function scrubText(frozen: HookedTransformer, probe: Probe, tok: Tokenizer, text: string, opts: { mask?: string; threshold?: number } = {}): { text: string; masked: number } {
+export function scrubText(frozen: CausalLM, probe: Probe, tok: Tokenizer, text: string, opts: { mask?: string; threshold?: number } = {}): { text: string; masked: number } {
   const threshold = opts.threshold ?? probe.meta.threshold;
   const lines = text.split('\n');
   const ids = lines.map((l) => tok.encode(l));
@@ -66,7 +67,7 @@ export const scrubCommand: Command = async (argv) => {
   }
   await initBackend(backend as 'auto');
   const ck = loadCheckpoint(checkpointDir(values.checkpoint));
-  const model = HookedTransformer.fromValues(ck.config, ck.weights);
+  const model = modelFromValues(ck.config, ck.weights);
   const frozen = model.frozenCopy();
   model.dispose();
   const probe = loadProbe(values.probe, frozen);

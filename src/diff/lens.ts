@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import type { ActivationDirections } from '../gradients/directions-file.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 
 export interface LensToken { token: string; id: number; logit: number }
 
@@ -43,7 +43,7 @@ export interface LensOptions {
  * centring and scale are left out (they belong to a whole residual, not a difference), and
  * so are the biases, which a difference cancels.
  */
-export function activationDiffLens(a: HookedTransformer, b: HookedTransformer, tokenizer: Tokenizer, sequences: number[][], opts: LensOptions): LensLayer[] {
+export function activationDiffLens(a: CausalLM, b: CausalLM, tokenizer: Tokenizer, sequences: number[][], opts: LensOptions): LensLayer[] {
   const { nLayers: L, dModel: D, nCtx } = b.config;
   if (!opts.positions.length || opts.positions.some((p) => !Number.isInteger(p) || p < 0 || p >= nCtx)) {
     throw new BonsaiError(`lens positions must be whole numbers in [0, ${nCtx}) (the context), got ${opts.positions.join(',')}`);
@@ -60,7 +60,7 @@ export function activationDiffLens(a: HookedTransformer, b: HookedTransformer, t
     const len = Math.max(...batch.map((x) => x.length));
     const ids = new Int32Array(batch.length * len);
     batch.forEach((x, j) => ids.set(x, j * len)); // right-padded: padding never reaches a real position
-    const read = (m: HookedTransformer) => {
+    const read = (m: CausalLM) => {
       const idsT = tf.tensor2d(ids, [batch.length, len], 'int32');
       const { logits, cache } = m.forward(idsT, { cache: hooks });
       const out = hooks.map((h) => cache.get(h).dataSync() as Float32Array); // [B, len, D] each
@@ -90,7 +90,7 @@ export function activationDiffLens(a: HookedTransformer, b: HookedTransformer, t
 }
 
 /** (δ ⊙ γ)·W_U as JS logits [V]. */
-function readOut(m: HookedTransformer, delta: Float32Array): Float32Array {
+function readOut(m: CausalLM, delta: Float32Array): Float32Array {
   const t = tf.tidy(() => {
     const x = tf.mul(tf.tensor2d(delta, [1, delta.length]), m.params.get('ln_final.w')!); // [1, D]
     const W = m.config.tiedEmbeddings ? tf.transpose(m.params.get('embed.W_E')!) : m.params.get('unembed.W_U')!; // [D, V]

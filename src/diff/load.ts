@@ -6,18 +6,19 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BonsaiError } from '../errors.ts';
-import type { ModelConfig } from '../models/config.ts';
+import type { LMConfig } from '../models/lm-config.ts';
 import { loadHfGpt2 } from '../models/hf-gpt2.ts';
 import { MANIFEST_NAME } from '../models/checkpoint-io.ts';
 import { createTokenizer, type Tokenizer, type TokenizerKind } from '../models/tokenizer.ts';
-import { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
+import { modelFromValues } from '../models/registry.ts';
 import { latestCheckpoint, loadCheckpoint } from '../trainer/checkpoint.ts';
 
 /** One model of a diff. The caller disposes `model`. */
 export interface LoadedModel {
   /** The path given (a checkpoint dir, a run out_dir or a Hugging Face folder). */
   path: string;
-  model: HookedTransformer;
+  model: CausalLM;
   tokenizer: Tokenizer;
   /** = tokenizer.kind (kept for callers that compare kinds without a tokenizer). */
   tokenizerKind: TokenizerKind;
@@ -41,17 +42,17 @@ export function loadModelAt(path: string): LoadedModel {
     // not an out_dir: read it as a checkpoint itself
   }
   const ck = loadCheckpoint(dir);
-  return { path, model: HookedTransformer.fromValues(ck.config, ck.weights), tokenizer: createTokenizer(ck.tokenizer), tokenizerKind: ck.tokenizer };
+  return { path, model: modelFromValues(ck.config, ck.weights), tokenizer: createTokenizer(ck.tokenizer), tokenizerKind: ck.tokenizer };
 }
 
 /** Fields that must agree for two models' weights to be compared entry by entry. */
-const SHAPE_FIELDS = ['vocabSize', 'dModel', 'nLayers', 'nHeads', 'dMlp', 'nCtx', 'tiedEmbeddings'] as const satisfies readonly (keyof ModelConfig)[];
+const SHAPE_FIELDS = ['family', 'vocabSize', 'dModel', 'nLayers', 'nHeads', 'nKvHeads', 'dHead', 'dMlp', 'nCtx', 'tiedEmbeddings'] as const satisfies readonly (keyof LMConfig)[];
 
 /**
  * Throws a BonsaiError naming every field in which A and B differ (architecture fields and
  * the tokenizer, i.e. the vocabulary), with both values; returns quietly when they agree.
  */
-export function checkComparable(a: { config: ModelConfig; tokenizer: TokenizerKind; path?: string }, b: { config: ModelConfig; tokenizer: TokenizerKind; path?: string }): void {
+export function checkComparable(a: { config: LMConfig; tokenizer: TokenizerKind; path?: string }, b: { config: LMConfig; tokenizer: TokenizerKind; path?: string }): void {
   const diffs: string[] = [];
   for (const k of SHAPE_FIELDS) if (a.config[k] !== b.config[k]) diffs.push(`${k} (A ${a.config[k]}, B ${b.config[k]})`);
   if (a.tokenizer !== b.tokenizer) diffs.push(`tokenizer (A ${a.tokenizer}, B ${b.tokenizer})`);

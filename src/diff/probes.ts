@@ -6,7 +6,7 @@
  * checked and reported (`trained_on`), never used to refuse.
  */
 import { BonsaiError } from '../errors.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import { captureFeatures, type ProbeExample } from '../probes/capture.ts';
 import { loadProbe } from '../probes/io.ts';
 import { auroc } from '../probes/metrics.ts';
@@ -29,12 +29,12 @@ export interface ProbeDrift {
  * Scores the probe in `dir` on A and B over `examples` (labelled; see probeExamples).
  * NaN AUROC when the examples hold only one class.
  */
-export function probeDrift(dir: string, a: HookedTransformer, b: HookedTransformer, examples: ProbeExample[]): ProbeDrift {
+export function probeDrift(dir: string, a: CausalLM, b: CausalLM, examples: ProbeExample[]): ProbeDrift {
   if (!examples.length) throw new BonsaiError(`probe ${dir}: no labelled examples to score it on`);
   const probe = loadProbe(dir, a, { allowOtherModel: true });
   try {
     const { hook, level, fingerprint } = probe.meta;
-    const side = (m: HookedTransformer) => {
+    const side = (m: CausalLM) => {
       const f = captureFeatures(m, hook, level, examples);
       const s = probe.scoreRows(f.X, f.n);
       return { auroc: auroc(s, f.y), mean: s.reduce((x, y) => x + y, 0) / Math.max(1, f.n), n: f.n };

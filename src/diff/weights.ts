@@ -3,7 +3,7 @@
  * as ‖B − A‖ / ‖A‖ over the entries it owns (see models/params.ts for the layouts).
  * Cheap, and often enough to localise what a fine-tune touched.
  */
-import { dHead, type ModelConfig } from '../models/config.ts';
+import type { LMConfig } from '../models/lm-config.ts';
 import { paramSpecs } from '../models/params.ts';
 
 export interface TensorChange { path: string; rel_change: number; abs_change: number }
@@ -43,7 +43,7 @@ const byRel = <T extends { rel_change: number }>(xs: T[]) => xs.sort((x, y) => y
  * @param a parameter values by path (e.g. `model.valuesSync()`), the reference
  * @param b the same paths, the changed model
  */
-export function weightDiff(config: ModelConfig, a: Map<string, Float32Array>, b: Map<string, Float32Array>): WeightDiff {
+export function weightDiff(config: LMConfig, a: Map<string, Float32Array>, b: Map<string, Float32Array>): WeightDiff {
   const tensors: TensorChange[] = [];
   for (const { path } of paramSpecs(config)) {
     const [x, y] = [a.get(path)!, b.get(path)!];
@@ -53,32 +53,39 @@ export function weightDiff(config: ModelConfig, a: Map<string, Float32Array>, b:
   }
   const heads: HeadChange[] = [];
   const neurons: NeuronChange[] = [];
-  const { dModel: D, dMlp: M, nHeads: H } = config;
-  const dh = dHead(config);
+  const { dModel: D, dMlp: M, nHeads: H, nKvHeads: KV, dHead: dh } = config;
   for (let layer = 0; layer < config.nLayers; layer++) {
     const p = (name: string) => [a.get(`blocks.${layer}.${name}`)!, b.get(`blocks.${layer}.${name}`)!] as const;
+    const has = (name: string) => a.has(`blocks.${layer}.${name}`);
     for (let head = 0; head < H; head++) {
       const s = new SqSums();
-      // W_Q/W_K/W_V [D, H·dh]: the head's columns; b_*: its slice; W_O [H·dh, D]: its rows.
+      // W_Q [D, H·dh], W_K/W_V [D, KV·dh]: the head's columns (under grouped-query attention,
+      // those of the key/value head it reads); b_*: its slice; W_O [H·dh, D]: its rows.
       for (const n of ['Q', 'K', 'V']) {
+        const [cols, j] = n === 'Q' ? [H * dh, head] : [KV * dh, Math.floor(head / (H / KV))];
         const [wa, wb] = p(`attn.W_${n}`);
-        for (let r = 0; r < D; r++) for (let c = head * dh; c < (head + 1) * dh; c++) s.add(wa, wb, r * D + c);
+        for (let r = 0; r < D; r++) for (let c = j * dh; c < (j + 1) * dh; c++) s.add(wa, wb, r * cols + c);
+        if (!has(`attn.b_${n}`)) continue;
         const [ba, bb] = p(`attn.b_${n}`);
-        for (let c = head * dh; c < (head + 1) * dh; c++) s.add(ba, bb, c);
+        for (let c = j * dh; c < (j + 1) * dh; c++) s.add(ba, bb, c);
       }
       const [oa, ob] = p('attn.W_O');
       for (let i = head * dh * D; i < (head + 1) * dh * D; i++) s.add(oa, ob, i);
       heads.push({ layer, head, rel_change: s.rel(), abs_change: s.abs() });
     }
-    // W_in [D, M]: column n; b_in: entry n; W_out [M, D]: row n.
-    const [ia, ib] = p('mlp.W_in');
-    const [bia, bib] = p('mlp.b_in');
-    const [oa, ob] = p('mlp.W_out');
+    // W_in (and W_gate) [D, M]: column n; b_in: entry n; W_out [M, D]: row n.
     const sums = Array.from({ length: M }, () => new SqSums());
-    for (let r = 0; r < D; r++) for (let n = 0; n < M; n++) sums[n]!.add(ia, ib, r * M + n);
+    for (const w of ['mlp.W_in', ...(has('mlp.W_gate') ? ['mlp.W_gate'] : [])]) {
+      const [ia, ib] = p(w);
+      for (let r = 0; r < D; r++) for (let n = 0; n < M; n++) sums[n]!.add(ia, ib, r * M + n);
+    }
+    const [oa, ob] = p('mlp.W_out');
     for (let n = 0; n < M; n++) {
       const s = sums[n]!;
-      s.add(bia, bib, n);
+      if (has('mlp.b_in')) {
+        const [bia, bib] = p('mlp.b_in');
+        s.add(bia, bib, n);
+      }
       for (let c = 0; c < D; c++) s.add(oa, ob, n * D + c);
       neurons.push({ layer, neuron: n, rel_change: s.rel(), abs_change: s.abs() });
     }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import type { Example } from '../data/types.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import { topKBasis } from './linalg.ts';
 
 /**
@@ -10,7 +10,7 @@ import { topKBasis } from './linalg.ts';
  */
 
 /** Activations at `hook` for every counted position: [N, D] as JS rows. */
-export function collectActivations(model: HookedTransformer, examples: readonly Example[], hook: string, batchSize = 32): Float32Array[] {
+export function collectActivations(model: CausalLM, examples: readonly Example[], hook: string, batchSize = 32): Float32Array[] {
   const rows: Float32Array[] = [];
   for (let i = 0; i < examples.length; i += batchSize) {
     const chunk = examples.slice(i, i + batchSize);

@@ -9,7 +9,7 @@ import { checkParamGlob, readOrReport } from '../recipe/check-helpers.ts';
 import { dataRefSchema, positiveInt } from '../recipe/fields.ts';
 import { kind, kindTable, shapeUnion, type CheckContext, type EntryOf } from '../recipe/registry.ts';
 import type { PathSegment } from '../recipe/walk.ts';
-import { parseIndexed } from './select.ts';
+import { headNote, parseIndexed } from './select.ts';
 
 const attributionSchema = z
   .strictObject({
@@ -35,11 +35,11 @@ export const freezeKinds = kindTable({
     check: (glob, at, ctx) => void checkParamGlob(glob, at, ctx),
   }),
   heads: kind({
-    schema: z.strictObject({ heads: z.string().min(1).describe('Attention heads, e.g. "blocks.1.attn[2,3]": their slices of W_Q, W_K, W_V (columns) and W_O (rows).') }),
+    schema: z.strictObject({ heads: z.string().min(1).describe('Attention heads, e.g. "blocks.1.attn[2,3]": their slices of W_Q, W_K, W_V (columns) and W_O (rows). Under grouped-query attention, query heads: W_Q and W_O only (key/value heads are shared).') }),
     check: (s, at, ctx) => checkIndexed(s.heads, 'attn', [...at, 'heads'], ctx),
   }),
   neurons: kind({
-    schema: z.strictObject({ neurons: z.string().min(1).describe('MLP neurons, e.g. "blocks.0.mlp[0,5]": columns of W_in and b_in, rows of W_out.') }),
+    schema: z.strictObject({ neurons: z.string().min(1).describe('MLP neurons, e.g. "blocks.0.mlp[0,5]": columns of W_in and b_in (and W_gate in gated MLPs), rows of W_out.') }),
     check: (s, at, ctx) => checkIndexed(s.neurons, 'mlp', [...at, 'neurons'], ctx),
   }),
   attribution: kind({
@@ -78,5 +78,6 @@ function checkIndexed(spec: string, part: 'attn' | 'mlp', at: readonly PathSegme
   }
   const [count, what] = part === 'attn' ? [c.nHeads, 'heads'] : [c.dMlp, 'neurons'];
   const bad = parsed.indices.filter((i) => i >= count);
-  if (bad.length) ctx.report(at, `"${spec}" names ${what} ${bad.join(', ')} but each block has ${count} ${what} (0…${count - 1})`);
+  const note = part === 'attn' ? headNote(c.nHeads, c.nKvHeads) : '';
+  if (bad.length) ctx.report(at, `"${spec}" names ${what} ${bad.join(', ')} but each block has ${count} ${what} (0…${count - 1})${note}`);
 }

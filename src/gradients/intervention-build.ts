@@ -4,7 +4,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { HookFn } from '../models/hooks.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import type { Builders } from '../recipe/registry.ts';
 import { loadDirections } from './directions-file.ts';
 import type { interventionKinds } from './intervention-kinds.ts';
@@ -17,14 +17,14 @@ export interface BuiltIntervention {
 }
 
 /** The directions file of an intervention, checked against its hook's width (validation checked it too; this guards the API). */
-function directionsFor(model: HookedTransformer, hook: string, path: string, where: string) {
+function directionsFor(model: CausalLM, hook: string, path: string, where: string) {
   const file = loadDirections(path, 'activation');
   checkWidth(hook, hookWidth(model.config, hook), file.width, `${where}.directions (${path}, computed at ${file.hook})`);
   return file;
 }
 
 /** A hook for every intervention kind; `where` names the entry in errors. */
-export const interventionBuilders: Builders<typeof interventionKinds, [model: HookedTransformer, where: string], BuiltIntervention> = {
+export const interventionBuilders: Builders<typeof interventionKinds, [model: CausalLM, where: string], BuiltIntervention> = {
   ablate(iv, model, where) {
     const file = directionsFor(model, iv.hook, iv.directions, where);
     const { fn, q } = ablateHook(file.vectors.slice(0, iv.top_k ?? file.vectors.length));

@@ -11,7 +11,8 @@ import { crossEntropy, layerNorm } from '../backend/ops.ts';
 import { makeBatch } from '../data/batcher.ts';
 import type { Example } from '../data/types.ts';
 import { BonsaiError } from '../errors.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
+import { requireGpt2 } from '../models/lm-config.ts';
 import { Rng } from '../util/rng.ts';
 import type { LinearSite } from './kfac-sites.ts';
 
@@ -51,7 +52,7 @@ export interface CollectOptions {
  * met). Positions count from the first token to the last target of each example; padding
  * contributes nothing. Tensor count is unchanged after the call.
  */
-export function collectKfacFactors(model: HookedTransformer, sites: readonly LinearSite[], examples: readonly Example[], opts: CollectOptions): KfacFactors {
+export function collectKfacFactors(model: CausalLM, sites: readonly LinearSite[], examples: readonly Example[], opts: CollectOptions): KfacFactors {
   if (examples.length === 0) throw new BonsaiError('K-FAC needs at least one example to estimate curvature on');
   const B = opts.batchSize ?? 16;
   const T = examples[0]!.ids.length - 1;
@@ -90,7 +91,7 @@ function realPositions(weights: Float32Array, B: number, T: number): Float32Arra
 }
 
 /** Next tokens drawn from the model's softmax at every real position (0 elsewhere). */
-function sampleLabels(model: HookedTransformer, inputs: Int32Array, real: Float32Array, B: number, T: number, rng: Rng): Int32Array {
+function sampleLabels(model: CausalLM, inputs: Int32Array, real: Float32Array, B: number, T: number, rng: Rng): Int32Array {
   const V = model.config.vocabSize;
   const probs = tf.tidy(() => {
     const { logits, cache } = model.forward(tf.tensor2d(inputs, [B, T], 'int32'));
@@ -110,7 +111,7 @@ function sampleLabels(model: HookedTransformer, inputs: Int32Array, real: Float3
 
 /** One batch: forward with zero probes at the outputs, gradients of the summed loss, then A += aᵀa and G += gᵀg. */
 function accumulate(
-  model: HookedTransformer,
+  model: CausalLM,
   sites: readonly LinearSite[],
   inputs: Int32Array,
   labels: Int32Array,
@@ -141,7 +142,7 @@ function accumulate(
     tf.tidy(() => {
       sites.forEach((s, k) => {
         let a = tf.reshape(inputsSeen.get(s.inputHook)!, [B * T, s.inDim]); // [N, in]
-        if (s.inputNorm) a = layerNorm(a, model.params.get(`${s.inputNorm}.w`)! as tf.Tensor1D, model.params.get(`${s.inputNorm}.b`)! as tf.Tensor1D, model.config.layerNormEps);
+        if (s.inputNorm) a = layerNorm(a, model.params.get(`${s.inputNorm}.w`)! as tf.Tensor1D, model.params.get(`${s.inputNorm}.b`)! as tf.Tensor1D, requireGpt2(model.config, 'K-FAC').layerNormEps);
         a = tf.mul(a, tf.reshape(mask, [-1, 1]));
         const g = tf.reshape(grads[outHooks.indexOf(s.outputHook)]!, [B * T, s.outDim]); // [N, out]
         const sum = sums[k]!;
@@ -160,7 +161,7 @@ function accumulate(
 }
 
 /** Shape of the activation at an output hook. */
-function outShape(model: HookedTransformer, hook: string, B: number, T: number): number[] {
+function outShape(model: CausalLM, hook: string, B: number, T: number): number[] {
   const { dModel: D, dMlp: M, nHeads: H } = model.config;
   if (hook.endsWith('mlp.hook_pre')) return [B, T, M];
   if (/attn\.hook_[qkv]$/.test(hook)) return [B, T, H, D / H];

@@ -9,7 +9,8 @@ import { loadDataset } from '../data/load.ts';
 import { BonsaiError } from '../errors.ts';
 import { loadHfGpt2, saveHfGpt2 } from '../models/hf-gpt2.ts';
 import { createTokenizer, type TokenizerKind } from '../models/tokenizer.ts';
-import { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
+import { modelFromValues } from '../models/registry.ts';
 import type { EditRecipe } from '../recipe/edit-schema.ts';
 import { loadCheckpoint, saveCheckpoint } from '../trainer/checkpoint.ts';
 import { Rng } from '../util/rng.ts';
@@ -84,7 +85,7 @@ export function runEdit(recipe: EditRecipe, opts: EditRunOptions = {}): EditResu
     });
     const editSeconds = (performance.now() - t2) / 1000;
     const output = join(recipe.run.out_dir, 'model');
-    writeModel(output, layout, HookedTransformer.fromValues(model.config, values), tokenizer);
+    writeModel(output, layout, modelFromValues(model.config, values), tokenizer);
     const result: EditResult = {
       output,
       layout,
@@ -103,12 +104,12 @@ export function runEdit(recipe: EditRecipe, opts: EditRunOptions = {}): EditResu
 }
 
 /** The model to edit, and the layout it came in (the output is written the same way). */
-function loadEditable(recipe: EditRecipe): { model: HookedTransformer; layout: EditResult['layout']; tokenizer: TokenizerKind } {
+function loadEditable(recipe: EditRecipe): { model: CausalLM; layout: EditResult['layout']; tokenizer: TokenizerKind } {
   const init = recipe.model.init;
   if ('hf_gpt2' in init && init.hf_gpt2) return { model: loadHfGpt2(init.hf_gpt2).model, layout: 'hf_gpt2', tokenizer: 'gpt2' };
   if ('checkpoint' in init && init.checkpoint) {
     const ck = loadCheckpoint(init.checkpoint, { tokenizer: recipe.model.tokenizer });
-    return { model: HookedTransformer.fromValues(ck.config, ck.weights), layout: 'bonsai', tokenizer: ck.tokenizer };
+    return { model: modelFromValues(ck.config, ck.weights), layout: 'bonsai', tokenizer: ck.tokenizer };
   }
   throw new BonsaiError('an edit needs saved weights: model.init.checkpoint or model.init.hf_gpt2');
 }
@@ -132,7 +133,7 @@ function checkFactorsCover(f: KfacFactors, sites: readonly LinearSite[], fisher:
 }
 
 /** Writes the model into `dir` atomically: a sibling temp folder renamed into place. */
-function writeModel(dir: string, layout: EditResult['layout'], model: HookedTransformer, tokenizer: TokenizerKind): void {
+function writeModel(dir: string, layout: EditResult['layout'], model: CausalLM, tokenizer: TokenizerKind): void {
   try {
     if (layout === 'bonsai') return saveCheckpoint(dir, { config: model.config, tokenizer, weights: model.valuesSync() });
     const tmp = `${dir}.tmp-${process.pid}`;

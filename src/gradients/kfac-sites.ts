@@ -5,7 +5,8 @@
  * as y = x·W + b.
  */
 import { BonsaiError } from '../errors.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
+import { requireGpt2 } from '../models/lm-config.ts';
 import { editDistance } from '../recipe/suggest.ts';
 import { globToRegExp } from './select.ts';
 
@@ -27,8 +28,9 @@ export interface LinearSite {
 }
 
 /** Every linear map inside the blocks, by path (embeddings and unembedding are not edited). */
-export function linearSites(model: HookedTransformer): Map<string, LinearSite> {
-  const { nLayers, dModel: D, dMlp: M } = model.config;
+export function linearSites(model: CausalLM): Map<string, LinearSite> {
+  // The sites (inputs behind LayerNorm with bias, GELU MLP) are GPT-2's block.
+  const { nLayers, dModel: D, dMlp: M } = requireGpt2(model.config, 'K-FAC editing (`bonsai edit`)');
   const sites = new Map<string, LinearSite>();
   const add = (s: LinearSite) => sites.set(s.path, s);
   for (let i = 0; i < nLayers; i++) {
@@ -49,7 +51,7 @@ export function linearSites(model: HookedTransformer): Map<string, LinearSite> {
  * lists the nearest editable paths.
  * @param where names the field in errors, e.g. `recipes/x.yaml: edit.targets`
  */
-export function resolveTargets(model: HookedTransformer, globs: readonly string[], where = 'edit.targets'): LinearSite[] {
+export function resolveTargets(model: CausalLM, globs: readonly string[], where = 'edit.targets'): LinearSite[] {
   const sites = linearSites(model);
   const chosen = new Set<string>();
   const problems: string[] = [];

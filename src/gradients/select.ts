@@ -57,24 +57,33 @@ function need(params: ReadonlyMap<string, tf.Variable>, path: string, spec: stri
 /**
  * Attention heads: head h owns columns h·dh…(h+1)·dh of W_Q/W_K/W_V (and those entries of
  * their biases) and rows h·dh…(h+1)·dh of W_O. b_O is shared by all heads, so it stays.
+ * Under grouped-query attention (nKvHeads < nHeads) a head index names a query head: its
+ * W_Q (b_Q) columns and W_O rows are selected, and W_K/W_V are not, because each key/value
+ * head is shared by nHeads/nKvHeads query heads (freeze them with a glob if they must hold).
  */
-export function selectHeads(params: ReadonlyMap<string, tf.Variable>, spec: string, nHeads: number, where = 'freeze.heads'): Selection {
+export function selectHeads(params: ReadonlyMap<string, tf.Variable>, spec: string, nHeads: number, where = 'freeze.heads', nKvHeads = nHeads): Selection {
   const { layer, indices } = parseIndexed(spec, 'attn', where);
   const a = `blocks.${layer}.attn`;
-  const D = need(params, `${a}.W_Q`, spec, where).shape[1]!;
-  const dh = D / nHeads;
-  for (const h of indices) if (h >= nHeads) throw new BonsaiError(`${where}: "${spec}" names head ${h} but blocks have ${nHeads} heads (0…${nHeads - 1})`);
+  const dh = need(params, `${a}.W_Q`, spec, where).shape[1]! / nHeads;
+  for (const h of indices) if (h >= nHeads) throw new BonsaiError(`${where}: "${spec}" names head ${h} but blocks have ${nHeads} heads (0…${nHeads - 1})${headNote(nHeads, nKvHeads)}`);
   const inHead = (i: number) => indices.includes(Math.floor(i / dh));
   const sel: Selection = new Map();
-  for (const n of ['Q', 'K', 'V']) {
+  for (const n of nKvHeads === nHeads ? ['Q', 'K', 'V'] : ['Q']) {
     mark(sel, `${a}.W_${n}`, flagEntries(need(params, `${a}.W_${n}`, spec, where), (_r, c) => inHead(c)));
-    mark(sel, `${a}.b_${n}`, flagEntries(need(params, `${a}.b_${n}`, spec, where), (_r, c) => inHead(c)));
+    const bias = params.get(`${a}.b_${n}`); // families without q/k/v biases have none
+    if (bias) mark(sel, `${a}.b_${n}`, flagEntries(bias, (_r, c) => inHead(c)));
   }
   mark(sel, `${a}.W_O`, flagEntries(need(params, `${a}.W_O`, spec, where), (r) => inHead(r)));
   return sel;
 }
 
-/** MLP neurons: neuron n is column n of W_in (and b_in[n]) and row n of W_out. */
+/** What a head index means under grouped-query attention, for error messages. */
+export function headNote(nHeads: number, nKvHeads: number): string {
+  if (nKvHeads === nHeads) return '';
+  return `; with grouped-query attention these are query heads: freezing one holds its W_Q columns and W_O rows, not W_K/W_V, whose ${nKvHeads} key/value heads are each shared by ${nHeads / nKvHeads} query heads`;
+}
+
+/** MLP neurons: neuron n is column n of W_in (and of W_gate, and b_in[n], where the family has them) and row n of W_out. */
 export function selectNeurons(params: ReadonlyMap<string, tf.Variable>, spec: string, where = 'freeze.neurons'): Selection {
   const { layer, indices } = parseIndexed(spec, 'mlp', where);
   const m = `blocks.${layer}.mlp`;
@@ -83,7 +92,11 @@ export function selectNeurons(params: ReadonlyMap<string, tf.Variable>, spec: st
   for (const n of indices) if (n >= M) throw new BonsaiError(`${where}: "${spec}" names neuron ${n} but the MLP has ${M} (0…${M - 1})`);
   const sel: Selection = new Map();
   mark(sel, `${m}.W_in`, flagEntries(W_in, (_r, c) => indices.includes(c)));
-  mark(sel, `${m}.b_in`, flagEntries(need(params, `${m}.b_in`, spec, where), (_r, c) => indices.includes(c)));
+  // Gated MLPs (SwiGLU): the neuron's gate column too; families without MLP biases have no b_in.
+  const gate = params.get(`${m}.W_gate`);
+  if (gate) mark(sel, `${m}.W_gate`, flagEntries(gate, (_r, c) => indices.includes(c)));
+  const b_in = params.get(`${m}.b_in`);
+  if (b_in) mark(sel, `${m}.b_in`, flagEntries(b_in, (_r, c) => indices.includes(c)));
   mark(sel, `${m}.W_out`, flagEntries(need(params, `${m}.W_out`, spec, where), (r) => indices.includes(r)));
   return sel;
 }

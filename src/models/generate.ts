@@ -3,7 +3,7 @@ import { BonsaiError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
 import type { ForwardOptions } from './hooks.ts';
 import { sampleToken, type SamplingOptions } from './sampling.ts';
-import type { HookedTransformer } from './transformer.ts';
+import type { CausalLM } from './model.ts';
 
 export interface GenerateOptions extends SamplingOptions {
   maxNewTokens: number;
@@ -25,7 +25,7 @@ export interface GenerateOptions extends SamplingOptions {
    * base). It surfaces behaviours the change introduced at rates too low to see directly.
    * `forward` hooks apply to the generating model only. α = 0 is plain sampling.
    */
-  amplify?: { from: HookedTransformer; alpha: number };
+  amplify?: { from: CausalLM; alpha: number };
 }
 
 export interface Generation {
@@ -44,7 +44,7 @@ export interface Generation {
  * the right, so a causal model's logits at each row's last real position are exact; the
  * window slides once a sequence is longer than the context.
  */
-export function generate(model: HookedTransformer, prompts: number[][], opts: GenerateOptions): Generation {
+export function generate(model: CausalLM, prompts: number[][], opts: GenerateOptions): Generation {
   if (prompts.length === 0) return { tokens: [], finish: [], inserted: [], interventions: [] };
   if (prompts.some((p) => p.length === 0)) throw new BonsaiError('generate: every prompt needs at least one token');
   if (opts.amplify) checkAmplify(model, opts.amplify);
@@ -89,7 +89,7 @@ export function generate(model: HookedTransformer, prompts: number[][], opts: Ge
       const idsT = tf.tensor2d(ids, [rows.length, T], 'int32');
       // Gather each row's logits at its last real position: [R, V].
       const idx = tf.tensor1d(windows.map((w, j) => j * T + w.length - 1), 'int32');
-      const lastOf = (m: HookedTransformer, fwd: ForwardOptions) => {
+      const lastOf = (m: CausalLM, fwd: ForwardOptions) => {
         const { logits, cache } = m.forward(idsT, fwd);
         cache.dispose();
         return tf.gather(tf.reshape(logits, [rows.length * T, -1]), idx);
@@ -108,7 +108,7 @@ export function generate(model: HookedTransformer, prompts: number[][], opts: Ge
   return { tokens: out, finish, inserted, interventions };
 }
 
-function checkAmplify(model: HookedTransformer, amp: { from: HookedTransformer; alpha: number }): void {
+function checkAmplify(model: CausalLM, amp: { from: CausalLM; alpha: number }): void {
   if (!Number.isFinite(amp.alpha)) throw new BonsaiError(`amplify: alpha must be a finite number, got ${amp.alpha}`);
   const [a, b] = [model.config, amp.from.config];
   const diffs = (['vocabSize', 'nCtx'] as const).filter((k) => a[k] !== b[k]).map((k) => `${k} (${a[k]} vs ${b[k]})`);

@@ -13,6 +13,8 @@ import { bonsaiToHf, hfTensorShapes, hfToBonsai } from './hf-gpt2-names.ts';
 import { readSafetensorsBuffer, safetensorsBuffer, type SafetensorsFile, type SafetensorsInput } from './safetensors.ts';
 import { createTokenizer, type Tokenizer } from './tokenizer.ts';
 import { HookedTransformer } from './transformer.ts';
+import type { CausalLM } from './model.ts';
+import { requireGpt2 } from './lm-config.ts';
 
 /** What `loadHfGpt2` returns. The caller disposes the model. */
 export interface HfGpt2 {
@@ -132,8 +134,8 @@ function transposedNote(got: number[], want: number[]): string {
  * @throws BonsaiError when the model has no GPT-2 equivalent (a vocabulary smaller than
  *   GPT-2's tokenizer, or a nonzero unembedding bias, which GPT-2's lm_head lacks).
  */
-export function saveHfGpt2(model: HookedTransformer, dir: string): void {
-  const c = model.config;
+export function saveHfGpt2(model: CausalLM, dir: string): void {
+  const c = requireGpt2(model.config, 'saving as Hugging Face GPT-2');
   if (c.vocabSize < GPT2_VOCAB) {
     throw new BonsaiError(`cannot save as GPT-2: vocabulary of ${c.vocabSize} is smaller than GPT-2's tokenizer (${GPT2_VOCAB})`);
   }

@@ -4,6 +4,8 @@
  * hooks, freeze globs and parameter paths are checked before any backend is loaded.
  */
 import type { ModelConfig } from './config.ts';
+import { familyHookNames, familyParamSpecs } from './families/layout.ts';
+import type { LMConfig } from './lm-config.ts';
 
 /** A parameter's path, shape and init rule. Layouts are described in params.ts. */
 export interface ParamSpec {
@@ -19,9 +21,14 @@ export interface ParamSpec {
  *   attn.W_O:         [H·dh, D] — head h owns rows    h·dh … (h+1)·dh
  *   mlp.W_in: [D, M], mlp.W_out: [M, D] — neuron n is column n of W_in, row n of W_out
  * Freezing selects by these paths, so they are part of the public API.
- * Every parameter of a model with this config, in a fixed order.
+ * Every parameter of a model with this config, in a fixed order. Family decoders add
+ * `mlp.W_gate`, `attn.q_norm.w|k_norm.w` and drop what they lack (families/layout.ts).
  */
-export function paramSpecs(c: ModelConfig): ParamSpec[] {
+export function paramSpecs(c: LMConfig): ParamSpec[] {
+  return c.family === 'gpt2' ? gpt2ParamSpecs(c) : familyParamSpecs(c);
+}
+
+function gpt2ParamSpecs(c: ModelConfig): ParamSpec[] {
   const { vocabSize: V, dModel: D, dMlp: M, nCtx } = c;
   const specs: ParamSpec[] = [
     { path: 'embed.W_E', shape: [V, D], init: 'normal' },
@@ -71,7 +78,8 @@ const BLOCK_HOOKS = [
 ];
 
 /** Every hook point of a model, in forward order. */
-export function hookNames(c: Pick<ModelConfig, 'nLayers'>): string[] {
+export function hookNames(c: LMConfig): string[] {
+  if (c.family !== 'gpt2') return familyHookNames(c);
   const names = ['hook_embed', 'hook_pos_embed'];
   for (let i = 0; i < c.nLayers; i++) names.push(...BLOCK_HOOKS.map((h) => `blocks.${i}.${h}`));
   names.push('ln_final.hook_normalized');
@@ -80,23 +88,23 @@ export function hookNames(c: Pick<ModelConfig, 'nLayers'>): string[] {
 
 /**
  * Width of a hook's last axis: D for residual-stream hooks, M for MLP hooks, dh for
- * q/k/v/z; undefined for attention patterns, whose last axis is a position, not a feature.
+ * q/k/v/z (and rot_q/rot_k); undefined for attention patterns, whose last axis is a position.
  */
-export function hookFeatureWidth(c: Pick<ModelConfig, 'dModel' | 'dMlp' | 'nHeads'>, hook: string): number | undefined {
-  if (/\.mlp\.hook_(pre|post)$/.test(hook)) return c.dMlp;
-  if (/\.attn\.hook_(q|k|v|z)$/.test(hook)) return c.dModel / c.nHeads;
+export function hookFeatureWidth(c: Pick<ModelConfig, 'dModel' | 'dMlp' | 'nHeads'> & { dHead?: number }, hook: string): number | undefined {
+  if (/\.mlp\.hook_(pre|pre_linear|post)$/.test(hook)) return c.dMlp;
+  if (/\.attn\.hook_(q|k|v|z|rot_q|rot_k)$/.test(hook)) return c.dHead ?? c.dModel / c.nHeads;
   if (/\.attn\.hook_pattern$/.test(hook)) return undefined;
   return c.dModel;
 }
 
 /** A model as the recipe checks see it: config, hook names, parameter shapes by path. */
 export interface ModelLayout {
-  config: ModelConfig;
+  config: LMConfig;
   hooks: readonly string[];
   params: ReadonlyMap<string, readonly number[]>;
 }
 
 /** The layout of a model with config `c`. */
-export function modelLayout(c: ModelConfig): ModelLayout {
+export function modelLayout(c: LMConfig): ModelLayout {
   return { config: c, hooks: hookNames(c), params: new Map(paramSpecs(c).map((s) => [s.path, s.shape])) };
 }

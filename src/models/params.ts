@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../util/rng.ts';
-import type { ModelConfig } from './config.ts';
 import { paramSpecs } from './layout.ts';
+import type { LMConfig } from './lm-config.ts';
 
 export { paramSpecs, type ParamSpec } from './layout.ts';
 
@@ -9,7 +9,7 @@ export { paramSpecs, type ParamSpec } from './layout.ts';
  * Initial values, drawn in JS from a seeded Rng rather than tf.random*, so the same seed
  * gives bit-identical weights on every backend (backend parity tests rely on it).
  */
-export function initialValues(c: ModelConfig, seed: number): Map<string, Float32Array> {
+export function initialValues(c: LMConfig, seed: number): Map<string, Float32Array> {
   const rng = new Rng(seed);
   // GPT-2 scales the projections that write into the residual stream by 1/√(2·layers).
   const residualStd = c.initStd / Math.sqrt(2 * c.nLayers);
@@ -29,7 +29,7 @@ export function initialValues(c: ModelConfig, seed: number): Map<string, Float32
 
 /** Creates named tf.Variables from values (shapes from the specs). */
 export function makeVariables(
-  c: ModelConfig,
+  c: LMConfig,
   values: Map<string, Float32Array>,
   trainable: boolean,
   prefix: string,

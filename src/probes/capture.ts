@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 
 /** token: one feature row per (labelled) position; sequence: one per sequence. */
 export type ProbeLevel = 'token' | 'sequence';
@@ -32,7 +32,7 @@ export interface Features {
 }
 
 /** Throws, listing the valid hooks, unless `hook` is a probe-able hook point of `model`. */
-export function checkProbeHook(model: HookedTransformer, hook: string, where = 'probe hook'): void {
+export function checkProbeHook(model: CausalLM, hook: string, where = 'probe hook'): void {
   const valid = model.hookPoints().filter((h) => !h.endsWith('hook_pattern'));
   if (!valid.includes(hook)) {
     throw new BonsaiError(`${where}: "${hook}" is not a hook point a probe can read; valid hooks: ${valid.join(', ')}`);
@@ -46,7 +46,7 @@ export function tokenFeatures(act: tf.Tensor): tf.Tensor3D {
 }
 
 /** Runs `model` over the examples and collects probe features at `hook`. */
-export function captureFeatures(model: HookedTransformer, hook: string, level: ProbeLevel, examples: ProbeExample[], batchSize = 32): Features {
+export function captureFeatures(model: CausalLM, hook: string, level: ProbeLevel, examples: ProbeExample[], batchSize = 32): Features {
   checkProbeHook(model, hook);
   const rows: Float32Array[] = [];
   const ys: number[] = [];

@@ -6,12 +6,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import { tokenFeatures } from './capture.ts';
 import type { Probe } from './probe.ts';
 
 export interface InterventionOptions {
-  frozen: HookedTransformer;
+  frozen: CausalLM;
   probe: Probe;
   /** Tokens inserted when the probe fires. */
   tokens: number[];

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BonsaiError } from '../errors.ts';
 import { readSafetensors, writeSafetensors } from '../models/safetensors.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import { checkProbeHook } from './capture.ts';
 import { Probe, weightNames, type ProbeMeta } from './probe.ts';
 
@@ -26,7 +26,7 @@ export function saveProbe(dir: string, probe: Probe): void {
  * Reads a probe from `dir` for use on `model` (a frozen copy). A model with another
  * fingerprint, or without the probe's hook, is an error that says so.
  */
-export function loadProbe(dir: string, model: HookedTransformer, opts: { allowOtherModel?: boolean } = {}): Probe {
+export function loadProbe(dir: string, model: CausalLM, opts: { allowOtherModel?: boolean } = {}): Probe {
   let meta: ProbeMeta;
   try {
     meta = JSON.parse(readFileSync(join(dir, 'probe.json'), 'utf8')) as ProbeMeta;

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { readRecords } from '../data/records.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { captureFeatures, checkProbeHook, type ProbeExample, type ProbeLevel } from './capture.ts';
 import { fitProbeLoop, type FitLoopOptions } from './fit-loop.ts';
@@ -46,7 +46,7 @@ export function probeExamples(path: string, tok: Tokenizer, level: ProbeLevel): 
 export type ProbeTrainHooks = Pick<FitLoopOptions, 'tracker' | 'onLog' | 'interrupt'>;
 
 /** Trains one probe on `frozen` at `hook` (defaults to the recipe's hook), through the loop driver. */
-export async function trainRecipeProbe(p: ProbeRecipe, frozen: HookedTransformer, tok: Tokenizer, hook = p.hook, hooks: ProbeTrainHooks = {}): Promise<Probe> {
+export async function trainRecipeProbe(p: ProbeRecipe, frozen: CausalLM, tok: Tokenizer, hook = p.hook, hooks: ProbeTrainHooks = {}): Promise<Probe> {
   if (!p.train) throw new Error('internal: trainRecipeProbe needs probes[].train');
   checkProbeHook(frozen, hook, `probes "${p.name}".hook`);
   const f = captureFeatures(frozen, hook, p.level, probeExamples(p.train.data, tok, p.level));
@@ -58,7 +58,7 @@ export async function trainRecipeProbe(p: ProbeRecipe, frozen: HookedTransformer
 }
 
 /** Loads every probe of the recipe against the frozen copy, by name. */
-export function loadRecipeProbes(recipe: Pick<Recipe, 'run' | 'probes'>, frozen: HookedTransformer): Map<string, Probe> {
+export function loadRecipeProbes(recipe: Pick<Recipe, 'run' | 'probes'>, frozen: CausalLM): Map<string, Probe> {
   const out = new Map<string, Probe>();
   for (const p of recipe.probes) {
     checkProbeHook(frozen, p.hook, `probes "${p.name}".hook`);

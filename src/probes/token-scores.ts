@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import { tokenFeatures } from './capture.ts';
 import type { Probe } from './probe.ts';
 
@@ -34,7 +34,7 @@ function windows(seqs: number[][], nCtx: number): Window[] {
 }
 
 /** Probe scores in [0, 1], one per token of each sequence. */
-export function scoreTokens(frozen: HookedTransformer, probe: Probe, seqs: number[][], batchSize = 32): Float32Array[] {
+export function scoreTokens(frozen: CausalLM, probe: Probe, seqs: number[][], batchSize = 32): Float32Array[] {
   if (probe.meta.level !== 'token') throw new BonsaiError(`probe "${probe.meta.name}" is a ${probe.meta.level}-level probe; token scores need a token-level one`);
   const hook = probe.meta.hook;
   const out = seqs.map((s) => new Float32Array(s.length));

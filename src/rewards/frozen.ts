@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import { tokenLogprobs } from '../trainer/logprobs.ts';
 import type { FrozenPass, Reward, RolloutBatch } from './types.ts';
 
@@ -14,7 +14,7 @@ export function rewardHooks(rewards: readonly Reward[], host: 'frozen' | 'policy
   return [...new Set(rewards.flatMap((r) => (r.hooks?.host === host ? [r.hooks.hook] : [])))];
 }
 
-export function frozenPass(frozen: HookedTransformer, batch: RolloutBatch, rewards: readonly Reward[]): FrozenPass {
+export function frozenPass(frozen: CausalLM, batch: RolloutBatch, rewards: readonly Reward[]): FrozenPass {
   if (!frozen.frozen) throw new BonsaiError('internal: the reference pass must run on a frozen copy');
   const hooks = rewardHooks(rewards, 'frozen');
   const ids = tf.tensor2d(batch.ids, [batch.R, batch.T], 'int32');

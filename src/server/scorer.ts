@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import type { ActivationCache } from '../models/hooks.ts';
 import { createTokenizer, type Tokenizer } from '../models/tokenizer.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import { tokenFeatures } from '../probes/capture.ts';
 import type { Probe } from '../probes/probe.ts';
 import { loadRecipeProbes } from '../probes/recipe.ts';
@@ -46,7 +46,7 @@ export class RewardScorer {
   private constructor(
     readonly recipe: Recipe,
     readonly tokenizer: Tokenizer,
-    readonly frozen: HookedTransformer,
+    readonly frozen: CausalLM,
     readonly probes: Map<string, Probe>,
     readonly rewards: Reward[],
     readonly source: string,

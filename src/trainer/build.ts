@@ -1,11 +1,13 @@
 import { BonsaiError } from '../errors.ts';
 import { evalBatches, loadDataset, splitTrainEval, unigramEntropyBits, type Dataset, type Example, type UnigramEntropy } from '../data/index.ts';
 import type { GradientTransform } from '../gradients/index.ts';
-import type { ModelConfig } from '../models/config.ts';
+import type { LMConfig } from '../models/lm-config.ts';
 import { configOf, initKindOf, initValue, type initKinds } from '../models/init-kinds.ts';
 import { createTokenizer, type Tokenizer } from '../models/tokenizer.ts';
-import { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
+import { createModel, modelFromValues } from '../models/registry.ts';
 import { loadHfGpt2 } from '../models/hf-gpt2.ts';
+import { readHfCheckpoint } from '../models/families/load.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { loadCheckpoint } from './checkpoint.ts';
 import type { SurgeryContext } from './surgery.ts';
@@ -17,26 +19,33 @@ import type { optimizerKinds } from './kinds/optimizer.ts';
 import type { ScheduleOptions } from './schedule.ts';
 
 /** The model a recipe asks for: fresh from `init.config`, or loaded from `init.checkpoint` or `init.hf_gpt2`. */
-export function buildModel(recipe: Pick<Recipe, 'model' | 'run'>, tokenizer: Tokenizer): HookedTransformer {
+export function buildModel(recipe: Pick<Recipe, 'model' | 'run'>, tokenizer: Tokenizer): CausalLM {
   const init = recipe.model.init;
   return build(initBuilders, initKindOf(init), initValue(init), recipe, tokenizer);
 }
 
 /** Initial weights for every model-init kind (models/init-kinds.ts). */
-const initBuilders: Builders<typeof initKinds, [recipe: Pick<Recipe, 'model' | 'run'>, tokenizer: Tokenizer], HookedTransformer> = {
-  config: (c, recipe, tokenizer) => HookedTransformer.create(configOf(c, tokenizer), recipe.run.seed),
+const initBuilders: Builders<typeof initKinds, [recipe: Pick<Recipe, 'model' | 'run'>, tokenizer: Tokenizer], CausalLM> = {
+  config: (c, recipe, tokenizer) => createModel(configOf(c, tokenizer), recipe.run.seed),
   checkpoint(dir, _recipe, tokenizer) {
     const ckpt = loadCheckpoint(dir, { tokenizer: tokenizer.kind });
-    return HookedTransformer.fromValues(ckpt.config, ckpt.weights);
+    return modelFromValues(ckpt.config, ckpt.weights);
   },
   hf_gpt2(dir, _recipe, tokenizer) {
     if (tokenizer.kind !== 'gpt2') throw new BonsaiError(`model.init.hf_gpt2 needs the gpt2 tokenizer, the recipe asks for ${tokenizer.kind}`);
     return loadHfGpt2(dir).model;
   },
+  hf(dir, _recipe, tokenizer) {
+    const { config, values } = readHfCheckpoint(dir);
+    if (tokenizer.vocabSize > config.vocabSize) {
+      throw new BonsaiError(`model.init.hf: the ${tokenizer.kind} tokenizer has ${tokenizer.vocabSize} ids, more than the model's vocab_size ${config.vocabSize} (${dir}/config.json)`);
+    }
+    return modelFromValues(config, values);
+  },
 };
 
 /** The recipe's `model.init.config`, camelCased, with the tokenizer's vocabulary filled in. */
-export function configFromRecipe(recipe: Pick<Recipe, 'model'>, tokenizer: Tokenizer): ModelConfig {
+export function configFromRecipe(recipe: Pick<Recipe, 'model'>, tokenizer: Tokenizer): LMConfig {
   const c = recipe.model.init.config;
   if (!c) throw new Error('internal: configFromRecipe needs model.init.config');
   return configOf(c, tokenizer);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { BonsaiError } from '../errors.ts';
 import type { BatcherState } from '../data/index.ts';
 import { listCheckpoints, pruneCheckpoints, readCheckpointDir, writeCheckpointDir } from '../models/checkpoint-io.ts';
-import { sameArchitecture, type ModelConfig } from '../models/config.ts';
+import { configFromStored, describeConfig, sameArchitecture, storedConfig, type LMConfig } from '../models/lm-config.ts';
 import { paramSpecs } from '../models/layout.ts';
 import { readSafetensorsBuffer, safetensorsBuffer } from '../models/safetensors.ts';
 import type { TokenizerKind } from '../models/tokenizer.ts';
@@ -27,7 +27,7 @@ export interface TrainingState {
 }
 
 export interface CheckpointContents {
-  config: ModelConfig;
+  config: LMConfig;
   tokenizer: TokenizerKind;
   weights: Map<string, Float32Array>;
   /** Present in training checkpoints. */
@@ -54,7 +54,7 @@ export function saveCheckpoint(dir: string, c: CheckpointContents & { recipeYaml
   const weights = new Map([...c.weights].map(([k, data]) => [k, { shape: shapes.get(k)!, data }]));
   const files: Record<string, Buffer | string> = {
     'model.safetensors': safetensorsBuffer(toEntries(weights), { format: FORMAT }),
-    'config.json': JSON.stringify({ format: FORMAT, tokenizer: c.tokenizer, model: c.config }, null, 2),
+    'config.json': JSON.stringify({ format: FORMAT, tokenizer: c.tokenizer, model: storedConfig(c.config) }, null, 2),
   };
   if (c.optimizer) files['optimizer.safetensors'] = safetensorsBuffer(toEntries(c.optimizer), { format: FORMAT });
   if (c.state) files['state.json'] = JSON.stringify(c.state, null, 2);
@@ -94,14 +94,14 @@ export function latestCheckpoint(outDir: string): string | undefined {
  * Reads and verifies a checkpoint (manifest sizes and hashes, tensor names and shapes
  * against the config). `expect`, when given, must describe the same architecture.
  */
-export function loadCheckpoint(dir: string, expect?: { config?: ModelConfig; tokenizer?: TokenizerKind }): CheckpointContents {
+export function loadCheckpoint(dir: string, expect?: { config?: LMConfig; tokenizer?: TokenizerKind }): CheckpointContents {
   const files = readCheckpointDir(dir);
   const need = (name: string) => {
     const f = files[name];
     if (!f) throw new BonsaiError(`checkpoint ${dir} has no ${name}`);
     return f;
   };
-  let meta: { format?: string; tokenizer: TokenizerKind; model: ModelConfig };
+  let meta: { format?: string; tokenizer: TokenizerKind; model: LMConfig };
   try {
     meta = JSON.parse(need('config.json').toString('utf8'));
   } catch (e) {
@@ -109,6 +109,7 @@ export function loadCheckpoint(dir: string, expect?: { config?: ModelConfig; tok
     throw new BonsaiError(`checkpoint ${dir}: config.json is not valid JSON`);
   }
   if (meta.format !== FORMAT) throw new BonsaiError(`checkpoint ${dir}: unknown format "${meta.format}" (expected ${FORMAT})`);
+  meta.model = configFromStored(meta.model, join(dir, 'config.json'));
   if (expect?.config && !sameArchitecture(expect.config, meta.model)) {
     throw new BonsaiError(
       `checkpoint ${dir} is for another model: it has ${describe(meta.model)}, the recipe asks for ${describe(expect.config)}`,
@@ -140,6 +141,6 @@ export function loadCheckpoint(dir: string, expect?: { config?: ModelConfig; tok
   return out;
 }
 
-function describe(c: ModelConfig): string {
-  return `vocab ${c.vocabSize}, d_model ${c.dModel}, ${c.nLayers} layers, ${c.nHeads} heads, d_mlp ${c.dMlp}, n_ctx ${c.nCtx}${c.tiedEmbeddings ? ', tied' : ', untied'}`;
+function describe(c: LMConfig): string {
+  return describeConfig(c);
 }

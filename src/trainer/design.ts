@@ -9,7 +9,7 @@ import { Freezer } from '../gradients/freeze.ts';
 import { freezeSpecHash, loadFreezeSelection, saveFreezeSelection } from './freeze-selection.ts';
 import { selectGlob, selectHeads, selectNeurons, unionSelections, type Selection } from '../gradients/select.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { BonsaiError } from '../errors.ts';
 import type { Tracker } from '../tracking/index.ts';
@@ -24,7 +24,7 @@ import { Rng } from '../util/rng.ts';
  */
 export function buildFreezer(
   recipe: Recipe,
-  model: HookedTransformer,
+  model: CausalLM,
   tokenizer: Tokenizer,
   seqLen: number,
   o: { resume?: boolean; onLog?: (line: string) => void } = {},
@@ -44,7 +44,7 @@ export function buildFreezer(
 }
 
 /** The union of the recipe's freeze selectors over the model's current weights (exported for diagnostics). */
-export function selectFreeze(recipe: Recipe, model: HookedTransformer, tokenizer: Tokenizer, seqLen: number): Selection {
+export function selectFreeze(recipe: Recipe, model: CausalLM, tokenizer: Tokenizer, seqLen: number): Selection {
   const parts: Selection[] = recipe.freeze.map((s, i) => build(freezeBuilders, freezeKindOf(s), s, { recipe, model, tokenizer, seqLen, where: `freeze[${i}]` }));
   return unionSelections(parts);
 }
@@ -52,7 +52,7 @@ export function selectFreeze(recipe: Recipe, model: HookedTransformer, tokenizer
 /** What a freeze selector is selected over. */
 interface FreezeContext {
   recipe: Recipe;
-  model: HookedTransformer;
+  model: CausalLM;
   tokenizer: Tokenizer;
   seqLen: number;
   /** The selector in errors, e.g. `freeze[2]`. */
@@ -62,7 +62,7 @@ interface FreezeContext {
 /** A selection for every freeze-selector kind (gradients/freeze-kinds.ts). */
 const freezeBuilders: Builders<typeof freezeKinds, [FreezeContext], Selection> = {
   glob: (glob, { model, where }) => selectGlob(model.params, glob, where),
-  heads: (s, { model, where }) => selectHeads(model.params, s.heads, model.config.nHeads, `${where}.heads`),
+  heads: (s, { model, where }) => selectHeads(model.params, s.heads, model.config.nHeads, `${where}.heads`, model.config.nKvHeads),
   neurons: (s, { model, where }) => selectNeurons(model.params, s.neurons, `${where}.neurons`),
   attribution({ attribution: a }, { recipe, model, tokenizer, seqLen, where }) {
     const examples = loadDataset(a.data, tokenizer, seqLen).examples;
@@ -91,7 +91,7 @@ function randomScores(params: ReadonlyMap<string, tf.Variable>, include: (path: 
  * The recipe's `interventions` as training-pass forward options (hooks in list order),
  * with a dispose for the direction tensors. Directions must match their hook's width.
  */
-export function buildInterventions(recipe: Recipe, model: HookedTransformer): { forward?: ForwardOptions; dispose(): void } {
+export function buildInterventions(recipe: Recipe, model: CausalLM): { forward?: ForwardOptions; dispose(): void } {
   const kept: tf.Tensor[] = [];
   const hooks: NonNullable<ForwardOptions['hooks']> = [];
   const valid = model.hookPoints();
@@ -118,7 +118,7 @@ export function applyFreezer(freezer: Freezer, optimizer: AdamW, tracker: Tracke
 }
 
 /** The end-of-run check that frozen entries are bit-identical, logged as freeze/verified; throws if not. */
-export function verifyFreezer(freezer: Freezer, model: HookedTransformer, tracker: Tracker, step: number, onLog?: (line: string) => void): void {
+export function verifyFreezer(freezer: Freezer, model: CausalLM, tracker: Tracker, step: number, onLog?: (line: string) => void): void {
   const v = freezer.verify(model.params);
   tracker.logMetrics(step, { 'freeze/verified': v.ok ? 1 : 0 });
   onLog?.(v.ok ? 'freeze/verified: every frozen entry is bit-identical' : 'freeze/verified: FAILED');

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import { countTargets, lmLoss, type LmBatch } from './loss.ts';
 
 export interface EvalResult {
@@ -13,7 +13,7 @@ export interface EvalResult {
  * Token-mean loss over fixed batches, with no hooks: interventions are a training-time
  * tool and stay off at evaluation unless a caller passes them explicitly.
  */
-export function evaluate(model: HookedTransformer, batches: readonly LmBatch[]): EvalResult {
+export function evaluate(model: CausalLM, batches: readonly LmBatch[]): EvalResult {
   let total = 0;
   let tokens = 0;
   for (const b of batches) {

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import type { Freezer } from '../gradients/freeze.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import type { Tracker } from '../tracking/index.ts';
 import { Rng } from '../util/rng.ts';
@@ -44,7 +44,7 @@ export interface LoopTrainer<E> {
 
 export interface LoopOptions<E> extends LoopEvents {
   recipe: Recipe;
-  model: HookedTransformer;
+  model: CausalLM;
   tokenizer: Tokenizer;
   optimizer: AdamW;
   /** Builds the freeze masks; called after a resume has loaded the weights (the bit-identical check compares against those). */

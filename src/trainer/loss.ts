@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { crossEntropy } from '../backend/ops.ts';
 import type { ForwardOptions } from '../models/hooks.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 
 /** A batch of next-token targets, flattened row-major. */
 export interface LmBatch {
@@ -26,7 +26,7 @@ export function countTargets(batch: LmBatch): number {
  * token count of all micro-batches, so the sum of the parts is the mean of the whole.
  */
 export function lmLoss(
-  model: HookedTransformer,
+  model: CausalLM,
   batch: LmBatch,
   opts: { normalizer?: number; forward?: ForwardOptions } = {},
 ): tf.Scalar {

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Tokenizer } from '../models/tokenizer.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import { scoreRewards } from '../rewards/compose.ts';
 import { frozenPass, rewardHooks } from '../rewards/frozen.ts';
 import type { Reward } from '../rewards/types.ts';
@@ -14,8 +14,8 @@ import { Rng } from '../util/rng.ts';
 import { rollout, type PromptItem, type RolloutOptions } from './rollout.ts';
 
 export interface RlEvalOptions {
-  policy: HookedTransformer;
-  frozen: HookedTransformer;
+  policy: CausalLM;
+  frozen: CausalLM;
   tokenizer: Tokenizer;
   rewards: readonly Reward[];
   prompts: readonly PromptItem[];

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ForwardOptions } from '../models/hooks.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import { frozenPass, rewardHooks } from '../rewards/frozen.ts';
 import { scoreRewards } from '../rewards/compose.ts';
 import type { Reward } from '../rewards/types.ts';
@@ -18,8 +18,8 @@ import { groupAdvantages, k3, tokenMean, type PolicyLoss } from './rl-loss.ts';
 import { rollout, type PromptItem, type RolloutOptions } from './rollout.ts';
 
 export interface RlStepOptions {
-  policy: HookedTransformer;
-  frozen: HookedTransformer;
+  policy: CausalLM;
+  frozen: CausalLM;
   tokenizer: Tokenizer;
   rewards: readonly Reward[];
   loss: PolicyLoss;

@@ -5,7 +5,7 @@
 import { BonsaiError } from '../errors.ts';
 import { generate, type GenerateOptions } from '../models/generate.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import type { RolloutBatch } from '../rewards/types.ts';
 
 /** One prompt of an RL dataset: the text, and the reference answer when the task has one. */
@@ -20,7 +20,7 @@ export interface RolloutOptions extends Omit<GenerateOptions, 'forward'> {
 }
 
 /** Samples G completions per prompt; rollouts of prompt i are rows [i·G, (i+1)·G). */
-export function rollout(policy: HookedTransformer, tok: Tokenizer, items: PromptItem[], o: RolloutOptions): { batch: RolloutBatch; interventions: number } {
+export function rollout(policy: CausalLM, tok: Tokenizer, items: PromptItem[], o: RolloutOptions): { batch: RolloutBatch; interventions: number } {
   const nCtx = policy.config.nCtx;
   if (o.maxNewTokens >= nCtx) throw new BonsaiError(`rl max_new_tokens (${o.maxNewTokens}) must be below the model's context (${nCtx})`);
   // A prompt that does not leave room for the completion is refused, never cut: a cut prompt

@@ -1,6 +1,6 @@
 import type { BackendReport } from '../backend/index.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { buildTransforms } from './build.ts';
 import { buildFreezer, buildInterventions } from './design.ts';
@@ -13,7 +13,7 @@ import { trackedRun } from './tracked-run.ts';
  * `model` (built from model.init, usually the SFT base checkpoint); it must still hold those init weights,
  * since the frozen reference is copied from it, also on --resume (which then loads the policy's weights).
  */
-export async function trainRl(recipe: Recipe, model: HookedTransformer, tokenizer: Tokenizer, backend: BackendReport, opts: TrainOptions, started: number): Promise<TrainSummary> {
+export async function trainRl(recipe: Recipe, model: CausalLM, tokenizer: Tokenizer, backend: BackendReport, opts: TrainOptions, started: number): Promise<TrainSummary> {
   const { result, runId } = await trackedRun(recipe, backend, opts, { 'bonsai.trainer': 'rl' }, ({ tracker, runId, recipeYaml }) => {
     const seqLen = model.config.nCtx;
     const transforms = buildTransforms(recipe, { model, tokenizer, seqLen });

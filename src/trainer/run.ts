@@ -1,6 +1,6 @@
 import { describeBackend, initBackend, type BackendReport } from '../backend/index.ts';
 import { createTokenizer, type Tokenizer } from '../models/tokenizer.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import { build, type Builders } from '../recipe/registry.ts';
 import type { trainerKinds } from './kinds/trainer.ts';
 import type { Recipe } from '../recipe/schema.ts';
@@ -51,7 +51,7 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
   }
 }
 
-type RunnerArgs = [recipe: Recipe, model: HookedTransformer, tokenizer: Tokenizer, backend: BackendReport, opts: TrainOptions, started: number];
+type RunnerArgs = [recipe: Recipe, model: CausalLM, tokenizer: Tokenizer, backend: BackendReport, opts: TrainOptions, started: number];
 
 /** The run of every trainer kind (kinds/trainer.ts); the caller owns and disposes `model`. */
 const trainerRunners: Builders<typeof trainerKinds, RunnerArgs, Promise<TrainSummary>> = {

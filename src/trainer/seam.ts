@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import { applyTransforms, type GradientTransform, type NamedGrads } from '../gradients/transform.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import type { AdamW } from './optimizer.ts';
 
 /**
@@ -18,7 +18,7 @@ import type { AdamW } from './optimizer.ts';
  * over the model's trainable parameters. `lossFn` runs inside tf.variableGrads, so its
  * intermediates are freed; the caller owns the returned gradients.
  */
-export function computeGradients(model: HookedTransformer, lossFn: () => tf.Scalar): { loss: number; grads: NamedGrads } {
+export function computeGradients(model: CausalLM, lossFn: () => tf.Scalar): { loss: number; grads: NamedGrads } {
   if (model.frozen) throw new BonsaiError('cannot compute gradients of a frozen copy: its parameters are not trainable');
   const vars: tf.Variable[] = [];
   const pathOf = new Map<string, string>();
@@ -59,7 +59,7 @@ export interface ApplyGradientsResult {
  * is NaN or infinite, the installed freeze mask, then the transforms in order, then the
  * optimizer. A skipped update moves nothing, not even the optimizer's step count.
  */
-export function applyGradients(model: HookedTransformer, grads: NamedGrads, o: ApplyGradientsOptions): ApplyGradientsResult {
+export function applyGradients(model: CausalLM, grads: NamedGrads, o: ApplyGradientsOptions): ApplyGradientsResult {
   const bad = nonFiniteGrads(grads);
   if (bad.length || (o.loss !== undefined && !Number.isFinite(o.loss))) {
     // Never apply a broken update: the caller counts skipped steps and decides when to stop.

@@ -4,7 +4,7 @@ import type { GradientTransform } from '../gradients/transform.ts';
 import type { ForwardOptions } from '../models/hooks.ts';
 import { generate } from '../models/generate.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import type { Rng } from '../util/rng.ts';
 import { buildOptimizer, type RunData } from './build.ts';
@@ -75,7 +75,7 @@ export async function runSft(o: SftLoopOptions): Promise<SftResult> {
   }
 }
 
-function sampleText(model: HookedTransformer, tok: Tokenizer, s: NonNullable<Recipe['sample']>, rng: Rng): string {
+function sampleText(model: CausalLM, tok: Tokenizer, s: NonNullable<Recipe['sample']>, rng: Rng): string {
   const prompt = tok.encode(s.prompt);
   const out = generate(model, [prompt.length ? prompt : [tok.eosId]], {
     maxNewTokens: s.max_new_tokens,

@@ -1,13 +1,13 @@
 import { BonsaiError } from '../errors.ts';
 import type { GradientTransform, NamedGrads } from '../gradients/transform.ts';
 import type { ForwardOptions } from '../models/hooks.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import { countTargets, lmLoss, type LmBatch } from './loss.ts';
 import type { AdamW } from './optimizer.ts';
 import { addGradients, applyGradients, computeGradients } from './seam.ts';
 
 export interface TrainStepOptions {
-  model: HookedTransformer;
+  model: CausalLM;
   /** With a Freezer installed (`freezer.install(optimizer)`), its mask runs before the transforms. */
   optimizer: AdamW;
   /** Applied in order between computing and applying the gradients. */

@@ -3,7 +3,7 @@ import { Batcher, loadDataset, type DatasetSource } from '../data/index.ts';
 import { BonsaiError } from '../errors.ts';
 import type { NamedGrads } from '../gradients/transform.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
-import type { HookedTransformer } from '../models/transformer.ts';
+import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { lmLoss } from './loss.ts';
 import { computeGradients } from './seam.ts';
@@ -11,7 +11,7 @@ import { computeGradients } from './seam.ts';
 /** What gradient surgery needs beyond its own recipe entry. */
 export interface SurgeryContext {
   recipe: Recipe;
-  model: HookedTransformer;
+  model: CausalLM;
   tokenizer: Tokenizer;
   seqLen: number;
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { HookedTransformer, modelConfig, type ModelConfig } from '../../src/models/index.ts';
+import { createModel, HookedTransformer, modelConfig, type CausalLM, type LMConfig, type ModelConfig } from '../../src/models/index.ts';
+import { familyConfigFromRecipe } from '../../src/models/families/config.ts';
 import type { LmBatch } from '../../src/trainer/index.ts';
 import { Rng } from '../../src/util/rng.ts';
 
@@ -30,4 +31,14 @@ export function randomBatch(seed: number, B: number, T: number, vocab: number): 
 
 export function ids2d(rows: number[][]): tf.Tensor2D {
   return tf.tensor2d(rows, undefined, 'int32');
+}
+
+/** A tiny Llama-family config trained from scratch: GQA (4 query heads, 2 key/value heads), SwiGLU, RoPE. */
+export const tinyLlamaConfig: LMConfig = familyConfigFromRecipe({
+  family: 'llama', vocab_size: 23, d_model: 16, n_layers: 2, n_heads: 4, n_kv_heads: 2, d_mlp: 24, n_ctx: 8, tied_embeddings: false, layer_norm_eps: 1e-5, init_std: 0.02,
+});
+
+/** A tiny model of any family (registry.ts), e.g. `tinyLlamaConfig`. */
+export function tinyFamilyModel(seed = 1, config: LMConfig = tinyLlamaConfig): CausalLM {
+  return createModel(config, seed);
 }

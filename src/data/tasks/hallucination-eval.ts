@@ -6,7 +6,7 @@
  */
 import { generate } from '../../models/generate.ts';
 import type { Tokenizer } from '../../models/tokenizer.ts';
-import type { HookedTransformer } from '../../models/transformer.ts';
+import type { CausalLM } from '../../models/model.ts';
 import { captureFeatures } from '../../probes/capture.ts';
 import { auroc } from '../../probes/metrics.ts';
 import type { Probe } from '../../probes/probe.ts';
@@ -30,7 +30,7 @@ export interface HallucinationEval {
   probe_auroc_policy: number;
 }
 
-export function evaluateHallucination(world: World, policy: HookedTransformer, frozen: HookedTransformer, probe: Probe, tok: Tokenizer): HallucinationEval {
+export function evaluateHallucination(world: World, policy: CausalLM, frozen: CausalLM, probe: Probe, tok: Tokenizer): HallucinationEval {
   const answers = (ents: string[]) => {
     const g = generate(policy, ents.map((e) => tok.encode(question(e))), { maxNewTokens: 10, temperature: 0, stopTokens: [tok.encode('\n')[0]!, tok.eosId] });
     return g.tokens.map((t) => tok.decode(t));
@@ -49,7 +49,7 @@ export function evaluateHallucination(world: World, policy: HookedTransformer, f
     const ct = tok.encode(c);
     return { ids: [...p, ...ct], positions: ct.map((_, k) => p.length + k), label };
   });
-  const probeAuroc = (m: HookedTransformer) => {
+  const probeAuroc = (m: CausalLM) => {
     const f = captureFeatures(m, probe.meta.hook, probe.meta.level, ex);
     return auroc(probe.scoreRows(f.X, f.n), f.y);
   };

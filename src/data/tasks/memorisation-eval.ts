@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { generate } from '../../models/generate.ts';
 import type { Tokenizer } from '../../models/tokenizer.ts';
-import type { HookedTransformer } from '../../models/transformer.ts';
+import type { CausalLM } from '../../models/model.ts';
 import type { TaskRecord } from './spurious.ts';
 
 export interface MemorisationEval {
@@ -20,7 +20,7 @@ export interface MemorisationEval {
   rule_perplexity: number;
 }
 
-export function evaluateMemorisation(model: HookedTransformer, tok: Tokenizer, memorised: readonly TaskRecord[], ruleEval: readonly TaskRecord[]): MemorisationEval {
+export function evaluateMemorisation(model: CausalLM, tok: Tokenizer, memorised: readonly TaskRecord[], ruleEval: readonly TaskRecord[]): MemorisationEval {
   const tokenHits = (recs: readonly TaskRecord[]) => {
     const want = recs.map((r) => tok.encode(r.completion));
     const g = generate(model, recs.map((r) => tok.encode(r.prompt)), { maxNewTokens: Math.max(...want.map((w) => w.length)), temperature: 0 });
@@ -37,7 +37,7 @@ export function evaluateMemorisation(model: HookedTransformer, tok: Tokenizer, m
 }
 
 /** Mean NLL (nats) of the completion tokens given the prompt, over records of equal length. */
-function answerNll(model: HookedTransformer, tok: Tokenizer, recs: readonly TaskRecord[]): number {
+function answerNll(model: CausalLM, tok: Tokenizer, recs: readonly TaskRecord[]): number {
   const seqs = recs.map((r) => ({ p: tok.encode(r.prompt), c: tok.encode(r.completion) }));
   const T = Math.max(...seqs.map((s) => s.p.length + s.c.length)) - 1;
   const inputs = new Int32Array(recs.length * T);

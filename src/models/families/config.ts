@@ -38,6 +38,8 @@ export interface DecoderConfig {
   parallelResidual: boolean;
   mlp: 'swiglu' | 'gelu';
   tiedEmbeddings: boolean;
+  /** Std of the normal init of weight matrices when trained from scratch (HF `initializer_range`). */
+  initStd: number;
 }
 
 type Json = Record<string, unknown>;
@@ -146,6 +148,7 @@ export function decoderConfigFromHf(hf: Json, file: string, contextLength?: numb
     mlp: neox ? 'gelu' : 'swiglu',
     // HF's default is tied, except GPT-NeoX whose config default is untied.
     tiedEmbeddings: hf.tie_word_embeddings === undefined ? !neox : hf.tie_word_embeddings === true,
+    initStd: num('initializer_range', 0.02),
   };
   if (problems.length === 1) throw problems[0]!;
   if (problems.length > 1) throw new BonsaiErrors(`${file}: ${problems.length} config fields bonsai cannot honour`, problems);
@@ -179,4 +182,53 @@ function ropeScaling(value: unknown, bad: (msg: string) => void): RopeScaling | 
   }
   bad(`type ${JSON.stringify(kind)} not supported (bonsai implements linear and llama3)`);
   return undefined;
+}
+
+/** A from-scratch family model as the recipe's `model.init.config` gives it (snake_case, defaults filled by its schema). */
+export interface FamilyRecipeConfig {
+  family: FamilyName;
+  vocab_size: number;
+  d_model: number;
+  n_layers: number;
+  n_heads: number;
+  n_kv_heads?: number;
+  head_dim?: number;
+  d_mlp: number;
+  n_ctx: number;
+  tied_embeddings: boolean;
+  layer_norm_eps: number;
+  init_std: number;
+  rope_theta?: number;
+  rotary_pct?: number;
+}
+
+/**
+ * The DecoderConfig of a fresh family model: written as the config.json a Hugging Face
+ * model of that family would have and read through decoderConfigFromHf, so a model trained
+ * from scratch has exactly the semantics (and, saved, the config.json) of a loaded one.
+ */
+export function familyConfigFromRecipe(c: FamilyRecipeConfig, where = 'model.init.config'): DecoderConfig {
+  return decoderConfigFromHf(hfConfigForRecipe(c), where);
+}
+
+/** The Hugging Face config.json of a from-scratch family model. */
+export function hfConfigForRecipe(c: FamilyRecipeConfig): Record<string, unknown> {
+  const neox = c.family === 'gpt_neox';
+  const arch = Object.entries(FAMILY_BY_ARCH).find(([, f]) => f === c.family)![0];
+  return {
+    architectures: [arch],
+    model_type: c.family,
+    vocab_size: c.vocab_size,
+    hidden_size: c.d_model,
+    num_hidden_layers: c.n_layers,
+    num_attention_heads: c.n_heads,
+    ...(neox ? {} : { num_key_value_heads: c.n_kv_heads ?? c.n_heads }),
+    ...(neox ? {} : { head_dim: c.head_dim ?? c.d_model / c.n_heads }),
+    intermediate_size: c.d_mlp,
+    max_position_embeddings: c.n_ctx,
+    hidden_act: neox ? 'gelu' : 'silu',
+    ...(neox ? { layer_norm_eps: c.layer_norm_eps, rotary_pct: c.rotary_pct ?? 1, rotary_emb_base: c.rope_theta ?? 10000, use_parallel_residual: true } : { rms_norm_eps: c.layer_norm_eps, rope_theta: c.rope_theta ?? 10000 }),
+    tie_word_embeddings: c.tied_embeddings,
+    initializer_range: c.init_std,
+  };
 }

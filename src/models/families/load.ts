@@ -128,6 +128,6 @@ function bonsaiShapes(c: DecoderConfig, specs: Map<string, HfTensorSpec>): Map<s
 
 /** A FamilyDecoder from a checkpoint directory. */
 export function loadHfDecoder(dir: string, opts: { contextLength?: number } = {}): FamilyDecoder {
-  const { config, values, shapes } = readHfCheckpoint(dir, opts);
-  return new FamilyDecoder(config, values, shapes);
+  const { config, values } = readHfCheckpoint(dir, opts);
+  return new FamilyDecoder(config, values);
 }

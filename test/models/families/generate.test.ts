@@ -3,12 +3,10 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadHfDecoder } from '../../../src/models/families/load.ts';
 import { loadHfTokenizer } from '../../../src/models/hf-tokenizer.ts';
-import { generate, type HookedTransformer } from '../../../src/models/index.ts';
+import { generate } from '../../../src/models/index.ts';
 import { useCpu } from '../../helpers/tiny.ts';
 
-// Groundwork check for `bonsai generate --hf`: the existing generate() uses only
-// `config.nCtx` and `forward()`, which FamilyDecoder has with the same signatures. The cast
-// stands in for the model interface that issue 13's refactor introduces (then it goes away).
+// generate() takes any CausalLM; test/cli/generate-hf.test.ts runs `bonsai generate --hf` itself.
 const ROOT = 'test/fixtures/hf';
 
 beforeAll(async () => {
@@ -22,7 +20,7 @@ describe.each(['llama3', 'qwen2', 'pythia'])('%s: text in, text out', (name) => 
     const tok = loadHfTokenizer(dir);
     const model = loadHfDecoder(dir);
     const prompt = tok.encode(golden.text);
-    const out = generate(model as unknown as HookedTransformer, [prompt], { maxNewTokens: golden.greedy_new_ids.length, temperature: 0, stopTokens: [...tok.eosIds] });
+    const out = generate(model, [prompt], { maxNewTokens: golden.greedy_new_ids.length, temperature: 0, stopTokens: [...tok.eosIds] });
     // Stops at the first end-of-sequence id, if the reference emitted one.
     const stopAt = golden.greedy_new_ids.findIndex((id) => tok.eosIds.includes(id));
     expect(out.tokens[0]).toEqual(stopAt < 0 ? golden.greedy_new_ids : golden.greedy_new_ids.slice(0, stopAt + 1));
