@@ -19,6 +19,13 @@ export interface InterventionOptions {
   maxPerSequence?: number;
   /** Fire at this score instead of the probe's own threshold. */
   threshold?: number;
+  /**
+   * Where the probe is read. `every_token` (default): the prefix's last token before each
+   * generated token. `prompt_end`: only the prompt's last token, before the first generated
+   * one — for an entity-level "does the model know this?" probe trained at that position,
+   * which would be read out of distribution anywhere else.
+   */
+  at?: 'every_token' | 'prompt_end';
 }
 
 /** An `insert` callback for `generate`, with a running count of interventions. */
@@ -29,9 +36,12 @@ export function probeIntervention(o: InterventionOptions) {
   const threshold = o.threshold ?? o.probe.meta.threshold;
   const max = o.maxPerSequence ?? 1;
   const fired = new Map<number[], number>(); // by sequence identity: generate keeps one array per row
+  const seen = new WeakSet<number[]>(); // sequences already read once (prompt_end reads only then)
   const state = { count: 0 };
   const insert = (_rows: number[], seqs: number[][]): Array<number[] | null> => {
-    const todo = seqs.map((s, j) => ((fired.get(s) ?? 0) < max ? j : -1)).filter((j) => j >= 0);
+    const due = (s: number[]) => (fired.get(s) ?? 0) < max && !(o.at === 'prompt_end' && seen.has(s));
+    const todo = seqs.map((s, j) => (due(s) ? j : -1)).filter((j) => j >= 0);
+    for (const s of seqs) seen.add(s);
     const out: Array<number[] | null> = seqs.map(() => null);
     if (todo.length === 0) return out;
     const nCtx = o.frozen.config.nCtx;
