@@ -1,10 +1,11 @@
 // Runs the hallucination pipeline a → b, b' → c, d → eval for each seed and prints the README
 // tables: the RL table (mean ± std over seeds, then each run's worst seed: the one with the
 // most hallucinations) and the runtime-intervention table (entity probe → " unknown").
-// node bin/run-ts.js scripts/hallucination/measure.ts [seeds=0,1,2,3,4] [--out DIR] [--reuse]
+// node bin/run-ts.js scripts/hallucination/measure.ts [seeds=0,1,2,3,4] [--out DIR] [--reuse] [--rl c]
 //   --out DIR  where runs and tables go (default runs/hallucination-measure)
 //   --reuse    keep a stage whose output already exists under DIR (wasm runs are
 //              deterministic, so this only skips recomputing it); default: each seed starts fresh
+//   --rl c     train and evaluate the frozen-probe run (c) only, not the live-probe run (d)
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { evalCheckpoints } from './eval.ts';
@@ -14,6 +15,7 @@ const args = process.argv.slice(2);
 const flag = (f: string) => { const i = args.indexOf(f); return i >= 0 ? args.splice(i, f === '--reuse' ? 1 : 2)[1] ?? '' : undefined; };
 const root = flag('--out') || 'runs/hallucination-measure';
 const reuse = flag('--reuse') !== undefined;
+const rlRuns = (flag('--rl') || 'c,d').split(',');
 const seeds = (args[0] ?? '0,1,2,3,4').split(',').map(Number);
 /** One bonsai command in a child process; rejects with its stderr. */
 const run = (args: string[]) =>
@@ -27,8 +29,9 @@ const newest = (dir: string) => `${dir}/${readdirSync(dir).filter((d) => d.start
 const done = (dir: string, file = '') => reuse && existsSync(`${dir}${file}`);
 
 type Row = Record<string, number>;
-const rows: Record<string, Row[]> = { base: [], 'c: frozen probe': [], 'd: live probe': [] };
-const ivRows: Record<string, Row[]> = { base: [], 'base + intervention': [], 'c: frozen probe': [], 'c + intervention': [], 'd: live probe': [], 'd + intervention': [] };
+const rows: Record<string, Row[]> = { base: [], 'c: frozen probe': [], ...(rlRuns.includes('d') ? { 'd: live probe': [] } : {}) };
+const ivRows: Record<string, Row[]> = {};
+const ivPush = (k: string, r: object) => (ivRows[k] ??= []).push(r as Row);
 for (const seed of seeds) {
   const d = `${root}/seed${seed}`;
   if (!reuse) rmSync(d, { recursive: true, force: true }); // this script's own output: a re-run starts fresh
@@ -41,16 +44,19 @@ for (const seed of seeds) {
   if (!done(probe)) await run(['probe', 'train', 'recipes/hallucination/b_probe.yaml', ...s, ...ck, '--set', `run.out_dir=${d}/b`, '--set', `probes.0.train.seed=${seed}`]);
   if (!done(entity)) await run(['probe', 'train', 'recipes/hallucination/b_entity_probe.yaml', ...s, ...ck, '--set', `run.out_dir=${d}/b_entity`, '--set', `probes.0.train.seed=${seed}`]);
   // c and d of one seed run side by side (one core each).
-  const rl = [['c: frozen probe', 'c_rl_frozen_probe'], ['d: live probe', 'd_rl_live_probe']] as const;
+  const rl = ([['c: frozen probe', 'c_rl_frozen_probe'], ['d: live probe', 'd_rl_live_probe']] as const).filter(([k]) => rlRuns.includes(k[0]!));
   await Promise.all(rl.filter(([, f]) => !done(`${d}/${f}`)).map(([, f]) => run(['train', `recipes/hallucination/${f}.yaml`, ...s, ...ck, '--set', `run.out_dir=${d}/${f}`, '--set', `probes.0.checkpoint=${probe}`])));
   for (const [k, f] of rl) rows[k]!.push(await evalCheckpoints(base, newest(`${d}/${f}`), probe) as unknown as Row);
   rows.base!.push(await evalCheckpoints(base, base, probe) as unknown as Row);
-  for (const [k, ckpt] of [['base', base], ['c: frozen probe', newest(`${d}/c_rl_frozen_probe`)], ['d: live probe', newest(`${d}/d_rl_live_probe`)]] as const) {
+  // The intervention on the base and on the frozen-probe policy, at the probe's own threshold
+  // and at the known-safe one (intervention.ts says which is which).
+  for (const [k, ckpt] of [['base', base], ['c', newest(`${d}/c_rl_frozen_probe`)]] as const) {
     const r = await evalIntervention(base, ckpt, entity);
-    ivRows[k]!.push(r.plain as unknown as Row);
-    ivRows[k === 'base' ? 'base + intervention' : `${k[0]} + intervention`]!.push({ ...r.intervened, abstain_known_probe_unseen: r.abstain_known_probe_unseen, fired: r.fired } as unknown as Row);
+    ivPush(k === 'base' ? 'base' : 'c: frozen probe', r.plain);
+    ivPush(`${k} + intervention (probe threshold)`, r.probe_threshold);
+    ivPush(`${k} + intervention (known-safe threshold)`, r.known_safe);
   }
-  console.error(`seed ${seed}: ${JSON.stringify({ base: rows.base!.at(-1), c: rows['c: frozen probe']!.at(-1), d: rows['d: live probe']!.at(-1), intervention: Object.fromEntries(Object.entries(ivRows).map(([k, v]) => [k, v.at(-1)])) })}`);
+  console.error(`seed ${seed}: ${JSON.stringify({ base: rows.base!.at(-1), c: rows['c: frozen probe']!.at(-1), d: rows['d: live probe']?.at(-1), intervention: Object.fromEntries(Object.entries(ivRows).map(([k, v]) => [k, v.at(-1)])) })}`);
 }
 const ms = (xs: number[]) => {
   if (xs.some((x) => x === undefined)) return '–';
@@ -70,6 +76,15 @@ function table(rs: Record<string, Row[]>, cols: string[]): string {
 }
 const rlTable = table(rows, ['hallucination_unknown', 'malformed_unknown', 'accuracy_known', 'abstain_known', 'probe_auroc_frozen', 'probe_auroc_policy']);
 const ivTable = table(ivRows, ['hallucination_unknown', 'accuracy_known', 'abstain_known', 'abstain_known_probe_unseen', 'fired']);
-writeFileSync(`${root}/table.md`, `${rlTable}\n\n${ivTable}\n`);
+// Per seed: the cut in hallucinations, known accuracy, and the live probe's drift (its AUROC on
+// the (d) policy's activations next to the frozen base's).
+const pct = (a: number, b: number) => `${(100 * (b - a) / a).toFixed(0)}%`;
+const perSeed = ['| seed | base halluc. | c halluc. (cut) | c known acc. | d halluc. (cut) | d known acc. | probe AUROC: base → d policy |', '|---|---|---|---|---|---|---|',
+  ...seeds.map((sd, i) => {
+    const [b, c, dd] = [rows.base![i]!, rows['c: frozen probe']![i]!, rows['d: live probe']?.[i]];
+    const d = dd ? `${dd.hallucination_unknown!.toFixed(3)} (${pct(b.hallucination_unknown!, dd.hallucination_unknown!)}) | ${dd.accuracy_known!.toFixed(3)} | ${dd.probe_auroc_frozen!.toFixed(3)} → ${dd.probe_auroc_policy!.toFixed(3)}` : '– | – | –';
+    return `| ${sd} | ${b.hallucination_unknown!.toFixed(3)} | ${c.hallucination_unknown!.toFixed(3)} (${pct(b.hallucination_unknown!, c.hallucination_unknown!)}) | ${c.accuracy_known!.toFixed(3)} | ${d} |`;
+  })].join('\n');
+writeFileSync(`${root}/table.md`, `${rlTable}\n\n${perSeed}\n\n${ivTable}\n`);
 writeFileSync(`${root}/raw.json`, JSON.stringify({ seeds, rl: rows, intervention: ivRows }, null, 1));
-console.log(`${rlTable}\n\n${ivTable}`);
+console.log(`${rlTable}\n\n${perSeed}\n\n${ivTable}`);

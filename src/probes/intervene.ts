@@ -20,12 +20,12 @@ export interface InterventionOptions {
   /** Fire at this score instead of the probe's own threshold. */
   threshold?: number;
   /**
-   * Where the probe is read. `every_token` (default): the prefix's last token before each
-   * generated token. `prompt_end`: only the prompt's last token, before the first generated
-   * one — for an entity-level "does the model know this?" probe trained at that position,
+   * Read the probe once only, when exactly this many tokens have been generated (0: at the
+   * prompt's last token), instead of before every token. For a probe trained at one position,
+   * e.g. an entity-level "does the model know this?" probe read right before the answer word,
    * which would be read out of distribution anywhere else.
    */
-  at?: 'every_token' | 'prompt_end';
+  onlyAfter?: number;
 }
 
 /** An `insert` callback for `generate`, with a running count of interventions. */
@@ -35,13 +35,14 @@ export function probeIntervention(o: InterventionOptions) {
   const hook = o.probe.meta.hook;
   const threshold = o.threshold ?? o.probe.meta.threshold;
   const max = o.maxPerSequence ?? 1;
+  if (o.onlyAfter !== undefined && !(Number.isInteger(o.onlyAfter) && o.onlyAfter >= 0)) throw new BonsaiError(`intervention: onlyAfter must be a whole number of generated tokens, got ${o.onlyAfter}`);
   const fired = new Map<number[], number>(); // by sequence identity: generate keeps one array per row
-  const seen = new WeakSet<number[]>(); // sequences already read once (prompt_end reads only then)
+  const promptLength = new WeakMap<number[], number>(); // each sequence's length when first seen
   const state = { count: 0 };
   const insert = (_rows: number[], seqs: number[][]): Array<number[] | null> => {
-    const due = (s: number[]) => (fired.get(s) ?? 0) < max && !(o.at === 'prompt_end' && seen.has(s));
+    for (const s of seqs) if (!promptLength.has(s)) promptLength.set(s, s.length);
+    const due = (s: number[]) => (fired.get(s) ?? 0) < max && (o.onlyAfter === undefined || s.length - promptLength.get(s)! === o.onlyAfter);
     const todo = seqs.map((s, j) => (due(s) ? j : -1)).filter((j) => j >= 0);
-    for (const s of seqs) seen.add(s);
     const out: Array<number[] | null> = seqs.map(() => null);
     if (todo.length === 0) return out;
     const nCtx = o.frozen.config.nCtx;

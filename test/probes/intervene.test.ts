@@ -20,24 +20,25 @@ function randomProbe(model: HookedTransformer): Probe {
 }
 
 describe('probeIntervention: where the probe is read', () => {
-  it('every_token reads before each new token (up to max_per_sequence); prompt_end reads the prompt only, once', () => {
+  it('by default the probe is read before each new token (up to max_per_sequence); with onlyAfter, once, after that many new tokens', () => {
     const policy = HookedTransformer.create(modelConfig({ vocabSize: 257, dModel: 16, nLayers: 1, nHeads: 2, nCtx: 16 }), 1);
     const frozen = policy.frozenCopy();
     const probe = constantProbe(frozen, hook, 5); // fires everywhere
     const marker = tok.encode('?');
     const before = tf.memory().numTensors;
-    for (const [at, want] of [['every_token', 3], ['prompt_end', 1]] as const) {
-      const iv = probeIntervention({ frozen, probe, tokens: marker, maxPerSequence: 3, at });
+    for (const [onlyAfter, want, firstInserted] of [[undefined, 3, 0], [0, 1, 0], [2, 1, 2]] as const) {
+      const iv = probeIntervention({ frozen, probe, tokens: marker, maxPerSequence: 3, onlyAfter });
       const g = generate(policy, [tok.encode('Q:'), tok.encode('R:')], { maxNewTokens: 6, temperature: 0, insert: iv.insert });
-      expect(g.interventions, at).toEqual([want, want]);
+      expect(g.interventions, `onlyAfter ${onlyAfter}`).toEqual([want, want]);
       expect(iv.state.count).toBe(2 * want);
-      expect(g.inserted[0]![0], `${at}: the marker comes first`).toBe(true);
+      expect(g.inserted[0]!.indexOf(true), `onlyAfter ${onlyAfter}: where the marker goes`).toBe(firstInserted);
     }
+    expect(() => probeIntervention({ frozen, probe, tokens: marker, onlyAfter: -1 })).toThrow(/onlyAfter must be a whole number/);
     expect(tf.memory().numTensors).toBe(before);
     [probe, frozen, policy].forEach((x) => x.dispose());
   });
 
-  it("prompt_end fires on exactly the prompts whose last-token score is over the threshold", () => {
+  it("onlyAfter 0 fires on exactly the prompts whose last-token score is over the threshold", () => {
     const policy = HookedTransformer.create(modelConfig({ vocabSize: 257, dModel: 16, nLayers: 1, nHeads: 2, nCtx: 16 }), 3);
     const frozen = policy.frozenCopy();
     const probe = randomProbe(frozen);
@@ -48,7 +49,7 @@ describe('probeIntervention: where the probe is read', () => {
     const sorted = [...s].sort((a, b) => a - b);
     expect(sorted[1]! < sorted[2]!).toBe(true);
     const threshold = (sorted[1]! + sorted[2]!) / 2; // two prompts above, two below
-    const iv = probeIntervention({ frozen, probe, tokens: tok.encode('!'), at: 'prompt_end', threshold, maxPerSequence: 5 });
+    const iv = probeIntervention({ frozen, probe, tokens: tok.encode('!'), onlyAfter: 0, threshold, maxPerSequence: 5 });
     const g = generate(policy, prompts, { maxNewTokens: 4, temperature: 0, insert: iv.insert });
     expect(g.interventions).toEqual(s.map((x) => (x >= threshold ? 1 : 0)));
     [probe, frozen, policy].forEach((x) => x.dispose());

@@ -46,7 +46,7 @@ describe('hallucination recipes, tiny runs (a → b → c, d)', () => {
     const small8 = { ...world, known: world.known.slice(0, 8), evalUnknown: world.evalUnknown.slice(0, 8) };
     const always = constantProbe(frozen, be.probes[0]!.hook, 5, 'sequence');
     const before = tf.memory().numTensors;
-    const iv = probeIntervention({ frozen, probe: always, tokens: tok.encode(answer(ABSTAIN)), at: 'prompt_end' });
+    const iv = probeIntervention({ frozen, probe: always, tokens: tok.encode(answer(ABSTAIN)), onlyAfter: 0 });
     const r = answerRates(small8, model, tok, iv.insert);
     expect(r).toEqual({ hallucination_unknown: 0, malformed_unknown: 0, accuracy_known: 0, abstain_known: 1 });
     expect(iv.state.count).toBe(16);

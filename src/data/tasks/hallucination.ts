@@ -123,16 +123,23 @@ export function worldFiles(world: World, seed: number, repeats: number, rlKnownR
 export const entityProbeHeldOutKnown = (world: World) => world.known.filter((_, i) => i % 2 === 1);
 
 /**
- * Rows for an entity-level "does the model know this?" probe, read at the prompt's last
- * token (the position right before the answer; completion ""): 1 = an entity the base never
- * saw (the probe's unknown pool), 0 = a known entity (every other one; see
- * entityProbeHeldOutKnown). A probe that fires here can stop an answer before it begins.
+ * The entity probe reads the answer's leading space: the position where the model chooses
+ * between a colour and " unknown" (at the question's final ":" the next token is always
+ * that space, so nothing there depends on the entity being known).
+ */
+export const ENTITY_PROBE_AT = ' ';
+
+/**
+ * Rows for an entity-level "does the model know this?" probe, read at the last token of
+ * question + ENTITY_PROBE_AT, right before the answer word: 1 = an entity the base never saw
+ * (the probe's unknown pool), 0 = a known entity (every other one; see
+ * entityProbeHeldOutKnown). A probe that fires there can stop an answer before it begins.
  */
 export function entityProbeRows(world: World, seed: number) {
   const held = new Set(entityProbeHeldOutKnown(world));
   const rows = [
-    ...world.known.filter((e) => !held.has(e)).map((e) => ({ prompt: question(e), completion: '', label: 0 })),
-    ...world.probeUnknown.map((e) => ({ prompt: question(e), completion: '', label: 1 })),
+    ...world.known.filter((e) => !held.has(e)).map((e) => ({ prompt: question(e), completion: ENTITY_PROBE_AT, label: 0 })),
+    ...world.probeUnknown.map((e) => ({ prompt: question(e), completion: ENTITY_PROBE_AT, label: 1 })),
   ];
   return new Rng(seed + 11).shuffle(rows);
 }

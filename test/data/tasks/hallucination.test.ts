@@ -37,7 +37,7 @@ describe('hallucination world', () => {
 });
 
 describe('entity probe rows', () => {
-  it('label 1 = a probe-pool unknown entity, 0 = a known one; half the known entities are held out; the answer is never in the row', () => {
+  it("label 1 = a probe-pool unknown entity, 0 = a known one; half the known entities are held out; the row ends at the answer's leading space", () => {
     const w = makeWorld(0, SIZES);
     const rows = entityProbeRows(w, 0);
     const held = entityProbeHeldOutKnown(w);
@@ -47,7 +47,7 @@ describe('entity probe rows', () => {
     for (const e of w.probeUnknown) expect(byPrompt.get(question(e))).toBe(1);
     for (const e of w.known) expect(byPrompt.get(question(e)), e).toBe(held.includes(e) ? undefined : 0);
     for (const e of [...w.evalUnknown, ...w.taughtUnknown, ...w.rlUnknown]) expect(byPrompt.has(question(e))).toBe(false);
-    expect(rows.every((r) => r.completion === '')).toBe(true);
+    expect(rows.every((r) => r.completion === ' ')).toBe(true); // the answer's leading space: the probe reads there
   });
 });
 
