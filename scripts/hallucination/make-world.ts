@@ -1,7 +1,7 @@
 // Writes the hallucination world's data files (seeded, so the committed files are exactly
 // what this prints): node bin/run-ts.js scripts/hallucination/make-world.ts
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { makeWorld, worldFiles } from '../../src/data/tasks/hallucination.ts';
+import { entityProbeRows, makeWorld, worldFiles } from '../../src/data/tasks/hallucination.ts';
 
 export const WORLD_SEED = 0;
 // known 64 and evalUnknown 128, not 48 and 64: with 48 known entities one wrong answer moved
@@ -21,5 +21,6 @@ const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') 
 writeFileSync(`${dir}/sft.jsonl`, jsonl(files.sft));
 writeFileSync(`${dir}/probe.jsonl`, jsonl(files.probe));
 writeFileSync(`${dir}/rl.jsonl`, jsonl(files.rl));
+writeFileSync(`${dir}/entity_probe.jsonl`, jsonl(entityProbeRows(world, WORLD_SEED)));
 writeFileSync(`${dir}/world.json`, `${JSON.stringify({ seed: WORLD_SEED, ...world, colour: Object.fromEntries(world.colour) }, null, 1)}\n`);
 console.log(`wrote ${dir}: ${files.sft.length} sft, ${files.probe.length} probe, ${files.rl.length} rl prompts`);

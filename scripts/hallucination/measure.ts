@@ -1,18 +1,24 @@
-// Runs the hallucination pipeline a → b → c, d → eval for each seed and prints the README
-// table (mean ± std over seeds, then each run's worst seed: the one with the most hallucinations).
-// node bin/run-ts.js scripts/hallucination/measure.ts [seeds=0,1,2,3,4]
-import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+// Runs the hallucination pipeline a → b, b' → c, d → eval for each seed and prints the README
+// tables: the RL table (mean ± std over seeds, then each run's worst seed: the one with the
+// most hallucinations) and the runtime-intervention table (entity probe → " unknown").
+// node bin/run-ts.js scripts/hallucination/measure.ts [seeds=0,1,2,3,4] [--out DIR] [--reuse] [--rl c]
+//   --out DIR  where runs and tables go (default runs/hallucination-measure)
+//   --reuse    keep a stage whose output already exists under DIR (wasm runs are
+//              deterministic, so this only skips recomputing it); default: each seed starts fresh
+//   --rl c     train and evaluate the frozen-probe run (c) only, not the live-probe run (d)
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { evalCheckpoints } from './eval.ts';
+import { evalIntervention } from './intervention.ts';
 
-const seeds = (process.argv[2] ?? '0,1,2,3,4').split(',').map(Number);
-const root = 'runs/hallucination-measure';
-const bonsai = (args: string[]) => {
-  const r = spawnSync(process.execPath, ['bin/bonsai.js', ...args, '--set', 'tracking.uri=none'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`bonsai ${args.join(' ')} failed:\n${r.stderr}`);
-};
-/** As bonsai(), but in the background: c and d of one seed run side by side (one core each). */
-const bonsaiAsync = (args: string[]) =>
+const args = process.argv.slice(2);
+const flag = (f: string) => { const i = args.indexOf(f); return i >= 0 ? args.splice(i, f === '--reuse' ? 1 : 2)[1] ?? '' : undefined; };
+const root = flag('--out') || 'runs/hallucination-measure';
+const reuse = flag('--reuse') !== undefined;
+const rlRuns = (flag('--rl') || 'c,d').split(',');
+const seeds = (args[0] ?? '0,1,2,3,4').split(',').map(Number);
+/** One bonsai command in a child process; rejects with its stderr. */
+const run = (args: string[]) =>
   new Promise<void>((ok, fail) => {
     const p = spawn(process.execPath, ['bin/bonsai.js', ...args, '--set', 'tracking.uri=none'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
@@ -20,38 +26,65 @@ const bonsaiAsync = (args: string[]) =>
     p.on('close', (code) => (code === 0 ? ok() : fail(new Error(`bonsai ${args.join(' ')} failed:\n${err}`))));
   });
 const newest = (dir: string) => `${dir}/${readdirSync(dir).filter((d) => d.startsWith('step-')).sort().at(-1)}`;
+const done = (dir: string, file = '') => reuse && existsSync(`${dir}${file}`);
 
 type Row = Record<string, number>;
-const rows: Record<string, Row[]> = { base: [], 'c: frozen probe': [], 'd: live probe': [] };
+const rows: Record<string, Row[]> = { base: [], 'c: frozen probe': [], ...(rlRuns.includes('d') ? { 'd: live probe': [] } : {}) };
+const ivRows: Record<string, Row[]> = {};
+const ivPush = (k: string, r: object) => (ivRows[k] ??= []).push(r as Row);
 for (const seed of seeds) {
   const d = `${root}/seed${seed}`;
-  rmSync(d, { recursive: true, force: true }); // this script's own output: a re-run starts fresh
+  if (!reuse) rmSync(d, { recursive: true, force: true }); // this script's own output: a re-run starts fresh
   const s = ['--set', `run.seed=${seed}`];
-  bonsai(['train', 'recipes/hallucination/a_sft_base.yaml', ...s, '--set', `run.out_dir=${d}/a`]);
+  if (!done(`${d}/a`)) await run(['train', 'recipes/hallucination/a_sft_base.yaml', ...s, '--set', `run.out_dir=${d}/a`]);
   const base = newest(`${d}/a`);
   const ck = ['--set', `model.init.checkpoint=${base}`];
-  bonsai(['probe', 'train', 'recipes/hallucination/b_probe.yaml', ...s, ...ck, '--set', `run.out_dir=${d}/b`, '--set', `probes.0.train.seed=${seed}`]);
   const probe = `${d}/b/probes/halluc`;
-  const rl = [['c: frozen probe', 'c_rl_frozen_probe'], ['d: live probe', 'd_rl_live_probe']] as const;
-  await Promise.all(rl.map(([, f]) => bonsaiAsync(['train', `recipes/hallucination/${f}.yaml`, ...s, ...ck, '--set', `run.out_dir=${d}/${f}`, '--set', `probes.0.checkpoint=${probe}`])));
+  const entity = `${d}/b_entity/probes/entity`;
+  if (!done(probe)) await run(['probe', 'train', 'recipes/hallucination/b_probe.yaml', ...s, ...ck, '--set', `run.out_dir=${d}/b`, '--set', `probes.0.train.seed=${seed}`]);
+  if (!done(entity)) await run(['probe', 'train', 'recipes/hallucination/b_entity_probe.yaml', ...s, ...ck, '--set', `run.out_dir=${d}/b_entity`, '--set', `probes.0.train.seed=${seed}`]);
+  // c and d of one seed run side by side (one core each).
+  const rl = ([['c: frozen probe', 'c_rl_frozen_probe'], ['d: live probe', 'd_rl_live_probe']] as const).filter(([k]) => rlRuns.includes(k[0]!));
+  await Promise.all(rl.filter(([, f]) => !done(`${d}/${f}`)).map(([, f]) => run(['train', `recipes/hallucination/${f}.yaml`, ...s, ...ck, '--set', `run.out_dir=${d}/${f}`, '--set', `probes.0.checkpoint=${probe}`])));
   for (const [k, f] of rl) rows[k]!.push(await evalCheckpoints(base, newest(`${d}/${f}`), probe) as unknown as Row);
   rows.base!.push(await evalCheckpoints(base, base, probe) as unknown as Row);
-  console.error(`seed ${seed}: ${JSON.stringify({ base: rows.base!.at(-1), c: rows['c: frozen probe']!.at(-1), d: rows['d: live probe']!.at(-1) })}`);
+  // The intervention on the base and on the frozen-probe policy, at the probe's own threshold
+  // and at the known-safe one (intervention.ts says which is which).
+  for (const [k, ckpt] of [['base', base], ['c', newest(`${d}/c_rl_frozen_probe`)]] as const) {
+    const r = await evalIntervention(base, ckpt, entity);
+    ivPush(k === 'base' ? 'base' : 'c: frozen probe', r.plain);
+    ivPush(`${k} + intervention (probe threshold)`, r.probe_threshold);
+    ivPush(`${k} + intervention (known-safe threshold)`, r.known_safe);
+  }
+  console.error(`seed ${seed}: ${JSON.stringify({ base: rows.base!.at(-1), c: rows['c: frozen probe']!.at(-1), d: rows['d: live probe']?.at(-1), intervention: Object.fromEntries(Object.entries(ivRows).map(([k, v]) => [k, v.at(-1)])) })}`);
 }
 const ms = (xs: number[]) => {
+  if (xs.some((x) => x === undefined)) return '–';
   const m = xs.reduce((a, b) => a + b, 0) / xs.length;
   const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1));
   return `${m.toFixed(3)} ± ${sd.toFixed(3)}`;
 };
-const cols = ['hallucination_unknown', 'malformed_unknown', 'accuracy_known', 'abstain_known', 'probe_auroc_frozen', 'probe_auroc_policy'];
-const lines = [`| run (${seeds.length} seeds) | ${cols.join(' | ')} |`, `|---|${cols.map(() => '---').join('|')}|`];
-for (const [k, rs] of Object.entries(rows)) lines.push(`| ${k} | ${cols.map((c) => ms(rs.map((r) => r[c]!))).join(' | ')} |`);
-// A mean can hide one bad seed: show each run's seed with the most hallucinations on unseen entities.
-for (const [k, rs] of Object.entries(rows)) {
-  const at = rs.reduce((w, r, i) => (r.hallucination_unknown! > rs[w]!.hallucination_unknown! ? i : w), 0);
-  lines.push(`| ${k}, worst seed (${seeds[at]}) | ${cols.map((c) => rs[at]![c]!.toFixed(3)).join(' | ')} |`);
+/** Mean ± std per column, then each run's worst seed (most hallucinations on unseen entities): a mean can hide one bad seed. */
+function table(rs: Record<string, Row[]>, cols: string[]): string {
+  const lines = [`| run (${seeds.length} seeds) | ${cols.join(' | ')} |`, `|---|${cols.map(() => '---').join('|')}|`];
+  for (const [k, v] of Object.entries(rs)) lines.push(`| ${k} | ${cols.map((c) => ms(v.map((r) => r[c]!))).join(' | ')} |`);
+  for (const [k, v] of Object.entries(rs)) {
+    const at = v.reduce((w, r, i) => (r.hallucination_unknown! > v[w]!.hallucination_unknown! ? i : w), 0);
+    lines.push(`| ${k}, worst seed (${seeds[at]}) | ${cols.map((c) => (v[at]![c] === undefined ? '–' : v[at]![c]!.toFixed(3))).join(' | ')} |`);
+  }
+  return lines.join('\n');
 }
-const table = lines.join('\n');
-writeFileSync(`${root}/table.md`, `${table}\n`);
-writeFileSync(`${root}/raw.json`, JSON.stringify(rows, null, 1));
-console.log(table);
+const rlTable = table(rows, ['hallucination_unknown', 'malformed_unknown', 'accuracy_known', 'abstain_known', 'probe_auroc_frozen', 'probe_auroc_policy']);
+const ivTable = table(ivRows, ['hallucination_unknown', 'accuracy_known', 'abstain_known', 'abstain_known_probe_unseen', 'fired']);
+// Per seed: the cut in hallucinations, known accuracy, and the live probe's drift (its AUROC on
+// the (d) policy's activations next to the frozen base's).
+const pct = (a: number, b: number) => `${(100 * (b - a) / a).toFixed(0)}%`;
+const perSeed = ['| seed | base halluc. | c halluc. (cut) | c known acc. | d halluc. (cut) | d known acc. | probe AUROC: base → d policy |', '|---|---|---|---|---|---|---|',
+  ...seeds.map((sd, i) => {
+    const [b, c, dd] = [rows.base![i]!, rows['c: frozen probe']![i]!, rows['d: live probe']?.[i]];
+    const d = dd ? `${dd.hallucination_unknown!.toFixed(3)} (${pct(b.hallucination_unknown!, dd.hallucination_unknown!)}) | ${dd.accuracy_known!.toFixed(3)} | ${dd.probe_auroc_frozen!.toFixed(3)} → ${dd.probe_auroc_policy!.toFixed(3)}` : '– | – | –';
+    return `| ${sd} | ${b.hallucination_unknown!.toFixed(3)} | ${c.hallucination_unknown!.toFixed(3)} (${pct(b.hallucination_unknown!, c.hallucination_unknown!)}) | ${c.accuracy_known!.toFixed(3)} | ${d} |`;
+  })].join('\n');
+writeFileSync(`${root}/table.md`, `${rlTable}\n\n${perSeed}\n\n${ivTable}\n`);
+writeFileSync(`${root}/raw.json`, JSON.stringify({ seeds, rl: rows, intervention: ivRows }, null, 1));
+console.log(`${rlTable}\n\n${perSeed}\n\n${ivTable}`);

@@ -19,6 +19,13 @@ export interface InterventionOptions {
   maxPerSequence?: number;
   /** Fire at this score instead of the probe's own threshold. */
   threshold?: number;
+  /**
+   * Read the probe once only, when exactly this many tokens have been generated (0: at the
+   * prompt's last token), instead of before every token. For a probe trained at one position,
+   * e.g. an entity-level "does the model know this?" probe read right before the answer word,
+   * which would be read out of distribution anywhere else.
+   */
+  onlyAfter?: number;
 }
 
 /** An `insert` callback for `generate`, with a running count of interventions. */
@@ -28,10 +35,14 @@ export function probeIntervention(o: InterventionOptions) {
   const hook = o.probe.meta.hook;
   const threshold = o.threshold ?? o.probe.meta.threshold;
   const max = o.maxPerSequence ?? 1;
+  if (o.onlyAfter !== undefined && !(Number.isInteger(o.onlyAfter) && o.onlyAfter >= 0)) throw new BonsaiError(`intervention: onlyAfter must be a whole number of generated tokens, got ${o.onlyAfter}`);
   const fired = new Map<number[], number>(); // by sequence identity: generate keeps one array per row
+  const promptLength = new WeakMap<number[], number>(); // each sequence's length when first seen
   const state = { count: 0 };
   const insert = (_rows: number[], seqs: number[][]): Array<number[] | null> => {
-    const todo = seqs.map((s, j) => ((fired.get(s) ?? 0) < max ? j : -1)).filter((j) => j >= 0);
+    for (const s of seqs) if (!promptLength.has(s)) promptLength.set(s, s.length);
+    const due = (s: number[]) => (fired.get(s) ?? 0) < max && (o.onlyAfter === undefined || s.length - promptLength.get(s)! === o.onlyAfter);
+    const todo = seqs.map((s, j) => (due(s) ? j : -1)).filter((j) => j >= 0);
     const out: Array<number[] | null> = seqs.map(() => null);
     if (todo.length === 0) return out;
     const nCtx = o.frozen.config.nCtx;

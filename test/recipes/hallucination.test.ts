@@ -1,15 +1,18 @@
 import * as tf from '@tensorflow/tfjs';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { answerRates, worldFromJson } from '../../src/data/tasks/hallucination-eval.ts';
 import { ABSTAIN, answer, COLOURS } from '../../src/data/tasks/hallucination.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
+import { probeIntervention } from '../../src/probes/intervene.ts';
 import { saveProbe } from '../../src/probes/io.ts';
 import { probeDir, trainRecipeProbe } from '../../src/probes/recipe.ts';
 import { loadAnyRecipe, loadRecipe } from '../../src/recipe/index.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
 import { buildModel } from '../../src/trainer/build.ts';
 import { train } from '../../src/trainer/run.ts';
+import { constantProbe } from '../helpers/probe.ts';
 import { tempDir } from '../helpers/recipes.ts';
 import { useCpu } from '../helpers/tiny.ts';
 
@@ -32,7 +35,23 @@ describe('hallucination recipes, tiny runs (a → b → c, d)', () => {
     const probe = await trainRecipeProbe(b.probes[0]!, frozen, tok);
     expect(probe.meta.metrics.n).toBeGreaterThan(0);
     saveProbe(probeDir(b, b.probes[0]!), probe);
-    [probe, frozen, model].forEach((x) => x.dispose());
+
+    // b': the entity probe, read at the prompt's last token; with it firing everywhere, the
+    // intervention turns every answer into an abstention.
+    const be = loadAnyRecipe(R('b_entity_probe.yaml'), { overrides: [...small, ...ck, `run.out_dir=${join(dir, 'be')}`, 'probes.0.train.max_epochs=20'] });
+    const entity = await trainRecipeProbe(be.probes[0]!, frozen, tok);
+    expect(entity.meta.level).toBe('sequence');
+    expect(entity.meta.metrics.n).toBeGreaterThan(0);
+    const world = worldFromJson(JSON.parse(readFileSync('data/hallucination/world.json', 'utf8')));
+    const small8 = { ...world, known: world.known.slice(0, 8), evalUnknown: world.evalUnknown.slice(0, 8) };
+    const always = constantProbe(frozen, be.probes[0]!.hook, 5, 'sequence');
+    const before = tf.memory().numTensors;
+    const iv = probeIntervention({ frozen, probe: always, tokens: tok.encode(answer(ABSTAIN)), onlyAfter: 0 });
+    const r = answerRates(small8, model, tok, iv.insert);
+    expect(r).toEqual({ hallucination_unknown: 0, malformed_unknown: 0, accuracy_known: 0, abstain_known: 1 });
+    expect(iv.state.count).toBe(16);
+    expect(tf.memory().numTensors).toBe(before);
+    [probe, entity, always, frozen, model].forEach((x) => x.dispose());
 
     for (const f of ['c_rl_frozen_probe.yaml', 'd_rl_live_probe.yaml']) {
       const out = join(dir, f);

@@ -4,7 +4,7 @@
  * base's activations vs the policy's (drift: a policy that moved its activations away from
  * what the probe reads shows as a lower AUROC on its own activations).
  */
-import { generate } from '../../models/generate.ts';
+import { generate, type GenerateOptions } from '../../models/generate.ts';
 import type { Tokenizer } from '../../models/tokenizer.ts';
 import type { CausalLM } from '../../models/model.ts';
 import { captureFeatures } from '../../probes/capture.ts';
@@ -30,15 +30,32 @@ export interface HallucinationEval {
   probe_auroc_policy: number;
 }
 
-export function evaluateHallucination(world: World, policy: CausalLM, frozen: CausalLM, probe: Probe, tok: Tokenizer): HallucinationEval {
+/** The answer-only part of the evaluation: greedy answers, judged against the truth. */
+export type AnswerRates = Pick<HallucinationEval, 'hallucination_unknown' | 'malformed_unknown' | 'accuracy_known' | 'abstain_known'>;
+
+/**
+ * Greedy answers of `policy` to every eval-only unknown entity and every known one. With
+ * `insert` (a runtime intervention, e.g. probeIntervention(...).insert) the generation goes
+ * through it, so the rates are those of the model plus the intervention.
+ */
+export function answerRates(world: World, policy: CausalLM, tok: Tokenizer, insert?: GenerateOptions['insert']): AnswerRates {
   const answers = (ents: string[]) => {
-    const g = generate(policy, ents.map((e) => tok.encode(question(e))), { maxNewTokens: 10, temperature: 0, stopTokens: [tok.encode('\n')[0]!, tok.eosId] });
+    const g = generate(policy, ents.map((e) => tok.encode(question(e))), { maxNewTokens: 10, temperature: 0, stopTokens: [tok.encode('\n')[0]!, tok.eosId], insert });
     return g.tokens.map((t) => tok.decode(t));
   };
   const share = (xs: string[], v: string) => xs.filter((x) => x === v).length / xs.length;
   const unkTexts = answers(world.evalUnknown);
   const unk = world.evalUnknown.map((e, i) => judge(world, e, unkTexts[i]!));
   const known = answers(world.known).map((t, i) => judge(world, world.known[i]!, t));
+  return {
+    hallucination_unknown: share(unk, 'hallucination'),
+    malformed_unknown: unkTexts.filter(isMalformed).length / unkTexts.length,
+    accuracy_known: share(known, 'correct'),
+    abstain_known: share(known, 'abstain'),
+  };
+}
+
+export function evaluateHallucination(world: World, policy: CausalLM, frozen: CausalLM, probe: Probe, tok: Tokenizer): HallucinationEval {
   // Teacher-forced probe data on eval-only entities (never seen by the probe).
   const rng = new Rng(99);
   const ex = [
@@ -54,10 +71,7 @@ export function evaluateHallucination(world: World, policy: CausalLM, frozen: Ca
     return auroc(probe.scoreRows(f.X, f.n), f.y);
   };
   return {
-    hallucination_unknown: share(unk, 'hallucination'),
-    malformed_unknown: unkTexts.filter(isMalformed).length / unkTexts.length,
-    accuracy_known: share(known, 'correct'),
-    abstain_known: share(known, 'abstain'),
+    ...answerRates(world, policy, tok),
     probe_auroc_frozen: probeAuroc(frozen),
     probe_auroc_policy: probeAuroc(policy),
   };

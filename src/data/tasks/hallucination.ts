@@ -115,3 +115,31 @@ export function worldFiles(world: World, seed: number, repeats: number, rlKnownR
   const rl = [...Array.from({ length: rlKnownRepeats }, () => knownRl).flat(), ...world.rlUnknown.map((e) => ({ prompt: question(e) }))];
   return { sft, probe: rng.shuffle(probe), rl: rng.shuffle(rl) };
 }
+
+/**
+ * Known entities the entity probe never trains on (every other one), so the intervention's
+ * over-refusal is also measured on known entities the probe did not see.
+ */
+export const entityProbeHeldOutKnown = (world: World) => world.known.filter((_, i) => i % 2 === 1);
+
+/**
+ * The entity probe reads the answer's leading space: the position where the model chooses
+ * between a colour and " unknown" (at the question's final ":" the next token is always
+ * that space, so nothing there depends on the entity being known).
+ */
+export const ENTITY_PROBE_AT = ' ';
+
+/**
+ * Rows for an entity-level "does the model know this?" probe, read at the last token of
+ * question + ENTITY_PROBE_AT, right before the answer word: 1 = an entity the base never saw
+ * (the probe's unknown pool), 0 = a known entity (every other one; see
+ * entityProbeHeldOutKnown). A probe that fires there can stop an answer before it begins.
+ */
+export function entityProbeRows(world: World, seed: number) {
+  const held = new Set(entityProbeHeldOutKnown(world));
+  const rows = [
+    ...world.known.filter((e) => !held.has(e)).map((e) => ({ prompt: question(e), completion: ENTITY_PROBE_AT, label: 0 })),
+    ...world.probeUnknown.map((e) => ({ prompt: question(e), completion: ENTITY_PROBE_AT, label: 1 })),
+  ];
+  return new Rng(seed + 11).shuffle(rows);
+}

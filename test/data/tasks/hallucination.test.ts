@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isMalformed } from '../../../src/data/tasks/hallucination-eval.ts';
-import { judge, makeWorld, worldFiles } from '../../../src/data/tasks/hallucination.ts';
+import { entityProbeHeldOutKnown, entityProbeRows, judge, makeWorld, question, worldFiles } from '../../../src/data/tasks/hallucination.ts';
 
 const SIZES = { known: 48, taughtUnknown: 16, probeUnknown: 64, rlUnknown: 48, evalUnknown: 64 };
 
@@ -33,6 +33,21 @@ describe('hallucination world', () => {
     expect(rl).toHaveLength(48 * 3 + 58);
     const e = w.known[0]!;
     expect(known.filter((r) => r.prompt.includes(`of ${e}?`)).map((r) => r.completion)).toEqual([w.colour.get(e), w.colour.get(e), w.colour.get(e)]);
+  });
+});
+
+describe('entity probe rows', () => {
+  it("label 1 = a probe-pool unknown entity, 0 = a known one; half the known entities are held out; the row ends at the answer's leading space", () => {
+    const w = makeWorld(0, SIZES);
+    const rows = entityProbeRows(w, 0);
+    const held = entityProbeHeldOutKnown(w);
+    expect(held).toHaveLength(24);
+    const byPrompt = new Map(rows.map((r) => [r.prompt, r.label]));
+    expect(rows).toHaveLength(24 + 64);
+    for (const e of w.probeUnknown) expect(byPrompt.get(question(e))).toBe(1);
+    for (const e of w.known) expect(byPrompt.get(question(e)), e).toBe(held.includes(e) ? undefined : 0);
+    for (const e of [...w.evalUnknown, ...w.taughtUnknown, ...w.rlUnknown]) expect(byPrompt.has(question(e))).toBe(false);
+    expect(rows.every((r) => r.completion === ' ')).toBe(true); // the answer's leading space: the probe reads there
   });
 });
 
