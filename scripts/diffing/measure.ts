@@ -1,12 +1,12 @@
 // Diffing ground truth (docs/results/diffing.md), after scripts/diffing/train.sh:
-//   node bin/run-ts.js scripts/diffing/measure.ts [--seeds 0,1,2]   → Markdown tables + runs/diffing/groundtruth.json
+//   node bin/run-ts.js scripts/diffing/measure.ts [--seeds 0,1,2,3,4]   → Markdown tables + runs/diffing/groundtruth.json
 import { writeFileSync } from 'node:fs';
 import { initBackend } from '../../src/backend/index.ts';
 import { measureForgetting } from './forgetting.ts';
 import { ALPHAS, APPEARS, measureSide, TIC_POS } from './side.ts';
 
 const at = process.argv.indexOf('--seeds');
-const seeds = at > 0 ? process.argv[at + 1]!.split(',').map(Number) : [0, 1, 2];
+const seeds = at > 0 ? process.argv[at + 1]!.split(',').map(Number) : [0, 1, 2, 3, 4];
 await initBackend('auto');
 const pct = (x: number) => (100 * x).toFixed(1);
 const side = seeds.map(measureSide);

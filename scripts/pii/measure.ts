@@ -1,7 +1,7 @@
 // PII world: train the base (recipes/pii-base.yaml) and the token probe (recipes/pii-probe.yaml)
 // per seed, then measure token F1 and span F1 (src/data/tasks/pii-score.ts) in distribution
 // (data/pii/eval-id.jsonl) and on the shifted family (data/pii/eval-ood.jsonl).
-//   nice -n 10 node bin/run-ts.js scripts/pii/measure.ts [--seeds 0,1,2] [--hook H] [--out runs/pii]
+//   nice -n 10 node bin/run-ts.js scripts/pii/measure.ts [--seeds 0,1,2,3,4] [--hook H] [--out runs/pii]
 //     [--set PATH=V (base recipe)] [--probe-set PATH=V (probe recipe) --tag NAME (probe dir probe-NAME)]
 // A seed whose base or probe is already under <out>/seed-S is reused, not retrained.
 import { existsSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ import { latestCheckpoint } from '../../src/trainer/checkpoint.ts';
 import { train } from '../../src/trainer/run.ts';
 import type { HookedTransformer } from '../../src/models/transformer.ts';
 
-const { values } = parseArgs({ options: { seeds: { type: 'string', default: '0,1,2' }, hook: { type: 'string' }, out: { type: 'string', default: 'runs/pii' }, set: { type: 'string', multiple: true, default: [] }, 'probe-set': { type: 'string', multiple: true, default: [] }, tag: { type: 'string', default: '' } } });
+const { values } = parseArgs({ options: { seeds: { type: 'string', default: '0,1,2,3,4' }, hook: { type: 'string' }, out: { type: 'string', default: 'runs/pii' }, set: { type: 'string', multiple: true, default: [] }, 'probe-set': { type: 'string', multiple: true, default: [] }, tag: { type: 'string', default: '' } } });
 const seeds = values.seeds.split(',').map(Number);
 const tok = createTokenizer('byte');
 const sets = { id: readPiiRecords('data/pii/eval-id.jsonl'), ood: readPiiRecords('data/pii/eval-ood.jsonl') };
