@@ -113,6 +113,14 @@ const lines = [
     return `| ${k} | ${col((r) => r.strict_recall)} | ${col((r) => r.loose_recall)} | ${col((r) => r.rule_accuracy)} | ${col((r) => r.rule_perplexity, 1, 3)} | ${col((r) => r.removed)} | ${col((r) => r.rel_change, 1, 3)} |`;
   }),
 ];
+// A mean can hide one bad seed: each seed's chosen-ρ row, and the worst (most strict recall left).
+const chosenKey = `K-FAC, ρ = ${chosenRho} (chosen)`;
+const perSeed = (rows.get(chosenKey) ?? []).map((r, i) => ({ seed: seeds[i]!, r }));
+const worstSeed = perSeed.reduce((w, x) => (x.r.strict_recall > w.r.strict_recall ? x : w), perSeed[0]!);
+if (perSeed.length) {
+  lines.push('', `chosen ρ = ${chosenRho} per seed (strict recall % / held-out rule acc % / rule perplexity): ${perSeed.map(({ seed, r }) => `seed ${seed}: ${(100 * r.strict_recall).toFixed(1)} / ${(100 * r.rule_accuracy).toFixed(1)} / ${r.rule_perplexity.toFixed(3)}`).join('; ')}`);
+  lines.push(`worst seed (most strict recall left): ${worstSeed.seed}`);
+}
 mkdirSync(root, { recursive: true });
 writeFileSync(`${root}/table-${curvatureData}.md`, `${lines.join('\n')}\n`);
 writeFileSync(`${root}/raw-${curvatureData}.json`, JSON.stringify(Object.fromEntries(rows), null, 1));

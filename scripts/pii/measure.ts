@@ -86,6 +86,9 @@ const lines = [
   ...results.map((r) => `| ${r.seed} | ${f(r.probe_auroc)} | ${cols.map(([, g]) => f(g(r))).join(' | ')} |`),
   `| mean ± std | ${f(mean(results.map((r) => r.probe_auroc)))} ± ${f(std(results.map((r) => r.probe_auroc)))} | ${cols.map(([, g]) => `${f(mean(results.map(g)))} ± ${f(std(results.map(g)))}`).join(' | ')} |`,
 ];
+// A mean can hide one bad seed: the seed with the lowest out-of-distribution token F1.
+const worst = results.reduce((w, r) => (r.ood.token.f1 < w.ood.token.f1 ? r : w), results[0]!);
+lines.push(`| worst seed (${worst.seed}, lowest OOD token F1) | ${f(worst.probe_auroc)} | ${cols.map(([, g]) => f(g(worst))).join(' | ')} |`);
 const kinds = ['| set | ' + PII_KINDS.join(' | ') + ' |', `|---|${PII_KINDS.map(() => '---').join('|')}|`,
   ...(['id', 'ood'] as const).map((set) => `| ${set.toUpperCase()} | ${PII_KINDS.map((k) => `${f(mean(results.map((r) => r[set].recallByKind[k]!)))}`).join(' | ')} |`)];
 console.log(`${lines.join('\n')}\n\ntoken recall by kind (mean over seeds):\n\n${kinds.join('\n')}`);
