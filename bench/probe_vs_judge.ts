@@ -75,6 +75,22 @@ const lines = [
     return `| ${r.world} / ${r.set} (${r.seed}) | ${f3(r.probe.accuracy)} | ${f3(r.judge.accuracy)} | ${f3(r.probe.auroc)} | ${f3(r.judge.auroc)} | ${tokenLevel ? f3(r.probe.f1) : '–'} | ${tokenLevel ? f3(r.judge.f1) : '–'} | ${sci(r.flops.probe_as_run)} | ${sci(r.flops.judge_as_run)} | ${(r.flops.judge_as_run / r.flops.probe_as_run).toFixed(1)}× | ${sci(r.flops.probe_head_only)} | ${r.wall_ms_per_sequence.probe.toFixed(2)} | ${r.wall_ms_per_sequence.judge.toFixed(2)} | ${(r.wall_ms_per_sequence.judge / r.wall_ms_per_sequence.probe).toFixed(1)}× |`;
   }),
 ];
+// Over seeds: mean ± sample std per world and set (each seed's own probe, judge and timing).
+type R = { world: string; set: string; probe: ReturnType<typeof quality>; judge: ReturnType<typeof quality>; flops: ReturnType<typeof flopsPerSequence>; wall_ms_per_sequence: { probe: number; judge: number } };
+const ms = (xs: number[], d = 3) => {
+  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1));
+  return `${m.toFixed(d)} ± ${sd.toFixed(d)}`;
+};
+if (seeds.length > 1) {
+  lines.push('', `| world / set (${seeds.length} seeds: ${seeds.join(', ')}) | probe acc | judge acc | probe AUROC | judge AUROC | probe token F1 | judge token F1 | FLOPs ratio judge/probe (as run) | FLOPs ratio judge/probe head | wall ratio judge/probe |`, '|---|---|---|---|---|---|---|---|---|---|');
+  for (const key of [...new Set(results.map((x) => `${(x as R).world} / ${(x as R).set}`))]) {
+    const rs = (results as R[]).filter((r) => `${r.world} / ${r.set}` === key);
+    const c = (g: (r: R) => number, d = 3) => ms(rs.map(g), d);
+    const tokenLevel = rs[0]!.world === 'pii';
+    lines.push(`| ${key} | ${c((r) => r.probe.accuracy)} | ${c((r) => r.judge.accuracy)} | ${c((r) => r.probe.auroc)} | ${c((r) => r.judge.auroc)} | ${tokenLevel ? c((r) => r.probe.f1) : '–'} | ${tokenLevel ? c((r) => r.judge.f1) : '–'} | ${c((r) => r.flops.judge_as_run / r.flops.probe_as_run, 1)} | ${c((r) => r.flops.judge_as_run / r.flops.probe_head_only, 0)} | ${c((r) => r.wall_ms_per_sequence.judge / r.wall_ms_per_sequence.probe, 1)} |`);
+  }
+}
 mkdirSync('runs/probe-vs-judge', { recursive: true });
 writeFileSync('runs/probe-vs-judge/result.json.tmp', JSON.stringify({ backend, results, table: lines }, null, 1));
 renameSync('runs/probe-vs-judge/result.json.tmp', 'runs/probe-vs-judge/result.json');
