@@ -1,16 +1,29 @@
 // Diffing ground truth (docs/results/diffing.md), after scripts/diffing/train.sh:
-//   node bin/run-ts.js scripts/diffing/measure.ts [--seeds 0,1,2]   → Markdown tables + runs/diffing/groundtruth.json
-import { writeFileSync } from 'node:fs';
+//   node bin/run-ts.js scripts/diffing/measure.ts [--seeds 0,1,2,3,4] [--reuse]   → Markdown tables + runs/diffing/groundtruth.json
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { initBackend } from '../../src/backend/index.ts';
 import { measureForgetting } from './forgetting.ts';
 import { ALPHAS, APPEARS, measureSide, TIC_POS } from './side.ts';
 
 const at = process.argv.indexOf('--seeds');
-const seeds = at > 0 ? process.argv[at + 1]!.split(',').map(Number) : [0, 1, 2];
+const seeds = at > 0 ? process.argv[at + 1]!.split(',').map(Number) : [0, 1, 2, 3, 4];
+// --reuse: a seed's side or forgetting result saved by an earlier run of this script
+// (runs/diffing/measured/) is read back instead of measured again, so seeds whose runs are
+// trained can be measured while train.sh still trains the others. Without it every seed is measured.
+const reuse = process.argv.includes('--reuse');
 await initBackend('auto');
 const pct = (x: number) => (100 * x).toFixed(1);
-const side = seeds.map(measureSide);
-const forgetting = seeds.map(measureForgetting);
+mkdirSync('runs/diffing/measured', { recursive: true });
+function saved<T>(part: string, seed: number, measure: (s: number) => T): T {
+  const f = `runs/diffing/measured/${part}-seed${seed}.json`;
+  if (reuse && existsSync(f)) return JSON.parse(readFileSync(f, 'utf8')) as T;
+  const r = measure(seed);
+  writeFileSync(`${f}.tmp`, JSON.stringify(r));
+  renameSync(`${f}.tmp`, f);
+  return r;
+}
+const side = seeds.map((s) => saved('side', s, measureSide));
+const forgetting = seeds.map((s) => saved('forgetting', s, measureForgetting));
 writeFileSync('runs/diffing/groundtruth.json', JSON.stringify({ side, forgetting }, null, 1));
 
 const out: string[] = [];

@@ -3,11 +3,11 @@
 #   side-plain-seedS         recipes/side-plain.yaml with a checkpoint every 10 steps (all kept)
 #   side-plain-early-seedS   the same run's first 60 steps (identical: same seed and schedule), a checkpoint every 2
 #   forgetting-pretrain-seedS, forgetting-none-seedS, forgetting-attribution-seedS
-# Usage: scripts/diffing/train.sh [SEEDS...]   (default 0 1 2; run under nice on a shared machine)
+# Usage: scripts/diffing/train.sh [SEEDS...]   (default 0 1 2 3 4; run under nice on a shared machine)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seeds=("${@:-0 1 2}")
-[ $# -eq 0 ] && seeds=(0 1 2)
+seeds=("$@")
+[ $# -eq 0 ] && seeds=(0 1 2 3 4)
 for s in "${seeds[@]}"; do
   common=(--set "run.seed=$s" --set tracking.uri=none)
   npx bonsai train recipes/side-plain.yaml "${common[@]}" --set "run.out_dir=runs/diffing/side-plain-seed$s" \

@@ -2,7 +2,7 @@
 // then edit it with recipes/memorisation-kfac.yaml (the chosen rho and a sweep) and the
 // control recipes/memorisation-random.yaml (same rho, components drawn at random), scoring
 // each model. Prints the Markdown table (mean ± std over seeds) and writes it with raw.json.
-//   node bin/run-ts.js scripts/memorisation/measure.ts [--seeds 0,1,2] [--rhos 0.9,0.8,...] [--keep-base] [--table-only]
+//   node bin/run-ts.js scripts/memorisation/measure.ts [--seeds 0,1,2,3,4] [--rhos 0.9,0.8,...] [--keep-base] [--table-only]
 //                                                      [--curvature-data rule_train|train] [--rho R]
 // --curvature-data: the text the factors are taken on: the rule lines of the training file
 // (default, as the recipes ship) or the whole training mix, memorised lines included.
@@ -27,7 +27,7 @@ const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1]! : dflt;
 };
-const seeds = arg('--seeds', '0,1,2').split(',').map(Number);
+const seeds = arg('--seeds', '0,1,2,3,4').split(',').map(Number);
 const sweep = arg('--rhos', '0.98,0.96,0.95,0.94,0.92,0.9,0.88,0.85,0.8').split(',').map(Number);
 const keepBase = process.argv.includes('--keep-base');
 const tableOnly = process.argv.includes('--table-only');
@@ -113,6 +113,14 @@ const lines = [
     return `| ${k} | ${col((r) => r.strict_recall)} | ${col((r) => r.loose_recall)} | ${col((r) => r.rule_accuracy)} | ${col((r) => r.rule_perplexity, 1, 3)} | ${col((r) => r.removed)} | ${col((r) => r.rel_change, 1, 3)} |`;
   }),
 ];
+// A mean can hide one bad seed: each seed's chosen-ρ row, and the worst (most strict recall left).
+const chosenKey = `K-FAC, ρ = ${chosenRho} (chosen)`;
+const perSeed = (rows.get(chosenKey) ?? []).map((r, i) => ({ seed: seeds[i]!, r }));
+const worstSeed = perSeed.reduce((w, x) => (x.r.strict_recall > w.r.strict_recall ? x : w), perSeed[0]!);
+if (perSeed.length) {
+  lines.push('', `chosen ρ = ${chosenRho} per seed (strict recall % / held-out rule acc % / rule perplexity): ${perSeed.map(({ seed, r }) => `seed ${seed}: ${(100 * r.strict_recall).toFixed(1)} / ${(100 * r.rule_accuracy).toFixed(1)} / ${r.rule_perplexity.toFixed(3)}`).join('; ')}`);
+  lines.push(`worst seed (most strict recall left): ${worstSeed.seed}`);
+}
 mkdirSync(root, { recursive: true });
 writeFileSync(`${root}/table-${curvatureData}.md`, `${lines.join('\n')}\n`);
 writeFileSync(`${root}/raw-${curvatureData}.json`, JSON.stringify(Object.fromEntries(rows), null, 1));

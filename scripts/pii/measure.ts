@@ -1,7 +1,7 @@
 // PII world: train the base (recipes/pii-base.yaml) and the token probe (recipes/pii-probe.yaml)
 // per seed, then measure token F1 and span F1 (src/data/tasks/pii-score.ts) in distribution
 // (data/pii/eval-id.jsonl) and on the shifted family (data/pii/eval-ood.jsonl).
-//   nice -n 10 node bin/run-ts.js scripts/pii/measure.ts [--seeds 0,1,2] [--hook H] [--out runs/pii]
+//   nice -n 10 node bin/run-ts.js scripts/pii/measure.ts [--seeds 0,1,2,3,4] [--hook H] [--out runs/pii]
 //     [--set PATH=V (base recipe)] [--probe-set PATH=V (probe recipe) --tag NAME (probe dir probe-NAME)]
 // A seed whose base or probe is already under <out>/seed-S is reused, not retrained.
 import { existsSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ import { latestCheckpoint } from '../../src/trainer/checkpoint.ts';
 import { train } from '../../src/trainer/run.ts';
 import type { CausalLM } from '../../src/models/model.ts';
 
-const { values } = parseArgs({ options: { seeds: { type: 'string', default: '0,1,2' }, hook: { type: 'string' }, out: { type: 'string', default: 'runs/pii' }, set: { type: 'string', multiple: true, default: [] }, 'probe-set': { type: 'string', multiple: true, default: [] }, tag: { type: 'string', default: '' } } });
+const { values } = parseArgs({ options: { seeds: { type: 'string', default: '0,1,2,3,4' }, hook: { type: 'string' }, out: { type: 'string', default: 'runs/pii' }, set: { type: 'string', multiple: true, default: [] }, 'probe-set': { type: 'string', multiple: true, default: [] }, tag: { type: 'string', default: '' } } });
 const seeds = values.seeds.split(',').map(Number);
 const tok = createTokenizer('byte');
 const sets = { id: readPiiRecords('data/pii/eval-id.jsonl'), ood: readPiiRecords('data/pii/eval-ood.jsonl') };
@@ -86,6 +86,9 @@ const lines = [
   ...results.map((r) => `| ${r.seed} | ${f(r.probe_auroc)} | ${cols.map(([, g]) => f(g(r))).join(' | ')} |`),
   `| mean ± std | ${f(mean(results.map((r) => r.probe_auroc)))} ± ${f(std(results.map((r) => r.probe_auroc)))} | ${cols.map(([, g]) => `${f(mean(results.map(g)))} ± ${f(std(results.map(g)))}`).join(' | ')} |`,
 ];
+// A mean can hide one bad seed: the seed with the lowest out-of-distribution token F1.
+const worst = results.reduce((w, r) => (r.ood.token.f1 < w.ood.token.f1 ? r : w), results[0]!);
+lines.push(`| worst seed (${worst.seed}, lowest OOD token F1) | ${f(worst.probe_auroc)} | ${cols.map(([, g]) => f(g(worst))).join(' | ')} |`);
 const kinds = ['| set | ' + PII_KINDS.join(' | ') + ' |', `|---|${PII_KINDS.map(() => '---').join('|')}|`,
   ...(['id', 'ood'] as const).map((set) => `| ${set.toUpperCase()} | ${PII_KINDS.map((k) => `${f(mean(results.map((r) => r[set].recallByKind[k]!)))}`).join(' | ')} |`)];
 console.log(`${lines.join('\n')}\n\ntoken recall by kind (mean over seeds):\n\n${kinds.join('\n')}`);
