@@ -79,7 +79,7 @@ export const ROUTES: Record<string, Route> = {
       batching: { batch_size: ctx.batching.batchSize, max_wait_ms: ctx.batching.maxWaitMs },
     }),
   },
-  /** OpenRLHF's --remote_rm_url shape: one float per query, in order. */
+  /** OpenRLHF's --remote_rm_url shape: one float per query, in order (a per-token reward counts with its sum). */
   '/get_reward': {
     method: 'POST',
     auth: true,
@@ -91,7 +91,10 @@ export const ROUTES: Record<string, Route> = {
       return { rewards, scores: rewards, extra_logs: byReward(ctx, scores) };
     },
   },
-  /** bonsai's own: weighted totals, each reward's score, per-token probe scores, batch metrics. */
+  /**
+   * bonsai's own: weighted totals, each reward's score, per-token rewards (`token_rewards`, when
+   * a reward is per token), per-token probe scores (asked for), batch metrics.
+   */
   '/v1/rewards': {
     method: 'POST',
     auth: true,
@@ -110,6 +113,8 @@ export const ROUTES: Record<string, Route> = {
         by_reward: named,
         weights: Object.fromEntries(ctx.scorer.rewards.map((r) => [r.name, r.weight])),
         metrics,
+        // One object per completion: each per-token reward's raw score at each completion token.
+        ...(scores.some((s) => s.tokenRewards) ? { token_rewards: scores.map((s) => s.tokenRewards ?? {}) } : {}),
         ...(req.perToken ? { tokens: scores.map((s) => s.tokens) } : {}),
       };
     },
