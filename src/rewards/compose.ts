@@ -15,8 +15,6 @@ export interface ScoredRewards {
   total: Float32Array;
   /** Each reward's raw scores [R], by name (a per-token reward: its sum over the completion). */
   byName: Record<string, Float32Array>;
-  /** Weighted sum of the sequence-level rewards only [R] (equals `total` when no reward is per-token). */
-  sequenceTotal: Float32Array;
   /** Each per-token reward's raw scores [R][completion length], by name. */
   tokensByName: Record<string, Float32Array[]>;
   /** Weighted sum of the per-token rewards at each completion token [R][completion length]; absent when none is per-token. */
@@ -37,7 +35,6 @@ export function meanStd(xs: ArrayLike<number>): { mean: number; std: number } {
 export async function scoreRewards(rewards: readonly Reward[], batch: RolloutBatch, ctx: RewardContext, step?: number): Promise<ScoredRewards> {
   const at = step === undefined ? '' : `step ${step}: `;
   const total = new Float32Array(batch.R);
-  const sequenceTotal = new Float32Array(batch.R);
   const byName: Record<string, Float32Array> = {};
   const tokensByName: Record<string, Float32Array[]> = {};
   let tokenTotal: Float32Array[] | undefined;
@@ -54,8 +51,7 @@ export async function scoreRewards(rewards: readonly Reward[], batch: RolloutBat
     const s = checked.kind === 'sequence' ? checked.scores : checked.sums;
     byName[r.name] = s;
     for (let i = 0; i < batch.R; i++) total[i]! += r.weight * s[i]!;
-    if (checked.kind === 'sequence') for (let i = 0; i < batch.R; i++) sequenceTotal[i]! += r.weight * s[i]!;
-    else {
+    if (checked.kind === 'token') {
       tokensByName[r.name] = checked.scores;
       tokenTotal ??= batch.completions.map((c) => new Float32Array(c.length));
       checked.scores.forEach((row, i) => row.forEach((v, k) => (tokenTotal![i]![k]! += r.weight * v)));
@@ -68,5 +64,5 @@ export async function scoreRewards(rewards: readonly Reward[], batch: RolloutBat
   const { mean, std } = meanStd(total);
   metrics['rewards/total/mean'] = mean;
   metrics['rewards/total/std'] = std;
-  return { total, byName, sequenceTotal, tokensByName, tokenTotal, metrics };
+  return { total, byName, tokensByName, tokenTotal, metrics };
 }

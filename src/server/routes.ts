@@ -3,6 +3,7 @@
  * sequences of concurrent requests share frozen passes.
  */
 import { meanStd } from '../rewards/compose.ts';
+import { tokenStats } from '../rewards/scores.ts';
 import type { DynamicBatcher } from './batcher.ts';
 import type { RewardScorer, SequenceScore } from './scorer.ts';
 import { encodeText, seqLength, type EncodedText, type ScoreText } from './texts.ts';
@@ -108,6 +109,7 @@ export const ROUTES: Record<string, Route> = {
         metrics[`rewards/${name}/mean`] = mean;
         metrics[`rewards/${name}/std`] = std;
       }
+      for (const name of Object.keys(scores[0]?.tokenRewards ?? {})) Object.assign(metrics, tokenStats(name, scores.map((s) => Float32Array.from(s.tokenRewards![name]!))));
       return {
         rewards: scores.map((s) => s.total),
         by_reward: named,

@@ -26,7 +26,6 @@ describe('per-token rewards', () => {
     const s = await scoreRewards([lengthReward('len', 2, 2), fixed('tok', 0.5, [[1, -3], [4]])], batch(), ctx, 3);
     expect(Array.from(s.byName.len!)).toEqual([0, -0.5]);
     expect(Array.from(s.byName.tok!)).toEqual([-2, 4]); // sums over each completion
-    expect(Array.from(s.sequenceTotal)).toEqual([0, -1]);
     expect(Array.from(s.total)).toEqual([0 + 0.5 * -2, -1 + 0.5 * 4]);
     expect(s.tokensByName.tok!.map((x) => Array.from(x))).toEqual([[1, -3], [4]]);
     expect(s.tokenTotal!.map((x) => Array.from(x))).toEqual([[0.5, -1.5], [2]]);
@@ -39,7 +38,7 @@ describe('per-token rewards', () => {
     // Sequence rewards alone: nothing per token, totals as before.
     const seq = await scoreRewards([lengthReward('len', 2, 2)], batch(), ctx);
     expect(seq.tokenTotal).toBeUndefined();
-    expect(Array.from(seq.total)).toEqual(Array.from(seq.sequenceTotal));
+    expect(seq.tokensByName).toEqual({});
     ctx.frozen.refLogprobs.dispose();
   });
 
