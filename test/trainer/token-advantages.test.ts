@@ -86,5 +86,5 @@ describe('per-token advantages', () => {
     expect(share()).toBeGreaterThan(before + 0.1);
     [policy, frozen].forEach((x) => x.dispose());
     optimizer.dispose();
-  }, 600_000); // about 100 s on a loaded 2-core machine;
+  }, 600_000); // 100–500 s on the shared 2-core machine
 });
