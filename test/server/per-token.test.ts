@@ -22,7 +22,7 @@ const TEXTS = [
 describe('serve-reward with a per-token reward', () => {
   it('OpenRLHF clients still get one float per query: the total, the per-token reward counted with its sum', async () => {
     const want = await inProcessRewards(loadRecipe(file), TEXTS);
-    const r = await post(`${s.srv.url}/get_reward`, { query: TEXTS.map((t) => t.prompt + t.completion), prompts: TEXTS.map((t) => t.prompt) });
+    const r = await post(`${s.srv.url}/get_reward`, { query: TEXTS.map((t) => t.prompt + t.completion), prompts: TEXTS.map((t) => t.prompt), labels: TEXTS.map((t) => t.answer ?? null) });
     expect(r.status).toBe(200);
     expect(r.json.rewards).toHaveLength(3);
     for (const v of r.json.rewards) expect(typeof v).toBe('number');
