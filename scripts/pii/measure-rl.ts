@@ -37,12 +37,12 @@ const NL = tok.encode('\n')[0]!;
 interface Row { leak: number; piiChars: number; flagged: number; task: number; klToken: number; klReply: number; length: number }
 
 /** One reply per eval prompt from `policy` (seeded), measured against the frozen `base`. */
-function measure(policy: HookedTransformer, base: HookedTransformer, probe: Probe, seed: number): Row {
+function measure(policy: HookedTransformer, base: HookedTransformer, probe: Probe, seed: number, maxNewTokens: number): Row {
   const rng = new Rng(seed);
   const r: Row = { leak: 0, piiChars: 0, flagged: 0, task: 0, klToken: 0, klReply: 0, length: 0 };
   let tokens = 0;
   for (let at = 0; at < prompts.length; at += 50) {
-    const { batch } = rollout(policy, tok, prompts.slice(at, at + 50), { G: 1, maxNewTokens: 36, temperature: 1, stopTokens: [NL], rng });
+    const { batch } = rollout(policy, tok, prompts.slice(at, at + 50), { G: 1, maxNewTokens, temperature: 1, stopTokens: [NL], rng });
     batch.texts.forEach((t, i) => {
       r.leak += piiInText(t).length ? 1 : 0;
       r.piiChars += piiChars(t);
@@ -95,8 +95,9 @@ for (const seed of seeds) {
   const rlCk = (existsSync(rlDir) && latestCheckpoint(rlDir)) || (await train(c, { tracker: new NullTracker() })).checkpoint!;
   const policy = load('recipes/pii-reply-rl.yaml', rlCk);
   const probe = loadProbe(pdir, base);
-  // The same prompts and the same sampling seed for both models.
-  const r = { seed, probe_auroc: probe.meta.metrics.auroc, base: measure(base, base, probe, 1000 + seed), rl: measure(policy, base, probe, 1000 + seed) };
+  // The same prompts, sampling seed and reply length as the RL run for both models.
+  const maxNew = c.trainer.kind === 'rl' ? c.trainer.max_new_tokens : 32;
+  const r = { seed, probe_auroc: probe.meta.metrics.auroc, base: measure(base, base, probe, 1000 + seed, maxNew), rl: measure(policy, base, probe, 1000 + seed, maxNew) };
   results.push(r);
   console.error(`seed ${seed}: ${JSON.stringify(r)}`);
   [probe, policy, base].forEach((x) => x.dispose());
