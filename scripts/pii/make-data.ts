@@ -4,8 +4,14 @@
 //   probe.jsonl      {prompt, completion, label}: train-family text cut at span edges, for `bonsai probe train`
 //   eval-id.jsonl    {text, spans}: fresh train-family records (in distribution)
 //   eval-ood.jsonl   {text, spans}: the eval family (other templates, formats, names: the shift)
+// The RL task (src/data/tasks/pii-reply.ts: replies that leak the customer's details 70% of the time):
+//   reply-lm.jsonl   {text}: 3000 replies (the leaking base's data)
+//   reply-probe.jsonl  250 leaking replies cut at span edges (the RL probe's data)
+//   reply-rl.jsonl   {prompt, completion}: 2000 RL prompts, completion = the task answer `#N ready`
+//   reply-eval.jsonl {prompt, completion}: 200 other prompts for measuring
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { piiJsonl, piiRecords, probeLines } from '../../src/data/tasks/pii.ts';
+import { replyExamples } from '../../src/data/tasks/pii-reply.ts';
 
 export const DATA_SEED = 0;
 const dir = 'data/pii';
@@ -24,4 +30,11 @@ write('lm.jsonl', jsonl(lm.map((r) => ({ text: r.text }))));
 write('probe.jsonl', jsonl(probe));
 write('eval-id.jsonl', piiJsonl(id));
 write('eval-ood.jsonl', piiJsonl(ood));
+// The reply task: its own seeds, so its texts are no copy of the probe's or the evaluation's.
+const replies = replyExamples(3000, DATA_SEED + 10, 0.7);
+write('reply-lm.jsonl', jsonl(replies.map((e) => ({ text: e.record.text }))));
+write('reply-probe.jsonl', jsonl(replyExamples(250, DATA_SEED + 13, 1).flatMap((e) => probeLines(e.record))));
+const prompts = (n: number, seed: number) => jsonl(replyExamples(n, seed, 0).map((e) => ({ prompt: e.prompt, completion: e.answer })));
+write('reply-rl.jsonl', prompts(2000, DATA_SEED + 11));
+write('reply-eval.jsonl', prompts(200, DATA_SEED + 12));
 console.log(`wrote ${dir}: ${lm.length} lm texts, ${probe.length} probe lines, ${id.length} in-distribution and ${ood.length} shifted eval records`);

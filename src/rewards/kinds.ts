@@ -18,7 +18,10 @@ export const rewardKinds = kindTable({
       name: metricName(),
       weight: weight(),
       probe: z.string().min(1).describe('Name of a probe in `probes`.'),
-      aggregate: z.enum(['mean', 'max', 'any']).default('max').describe('Per-token scores → one per rollout: mean, max, or any-above-threshold (0/1).'),
+      aggregate: z
+        .enum(['mean', 'max', 'any', 'none'])
+        .default('max')
+        .describe('Per-token scores → one per rollout: mean, max, or any-above-threshold (0/1). none: no aggregation, a per-token reward (one score per completion token; the loss uses per-token advantages, docs/per-token-rewards.md).'),
       sign: z.union([z.literal(1), z.literal(-1)]).default(-1).describe('-1 penalises what the probe detects, +1 rewards it.'),
       host: z
         .enum(['frozen', 'policy'])

@@ -1,20 +1,22 @@
 /**
  * `module` rewards: a user's JS/TS file whose export (default, or `export_name`) is
- * `(batch: { texts, completions, answers, prompts }) => number[]` (or a Promise of one).
- * It runs with the same trust as the recipe that names it.
+ * `(batch: { texts, completions, answers, prompts }) => number[]` (or a Promise of one): one
+ * score per rollout — or `number[][]`, one array per rollout with a score per completion
+ * token (`completions[i].length` of them): a per-token reward. It runs with the same trust
+ * as the recipe that names it.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BonsaiError } from '../errors.ts';
-import type { Reward } from './types.ts';
+import type { Reward, RewardScores } from './types.ts';
 
-/** A module reward's export: per rollout, its completion text and tokens, its prompt text and reference answer. */
+/** A module reward's export: per rollout, its completion text and tokens, its prompt text and reference answer → a score per rollout, or per completion token. */
 export type UserRewardFn = (batch: {
   texts: string[];
   completions: number[][];
   prompts: string[];
   answers: Array<string | undefined>;
-}) => ArrayLike<number> | Promise<ArrayLike<number>>;
+}) => RewardScores | Promise<RewardScores>;
 
 /** Imports `path` and returns its reward function as a Reward. */
 export async function moduleReward(name: string, weight: number, path: string, exportName = 'default'): Promise<Reward> {

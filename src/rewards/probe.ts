@@ -12,13 +12,18 @@ import { tokenFeatures } from '../probes/capture.ts';
 import type { Probe } from '../probes/probe.ts';
 import type { Reward, RolloutBatch, RewardContext } from './types.ts';
 
-export type Aggregate = 'mean' | 'max' | 'any';
+/** How per-token scores become one per rollout; `none` keeps them: a per-token reward. */
+export type Aggregate = 'mean' | 'max' | 'any' | 'none';
 
 export interface ProbeRewardOptions {
   name: string;
   weight: number;
   probe: Probe;
-  /** How per-token scores become one per rollout; `any` is 1 if any token ≥ threshold. */
+  /**
+   * How per-token scores become one per rollout; `any` is 1 if any token ≥ threshold. `none`
+   * returns sign × the probe's score at every completion token (a per-token reward; whatever
+   * the probe's level, it is read at each completion token).
+   */
   aggregate: Aggregate;
   /** +1 rewards what the probe detects, −1 penalises it. */
   sign: 1 | -1;
@@ -38,6 +43,9 @@ export function probeReward(o: ProbeRewardOptions): Reward & { lastScores?: Floa
       const s = tf.tidy(() => probe.score(tokenFeatures(cache.get(hook)))); // [R, T]
       const scores = s.dataSync() as Float32Array;
       s.dispose();
+      if (o.aggregate === 'none') {
+        return b.completions.map((c, r) => Float32Array.from(scores.subarray(r * b.T + b.promptLens[r]!, r * b.T + b.promptLens[r]! + c.length), (v) => o.sign * v));
+      }
       const out = new Float32Array(b.R);
       for (let r = 0; r < b.R; r++) {
         const p0 = b.promptLens[r]!;

@@ -1,7 +1,8 @@
 /**
  * The reward seam. A reward reads a batch of rollouts and a context holding the frozen
  * pass (the single frozen-copy forward per rollout batch: reference log-probs and probe
- * activations) and returns one score per rollout.
+ * activations) and returns one score per rollout — or, a per-token reward, one array per
+ * rollout with a score for each of its completion tokens (rewards/scores.ts checks which).
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { ActivationCache } from '../models/hooks.ts';
@@ -39,12 +40,21 @@ export interface RewardContext {
   policy?: ActivationCache;
 }
 
-/** One named reward. Scores are per rollout; the trainer weighs and sums them. */
+/**
+ * A reward's output: R scores (one per rollout), or R arrays where the r-th holds one score per
+ * completion token of rollout r (`batch.completions[r].length` of them: a per-token reward).
+ */
+export type RewardScores = ArrayLike<number> | ArrayLike<ArrayLike<number>>;
+
+/**
+ * One named reward. Scores are per rollout or per completion token; the trainer weighs and
+ * sums them (a per-token reward enters the per-rollout total with its sum, and the loss per token).
+ */
 export interface Reward {
   readonly name: string;
   readonly weight: number;
   /** Hooks it needs cached on the frozen copy (or on the policy, for host: policy). */
   readonly hooks?: { host: 'frozen' | 'policy'; hook: string };
-  score(batch: RolloutBatch, ctx: RewardContext): ArrayLike<number> | Promise<ArrayLike<number>>;
+  score(batch: RolloutBatch, ctx: RewardContext): RewardScores | Promise<RewardScores>;
   dispose?(): void;
 }

@@ -3,6 +3,7 @@
  * sequences of concurrent requests share frozen passes.
  */
 import { meanStd } from '../rewards/compose.ts';
+import { tokenStats } from '../rewards/scores.ts';
 import type { DynamicBatcher } from './batcher.ts';
 import type { RewardScorer, SequenceScore } from './scorer.ts';
 import { encodeText, seqLength, type EncodedText, type ScoreText } from './texts.ts';
@@ -79,7 +80,7 @@ export const ROUTES: Record<string, Route> = {
       batching: { batch_size: ctx.batching.batchSize, max_wait_ms: ctx.batching.maxWaitMs },
     }),
   },
-  /** OpenRLHF's --remote_rm_url shape: one float per query, in order. */
+  /** OpenRLHF's --remote_rm_url shape: one float per query, in order (a per-token reward counts with its sum). */
   '/get_reward': {
     method: 'POST',
     auth: true,
@@ -91,7 +92,10 @@ export const ROUTES: Record<string, Route> = {
       return { rewards, scores: rewards, extra_logs: byReward(ctx, scores) };
     },
   },
-  /** bonsai's own: weighted totals, each reward's score, per-token probe scores, batch metrics. */
+  /**
+   * bonsai's own: weighted totals, each reward's score, per-token rewards (`token_rewards`, when
+   * a reward is per token), per-token probe scores (asked for), batch metrics.
+   */
   '/v1/rewards': {
     method: 'POST',
     auth: true,
@@ -105,11 +109,14 @@ export const ROUTES: Record<string, Route> = {
         metrics[`rewards/${name}/mean`] = mean;
         metrics[`rewards/${name}/std`] = std;
       }
+      for (const name of Object.keys(scores[0]?.tokenRewards ?? {})) Object.assign(metrics, tokenStats(name, scores.map((s) => Float32Array.from(s.tokenRewards![name]!))));
       return {
         rewards: scores.map((s) => s.total),
         by_reward: named,
         weights: Object.fromEntries(ctx.scorer.rewards.map((r) => [r.name, r.weight])),
         metrics,
+        // One object per completion: each per-token reward's raw score at each completion token.
+        ...(scores.some((s) => s.tokenRewards) ? { token_rewards: scores.map((s) => s.tokenRewards ?? {}) } : {}),
         ...(req.perToken ? { tokens: scores.map((s) => s.tokens) } : {}),
       };
     },

@@ -22,8 +22,12 @@ import { rolloutBatchOf, type EncodedText } from './texts.ts';
 
 /** One sequence's rewards: the weighted total, each reward's raw score, and (asked for) per-token probe scores. */
 export interface SequenceScore {
+  /** Weighted sum: sequence-level scores plus each per-token reward's sum over the completion. */
   total: number;
+  /** Each reward's raw score (a per-token reward: its sum over the completion). */
   byName: Record<string, number>;
+  /** Each per-token reward's raw score at every completion token, by name; absent when no reward is per token. */
+  tokenRewards?: Record<string, number[]>;
   /** Completion tokens and, per probe reward, the probe's score at each of them. */
   tokens?: { ids: number[]; text: string[]; probes: Record<string, number[]> };
 }
@@ -99,6 +103,7 @@ export class RewardScorer {
       return items.map((e, r) => ({
         total: scored.total[r]!,
         byName: Object.fromEntries(Object.entries(scored.byName).map(([k, v]) => [k, v[r]!])),
+        tokenRewards: scored.tokenTotal ? Object.fromEntries(Object.entries(scored.tokensByName).map(([k, v]) => [k, Array.from(v[r]!)])) : undefined,
         tokens: tokens[r] ? { ids: e.completionIds, text: e.completionIds.map((id) => this.tokenizer.decode([id])), probes: perToken![r]! } : undefined,
       }));
     } finally {

@@ -12,4 +12,5 @@ export { createLossStep } from './loss-step.ts';
 export { rlStep, type RlStepOptions, type RlStepResult } from './rl-step.ts';
 export { rollout, type PromptItem, type RolloutOptions } from './rollout.ts';
 export { groupAdvantages, clippedPg, cispo, k3, tokenMean, type PolicyLoss, type PolicyLossInputs } from './rl-loss.ts';
+export { tokenAdvantages, advantagesOf } from './token-advantages.ts';
 export { tokenLogprobs, maskedEntropy } from './logprobs.ts';

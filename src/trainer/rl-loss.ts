@@ -20,11 +20,11 @@ export function groupAdvantages(rewards: Float32Array, G: number, scaleByStd: bo
   return A;
 }
 
-/** Per-token inputs of a policy loss; all [R, T-1] except adv [R, 1]. */
+/** Per-token inputs of a policy loss; all [R, T-1] except adv: [R, 1], or [R, T-1] when a reward is per token. */
 export interface PolicyLossInputs {
   logprobs: tf.Tensor2D; // policy, with gradient
   oldLogprobs: tf.Tensor2D; // policy when the rollouts were sampled
-  adv: tf.Tensor2D; // [R, 1]
+  adv: tf.Tensor2D; // [R, 1] (sequence rewards) or [R, T-1] (per-token rewards: token-advantages.ts)
 }
 
 /** A policy-gradient loss per token (before masking), plus where clipping was active. */

@@ -14,8 +14,9 @@ import type { Reward } from '../rewards/types.ts';
 import type { createLossStep } from './loss-step.ts';
 import type { StepResult } from './step.ts';
 import { maskedEntropy, tokenLogprobs } from './logprobs.ts';
-import { groupAdvantages, k3, tokenMean, type PolicyLoss } from './rl-loss.ts';
+import { k3, tokenMean, type PolicyLoss } from './rl-loss.ts';
 import { rollout, type PromptItem, type RolloutOptions } from './rollout.ts';
+import { advantagesOf } from './token-advantages.ts';
 
 export interface RlStepOptions {
   policy: CausalLM;
@@ -66,7 +67,8 @@ export async function rlStep(o: RlStepOptions, items: PromptItem[], lr?: number,
     const tR = performance.now();
     const scored = await scoreRewards(o.rewards, batch, { frozen, policy: pol.cache }, stepNo);
     const tRewards = performance.now() - tR;
-    const adv = tf.tensor2d(groupAdvantages(scored.total, o.rollout.G, o.scaleByStd), [batch.R, 1]);
+    // [R, 1], or [R, T-1] when a reward is per token (token-advantages.ts).
+    const adv = advantagesOf(scored, batch, o.rollout.G, o.scaleByStd);
     let kl = 0, clipFrac = 0, loss = 0;
     let last: StepResult | undefined;
     for (let e = 0; e < o.innerEpochs; e++) {

@@ -16,11 +16,11 @@ export type PiiFamily = 'train' | 'eval';
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[rng.int(xs.length)]!;
 const digits = (rng: Rng, n: number) => Array.from({ length: n }, () => rng.int(10)).join('');
 
-const TRAIN_FIRST = ['Alice', 'Brian', 'Clara', 'David', 'Emma', 'Frank', 'Grace', 'Henry', 'Irene', 'James', 'Karen', 'Louis', 'Maria', 'Nathan', 'Olivia', 'Peter'];
-const TRAIN_LAST = ['Smith', 'Jones', 'Brown', 'Taylor', 'Wilson', 'Evans', 'Thomas', 'Walker', 'Wright', 'Hughes', 'Green', 'Hall', 'Wood', 'Clarke'];
+export const TRAIN_FIRST = ['Alice', 'Brian', 'Clara', 'David', 'Emma', 'Frank', 'Grace', 'Henry', 'Irene', 'James', 'Karen', 'Louis', 'Maria', 'Nathan', 'Olivia', 'Peter'];
+export const TRAIN_LAST = ['Smith', 'Jones', 'Brown', 'Taylor', 'Wilson', 'Evans', 'Thomas', 'Walker', 'Wright', 'Hughes', 'Green', 'Hall', 'Wood', 'Clarke'];
 const EVAL_FIRST = ['Yusuf', 'Mei', 'Ravi', 'Ingrid', 'Tomas', 'Amara', 'Kenji', 'Zofia', 'Diego', 'Leila', 'Sven', 'Priya'];
 const EVAL_LAST = ['Okafor', 'Nakamura', 'Kowalski', 'Haddad', 'Lindqvist', 'Moreau', 'Castillo', 'Ivanova', 'Mensah', 'Reyes'];
-const TRAIN_STREETS = ['Oak Street', 'Mill Road', 'High Street', 'Park Lane', 'Church Road', 'Station Road'];
+export const TRAIN_STREETS = ['Oak Street', 'Mill Road', 'High Street', 'Park Lane', 'Church Road', 'Station Road'];
 const EVAL_STREETS = ['Maple Ave', 'Elm Rd', 'Birch Blvd', 'Cedar Ct', 'Willow Way'];
 
 /** Train-family generators: one format per kind. */
