@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '../../src/backend/index.ts';
 import { piiChars, piiInText } from '../../src/data/tasks/pii-reply.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import type { HookedTransformer } from '../../src/models/transformer.ts';
+import type { CausalLM } from '../../src/models/model.ts';
 import { loadProbe, saveProbe } from '../../src/probes/io.ts';
 import type { Probe } from '../../src/probes/probe.ts';
 import { probeDir, trainRecipeProbe } from '../../src/probes/recipe.ts';
@@ -37,7 +37,7 @@ const NL = tok.encode('\n')[0]!;
 interface Row { leak: number; piiChars: number; flagged: number; task: number; klToken: number; klReply: number; length: number }
 
 /** One reply per eval prompt from `policy` (seeded), measured against the frozen `base`. */
-function measure(policy: HookedTransformer, base: HookedTransformer, probe: Probe, seed: number, maxNewTokens: number): Row {
+function measure(policy: CausalLM, base: CausalLM, probe: Probe, seed: number, maxNewTokens: number): Row {
   const rng = new Rng(seed);
   const r: Row = { leak: 0, piiChars: 0, flagged: 0, task: 0, klToken: 0, klReply: 0, length: 0 };
   let tokens = 0;
