@@ -6,7 +6,7 @@
  * RL run a probe reward on the frozen copy; the reward server scores with the same probe.
  */
 import * as tf from '@tensorflow/tfjs';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { saveDirections } from '../../src/gradients/directions-file.ts';
@@ -21,7 +21,8 @@ import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { saveCheckpoint } from '../../src/trainer/checkpoint.ts';
 import { train } from '../../src/trainer/index.ts';
 import { MemoryTracker } from '../helpers/metrics.ts';
-import { tempDir, tinyRecipe, writeTinyCorpus } from '../helpers/recipes.ts';
+import { bonsai } from '../helpers/cli.ts';
+import { tempDir, tinyRecipe, writeTinyCorpus, writeTinyRecipe } from '../helpers/recipes.ts';
 import { useCpu } from '../helpers/tiny.ts';
 
 beforeAll(useCpu);
@@ -109,5 +110,19 @@ tracking: { uri: none }
     } finally {
       scorer.dispose();
     }
+  });
+});
+
+describe('bonsai directions on a Llama checkpoint', () => {
+  it('computes a mean-difference direction at a Llama hook (CLI, from a from-scratch Llama run)', () => {
+    const dir = tempDir();
+    const recipe = writeTinyRecipe(dir, { steps: 2 });
+    expect(bonsai(['train', recipe, '--set', 'backend=cpu', '--set', `model.init.config=${LLAMA}`]).code).toBe(0);
+    writeFileSync(join(dir, 'pos.txt'), 'aaaa bbbb '.repeat(30));
+    writeFileSync(join(dir, 'neg.txt'), '0123 4567 '.repeat(30));
+    const out = join(dir, 'dir.json');
+    const r = bonsai(['directions', '--checkpoint', join(dir, 'out'), '--hook', 'blocks.0.mlp.hook_post', '--backend', 'cpu', '--method', 'mean-diff', '--positive', join(dir, 'pos.txt'), '--negative', join(dir, 'neg.txt'), '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ kind: 'activation', hook: 'blocks.0.mlp.hook_post', width: 24 });
   });
 });
