@@ -126,3 +126,31 @@ describe('bonsai directions on a Llama checkpoint', () => {
     expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ kind: 'activation', hook: 'blocks.0.mlp.hook_post', width: 24 });
   });
 });
+
+describe('probes on a Llama checkpoint', () => {
+  it('bonsai probe train and probe sweep run on the frozen copy of a two-layer Llama', () => {
+    const dir = tempDir();
+    const config = familyConfigFromRecipe({ family: 'llama', vocab_size: 257, d_model: 16, n_layers: 2, n_heads: 4, n_kv_heads: 2, d_mlp: 24, n_ctx: 64, tied_embeddings: true, layer_norm_eps: 1e-5, init_std: 0.02 });
+    const model = createModel(config, 4);
+    saveCheckpoint(join(dir, 'ck'), { config: model.config, tokenizer: 'byte', weights: model.valuesSync() });
+    model.dispose();
+    const recipe = join(dir, 'probe.yaml');
+    writeFileSync(recipe, [
+      `run: { name: t, seed: 0, out_dir: ${join(dir, 'out')} }`,
+      'job: probe',
+      'backend: cpu',
+      `model: { tokenizer: byte, init: { checkpoint: ${join(dir, 'ck')} } }`,
+      'probes:',
+      '  - { name: halluc, hook: blocks.1.attn.hook_rot_k, level: token, kind: { kind: logistic, l2: 1.0e-3 },',
+      `      train: { data: ${join(process.cwd(), 'data/hallucination/probe.jsonl')}, max_epochs: 2, seed: 0 } }`,
+      'tracking: { uri: none }',
+    ].join('\n'));
+    const trained = bonsai(['probe', 'train', recipe]);
+    expect(trained.code, trained.stderr).toBe(0);
+    expect(trained.stdout).toMatch(/halluc\s+blocks\.1\.attn\.hook_rot_k\s+[\d.]+/);
+    const swept = bonsai(['probe', 'sweep', recipe]);
+    expect(swept.code, swept.stderr).toBe(0);
+    expect(swept.stdout).toMatch(/blocks\.0\.attn\.hook_rot_k/);
+    expect(swept.stdout).toMatch(/blocks\.1\.attn\.hook_rot_k/);
+  });
+});
