@@ -6,7 +6,7 @@
  * RL run a probe reward on the frozen copy; the reward server scores with the same probe.
  */
 import * as tf from '@tensorflow/tfjs';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { saveDirections } from '../../src/gradients/directions-file.ts';
@@ -21,7 +21,8 @@ import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { saveCheckpoint } from '../../src/trainer/checkpoint.ts';
 import { train } from '../../src/trainer/index.ts';
 import { MemoryTracker } from '../helpers/metrics.ts';
-import { tempDir, tinyRecipe, writeTinyCorpus } from '../helpers/recipes.ts';
+import { bonsai } from '../helpers/cli.ts';
+import { tempDir, tinyRecipe, writeTinyCorpus, writeTinyRecipe } from '../helpers/recipes.ts';
 import { useCpu } from '../helpers/tiny.ts';
 
 beforeAll(useCpu);
@@ -109,5 +110,47 @@ tracking: { uri: none }
     } finally {
       scorer.dispose();
     }
+  });
+});
+
+describe('bonsai directions on a Llama checkpoint', () => {
+  it('computes a mean-difference direction at a Llama hook (CLI, from a from-scratch Llama run)', () => {
+    const dir = tempDir();
+    const recipe = writeTinyRecipe(dir, { steps: 2 });
+    expect(bonsai(['train', recipe, '--set', 'backend=cpu', '--set', `model.init.config=${LLAMA}`]).code).toBe(0);
+    writeFileSync(join(dir, 'pos.txt'), 'aaaa bbbb '.repeat(30));
+    writeFileSync(join(dir, 'neg.txt'), '0123 4567 '.repeat(30));
+    const out = join(dir, 'dir.json');
+    const r = bonsai(['directions', '--checkpoint', join(dir, 'out'), '--hook', 'blocks.0.mlp.hook_post', '--backend', 'cpu', '--method', 'mean-diff', '--positive', join(dir, 'pos.txt'), '--negative', join(dir, 'neg.txt'), '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toMatchObject({ kind: 'activation', hook: 'blocks.0.mlp.hook_post', width: 24 });
+  });
+});
+
+describe('probes on a Llama checkpoint', () => {
+  it('bonsai probe train and probe sweep run on the frozen copy of a two-layer Llama', () => {
+    const dir = tempDir();
+    const config = familyConfigFromRecipe({ family: 'llama', vocab_size: 257, d_model: 16, n_layers: 2, n_heads: 4, n_kv_heads: 2, d_mlp: 24, n_ctx: 64, tied_embeddings: true, layer_norm_eps: 1e-5, init_std: 0.02 });
+    const model = createModel(config, 4);
+    saveCheckpoint(join(dir, 'ck'), { config: model.config, tokenizer: 'byte', weights: model.valuesSync() });
+    model.dispose();
+    const recipe = join(dir, 'probe.yaml');
+    writeFileSync(recipe, [
+      `run: { name: t, seed: 0, out_dir: ${join(dir, 'out')} }`,
+      'job: probe',
+      'backend: cpu',
+      `model: { tokenizer: byte, init: { checkpoint: ${join(dir, 'ck')} } }`,
+      'probes:',
+      '  - { name: halluc, hook: blocks.1.attn.hook_rot_k, level: token, kind: { kind: logistic, l2: 1.0e-3 },',
+      `      train: { data: ${join(process.cwd(), 'data/hallucination/probe.jsonl')}, max_epochs: 2, seed: 0 } }`,
+      'tracking: { uri: none }',
+    ].join('\n'));
+    const trained = bonsai(['probe', 'train', recipe]);
+    expect(trained.code, trained.stderr).toBe(0);
+    expect(trained.stdout).toMatch(/halluc\s+blocks\.1\.attn\.hook_rot_k\s+[\d.]+/);
+    const swept = bonsai(['probe', 'sweep', recipe]);
+    expect(swept.code, swept.stderr).toBe(0);
+    expect(swept.stdout).toMatch(/blocks\.0\.attn\.hook_rot_k/);
+    expect(swept.stdout).toMatch(/blocks\.1\.attn\.hook_rot_k/);
   });
 });

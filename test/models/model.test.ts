@@ -65,6 +65,14 @@ describe.each([
     ids.dispose();
   });
 
+  it('is differentiable with respect to every parameter (GQA included)', () => {
+    const ids = ids2d([[1, 2, 3, 4]]);
+    const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(model.forward(ids).logits)) as tf.Scalar);
+    expect(Object.keys(grads).length).toBe(model.params.size);
+    for (const g of Object.values(grads)) expect(Array.from(g.dataSync()).every(Number.isFinite)).toBe(true);
+    tf.dispose([ids, value, ...Object.values(grads)]);
+  });
+
   it('frozenCopy: same logits, never trainable, fingerprint of the weights; a checkpoint reloads bit-identically', () => {
     const frozen = model.frozenCopy();
     expect(frozen.frozen).toBe(true);

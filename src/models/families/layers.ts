@@ -79,7 +79,9 @@ export function repeatKv(x: tf.Tensor4D, nRep: number): tf.Tensor4D {
   if (nRep === 1) return x;
   return tf.tidy(() => {
     const [B, T, KV, dh] = x.shape;
-    return tf.reshape(tf.tile(tf.expandDims(x, 3), [1, 1, 1, nRep, 1]), [B, T, KV * nRep, dh]) as tf.Tensor4D;
+    // Tiled at rank 4 ([B·T, KV, 1, dh] → [B·T, KV, nRep, dh]): tfjs has no tile gradient at rank 5.
+    const grouped = tf.tile(tf.reshape(x, [B * T, KV, 1, dh]), [1, 1, nRep, 1]);
+    return tf.reshape(grouped, [B, T, KV * nRep, dh]) as tf.Tensor4D;
   });
 }
 
