@@ -4,6 +4,7 @@ import { attention, bmm, gelu, layerNorm, linear } from '../backend/ops.ts';
 import { dHead, validateModelConfig, type ModelConfig } from './config.ts';
 import { checkHookNames, hookNames, HookRunner, type ActivationCache, type ForwardOptions } from './hooks.ts';
 import { initialValues, makeVariables } from './params.ts';
+import { recomputed } from '../backend/recompute.ts';
 import { fingerprintOf } from './fingerprint.ts';
 
 let nextModelId = 0;
@@ -89,42 +90,86 @@ export class HookedTransformer {
   /**
    * ids: [B, T] int32, T ≤ nCtx. Returns logits [B, T, V] and the requested cache.
    * Differentiable with respect to the parameters and through every hook edit.
+   * `forward` = `unembed` ∘ `forwardHidden` (same ops, bit-identical).
    */
   forward(ids: tf.Tensor2D, opts: ForwardOptions = {}): ForwardResult {
     const [B, T] = ids.shape;
+    const hooks = this.hookRunner(T, opts);
+    const logits = tf.tidy(() => {
+      const flat = tf.reshape(this.forwardInner(ids, B, T, hooks, opts.recompute), [B * T, this.config.dModel]) as tf.Tensor2D;
+      return tf.reshape(this.unembed(flat), [B, T, this.config.vocabSize]) as tf.Tensor3D;
+    });
+    return { logits, cache: hooks.cache };
+  }
+
+  /**
+   * The final residual stream after ln_final (its `ln_final.hook_normalized` hook ran):
+   * [B, T, D]. Chunked cross-entropy unembeds it a chunk of rows at a time.
+   */
+  forwardHidden(ids: tf.Tensor2D, opts: ForwardOptions = {}): { hidden: tf.Tensor3D; cache: ActivationCache } {
+    const [B, T] = ids.shape;
+    const hooks = this.hookRunner(T, opts);
+    const hidden = tf.tidy(() => this.forwardInner(ids, B, T, hooks, opts.recompute));
+    return { hidden, cache: hooks.cache };
+  }
+
+  /** Logits of final hidden states: hidden [N, D] → [N, V] (tied or untied unembedding). */
+  unembed(hidden: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() =>
+      this.config.tiedEmbeddings
+        ? linear(hidden, tf.transpose(this.p('embed.W_E')) as tf.Tensor2D)
+        : linear(hidden, this.p('unembed.W_U') as tf.Tensor2D, this.p('unembed.b_U') as tf.Tensor1D),
+    );
+  }
+
+  private hookRunner(T: number, opts: ForwardOptions): HookRunner {
     if (T > this.config.nCtx) {
       throw new BonsaiError(`sequence length ${T} exceeds the model's context of ${this.config.nCtx} tokens`);
     }
     checkHookNames(opts, this.hookPointNames);
-    const hooks = new HookRunner(opts);
-    const logits = tf.tidy(() => this.forwardInner(ids, B, T, hooks));
-    return { logits, cache: hooks.cache };
+    return new HookRunner(opts);
   }
 
   private p(path: string): tf.Variable {
     return this.params.get(path)!;
   }
 
-  private forwardInner(ids: tf.Tensor2D, B: number, T: number, hooks: HookRunner): tf.Tensor3D {
+  /** Embeddings → blocks → ln_final: [B, T, D]. */
+  private forwardInner(ids: tf.Tensor2D, B: number, T: number, hooks: HookRunner, recompute = false): tf.Tensor3D {
     const { dModel: D, nLayers } = this.config;
     const embed = hooks.run('hook_embed', tf.gather(this.p('embed.W_E'), ids)); // [B, T, D]
     const pos = hooks.run('hook_pos_embed', tf.slice(this.p('pos_embed.W_pos'), [0, 0], [T, D]).expandDims(0)); // [1, T, D]
     let x = tf.add(embed, pos) as tf.Tensor; // [B, T, D]
     const mask = tf.slice(this.causalMask, [0, 0], [T, T]); // [T, T]
     for (let i = 0; i < nLayers; i++) {
-      const b = `blocks.${i}`;
-      x = hooks.run(`${b}.hook_resid_pre`, x, i);
-      const attnOut = hooks.run(`${b}.hook_attn_out`, this.attention(i, this.layerNorm(x, `${b}.ln1`), mask, B, T, hooks), i);
-      x = hooks.run(`${b}.hook_resid_mid`, tf.add(x, attnOut), i);
-      const mlpOut = hooks.run(`${b}.hook_mlp_out`, this.mlp(i, this.layerNorm(x, `${b}.ln2`), B, T, hooks), i);
-      x = hooks.run(`${b}.hook_resid_post`, tf.add(x, mlpOut), i);
+      // Recomputation keeps only the block's input for the backward pass; a block with a
+      // hook or cached activation runs plainly, so hooks run exactly once per forward.
+      x = recompute && !this.blockHooked(i, hooks)
+        ? recomputed((h) => this.block(i, h, this.maskFor(h.shape[1]!), hooks), x)
+        : this.block(i, x, mask, hooks);
     }
-    const xf = hooks.run('ln_final.hook_normalized', this.layerNorm(x, 'ln_final')); // [B, T, D]
-    const flat = tf.reshape(xf, [B * T, D]) as tf.Tensor2D;
-    const logits = this.config.tiedEmbeddings
-      ? linear(flat, tf.transpose(this.p('embed.W_E')) as tf.Tensor2D)
-      : linear(flat, this.p('unembed.W_U') as tf.Tensor2D, this.p('unembed.b_U') as tf.Tensor1D);
-    return tf.reshape(logits, [B, T, this.config.vocabSize]) as tf.Tensor3D;
+    return hooks.run('ln_final.hook_normalized', this.layerNorm(x, 'ln_final')) as tf.Tensor3D; // [B, T, D]
+  }
+
+  /** Block i on the residual stream x: [B, T, D] → [B, T, D]. */
+  private block(i: number, x: tf.Tensor, mask: tf.Tensor, hooks: HookRunner): tf.Tensor {
+    const [B, T] = x.shape as [number, number, number];
+    const b = `blocks.${i}`;
+    x = hooks.run(`${b}.hook_resid_pre`, x, i);
+    const attnOut = hooks.run(`${b}.hook_attn_out`, this.attention(i, this.layerNorm(x, `${b}.ln1`), mask, B, T, hooks), i);
+    x = hooks.run(`${b}.hook_resid_mid`, tf.add(x, attnOut), i);
+    const mlpOut = hooks.run(`${b}.hook_mlp_out`, this.mlp(i, this.layerNorm(x, `${b}.ln2`), B, T, hooks), i);
+    return hooks.run(`${b}.hook_resid_post`, tf.add(x, mlpOut), i);
+  }
+
+  /** The causal mask for t positions, sliced afresh (a recomputed block outlives the forward's tensors). */
+  private maskFor(t: number): tf.Tensor {
+    return tf.slice(this.causalMask, [0, 0], [t, t]);
+  }
+
+  private blockHooked(i: number, hooks: HookRunner): boolean {
+    const prefix = `blocks.${i}.`;
+    return !hooks.idle && this.hookPointNames.some((n) => n.startsWith(prefix) && hooks.wants(n));
   }
 
   private layerNorm(x: tf.Tensor, prefix: string): tf.Tensor {
