@@ -44,18 +44,23 @@ export function checkStepFits(shape: StepShape, limit: { bytes: number; what: st
   const fits = (s: StepShape) => estimateStepMemory(s).peak <= allowed;
   const need = (s: StepShape) => formatBytes(estimateStepMemory(s).peak);
   const options: string[] = [];
+  // A smaller batch with grad_accum raised to keep (at least) the sequences per step.
+  const sequences = shape.batchSize * shape.gradAccum;
+  const smaller = (s: StepShape, b: number): StepShape => ({ ...s, batchSize: b, gradAccum: Math.ceil(sequences / b) });
 
-  const batch = largest(shape.batchSize - 1, (b) => fits({ ...shape, batchSize: b }));
+  // The largest batch that fits, then the smallest with that grad_accum (16 → 8 × 2, not 11 × 2).
+  const even = (b: number) => (b ? Math.ceil(sequences / Math.ceil(sequences / b)) : 0);
+  const batch = even(largest(shape.batchSize - 1, (b) => fits(smaller(shape, b))));
   if (batch) {
-    const accum = Math.ceil((shape.batchSize * shape.gradAccum) / batch);
-    options.push(`${names.batchSize}: ${batch} with ${names.gradAccum}: ${accum} (${batch * accum} sequences per step, was ${shape.batchSize * shape.gradAccum}; about ${need({ ...shape, batchSize: batch, gradAccum: accum })})`);
+    const s = smaller(shape, batch);
+    options.push(`${names.batchSize}: ${batch} with ${names.gradAccum}: ${s.gradAccum} (${batch * s.gradAccum} sequences per step, was ${sequences}; about ${need(s)})`);
   }
   if (!shape.recompute) {
     const re = { ...shape, recompute: true };
     if (fits(re)) options.push(`memory.recompute: true (about ${need(re)}, for about one more forward pass of compute)`);
     else {
-      const b = largest(shape.batchSize - 1, (x) => fits({ ...re, batchSize: x }));
-      if (b) options.push(`memory.recompute: true with ${names.batchSize}: ${b} and ${names.gradAccum}: ${Math.ceil((shape.batchSize * shape.gradAccum) / b)} (about ${need({ ...re, batchSize: b })})`);
+      const b = even(largest(shape.batchSize - 1, (x) => fits(smaller(re, x))));
+      if (b) options.push(`memory.recompute: true with ${names.batchSize}: ${b} and ${names.gradAccum}: ${smaller(re, b).gradAccum} (about ${need(smaller(re, b))})`);
     }
   }
   const seq = largest(shape.seqLen - 1, (t) => fits({ ...shape, seqLen: t }));

@@ -47,7 +47,7 @@ describe('the pre-step memory check', () => {
   it('passes a step that fits and names computed settings for one that does not', () => {
     const limit = { bytes: 4e9, what: 'the wasm heap maximum' };
     expect(checkStepFits(issueShape, limit).peak).toBeLessThan(4e9 * HEADROOM);
-    const tight = { bytes: estimateStepMemory({ ...issueShape, batchSize: 6 }).peak / HEADROOM + 1, what: 'a small budget' };
+    const tight = { bytes: estimateStepMemory({ ...issueShape, batchSize: 4, gradAccum: 4 }).peak / HEADROOM + 1, what: 'a small budget' };
     let err: unknown;
     try {
       checkStepFits(issueShape, tight);
@@ -58,7 +58,7 @@ describe('the pre-step memory check', () => {
     const msg = (err as Error).message;
     expect(msg).toContain('Stopped before the first step');
     // The largest batch that fits, with grad_accum raised to keep ≥ 16 sequences per step.
-    expect(msg).toContain('trainer.batch_size: 6 with trainer.grad_accum: 3 (18 sequences per step, was 16');
+    expect(msg).toContain('trainer.batch_size: 4 with trainer.grad_accum: 4 (16 sequences per step, was 16');
     // Every suggested batch size / seq_len really fits by the estimate; one more does not.
     const seq = Number(/data\.seq_len: (\d+)/.exec(msg)![1]);
     expect(estimateStepMemory({ ...issueShape, seqLen: seq }).peak).toBeLessThanOrEqual(tight.bytes * HEADROOM);
@@ -73,7 +73,7 @@ describe('the pre-step memory check', () => {
     const shape = stepShapeOf(probe, model, probe.model.init.config!.n_ctx);
     model.dispose();
     // A budget where batch 2 fits and batch 4 (the recipe's) does not.
-    const mb = estimateStepMemory({ ...shape, batchSize: 2 }).peak / HEADROOM / 1e6 + 1e-6;
+    const mb = estimateStepMemory({ ...shape, batchSize: 2, gradAccum: 2 }).peak / HEADROOM / 1e6 + 1e-6;
     const recipe = tinyRecipe(dir, { extra: `memory: { budget_mb: ${mb} }` });
     await expect(train(recipe)).rejects.toThrow(/Stopped before the first step; settings that fit:[\s\S]*trainer\.batch_size: 2 with trainer\.grad_accum: 2/);
     expect(existsSync(recipe.run.out_dir)).toBe(false); // no run opened, nothing written
