@@ -5,6 +5,7 @@ import { computeGradients } from '../../src/trainer/seam.ts';
 import { lmLoss, type LmBatch } from '../../src/trainer/loss.ts';
 import { ceChunkRows } from '../../src/trainer/chunked-ce.ts';
 import { AdamW, createTrainStep } from '../../src/trainer/index.ts';
+import { chunkedTokenLogprobs, tokenLogprobs } from '../../src/trainer/logprobs.ts';
 import { randomBatch, tinyModel, useCpu } from '../helpers/tiny.ts';
 
 beforeAll(useCpu);
@@ -124,6 +125,23 @@ describe('recompute: true', () => {
     const plain = await peak(false);
     const re = await peak(true);
     expect(re).toBeLessThan(plain * 0.6);
+    m.dispose();
+  });
+});
+
+describe('chunked RL log-probs', () => {
+  it('equal tokenLogprobs of the full logits, values and gradients', () => {
+    const m = tinyModel(9, tied);
+    const ids = tf.tensor2d([[1, 5, 9, 2, 30, 7], [3, 3, 8, 1, 0, 36], [11, 4, 4, 20, 6, 2]], undefined, 'int32');
+    const weights = tf.tensor2d([[1, 2, 3, 4, 5], [5, 4, 3, 2, 1], [1, 0, 1, 0, 1]]);
+    const objective = (lp: () => tf.Tensor2D) => () => tf.sum(tf.mul(lp(), weights)) as tf.Scalar;
+    const full = computeGradients(m, objective(() => tokenLogprobs(m.forward(ids).logits, ids)));
+    const part = computeGradients(m, objective(() => chunkedTokenLogprobs(m, ids, { recompute: true }, 4)));
+    expect(part.loss).toBeCloseTo(full.loss, 4);
+    for (const k of Object.keys(full.grads)) {
+      expect(maxRelDiff(full.grads[k]!.dataSync() as Float32Array, part.grads[k]!.dataSync() as Float32Array), k).toBeLessThan(1e-5);
+    }
+    tf.dispose([ids, weights, ...Object.values(full.grads), ...Object.values(part.grads)]);
     m.dispose();
   });
 });
