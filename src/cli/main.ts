@@ -1,5 +1,6 @@
 import { BonsaiError } from '../errors.ts';
 import { usage, type Command } from './args.ts';
+import { outOfMemoryError } from '../backend/oom.ts';
 
 /**
  * Commands, each imported when it runs: `bonsai recipe validate` must not pay for (or
@@ -66,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 export function reportError(e: unknown): number {
+  e = outOfMemoryError(e) ?? e; // a backend out of memory is the user's setting, not a bug
   if (e instanceof BonsaiError) {
     process.stderr.write(`error: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
     if (process.env.BONSAI_DEBUG) process.stderr.write(`${e.stack}\n`);

@@ -38,7 +38,10 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
   protected abstract rebuild(values: Map<string, Float32Array>, frozen: boolean): HookedModel<C>;
 
   /** The body: embeddings, blocks, final norm (ln_final.hook_normalized run) → [B, T, D]. Called inside a tidy. */
-  protected abstract hiddenInner(ids: tf.Tensor2D, B: number, T: number, hooks: HookRunner): tf.Tensor3D;
+  protected abstract hiddenInner(ids: tf.Tensor2D, B: number, T: number, hooks: HookRunner, opts?: ForwardOptions): tf.Tensor3D;
+
+  /** Whether hiddenInner honours `ForwardOptions.recompute` (memory.recompute); others refuse it. */
+  protected readonly supportsRecompute: boolean = false;
 
   /** The output head: [N, D] → [N, V]. Called inside a tidy. */
   protected abstract unembedInner(flat: tf.Tensor2D): tf.Tensor2D;
@@ -73,7 +76,7 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
     const [B, T] = this.checkInput(ids, opts);
     const hooks = new HookRunner(opts);
     const logits = tf.tidy(() => {
-      const xf = this.hiddenInner(ids, B, T, hooks); // [B, T, D]
+      const xf = this.hiddenInner(ids, B, T, hooks, opts); // [B, T, D]
       const flat = tf.reshape(xf, [B * T, this.config.dModel]) as tf.Tensor2D;
       return tf.reshape(this.unembedInner(flat), [B, T, this.config.vocabSize]) as tf.Tensor3D;
     });
@@ -83,7 +86,7 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
   forwardHidden(ids: tf.Tensor2D, opts: ForwardOptions = {}): HiddenResult {
     const [B, T] = this.checkInput(ids, opts);
     const hooks = new HookRunner(opts);
-    const hidden = tf.tidy(() => this.hiddenInner(ids, B, T, hooks));
+    const hidden = tf.tidy(() => this.hiddenInner(ids, B, T, hooks, opts));
     return { hidden, cache: hooks.cache };
   }
 
@@ -112,6 +115,9 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
       throw new BonsaiError(`sequence length ${T} exceeds the model's context of ${this.config.nCtx} tokens`);
     }
     checkHookNames(opts, this.hookPointNames);
+    if (opts.recompute && !this.supportsRecompute) {
+      throw new BonsaiError(`memory.recompute is implemented for GPT-2 models only so far; this is a ${this.config.family} model (set memory.recompute: false)`);
+    }
     return [B, T];
   }
 }

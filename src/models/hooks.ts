@@ -30,6 +30,12 @@ export interface ForwardOptions {
   hooks?: Array<{ at: HookSelector; fn: HookFn }>;
   /** Hook points whose activations to return in the cache. */
   cache?: HookSelector | HookSelector[];
+  /**
+   * Recompute each block's activations in the backward pass instead of keeping them
+   * (gradient checkpointing): activation memory of one block instead of all, for about
+   * one more forward pass of compute. Blocks with a hook or cached activation run plainly.
+   */
+  recompute?: boolean;
 }
 
 export { hookNames } from './layout.ts';

@@ -3,7 +3,8 @@ import { gelu, layerNorm, linear } from '../backend/ops.ts';
 import { attendHeads } from './attention.ts';
 import { dHead, validateModelConfig, withDerived, type ModelConfig } from './config.ts';
 import { HookedModel } from './base-model.ts';
-import type { HookRunner } from './hooks.ts';
+import type { ForwardOptions, HookRunner } from './hooks.ts';
+import { recomputed } from '../backend/recompute.ts';
 import { requireGpt2, type LMConfig } from './lm-config.ts';
 import { initialValues } from './params.ts';
 
@@ -50,21 +51,43 @@ export class HookedTransformer extends HookedModel<ModelConfig> {
     return new HookedTransformer(this.config, values, frozen);
   }
 
-  protected override hiddenInner(ids: tf.Tensor2D, B: number, T: number, hooks: HookRunner): tf.Tensor3D {
+  protected override readonly supportsRecompute = true;
+
+  protected override hiddenInner(ids: tf.Tensor2D, B: number, T: number, hooks: HookRunner, opts: ForwardOptions = {}): tf.Tensor3D {
     const { dModel: D, nLayers } = this.config;
     const embed = hooks.run('hook_embed', tf.gather(this.param('embed.W_E'), ids)); // [B, T, D]
     const pos = hooks.run('hook_pos_embed', tf.slice(this.param('pos_embed.W_pos'), [0, 0], [T, D]).expandDims(0)); // [1, T, D]
     let x = tf.add(embed, pos) as tf.Tensor; // [B, T, D]
     const mask = tf.slice(this.causalMask, [0, 0], [T, T]); // [T, T]
     for (let i = 0; i < nLayers; i++) {
-      const b = `blocks.${i}`;
-      x = hooks.run(`${b}.hook_resid_pre`, x, i);
-      const attnOut = hooks.run(`${b}.hook_attn_out`, this.attention(i, this.layerNorm(x, `${b}.ln1`), mask, B, T, hooks), i);
-      x = hooks.run(`${b}.hook_resid_mid`, tf.add(x, attnOut), i);
-      const mlpOut = hooks.run(`${b}.hook_mlp_out`, this.mlp(i, this.layerNorm(x, `${b}.ln2`), B, T, hooks), i);
-      x = hooks.run(`${b}.hook_resid_post`, tf.add(x, mlpOut), i);
+      // Recomputation keeps only the block's input for the backward pass; a block with a
+      // hook or cached activation runs plainly, so hooks run exactly once per forward.
+      x = opts.recompute && !this.blockHooked(i, hooks)
+        ? recomputed((h) => this.block(i, h, this.maskFor(h.shape[1]!), hooks), x)
+        : this.block(i, x, mask, hooks);
     }
     return hooks.run('ln_final.hook_normalized', this.layerNorm(x, 'ln_final')) as tf.Tensor3D; // [B, T, D]
+  }
+
+  /** Block i on the residual stream x: [B, T, D] → [B, T, D]. */
+  private block(i: number, x: tf.Tensor, mask: tf.Tensor, hooks: HookRunner): tf.Tensor {
+    const [B, T] = x.shape as [number, number, number];
+    const b = `blocks.${i}`;
+    x = hooks.run(`${b}.hook_resid_pre`, x, i);
+    const attnOut = hooks.run(`${b}.hook_attn_out`, this.attention(i, this.layerNorm(x, `${b}.ln1`), mask, B, T, hooks), i);
+    x = hooks.run(`${b}.hook_resid_mid`, tf.add(x, attnOut), i);
+    const mlpOut = hooks.run(`${b}.hook_mlp_out`, this.mlp(i, this.layerNorm(x, `${b}.ln2`), B, T, hooks), i);
+    return hooks.run(`${b}.hook_resid_post`, tf.add(x, mlpOut), i);
+  }
+
+  /** The causal mask for t positions, sliced afresh (a recomputed block outlives the forward's tensors). */
+  private maskFor(t: number): tf.Tensor {
+    return tf.slice(this.causalMask, [0, 0], [t, t]);
+  }
+
+  private blockHooked(i: number, hooks: HookRunner): boolean {
+    const prefix = `blocks.${i}.`;
+    return !hooks.idle && this.hookPoints().some((n) => n.startsWith(prefix) && hooks.wants(n));
   }
 
   protected override unembedInner(flat: tf.Tensor2D): tf.Tensor2D {

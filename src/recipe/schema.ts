@@ -14,6 +14,7 @@ import { trainerSchema } from '../trainer/kinds/trainer.ts';
 import { jobKinds, jobNames, type JobName } from './jobs.ts';
 import { probesSchema } from './rl.ts';
 import { raySchema } from './ray-schema.ts';
+import { memorySchema } from './memory-schema.ts';
 import { sweepSchemaOf } from './sweep-schema.ts';
 import { existingFile, PATH_NOTE, nonNegativeInt, positiveInt } from './fields.ts';
 
@@ -115,6 +116,7 @@ function sectionsFor(defaultName: string) {
     probes: probesSchema,
     rewards: rewardsSchema,
     checkpoint: checkpointSchema,
+    memory: memorySchema,
     tracking: trackingSchema,
     sample: sampleSchema.optional(),
     ray: raySchema,

@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { crossEntropy } from '../backend/ops.ts';
+import type { ForwardOptions } from '../models/hooks.ts';
+import type { CausalLM } from '../models/model.ts';
+import { ceChunkRows, chunkedNll } from './chunked-ce.ts';
 
 /**
  * Log-probability of each next token: logits [R, T, V] and ids [R, T] → [R, T-1], where
@@ -12,6 +15,22 @@ export function tokenLogprobs(logits: tf.Tensor3D, ids: tf.Tensor2D): tf.Tensor2
   const inputs = tf.reshape(tf.slice(logits, [0, 0, 0], [R, T - 1, V]), [R * (T - 1), V]) as tf.Tensor2D;
   const targets = tf.reshape(tf.slice(ids, [0, 1], [R, T - 1]), [R * (T - 1)]) as tf.Tensor1D;
   return tf.reshape(tf.neg(crossEntropy(inputs, targets)), [R, T - 1]) as tf.Tensor2D;
+}
+
+/**
+ * tokenLogprobs(model.forward(ids).logits, ids) without the [R, T, V] logits: the hidden
+ * states of positions 0..T-2 are unembedded `ceChunk` rows at a time (chunked-ce.ts), in
+ * the forward and, recomputed, in the backward. ids [R, T] → [R, T-1]. Not tidied.
+ */
+export function chunkedTokenLogprobs(model: CausalLM, ids: tf.Tensor2D, forward: ForwardOptions = {}, ceChunk: number | 'auto' = 'auto'): tf.Tensor2D {
+  const [R, T] = ids.shape;
+  const { hidden, cache } = model.forwardHidden(ids, forward); // [R, T, D]
+  cache.dispose();
+  const D = hidden.shape[2];
+  const h = tf.reshape(tf.slice(hidden, [0, 0, 0], [R, T - 1, D]), [R * (T - 1), D]) as tf.Tensor2D;
+  const targets = tf.reshape(tf.slice(ids, [0, 1], [R, T - 1]), [R * (T - 1)]) as tf.Tensor1D;
+  const nll = chunkedNll(model, h, targets, ceChunkRows(model.config.vocabSize, ceChunk)); // [R·(T-1)]
+  return tf.reshape(tf.neg(nll), [R, T - 1]) as tf.Tensor2D;
 }
 
 /** Mean entropy (nats) of the next-token distribution over masked positions; a metric. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { crossEntropy } from '../backend/ops.ts';
 import type { ForwardOptions } from '../models/hooks.ts';
 import type { CausalLM } from '../models/model.ts';
+import { ceChunkRows, chunkedNll } from './chunked-ce.ts';
 
 /** A batch of next-token targets, flattened row-major. */
 export interface LmBatch {
@@ -24,19 +24,22 @@ export function countTargets(batch: LmBatch): number {
  * Summed weighted cross-entropy (nats) of the batch divided by `normalizer` (default:
  * this batch's target count, i.e. the token mean). Gradient accumulation passes the
  * token count of all micro-batches, so the sum of the parts is the mean of the whole.
+ * The logits are computed `ceChunk` tokens at a time (chunked-ce.ts; default `auto`), so
+ * the whole [B, T, V] logits and their gradient never exist at once.
  */
 export function lmLoss(
   model: CausalLM,
   batch: LmBatch,
-  opts: { normalizer?: number; forward?: ForwardOptions } = {},
+  opts: { normalizer?: number; forward?: ForwardOptions; ceChunk?: number | 'auto' } = {},
 ): tf.Scalar {
   return tf.tidy(() => {
     const { batchSize: B, seqLen: T } = batch;
-    const V = model.config.vocabSize;
+    const { vocabSize: V, dModel: D } = model.config;
     const ids = tf.tensor2d(batch.inputs, [B, T], 'int32');
-    const { logits, cache } = model.forward(ids, opts.forward ?? {});
+    const { hidden, cache } = model.forwardHidden(ids, opts.forward ?? {}); // [B, T, D]
     cache.dispose();
-    const nll = crossEntropy(tf.reshape(logits, [B * T, V]) as tf.Tensor2D, tf.tensor1d(batch.targets, 'int32')); // [N]
+    const flat = tf.reshape(hidden, [B * T, D]) as tf.Tensor2D;
+    const nll = chunkedNll(model, flat, tf.tensor1d(batch.targets, 'int32'), ceChunkRows(V, opts.ceChunk)); // [N]
     const total = tf.sum(tf.mul(nll, tf.tensor1d(batch.weights)));
     return tf.div(total, Math.max(1, opts.normalizer ?? countTargets(batch))) as tf.Scalar;
   });

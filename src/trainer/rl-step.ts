@@ -13,7 +13,7 @@ import { scoreRewards } from '../rewards/compose.ts';
 import type { Reward } from '../rewards/types.ts';
 import type { createLossStep } from './loss-step.ts';
 import type { StepResult } from './step.ts';
-import { maskedEntropy, tokenLogprobs } from './logprobs.ts';
+import { chunkedTokenLogprobs, maskedEntropy, tokenLogprobs } from './logprobs.ts';
 import { k3, tokenMean, type PolicyLoss } from './rl-loss.ts';
 import { rollout, type PromptItem, type RolloutOptions } from './rollout.ts';
 import { advantagesOf } from './token-advantages.ts';
@@ -36,6 +36,8 @@ export interface RlStepOptions {
    * to the frozen pass, and not to rollout sampling (generation runs as at inference).
    */
   forward?: Pick<ForwardOptions, 'hooks'>;
+  /** The recipe's memory settings for the loss passes (chunked-ce.ts, recompute); default auto, off. */
+  memory?: { ceChunk: number | 'auto'; recompute: boolean };
 }
 
 export interface RlStepResult {
@@ -74,7 +76,7 @@ export async function rlStep(o: RlStepOptions, items: PromptItem[], lr?: number,
     for (let e = 0; e < o.innerEpochs; e++) {
       const keep: tf.Tensor[] = [];
       const r = o.step(() => {
-        const lp = tokenLogprobs(o.policy.forward(ids, { hooks: o.forward?.hooks }).logits, ids);
+        const lp = chunkedTokenLogprobs(o.policy, ids, { hooks: o.forward?.hooks, recompute: o.memory?.recompute }, o.memory?.ceChunk);
         const { loss: pg, clipped } = o.loss.perToken({ logprobs: lp, oldLogprobs, adv });
         const klTok = k3(lp, frozen.refLogprobs);
         keep.push(tf.keep(tokenMean(klTok, mask)), tf.keep(tokenMean(clipped, mask)));

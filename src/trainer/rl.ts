@@ -92,7 +92,8 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
     const step = createLossStep({ model, optimizer, transforms: o.transforms });
     const cursor = new PromptCursor(prompts.length, recipe.run.seed);
     const opts = { policy: model, frozen, tokenizer: tok, rewards, loss: buildRlLoss(t.loss), step,
-      beta: t.kl_beta, scaleByStd: t.advantage.scale_by_std, innerEpochs: t.inner_epochs, forward: o.forward };
+      beta: t.kl_beta, scaleByStd: t.advantage.scale_by_std, innerEpochs: t.inner_epochs, forward: o.forward,
+      memory: { ceChunk: recipe.memory.ce_chunk, recompute: recipe.memory.recompute } };
     const trainer: LoopTrainer<Record<string, number>> = {
       async step({ step: s, lr, rng, logged }) {
         const items = cursor.take(t.batch_size).map((i) => prompts[i]!);

@@ -10,6 +10,7 @@ import { buildFreezer, buildInterventions } from './design.ts';
 import { runSft, type LoopEvents, type SftResult } from './sft.ts';
 import { trainRl } from './run-rl.ts';
 import { trackedRun } from './tracked-run.ts';
+import { checkRecipeStepFits } from './memory-check.ts';
 
 export { BONSAI_VERSION } from './tracked-run.ts';
 
@@ -67,6 +68,9 @@ async function trainSft(...[recipe, model, tokenizer, backend, opts, started]: R
     `model: ${model.numParams().toLocaleString('en-US')} parameters; data: ${data.train.length} train / ${data.eval.length} eval sequences of ${data.seqLen} tokens; ` +
       `unigram entropy ${data.unigram.nats.toFixed(3)} nats/token (${data.unigram.bits.toFixed(3)} bits)`,
   );
+  // Before any run is opened or step taken: a step that cannot fit stops here, saying what would.
+  const mem = checkRecipeStepFits(recipe, model, backend.name, data.seqLen);
+  if (mem) log(mem);
   const { result, runId } = await trackedRun(recipe, backend, opts, {}, async ({ tracker, runId, recipeYaml }) => {
     tracker.logMetrics(0, { 'data/unigram_entropy_nats': data.unigram.nats });
     const makeFreezer = () => buildFreezer(recipe, model, tokenizer, data.seqLen, { resume: opts.resume, onLog: opts.onLog });

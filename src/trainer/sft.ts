@@ -41,7 +41,8 @@ export async function runSft(o: SftLoopOptions): Promise<SftResult> {
   const { model, data } = o;
   const optimizer = buildOptimizer(t);
   const batcher = new Batcher(data.train, { batchSize: t.batch_size, seed: o.recipe.run.seed });
-  const trainStep = createTrainStep({ model, optimizer, transforms: o.transforms, forward: o.forward });
+  const memory = o.recipe.memory;
+  const trainStep = createTrainStep({ model, optimizer, transforms: o.transforms, forward: { ...o.forward, recompute: memory.recompute }, ceChunk: memory.ce_chunk });
   let started = 0;
   let tokensSeen = 0;
   const trainer: LoopTrainer<EvalResult> = {

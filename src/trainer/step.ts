@@ -14,6 +14,8 @@ export interface TrainStepOptions {
   transforms: readonly GradientTransform[];
   /** Forward options for training passes (e.g. interventions); evaluation does not use them. */
   forward?: ForwardOptions;
+  /** Tokens per cross-entropy chunk (chunked-ce.ts); default `auto`. */
+  ceChunk?: number | 'auto';
 }
 
 export interface StepResult {
@@ -41,7 +43,7 @@ export function createTrainStep(opts: TrainStepOptions) {
     let grads: NamedGrads | null = null;
     let loss = 0;
     for (const b of batches) {
-      const r = computeGradients(opts.model, () => lmLoss(opts.model, b, { normalizer: tokens, forward: opts.forward }));
+      const r = computeGradients(opts.model, () => lmLoss(opts.model, b, { normalizer: tokens, forward: opts.forward, ceChunk: opts.ceChunk }));
       loss += r.loss;
       grads = grads === null ? r.grads : addGradients(grads, r.grads);
     }

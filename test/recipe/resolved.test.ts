@@ -31,6 +31,6 @@ describe('resolved recipe', () => {
     expect(Object.values(params).every((v) => typeof v === 'string')).toBe(true);
     expect(flattenRecipe(minimal)).toMatchObject({ gradients: '[]' });
     expect(flattenRecipe(minimal)).not.toHaveProperty('sample');
-    expect(Object.keys(flattenRecipe(minimal))).toHaveLength(43); // job included
+    expect(Object.keys(flattenRecipe(minimal))).toHaveLength(45); // job and memory.ce_chunk/recompute included
   });
 });

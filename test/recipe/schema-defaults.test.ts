@@ -34,6 +34,7 @@ describe('defaults', () => {
       probes: [],
       rewards: [],
       checkpoint: { every: 0, keep: 3 },
+      memory: { ce_chunk: 'auto', recompute: false },
       tracking: { uri: './mlruns', experiment: 'bonsai' },
     });
   });

@@ -1,0 +1,40 @@
+import type { CausalLM } from '../models/model.ts';
+import type { Recipe } from '../recipe/schema.ts';
+import { ceChunkRows } from './chunked-ce.ts';
+import { backendMemoryLimit, checkStepFits, HEADROOM } from './memory-budget.ts';
+import { formatBytes, type StepShape } from './memory-estimate.ts';
+
+/**
+ * The recipe's step shape, checked against `memory.budget_mb` or the backend's limit
+ * (memory-budget.ts): throws the "settings that fit" error, or returns the log line
+ * with the estimate (undefined where the backend's limit is unknown and none is set).
+ */
+export function checkRecipeStepFits(recipe: Recipe, model: CausalLM, backend: string, seqLen: number): string | undefined {
+  const shape = stepShapeOf(recipe, model, seqLen);
+  const mb = recipe.memory.budget_mb;
+  const limit = mb !== undefined ? { bytes: mb * 1e6, what: 'memory.budget_mb' } : backendMemoryLimit(backend);
+  if (!limit) return undefined;
+  const est = checkStepFits(shape, limit);
+  return `memory: a step needs about ${formatBytes(est.peak)} of the ${formatBytes(limit.bytes * HEADROOM)} planned (${limit.what}, less headroom)`;
+}
+
+/** The shapes and settings of one SFT micro-batch step of this recipe on this model. */
+export function stepShapeOf(recipe: Recipe, model: CausalLM, seqLen: number): StepShape {
+  const c = model.config;
+  let trainable = 0;
+  for (const v of model.params.values()) if (v.trainable) trainable += v.size;
+  return {
+    vocabSize: c.vocabSize,
+    dModel: c.dModel,
+    dMlp: c.dMlp,
+    nHeads: c.nHeads,
+    nLayers: c.nLayers,
+    params: model.numParams(),
+    trainableParams: trainable,
+    batchSize: recipe.trainer.batch_size,
+    seqLen,
+    gradAccum: recipe.trainer.kind === 'sft' ? recipe.trainer.grad_accum : 1,
+    ceChunkRows: ceChunkRows(c.vocabSize, recipe.memory.ce_chunk),
+    recompute: recipe.memory.recompute,
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * A train step's peak memory, estimated before the first step from the shapes alone.
+ * Every term is float32 (4 bytes); N = batch_size · seq_len tokens per micro-batch.
+ *
+ *   state       = P (weights) + P_t·(1 + 2) (gradients, AdamW's m and v)
+ *                 + P_t more when grad_accum > 1 (the running sum beside a micro-batch's)
+ *   per block   a_fwd   = 12·D + 3·M + H·T + 2   floats per token alive at the end of the
+ *                         forward (residuals, LayerNorm outputs, q/k/v, z, projections,
+ *                         MLP pre/σ/post, one row of the attention pattern per head)
+ *               a_saved = 8·D + 3·M + H·T + 2    of those kept for the backward pass
+ *               recompute: true keeps D per block and re-runs one block at a time
+ *   logits      5 · n · V with n = min(N, ce_chunk rows): logits, softmax, one-hot and
+ *                         two gradient-sized temporaries of one chunk
+ *               + 3 · V · D: the unembedding's transposed copy (tied), its gradient before
+ *                         transposing back, and the backend's packed copy of the matrix
+ *   peak        = state + max(forward end, loss + backward), where
+ *       forward end     = N·L·a_fwd                    (N·(L·D + a_fwd) with recompute)
+ *       loss + backward = N·L·a_saved + logits + N·a_fwd (one block's backward temporaries;
+ *                         recompute: N·(L·D + 2·a_fwd))
+ *
+ * D = d_model, M = d_mlp, H = heads, T = seq_len, L = layers, V = vocabulary, P = all
+ * parameters, P_t = trainable ones. Checked against the wasm heap's measured high-water
+ * mark (test/trainer/memory-estimate.test.ts, docs/memory.md): within the tolerance stated
+ * there. The wasm allocator's own slack (its heap grows up to 20% past a request) is not in
+ * the formula; the budget check leaves headroom for it (memory-budget.ts).
+ */
+
+/** The shapes and settings a step's memory depends on. */
+export interface StepShape {
+  vocabSize: number;
+  dModel: number;
+  dMlp: number;
+  nHeads: number;
+  nLayers: number;
+  /** All parameters (weights held). */
+  params: number;
+  /** Parameters that get gradients and optimizer state. */
+  trainableParams: number;
+  batchSize: number;
+  seqLen: number;
+  gradAccum: number;
+  /** Rows per cross-entropy chunk (ceChunkRows). */
+  ceChunkRows: number;
+  recompute: boolean;
+}
+
+/** A step's estimated peak, in bytes, by part. */
+export interface MemoryEstimate {
+  weights: number;
+  gradients: number;
+  optimizer: number;
+  activations: number;
+  logits: number;
+  /** Peak bytes of one step: state plus the larger of the forward and backward phases. */
+  peak: number;
+}
+
+const F32 = 4;
+
+/** The estimate of one step's peak memory (formula above). */
+export function estimateStepMemory(s: StepShape): MemoryEstimate {
+  const N = s.batchSize * s.seqLen;
+  const { dModel: D, dMlp: M, nHeads: H, nLayers: L } = s;
+  const aFwd = 12 * D + 3 * M + H * s.seqLen + 2;
+  const aSaved = 8 * D + 3 * M + H * s.seqLen + 2;
+  const chunk = Math.min(N, s.ceChunkRows);
+  const logits = 5 * chunk * s.vocabSize + 3 * s.vocabSize * D;
+  const forwardEnd = s.recompute ? N * (L * D + aFwd) : N * L * aFwd;
+  const held = s.recompute ? N * L * D : N * L * aSaved;
+  const backward = held + logits + (s.recompute ? 2 : 1) * N * aFwd;
+  const weights = s.params;
+  const gradients = s.trainableParams * (s.gradAccum > 1 ? 2 : 1);
+  const optimizer = 2 * s.trainableParams;
+  const phase = Math.max(forwardEnd, backward);
+  return {
+    weights: weights * F32,
+    gradients: gradients * F32,
+    optimizer: optimizer * F32,
+    activations: (phase === forwardEnd ? forwardEnd : backward - logits) * F32,
+    logits: (phase === forwardEnd ? 0 : logits) * F32,
+    peak: (weights + gradients + optimizer + phase) * F32,
+  };
+}
+
+/** Bytes as "1.23 GB" (decimal units, as the README's numbers). */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
+  if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
+  return `${(bytes / 1e3).toFixed(1)} kB`;
+}

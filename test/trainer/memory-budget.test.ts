@@ -1,0 +1,91 @@
+import { existsSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BonsaiError } from '../../src/errors.ts';
+import { outOfMemoryError } from '../../src/backend/oom.ts';
+import { checkStepFits, HEADROOM } from '../../src/trainer/memory-budget.ts';
+import { estimateStepMemory, type StepShape } from '../../src/trainer/memory-estimate.ts';
+import { stepShapeOf } from '../../src/trainer/memory-check.ts';
+import { train } from '../../src/trainer/run.ts';
+import { createTokenizer } from '../../src/models/tokenizer.ts';
+import { buildModel } from '../../src/trainer/build.ts';
+import { tempDir, tinyRecipe } from '../helpers/recipes.ts';
+import { useCpu } from '../helpers/tiny.ts';
+
+beforeAll(useCpu);
+
+/** The issue's 16M-parameter model at batch 16 × 128 (GPT-2 vocabulary). */
+const issueShape: StepShape = {
+  vocabSize: 50257, dModel: 256, dMlp: 1024, nHeads: 8, nLayers: 4, params: 16_089_600, trainableParams: 16_089_600,
+  batchSize: 16, seqLen: 128, gradAccum: 1, ceChunkRows: 333, recompute: false,
+};
+
+describe('step memory estimate', () => {
+  it('adds up the documented formula', () => {
+    const e = estimateStepMemory(issueShape);
+    const P = issueShape.params;
+    expect(e.weights).toBe(4 * P);
+    expect(e.gradients).toBe(4 * P);
+    expect(e.optimizer).toBe(8 * P);
+    const N = 16 * 128;
+    const aFwd = 12 * 256 + 3 * 1024 + 8 * 128 + 2;
+    const aSaved = 8 * 256 + 3 * 1024 + 8 * 128 + 2;
+    const backward = N * 4 * aSaved + 5 * 333 * 50257 + 3 * 50257 * 256 + N * aFwd;
+    expect(e.peak).toBe(4 * (4 * P + Math.max(N * 4 * aFwd, backward)));
+    // Chunking is what makes it small: the whole [2048, 50257] logits would be 5 × 412 MB.
+    const whole = estimateStepMemory({ ...issueShape, ceChunkRows: N });
+    expect(whole.peak - e.peak).toBe(4 * 5 * (N - 333) * 50257);
+  });
+
+  it('recompute and grad_accum move the terms they should', () => {
+    const re = estimateStepMemory({ ...issueShape, recompute: true });
+    expect(re.peak).toBeLessThan(estimateStepMemory(issueShape).peak);
+    expect(estimateStepMemory({ ...issueShape, gradAccum: 2 }).gradients).toBe(8 * issueShape.params);
+  });
+});
+
+describe('the pre-step memory check', () => {
+  it('passes a step that fits and names computed settings for one that does not', () => {
+    const limit = { bytes: 4e9, what: 'the wasm heap maximum' };
+    expect(checkStepFits(issueShape, limit).peak).toBeLessThan(4e9 * HEADROOM);
+    const tight = { bytes: estimateStepMemory({ ...issueShape, batchSize: 4, gradAccum: 4 }).peak / HEADROOM + 1, what: 'a small budget' };
+    let err: unknown;
+    try {
+      checkStepFits(issueShape, tight);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(BonsaiError);
+    const msg = (err as Error).message;
+    expect(msg).toContain('Stopped before the first step');
+    // The largest batch that fits, with grad_accum raised to keep ≥ 16 sequences per step.
+    expect(msg).toContain('trainer.batch_size: 4 with trainer.grad_accum: 4 (16 sequences per step, was 16');
+    // Every suggested batch size / seq_len really fits by the estimate; one more does not.
+    const seq = Number(/data\.seq_len: (\d+)/.exec(msg)![1]);
+    expect(estimateStepMemory({ ...issueShape, seqLen: seq }).peak).toBeLessThanOrEqual(tight.bytes * HEADROOM);
+    expect(estimateStepMemory({ ...issueShape, seqLen: seq + 1 }).peak).toBeGreaterThan(tight.bytes * HEADROOM);
+    expect(msg).toMatch(/memory\.recompute: true/);
+  });
+
+  it('stops a training run before its first step, leaving no checkpoint, when memory.budget_mb is too small', async () => {
+    const dir = tempDir();
+    const probe = tinyRecipe(dir);
+    const model = buildModel(probe, createTokenizer(probe.model.tokenizer));
+    const shape = stepShapeOf(probe, model, probe.model.init.config!.n_ctx);
+    model.dispose();
+    // A budget where batch 2 fits and batch 4 (the recipe's) does not.
+    const mb = estimateStepMemory({ ...shape, batchSize: 2, gradAccum: 2 }).peak / HEADROOM / 1e6 + 1e-6;
+    const recipe = tinyRecipe(dir, { extra: `memory: { budget_mb: ${mb} }` });
+    await expect(train(recipe)).rejects.toThrow(/Stopped before the first step; settings that fit:[\s\S]*trainer\.batch_size: 2 with trainer\.grad_accum: 2/);
+    expect(existsSync(recipe.run.out_dir)).toBe(false); // no run opened, nothing written
+  });
+});
+
+describe('out-of-memory errors', () => {
+  it("turns wasm's Aborted() and an allocation failure into a memory error, and leaves others alone", () => {
+    const abort = new Error('Aborted(). Build with -sASSERTIONS for more info.');
+    abort.name = 'RuntimeError';
+    expect(outOfMemoryError(abort)?.message).toMatch(/wasm backend aborted: its heap \(4 GiB at most\) ran out of memory/);
+    expect(outOfMemoryError(new RangeError('Array buffer allocation failed'))?.message).toMatch(/ran out of memory/);
+    expect(outOfMemoryError(new Error('shapes do not match'))).toBeUndefined();
+  });
+});
