@@ -74,6 +74,10 @@ printTable(results, torches, cpuCfg);
 const main = results.find((r) => r.backend === defaultBackend);
 if (main?.breakdown) printBreakdown(main);
 
+// Row (b): generation with and without the KV cache (bench/generate.ts; --full-generate: 128 tokens on the SmolLM2 shape too).
+console.log('');
+spawnSync(process.execPath, [resolve(here, '..', 'bin', 'run-ts.js'), join(here, 'generate.ts'), ...(process.argv.includes('--full-generate') ? ['--full'] : [])], { stdio: 'inherit' });
+
 const leaks = results.filter((r) => r.tensorGrowth?.some((d) => d !== 0));
 if (leaks.length) {
   console.error(`\nFAIL: tensors leak per step on ${leaks.map((r) => `${r.backend} (${r.tensorGrowth!.join(',')})`).join('; ')}`);

@@ -59,8 +59,65 @@ class GPT(nn.Module):
         return self.ln_f(x) @ self.W_E.t()  # tied unembedding
 
 
+def block_step(b, x, kv):
+    """One block on new tokens x [B, Tq, D] against its key/value cache kv (a list, extended in place)."""
+    B, T, D = x.shape
+    q, k, v = b.qkv(b.ln1(x)).split(D, dim=-1)
+    heads = lambda t: t.view(B, T, b.h, D // b.h).transpose(1, 2)  # [B, H, Tq, dh]
+    q, k, v = heads(q), heads(k), heads(v)
+    if kv:
+        k, v = torch.cat([kv[0], k], 2), torch.cat([kv[1], v], 2)
+    kv[:] = [k, v]
+    S = k.shape[2]
+    mask = torch.triu(torch.full((T, S), -1e9), diagonal=S - T + 1)  # causal over the new tokens
+    z = ((q @ k.transpose(-2, -1) / math.sqrt(D // b.h) + mask).softmax(-1) @ v).transpose(1, 2).reshape(B, T, D)
+    x = x + b.o(z)
+    return x + b.fc_out(F.gelu(b.fc_in(b.ln2(x)), approximate='tanh'))
+
+
+@torch.no_grad()
+def generate_bench(c):
+    """Row (b): greedy decoding of 8 prompts × 16 tokens, with its own KV cache and without."""
+    torch.set_num_threads(c['threads'])
+    torch.manual_seed(c['seed'])
+    model = GPT(c).eval()
+    n = c.get('newTokens', 128)
+    ids0 = torch.randint(0, c['vocabSize'], (8, 16), generator=torch.Generator().manual_seed(0))
+
+    def cached():
+        caches = [[] for _ in model.blocks]
+        ids, new, pos = ids0, [], 0
+        for _ in range(n):
+            T = ids.shape[1]
+            x = model.W_E[ids] + model.W_pos[pos:pos + T]
+            for b, kv in zip(model.blocks, caches):
+                x = block_step(b, x, kv)
+            ids = (model.ln_f(x[:, -1:]) @ model.W_E.t()).argmax(-1)  # [B, 1]
+            pos += T
+            new.append(ids)
+        return torch.cat(new, 1)
+
+    def uncached():
+        ids = ids0
+        for _ in range(n):
+            ids = torch.cat([ids, model(ids)[:, -1:].argmax(-1)], 1)
+        return ids[:, 16:]
+
+    out = {}
+    for name, fn in [('cached', cached), ('uncached', uncached)]:
+        fn()  # warm-up
+        t0 = time.perf_counter()
+        toks = fn()
+        out[name + 'TokensPerSec'] = 8 * n / (time.perf_counter() - t0)
+        out[name] = toks
+    same = bool((out.pop('cached') == out.pop('uncached')).all())
+    print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(), identical=same, **out)))
+
+
 def main():
     c = dict(DEFAULTS, **(json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}))
+    if c.get('mode') == 'generate':
+        return generate_bench(c)
     torch.set_num_threads(c['threads'])
     torch.manual_seed(c['seed'])
     model = GPT(c)

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import { fingerprintOf } from './fingerprint.ts';
+import type { KvContext } from './attention.ts';
 import { checkHookNames, HookRunner, type ForwardOptions } from './hooks.ts';
 import { hookNames } from './layout.ts';
 import type { LMConfig } from './lm-config.ts';
@@ -37,8 +38,13 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
   /** The weights of a frozen copy: the same class over the same config and these values. */
   protected abstract rebuild(values: Map<string, Float32Array>, frozen: boolean): HookedModel<C>;
 
-  /** The body: embeddings, blocks, final norm (ln_final.hook_normalized run) → [B, T, D]. Called inside a tidy. */
-  protected abstract hiddenInner(ids: tf.Tensor2D, B: number, T: number, hooks: HookRunner, opts?: ForwardOptions): tf.Tensor3D;
+  /**
+   * The body: embeddings, blocks, final norm (ln_final.hook_normalized run) → [B, T, D]. Called
+   * inside a tidy. With `kv`, the ids are new tokens at `kv.step.positions` and every block's
+   * attention goes through `attendHeads(…, kv)`, which extends the cache. `opts` carries
+   * `recompute` to families that support it.
+   */
+  protected abstract hiddenInner(ids: tf.Tensor2D, B: number, T: number, hooks: HookRunner, kv?: KvContext, opts?: ForwardOptions): tf.Tensor3D;
 
   /** Whether hiddenInner honours `ForwardOptions.recompute` (memory.recompute); others refuse it. */
   protected readonly supportsRecompute: boolean = false;
@@ -76,17 +82,19 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
     const [B, T] = this.checkInput(ids, opts);
     const hooks = new HookRunner(opts);
     const logits = tf.tidy(() => {
-      const xf = this.hiddenInner(ids, B, T, hooks, opts); // [B, T, D]
+      const xf = this.hiddenInner(ids, B, T, hooks, this.kvContext(B, T, opts), opts); // [B, T, D]
       const flat = tf.reshape(xf, [B * T, this.config.dModel]) as tf.Tensor2D;
       return tf.reshape(this.unembedInner(flat), [B, T, this.config.vocabSize]) as tf.Tensor3D;
     });
+    opts.kv?.commit();
     return { logits, cache: hooks.cache };
   }
 
   forwardHidden(ids: tf.Tensor2D, opts: ForwardOptions = {}): HiddenResult {
     const [B, T] = this.checkInput(ids, opts);
     const hooks = new HookRunner(opts);
-    const hidden = tf.tidy(() => this.hiddenInner(ids, B, T, hooks, opts));
+    const hidden = tf.tidy(() => this.hiddenInner(ids, B, T, hooks, this.kvContext(B, T, opts), opts));
+    opts.kv?.commit();
     return { hidden, cache: hooks.cache };
   }
 
@@ -107,6 +115,11 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
 
   protected hasParam(path: string): boolean {
     return this.params.has(path);
+  }
+
+  /** The cache context of a forward against `opts.kv` (positions and mask are built inside the forward's tidy). */
+  private kvContext(B: number, T: number, opts: ForwardOptions): KvContext | undefined {
+    return opts.kv ? { cache: opts.kv, step: opts.kv.begin(B, T, opts.kvLengths) } : undefined;
   }
 
   private checkInput(ids: tf.Tensor2D, opts: ForwardOptions): [number, number] {

@@ -2,8 +2,18 @@ import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
 import type { ForwardOptions } from './hooks.ts';
+import { KVCache } from './kv-cache.ts';
 import { sampleToken, type SamplingOptions } from './sampling.ts';
 import type { CausalLM } from './model.ts';
+
+/**
+ * A runtime intervention (see GenerateOptions.insert). `end`, when present, is called once when
+ * the generation ends, so the callback can free what it holds (e.g. a frozen model's KV cache).
+ */
+export interface InsertFn {
+  (rows: number[], seqs: number[][]): Array<number[] | null>;
+  end?(): void;
+}
 
 export interface GenerateOptions extends SamplingOptions {
   maxNewTokens: number;
@@ -18,7 +28,14 @@ export interface GenerateOptions extends SamplingOptions {
    * full sequences; a row for which it returns tokens gets them appended instead of a
    * sampled token this step (e.g. an abstain marker when a probe fires on the prefix).
    */
-  insert?: (rows: number[], seqs: number[][]) => Array<number[] | null>;
+  insert?: InsertFn;
+  /**
+   * Decode against a per-layer key/value cache (default true): the prompts are prefilled once,
+   * then each step feeds only the new tokens. Outputs equal the uncached path; false re-runs
+   * the whole window every step (the reference). A sequence longer than the context falls
+   * back to the uncached sliding window from that step on.
+   */
+  kvCache?: boolean;
   /**
    * Logit-diff amplification (Aranguri & McGrath 2025): sample from
    * logits + α·(logits − logits_from), where `from` is the model before (e.g. a fine-tune's
@@ -42,7 +59,8 @@ export interface Generation {
 /**
  * Generates continuations of a batch of prompts of any lengths. Sequences are padded on
  * the right, so a causal model's logits at each row's last real position are exact; the
- * window slides once a sequence is longer than the context.
+ * window slides once a sequence is longer than the context. With the KV cache (default),
+ * each row keeps its own positions in the cache (kv-cache.ts) and only new tokens run.
  */
 export function generate(model: CausalLM, prompts: number[][], opts: GenerateOptions): Generation {
   if (prompts.length === 0) return { tokens: [], finish: [], inserted: [], interventions: [] };
@@ -50,7 +68,6 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
   if (opts.amplify) checkAmplify(model, opts.amplify);
   const rng = opts.rng instanceof Rng ? opts.rng : new Rng(opts.rng ?? 0);
   const stop = new Set(opts.stopTokens ?? []);
-  const nCtx = model.config.nCtx;
   const seqs = prompts.map((p) => [...p]);
   const out: number[][] = prompts.map(() => []);
   const finish: Array<'stop' | 'length'> = prompts.map(() => 'length');
@@ -67,6 +84,17 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
     }
   };
 
+  const next = new NextLogits(model, prompts.length, opts);
+  try {
+    loop(opts, seqs, out, active, interventions, push, next, rng);
+  } finally {
+    next.dispose();
+    opts.insert?.end?.();
+  }
+  return { tokens: out, finish, inserted, interventions };
+}
+
+function loop(opts: GenerateOptions, seqs: number[][], out: number[][], active: Set<number>, interventions: number[], push: (r: number, tok: number, ins: boolean) => void, next: NextLogits, rng: Rng): void {
   for (let step = 0; step < opts.maxNewTokens && active.size > 0; step++) {
     if (opts.insert) {
       const rowsNow = [...active];
@@ -81,31 +109,85 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
     }
     const rows = [...active].filter((r) => out[r]!.length < opts.maxNewTokens);
     if (rows.length === 0) break;
+    const { data, V } = next.at(rows, seqs);
+    rows.forEach((r, j) => push(r, sampleToken(data.subarray(j * V, (j + 1) * V), opts, rng), false));
+  }
+}
+
+/** Each step's logits at every given row's last token: [R·V] row-major, from the cache or the full window. */
+class NextLogits {
+  private caches?: KVCache[]; // one per model: [generating, amplify.from]
+
+  constructor(
+    private readonly model: CausalLM,
+    batch: number,
+    private readonly opts: GenerateOptions,
+  ) {
+    if (opts.kvCache !== false) {
+      const models = opts.amplify ? [model, opts.amplify.from] : [model];
+      this.caches = models.map((m) => new KVCache(batch, m.config.nLayers, m.config.nCtx));
+    }
+  }
+
+  at(rows: number[], seqs: number[][]): { data: Float32Array; V: number } {
+    if (this.caches && rows.some((r) => seqs[r]!.length > this.model.config.nCtx)) this.dispose(); // past the context: slide
+    const last = this.caches ? this.cached(rows, seqs, this.caches) : this.uncached(rows, seqs);
+    const V = last.shape[1]!;
+    const data = last.dataSync() as Float32Array;
+    last.dispose();
+    return { data, V };
+  }
+
+  dispose(): void {
+    this.caches?.forEach((c) => c.dispose());
+    this.caches = undefined;
+  }
+
+  /** Feeds every row what its cache lacks (the prompt at the first step, then the last token or an insertion). */
+  private cached(rows: number[], seqs: number[][], caches: KVCache[]): tf.Tensor2D {
+    const B = seqs.length;
+    const wanted = new Set(rows);
+    const lens = seqs.map((s, r) => (wanted.has(r) ? s.length - caches[0]!.length(r) : 0)); // every row ≥ 1 in `rows`
+    const T = Math.max(1, ...lens);
+    const ids = new Int32Array(B * T);
+    seqs.forEach((s, r) => ids.set(s.slice(s.length - lens[r]!), r * T));
+    return tf.tidy(() => {
+      const idsT = tf.tensor2d(ids, [B, T], 'int32');
+      const idx = tf.tensor1d(rows.map((r) => r * T + lens[r]! - 1), 'int32');
+      const lastOf = (m: CausalLM, fwd: ForwardOptions, kv: KVCache) => {
+        const { logits, cache } = m.forward(idsT, { ...fwd, kv, kvLengths: lens });
+        cache.dispose();
+        return tf.gather(tf.reshape(logits, [B * T, -1]), idx) as tf.Tensor2D;
+      };
+      return this.mix(lastOf(this.model, this.opts.forward ?? {}, caches[0]!), () => lastOf(this.opts.amplify!.from, {}, caches[1]!));
+    });
+  }
+
+  /** (1 + α)·l − α·l_from: exactly l when α = 0 (l·1 − l_from·0). */
+  private mix(mine: tf.Tensor2D, from: () => tf.Tensor2D): tf.Tensor2D {
+    if (!this.opts.amplify) return mine;
+    const { alpha } = this.opts.amplify;
+    return tf.sub(tf.mul(mine, 1 + alpha), tf.mul(from(), alpha));
+  }
+
+  private uncached(rows: number[], seqs: number[][]): tf.Tensor2D {
+    const nCtx = this.model.config.nCtx;
     const windows = rows.map((r) => seqs[r]!.slice(-nCtx));
     const T = Math.max(...windows.map((w) => w.length));
     const ids = new Int32Array(rows.length * T);
     windows.forEach((w, j) => ids.set(w, j * T));
-    const last = tf.tidy(() => {
+    return tf.tidy(() => {
       const idsT = tf.tensor2d(ids, [rows.length, T], 'int32');
       // Gather each row's logits at its last real position: [R, V].
       const idx = tf.tensor1d(windows.map((w, j) => j * T + w.length - 1), 'int32');
       const lastOf = (m: CausalLM, fwd: ForwardOptions) => {
         const { logits, cache } = m.forward(idsT, fwd);
         cache.dispose();
-        return tf.gather(tf.reshape(logits, [rows.length * T, -1]), idx);
+        return tf.gather(tf.reshape(logits, [rows.length * T, -1]), idx) as tf.Tensor2D;
       };
-      const mine = lastOf(model, opts.forward ?? {});
-      if (!opts.amplify) return mine;
-      // (1 + α)·l − α·l_from: exactly l when α = 0 (l·1 − l_from·0).
-      const { from, alpha } = opts.amplify;
-      return tf.sub(tf.mul(mine, 1 + alpha), tf.mul(lastOf(from, {}), alpha));
+      return this.mix(lastOf(this.model, this.opts.forward ?? {}), () => lastOf(this.opts.amplify!.from, {}));
     });
-    const V = last.shape[1]!;
-    const data = last.dataSync() as Float32Array;
-    last.dispose();
-    rows.forEach((r, j) => push(r, sampleToken(data.subarray(j * V, (j + 1) * V), opts, rng), false));
   }
-  return { tokens: out, finish, inserted, interventions };
 }
 
 function checkAmplify(model: CausalLM, amp: { from: CausalLM; alpha: number }): void {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import type { ModelConfig } from './config.ts';
+import type { KVCache } from './kv-cache.ts';
 
 /**
  * Hook points, TransformerLens-named. Two ways to use them, both scoped to one forward
@@ -36,6 +37,14 @@ export interface ForwardOptions {
    * one more forward pass of compute. Blocks with a hook or cached activation run plainly.
    */
   recompute?: boolean;
+  /**
+   * Incremental decoding (kv-cache.ts): the ids are new tokens appended to what this key/value
+   * cache holds; hooks then see only the new tokens ([B, Tq, …]; attn.hook_pattern
+   * [B, H, Tq, S + Tq] over every cached slot, padding slots at −1e9 before the softmax).
+   */
+  kv?: KVCache;
+  /** With `kv`: real new tokens per row (the ids are right-padded); default all of them. */
+  kvLengths?: number[];
 }
 
 export { hookNames } from './layout.ts';

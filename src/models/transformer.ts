@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { gelu, layerNorm, linear } from '../backend/ops.ts';
-import { attendHeads } from './attention.ts';
+import { attendHeads, type KvContext } from './attention.ts';
 import { dHead, validateModelConfig, withDerived, type ModelConfig } from './config.ts';
 import { HookedModel } from './base-model.ts';
 import type { ForwardOptions, HookRunner } from './hooks.ts';
@@ -53,28 +53,31 @@ export class HookedTransformer extends HookedModel<ModelConfig> {
 
   protected override readonly supportsRecompute = true;
 
-  protected override hiddenInner(ids: tf.Tensor2D, B: number, T: number, hooks: HookRunner, opts: ForwardOptions = {}): tf.Tensor3D {
+  protected override hiddenInner(ids: tf.Tensor2D, B: number, T: number, hooks: HookRunner, kv?: KvContext, opts: ForwardOptions = {}): tf.Tensor3D {
     const { dModel: D, nLayers } = this.config;
     const embed = hooks.run('hook_embed', tf.gather(this.param('embed.W_E'), ids)); // [B, T, D]
-    const pos = hooks.run('hook_pos_embed', tf.slice(this.param('pos_embed.W_pos'), [0, 0], [T, D]).expandDims(0)); // [1, T, D]
+    // Learned positions: 0…T−1 ([1, T, D]), or under the cache each row's own ([B, T, D]).
+    const posRows = kv ? tf.gather(this.param('pos_embed.W_pos'), kv.step.positions) : tf.slice(this.param('pos_embed.W_pos'), [0, 0], [T, D]).expandDims(0);
+    const pos = hooks.run('hook_pos_embed', posRows);
     let x = tf.add(embed, pos) as tf.Tensor; // [B, T, D]
     const mask = tf.slice(this.causalMask, [0, 0], [T, T]); // [T, T]
     for (let i = 0; i < nLayers; i++) {
       // Recomputation keeps only the block's input for the backward pass; a block with a
-      // hook or cached activation runs plainly, so hooks run exactly once per forward.
-      x = opts.recompute && !this.blockHooked(i, hooks)
+      // hook or cached activation runs plainly, so hooks run exactly once per forward. It
+      // is a training-time setting, so a cached (decoding) pass never recomputes.
+      x = opts.recompute && !kv && !this.blockHooked(i, hooks)
         ? recomputed((h) => this.block(i, h, this.maskFor(h.shape[1]!), hooks), x)
-        : this.block(i, x, mask, hooks);
+        : this.block(i, x, mask, hooks, kv);
     }
     return hooks.run('ln_final.hook_normalized', this.layerNorm(x, 'ln_final')) as tf.Tensor3D; // [B, T, D]
   }
 
   /** Block i on the residual stream x: [B, T, D] → [B, T, D]. */
-  private block(i: number, x: tf.Tensor, mask: tf.Tensor, hooks: HookRunner): tf.Tensor {
+  private block(i: number, x: tf.Tensor, mask: tf.Tensor, hooks: HookRunner, kv?: KvContext): tf.Tensor {
     const [B, T] = x.shape as [number, number, number];
     const b = `blocks.${i}`;
     x = hooks.run(`${b}.hook_resid_pre`, x, i);
-    const attnOut = hooks.run(`${b}.hook_attn_out`, this.attention(i, this.layerNorm(x, `${b}.ln1`), mask, B, T, hooks), i);
+    const attnOut = hooks.run(`${b}.hook_attn_out`, this.attention(i, this.layerNorm(x, `${b}.ln1`), mask, B, T, hooks, kv), i);
     x = hooks.run(`${b}.hook_resid_mid`, tf.add(x, attnOut), i);
     const mlpOut = hooks.run(`${b}.hook_mlp_out`, this.mlp(i, this.layerNorm(x, `${b}.ln2`), B, T, hooks), i);
     return hooks.run(`${b}.hook_resid_post`, tf.add(x, mlpOut), i);
@@ -107,7 +110,7 @@ export class HookedTransformer extends HookedModel<ModelConfig> {
     return tf.reshape(y, [B, T, w.shape[1]]);
   }
 
-  private attention(i: number, h: tf.Tensor, mask: tf.Tensor, B: number, T: number, hooks: HookRunner): tf.Tensor {
+  private attention(i: number, h: tf.Tensor, mask: tf.Tensor, B: number, T: number, hooks: HookRunner, kv?: KvContext): tf.Tensor {
     const a = `blocks.${i}.attn`;
     const H = this.config.nHeads;
     const dh = dHead(this.config);
@@ -115,7 +118,7 @@ export class HookedTransformer extends HookedModel<ModelConfig> {
     const heads = (name: 'Q' | 'K' | 'V') =>
       hooks.run(`${a}.hook_${name.toLowerCase()}`, tf.reshape(this.dense(h, `${a}.W_${name}`, `${a}.b_${name}`, B, T), [B, T, H, dh]), i) as tf.Tensor4D;
     const [q, k, v] = [heads('Q'), heads('K'), heads('V')];
-    const z = attendHeads(q, k, v, mask as tf.Tensor2D, 1 / Math.sqrt(dh), hooks, `${a}.hook_pattern`, i); // [B, T, H, dh]
+    const z = attendHeads(q, k, v, mask as tf.Tensor2D, 1 / Math.sqrt(dh), hooks, `${a}.hook_pattern`, i, kv); // [B, T, H, dh]
     const zHooked = hooks.run(`${a}.hook_z`, z, i);
     return this.dense(zHooked, `${a}.W_O`, `${a}.b_O`, B, T); // [B, T, D]
   }

@@ -3,9 +3,16 @@
  * probe on the FROZEN copy; when it fires (≥ threshold) insert a fixed token sequence (e.g.
  * an abstain marker) and let generation go on. Reading the frozen copy, not the policy,
  * keeps the trigger out of reach of what the policy learns.
+ *
+ * The frozen pass runs against its own key/value cache (kv-cache.ts), in step with the
+ * generation: each call feeds the frozen model only the tokens each row gained since the last
+ * call and scores the newest one from the cached pass (the hook sees [B, Tq, …] new-token
+ * activations). A sequence past the context falls back to a full window forward.
  */
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
+import type { InsertFn } from '../models/generate.ts';
+import { KVCache } from '../models/kv-cache.ts';
 import type { CausalLM } from '../models/model.ts';
 import { tokenFeatures } from './capture.ts';
 import type { Probe } from './probe.ts';
@@ -26,6 +33,8 @@ export interface InterventionOptions {
    * which would be read out of distribution anywhere else.
    */
   onlyAfter?: number;
+  /** Score from the frozen model's KV cache (default true); false runs a full frozen forward per step (the reference). */
+  cache?: boolean;
 }
 
 /** An `insert` callback for `generate`, with a running count of interventions. */
@@ -39,12 +48,28 @@ export function probeIntervention(o: InterventionOptions) {
   const fired = new Map<number[], number>(); // by sequence identity: generate keeps one array per row
   const promptLength = new WeakMap<number[], number>(); // each sequence's length when first seen
   const state = { count: 0 };
-  const insert = (_rows: number[], seqs: number[][]): Array<number[] | null> => {
+  const kv = new FrozenCache(o.frozen);
+  const insert: InsertFn = (rows: number[], seqs: number[][]): Array<number[] | null> => {
     for (const s of seqs) if (!promptLength.has(s)) promptLength.set(s, s.length);
     const due = (s: number[]) => (fired.get(s) ?? 0) < max && (o.onlyAfter === undefined || s.length - promptLength.get(s)! === o.onlyAfter);
     const todo = seqs.map((s, j) => (due(s) ? j : -1)).filter((j) => j >= 0);
     const out: Array<number[] | null> = seqs.map(() => null);
     if (todo.length === 0) return out;
+    const nCtx = o.frozen.config.nCtx;
+    const cachedScores = o.cache === false ? undefined : kv.scores(rows, seqs, todo, hook, o.probe);
+    const v = cachedScores ?? windowScores(todo, seqs);
+    todo.forEach((j, k) => {
+      if (v[k]! >= threshold) {
+        fired.set(seqs[j]!, (fired.get(seqs[j]!) ?? 0) + 1);
+        state.count++;
+        out[j] = o.tokens;
+      }
+    });
+    return out;
+  };
+  insert.end = () => kv.reset();
+  /** The uncached path: a full frozen forward over each prefix's window. */
+  const windowScores = (todo: number[], seqs: number[][]): Float32Array => {
     const nCtx = o.frozen.config.nCtx;
     const windows = todo.map((j) => seqs[j]!.slice(-nCtx));
     const T = Math.max(...windows.map((w) => w.length));
@@ -58,16 +83,62 @@ export function probeIntervention(o: InterventionOptions) {
       const idx = tf.tensor1d(windows.map((w, k) => k * T + w.length - 1), 'int32');
       return tf.gather(tf.reshape(s, [-1]), idx); // [K]: each prefix's last token
     });
-    const v = scores.dataSync();
+    const v = scores.dataSync() as Float32Array;
     scores.dispose();
-    todo.forEach((j, k) => {
-      if (v[k]! >= threshold) {
-        fired.set(seqs[j]!, (fired.get(seqs[j]!) ?? 0) + 1);
-        state.count++;
-        out[j] = o.tokens;
-      }
-    });
-    return out;
+    return v;
   };
   return { insert, state };
+}
+
+/**
+ * The frozen model's KV cache for one generation, keyed by the generation's row arrays (generate
+ * keeps one array per row, so new arrays mean a new generation and a fresh cache).
+ */
+class FrozenCache {
+  private cache?: KVCache;
+  private rowsOf = new Map<number[], number>();
+
+  constructor(private readonly frozen: CausalLM) {}
+
+  /** Scores of each todo row's newest token from the cached pass, or undefined past the context. */
+  scores(rows: number[], seqs: number[][], todo: number[], hook: string, probe: Probe): Float32Array | undefined {
+    if (!this.cache || rows.some((r, j) => this.rowsOf.get(seqs[j]!) !== r)) this.start(rows, seqs);
+    const cache = this.cache!;
+    if (seqs.some((s) => s.length > this.frozen.config.nCtx)) return undefined;
+    const B = cache.batch;
+    const lens = new Array<number>(B).fill(0);
+    const fedSeq = new Map<number, number[]>();
+    rows.forEach((r, j) => {
+      lens[r] = seqs[j]!.length - cache.length(r);
+      fedSeq.set(r, seqs[j]!);
+    });
+    const T = Math.max(1, ...lens);
+    const ids = new Int32Array(B * T);
+    for (const [r, s] of fedSeq) ids.set(s.slice(s.length - lens[r]!), r * T);
+    const scores = tf.tidy(() => {
+      const { logits, cache: acts } = this.frozen.forward(tf.tensor2d(ids, [B, T], 'int32'), { cache: hook, kv: cache, kvLengths: lens });
+      logits.dispose();
+      const s = probe.score(tokenFeatures(acts.get(hook))); // [B, T]
+      acts.dispose();
+      // Each todo row's newest token (a row with nothing new was scored at the last call: never, since generate adds a token per step).
+      const idx = tf.tensor1d(todo.map((j) => rows[j]! * T + Math.max(lens[rows[j]!]! - 1, 0)), 'int32');
+      return tf.gather(tf.reshape(s, [-1]), idx); // [K]
+    });
+    const v = scores.dataSync() as Float32Array;
+    scores.dispose();
+    return v;
+  }
+
+  /** A fresh cache over the generation's rows (row ids index the batch generate runs). */
+  private start(rows: number[], seqs: number[][]): void {
+    this.reset();
+    this.cache = new KVCache(Math.max(...rows) + 1, this.frozen.config.nLayers, this.frozen.config.nCtx);
+    rows.forEach((r, j) => this.rowsOf.set(seqs[j]!, r));
+  }
+
+  reset(): void {
+    this.cache?.dispose();
+    this.cache = undefined;
+    this.rowsOf = new Map();
+  }
 }

@@ -12,12 +12,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { layerNorm, linear } from '../../backend/ops.ts';
-import { attendHeads } from '../attention.ts';
+import { attendHeads, type KvContext } from '../attention.ts';
 import { HookedModel } from '../base-model.ts';
 import type { HookRunner } from '../hooks.ts';
 import { initialValues } from '../params.ts';
 import type { DecoderConfig } from './config.ts';
-import { applyRope, geluExact, rmsNorm, ropeInvFreq, ropeTables, swiglu } from './layers.ts';
+import { applyRope, geluExact, rmsNorm, ropeInvFreq, ropeTables, ropeTablesAt, swiglu } from './layers.ts';
 
 export { familyHookNames } from './layout.ts';
 
@@ -39,15 +39,16 @@ export class FamilyDecoder extends HookedModel<DecoderConfig> {
     return new FamilyDecoder(this.config, values, frozen);
   }
 
-  protected override hiddenInner(ids: tf.Tensor2D, B: number, T: number, hooks: HookRunner): tf.Tensor3D {
+  protected override hiddenInner(ids: tf.Tensor2D, B: number, T: number, hooks: HookRunner, kv?: KvContext): tf.Tensor3D {
     const c = this.config;
-    const { cos, sin } = ropeTables(this.invFreq, T); // [T, rotaryDim] each
+    // RoPE angles at 0…T−1 ([T, rotaryDim]), or under the cache at each row's own positions ([B, T, rotaryDim]).
+    const { cos, sin } = kv ? ropeTablesAt(this.invFreq, kv.step.positionsJs, B, T) : ropeTables(this.invFreq, T);
     const mask = tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)), -1e9) as tf.Tensor2D; // [T, T]
     let x = hooks.run('hook_embed', tf.gather(this.param('embed.W_E'), ids)); // [B, T, D]
     for (let i = 0; i < c.nLayers; i++) {
       const b = `blocks.${i}`;
       x = hooks.run(`${b}.hook_resid_pre`, x, i);
-      const attnOut = hooks.run(`${b}.hook_attn_out`, this.attention(i, this.norm(x, `${b}.ln1`), cos, sin, mask, B, T, hooks), i);
+      const attnOut = hooks.run(`${b}.hook_attn_out`, this.attention(i, this.norm(x, `${b}.ln1`), cos, sin, mask, B, T, hooks, kv), i);
       if (c.parallelResidual) {
         const mlpOut = hooks.run(`${b}.hook_mlp_out`, this.mlp(i, this.norm(x, `${b}.ln2`), B, T, hooks), i);
         x = tf.add(tf.add(x, attnOut), mlpOut);
@@ -78,7 +79,7 @@ export class FamilyDecoder extends HookedModel<DecoderConfig> {
     return tf.reshape(linear(tf.reshape(x, [B * T, w.shape[0]]) as tf.Tensor2D, w, b), [B, T, w.shape[1]]);
   }
 
-  private attention(i: number, h: tf.Tensor, cos: tf.Tensor2D, sin: tf.Tensor2D, mask: tf.Tensor2D, B: number, T: number, hooks: HookRunner): tf.Tensor {
+  private attention(i: number, h: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, mask: tf.Tensor2D, B: number, T: number, hooks: HookRunner, kv?: KvContext): tf.Tensor {
     const c = this.config;
     const a = `blocks.${i}.attn`;
     const proj = (name: 'Q' | 'K' | 'V', heads: number) =>
@@ -92,7 +93,7 @@ export class FamilyDecoder extends HookedModel<DecoderConfig> {
     }
     q = hooks.run(`${a}.hook_rot_q`, applyRope(q, cos, sin), i) as tf.Tensor4D;
     k = hooks.run(`${a}.hook_rot_k`, applyRope(k, cos, sin), i) as tf.Tensor4D;
-    const z = attendHeads(q, k, v, mask, 1 / Math.sqrt(c.dHead), hooks, `${a}.hook_pattern`, i); // [B, T, H, dh]
+    const z = attendHeads(q, k, v, mask, 1 / Math.sqrt(c.dHead), hooks, `${a}.hook_pattern`, i, kv); // [B, T, H, dh]
     const zHooked = hooks.run(`${a}.hook_z`, z, i);
     return this.dense(zHooked, `${a}.W_O`, `${a}.b_O`, B, T); // [B, T, D]
   }

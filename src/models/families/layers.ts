@@ -38,33 +38,47 @@ export function ropeInvFreq(c: DecoderConfig): Float32Array {
 
 /** cos and sin of position·invFreq, duplicated over both halves: each [T, rotaryDim]. */
 export function ropeTables(invFreq: Float32Array, T: number): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
+  const [cos, sin] = ropeValues(invFreq, Int32Array.from({ length: T }, (_, t) => t));
+  return { cos: tf.tensor2d(cos, [T, 2 * invFreq.length]), sin: tf.tensor2d(sin, [T, 2 * invFreq.length]) };
+}
+
+/** As ropeTables at given positions [B, T] (row-major; a KV-cache step's per-row offsets): each [B, T, rotaryDim]. */
+export function ropeTablesAt(invFreq: Float32Array, positions: Int32Array, B: number, T: number): { cos: tf.Tensor3D; sin: tf.Tensor3D } {
+  const [cos, sin] = ropeValues(invFreq, positions);
+  return { cos: tf.tensor3d(cos, [B, T, 2 * invFreq.length]), sin: tf.tensor3d(sin, [B, T, 2 * invFreq.length]) };
+}
+
+/** The same angles for the cached and uncached paths, so both rotate by identical numbers. */
+function ropeValues(invFreq: Float32Array, positions: Int32Array): [Float32Array, Float32Array] {
   const half = invFreq.length;
-  const cos = new Float32Array(T * 2 * half);
-  const sin = new Float32Array(T * 2 * half);
-  for (let t = 0; t < T; t++) {
+  const cos = new Float32Array(positions.length * 2 * half);
+  const sin = new Float32Array(positions.length * 2 * half);
+  positions.forEach((t, n) => {
     for (let i = 0; i < half; i++) {
       const angle = Math.fround(t * invFreq[i]!);
       for (const j of [i, i + half]) {
-        cos[t * 2 * half + j] = Math.cos(angle);
-        sin[t * 2 * half + j] = Math.sin(angle);
+        cos[n * 2 * half + j] = Math.cos(angle);
+        sin[n * 2 * half + j] = Math.sin(angle);
       }
     }
-  }
-  return { cos: tf.tensor2d(cos, [T, 2 * half]), sin: tf.tensor2d(sin, [T, 2 * half]) };
+  });
+  return [cos, sin];
 }
 
 /**
  * Rotates the first rotaryDim dims of each head: x·cos + rotate_half(x)·sin with
  * rotate_half(x) = [−x₂, x₁] over the two halves (HF's convention, not interleaved pairs).
- * x: [B, T, H, dh]; cos/sin: [T, rotaryDim]. Dims past rotaryDim pass through (GPT-NeoX).
+ * x: [B, T, H, dh]; cos/sin: [T, rotaryDim], or [B, T, rotaryDim] (per-row positions under the
+ * KV cache). Dims past rotaryDim pass through (GPT-NeoX).
  */
-export function applyRope(x: tf.Tensor4D, cos: tf.Tensor2D, sin: tf.Tensor2D): tf.Tensor4D {
+export function applyRope(x: tf.Tensor4D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor4D {
   return tf.tidy(() => {
     const [B, T, H, dh] = x.shape;
-    const rot = cos.shape[1];
+    const rot = cos.shape[cos.rank - 1]!;
     const half = rot / 2;
-    const c = tf.reshape(cos, [1, T, 1, rot]);
-    const s = tf.reshape(sin, [1, T, 1, rot]);
+    const lead = cos.rank === 3 ? B : 1;
+    const c = tf.reshape(cos, [lead, T, 1, rot]);
+    const s = tf.reshape(sin, [lead, T, 1, rot]);
     const xr = rot === dh ? x : tf.slice(x, [0, 0, 0, 0], [B, T, H, rot]);
     const x1 = tf.slice(xr, [0, 0, 0, 0], [B, T, H, half]);
     const x2 = tf.slice(xr, [0, 0, 0, half], [B, T, H, half]);

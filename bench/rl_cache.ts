@@ -1,0 +1,41 @@
+// Bench row (c): one RL step of the hallucination recipes' shape with 64-token completions,
+// with and without the KV cache, side by side (same model, prompts, seed and sampling).
+// node bin/run-ts.js bench/rl_cache.ts [steps=2]
+// The recipes' model (d 64, 2 layers, byte tokens) with its context raised to 96 so a prompt
+// plus 64 new tokens fits; no stop token, so every completion is 64 tokens.
+import { initBackend } from '../src/backend/index.ts';
+import { modelConfig } from '../src/models/config.ts';
+import { createTokenizer } from '../src/models/tokenizer.ts';
+import { HookedTransformer } from '../src/models/transformer.ts';
+import { regexReward } from '../src/rewards/index.ts';
+import { createLossStep } from '../src/trainer/loss-step.ts';
+import { AdamW } from '../src/trainer/optimizer.ts';
+import { clippedPg } from '../src/trainer/rl-loss.ts';
+import { rlStep } from '../src/trainer/rl-step.ts';
+import os from 'node:os';
+
+const steps = Number(process.argv[2] ?? 2);
+const backend = await initBackend('auto');
+const tok = createTokenizer('byte');
+const config = modelConfig({ vocabSize: 257, dModel: 64, nLayers: 2, nHeads: 4, nCtx: 96 });
+const prompts = Array.from({ length: 8 }, (_, i) => ({ prompt: `Q: colour of Ent${i}?\nA:` }));
+
+async function run(kvCache: boolean) {
+  const policy = HookedTransformer.create(config, 1);
+  const frozen = policy.frozenCopy();
+  const optimizer = new AdamW({ lr: 1e-4 });
+  const o = { policy, frozen, tokenizer: tok, rewards: [regexReward('format', 1, '^ [a-z]+\\n')], loss: clippedPg(0.2), step: createLossStep({ model: policy, optimizer, transforms: [] }),
+    rollout: { G: 8, maxNewTokens: 64, temperature: 1, rng: 5, kvCache }, beta: 0.05, scaleByStd: true, innerEpochs: 1 };
+  await rlStep(o, prompts); // warm-up
+  let step = 0;
+  for (let i = 0; i < steps; i++) step += (await rlStep(o, prompts)).metrics['time/step_s']!;
+  [policy, frozen].forEach((x) => x.dispose());
+  optimizer.dispose();
+  return step / steps;
+}
+
+const on = await run(true);
+const off = await run(false);
+console.log(`bonsai bench (c): backend ${backend.name}; hallucination recipes' model (d 64, L 2, n_ctx 96); 64 rollouts × 64 new tokens; ${steps} steps each`);
+console.log(`machine: ${os.availableParallelism()} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`  RL step: cached ${(on * 1e3).toFixed(0)} ms, uncached ${(off * 1e3).toFixed(0)} ms, speed-up ${(off / on).toFixed(2)}x`);

@@ -1,0 +1,132 @@
+/**
+ * A per-layer key/value cache for incremental decoding, shared by every family (the attention
+ * core in attention.ts is the one place that reads and extends it).
+ *
+ * Design: per-row positions with a key-validity mask. Each call feeds every row of the batch
+ * a right-padded block of new tokens [B, Tq] with `lengths[r]` ≤ Tq of them real (0 for a row
+ * that has nothing new). The new keys/values (after RoPE, before GQA's repeat) are appended to
+ * every layer's cache along the key axis, so all rows share one slot axis of length S; a slot
+ * holding a row's padding is marked invalid for that row and masked out of every later query.
+ * Row r's real tokens get positions positions[r], positions[r] + 1, … (learned positions for
+ * GPT-2, RoPE angles for the rest), so a row's numbers do not depend on the other rows'
+ * lengths: the prefill is simply the first feed, from an empty cache, of the right-padded
+ * prompts, exactly the batch the uncached path runs.
+ *
+ * Inference only: cached tensors are kept outside any tidy and are not differentiated.
+ * After a forward that threw, the cache is unusable (dispose it).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { BonsaiError } from '../errors.ts';
+
+/** What one forward against the cache needs: positions, the attention mask, and the layers to extend. */
+export interface KvStep {
+  /** [B, Tq] int32: the position of each fed token (padding gets the row's next position, clamped). */
+  positions: tf.Tensor2D;
+  /** Plain JS copy of `positions`, row-major. */
+  positionsJs: Int32Array;
+  /** [B, 1, Tq, S + Tq] additive: 0 where query t of row r may attend, −1e9 elsewhere. */
+  mask: tf.Tensor4D;
+}
+
+export class KVCache {
+  readonly batch: number;
+  private readonly maxPositions: number;
+  private readonly keys: Array<tf.Tensor4D | null>; // per layer [B, S, KV, dh]
+  private readonly values: Array<tf.Tensor4D | null>;
+  /** Per row, one flag per slot: true where the slot holds a real token of that row. */
+  private readonly valid: boolean[][];
+  /** Per row: real tokens cached so far = the next token's position. */
+  private readonly fed: number[];
+  private pending?: { lengths: number[]; T: number };
+
+  /** An empty cache for `batch` rows of a model with `nLayers` blocks and `nCtx` positions. */
+  constructor(batch: number, nLayers: number, nCtx: number) {
+    this.batch = batch;
+    this.maxPositions = nCtx;
+    this.keys = Array.from({ length: nLayers }, () => null);
+    this.values = Array.from({ length: nLayers }, () => null);
+    this.valid = Array.from({ length: batch }, () => []);
+    this.fed = Array.from({ length: batch }, () => 0);
+  }
+
+  /** Real tokens of row r held in the cache (its next position). */
+  length(r: number): number {
+    return this.fed[r]!;
+  }
+
+  /** Slots on the key axis (real and padding), the same for every row. */
+  get slots(): number {
+    return this.valid[0]?.length ?? 0;
+  }
+
+  /**
+   * Called by the model at the start of a forward over ids [B, T] (inside its tidy):
+   * checks the batch, builds positions and the mask. `lengths` defaults to T for every row.
+   */
+  begin(B: number, T: number, lengths?: number[]): KvStep {
+    if (B !== this.batch) throw new BonsaiError(`KV cache: it holds ${this.batch} rows, the forward has ${B}`);
+    const lens = lengths ?? Array.from({ length: B }, () => T);
+    if (lens.length !== B || lens.some((n) => !Number.isInteger(n) || n < 0 || n > T)) {
+      throw new BonsaiError(`KV cache: lengths must be ${B} integers in [0, ${T}], got [${lens.join(', ')}]`);
+    }
+    const over = lens.findIndex((n, r) => this.fed[r]! + n > this.maxPositions);
+    if (over >= 0) throw new BonsaiError(`KV cache: row ${over} would hold ${this.fed[over]! + lens[over]!} tokens, past the model's context of ${this.maxPositions}`);
+    const S = this.slots;
+    const pos = new Int32Array(B * T);
+    const mask = new Float32Array(B * T * (S + T)).fill(-1e9);
+    for (let r = 0; r < B; r++) {
+      const old = this.valid[r]!;
+      for (let t = 0; t < T; t++) {
+        pos[r * T + t] = Math.min(this.fed[r]! + Math.min(t, Math.max(lens[r]! - 1, 0)), this.maxPositions - 1);
+        const row = (r * T + t) * (S + T);
+        for (let s = 0; s < S; s++) if (old[s]) mask[row + s] = 0;
+        // New slots: causal among the row's real tokens; a padding query sees at least itself (no all-masked row).
+        const upto = t < lens[r]! ? t : Math.max(lens[r]! - 1, 0);
+        for (let u = 0; u <= upto; u++) mask[row + S + u] = 0;
+        if (t >= lens[r]!) mask[row + S + t] = 0;
+      }
+    }
+    this.pending = { lengths: lens, T };
+    return { positions: tf.tensor2d(pos, [B, T], 'int32'), positionsJs: pos, mask: tf.tensor4d(mask, [B, 1, T, S + T]) };
+  }
+
+  /**
+   * Appends layer i's new keys and values k, v [B, T, KV, dh] and returns the full ones
+   * [B, S + T, KV, dh] to attend over. The stored tensors are kept past the forward's tidy.
+   */
+  extend(layer: number, k: tf.Tensor4D, v: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D] {
+    const [oldK, oldV] = [this.keys[layer], this.values[layer]];
+    const fullK = tf.keep(oldK ? (tf.concat([oldK, k], 1) as tf.Tensor4D) : tf.clone(k));
+    const fullV = tf.keep(oldV ? (tf.concat([oldV, v], 1) as tf.Tensor4D) : tf.clone(v));
+    oldK?.dispose();
+    oldV?.dispose();
+    this.keys[layer] = fullK;
+    this.values[layer] = fullV;
+    return [fullK, fullV];
+  }
+
+  /** Called by the model after a forward succeeded: records the fed tokens. */
+  commit(): void {
+    if (!this.pending) return;
+    const { lengths, T } = this.pending;
+    for (let r = 0; r < this.batch; r++) {
+      for (let t = 0; t < T; t++) this.valid[r]!.push(t < lengths[r]!);
+      this.fed[r]! += lengths[r]!;
+    }
+    this.pending = undefined;
+  }
+
+  /** Frees every cached tensor; the cache is empty afterwards. */
+  dispose(): void {
+    for (let i = 0; i < this.keys.length; i++) {
+      this.keys[i]?.dispose();
+      this.values[i]?.dispose();
+      this.keys[i] = null;
+      this.values[i] = null;
+    }
+    for (let r = 0; r < this.batch; r++) {
+      this.valid[r] = [];
+      this.fed[r] = 0;
+    }
+  }
+}

@@ -1,0 +1,109 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createModel, generate, type CausalLM, type LMConfig } from '../../src/models/index.ts';
+import { decoderConfigFromHf, hfConfigForRecipe } from '../../src/models/families/config.ts';
+import { KVCache } from '../../src/models/kv-cache.ts';
+import { Probe, probeIntervention } from '../../src/probes/index.ts';
+import { rollout } from '../../src/trainer/rollout.ts';
+import { modelConfig } from '../../src/models/index.ts';
+import { useCpu } from '../helpers/tiny.ts';
+
+beforeAll(useCpu);
+
+const gpt2: LMConfig = modelConfig({ vocabSize: 29, dModel: 16, nLayers: 2, nHeads: 2, nCtx: 24, tiedEmbeddings: false });
+const recipe = { vocab_size: 29, d_model: 16, n_layers: 2, d_mlp: 24, n_ctx: 24, tied_embeddings: false, layer_norm_eps: 1e-5, init_std: 0.2 };
+/** Llama-family: GQA (4 query / 2 key-value heads) and llama3 RoPE scaling. */
+const llama: LMConfig = decoderConfigFromHf(
+  { ...hfConfigForRecipe({ ...recipe, family: 'llama', n_heads: 4, n_kv_heads: 2 }), rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8 } },
+  'test llama',
+);
+/** Pythia (GPT-NeoX): partial rotary (a quarter of each head) and the parallel residual. */
+const pythia: LMConfig = decoderConfigFromHf(hfConfigForRecipe({ ...recipe, family: 'gpt_neox', n_heads: 2, n_kv_heads: 2, rotary_pct: 0.25 }), 'test pythia');
+
+const prompts = [[1, 2, 3, 4, 5], [7], [4, 9, 4], [11, 12, 13, 14, 15, 16, 17]];
+
+describe.each([
+  ['gpt2', gpt2],
+  ['llama (GQA, llama3 RoPE scaling)', llama],
+  ['pythia (partial rotary, parallel residual)', pythia],
+])('KV cache: %s', (_name, config) => {
+  const model = (): CausalLM => createModel(config, 3);
+
+  it('prefill + one token per step gives the full forward logits, rows of different lengths batched', () => {
+    const m = model();
+    const seqs = [[1, 2, 3, 4, 5, 6, 7, 8, 9], [3, 1, 4, 1]];
+    const full = seqs.map((s) => tf.tidy(() => m.forward(tf.tensor2d([s], undefined, 'int32')).logits.arraySync()[0]!));
+    const kv = new KVCache(2, config.nLayers, config.nCtx);
+    // Prefill the first 3 tokens of each row, then feed the rest one token per step (row 1 runs out first).
+    const got: number[][][] = [[], []];
+    const feed = (ids: number[][], lens: number[]) => {
+      const { logits, cache } = m.forward(tf.tensor2d(ids, undefined, 'int32'), { kv, kvLengths: lens });
+      const a = logits.arraySync();
+      logits.dispose();
+      cache.dispose();
+      lens.forEach((n, r) => got[r]!.push(...a[r]!.slice(0, n)));
+    };
+    feed([seqs[0]!.slice(0, 3), seqs[1]!.slice(0, 3)], [3, 3]);
+    for (let t = 3; t < 9; t++) feed([[seqs[0]![t]!], [seqs[1]![t] ?? 0]], [1, t < 4 ? 1 : 0]);
+    kv.dispose();
+    seqs.forEach((s, r) => {
+      expect(got[r]).toHaveLength(s.length);
+      got[r]!.forEach((row, t) => row.forEach((x, v) => expect(x).toBeCloseTo(full[r]![t]![v]!, 4)));
+    });
+    m.dispose();
+  });
+
+  it('greedy and seeded sampled output equal the uncached path; no tensor leaks', () => {
+    const m = model();
+    for (const temperature of [0, 1]) {
+      const opts = { maxNewTokens: 12, temperature, rng: 7 };
+      const cached = generate(m, prompts, opts);
+      const before = tf.memory().numTensors;
+      const again = generate(m, prompts, opts);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(again.tokens).toEqual(cached.tokens);
+      expect(cached.tokens).toEqual(generate(m, prompts, { ...opts, kvCache: false }).tokens);
+    }
+    m.dispose();
+  });
+
+  it('rollouts (and so their log-probs) equal the uncached path, with stop tokens', () => {
+    const m = model();
+    const tok = { encode: (s: string) => [...s].map((c) => c.charCodeAt(0) % 29), decode: (ids: number[]) => ids.join(','), eosId: 0 } as never;
+    const items = [{ prompt: 'abcde' }, { prompt: 'xy' }];
+    const o = { G: 3, maxNewTokens: 10, temperature: 1, stopTokens: [5], rng: 3 };
+    const a = rollout(m, tok, items, o).batch;
+    const b = rollout(m, tok, items, { ...o, kvCache: false }).batch;
+    expect(a.ids).toEqual(b.ids);
+    expect(a.mask).toEqual(b.mask);
+    const lp = (ids: Int32Array, R: number, T: number) => tf.tidy(() => tf.logSoftmax(m.forward(tf.tensor2d(ids, [R, T], 'int32')).logits).arraySync());
+    expect(lp(a.ids, a.R, a.T)).toEqual(lp(b.ids, b.R, b.T));
+    m.dispose();
+  });
+
+  it('the probe intervention scores from the frozen cache exactly as from full forwards', () => {
+    const m = model();
+    const frozen = m.frozenCopy();
+    const d = config.dModel;
+    const hook = 'blocks.1.hook_resid_post';
+    const probe = new Probe(
+      { name: 'rand', hook, level: 'token', kind: { kind: 'logistic', l2: 0 }, d, threshold: 0.5, metrics: { auroc: NaN, tpr_at_1fpr: NaN, f1: NaN, ece: NaN, n: 0 }, fingerprint: frozen.fingerprint() },
+      { mu: tf.zeros([d]), sigma: tf.ones([d]), w: tf.randomNormal([d], 0, 1, 'float32', 5), b: tf.scalar(0) },
+    );
+    const run = (cache: boolean) => {
+      const iv = probeIntervention({ frozen, probe, tokens: [20, 21], maxPerSequence: 2, cache });
+      const g = generate(m, prompts, { maxNewTokens: 10, temperature: 0, insert: iv.insert, kvCache: cache });
+      return { g, count: iv.state.count };
+    };
+    const cached = run(true);
+    const before = tf.memory().numTensors;
+    const again = run(true);
+    expect(tf.memory().numTensors).toBe(before);
+    const plain = run(false);
+    expect(cached.count).toBeGreaterThan(0);
+    expect(again).toEqual(cached);
+    expect(cached).toEqual(plain);
+    m.dispose();
+    frozen.dispose();
+  });
+});
