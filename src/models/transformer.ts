@@ -27,6 +27,13 @@ export class HookedTransformer {
   private readonly causalMask: tf.Tensor2D; // [nCtx, nCtx], 0 on/below diagonal, -1e9 above
   private readonly hookPointNames: string[];
   private frozenFingerprint?: string;
+  /**
+   * When set, every parameter read inside `forward` goes through it: the returned tensor
+   * (created inside the forward's tidy) is used in place of the variable. LoRA sets it to
+   * `W + scale·ΔW` on its targets. Unset: the variables themselves, at no cost.
+   * `valuesSync()` and `fingerprint()` always read the variables (the base weights).
+   */
+  weightTransform?: (path: string, w: tf.Variable) => tf.Tensor;
 
   private constructor(config: ModelConfig, values: Map<string, Float32Array>, frozen: boolean) {
     validateModelConfig(config);
@@ -101,8 +108,10 @@ export class HookedTransformer {
     return { logits, cache: hooks.cache };
   }
 
-  private p(path: string): tf.Variable {
-    return this.params.get(path)!;
+  /** A parameter as the forward pass reads it: through `weightTransform` when one is set. */
+  private p(path: string): tf.Tensor {
+    const v = this.params.get(path)!;
+    return this.weightTransform ? this.weightTransform(path, v) : v;
   }
 
   private forwardInner(ids: tf.Tensor2D, B: number, T: number, hooks: HookRunner): tf.Tensor3D {
