@@ -61,6 +61,8 @@ export class LoraAdapters {
   /** True inside a training pass (seam.ts's computeGradients): dropout applies only then. */
   training = false;
   private readonly dropoutRng: Rng;
+  /** What the PEFT files record: the section's r, alpha, dropout, rslora and the base model's name when known. */
+  peft: { r: number; alpha: number; dropout: number; rslora: boolean; base?: string } = { r: 0, alpha: 0, dropout: 0, rslora: false };
 
   /**
    * `shapes`: each targeted weight's [in, out]; `values`: its adapter (shapes checked).
