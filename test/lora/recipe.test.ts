@@ -11,9 +11,9 @@ describe('the lora recipe section', () => {
   it('refuses targets that select no adaptable weight, at file:line, naming the nearest paths', () => {
     const text = `${VALID}lora: { r: 4, targets: ["blocks.*.attn.W_Q", "blocks.0.attn.Wq", "embed.W_E", "blocks.*.ln1.w"] }\n`;
     expect(errorLines(() => parseAnyRecipe(text, 'r.yaml'))).toEqual([
-      'r.yaml:11:45: lora.targets.1: "blocks.0.attn.Wq" matches no parameter; nearest adaptable paths: "blocks.0.attn.W_Q", "blocks.0.attn.W_O", "blocks.0.attn.W_K" ("*" matches anything, dots included)',
-      expect.stringMatching(/^r\.yaml:11:65: lora\.targets\.2: "embed\.W_E" matches only parameters that cannot carry an adapter/),
-      expect.stringMatching(/^r\.yaml:11:78: lora\.targets\.3: "blocks\.\*\.ln1\.w" matches only parameters that cannot carry an adapter/),
+      'r.yaml:11:46: lora.targets.1: "blocks.0.attn.Wq" matches no parameter; nearest adaptable paths: "blocks.0.attn.W_Q", "blocks.0.attn.W_K", "blocks.0.attn.W_V" ("*" matches anything, dots included)',
+      expect.stringMatching(/^r\.yaml:11:66: lora\.targets\.2: "embed\.W_E" matches only parameters that cannot carry an adapter/),
+      expect.stringMatching(/^r\.yaml:11:79: lora\.targets\.3: "blocks\.\*\.ln1\.w" matches only parameters that cannot carry an adapter/),
     ]);
   });
 
