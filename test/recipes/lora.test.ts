@@ -25,7 +25,7 @@ describe('recipes/lora-hallucination.yaml, tiny', () => {
     const a = loadRecipe('recipes/hallucination/a_sft_base.yaml', { overrides: [...small, `run.out_dir=${join(dir, 'a')}`, 'trainer.steps=3', 'trainer.batch_size=4', 'model.init.config.d_model=16', 'model.init.config.n_heads=2'] });
     const base = (await train(a, { tracker: new NullTracker() })).checkpoint!;
     const ck = [`model.init.checkpoint=${base}`];
-    const b = loadAnyRecipe('recipes/hallucination/b_probe.yaml', { overrides: [...small, ...ck, `run.out_dir=${join(dir, 'b')}`, 'probes.0.train.max_epochs=20'] });
+    const b = loadAnyRecipe('recipes/hallucination/b_probe.yaml', { overrides: [...small, ...ck, `run.out_dir=${join(dir, 'b')}`, 'probes.0.train.max_epochs=5'] });
     const tok = createTokenizer('byte');
     const model = buildModel(b, tok);
     const frozen = model.frozenCopy();
