@@ -15,6 +15,7 @@ export * from './trainer/index.ts';
 export * from './probes/index.ts';
 export * from './diff/index.ts';
 export * from './rewards/index.ts';
+export * from './lora/index.ts';
 export {
   loadRecipe,
   parseRecipe,

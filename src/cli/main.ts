@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   'serve-reward': async () => (await import('./serve-reward.ts')).serveRewardCommand,
   scrub: async () => (await import('./scrub.ts')).scrubCommand,
   edit: async () => (await import('./edit.ts')).editCommand,
+  export: async () => (await import('./export.ts')).exportCommand,
 };
 
 const HELP = usage('bonsai <command> [options]', 'Training-time intentional design of neural networks.', [
@@ -36,6 +37,7 @@ const HELP = usage('bonsai <command> [options]', 'Training-time intentional desi
   ['diff A B [--data F] [--probe DIR] [--json OUT]', 'what a training run changed: weights per tensor/head/neuron, activation-difference lens, probe drift'],
   ['ray submit RECIPE | status | logs | stop | list', 'run a recipe as a job on a Ray cluster and watch it (docs/cluster.md)'],
   ['scrub --checkpoint DIR --probe DIR [FILE]', 'mask the tokens where a token-level probe fires (e.g. PII); print the masked text'],
+  ['export --merge … --out DIR', 'a model with its LoRA adapters merged, in the Hugging Face layout'],
   ['serve-reward RECIPE [--port N]', "serve the recipe's rewards over HTTP (OpenRLHF /get_reward, /v1/rewards)"],
 ], 'Run `bonsai <command> --help` for a command\'s options.');
 

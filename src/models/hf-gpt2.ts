@@ -135,11 +135,14 @@ function transposedNote(got: number[], want: number[]): string {
  *   GPT-2's tokenizer, or a nonzero unembedding bias, which GPT-2's lm_head lacks).
  */
 export function saveHfGpt2(model: CausalLM, dir: string): void {
-  const c = requireGpt2(model.config, 'saving as Hugging Face GPT-2');
+  saveHfGpt2Values(requireGpt2(model.config, 'saving as Hugging Face GPT-2'), model.valuesSync(), dir);
+}
+
+/** `saveHfGpt2` from parameter values by path (e.g. LoRA-merged weights: lora/export.ts). */
+export function saveHfGpt2Values(c: ModelConfig, values: Map<string, Float32Array>, dir: string): void {
   if (c.vocabSize < GPT2_VOCAB) {
     throw new BonsaiError(`cannot save as GPT-2: vocabulary of ${c.vocabSize} is smaller than GPT-2's tokenizer (${GPT2_VOCAB})`);
   }
-  const values = model.valuesSync();
   if (!c.tiedEmbeddings && values.get('unembed.b_U')!.some((v) => v !== 0)) {
     throw new BonsaiError("cannot save as GPT-2: unembed.b_U is not zero, and GPT-2's lm_head has no bias");
   }

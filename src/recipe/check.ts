@@ -21,12 +21,18 @@ import { rlLossKinds } from '../trainer/kinds/rl-loss.ts';
 import { trainerKinds } from '../trainer/kinds/trainer.ts';
 import { checkHook } from './check-helpers.ts';
 import { jobKinds, type JobName } from './jobs.ts';
+import { loraKinds, loraLayout } from '../lora/kinds.ts';
 import { checkEntry, checkList, type CheckContext, type CheckedRecipe } from './registry.ts';
 import type { PathSegment } from './walk.ts';
 
 /** Runs every check of `recipe`, reporting each problem through `report`. */
 export function checkRecipe(recipe: CheckedRecipe, report: CheckContext['report']): void {
   const ctx: CheckContext = { recipe, report, ...modelOf(recipe, report) };
+  if (recipe.lora) {
+    // Targets name base weights; every other parameter glob names what trains: the adapters.
+    checkEntry(loraKinds, 'lora', recipe.lora, ['lora'], ctx);
+    if (ctx.model) ctx.model = loraLayout(ctx.model, recipe.lora);
+  }
   const job = recipe.job as JobName | undefined;
   if (job && job in jobKinds) (jobKinds[job] as { check?(c: CheckContext): void }).check?.(ctx);
   const t = recipe.trainer;

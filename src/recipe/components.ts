@@ -9,6 +9,7 @@
 import { freezeKinds } from '../gradients/freeze-kinds.ts';
 import { interventionKinds } from '../gradients/intervention-kinds.ts';
 import { gradientKinds } from '../gradients/kinds.ts';
+import { loraKinds } from '../lora/kinds.ts';
 import { initKinds } from '../models/init-kinds.ts';
 import { tokenizerKinds } from '../models/tokenizer.ts';
 import { probeKinds } from '../probes/kinds.ts';
@@ -35,5 +36,6 @@ export const componentRegistry = {
   'gradient transform': gradientKinds,
   'freeze selector': freezeKinds,
   intervention: interventionKinds,
+  lora: loraKinds,
   tracker: trackerKinds,
 } as const;

@@ -12,6 +12,7 @@ import { tokenizerKinds, type TokenizerKind } from '../models/tokenizer.ts';
 import { rewardsSchema } from '../rewards/kinds.ts';
 import { trainerSchema } from '../trainer/kinds/trainer.ts';
 import { jobKinds, jobNames, type JobName } from './jobs.ts';
+import { loraSchema } from '../lora/kinds.ts';
 import { probesSchema } from './rl.ts';
 import { raySchema } from './ray-schema.ts';
 import { memorySchema } from './memory-schema.ts';
@@ -113,6 +114,7 @@ function sectionsFor(defaultName: string) {
     gradients: gradientsSchema,
     interventions: interventionsSchema,
     freeze: freezeSchema,
+    lora: loraSchema.optional(),
     probes: probesSchema,
     rewards: rewardsSchema,
     checkpoint: checkpointSchema,

@@ -8,6 +8,9 @@ import { paramSpecs } from '../models/layout.ts';
 import { readSafetensorsBuffer, safetensorsBuffer } from '../models/safetensors.ts';
 import type { TokenizerKind } from '../models/tokenizer.ts';
 import type { RngState } from '../util/rng.ts';
+import type { AdapterSet } from '../lora/adapters.ts';
+import { LORA_STATE, readLoraState } from '../lora/build.ts';
+import { mergeAdapters } from '../lora/merge.ts';
 
 /**
  * Everything beyond the weights that resuming needs to continue the same curve: the loop
@@ -33,6 +36,10 @@ export interface CheckpointContents {
   /** Present in training checkpoints. */
   optimizer?: Map<string, { shape: number[]; data: Float32Array }>;
   state?: TrainingState;
+  /** A LoRA run's adapters by adapted path (read only with `adapters: 'separate'`; otherwise merged into `weights`). */
+  adapters?: AdapterSet;
+  /** Files written as they are beside the model (a LoRA run's adapter files: lora/build.ts). */
+  files?: Record<string, Buffer | string>;
 }
 
 const FORMAT = 'bonsai-checkpoint-1';
@@ -59,7 +66,7 @@ export function saveCheckpoint(dir: string, c: CheckpointContents & { recipeYaml
   if (c.optimizer) files['optimizer.safetensors'] = safetensorsBuffer(toEntries(c.optimizer), { format: FORMAT });
   if (c.state) files['state.json'] = JSON.stringify(c.state, null, 2);
   if (c.recipeYaml) files['recipe.yaml'] = c.recipeYaml;
-  writeCheckpointDir(dir, files);
+  writeCheckpointDir(dir, { ...c.files, ...files });
 }
 
 /** Saves into `<outDir>/step-N` and keeps only the newest `keep`. */
@@ -93,8 +100,11 @@ export function latestCheckpoint(outDir: string): string | undefined {
 /**
  * Reads and verifies a checkpoint (manifest sizes and hashes, tensor names and shapes
  * against the config). `expect`, when given, must describe the same architecture.
+ * A LoRA run's checkpoint holds the base weights and the adapters: by default `weights`
+ * are the two merged (the trained model, for every reader that just wants it); with
+ * `adapters: 'separate'` (resume) the base weights and `adapters` apart.
  */
-export function loadCheckpoint(dir: string, expect?: { config?: LMConfig; tokenizer?: TokenizerKind }): CheckpointContents {
+export function loadCheckpoint(dir: string, expect?: { config?: LMConfig; tokenizer?: TokenizerKind; adapters?: 'merge' | 'separate' }): CheckpointContents {
   const files = readCheckpointDir(dir);
   const need = (name: string) => {
     const f = files[name];
@@ -133,6 +143,11 @@ export function loadCheckpoint(dir: string, expect?: { config?: LMConfig; tokeni
   if (problems.length) throw new BonsaiError(`checkpoint ${dir}: model.safetensors does not match config.json: ${problems.join('; ')}`);
 
   const out: CheckpointContents = { config: meta.model, tokenizer: meta.tokenizer, weights };
+  if (files[LORA_STATE]) {
+    const adapters = readLoraState(files[LORA_STATE], join(dir, LORA_STATE));
+    if (expect?.adapters === 'separate') out.adapters = adapters;
+    else out.weights = mergeAdapters(weights, adapters, new Map(paramSpecs(meta.model).map((s) => [s.path, s.shape])));
+  }
   if (files['optimizer.safetensors'] && files['state.json']) {
     const opt = readSafetensorsBuffer(files['optimizer.safetensors'], join(dir, 'optimizer.safetensors'));
     out.optimizer = new Map(Object.entries(opt.tensors).map(([k, t]) => [k, { shape: t.shape, data: t.data as Float32Array }]));

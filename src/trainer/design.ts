@@ -16,6 +16,7 @@ import type { Tracker } from '../tracking/index.ts';
 import { lmLoss } from './loss.ts';
 import type { AdamW } from './optimizer.ts';
 import { Rng } from '../util/rng.ts';
+import { adaptersOf, trainableParams } from '../lora/attach.ts';
 
 /**
  * The recipe's `freeze` list as one Freezer over the model's current weights, or
@@ -35,18 +36,28 @@ export function buildFreezer(
   const stored = o.resume ? loadFreezeSelection(recipe.run.out_dir, spec) : undefined;
   if (stored && 'sel' in stored) {
     o.onLog?.('freeze: the selection this run started with, read back from out_dir');
-    return new Freezer(model.params, stored.sel);
+    return new Freezer(trainableParams(model), stored.sel);
   }
   if (o.resume) o.onLog?.(`freeze: ${stored ? 'the freeze section changed since the run started' : 'no saved selection (a run from before selections were saved)'}; selecting again on the resumed weights`);
   const sel = selectFreeze(recipe, model, tokenizer, seqLen);
   saveFreezeSelection(recipe.run.out_dir, sel, spec);
-  return new Freezer(model.params, sel);
+  return new Freezer(trainableParams(model), sel);
 }
 
 /** The union of the recipe's freeze selectors over the model's current weights (exported for diagnostics). */
 export function selectFreeze(recipe: Recipe, model: CausalLM, tokenizer: Tokenizer, seqLen: number): Selection {
   const parts: Selection[] = recipe.freeze.map((s, i) => build(freezeBuilders, freezeKindOf(s), s, { recipe, model, tokenizer, seqLen, where: `freeze[${i}]` }));
   return unionSelections(parts);
+}
+
+/** The base weights, for selectors that slice them (heads, neurons); under LoRA the base cannot train, so these selectors mean nothing there. */
+function baseOnly(model: CausalLM, where: string): Map<string, tf.Variable> {
+  if (adaptersOf(model)) {
+    throw new BonsaiError(`${where}: under lora the base weights never train, so freezing their heads or neurons does nothing`, {
+      hint: 'freeze adapters with a glob over their paths (e.g. "blocks.0.attn.W_Q.lora_*"), or drop the selector',
+    });
+  }
+  return model.params;
 }
 
 /** What a freeze selector is selected over. */
@@ -61,9 +72,10 @@ interface FreezeContext {
 
 /** A selection for every freeze-selector kind (gradients/freeze-kinds.ts). */
 const freezeBuilders: Builders<typeof freezeKinds, [FreezeContext], Selection> = {
-  glob: (glob, { model, where }) => selectGlob(model.params, glob, where),
-  heads: (s, { model, where }) => selectHeads(model.params, s.heads, model.config.nHeads, `${where}.heads`, model.config.nKvHeads),
-  neurons: (s, { model, where }) => selectNeurons(model.params, s.neurons, `${where}.neurons`),
+  // Under LoRA the selectors choose among the adapters (lora/attach.ts's trainableParams).
+  glob: (glob, { model, where }) => selectGlob(trainableParams(model), glob, where),
+  heads: (s, { model, where }) => selectHeads(baseOnly(model, `${where}.heads`), s.heads, model.config.nHeads, `${where}.heads`, model.config.nKvHeads),
+  neurons: (s, { model, where }) => selectNeurons(baseOnly(model, `${where}.neurons`), s.neurons, `${where}.neurons`),
   attribution({ attribution: a }, { recipe, model, tokenizer, seqLen, where }) {
     const examples = loadDataset(a.data, tokenizer, seqLen).examples;
     if (!examples.length) throw new BonsaiError(`${where}.attribution.data: ${a.data.path} holds no examples`);
@@ -71,12 +83,13 @@ const freezeBuilders: Builders<typeof freezeKinds, [FreezeContext], Selection> =
       ? evalBatches(examples.slice(0, recipe.trainer.batch_size * a.batches), 1) // the same examples, one per batch
       : evalBatches(examples, recipe.trainer.batch_size, a.batches);
     const filter = attributionFilter(a.params);
-    if (![...model.params].some(([path, p]) => filter(path, p))) {
+    const params = trainableParams(model);
+    if (![...params].some(([path, p]) => filter(path, p))) {
       throw new BonsaiError(`${where}.attribution.params: "${a.params}" matches no parameter`);
     }
     const scores = a.scores === 'random'
-      ? randomScores(model.params, filter, recipe.run.seed)
-      : attributionScores(model.params, batches, (b) => lmLoss(model, b), filter, a.scores);
+      ? randomScores(params, filter, recipe.run.seed)
+      : attributionScores(params, batches, (b) => lmLoss(model, b), filter, a.scores);
     return selectTopPercent(scores, a.top_percent);
   },
 };
@@ -119,7 +132,7 @@ export function applyFreezer(freezer: Freezer, optimizer: AdamW, tracker: Tracke
 
 /** The end-of-run check that frozen entries are bit-identical, logged as freeze/verified; throws if not. */
 export function verifyFreezer(freezer: Freezer, model: CausalLM, tracker: Tracker, step: number, onLog?: (line: string) => void): void {
-  const v = freezer.verify(model.params);
+  const v = freezer.verify(trainableParams(model));
   tracker.logMetrics(step, { 'freeze/verified': v.ok ? 1 : 0 });
   onLog?.(v.ok ? 'freeze/verified: every frozen entry is bit-identical' : 'freeze/verified: FAILED');
   if (!v.ok) {

@@ -20,6 +20,8 @@ import { latestCheckpoint, loadCheckpoint, refuseExistingCheckpoints, saveTraini
 import { applyFreezer, verifyFreezer } from './design.ts';
 import type { AdamW } from './optimizer.ts';
 import { lrAt } from './schedule.ts';
+import { adaptersOf, trainableParams } from '../lora/attach.ts';
+import { adapterCheckpointFiles } from '../lora/build.ts';
 import { runSteps, type EvalOutcome, type StepOutcome } from './steps.ts';
 
 /** What the loop reports to its caller (the CLI draws a progress bar from it). */
@@ -140,11 +142,16 @@ function restoreOrGuard<E>(o: LoopOptions<E>, pos: { step: number; rng: Rng }): 
   if (!o.resume) return refuseExistingCheckpoints(outDir);
   const latest = latestCheckpoint(outDir);
   if (!latest) throw new BonsaiError(`--resume: no checkpoint in ${outDir}`, { hint: 'run without --resume to start fresh' });
-  const ck = loadCheckpoint(latest, { config: o.model.config, tokenizer: o.tokenizer.kind });
+  const ck = loadCheckpoint(latest, { config: o.model.config, tokenizer: o.tokenizer.kind, adapters: 'separate' });
   if (!ck.state || !ck.optimizer) throw new BonsaiError(`--resume: ${latest} holds weights only (no optimizer or training state)`);
+  const adapters = adaptersOf(o.model);
+  if (!adapters !== !ck.adapters) {
+    throw new BonsaiError(`--resume: ${latest} was written ${ck.adapters ? 'by a LoRA run' : 'without LoRA adapters'}, the recipe ${adapters ? 'has' : 'has no'} lora section`);
+  }
   o.trainer.restore(ck.state, latest); // first: it refuses a checkpoint from another run before anything is loaded
   for (const [path, v] of o.model.params) tf.tidy(() => v.assign(tf.tensor(ck.weights.get(path)!, v.shape)));
-  o.optimizer.loadState(o.model.params, { t: ck.state.optimizerT, tensors: ck.optimizer });
+  if (adapters) adapters.assign(ck.adapters!);
+  o.optimizer.loadState(trainableParams(o.model), { t: ck.state.optimizerT, tensors: ck.optimizer });
   pos.rng = new Rng(ck.state.rng);
   pos.step = ck.state.step;
   o.onLog?.(`resumed from ${latest} at step ${pos.step}`);
@@ -155,6 +162,7 @@ function saveAt<E>(o: LoopOptions<E>, pos: { step: number; rng: Rng }): string {
     config: o.model.config,
     tokenizer: o.tokenizer.kind,
     weights: o.model.valuesSync(),
+    files: adapterCheckpointFiles(o.model),
     optimizer: o.optimizer.stateSync().tensors,
     state: { step: pos.step, optimizerT: o.optimizer.t, ...o.trainer.state(), rng: pos.rng.state(), runId: o.runId },
     recipeYaml: o.recipeYaml,

@@ -1,3 +1,4 @@
+import { trainableParams } from '../lora/attach.ts';
 import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { ceChunkRows } from './chunked-ce.ts';
@@ -22,7 +23,8 @@ export function checkRecipeStepFits(recipe: Recipe, model: CausalLM, backend: st
 export function stepShapeOf(recipe: Recipe, model: CausalLM, seqLen: number): StepShape {
   const c = model.config;
   let trainable = 0;
-  for (const v of model.params.values()) if (v.trainable) trainable += v.size;
+  // Under LoRA only the adapters train (and hold gradients and optimizer state).
+  for (const v of trainableParams(model).values()) if (v.trainable) trainable += v.size;
   return {
     vocabSize: c.vocabSize,
     dModel: c.dModel,

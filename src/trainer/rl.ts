@@ -21,6 +21,7 @@ import { buildRlLoss } from './rl-loss.ts';
 import { evaluateRl } from './rl-eval.ts';
 import { PromptCursor, restoreRlState, type RlState } from './rl-resume.ts';
 import { rlStep } from './rl-step.ts';
+import { frozenReference } from '../lora/attach.ts';
 import type { PromptItem } from './rollout.ts';
 import type { SftResult } from './sft.ts';
 
@@ -74,8 +75,9 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
   if (t.eval.every > 0 && !evalPrompts.length) {
     throw new BonsaiError(`trainer.eval.every is ${t.eval.every} but data.eval names no prompts to evaluate on`, { hint: 'add data.eval: { format: jsonl, path: … } or set trainer.eval.every: 0' });
   }
-  // The reference is the init weights, copied BEFORE a resume loads the trained policy.
-  const frozen = model.frozenCopy();
+  // The reference is the init weights, copied BEFORE a resume loads the trained policy. Under
+  // LoRA it is the base itself (adapters switched off): no copy, and no optimizer can move it.
+  const frozen = frozenReference(model);
   const reference = frozen.fingerprint();
   const optimizer = buildOptimizer(t);
   let probes: ReturnType<typeof loadRecipeProbes> | undefined;

@@ -11,6 +11,7 @@ import { runSft, type LoopEvents, type SftResult } from './sft.ts';
 import { trainRl } from './run-rl.ts';
 import { trackedRun } from './tracked-run.ts';
 import { checkRecipeStepFits } from './memory-check.ts';
+import { attachRecipeLora, baseModelName } from '../lora/build.ts';
 
 export { BONSAI_VERSION } from './tracked-run.ts';
 
@@ -45,10 +46,16 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
   log(describeBackend(backend));
   const tokenizer = createTokenizer(recipe.model.tokenizer);
   const model = buildModel(recipe, tokenizer);
+  let adapters: ReturnType<typeof attachRecipeLora> | undefined;
   try {
+    if (recipe.lora) {
+      adapters = attachRecipeLora(recipe.lora, model, recipe.run.seed, baseModelName(recipe.model.init as Record<string, unknown>));
+      log(`lora: ${adapters.paths().length} adapters, ${adapters.numParams().toLocaleString('en-US')} trainable parameters (${((100 * adapters.numParams()) / model.numParams()).toFixed(2)}% of the base's); base weights frozen`);
+    }
     return await build(trainerRunners, recipe.trainer.kind, recipe.trainer, recipe, model, tokenizer, backend, opts, started);
   } finally {
     model.dispose();
+    adapters?.dispose();
   }
 }
 

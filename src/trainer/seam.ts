@@ -11,23 +11,25 @@ import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import { applyTransforms, type GradientTransform, type NamedGrads } from '../gradients/transform.ts';
 import type { CausalLM } from '../models/model.ts';
+import { asTrainingPass, trainableParams } from '../lora/attach.ts';
 import type { AdamW } from './optimizer.ts';
 
 /**
  * The loss's value and its gradients by parameter path (`blocks.0.attn.W_Q` → gradient),
- * over the model's trainable parameters. `lossFn` runs inside tf.variableGrads, so its
+ * over the model's trainable parameters (its LoRA adapters' when attached: lora/attach.ts).
+ * `lossFn` runs inside tf.variableGrads, as a training pass (adapter dropout on), so its
  * intermediates are freed; the caller owns the returned gradients.
  */
 export function computeGradients(model: CausalLM, lossFn: () => tf.Scalar): { loss: number; grads: NamedGrads } {
   if (model.frozen) throw new BonsaiError('cannot compute gradients of a frozen copy: its parameters are not trainable');
   const vars: tf.Variable[] = [];
   const pathOf = new Map<string, string>();
-  for (const [path, v] of model.params) {
+  for (const [path, v] of trainableParams(model)) {
     if (!v.trainable) continue;
     vars.push(v);
     pathOf.set(v.name, path);
   }
-  const { value, grads: byName } = tf.variableGrads(lossFn, vars);
+  const { value, grads: byName } = asTrainingPass(model, () => tf.variableGrads(lossFn, vars));
   const loss = value.dataSync()[0]!;
   value.dispose();
   const grads: NamedGrads = {};
@@ -68,8 +70,9 @@ export function applyGradients(model: CausalLM, grads: NamedGrads, o: ApplyGradi
   }
   const freeze = o.optimizer.freezer?.transform();
   const stages = freeze ? [freeze, ...(o.transforms ?? [])] : (o.transforms ?? []);
-  const out = applyTransforms(stages, grads, { step: o.optimizer.t + 1, params: model.params, stats: o.stats ?? true });
-  o.optimizer.apply(model.params, out.grads, o.lr);
+  const params = trainableParams(model);
+  const out = applyTransforms(stages, grads, { step: o.optimizer.t + 1, params, stats: o.stats ?? true });
+  o.optimizer.apply(params, out.grads, o.lr);
   tf.dispose(Object.values(out.grads));
   return { stats: out.stats };
 }

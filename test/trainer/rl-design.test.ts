@@ -71,6 +71,9 @@ describe('RL honours interventions', () => {
       };
       const pfwd = policy.forward.bind(policy);
       policy.forward = (ids, opts) => (opts?.hooks?.length ? seen.policyHooked++ : seen.policyPlain++, pfwd(ids, opts));
+      // The RL loss passes stop at the hidden states (chunked cross-entropy unembeds them).
+      const phid = policy.forwardHidden.bind(policy);
+      policy.forwardHidden = (ids, opts) => (opts?.hooks?.length ? seen.policyHooked++ : seen.policyPlain++, phid(ids, opts));
       const { metrics: m } = await rlStep(
         { policy, frozen, tokenizer: tok, rewards: [regexReward('has_a', 1, 'a'), { name: 'first', weight: 1, score: (b) => b.completions.map((c) => c[0]! / 256) }],
           loss: clippedPg(0.2), step: createLossStep({ model: policy, optimizer, transforms: [] }),
