@@ -6,6 +6,7 @@
  * there is no L1 penalty to tune and no shrinkage of the kept activations.
  */
 import * as tf from '@tensorflow/tfjs';
+import { withGrad } from '../backend/grad.ts';
 
 /** What an SAE is of, and how it was trained; saved as `sae.json` beside the weights. */
 export interface SaeMeta {
@@ -55,9 +56,9 @@ export function topKRelu(pre: tf.Tensor2D, k: number): tf.Tensor2D {
 
 /** Each row's k-th largest value [N, m] → [N, 1], as a constant for autodiff (tfjs has no TopK gradient; none is needed: it only sets the mask). */
 function kthLargest(pre: tf.Tensor2D, k: number): tf.Tensor2D {
-  const f = tf.customGrad((x: tf.Tensor) => ({
+  const f = withGrad(([x]) => ({
     value: tf.slice(tf.topk(x as tf.Tensor2D, k).values, [0, k - 1], [-1, 1]),
-    gradFunc: (dy: tf.Tensor) => tf.zerosLike(x),
+    gradFunc: () => [tf.zerosLike(x!)],
   }));
   return f(pre) as tf.Tensor2D;
 }

@@ -5,6 +5,7 @@
  * reconstruct what the live ones miss, so they come back instead of staying dead.
  */
 import * as tf from '@tensorflow/tfjs';
+import { withGrad } from '../backend/grad.ts';
 import { BonsaiError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
 import { Sae, SAE_WEIGHTS, topKRelu, type SaeMetrics, type SaeWeightName } from './sae.ts';
@@ -48,7 +49,7 @@ export interface ActivationRows {
 }
 
 /** Passes values through; its gradient is zero (the AuxK target is the residual, held fixed). */
-const stopGradient = tf.customGrad((x: tf.Tensor) => ({ value: tf.clone(x), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) }));
+const stopGradient = withGrad(([x]) => ({ value: tf.clone(x!), gradFunc: (dy) => [tf.zerosLike(dy)] }));
 
 /** Trains an SAE on `rows`; the returned SAE carries its held-out metrics in `meta.metrics`. */
 export function trainSae(rows: ActivationRows, o: SaeTrainOptions): Sae {
@@ -67,7 +68,7 @@ export function trainSae(rows: ActivationRows, o: SaeTrainOptions): Sae {
   const val = pick(order.slice(0, nVal));
   const { mean, variance } = moments(train);
   const sae = initSae(o, d, mean, rng);
-  const vars = Object.fromEntries(SAE_WEIGHTS.map((k) => [k, tf.variable(sae.weights[k], true)])) as Record<SaeWeightName, tf.Variable>;
+  const vars = Object.fromEntries(SAE_WEIGHTS.map((k) => [k, tf.variable(sae.weights[k], true)])) as unknown as Record<SaeWeightName, tf.Variable>;
   sae.dispose();
   const live = new Sae({ hook: o.hook, fingerprint: o.fingerprint, d, latents: o.latents, k: o.k }, vars);
   const opt = tf.train.adam(o.lr);
@@ -87,7 +88,7 @@ export function trainSae(rows: ActivationRows, o: SaeTrainOptions): Sae {
       if (!Number.isFinite(m.nmse)) throw new BonsaiError(`sae: step ${step}: the reconstruction loss is ${m.nmse}`, { hint: 'lower sae.lr' });
       if (o.onStep && (step % (o.logEvery ?? 100) === 0 || step === o.steps)) o.onStep(step, { nmse: m.nmse, aux: m.aux, dead: nDead });
     }
-    const out = new Sae({ ...live.meta }, Object.fromEntries(SAE_WEIGHTS.map((k) => [k, tf.clone(vars[k])])) as Record<SaeWeightName, tf.Tensor>);
+    const out = new Sae({ ...live.meta }, Object.fromEntries(SAE_WEIGHTS.map((k) => [k, tf.clone(vars[k])])) as unknown as Record<SaeWeightName, tf.Tensor>);
     out.meta.metrics = saeMetrics(out, val, rows);
     return out;
   } finally {
