@@ -14,6 +14,7 @@ import { PII_KINDS, readPiiRecords, tokenCharRanges, tokenLabels, type PiiRecord
 import { addCounts, f1Of, type F1Counts } from '../../src/data/tasks/pii-score.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { loadProbe, saveProbe } from '../../src/probes/io.ts';
+import { auroc } from '../../src/probes/metrics.ts';
 import { probeDir, trainRecipeProbe } from '../../src/probes/recipe.ts';
 import type { Probe } from '../../src/probes/probe.ts';
 import { scoreTokens } from '../../src/probes/token-scores.ts';
@@ -47,7 +48,9 @@ function measure(frozen: HookedTransformer, probe: Probe, rows: PiiRecord[]) {
     });
   });
   const recallByKind = Object.fromEntries(Object.entries(hit).map(([k, [h, n]]) => [k, n ? h / n : NaN]));
-  return { token: f1Of(token), span: f1Of(span), recallByKind };
+  // Threshold-free: token AUROC over every token of the set (a shift can move the best threshold).
+  const tokenAuroc = auroc(scores.flatMap((s) => Array.from(s)), labelled.flatMap((l) => l.labels));
+  return { token: f1Of(token), span: f1Of(span), tokenAuroc, recallByKind };
 }
 
 await initBackend('auto');
