@@ -3,6 +3,8 @@
 // (data/pii/eval-id.jsonl) and on the shifted family (data/pii/eval-ood.jsonl).
 //   nice -n 10 node bin/run-ts.js scripts/pii/measure.ts [--seeds 0,1,2,3,4] [--hook H] [--out runs/pii]
 //     [--set PATH=V (base recipe)] [--probe-set PATH=V (probe recipe) --tag NAME (probe dir probe-NAME)]
+//     [--sae RECIPE [--sae-set PATH=V]: train that job: sae recipe per seed into <out>/seed-S/sae (reused
+//      when there) and probe its latents (features: sae); docs/results/sae.md]
 // A seed whose base or probe is already under <out>/seed-S is reused, not retrained.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,17 +14,20 @@ import { PII_KINDS, readPiiRecords, tokenCharRanges, tokenLabels, type PiiRecord
 import { addCounts, f1Of, type F1Counts } from '../../src/data/tasks/pii-score.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { loadProbe, saveProbe } from '../../src/probes/io.ts';
+import { auroc } from '../../src/probes/metrics.ts';
 import { probeDir, trainRecipeProbe } from '../../src/probes/recipe.ts';
 import type { Probe } from '../../src/probes/probe.ts';
 import { scoreTokens } from '../../src/probes/token-scores.ts';
 import { loadRecipe } from '../../src/recipe/index.ts';
+import { loadSaeRecipe } from '../../src/recipe/sae-schema.ts';
+import { runSaeJob } from '../../src/sae/job.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
 import { buildModel } from '../../src/trainer/build.ts';
 import { latestCheckpoint } from '../../src/trainer/checkpoint.ts';
 import { train } from '../../src/trainer/run.ts';
 import type { CausalLM } from '../../src/models/model.ts';
 
-const { values } = parseArgs({ options: { seeds: { type: 'string', default: '0,1,2,3,4' }, hook: { type: 'string' }, out: { type: 'string', default: 'runs/pii' }, set: { type: 'string', multiple: true, default: [] }, 'probe-set': { type: 'string', multiple: true, default: [] }, tag: { type: 'string', default: '' } } });
+const { values } = parseArgs({ options: { seeds: { type: 'string', default: '0,1,2,3,4' }, hook: { type: 'string' }, out: { type: 'string', default: 'runs/pii' }, set: { type: 'string', multiple: true, default: [] }, 'probe-set': { type: 'string', multiple: true, default: [] }, tag: { type: 'string', default: '' }, sae: { type: 'string' }, 'sae-set': { type: 'string', multiple: true, default: [] } } });
 const seeds = values.seeds.split(',').map(Number);
 const tok = createTokenizer('byte');
 const sets = { id: readPiiRecords('data/pii/eval-id.jsonl'), ood: readPiiRecords('data/pii/eval-ood.jsonl') };
@@ -43,7 +48,9 @@ function measure(frozen: CausalLM, probe: Probe, rows: PiiRecord[]) {
     });
   });
   const recallByKind = Object.fromEntries(Object.entries(hit).map(([k, [h, n]]) => [k, n ? h / n : NaN]));
-  return { token: f1Of(token), span: f1Of(span), recallByKind };
+  // Threshold-free: token AUROC over every token of the set (a shift can move the best threshold).
+  const tokenAuroc = auroc(scores.flatMap((s) => Array.from(s)), labelled.flatMap((l) => l.labels));
+  return { token: f1Of(token), span: f1Of(span), tokenAuroc, recallByKind };
 }
 
 await initBackend('auto');
@@ -54,7 +61,16 @@ for (const seed of seeds) {
   const a = loadRecipe('recipes/pii-base.yaml', { overrides: [...common, `run.out_dir=${join(dir, 'base')}`, ...values.set] });
   let ck = existsSync(join(dir, 'base')) ? latestCheckpoint(join(dir, 'base')) : undefined;
   if (!ck) ck = (await train(a, { tracker: new NullTracker() })).checkpoint!;
-  const b = loadRecipe('recipes/pii-probe.yaml', { overrides: [...common, `model.init.checkpoint=${ck}`, `run.out_dir=${join(dir, values.tag ? `probe-${values.tag}` : 'probe')}`, `probes.0.train.seed=${seed}`, ...(values.hook ? [`probes.0.hook=${values.hook}`] : []), ...values['probe-set']] });
+  const saeSets: string[] = [];
+  if (values.sae) {
+    const sdir = join(dir, 'sae');
+    if (!existsSync(join(sdir, 'sae.json'))) {
+      const s = loadSaeRecipe(values.sae, { overrides: [...common, `model.init.checkpoint=${ck}`, `sae.out=${sdir}`, ...(values.hook ? [`sae.hook=${values.hook}`] : []), ...values['sae-set']] });
+      console.error(`seed ${seed}: sae ${JSON.stringify(runSaeJob(s))}`);
+    }
+    saeSets.push('probes.0.features=sae', `probes.0.sae=${sdir}`);
+  }
+  const b = loadRecipe('recipes/pii-probe.yaml', { overrides: [...common, `model.init.checkpoint=${ck}`, `run.out_dir=${join(dir, values.tag ? `probe-${values.tag}` : 'probe')}`, `probes.0.train.seed=${seed}`, ...(values.hook ? [`probes.0.hook=${values.hook}`] : []), ...saeSets, ...values['probe-set']] });
   const model = buildModel(b, tok);
   const frozen = model.frozenCopy();
   model.dispose();

@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   scrub: async () => (await import('./scrub.ts')).scrubCommand,
   edit: async () => (await import('./edit.ts')).editCommand,
   export: async () => (await import('./export.ts')).exportCommand,
+  sae: async () => (await import('./sae.ts')).saeCommand,
 };
 
 const HELP = usage('bonsai <command> [options]', 'Training-time intentional design of neural networks.', [
@@ -28,6 +29,7 @@ const HELP = usage('bonsai <command> [options]', 'Training-time intentional desi
   ['sweep RECIPE --grid PATH=V1,V2 | status', 'train every point of a grid or random search under one MLflow parent run'],
   ['generate --checkpoint DIR --prompt TEXT', 'continue a prompt with a trained model'],
   ['probe train|sweep RECIPE', "train the recipe's probes on the frozen model; sweep scores every layer"],
+  ['sae train RECIPE', 'train a TopK sparse autoencoder on one hook of the frozen model (probes read it with features: sae)'],
   ['recipe validate FILE', 'check a recipe and report every error at once'],
   ['recipe schema', "print the recipe's JSON Schema (for editor completion)"],
   ['runs list | show RUN | compare RUN…', 'tables of the runs in ./mlruns: params that differ, final metrics'],

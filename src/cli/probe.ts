@@ -94,6 +94,11 @@ async function sweepAll({ trainRecipeProbe }: ProbesModule, probes: ProbeRecipe[
   for (const p of probes) {
     for (const [layer, hook] of sweepHooks(p.hook, frozen.config.nLayers).entries()) {
       if (interrupt.requested) break;
+      // An SAE reads one hook: the other layers have no latents to probe.
+      if (p.features === 'sae' && hook !== p.hook) {
+        process.stderr.write(`probe "${p.name}": features: sae reads the SAE at ${p.sae} (${p.hook}); skipping ${hook}\n`);
+        continue;
+      }
       // No per-epoch tracking here: every layer's fit has the same probe name.
       const probe = await trainRecipeProbe(p, frozen, tok, hook, { interrupt });
       const m = probe.meta.metrics;

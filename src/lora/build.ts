@@ -4,15 +4,16 @@
  */
 import { BonsaiError } from '../errors.ts';
 import type { LMConfig } from '../models/lm-config.ts';
-import { readSafetensorsBuffer, safetensorsBuffer, type SafetensorsInput } from '../models/safetensors.ts';
+import { safetensorsBuffer, type SafetensorsInput } from '../models/safetensors.ts';
 import { initialAdapters, LoraAdapters, type AdapterSet } from './adapters.ts';
 import { adaptersOf, attachLora, type LoraHost } from './attach.ts';
 import { loraTargets, type LoraSection } from './kinds.ts';
 import { peftFiles, readPeftAdapter } from './peft.ts';
 import { loraScale } from './settings.ts';
+import { LORA_STATE } from './state.ts';
 
-/** The file in a bonsai checkpoint that holds the adapters by bonsai path (resume reads it; PEFT's files are for other tools). */
-export const LORA_STATE = 'lora.safetensors';
+export { LORA_STATE, readLoraState } from './state.ts';
+
 
 type Host = LoraHost & { config: LMConfig };
 
@@ -64,23 +65,4 @@ export function adapterCheckpointFiles(model: Host): Record<string, Buffer | str
     scales[path] = v.scale;
   }
   return { ...peftFiles(values, model.config, a.peft, a.peft.base), [LORA_STATE]: safetensorsBuffer(tensors, { format: 'bonsai-lora-1', scales: JSON.stringify(scales) }) };
-}
-
-/** Reads LORA_STATE bytes back into adapter values. `name` is the file in errors. */
-export function readLoraState(bytes: Uint8Array, name: string): AdapterSet {
-  const f = readSafetensorsBuffer(bytes, name);
-  let scales: Record<string, number>;
-  try {
-    scales = JSON.parse(f.metadata.scales ?? '') as Record<string, number>;
-  } catch {
-    throw new BonsaiError(`${name}: no adapter scales in its metadata (not a bonsai LoRA state file?)`);
-  }
-  const out: AdapterSet = new Map();
-  for (const [path, scale] of Object.entries(scales)) {
-    const A = f.tensors[`${path}.lora_A`];
-    const B = f.tensors[`${path}.lora_B`];
-    if (!A || !B) throw new BonsaiError(`${name}: the adapter of ${path} lacks lora_A or lora_B`);
-    out.set(path, { r: A.shape[0]!, scale, A: A.data as Float32Array, B: B.data as Float32Array });
-  }
-  return out;
 }

@@ -45,8 +45,11 @@ export function tokenFeatures(act: tf.Tensor): tf.Tensor3D {
   return tf.reshape(act, [B, T, -1]) as tf.Tensor3D;
 }
 
-/** Runs `model` over the examples and collects probe features at `hook`. */
-export function captureFeatures(model: CausalLM, hook: string, level: ProbeLevel, examples: ProbeExample[], batchSize = 32): Features {
+/**
+ * Runs `model` over the examples and collects probe features at `hook`: the activations,
+ * or `encode` of them (e.g. an SAE's latents, [B, T, F] → [B, T, F']) when given.
+ */
+export function captureFeatures(model: CausalLM, hook: string, level: ProbeLevel, examples: ProbeExample[], batchSize = 32, encode?: (act: tf.Tensor3D) => tf.Tensor): Features {
   checkProbeHook(model, hook);
   const rows: Float32Array[] = [];
   const ys: number[] = [];
@@ -60,7 +63,7 @@ export function captureFeatures(model: CausalLM, hook: string, level: ProbeLevel
     const idsT = tf.tensor2d(ids, [batch.length, T], 'int32');
     const { logits, cache } = model.forward(idsT, { cache: hook });
     tf.dispose([idsT, logits]);
-    const feats = tokenFeatures(cache.get(hook));
+    const feats = encode ? (tf.tidy(() => tokenFeatures(encode(tokenFeatures(cache.get(hook))))) as tf.Tensor3D) : tokenFeatures(cache.get(hook));
     const data = feats.dataSync() as Float32Array; // [B, T, F]
     d = feats.shape[2];
     feats.dispose();

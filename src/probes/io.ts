@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BonsaiError } from '../errors.ts';
 import { readSafetensors, writeSafetensors } from '../models/safetensors.ts';
+import { loadSae, writeSaeFiles } from '../sae/io.ts';
 import type { CausalLM } from '../models/model.ts';
 import { checkProbeHook } from './capture.ts';
 import { Probe, weightNames, type ProbeMeta } from './probe.ts';
@@ -20,6 +21,8 @@ export function saveProbe(dir: string, probe: Probe): void {
     Object.entries(probe.weights).map(([k, t]) => [k, { dtype: 'F32' as const, shape: t.shape, data: t.dataSync() as Float32Array }]),
   );
   writeSafetensors(join(dir, 'probe.safetensors'), tensors, { hook: probe.meta.hook, fingerprint: probe.meta.fingerprint });
+  // An SAE-latent probe carries its SAE, so the directory is all a reward or `scrub` needs.
+  if (probe.sae) writeSaeFiles(dir, probe.sae);
 }
 
 /**
@@ -48,5 +51,11 @@ export function loadProbe(dir: string, model: CausalLM, opts: { allowOtherModel?
     if (!t) throw new BonsaiError(`probe ${dir}: probe.safetensors lacks tensor "${k}"`);
     weights[k] = tf.tensor(t.data as Float32Array, t.shape);
   }
-  return new Probe(meta, weights);
+  if (meta.features !== 'sae') return new Probe(meta, weights);
+  try {
+    return new Probe(meta, weights, loadSae(dir, { fingerprint: fp, hook: meta.hook, allowOtherModel: opts.allowOtherModel }));
+  } catch (e) {
+    tf.dispose(Object.values(weights));
+    throw e;
+  }
 }

@@ -4,6 +4,7 @@
  * standardised with the training features' mean/std, stored with the weights.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Sae } from '../sae/sae.ts';
 import type { ProbeLevel } from './capture.ts';
 import type { ProbeMetrics } from './metrics.ts';
 
@@ -16,8 +17,10 @@ export interface ProbeMeta {
   hook: string;
   level: ProbeLevel;
   kind: ProbeKindSpec;
-  /** Feature width at the hook. */
+  /** Feature width: the hook's activation width, or the SAE's latent count with `features: 'sae'`. */
   d: number;
+  /** What the classifier reads: the hook's activations (absent or 'raw') or an SAE's latents of them ('sae'). */
+  features?: 'raw' | 'sae';
   /** Scores ≥ threshold count as positive (chosen for F1 on the training split). */
   threshold: number;
   /** Held-out metrics. */
@@ -36,11 +39,27 @@ export class Probe {
     readonly meta: ProbeMeta,
     /** Kept tensors by name (see weightNames); the probe owns and disposes them. */
     readonly weights: Record<string, tf.Tensor>,
+    /** With `features: 'sae'`: the SAE whose latents the classifier reads; owned and disposed by the probe. */
+    readonly sae?: Sae,
   ) {}
 
-  /** Logits for features [..., d] → [...]. Not tidied: call inside tf.tidy or variableGrads. */
-  logits(x: tf.Tensor): tf.Tensor {
+  /** The same classifier reading `sae`'s latents of the hook's activations (it takes ownership of both). */
+  withSae(sae: Sae): Probe {
+    return new Probe({ ...this.meta, features: 'sae' }, this.weights, sae);
+  }
+
+  /** Width of what `logits`, `score` and `scoreRows` take: the hook's activation width. */
+  get inputWidth(): number {
+    return this.sae ? this.sae.meta.d : this.meta.d;
+  }
+
+  /**
+   * Logits for the hook's activations [..., inputWidth] → [...]; with an SAE they are encoded
+   * to latents first (inside the same pass). Not tidied: call inside tf.tidy or variableGrads.
+   */
+  logits(act: tf.Tensor): tf.Tensor {
     const w = this.weights;
+    const x = this.sae ? this.sae.encode(act) : act; // [..., d]
     const lead = x.shape.slice(0, -1);
     const flat = tf.div(tf.sub(tf.reshape(x, [-1, this.meta.d]), w.mu!), w.sigma!) as tf.Tensor2D; // [N, d]
     let out: tf.Tensor;
@@ -53,14 +72,14 @@ export class Probe {
     return tf.reshape(out, lead);
   }
 
-  /** Probabilities in [0, 1] for features [..., d] → [...]. */
+  /** Probabilities in [0, 1] for the hook's activations [..., inputWidth] → [...]. */
   score(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => tf.sigmoid(this.logits(x)));
   }
 
-  /** Probabilities for JS feature rows [n, d]. */
+  /** Probabilities for JS rows of the hook's activations [n, inputWidth]. */
   scoreRows(X: Float32Array, n: number): Float32Array {
-    const t = tf.tidy(() => this.score(tf.tensor2d(X, [n, this.meta.d])));
+    const t = tf.tidy(() => this.score(tf.tensor2d(X, [n, this.inputWidth])));
     const out = t.dataSync() as Float32Array;
     t.dispose();
     return out;
@@ -68,5 +87,6 @@ export class Probe {
 
   dispose(): void {
     tf.dispose(Object.values(this.weights));
+    this.sae?.dispose();
   }
 }

@@ -8,6 +8,7 @@ import { readRecords } from '../data/records.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
 import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
+import { loadSae } from '../sae/io.ts';
 import { captureFeatures, checkProbeHook, type ProbeExample, type ProbeLevel } from './capture.ts';
 import { fitProbeLoop, type FitLoopOptions } from './fit-loop.ts';
 import { loadProbe } from './io.ts';
@@ -45,16 +46,26 @@ export function probeExamples(path: string, tok: Tokenizer, level: ProbeLevel): 
 /** What probe training reports to, and how it is stopped: see fitProbeLoop. */
 export type ProbeTrainHooks = Pick<FitLoopOptions, 'tracker' | 'onLog' | 'interrupt'>;
 
-/** Trains one probe on `frozen` at `hook` (defaults to the recipe's hook), through the loop driver. */
+/**
+ * Trains one probe on `frozen` at `hook` (defaults to the recipe's hook), through the loop
+ * driver. With `features: sae` it fits on the SAE's latents and returns a probe that
+ * carries the SAE (refused when the SAE belongs to another model or hook).
+ */
 export async function trainRecipeProbe(p: ProbeRecipe, frozen: CausalLM, tok: Tokenizer, hook = p.hook, hooks: ProbeTrainHooks = {}): Promise<Probe> {
   if (!p.train) throw new Error('internal: trainRecipeProbe needs probes[].train');
   checkProbeHook(frozen, hook, `probes "${p.name}".hook`);
-  const f = captureFeatures(frozen, hook, p.level, probeExamples(p.train.data, tok, p.level));
-  const r = await fitProbeLoop(f, {
-    name: p.name, hook, level: p.level, kind: p.kind, fingerprint: frozen.fingerprint(),
-    seed: p.train.seed, heldOut: p.train.held_out, maxEpochs: p.train.max_epochs, patience: p.train.patience, ...hooks,
-  });
-  return r.probe;
+  const sae = p.features === 'sae' ? loadSae(p.sae!, { fingerprint: frozen.fingerprint(), hook }) : undefined;
+  try {
+    const f = captureFeatures(frozen, hook, p.level, probeExamples(p.train.data, tok, p.level), 32, sae && ((act) => sae.encode(act)));
+    const r = await fitProbeLoop(f, {
+      name: p.name, hook, level: p.level, kind: p.kind, fingerprint: frozen.fingerprint(),
+      seed: p.train.seed, heldOut: p.train.held_out, maxEpochs: p.train.max_epochs, patience: p.train.patience, ...hooks,
+    });
+    return sae ? r.probe.withSae(sae) : r.probe;
+  } catch (e) {
+    sae?.dispose();
+    throw e;
+  }
 }
 
 /** Loads every probe of the recipe against the frozen copy, by name. */

@@ -83,6 +83,9 @@ export function parseAnyRecipe(text: string, file: string, opts: LoadOptions = {
   if (isEditRecipe(text)) {
     throw new BonsaiError(`this is a job: edit recipe (a weight edit, no trainer); run it with \`bonsai edit ${file}\``, { where: file });
   }
+  if (parseYaml(text).doc.get('job') === 'sae') {
+    throw new BonsaiError(`this is a job: sae recipe (a sparse autoencoder, no trainer); run it with \`bonsai sae train ${file}\``, { where: file });
+  }
   return parseWithSchema(recipeSchemaFor(name), text, file, opts, (value, data) => {
     const found: Finding[] = [];
     checkRecipe(value ?? salvageSections(data, recipeSections(name)), (path, detail) => found.push({ path: [...path], detail }));
@@ -105,7 +108,7 @@ export function parseEditRecipe(text: string, file: string, opts: LoadOptions = 
  * data when the schema failed, so semantic errors are not hidden by type errors); every
  * problem is located and reported at once. Shared by every recipe job.
  */
-function parseWithSchema<S extends z.ZodType>(
+export function parseWithSchema<S extends z.ZodType>(
   schema: S, text: string, file: string, opts: LoadOptions,
   check?: (value: z.output<S> | undefined, data: Record<string, unknown>) => Finding[],
 ): z.output<S> {

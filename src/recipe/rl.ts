@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { probeKindSchema } from '../probes/kinds.ts';
 import { rewardsSchema } from '../rewards/kinds.ts';
 import { rlLossSchema } from '../trainer/kinds/rl-loss.ts';
-import { existingFile, metricName, nonNegativeInt, PATH_NOTE, positiveInt } from './fields.ts';
+import { existingDirectory, existingFile, metricName, nonNegativeInt, PATH_NOTE, positiveInt } from './fields.ts';
 
 export { rewardsSchema };
 
@@ -27,8 +27,14 @@ export const probeSchema = z
     hook: z.string().min(1).describe('Hook point it reads, e.g. blocks.1.hook_resid_post (checked against the model config when the recipe is validated).'),
     level: z.enum(['token', 'sequence']).default('token').describe('token: one score per completion token; sequence: one per sequence (its last token).'),
     kind: probeKindSchema,
+    features: z.enum(['raw', 'sae']).default('raw').describe("What the classifier reads: raw (the hook's activations) or sae (the latents of the SAE at `sae`, encoded inside the frozen pass)."),
+    sae: existingDirectory().optional().describe(`With features: sae, the SAE directory (\`bonsai sae train\`); it must be trained on this model and hook. ${PATH_NOTE}`),
     checkpoint: z.string().min(1).optional().describe(`Saved probe directory (probe.json + probe.safetensors). Default: <run.out_dir>/probes/<name>. ${PATH_NOTE}`),
     train: probeTrainSchema.optional(),
+  })
+  .superRefine((p, ctx) => {
+    if (p.features === 'sae' && p.sae === undefined) ctx.addIssue({ code: 'custom', path: ['sae'], message: 'features: sae needs the SAE directory (sae: DIR, from `bonsai sae train`)' });
+    if (p.features === 'raw' && p.sae !== undefined) ctx.addIssue({ code: 'custom', path: ['features'], message: 'sae is set but features is raw; set features: sae to read the SAE latents, or remove sae' });
   })
   .describe('A probe on the frozen copy.');
 

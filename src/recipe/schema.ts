@@ -75,7 +75,7 @@ const checkpointSchema = z
   .prefault({})
   .describe('Checkpointing into out_dir.');
 
-const trackingSchema = z
+export const trackingSchema = z
   .strictObject({
     uri: z.string().min(1).default('./mlruns').describe('MLflow tracking URI: a directory or http(s)://host:port; "none" disables tracking.'),
     experiment: z.string().min(1).default('bonsai').describe('MLflow experiment the run is logged under.'),

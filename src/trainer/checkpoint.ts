@@ -9,7 +9,7 @@ import { readSafetensorsBuffer, safetensorsBuffer } from '../models/safetensors.
 import type { TokenizerKind } from '../models/tokenizer.ts';
 import type { RngState } from '../util/rng.ts';
 import type { AdapterSet } from '../lora/adapters.ts';
-import { LORA_STATE, readLoraState } from '../lora/build.ts';
+import { LORA_STATE, readLoraState } from '../lora/state.ts';
 import { mergeAdapters } from '../lora/merge.ts';
 
 /**

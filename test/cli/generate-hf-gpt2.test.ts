@@ -20,7 +20,7 @@ describe('bonsai generate --hf-gpt2', () => {
   it('wants exactly one of --checkpoint and --hf-gpt2, and reports a bad folder plainly', () => {
     const both = bonsai(['generate', '--hf-gpt2', FIXTURE, '--checkpoint', FIXTURE, '--prompt', 'x']);
     expect(both.code).toBe(2);
-    expect(both.stderr).toMatch(/one of --checkpoint or --hf-gpt2/);
+    expect(both.stderr).toMatch(/one of --checkpoint, --hf or --hf-gpt2/);
     const bad = bonsai(['generate', '--hf-gpt2', 'test/fixtures/recipes', '--prompt', 'x', '--backend', 'cpu']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/config\.json is missing/);

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAnyRecipe, loadEditRecipe, recipeJsonSchema } from '../../src/recipe/index.ts';
+import { loadSaeRecipe } from '../../src/recipe/sae-schema.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -25,12 +26,12 @@ describe('shipped recipes', () => {
       const text = readFileSync(join(ROOT, file), 'utf8');
       const needs = /^# Needs:/m.test(text);
       const overrides = needs ? ['model.init.checkpoint=test/fixtures/recipes/checkpoint'] : [];
-      const load = /^job: edit$/m.test(text) ? loadEditRecipe : loadAnyRecipe;
+      const load = /^job: edit$/m.test(text) ? loadEditRecipe : /^job: sae$/m.test(text) ? loadSaeRecipe : loadAnyRecipe;
       expect(() => load(file, { overrides })).not.toThrow();
     } finally {
       process.chdir(prev);
     }
-    expect(readFileSync(join(ROOT, file), 'utf8')).toMatch(new RegExp(`^#.*\\n# Launch: +npx bonsai (train|probe train|edit) ${file.replace(/\./g, '\\.')}`));
+    expect(readFileSync(join(ROOT, file), 'utf8')).toMatch(new RegExp(`^#.*\\n# Launch: +npx bonsai (train|probe train|edit|sae train) ${file.replace(/\./g, '\\.')}`));
   });
 
   it('recipe.schema.json is the current schema (regenerate: npx bonsai recipe schema > recipe.schema.json)', () => {
