@@ -2,8 +2,9 @@
  * Every tool on a Llama-family model (issue 13 §7): a tiny Llama with grouped-query attention
  * (4 query heads, 2 key/value heads), SwiGLU and RoPE, trained from scratch
  * (`model.init.config.family: llama`) and loaded from a bonsai checkpoint. One SFT run
- * carries freezing (glob, head, neuron, attribution), an intervention and project_out; one
- * RL run a probe reward on the frozen copy; the reward server scores with the same probe.
+ * carries freezing (glob, head, neuron, attribution), an intervention and project_out; RL runs
+ * a probe reward on the frozen copy, alone and with an ablation and project_out; the reward
+ * server scores with the same probe.
  */
 import * as tf from '@tensorflow/tfjs';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -110,6 +111,34 @@ tracking: { uri: none }
     } finally {
       scorer.dispose();
     }
+  });
+
+  it('with an intervention and project_out: ablates a direction in the policy pass (losses change, first rollouts do not) and projects the gradients out of an unwanted subspace', async () => {
+    const file = writeRl();
+    const dir = tempDir();
+    const corpus = writeTinyCorpus(dir);
+    const directions = join(dir, 'dirs.json');
+    saveDirections(directions, { format: 'bonsai-directions/1', kind: 'activation', hook: 'blocks.0.hook_resid_post', width: 16, vectors: [Array.from({ length: 16 }, (_, i) => (i < 8 ? 1 : -1))] });
+    const plain = new MemoryTracker();
+    await train(loadRecipe(file), { tracker: plain });
+    const designed = new MemoryTracker();
+    const lines: string[] = [];
+    const before = tf.memory().numTensors;
+    const r = await train(loadRecipe(file, { overrides: [
+      `run.out_dir=${join(dir, 'designed')}`,
+      `interventions=[ { kind: ablate, hook: blocks.0.hook_resid_post, directions: ${directions} } ]`,
+      `gradients=[ { kind: project_out, unwanted: { format: text, path: ${corpus} }, top_k: 2, batches: 2, every: 2, params: "blocks.*" }, { kind: clip, max_norm: 1.0 } ]`,
+    ] }), { tracker: designed, onLog: (l) => lines.push(l) });
+    expect(r.step).toBe(2);
+    expect(tf.memory().numTensors).toBe(before);
+    // The same seed samples the same first rollouts (the intervention acts on the policy's
+    // training pass, not on sampling); the loss of that pass is the ablated model's.
+    expect(designed.values('rewards/total/mean')[0]).toEqual(plain.values('rewards/total/mean')[0]);
+    expect(designed.values('train/loss')[0]).not.toBeCloseTo(plain.values('train/loss')[0]!, 6);
+    expect(designed.values('gradients/project_out/dims')[0]).toBe(2);
+    expect(designed.values('gradients/project_out/refreshed')).toEqual([1, 0]);
+    expect(designed.values('gradients/project_out/cos').every(Number.isFinite)).toBe(true);
+    expect(lines).toContain('freeze/verified: every frozen entry is bit-identical');
   });
 });
 

@@ -13,6 +13,7 @@ import { NullTracker } from '../../src/tracking/index.ts';
 import { buildModel } from '../../src/trainer/build.ts';
 import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
 import { train } from '../../src/trainer/run.ts';
+import { MemoryTracker } from '../helpers/metrics.ts';
 import { tempDir } from '../helpers/recipes.ts';
 import { useCpu } from '../helpers/tiny.ts';
 
@@ -64,5 +65,61 @@ describe('recipes/lora-hallucination.yaml, tiny', () => {
     expect(merged.some((v, i) => v !== sep.weights.get('blocks.0.mlp.W_in')![i])).toBe(true);
     expect(() => exportMergedCheckpoint(c, join(dir, 'hf'))).toThrow(/vocabulary of \d+ is smaller than GPT-2's/); // a byte-level model has no GPT-2 layout
     expect(existsSync(join(dir, 'hf'))).toBe(false); // and nothing half-written
+  }, 600_000);
+});
+
+describe('recipes/lora-llama.yaml (and its chain), tiny', () => {
+  it('RL-trains adapters on a from-scratch Llama with GQA against the frozen-base probe: base bit-identical, PEFT files with Llama module names', async () => {
+    const dir = tempDir();
+    // The chain's own base recipe, shrunk: 4 query heads over 2 key/value heads stays (d_head 4).
+    const a = loadRecipe('recipes/lora-llama/a_sft_base.yaml', { overrides: [...small, `run.out_dir=${join(dir, 'a')}`, 'trainer.steps=3', 'trainer.batch_size=4', 'model.init.config.d_model=16', 'model.init.config.d_mlp=24'] });
+    expect(a.model.init).toMatchObject({ config: { family: 'llama', n_heads: 4, n_kv_heads: 2 } });
+    const base = (await train(a, { tracker: new NullTracker() })).checkpoint!;
+    const ck = [`model.init.checkpoint=${base}`];
+    const b = loadAnyRecipe('recipes/lora-llama/b_probe.yaml', { overrides: [...small, ...ck, `run.out_dir=${join(dir, 'b')}`, 'probes.0.train.max_epochs=5'] });
+    const tok = createTokenizer('byte');
+    const model = buildModel(b, tok);
+    const frozen = model.frozenCopy();
+    const probe = await trainRecipeProbe(b.probes[0]!, frozen, tok);
+    saveProbe(probeDir(b, b.probes[0]!), probe);
+    [probe, frozen, model].forEach((x) => x.dispose());
+
+    const set = [...small, ...ck, `run.out_dir=${join(dir, 'lora')}`, `probes.0.checkpoint=${probeDir(b, b.probes[0]!)}`, 'trainer.batch_size=2', 'trainer.group_size=2', 'trainer.max_new_tokens=4', 'trainer.log_every=1', 'trainer.steps=3'];
+    const lines: string[] = [];
+    const tracker = new MemoryTracker();
+    const before = tf.memory().numTensors;
+    const r = await train(loadRecipe('recipes/lora-llama.yaml', { overrides: set }), { tracker, onLog: (l) => lines.push(l) });
+    expect(r.step).toBe(3);
+    expect(tf.memory().numTensors).toBe(before);
+    // 7 matrices × 2 blocks at r 8. Per block: W_Q, W_O 8·(16+16); W_K, W_V 8·(16+8) (GQA: 2 heads × 4);
+    // W_gate, W_in 8·(16+24); W_out 8·(24+16).
+    expect(lines.some((l) => /^lora: 14 adapters, 3,712 trainable parameters/.test(l)), lines.join('\n')).toBe(true);
+    const probeReward = tracker.values('rewards/probe/mean');
+    expect(probeReward.length).toBe(3);
+    expect(probeReward.every(Number.isFinite)).toBe(true);
+
+    // The base exactly as loaded, bit for bit; the adapters moved.
+    const c = r.checkpoint!;
+    const baseW = readSafetensors(join(base, 'model.safetensors')).tensors;
+    const kept = readSafetensors(join(c, 'model.safetensors')).tensors;
+    expect(Object.keys(kept).sort()).toEqual(Object.keys(baseW).sort());
+    for (const [name, t] of Object.entries(baseW)) expect(Buffer.from((kept[name]!.data as Float32Array).buffer).equals(Buffer.from((t.data as Float32Array).buffer)), name).toBe(true);
+    const sep = loadCheckpoint(c, { adapters: 'separate' });
+    expect(sep.adapters!.get('blocks.1.mlp.W_gate')!.B.some((v) => v !== 0)).toBe(true);
+
+    // PEFT's files name transformers' Llama modules; k_proj/v_proj's B is [n_kv_heads·d_head, r].
+    const config = JSON.parse(readFileSync(join(c, 'adapter_config.json'), 'utf8'));
+    expect([...config.target_modules].sort()).toEqual(['down_proj', 'gate_proj', 'k_proj', 'o_proj', 'q_proj', 'up_proj', 'v_proj']);
+    const peftTensors = readSafetensors(join(c, 'adapter_model.safetensors')).tensors;
+    expect(Object.keys(peftTensors)).toHaveLength(28);
+    expect(peftTensors['base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight']!.shape).toEqual([8, 16]);
+    expect(peftTensors['base_model.model.model.layers.0.self_attn.k_proj.lora_B.weight']!.shape).toEqual([8, 8]);
+    expect(peftTensors['base_model.model.model.layers.1.mlp.gate_proj.lora_B.weight']!.shape).toEqual([24, 8]);
+    expect(peftTensors['base_model.model.model.layers.1.mlp.down_proj.lora_A.weight']!.shape).toEqual([8, 24]);
+    // And they read back onto the same base as the adapters the run trained.
+    const peft = readPeftAdapter(c, sep.config, base);
+    expect(peft).toMatchObject({ r: 8, alpha: 16, rslora: false });
+    expect(peft.adapters.size).toBe(14);
+    expect(Array.from(peft.adapters.get('blocks.1.mlp.W_gate')!.B)).toEqual(Array.from(sep.adapters!.get('blocks.1.mlp.W_gate')!.B));
   }, 600_000);
 });

@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAnyRecipe, loadEditRecipe, recipeJsonSchema } from '../../src/recipe/index.ts';
 import { loadSaeRecipe } from '../../src/recipe/sae-schema.ts';
@@ -24,8 +24,11 @@ describe('shipped recipes', () => {
       // A recipe that builds on an earlier one's output (`# Needs:`) is validated with its
       // checkpoint pointed at a directory that exists on a fresh clone.
       const text = readFileSync(join(ROOT, file), 'utf8');
-      const needs = /^# Needs:/m.test(text);
-      const overrides = needs ? ['model.init.checkpoint=test/fixtures/recipes/checkpoint'] : [];
+      // A chain whose first recipe builds a Llama-family base gets a Llama stand-in.
+      const needs = /^# Needs: +([\w./-]+\.yaml)/m.exec(text);
+      const first = needs && [join(ROOT, needs[1]!), join(ROOT, dirname(file), needs[1]!)].find((f) => existsSync(f));
+      const llama = first !== undefined && first !== null && /family: llama/.test(readFileSync(first, 'utf8'));
+      const overrides = needs ? [`model.init.checkpoint=test/fixtures/recipes/${llama ? 'llama-checkpoint' : 'checkpoint'}`] : [];
       const load = /^job: edit$/m.test(text) ? loadEditRecipe : /^job: sae$/m.test(text) ? loadSaeRecipe : loadAnyRecipe;
       expect(() => load(file, { overrides })).not.toThrow();
     } finally {
