@@ -42,12 +42,9 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
    * The body: embeddings, blocks, final norm (ln_final.hook_normalized run) → [B, T, D]. Called
    * inside a tidy. With `kv`, the ids are new tokens at `kv.step.positions` and every block's
    * attention goes through `attendHeads(…, kv)`, which extends the cache. `opts` carries
-   * `recompute` to families that support it.
+   * `recompute` (memory.recompute) to the block loop.
    */
   protected abstract hiddenInner(ids: tf.Tensor2D, B: number, T: number, hooks: HookRunner, kv?: KvContext, opts?: ForwardOptions): tf.Tensor3D;
-
-  /** Whether hiddenInner honours `ForwardOptions.recompute` (memory.recompute); others refuse it. */
-  protected readonly supportsRecompute: boolean = false;
 
   /** The output head: [N, D] → [N, V]. Called inside a tidy. */
   protected abstract unembedInner(flat: tf.Tensor2D): tf.Tensor2D;
@@ -113,6 +110,12 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
     return this.weightTransform ? this.weightTransform(path, v) : v;
   }
 
+  /** Whether a hook or cached activation reads inside block i (such a block never recomputes). */
+  protected blockHooked(i: number, hooks: HookRunner): boolean {
+    const prefix = `blocks.${i}.`;
+    return !hooks.idle && this.hookPointNames.some((n) => n.startsWith(prefix) && hooks.wants(n));
+  }
+
   protected hasParam(path: string): boolean {
     return this.params.has(path);
   }
@@ -128,9 +131,6 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
       throw new BonsaiError(`sequence length ${T} exceeds the model's context of ${this.config.nCtx} tokens`);
     }
     checkHookNames(opts, this.hookPointNames);
-    if (opts.recompute && !this.supportsRecompute) {
-      throw new BonsaiError(`memory.recompute is implemented for GPT-2 models only so far; this is a ${this.config.family} model (set memory.recompute: false)`);
-    }
     return [B, T];
   }
 }

@@ -51,8 +51,6 @@ export class HookedTransformer extends HookedModel<ModelConfig> {
     return new HookedTransformer(this.config, values, frozen);
   }
 
-  protected override readonly supportsRecompute = true;
-
   protected override hiddenInner(ids: tf.Tensor2D, B: number, T: number, hooks: HookRunner, kv?: KvContext, opts: ForwardOptions = {}): tf.Tensor3D {
     const { dModel: D, nLayers } = this.config;
     const embed = hooks.run('hook_embed', tf.gather(this.param('embed.W_E'), ids)); // [B, T, D]
@@ -86,11 +84,6 @@ export class HookedTransformer extends HookedModel<ModelConfig> {
   /** The causal mask for t positions, sliced afresh (a recomputed block outlives the forward's tensors). */
   private maskFor(t: number): tf.Tensor {
     return tf.slice(this.causalMask, [0, 0], [t, t]);
-  }
-
-  private blockHooked(i: number, hooks: HookRunner): boolean {
-    const prefix = `blocks.${i}.`;
-    return !hooks.idle && this.hookPoints().some((n) => n.startsWith(prefix) && hooks.wants(n));
   }
 
   protected override unembedInner(flat: tf.Tensor2D): tf.Tensor2D {

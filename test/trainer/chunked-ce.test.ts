@@ -6,7 +6,8 @@ import { lmLoss, type LmBatch } from '../../src/trainer/loss.ts';
 import { ceChunkRows } from '../../src/trainer/chunked-ce.ts';
 import { AdamW, createTrainStep } from '../../src/trainer/index.ts';
 import { chunkedTokenLogprobs, tokenLogprobs } from '../../src/trainer/logprobs.ts';
-import { randomBatch, tinyModel, useCpu } from '../helpers/tiny.ts';
+import { familyConfigFromRecipe } from '../../src/models/families/config.ts';
+import { randomBatch, tinyFamilyModel, tinyLlamaConfig, tinyModel, useCpu } from '../helpers/tiny.ts';
 
 beforeAll(useCpu);
 
@@ -14,7 +15,7 @@ const tied = modelConfig({ vocabSize: 37, dModel: 16, nLayers: 2, nHeads: 2, nCt
 const untied = modelConfig({ vocabSize: 37, dModel: 16, nLayers: 2, nHeads: 2, nCtx: 8, tiedEmbeddings: false });
 
 /** Loss and gradients by path, copied to JS. */
-function lossAndGrads(model: ReturnType<typeof tinyModel>, batch: LmBatch, opts: Parameters<typeof lmLoss>[2]) {
+function lossAndGrads(model: Parameters<typeof lmLoss>[0], batch: LmBatch, opts: Parameters<typeof lmLoss>[2]) {
   const { loss, grads } = computeGradients(model, () => lmLoss(model, batch, opts));
   const out = new Map<string, Float32Array>();
   for (const [k, g] of Object.entries(grads)) out.set(k, g.dataSync() as Float32Array);
@@ -60,6 +61,26 @@ describe('chunked cross-entropy', () => {
     }
     m.dispose();
   });
+
+  // Families rebuild their RoPE tables and mask inside the recomputed block: GQA + SwiGLU
+  // (Llama), and parallel residual + partial rotary + LayerNorm biases (GPT-NeoX).
+  const neox = familyConfigFromRecipe({
+    family: 'gpt_neox', vocab_size: 23, d_model: 16, n_layers: 2, n_heads: 4, d_mlp: 32, n_ctx: 8, rotary_pct: 0.5, tied_embeddings: false, layer_norm_eps: 1e-5, init_std: 0.02,
+  });
+  for (const [name, config] of [['llama', tinyLlamaConfig], ['gpt_neox', neox]] as const) {
+    it(`recompute: true gives the same loss and gradients on a ${name} model, with the tensor count flat`, () => {
+      const m = tinyFamilyModel(5, config);
+      const batch = randomBatch(4, 2, 8, 23);
+      const plain = lossAndGrads(m, batch, {});
+      const before = tf.memory().numTensors;
+      const re = lossAndGrads(m, batch, { ceChunk: 3, forward: { recompute: true } });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(re.loss).toBeCloseTo(plain.loss, 5);
+      expect([...re.grads.keys()].sort()).toEqual([...plain.grads.keys()].sort());
+      for (const [k, g] of plain.grads) expect(maxRelDiff(g, re.grads.get(k)!), k).toBeLessThan(1e-5);
+      m.dispose();
+    });
+  }
 
   it('holds the tensor count flat across chunked, recomputed train steps', () => {
     const m = tinyModel(2, untied);

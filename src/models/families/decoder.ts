@@ -14,7 +14,8 @@ import * as tf from '@tensorflow/tfjs';
 import { layerNorm, linear } from '../../backend/ops.ts';
 import { attendHeads, type KvContext } from '../attention.ts';
 import { HookedModel } from '../base-model.ts';
-import type { HookRunner } from '../hooks.ts';
+import type { ForwardOptions, HookRunner } from '../hooks.ts';
+import { recomputed } from '../../backend/recompute.ts';
 import { initialValues } from '../params.ts';
 import type { DecoderConfig } from './config.ts';
 import { applyRope, geluExact, rmsNorm, ropeInvFreq, ropeTables, ropeTablesAt, swiglu } from './layers.ts';
@@ -39,26 +40,40 @@ export class FamilyDecoder extends HookedModel<DecoderConfig> {
     return new FamilyDecoder(this.config, values, frozen);
   }
 
-  protected override hiddenInner(ids: tf.Tensor2D, B: number, T: number, hooks: HookRunner, kv?: KvContext): tf.Tensor3D {
-    const c = this.config;
+  protected override hiddenInner(ids: tf.Tensor2D, B: number, T: number, hooks: HookRunner, kv?: KvContext, opts: ForwardOptions = {}): tf.Tensor3D {
     // RoPE angles at 0…T−1 ([T, rotaryDim]), or under the cache at each row's own positions ([B, T, rotaryDim]).
     const { cos, sin } = kv ? ropeTablesAt(this.invFreq, kv.step.positionsJs, B, T) : ropeTables(this.invFreq, T);
-    const mask = tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)), -1e9) as tf.Tensor2D; // [T, T]
+    const mask = causalMask(T);
     let x = hooks.run('hook_embed', tf.gather(this.param('embed.W_E'), ids)); // [B, T, D]
-    for (let i = 0; i < c.nLayers; i++) {
-      const b = `blocks.${i}`;
-      x = hooks.run(`${b}.hook_resid_pre`, x, i);
-      const attnOut = hooks.run(`${b}.hook_attn_out`, this.attention(i, this.norm(x, `${b}.ln1`), cos, sin, mask, B, T, hooks, kv), i);
-      if (c.parallelResidual) {
-        const mlpOut = hooks.run(`${b}.hook_mlp_out`, this.mlp(i, this.norm(x, `${b}.ln2`), B, T, hooks), i);
-        x = tf.add(tf.add(x, attnOut), mlpOut);
-      } else {
-        x = hooks.run(`${b}.hook_resid_mid`, tf.add(x, attnOut), i);
-        x = tf.add(x, hooks.run(`${b}.hook_mlp_out`, this.mlp(i, this.norm(x, `${b}.ln2`), B, T, hooks), i));
-      }
-      x = hooks.run(`${b}.hook_resid_post`, x, i);
+    for (let i = 0; i < this.config.nLayers; i++) {
+      // Recomputation (memory.recompute) keeps only the block's input for the backward pass and
+      // rebuilds the RoPE tables and mask inside the block (the forward's die before the
+      // backward); a hooked block, or a cached decoding pass, runs plainly.
+      x = opts.recompute && !kv && !this.blockHooked(i, hooks)
+        ? recomputed((h) => {
+            const t = h.shape[1]!;
+            const r = ropeTables(this.invFreq, t);
+            return this.block(i, h, r.cos, r.sin, causalMask(t), hooks);
+          }, x)
+        : this.block(i, x, cos, sin, mask, hooks, kv);
     }
     return hooks.run('ln_final.hook_normalized', this.norm(x, 'ln_final')) as tf.Tensor3D; // [B, T, D]
+  }
+
+  /** Block i on the residual stream x: [B, T, D] → [B, T, D]. */
+  private block(i: number, x: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, mask: tf.Tensor2D, hooks: HookRunner, kv?: KvContext): tf.Tensor {
+    const [B, T] = x.shape as [number, number, number];
+    const b = `blocks.${i}`;
+    x = hooks.run(`${b}.hook_resid_pre`, x, i);
+    const attnOut = hooks.run(`${b}.hook_attn_out`, this.attention(i, this.norm(x, `${b}.ln1`), cos, sin, mask, B, T, hooks, kv), i);
+    if (this.config.parallelResidual) {
+      const mlpOut = hooks.run(`${b}.hook_mlp_out`, this.mlp(i, this.norm(x, `${b}.ln2`), B, T, hooks), i);
+      x = tf.add(tf.add(x, attnOut), mlpOut);
+    } else {
+      x = hooks.run(`${b}.hook_resid_mid`, tf.add(x, attnOut), i);
+      x = tf.add(x, hooks.run(`${b}.hook_mlp_out`, this.mlp(i, this.norm(x, `${b}.ln2`), B, T, hooks), i));
+    }
+    return hooks.run(`${b}.hook_resid_post`, x, i);
   }
 
   protected override unembedInner(flat: tf.Tensor2D): tf.Tensor2D {
@@ -110,4 +125,9 @@ export class FamilyDecoder extends HookedModel<DecoderConfig> {
     const post = hooks.run(`${m}.hook_post`, geluExact(pre), i);
     return this.dense(post, `${m}.W_out`, `${m}.b_out`, B, T);
   }
+}
+
+/** [T, T]: 0 on and below the diagonal, −1e9 above. */
+function causalMask(T: number): tf.Tensor2D {
+  return tf.mul(tf.sub(1, tf.linalg.bandPart(tf.ones([T, T]), -1, 0)), -1e9) as tf.Tensor2D;
 }
