@@ -6,7 +6,7 @@ import { parse, usage, type Command } from './args.ts';
 
 const HELP = usage('bonsai export --merge (--checkpoint DIR | --base HF_DIR --adapter DIR) --out DIR', 'Write a model with its LoRA adapters merged, in the Hugging Face layout (docs/lora.md).', [
   ['--merge', 'fold the adapters into the weights: W + scale·B·A (required: the only export there is)'],
-  ['--checkpoint DIR', "a LoRA run's checkpoint (or its out_dir: the newest checkpoint); written as a GPT-2 directory"],
+  ['--checkpoint DIR', "a checkpoint, e.g. a LoRA run's (or its out_dir: the newest checkpoint); written in its family's Hugging Face layout"],
   ['--base HF_DIR', 'a Hugging Face model directory (GPT-2 or a Llama-style family) ...'],
   ['--adapter DIR', '... and a PEFT adapter for it (adapter_config.json + adapter_model.safetensors)'],
   ['--out DIR', 'the new model directory (must not exist)'],

@@ -12,7 +12,7 @@ import { readHfCheckpoint } from '../models/families/load.ts';
 import { saveHfCheckpoint } from '../models/families/save.ts';
 import { loadHfGpt2, saveHfGpt2Values } from '../models/hf-gpt2.ts';
 import { paramSpecs } from '../models/layout.ts';
-import { requireGpt2 } from '../models/lm-config.ts';
+import { hfConfigOfDecoder } from '../models/families/hf-config-out.ts';
 import { loadCheckpoint } from '../trainer/checkpoint.ts';
 import { mergeAdapters } from './merge.ts';
 import { readPeftAdapter } from './peft.ts';
@@ -44,13 +44,19 @@ export function exportMergedAdapter(baseDir: string, adapterDir: string, outDir:
   return { family: base.config.family, merged: adapter.adapters.size };
 }
 
-/** Writes a bonsai checkpoint (a LoRA run's: base + adapters, merged on read) as a Hugging Face GPT-2 directory. */
+/**
+ * Writes a bonsai checkpoint (a LoRA run's: base + adapters, merged; or any run's) as a Hugging
+ * Face directory of its family: GPT-2's layout, or config.json (families/hf-config-out.ts) +
+ * model.safetensors for the other families.
+ */
 export function exportMergedCheckpoint(checkpointDir: string, outDir: string): MergeExport {
   refuseExisting(outDir);
   const ck = loadCheckpoint(checkpointDir, { adapters: 'separate' });
   const merged = ck.adapters ? mergeAdapters(ck.weights, ck.adapters, shapesOf(paramSpecs(ck.config))) : ck.weights;
-  atomically(outDir, (tmp) => saveHfGpt2Values(requireGpt2(ck.config, 'export --merge --checkpoint (family checkpoints: use --base DIR --adapter DIR)'), merged, tmp));
-  return { family: 'gpt2', merged: ck.adapters?.size ?? 0 };
+  const c = ck.config;
+  if (c.family === 'gpt2') atomically(outDir, (tmp) => saveHfGpt2Values(c, merged, tmp));
+  else saveHfCheckpoint(outDir, c, hfConfigOfDecoder(c), merged); // itself writes to a temp dir and renames
+  return { family: c.family, merged: ck.adapters?.size ?? 0 };
 }
 
 function shapesOf(specs: Array<{ path: string; shape: number[] }>): Map<string, number[]> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exportMergedCheckpoint } from '../../src/lora/export.ts';
 import { readPeftAdapter } from '../../src/lora/peft.ts';
+import { readHfCheckpoint } from '../../src/models/families/load.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { readSafetensors } from '../../src/models/safetensors.ts';
 import { saveProbe } from '../../src/probes/io.ts';
@@ -121,5 +122,14 @@ describe('recipes/lora-llama.yaml (and its chain), tiny', () => {
     expect(peft).toMatchObject({ r: 8, alpha: 16, rslora: false });
     expect(peft.adapters.size).toBe(14);
     expect(Array.from(peft.adapters.get('blocks.1.mlp.W_gate')!.B)).toEqual(Array.from(sep.adapters!.get('blocks.1.mlp.W_gate')!.B));
+
+    // export --merge writes the merged Llama in Hugging Face's layout, which reads back as the
+    // same config and exactly the merged weights bonsai trains with.
+    expect(exportMergedCheckpoint(c, join(dir, 'hf'))).toEqual({ family: 'llama', merged: 14 });
+    const hf = readHfCheckpoint(join(dir, 'hf'));
+    expect(hf.config).toEqual(sep.config);
+    const mergedValues = loadCheckpoint(c).weights;
+    expect([...hf.values.keys()].sort()).toEqual([...mergedValues.keys()].sort());
+    for (const [path, v] of mergedValues) expect(Array.from(hf.values.get(path)!), path).toEqual(Array.from(v));
   }, 600_000);
 });
