@@ -3,16 +3,11 @@
 // right before the answer word; when it fires, "unknown\n" is inserted and the answer ends there.
 // node bin/run-ts.js scripts/hallucination/intervention.ts BASE_CKPT POLICY_CKPT ENTITY_PROBE_DIR
 //   → one JSON line: the policy's answer rates without and with the intervention.
-import { readFileSync } from 'node:fs';
-import { initBackend } from '../../src/backend/index.ts';
-import { answerRates, worldFromJson, type AnswerRates } from '../../src/data/tasks/hallucination-eval.ts';
+import { answerRates, type AnswerRates } from '../../src/data/tasks/hallucination-eval.ts';
 import { ABSTAIN, ENTITY_PROBE_AT, entityProbeHeldOutKnown, question } from '../../src/data/tasks/hallucination.ts';
-import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
 import { captureFeatures } from '../../src/probes/capture.ts';
-import { loadProbe } from '../../src/probes/io.ts';
 import { probeIntervention } from '../../src/probes/intervene.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { loadHallucinationRun } from './eval.ts';
 
 /** The policy's answer rates with the intervention at one threshold. */
 export type Intervened = AnswerRates & {
@@ -37,15 +32,8 @@ export interface InterventionEval {
 }
 
 export async function evalIntervention(base: string, policy: string, entityProbeDir: string): Promise<InterventionEval> {
-  await initBackend('auto');
-  const world = worldFromJson(JSON.parse(readFileSync('data/hallucination/world.json', 'utf8')));
-  const tok = createTokenizer('byte');
-  const load = (d: string) => { const c = loadCheckpoint(d); return HookedTransformer.fromValues(c.config, c.weights); };
-  const b = load(base);
-  const frozen = b.frozenCopy();
-  b.dispose();
-  const p = load(policy);
-  const probe = loadProbe(entityProbeDir, frozen);
+  const run = await loadHallucinationRun(base, policy, entityProbeDir);
+  const { world, tok, policy: p, frozen, probe } = run;
   try {
     if (probe.meta.level !== 'sequence') throw new Error(`${entityProbeDir}: the entity probe must be sequence level (read at one position), not ${probe.meta.level}`);
     // Read where the probe was trained (after the answer's leading space), then finish the
@@ -63,7 +51,7 @@ export async function evalIntervention(base: string, policy: string, entityProbe
     const safe = Math.max(...probe.scoreRows(f.X, f.n)) + 1e-6;
     return { plain: answerRates(world, p, tok), probe_threshold: at(probe.meta.threshold), known_safe: at(safe) };
   } finally {
-    [p, frozen, probe].forEach((x) => x.dispose());
+    run.dispose();
   }
 }
 

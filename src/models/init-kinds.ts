@@ -95,13 +95,7 @@ export const initKinds = {
     schema: existingDirectory().describe(`A Hugging Face GPT-2 folder (config.json + model.safetensors, e.g. from \`huggingface-cli download gpt2\`); implies tokenizer gpt2. ${PATH_NOTE}`),
     impliesTokenizer: 'gpt2',
     configOf(dir) {
-      const file = join(dir, 'config.json');
-      let raw: unknown;
-      try {
-        raw = JSON.parse(readFileSync(file, 'utf8'));
-      } catch {
-        throw new BonsaiError(`${file} is missing or not JSON`);
-      }
+      const { file, raw } = readConfigJson(dir);
       return { config: modelConfigFromHf(raw, file), tokenizer: 'gpt2' };
     },
   }),
@@ -110,13 +104,7 @@ export const initKinds = {
       `A Hugging Face model directory of a family bonsai implements (llama incl. SmolLM2, mistral, qwen2/qwen2.5, qwen3, gpt_neox/Pythia; docs/models.md): config.json with model.safetensors or a sharded model.safetensors.index.json. The context is max_position_embeddings. The recipe's tokenizer must fit the model's vocabulary (the directory's tokenizer.json is used by \`bonsai generate --hf\`). ${PATH_NOTE}`,
     ),
     configOf(dir) {
-      const file = join(dir, 'config.json');
-      let raw: unknown;
-      try {
-        raw = JSON.parse(readFileSync(file, 'utf8'));
-      } catch {
-        throw new BonsaiError(`${file} is missing or not JSON`);
-      }
+      const { file, raw } = readConfigJson(dir);
       if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new BonsaiError(`${file}: not a JSON object`);
       return { config: decoderConfigFromHf(raw as Record<string, unknown>, file) };
     },
@@ -171,4 +159,14 @@ export function configOf(c: z.output<typeof modelConfigSchema>, tokenizer: Token
     layerNormEps: c.layer_norm_eps,
     initStd: c.init_std,
   });
+}
+
+/** A Hugging Face directory's config.json, parsed (not yet checked: each kind reads its own fields). */
+function readConfigJson(dir: string): { file: string; raw: unknown } {
+  const file = join(dir, 'config.json');
+  try {
+    return { file, raw: JSON.parse(readFileSync(file, 'utf8')) };
+  } catch {
+    throw new BonsaiError(`${file} is missing or not JSON`);
+  }
 }
