@@ -6,10 +6,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tokenizer } from '../../src/models/tokenizer.ts';
 import { HookedTransformer } from '../../src/models/transformer.ts';
-import { loadProbe, saveProbe } from '../../src/probes/io.ts';
+import { loadProbe } from '../../src/probes/io.ts';
 import { SEQUENCE_JUDGE, TOKEN_JUDGE, type JudgeFormat } from '../../src/probes/judge.ts';
 import type { Probe } from '../../src/probes/probe.ts';
-import { probeDir, trainRecipeProbe } from '../../src/probes/recipe.ts';
+import { ensureRecipeProbe } from '../../src/probes/recipe.ts';
 import { loadAnyRecipe, loadRecipe } from '../../src/recipe/index.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
 import { loadCheckpoint, latestCheckpoint } from '../../src/trainer/checkpoint.ts';
@@ -50,13 +50,7 @@ export async function setUp(world: WorldName, seed: number, dir: string, tok: To
   const base = await step('base', join(dir, 'base'), [], w.base);
   const b = loadAnyRecipe(w.probe, { overrides: [...common, `model.init.checkpoint=${base}`, `run.out_dir=${join(dir, 'probe')}`, `probes.0.train.seed=${seed}`] });
   const frozen = (() => { const m = load(base); const f = m.frozenCopy(); m.dispose(); return f; })();
-  const pdir = probeDir(b, b.probes[0]!);
-  if (!existsSync(join(pdir, 'probe.json'))) {
-    const p = await trainRecipeProbe(b.probes[0]!, frozen, tok);
-    saveProbe(pdir, p);
-    log(`${world} seed ${seed}: probe trained (held-out AUROC ${p.meta.metrics.auroc.toFixed(3)})`);
-    p.dispose();
-  }
+  const pdir = await ensureRecipeProbe(b, frozen, tok, (p) => log(`${world} seed ${seed}: probe trained (held-out AUROC ${p.meta.metrics.auroc.toFixed(3)})`));
   const probe = loadProbe(pdir, frozen);
   const judgeCk = await step('judge', join(dir, 'judge'), [`model.init.checkpoint=${base}`], w.judge);
   const judge = load(judgeCk);

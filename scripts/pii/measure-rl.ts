@@ -15,9 +15,9 @@ import { initBackend } from '../../src/backend/index.ts';
 import { piiChars, piiInText } from '../../src/data/tasks/pii-reply.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import type { CausalLM } from '../../src/models/model.ts';
-import { loadProbe, saveProbe } from '../../src/probes/io.ts';
+import { loadProbe } from '../../src/probes/io.ts';
 import type { Probe } from '../../src/probes/probe.ts';
-import { probeDir, trainRecipeProbe } from '../../src/probes/recipe.ts';
+import { ensureRecipeProbe } from '../../src/probes/recipe.ts';
 import { scoreTokens } from '../../src/probes/token-scores.ts';
 import { loadRecipe } from '../../src/recipe/index.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
@@ -84,12 +84,7 @@ for (const seed of seeds) {
   const baseCk = (existsSync(join(dir, 'base')) && latestCheckpoint(join(dir, 'base'))) || (await train(a, { tracker: new NullTracker() })).checkpoint!;
   const b = loadRecipe('recipes/pii-reply-probe.yaml', { overrides: [...common, `model.init.checkpoint=${baseCk}`, `run.out_dir=${join(dir, 'probe')}`, `probes.0.train.seed=${seed}`] });
   const base = load('recipes/pii-reply-probe.yaml', baseCk);
-  const pdir = probeDir(b, b.probes[0]!);
-  if (!existsSync(join(pdir, 'probe.json'))) {
-    const p = await trainRecipeProbe(b.probes[0]!, base, tok);
-    saveProbe(pdir, p);
-    p.dispose();
-  }
+  const pdir = await ensureRecipeProbe(b, base, tok);
   const rlDir = join(dir, values.tag ? `rl-${values.tag}` : 'rl');
   const c = loadRecipe('recipes/pii-reply-rl.yaml', { overrides: [...common, `model.init.checkpoint=${baseCk}`, `probes.0.checkpoint=${pdir}`, `run.out_dir=${rlDir}`, ...values['rl-set']] });
   const rlCk = (existsSync(rlDir) && latestCheckpoint(rlDir)) || (await train(c, { tracker: new NullTracker() })).checkpoint!;

@@ -13,9 +13,9 @@ import { initBackend } from '../../src/backend/index.ts';
 import { PII_KINDS, readPiiRecords, tokenCharRanges, tokenLabels, type PiiRecord } from '../../src/data/tasks/pii.ts';
 import { addCounts, f1Of, type F1Counts } from '../../src/data/tasks/pii-score.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { loadProbe, saveProbe } from '../../src/probes/io.ts';
+import { loadProbe } from '../../src/probes/io.ts';
 import { auroc } from '../../src/probes/metrics.ts';
-import { probeDir, trainRecipeProbe } from '../../src/probes/recipe.ts';
+import { ensureRecipeProbe } from '../../src/probes/recipe.ts';
 import type { Probe } from '../../src/probes/probe.ts';
 import { scoreTokens } from '../../src/probes/token-scores.ts';
 import { loadRecipe } from '../../src/recipe/index.ts';
@@ -74,13 +74,7 @@ for (const seed of seeds) {
   const model = buildModel(b, tok);
   const frozen = model.frozenCopy();
   model.dispose();
-  const pdir = probeDir(b, b.probes[0]!);
-  if (!existsSync(join(pdir, 'probe.json'))) {
-    const p = await trainRecipeProbe(b.probes[0]!, frozen, tok);
-    saveProbe(pdir, p);
-    p.dispose();
-  }
-  const probe = loadProbe(pdir, frozen);
+  const probe = loadProbe(await ensureRecipeProbe(b, frozen, tok), frozen);
   const r = { seed, probe_auroc: probe.meta.metrics.auroc, id: measure(frozen, probe, sets.id), ood: measure(frozen, probe, sets.ood) };
   results.push(r);
   console.error(`seed ${seed}: ${JSON.stringify(r)}`);

@@ -13,9 +13,9 @@ import { ABSTAIN, answer, COLOURS, question } from '../../src/data/tasks/halluci
 import { worldFromJson } from '../../src/data/tasks/hallucination-eval.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { captureFeatures, type ProbeExample } from '../../src/probes/capture.ts';
-import { loadProbe, saveProbe } from '../../src/probes/io.ts';
+import { loadProbe } from '../../src/probes/io.ts';
 import { auroc, tprAtFpr } from '../../src/probes/metrics.ts';
-import { probeDir, trainRecipeProbe } from '../../src/probes/recipe.ts';
+import { ensureRecipeProbe } from '../../src/probes/recipe.ts';
 import { loadRecipe } from '../../src/recipe/index.ts';
 import { loadAnyRecipe } from '../../src/recipe/load.ts';
 import { loadSaeRecipe } from '../../src/recipe/sae-schema.ts';
@@ -64,13 +64,7 @@ for (const seed of seeds) {
     const model = buildModel(b, tok);
     const frozen = model.frozenCopy();
     model.dispose();
-    const pdir = probeDir(b, b.probes[0]!);
-    if (!existsSync(join(pdir, 'probe.json'))) {
-      const p = await trainRecipeProbe(b.probes[0]!, frozen, tok);
-      saveProbe(pdir, p);
-      p.dispose();
-    }
-    const probe = loadProbe(pdir, frozen);
+    const probe = loadProbe(await ensureRecipeProbe(b, frozen, tok), frozen);
     const f = captureFeatures(frozen, probe.meta.hook, probe.meta.level, ex);
     const s = probe.scoreRows(f.X, f.n);
     const m = probe.meta.metrics;

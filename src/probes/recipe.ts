@@ -3,6 +3,7 @@
  * {prompt, completion, label} on the frozen copy, saved under out_dir, and loaded back
  * for rewards and interventions.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRecords } from '../data/records.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
@@ -11,7 +12,7 @@ import type { Recipe } from '../recipe/schema.ts';
 import { loadSae } from '../sae/io.ts';
 import { captureFeatures, checkProbeHook, type ProbeExample, type ProbeLevel } from './capture.ts';
 import { fitProbeLoop, type FitLoopOptions } from './fit-loop.ts';
-import { loadProbe } from './io.ts';
+import { loadProbe, saveProbe } from './io.ts';
 import type { Probe } from './probe.ts';
 
 export type ProbeRecipe = Recipe['probes'][number];
@@ -66,6 +67,26 @@ export async function trainRecipeProbe(p: ProbeRecipe, frozen: CausalLM, tok: To
     sae?.dispose();
     throw e;
   }
+}
+
+/**
+ * The directory of the recipe's first probe, trained on `frozen` and saved there unless a
+ * probe is already saved (measurement scripts rerun seeds and reuse what exists).
+ * `onTrained` sees a newly trained probe before it is freed.
+ */
+export async function ensureRecipeProbe(recipe: Pick<Recipe, 'run' | 'probes'>, frozen: CausalLM, tok: Tokenizer, onTrained?: (p: Probe) => void): Promise<string> {
+  const spec = recipe.probes[0]!;
+  const dir = probeDir(recipe, spec);
+  if (!existsSync(join(dir, 'probe.json'))) {
+    const p = await trainRecipeProbe(spec, frozen, tok);
+    try {
+      saveProbe(dir, p);
+      onTrained?.(p);
+    } finally {
+      p.dispose();
+    }
+  }
+  return dir;
 }
 
 /** Loads every probe of the recipe against the frozen copy, by name. */

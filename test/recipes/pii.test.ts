@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { scrubText } from '../../src/cli/scrub.ts';
@@ -8,7 +8,7 @@ import { readPiiRecords, tokenLabels } from '../../src/data/tasks/pii.ts';
 import { runs } from '../../src/data/tasks/pii-score.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { loadProbe, saveProbe } from '../../src/probes/io.ts';
-import { probeDir, trainRecipeProbe } from '../../src/probes/recipe.ts';
+import { ensureRecipeProbe, probeDir, trainRecipeProbe } from '../../src/probes/recipe.ts';
 import { scoreTokens } from '../../src/probes/token-scores.ts';
 import { loadRecipe } from '../../src/recipe/index.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
@@ -42,6 +42,19 @@ describe('PII recipes, tiny (base → token probe → bonsai scrub)', () => {
     const pdir = probeDir(b, b.probes[0]!);
     saveProbe(pdir, probe);
     probe.dispose();
+    // ensureRecipeProbe reuses a saved probe untouched, and trains and saves one where none is.
+    const saved = readFileSync(join(pdir, 'probe.json'), 'utf8');
+    const trained: number[] = [];
+    expect(await ensureRecipeProbe(b, frozen, tok, (p) => trained.push(p.meta.metrics.n))).toBe(pdir);
+    expect(trained).toEqual([]);
+    expect(readFileSync(join(pdir, 'probe.json'), 'utf8')).toBe(saved);
+    const fresh = { ...b, run: { ...b.run, out_dir: join(dir, 'b2') } };
+    const before0 = tf.memory().numTensors;
+    const pdir2 = await ensureRecipeProbe(fresh, frozen, tok, (p) => trained.push(p.meta.metrics.n));
+    expect(tf.memory().numTensors).toBe(before0);
+    expect(pdir2).toBe(probeDir(fresh, fresh.probes[0]!));
+    expect(trained).toHaveLength(1);
+    expect(existsSync(join(pdir2, 'probe.json'))).toBe(true);
 
     const texts = readPiiRecords('data/pii/eval-ood.jsonl').slice(0, 4).map((r) => r.text.replace(/\n/g, ' '));
     const input = join(dir, 'in.txt');
