@@ -53,6 +53,11 @@ const FAMILY_BY_ARCH: Record<string, FamilyName> = {
 };
 const FAMILIES = new Set<string>(Object.values(FAMILY_BY_ARCH));
 
+/** The `architectures` entry Hugging Face writes for a family (e.g. LlamaForCausalLM). */
+export function architectureOf(family: FamilyName): string {
+  return Object.entries(FAMILY_BY_ARCH).find(([, f]) => f === family)![0];
+}
+
 /**
  * Maps an HF config to a DecoderConfig. `file` names the config in errors; `contextLength`
  * (default: max_position_embeddings) becomes nCtx, the longest sequence forward() accepts,
@@ -214,7 +219,7 @@ export function familyConfigFromRecipe(c: FamilyRecipeConfig, where = 'model.ini
 /** The Hugging Face config.json of a from-scratch family model. */
 export function hfConfigForRecipe(c: FamilyRecipeConfig): Record<string, unknown> {
   const neox = c.family === 'gpt_neox';
-  const arch = Object.entries(FAMILY_BY_ARCH).find(([, f]) => f === c.family)![0];
+  const arch = architectureOf(c.family);
   return {
     architectures: [arch],
     model_type: c.family,

@@ -4,15 +4,7 @@
  * config.json it did not keep) can be written back in Hugging Face's layout. Reading the result
  * with decoderConfigFromHf gives the same DecoderConfig (a test holds this for every family).
  */
-import type { DecoderConfig, FamilyName } from './config.ts';
-
-const ARCH: Record<FamilyName, string> = {
-  llama: 'LlamaForCausalLM',
-  mistral: 'MistralForCausalLM',
-  qwen2: 'Qwen2ForCausalLM',
-  qwen3: 'Qwen3ForCausalLM',
-  gpt_neox: 'GPTNeoXForCausalLM',
-};
+import { architectureOf, type DecoderConfig } from './config.ts';
 
 /** config.json fields for `c`; `max_position_embeddings` is the context bonsai used (nCtx). */
 export function hfConfigOfDecoder(c: DecoderConfig): Record<string, unknown> {
@@ -30,7 +22,7 @@ export function hfConfigOfDecoder(c: DecoderConfig): Record<string, unknown> {
           original_max_position_embeddings: scaling.originalMaxPositions,
         };
   return {
-    architectures: [ARCH[c.family]],
+    architectures: [architectureOf(c.family)],
     model_type: c.family,
     vocab_size: c.vocabSize,
     hidden_size: c.dModel,
