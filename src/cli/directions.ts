@@ -26,8 +26,9 @@ const HELP = usage('bonsai directions --checkpoint DIR --hook HOOK --method M --
 const source = (path: string) => ({ format: path.endsWith('.jsonl') ? ('jsonl' as const) : ('text' as const), path });
 
 function model(dir: string): { m: CausalLM; tokenizer: ReturnType<typeof createTokenizer> } {
-  const ck = loadCheckpoint(latestCheckpoint(dir) ?? dir);
-  return { m: modelFromValues(ck.config, ck.weights), tokenizer: createTokenizer(ck.tokenizer) };
+  const ckDir = latestCheckpoint(dir) ?? dir;
+  const ck = loadCheckpoint(ckDir);
+  return { m: modelFromValues(ck.config, ck.weights), tokenizer: createTokenizer(ck.tokenizer, ckDir) };
 }
 
 /** `bonsai directions`: finds directions, prints how well they separate or explain, writes the file. */

@@ -3,9 +3,10 @@ import { BonsaiError } from '../errors.ts';
 import { initBackend } from '../backend/index.ts';
 import { generate } from '../models/generate.ts';
 import { loadProbe, probeIntervention } from '../probes/index.ts';
-import { createTokenizer, type Tokenizer } from '../models/tokenizer.ts';
+import { createTokenizer, endOfSequenceIds, type Tokenizer } from '../models/tokenizer.ts';
 import { loadHfDecoder } from '../models/families/load.ts';
 import { loadHfTokenizer } from '../models/hf-tokenizer.ts';
+import { encodeRendered, parseMessages, renderChat } from '../data/chat.ts';
 import type { CausalLM } from '../models/model.ts';
 import { modelFromValues } from '../models/registry.ts';
 import { loadHfGpt2 } from '../models/hf-gpt2.ts';
@@ -13,11 +14,12 @@ import { latestCheckpoint, loadCheckpoint } from '../trainer/checkpoint.ts';
 import { loadModelAt } from '../diff/load.ts';
 import { intFlag, parse, usage, type Command } from './args.ts';
 
-const HELP = usage('bonsai generate (--checkpoint DIR | --hf DIR | --hf-gpt2 DIR) --prompt TEXT [options]', 'Continue prompts with a trained model.', [
+const HELP = usage('bonsai generate (--checkpoint DIR | --hf DIR | --hf-gpt2 DIR) (--prompt TEXT | --messages JSON) [options]', 'Continue prompts with a trained model.', [
   ['--checkpoint DIR', "a checkpoint directory, or a run's out_dir (its newest checkpoint)"],
   ['--hf DIR', 'instead of --checkpoint: a Hugging Face model directory (Llama, Mistral, Qwen2, Qwen3, GPT-NeoX; config.json, safetensors, tokenizer.json); stops at any of its end-of-sequence ids'],
   ['--hf-gpt2 DIR', 'instead of --checkpoint: a Hugging Face GPT-2 folder (config.json + model.safetensors)'],
   ['--prompt TEXT', 'the text to continue (repeatable: prompts run as one batch)'],
+  ['--messages JSON', 'a chat prompt, \'[{"role":"user","content":"..."}]\', rendered with the model\'s chat_template and its generation prompt (tokenizer hf: --hf DIR, or a checkpoint of such a run); repeatable, batched with the prompts'],
   ['--max-new-tokens N', 'tokens to generate (default 200)'],
   ['--temperature T', 'sampling temperature, 0 = greedy (default 0.8)'],
   ['--top-k K', 'sample among the K most likely tokens'],
@@ -46,6 +48,7 @@ export const generateCommand: Command = async (argv) => {
     'hf-gpt2': { type: 'string' },
     json: { type: 'boolean' },
     prompt: { type: 'string', multiple: true },
+    messages: { type: 'string', multiple: true },
     'max-new-tokens': { type: 'string' },
     temperature: { type: 'string' },
     'top-k': { type: 'string' },
@@ -60,7 +63,7 @@ export const generateCommand: Command = async (argv) => {
   });
   if (values.help) return (process.stdout.write(HELP), 0);
   const sources = [values.checkpoint, values.hf, values['hf-gpt2']].filter((v) => v !== undefined).length;
-  if (sources !== 1 || !values.prompt?.length) return (process.stderr.write(`bonsai generate: --prompt and one of --checkpoint, --hf or --hf-gpt2 are required\n\n${HELP}`), 2);
+  if (sources !== 1 || !(values.prompt?.length || values.messages?.length)) return (process.stderr.write(`bonsai generate: --prompt (or --messages) and one of --checkpoint, --hf or --hf-gpt2 are required\n\n${HELP}`), 2);
   if (values.hf && (values.probe || values['amplify-from'])) throw new BonsaiError('--probe and --amplify-from take a bonsai checkpoint or --hf-gpt2 model; with --hf, only plain generation');
   const backend = values.backend ?? 'auto';
   if (!['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new BonsaiError(`--backend: unknown backend "${backend}"`);
@@ -75,7 +78,8 @@ export const generateCommand: Command = async (argv) => {
     if (from && from.tokenizerKind !== tok.kind) {
       throw new BonsaiError(`--amplify-from ${values['amplify-from']} uses the ${from.tokenizerKind} tokenizer, the model the ${tok.kind} tokenizer; amplification needs one vocabulary`);
     }
-    const prompts = values.prompt.map((p) => tok.encode(p));
+    const inputs = [...(values.prompt ?? []).map((p) => ({ text: p, ids: tok.encode(p) })), ...(values.messages ?? []).map((m, i) => chatPrompt(tok, m, i))];
+    const prompts = inputs.map((p) => p.ids);
     const out = generate(model, prompts.map((p) => (p.length ? p : [tok.eosId])), {
       maxNewTokens: intFlag('--max-new-tokens', values['max-new-tokens']) ?? 200,
       temperature: numberFlag('--temperature', values.temperature, (n) => n >= 0, 'a number >= 0') ?? 0.8,
@@ -87,8 +91,8 @@ export const generateCommand: Command = async (argv) => {
       amplify: from ? { from: from.model, alpha } : undefined,
     });
     if (iv) process.stderr.write(`interventions: ${iv.intervention.state.count} (probe ${values.probe} fired; inserted ${JSON.stringify(values.insert)})\n`);
-    if (values.json) values.prompt.forEach((p, i) => process.stdout.write(`${JSON.stringify({ prompt: p, ids: out.tokens[i], text: tok.decode(out.tokens[i]!) })}\n`));
-    else values.prompt.forEach((p, i) => process.stdout.write(`${values.prompt!.length > 1 ? `--- ${i + 1}\n` : ''}${p}${tok.decode(out.tokens[i]!)}\n`));
+    if (values.json) inputs.forEach((p, i) => process.stdout.write(`${JSON.stringify({ prompt: p.text, ids: out.tokens[i], text: tok.decode(out.tokens[i]!) })}\n`));
+    else inputs.forEach((p, i) => process.stdout.write(`${inputs.length > 1 ? `--- ${i + 1}\n` : ''}${p.text}${tok.decode(out.tokens[i]!)}\n`));
     return 0;
   } finally {
     iv?.dispose();
@@ -99,10 +103,25 @@ export const generateCommand: Command = async (argv) => {
 };
 
 /** Text ↔ ids, as generation needs it (bonsai's tokenizers and a Hugging Face directory's). */
-type TextCodec = Pick<Tokenizer, 'encode' | 'decode' | 'eosId'> & { kind: string };
+type TextCodec = Tokenizer;
+
+/** One --messages value: JSON messages rendered with the chat template (generation prompt on), encoded special-aware. */
+function chatPrompt(tok: Tokenizer, json: string, i: number): { text: string; ids: number[] } {
+  const where = `--messages #${i + 1}`;
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (e) {
+    throw new BonsaiError(`not valid JSON (${(e as Error).message})`, { where, hint: 'e.g. --messages \'[{"role":"user","content":"hi"}]\'' });
+  }
+  const messages = parseMessages(value);
+  if (typeof messages === 'string') throw new BonsaiError(messages, { where });
+  const text = renderChat(tok, messages, { addGenerationPrompt: true, where });
+  return { text, ids: encodeRendered(tok, text) };
+}
 
 function withStop(m: { model: CausalLM; tokenizer: Tokenizer }): { model: CausalLM; tokenizer: TextCodec; stop: number[] } {
-  return { ...m, stop: [m.tokenizer.eosId] };
+  return { ...m, stop: endOfSequenceIds(m.tokenizer) };
 }
 
 /** A Hugging Face family directory: its model, tokenizer.json, and every end-of-sequence id. */
@@ -113,8 +132,9 @@ function fromHf(dir: string): { model: CausalLM; tokenizer: TextCodec; stop: num
 
 /** The model and tokenizer of a bonsai checkpoint (or a run's newest one). */
 function fromCheckpoint(path: string) {
-  const ck = loadCheckpoint(loadableDir(path));
-  return { model: modelFromValues(ck.config, ck.weights), tokenizer: createTokenizer(ck.tokenizer) };
+  const dir = loadableDir(path);
+  const ck = loadCheckpoint(dir);
+  return { model: modelFromValues(ck.config, ck.weights), tokenizer: createTokenizer(ck.tokenizer, dir) };
 }
 
 /** A checkpoint dir itself, or a run's out_dir holding step-N checkpoints. */

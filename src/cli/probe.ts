@@ -1,5 +1,5 @@
 import { BonsaiError } from '../errors.ts';
-import { createTokenizer } from '../models/tokenizer.ts';
+import { recipeTokenizer } from '../models/init-kinds.ts';
 import type { ProbeRecipe } from '../probes/recipe.ts';
 import type { ProbeMetrics } from '../probes/metrics.ts';
 import { loadAnyRecipe } from '../recipe/index.ts';
@@ -42,7 +42,7 @@ export const probeCommand: Command = async (argv) => {
   ]);
   const probes: ProbesModule = { ...probeRecipes, ...probeIo };
   await initBackend(recipe.backend);
-  const tok = createTokenizer(recipe.model.tokenizer);
+  const tok = recipeTokenizer(recipe.model);
   const model = buildModel(recipe, tok);
   const frozen = model.frozenCopy();
   model.dispose();
@@ -69,7 +69,7 @@ export const probeCommand: Command = async (argv) => {
   }
 };
 
-type Tok = ReturnType<typeof createTokenizer>;
+type Tok = ReturnType<typeof recipeTokenizer>;
 type ProbesModule = typeof import('../probes/recipe.ts') & typeof import('../probes/io.ts');
 type Trk = ReturnType<typeof createTracker>;
 type Interrupt = { requested: boolean };

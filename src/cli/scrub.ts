@@ -66,13 +66,14 @@ export const scrubCommand: Command = async (argv) => {
     throw new BonsaiError(`cannot read ${file ?? 'stdin'}: ${(e as Error).message}`);
   }
   await initBackend(backend as 'auto');
-  const ck = loadCheckpoint(checkpointDir(values.checkpoint));
+  const ckDir = checkpointDir(values.checkpoint);
+  const ck = loadCheckpoint(ckDir);
   const model = modelFromValues(ck.config, ck.weights);
   const frozen = model.frozenCopy();
   model.dispose();
   const probe = loadProbe(values.probe, frozen);
   try {
-    const r = scrubText(frozen, probe, createTokenizer(ck.tokenizer), text, { mask: values.mask, threshold });
+    const r = scrubText(frozen, probe, createTokenizer(ck.tokenizer, ckDir), text, { mask: values.mask, threshold });
     process.stdout.write(r.text);
     process.stderr.write(`scrub: ${r.masked} tokens masked\n`);
     return 0;

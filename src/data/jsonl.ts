@@ -1,20 +1,24 @@
 /**
- * Parsing JSONL training files. Each non-blank line is either `{"text": ...}` (train on
- * all of it) or `{"prompt": ..., "completion": ...}` (train on the completion only). A
+ * Parsing JSONL training files. Each non-blank line is `{"text": ...}` (train on all of
+ * it), `{"prompt": ..., "completion": ...}` (train on the completion only) or
+ * `{"messages": [...]}` (a chat, rendered with the model's template: data/chat.ts). A
  * bad line is an error naming `file:line`, never a silent skip: a dataset that quietly
  * loses lines trains a different model than the one the user asked for.
  */
 import { BonsaiError, BonsaiErrors } from '../errors.ts';
+import type { ChatMessage } from '../models/hf-tokenizer.ts';
+import { parseMessages } from './chat.ts';
 
 /** One parsed line, before tokenising. */
 export type JsonlRecord =
   | { kind: 'text'; line: number; text: string }
-  | { kind: 'prompt'; line: number; prompt: string; completion: string };
+  | { kind: 'prompt'; line: number; prompt: string; completion: string }
+  | { kind: 'messages'; line: number; messages: ChatMessage[] };
 
 /** Past this many bad lines, stop listing them: the file is probably not JSONL at all. */
 const MAX_REPORTED = 20;
 
-const SHAPES = 'expected {"text": string} or {"prompt": string, "completion": string}';
+const SHAPES = 'expected {"text": string}, {"prompt": string, "completion": string} or {"messages": [{"role", "content"}, ...]}';
 
 /** Human-readable JSON type of a value, for error messages. */
 function typeName(v: unknown): string {
@@ -31,8 +35,12 @@ function toRecord(value: unknown, line: number): JsonlRecord | string {
   const obj = value as Record<string, unknown>;
   const hasText = 'text' in obj;
   const hasPrompt = 'prompt' in obj || 'completion' in obj;
-  if (hasText && hasPrompt) {
-    return `has both "text" and "prompt"/"completion"; use one shape per line`;
+  const hasMessages = 'messages' in obj;
+  const shapes = [hasText && '"text"', hasPrompt && '"prompt"/"completion"', hasMessages && '"messages"'].filter(Boolean);
+  if (shapes.length > 1) return `has both ${shapes.join(' and ')}; use one shape per line`;
+  if (hasMessages) {
+    const messages = parseMessages(obj.messages);
+    return typeof messages === 'string' ? messages : { kind: 'messages', line, messages };
   }
   if (hasText) {
     if (typeof obj.text !== 'string') return `"text" must be a string, got ${typeName(obj.text)}`;
@@ -67,7 +75,7 @@ function toRecord(value: unknown, line: number): JsonlRecord | string {
 export function parseJsonl(content: string, file: string): JsonlRecord[] {
   return parseJsonLines(content, file, toRecord, {
     empty: 'dataset is empty: no non-blank lines',
-    hint: 'each line should be {"text": ...} or {"prompt": ..., "completion": ...}',
+    hint: 'each line should be {"text": ...}, {"prompt": ..., "completion": ...} or {"messages": [...]}',
   });
 }
 

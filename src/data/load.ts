@@ -4,9 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { BonsaiError } from '../errors.ts';
-import type { Tokenizer } from '../models/tokenizer.ts';
-import { checkSeqLen, countTargets, sequenceExample, windowExamples } from './examples.ts';
-import { parseJsonl } from './jsonl.ts';
+import { endOfSequenceIds, type Tokenizer } from '../models/tokenizer.ts';
+import { chatSegments, encodeRendered } from './chat.ts';
+import { checkSeqLen, countTargets, sequenceExample, windowExamples, type Segments } from './examples.ts';
+import { parseJsonl, type JsonlRecord } from './jsonl.ts';
 import type { Dataset, DatasetSource, Example } from './types.ts';
 
 /** Reads a UTF-8 file, turning the usual fs failures into errors that name the path. */
@@ -75,10 +76,7 @@ export function jsonlDataset(
   let tokens = 0;
   let truncated = 0;
   for (const rec of records) {
-    // A text line is a completion with an empty prompt: all tokens but the first count.
-    const prompt = rec.kind === 'prompt' ? tokenizer.encode(rec.prompt) : [];
-    const completion = tokenizer.encode(rec.kind === 'prompt' ? rec.completion : rec.text);
-    completion.push(tokenizer.eosId);
+    const { prompt, completion } = recordSegments(rec, tokenizer, file);
     const built = sequenceExample({ prompt, completion }, seqLen);
     tokens += prompt.length + completion.length;
     if (built.truncated) truncated++;
@@ -88,6 +86,25 @@ export function jsonlDataset(
     examples,
     stats: { file, examples: examples.length, tokens, targets: countTargets(examples), truncated },
   };
+}
+
+/**
+ * One JSONL record → prompt and completion ids, the completion ending in EOS. A text line
+ * is a completion with an empty prompt: all tokens but the first count. A messages line is
+ * rendered with the chat template (its end-of-turn may already be an EOS id: then none is added).
+ */
+function recordSegments(rec: JsonlRecord, tokenizer: Tokenizer, file: string): Segments {
+  if (rec.kind === 'messages') {
+    const chat = chatSegments(tokenizer, rec.messages, `${file}:${rec.line}`);
+    const completion = encodeRendered(tokenizer, chat.completion);
+    const ends = new Set(endOfSequenceIds(tokenizer));
+    if (!completion.some((id) => ends.has(id))) completion.push(tokenizer.eosId);
+    return { prompt: encodeRendered(tokenizer, chat.prompt), completion };
+  }
+  const prompt = rec.kind === 'prompt' ? tokenizer.encode(rec.prompt) : [];
+  const completion = tokenizer.encode(rec.kind === 'prompt' ? rec.completion : rec.text);
+  completion.push(tokenizer.eosId);
+  return { prompt, completion };
 }
 
 /**

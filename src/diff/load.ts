@@ -42,7 +42,7 @@ export function loadModelAt(path: string): LoadedModel {
     // not an out_dir: read it as a checkpoint itself
   }
   const ck = loadCheckpoint(dir);
-  return { path, model: modelFromValues(ck.config, ck.weights), tokenizer: createTokenizer(ck.tokenizer), tokenizerKind: ck.tokenizer };
+  return { path, model: modelFromValues(ck.config, ck.weights), tokenizer: createTokenizer(ck.tokenizer, dir), tokenizerKind: ck.tokenizer };
 }
 
 /** Fields that must agree for two models' weights to be compared entry by entry. */

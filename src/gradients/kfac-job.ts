@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { loadDataset } from '../data/load.ts';
 import { BonsaiError } from '../errors.ts';
 import { loadHfGpt2, saveHfGpt2 } from '../models/hf-gpt2.ts';
-import { createTokenizer, type TokenizerKind } from '../models/tokenizer.ts';
+import { createTokenizer, tokenizerFiles, type Tokenizer } from '../models/tokenizer.ts';
 import type { CausalLM } from '../models/model.ts';
 import { modelFromValues } from '../models/registry.ts';
 import type { EditRecipe } from '../recipe/edit-schema.ts';
@@ -65,7 +65,7 @@ export function runEdit(recipe: EditRecipe, opts: EditRunOptions = {}): EditResu
       log(`reusing K-FAC factors from ${factorsPath} (${factors.tokens} tokens, ${factors.fisher} Fisher)`);
     } else {
       const seqLen = e.seq_len ?? model.config.nCtx;
-      const examples = loadDataset(e.data, createTokenizer(tokenizer), seqLen).examples;
+      const examples = loadDataset(e.data, tokenizer, seqLen).examples;
       const t0 = performance.now();
       factors = collectKfacFactors(model, sites, examples, { fisher: e.fisher, tokens: e.tokens, batchSize: e.batch_size, seed: recipe.run.seed });
       collect = (performance.now() - t0) / 1000;
@@ -104,12 +104,12 @@ export function runEdit(recipe: EditRecipe, opts: EditRunOptions = {}): EditResu
 }
 
 /** The model to edit, and the layout it came in (the output is written the same way). */
-function loadEditable(recipe: EditRecipe): { model: CausalLM; layout: EditResult['layout']; tokenizer: TokenizerKind } {
+function loadEditable(recipe: EditRecipe): { model: CausalLM; layout: EditResult['layout']; tokenizer: Tokenizer } {
   const init = recipe.model.init;
-  if ('hf_gpt2' in init && init.hf_gpt2) return { model: loadHfGpt2(init.hf_gpt2).model, layout: 'hf_gpt2', tokenizer: 'gpt2' };
+  if ('hf_gpt2' in init && init.hf_gpt2) return { model: loadHfGpt2(init.hf_gpt2).model, layout: 'hf_gpt2', tokenizer: createTokenizer('gpt2') };
   if ('checkpoint' in init && init.checkpoint) {
     const ck = loadCheckpoint(init.checkpoint, { tokenizer: recipe.model.tokenizer });
-    return { model: modelFromValues(ck.config, ck.weights), layout: 'bonsai', tokenizer: ck.tokenizer };
+    return { model: modelFromValues(ck.config, ck.weights), layout: 'bonsai', tokenizer: createTokenizer(ck.tokenizer, init.checkpoint) };
   }
   throw new BonsaiError('an edit needs saved weights: model.init.checkpoint or model.init.hf_gpt2');
 }
@@ -133,9 +133,9 @@ function checkFactorsCover(f: KfacFactors, sites: readonly LinearSite[], fisher:
 }
 
 /** Writes the model into `dir` atomically: a sibling temp folder renamed into place. */
-function writeModel(dir: string, layout: EditResult['layout'], model: CausalLM, tokenizer: TokenizerKind): void {
+function writeModel(dir: string, layout: EditResult['layout'], model: CausalLM, tokenizer: Tokenizer): void {
   try {
-    if (layout === 'bonsai') return saveCheckpoint(dir, { config: model.config, tokenizer, weights: model.valuesSync() });
+    if (layout === 'bonsai') return saveCheckpoint(dir, { config: model.config, tokenizer: tokenizer.kind, weights: model.valuesSync(), files: tokenizerFiles(tokenizer) });
     const tmp = `${dir}.tmp-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
     try {

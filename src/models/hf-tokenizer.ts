@@ -19,10 +19,10 @@ export interface ChatMessage {
 
 /**
  * bonsai's Tokenizer contract (encode never emits a special id, decode drops EOS), with
- * `kind: 'hf'` (TokenizerKind gains 'hf' when the model interface lands) plus what chat
- * models need: every end-of-sequence id, special-aware encoding and the chat template.
+ * `kind: 'hf'`, plus what chat models need: every end-of-sequence id, special-aware
+ * encoding and the chat template.
  */
-export interface HfTokenizer extends Omit<Tokenizer, 'kind'> {
+export interface HfTokenizer extends Tokenizer {
   readonly kind: 'hf';
   /** Every id that ends a generation (generation_config's list, else the config's one). */
   readonly eosIds: readonly number[];
@@ -33,6 +33,12 @@ export interface HfTokenizer extends Omit<Tokenizer, 'kind'> {
   encodeWithSpecials(text: string): number[];
   /** Renders `chat_template` for `messages`; throws a BonsaiError naming the field on failure. */
   applyChatTemplate(messages: ChatMessage[], opts?: { addGenerationPrompt?: boolean }): string;
+  /**
+   * The files that rebuild this tokenizer in another directory (a bonsai checkpoint):
+   * tokenizer.json and tokenizer_config.json as read, and a generation_config.json whose
+   * eos_token_id is `eosIds` (it may have come from config.json, which a checkpoint replaces).
+   */
+  files(): Record<string, string>;
 }
 
 type Json = Record<string, unknown>;
@@ -88,6 +94,7 @@ class HfDirTokenizer implements HfTokenizer {
     private readonly chatTemplate: string | undefined,
     special: Record<string, string>,
     eosIds: number[],
+    private readonly sources: { tokenizer: Json; tokenizerConfig?: Json; generationConfig: Json },
   ) {
     // A loop, not Math.max(...ids): real vocabularies (Qwen's 151k) overflow the argument limit.
     let maxId = -1;
@@ -162,6 +169,13 @@ class HfDirTokenizer implements HfTokenizer {
     }
   }
 
+  files(): Record<string, string> {
+    const out: Record<string, string> = { 'tokenizer.json': JSON.stringify(this.sources.tokenizer) };
+    if (this.sources.tokenizerConfig) out['tokenizer_config.json'] = JSON.stringify(this.sources.tokenizerConfig, null, 2);
+    out['generation_config.json'] = JSON.stringify({ ...this.sources.generationConfig, eos_token_id: this.eosIds.length === 1 ? this.eosIds[0] : this.eosIds }, null, 2);
+    return out;
+  }
+
   private raw(text: string): number[] {
     return this.core.encode(text, { add_special_tokens: false }).ids;
   }
@@ -182,7 +196,8 @@ class HfDirTokenizer implements HfTokenizer {
  */
 export function loadHfTokenizer(dir: string): HfTokenizer {
   const tokenizerJson = readJson(dir, 'tokenizer.json', true)!;
-  const tokConfig = readJson(dir, 'tokenizer_config.json', false) ?? {};
+  const tokConfigRead = readJson(dir, 'tokenizer_config.json', false);
+  const tokConfig = tokConfigRead ?? {};
   const genConfig = readJson(dir, 'generation_config.json', false) ?? {};
   const modelConfig = readJson(dir, 'config.json', false) ?? {};
   let core: HfTokenizerCore;
@@ -209,5 +224,5 @@ export function loadHfTokenizer(dir: string): HfTokenizer {
   if (template !== undefined && typeof template !== 'string') {
     throw new BonsaiError(`${join(dir, 'tokenizer_config.json')}: chat_template must be a string (named templates are not supported)`);
   }
-  return new HfDirTokenizer(dir, core, template, special, eosIds);
+  return new HfDirTokenizer(dir, core, template, special, eosIds, { tokenizer: tokenizerJson, tokenizerConfig: tokConfigRead, generationConfig: genConfig });
 }

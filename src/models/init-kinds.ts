@@ -14,7 +14,7 @@ import { modelConfig } from './config.ts';
 import { decoderConfigFromHf, familyConfigFromRecipe } from './families/config.ts';
 import { configFromStored, type LMConfig } from './lm-config.ts';
 import { modelConfigFromHf } from './hf-gpt2-config.ts';
-import type { Tokenizer, TokenizerKind } from './tokenizer.ts';
+import { createTokenizer, type Tokenizer, type TokenizerKind } from './tokenizer.ts';
 
 /** Architecture of a model trained from scratch. */
 export const modelConfigSchema = z
@@ -68,6 +68,8 @@ export interface InitKind<S extends z.ZodType> extends KindSpec<S> {
   configOf(value: z.output<S>, tokenizer: Tokenizer): { config: LMConfig; tokenizer?: TokenizerKind };
   /** The tokenizer this kind implies when the recipe names none. */
   impliesTokenizer?: TokenizerKind;
+  /** The directory that holds the model's tokenizer files (for tokenizer `hf`), when this kind has one. */
+  tokenizerDir?(value: z.output<S>): string;
 }
 
 const initKind = <S extends z.ZodType>(k: InitKind<S>) => k;
@@ -90,6 +92,8 @@ export const initKinds = {
       if (!meta.model) throw new BonsaiError(`${dir}/config.json has no model config; is it a checkpoint directory written by bonsai?`);
       return { config: configFromStored(meta.model, join(dir, 'config.json')), tokenizer: meta.tokenizer };
     },
+    // A checkpoint of a run with tokenizer hf carries a copy of its tokenizer files.
+    tokenizerDir: (dir) => dir,
   }),
   hf_gpt2: initKind({
     schema: existingDirectory().describe(`A Hugging Face GPT-2 folder (config.json + model.safetensors, e.g. from \`huggingface-cli download gpt2\`); implies tokenizer gpt2. ${PATH_NOTE}`),
@@ -101,8 +105,10 @@ export const initKinds = {
   }),
   hf: initKind({
     schema: existingDirectory().describe(
-      `A Hugging Face model directory of a family bonsai implements (llama incl. SmolLM2, mistral, qwen2/qwen2.5, qwen3, gpt_neox/Pythia; docs/models.md): config.json with model.safetensors or a sharded model.safetensors.index.json. The context is max_position_embeddings. The recipe's tokenizer must fit the model's vocabulary (the directory's tokenizer.json is used by \`bonsai generate --hf\`). ${PATH_NOTE}`,
+      `A Hugging Face model directory of a family bonsai implements (llama incl. SmolLM2, mistral, qwen2/qwen2.5, qwen3, gpt_neox/Pythia; docs/models.md): config.json with model.safetensors or a sharded model.safetensors.index.json, and tokenizer.json. The context is max_position_embeddings. Implies tokenizer hf (the directory's tokenizer.json and chat_template); another tokenizer must fit the model's vocabulary. ${PATH_NOTE}`,
     ),
+    impliesTokenizer: 'hf',
+    tokenizerDir: (dir) => dir,
     configOf(dir) {
       const { file, raw } = readConfigJson(dir);
       if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new BonsaiError(`${file}: not a JSON object`);
@@ -140,6 +146,18 @@ export const initSchema = z
     return { [kind]: i[kind] } as InitEntry;
   })
   .describe('Where the initial weights come from: exactly one of config, checkpoint, hf_gpt2 or hf.');
+
+/**
+ * The tokenizer a recipe's `model:` names. `hf` reads the files in the model's directory
+ * (`init.hf`, or an `init.checkpoint` written by a run that used it); byte and gpt2 need none.
+ */
+export function recipeTokenizer(m: { tokenizer: TokenizerKind; init: InitEntry }): Tokenizer {
+  const kind = initKindOf(m.init);
+  const spec = initKinds[kind] as InitKind<z.ZodType>;
+  if (m.tokenizer !== 'hf') return createTokenizer(m.tokenizer);
+  if (!spec.tokenizerDir) throw new BonsaiError(`model.tokenizer hf reads tokenizer.json from the model's directory; model.init.${kind} has none`, { hint: 'use it with model.init.hf or model.init.checkpoint' });
+  return createTokenizer('hf', spec.tokenizerDir(initValue(m.init)));
+}
 
 /** The camelCase config of a fresh model, with the tokenizer's vocabulary filled in. */
 export function configOf(c: z.output<typeof modelConfigSchema>, tokenizer: Tokenizer): LMConfig {

@@ -1,14 +1,16 @@
 /**
- * Tokenizers: a byte-level one (no files, 257 ids, good for tiny models and tests) and
- * GPT-2's BPE (r50k_base, 50257 ids, for loading real GPT-2 weights). Both reserve one
- * end-of-sequence id that user text can never produce, so EOS in the data is always a
- * boundary we put there, never a string a user happened to type.
+ * Tokenizers: a byte-level one (no files, 257 ids, good for tiny models and tests),
+ * GPT-2's BPE (r50k_base, 50257 ids, for loading real GPT-2 weights), and a Hugging Face
+ * model directory's `tokenizer.json` (hf-tokenizer.ts). Each reserves end-of-sequence ids
+ * that user text can never produce, so EOS in the data is always a boundary we put there,
+ * never a string a user happened to type.
  */
 import { decode as gpt2Decode, encode as gpt2Encode } from 'gpt-tokenizer/encoding/r50k_base';
 import { BonsaiError } from '../errors.ts';
+import { loadHfTokenizer, type HfTokenizer } from './hf-tokenizer.ts';
 
 /** The kinds of tokenizer a recipe can name. */
-export type TokenizerKind = 'byte' | 'gpt2';
+export type TokenizerKind = 'byte' | 'gpt2' | 'hf';
 
 /** Text ↔ token ids. `encode` never emits `eosId`; `decode` drops it. */
 export interface Tokenizer {
@@ -98,18 +100,51 @@ class Gpt2Tokenizer implements Tokenizer {
   }
 }
 
+/** A tokenizer kind: its help text, and how to build it (`dir`: the model directory, for kinds that read files). */
+interface TokenizerKindSpec {
+  describe: string;
+  build(dir: string | undefined): Tokenizer;
+}
+
 /**
  * Every tokenizer kind (the recipe's `model.tokenizer`). Tokenizers are pure JS, so each
- * entry builds its tokenizer directly; the recipe's enum is the keys of this table.
+ * entry builds its tokenizer directly; the recipe's enum is the keys of this table. `hf`
+ * reads its files from the model's directory: `model.init.hf`'s, or a bonsai checkpoint's
+ * (which holds a copy of them, see tokenizerFiles).
  */
 export const tokenizerKinds = {
   byte: { describe: 'one token per byte', build: (): Tokenizer => new ByteTokenizer() },
   gpt2: { describe: "GPT-2's BPE", build: (): Tokenizer => new Gpt2Tokenizer() },
-} as const satisfies Record<TokenizerKind, { describe: string; build(): Tokenizer }>;
+  hf: {
+    describe: "the model directory's tokenizer.json (Hugging Face; the default with init.hf; messages data is rendered with its chat_template)",
+    build(dir: string | undefined): Tokenizer {
+      if (dir === undefined) throw new BonsaiError('tokenizer hf reads tokenizer.json from the model directory', { hint: 'use it with model.init.hf, or model.init.checkpoint of a run that used it' });
+      return loadHfTokenizer(dir);
+    },
+  },
+} as const satisfies Record<TokenizerKind, TokenizerKindSpec>;
 
-/** Makes the tokenizer a recipe names. */
-export function createTokenizer(kind: TokenizerKind): Tokenizer {
-  const entry = (tokenizerKinds as Record<string, (typeof tokenizerKinds)[TokenizerKind] | undefined>)[kind];
+/** Makes the tokenizer a recipe names; `dir` is the model directory (`hf` reads its tokenizer files there). */
+export function createTokenizer(kind: TokenizerKind, dir?: string): Tokenizer {
+  const entry = (tokenizerKinds as Record<string, TokenizerKindSpec | undefined>)[kind];
   if (!entry) throw new BonsaiError(`unknown tokenizer "${String(kind)}"`, { hint: `use one of ${Object.keys(tokenizerKinds).join(', ')}` });
-  return entry.build();
+  return entry.build(dir);
+}
+
+/** The tokenizer as a Hugging Face one (special tokens, chat template), or undefined for byte/gpt2. */
+export function asHfTokenizer(tok: Tokenizer): HfTokenizer | undefined {
+  return tok.kind === 'hf' ? (tok as HfTokenizer) : undefined;
+}
+
+/** Every id that ends a generation: a Hugging Face model may have several (eos as a list). */
+export function endOfSequenceIds(tok: Tokenizer): number[] {
+  return [...(asHfTokenizer(tok)?.eosIds ?? [tok.eosId])];
+}
+
+/**
+ * The files a checkpoint must carry so that whoever loads it gets this tokenizer back
+ * (`hf`: tokenizer.json and its configs; byte and gpt2 need none: the kind says it all).
+ */
+export function tokenizerFiles(tok: Tokenizer): Record<string, string> {
+  return asHfTokenizer(tok)?.files() ?? {};
 }

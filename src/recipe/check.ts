@@ -10,9 +10,9 @@ import { BonsaiError } from '../errors.ts';
 import { freezeKindOf, freezeKinds } from '../gradients/freeze-kinds.ts';
 import { interventionKinds } from '../gradients/intervention-kinds.ts';
 import { gradientKinds } from '../gradients/kinds.ts';
-import { initKindOf, initKinds, initValue } from '../models/init-kinds.ts';
+import { initKindOf, initKinds, initValue, recipeTokenizer } from '../models/init-kinds.ts';
 import { modelLayout, type ModelLayout } from '../models/layout.ts';
-import { createTokenizer, type Tokenizer } from '../models/tokenizer.ts';
+import type { Tokenizer } from '../models/tokenizer.ts';
 import { probeKinds } from '../probes/kinds.ts';
 import { rewardKinds } from '../rewards/kinds.ts';
 import { trackerKindOf } from '../tracking/kinds.ts';
@@ -64,9 +64,17 @@ export function checkRecipe(recipe: CheckedRecipe, report: CheckContext['report'
 function modelOf(recipe: CheckedRecipe, report: CheckContext['report']): { model?: ModelLayout; tokenizer?: Tokenizer } {
   const m = recipe.model;
   if (!m) return {};
-  const tokenizer = createTokenizer(m.tokenizer);
   const kind = initKindOf(m.init);
   const at: PathSegment[] = ['model', 'init', kind];
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = recipeTokenizer(m);
+  } catch (e) {
+    // tokenizer hf: the directory's tokenizer.json is missing or broken; the message names the file.
+    if (!(e instanceof BonsaiError)) throw e;
+    report(m.tokenizer === 'hf' ? at : ['model', 'tokenizer'], `${e.message}${e.hint ? `; ${e.hint}` : ''}`);
+    return {};
+  }
   try {
     const configOf = initKinds[kind].configOf as (v: unknown, t: Tokenizer) => ReturnType<(typeof initKinds)[typeof kind]['configOf']>;
     const got = configOf(initValue(m.init), tokenizer);

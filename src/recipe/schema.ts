@@ -40,12 +40,16 @@ export const modelSchema = z
     tokenizer: z
       .enum(Object.keys(tokenizerKinds) as [TokenizerKind, ...TokenizerKind[]])
       .optional()
-      .describe(`Tokenizer: ${Object.entries(tokenizerKinds).map(([k, t]) => `${k} (${t.describe})`).join(', ')}. Default: gpt2 with init.hf_gpt2, else byte.`),
+      .describe(`Tokenizer: ${Object.entries(tokenizerKinds).map(([k, t]) => `${k} (${t.describe})`).join(', ')}. Default: gpt2 with init.hf_gpt2, hf with init.hf, else byte.`),
     init: initSchema,
   })
   .refine((m) => !(m.tokenizer === 'byte' && 'hf_gpt2' in m.init), {
     path: ['tokenizer'],
     message: 'tokenizer byte cannot be used with init.hf_gpt2: GPT-2 weights need the gpt2 tokenizer (omit tokenizer or set it to gpt2)',
+  })
+  .refine((m) => !(m.tokenizer === 'hf' && ('config' in m.init || 'hf_gpt2' in m.init)), {
+    path: ['tokenizer'],
+    message: "tokenizer hf reads tokenizer.json from the model's directory: it goes with init.hf, or init.checkpoint of a run that used it",
   })
   .transform(({ tokenizer, init }) => {
     const implied: TokenizerKind | undefined = initKinds[initKindOf(init)].impliesTokenizer;

@@ -4,7 +4,7 @@
  * hook, and report reconstruction MSE, fraction of variance explained and dead latents.
  */
 import { join } from 'node:path';
-import { createTokenizer } from '../models/tokenizer.ts';
+import { recipeTokenizer } from '../models/init-kinds.ts';
 import type { SaeRecipe } from '../recipe/sae-schema.ts';
 import type { Tracker } from '../tracking/index.ts';
 import { NullTracker } from '../tracking/null-tracker.ts';
@@ -37,7 +37,7 @@ export function saeDir(recipe: Pick<SaeRecipe, 'run' | 'sae'>): string {
 export function runSaeJob(recipe: SaeRecipe, opts: { tracker?: Pick<Tracker, 'logMetrics'>; log?(line: string): void } = {}): SaeJobResult {
   const t0 = Date.now();
   const s = recipe.sae;
-  const tok = createTokenizer(recipe.model.tokenizer);
+  const tok = recipeTokenizer(recipe.model);
   const model = buildModel(recipe, tok);
   const frozen = model.frozenCopy();
   model.dispose();

@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import type { ActivationCache } from '../models/hooks.ts';
-import { createTokenizer, type Tokenizer } from '../models/tokenizer.ts';
+import type { Tokenizer } from '../models/tokenizer.ts';
+import { recipeTokenizer } from '../models/init-kinds.ts';
 import type { CausalLM } from '../models/model.ts';
 import { tokenFeatures } from '../probes/capture.ts';
 import type { Probe } from '../probes/probe.ts';
@@ -65,7 +66,7 @@ export class RewardScorer {
         hint: 'serve frozen-copy probe rewards (host: frozen), the variant a policy cannot game',
       });
     }
-    const tokenizer = createTokenizer(recipe.model.tokenizer);
+    const tokenizer = recipeTokenizer(recipe.model);
     const model = buildModel(recipe, tokenizer);
     const frozen = model.frozenCopy();
     model.dispose();

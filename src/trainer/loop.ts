@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import type { Freezer } from '../gradients/freeze.ts';
-import type { Tokenizer } from '../models/tokenizer.ts';
+import { tokenizerFiles, type Tokenizer } from '../models/tokenizer.ts';
 import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import type { Tracker } from '../tracking/index.ts';
@@ -162,7 +162,9 @@ function saveAt<E>(o: LoopOptions<E>, pos: { step: number; rng: Rng }): string {
     config: o.model.config,
     tokenizer: o.tokenizer.kind,
     weights: o.model.valuesSync(),
-    files: adapterCheckpointFiles(o.model),
+    // A run with tokenizer hf keeps its tokenizer files beside the weights: --resume, generate,
+    // probes and scripts reading this checkpoint rebuild the same tokenizer from it.
+    files: { ...tokenizerFiles(o.tokenizer), ...adapterCheckpointFiles(o.model) },
     optimizer: o.optimizer.stateSync().tensors,
     state: { step: pos.step, optimizerT: o.optimizer.t, ...o.trainer.state(), rng: pos.rng.state(), runId: o.runId },
     recipeYaml: o.recipeYaml,

@@ -7,13 +7,14 @@
  * continues from the newest checkpoint (rl-resume.ts).
  */
 import { BonsaiError } from '../errors.ts';
-import { readRecords } from '../data/records.ts';
+import { loadPromptData } from '../data/prompts.ts';
+import { encodeRendered } from '../data/chat.ts';
 import { probeIntervention } from '../probes/intervene.ts';
 import { loadRecipeProbes } from '../probes/recipe.ts';
 import { buildRewards } from '../rewards/build.ts';
 import type { GradientTransform } from '../gradients/transform.ts';
 import type { ForwardOptions } from '../models/hooks.ts';
-import type { Tokenizer } from '../models/tokenizer.ts';
+import { createTokenizer, endOfSequenceIds, type Tokenizer } from '../models/tokenizer.ts';
 import { buildOptimizer } from './build.ts';
 import { createLossStep } from './loss-step.ts';
 import { runLoop, type LoopOptions, type LoopTrainer } from './loop.ts';
@@ -33,9 +34,13 @@ export interface RlLoopOptions extends Omit<LoopOptions<Record<string, number>>,
   forward?: Pick<ForwardOptions, 'hooks'>;
 }
 
-/** RL prompts: JSONL {prompt, completion?}; the completion, when present, is the reference answer. */
-export function loadPrompts(path: string): PromptItem[] {
-  return readRecords(path, { prompt: 'string' }, { completion: 'string' }).map((r) => ({ prompt: r.prompt as string, answer: r.completion as string | undefined }));
+/**
+ * RL prompts: JSONL {prompt, completion?} or {messages, completion?} (rendered with the
+ * model's chat template: data/prompts.ts); the completion, when present, is the reference answer.
+ */
+export function loadPrompts(path: string, tok: Tokenizer = createTokenizer('byte')): PromptItem[] {
+  // Without a tokenizer (scripts reading {prompt} files) messages lines are refused: byte has no template.
+  return loadPromptData(path, tok);
 }
 
 /**
@@ -68,9 +73,9 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
   const { recipe, model, tokenizer: tok } = o;
   const t = recipe.trainer;
   if (t.kind !== 'rl') throw new Error('internal: runRl needs an rl trainer');
-  const prompts = loadPrompts(recipe.data.train.path);
+  const prompts = loadPrompts(recipe.data.train.path, tok);
   checkPromptRoom(prompts, tok, model.config.nCtx, t.max_new_tokens, recipe.data.train.path);
-  const evalPrompts = recipe.data.eval ? loadPrompts(recipe.data.eval.path) : [];
+  const evalPrompts = recipe.data.eval ? loadPrompts(recipe.data.eval.path, tok) : [];
   if (recipe.data.eval) checkPromptRoom(evalPrompts, tok, model.config.nCtx, t.max_new_tokens, recipe.data.eval.path);
   if (t.eval.every > 0 && !evalPrompts.length) {
     throw new BonsaiError(`trainer.eval.every is ${t.eval.every} but data.eval names no prompts to evaluate on`, { hint: 'add data.eval: { format: jsonl, path: … } or set trainer.eval.every: 0' });
@@ -85,8 +90,8 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
   try {
     probes = loadRecipeProbes(recipe, frozen);
     rewards = await buildRewards(recipe, probes);
-    const stopTokens = [tok.eosId, ...t.stop.map((s) => {
-      const ids = tok.encode(s);
+    const stopTokens = [...endOfSequenceIds(tok), ...t.stop.map((s) => {
+      const ids = encodeRendered(tok, s); // a chat model's end-of-turn text is its special id
       if (ids.length !== 1) throw new BonsaiError(`trainer.stop: "${JSON.stringify(s)}" is ${ids.length} tokens; each stop text must be one token`);
       return ids[0]!;
     })];

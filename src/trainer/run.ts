@@ -1,5 +1,6 @@
 import { describeBackend, initBackend, type BackendReport } from '../backend/index.ts';
-import { createTokenizer, type Tokenizer } from '../models/tokenizer.ts';
+import type { Tokenizer } from '../models/tokenizer.ts';
+import { recipeTokenizer } from '../models/init-kinds.ts';
 import type { CausalLM } from '../models/model.ts';
 import { build, type Builders } from '../recipe/registry.ts';
 import type { trainerKinds } from './kinds/trainer.ts';
@@ -44,7 +45,7 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
   const log = opts.onLog ?? (() => {});
   const backend = await initBackend(recipe.backend);
   log(describeBackend(backend));
-  const tokenizer = createTokenizer(recipe.model.tokenizer);
+  const tokenizer = recipeTokenizer(recipe.model);
   const model = buildModel(recipe, tokenizer);
   let adapters: ReturnType<typeof attachRecipeLora> | undefined;
   try {

@@ -3,7 +3,7 @@ import { Batcher } from '../data/index.ts';
 import type { GradientTransform } from '../gradients/transform.ts';
 import type { ForwardOptions } from '../models/hooks.ts';
 import { generate } from '../models/generate.ts';
-import type { Tokenizer } from '../models/tokenizer.ts';
+import { endOfSequenceIds, type Tokenizer } from '../models/tokenizer.ts';
 import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import type { Rng } from '../util/rng.ts';
@@ -83,7 +83,7 @@ function sampleText(model: CausalLM, tok: Tokenizer, s: NonNullable<Recipe['samp
     temperature: s.temperature,
     topK: s.top_k,
     topP: s.top_p,
-    stopTokens: [tok.eosId],
+    stopTokens: endOfSequenceIds(tok),
     rng,
   });
   return s.prompt + tok.decode(out.tokens[0]!);

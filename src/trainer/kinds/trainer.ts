@@ -3,7 +3,8 @@
  * each kind is the runner table in trainer/run.ts.
  */
 import { z } from 'zod';
-import { readRecords } from '../../data/records.ts';
+import { loadPromptData, promptIds } from '../../data/prompts.ts';
+import { encodeRendered } from '../../data/chat.ts';
 import { readOrReport } from '../../recipe/check-helpers.ts';
 import { nonNegativeInt, positiveInt } from '../../recipe/fields.ts';
 import { kind, kindTable, kindUnion, type CheckContext } from '../../recipe/registry.ts';
@@ -52,7 +53,7 @@ export const trainerKinds = kindTable({
       if (t.intervention) checkProbeName(t.intervention.probe, [...at, 'intervention', 'probe'], ctx);
       if (!model || !tokenizer) return;
       t.stop.forEach((s, i) => {
-        const n = tokenizer.encode(s).length;
+        const n = encodeRendered(tokenizer, s).length;
         if (n !== 1) ctx.report([...at, 'stop', i], `${JSON.stringify(s)} is ${n} tokens with the ${tokenizer.kind} tokenizer; each stop text must be one token`);
       });
       const nCtx = model.config.nCtx;
@@ -63,10 +64,11 @@ export const trainerKinds = kindTable({
       const train = recipe.data?.train;
       if (!train) return;
       const where = ['data', 'train', 'path'];
-      const prompts = readOrReport(() => readRecords(train.path, { prompt: 'string' }, { completion: 'string' }), where, ctx);
+      // Messages lines are rendered here too, so a template that fails is reported before a backend loads.
+      const prompts = readOrReport(() => loadPromptData(train.path, tokenizer), where, ctx);
       if (!prompts) return;
       const room = nCtx - t.max_new_tokens;
-      const lengths = prompts.map((p) => tokenizer.encode(p.prompt as string).length);
+      const lengths = prompts.map((p) => promptIds(p, tokenizer).length);
       const over = lengths.filter((n) => n > room).length;
       if (over === 0) return;
       const longest = Math.max(...lengths);
