@@ -53,7 +53,7 @@ export function checkPromptRoom(prompts: readonly PromptItem[], tok: Tokenizer, 
   let worst = { record: 0, tokens: 0 };
   let over = 0;
   prompts.forEach((p, i) => {
-    const n = tok.encode(p.prompt).length;
+    const n = (p.ids ?? tok.encode(p.prompt)).length;
     if (n > room) over++;
     if (n > worst.tokens) worst = { record: i + 1, tokens: n };
   });
