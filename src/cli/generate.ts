@@ -30,7 +30,7 @@ const HELP = usage('bonsai generate (--checkpoint DIR | --hf DIR | --hf-gpt2 DIR
   ['--insert TEXT', 'text inserted when the probe fires (with --probe), e.g. " unknown"'],
   ['--amplify-from DIR', 'logit-diff amplification: sample from l + α·(l − l_DIR), DIR being the model before (e.g. the base of a fine-tune)'],
   ['--alpha A', 'amplification strength with --amplify-from (default 1; 0 = plain sampling)'],
-  ['--probe-model DIR', 'checkpoint the probe was trained on (default: the --checkpoint or --hf-gpt2 model); it runs frozen'],
+  ['--probe-model DIR', 'checkpoint the probe was trained on (default: the --checkpoint, --hf or --hf-gpt2 model); it runs frozen'],
   ['--json', 'print one JSON object per prompt, {"prompt", "ids" (the new ids, up to and including an end-of-sequence id), "text" (their decoding)}'],
 ]);
 
@@ -64,7 +64,7 @@ export const generateCommand: Command = async (argv) => {
   if (values.help) return (process.stdout.write(HELP), 0);
   const sources = [values.checkpoint, values.hf, values['hf-gpt2']].filter((v) => v !== undefined).length;
   if (sources !== 1 || !(values.prompt?.length || values.messages?.length)) return (process.stderr.write(`bonsai generate: --prompt (or --messages) and one of --checkpoint, --hf or --hf-gpt2 are required\n\n${HELP}`), 2);
-  if (values.hf && (values.probe || values['amplify-from'])) throw new BonsaiError('--probe and --amplify-from take a bonsai checkpoint or --hf-gpt2 model; with --hf, only plain generation');
+  if (values.hf && values['amplify-from']) throw new BonsaiError('--amplify-from takes a bonsai checkpoint or --hf-gpt2 model, not --hf');
   const backend = values.backend ?? 'auto';
   if (!['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new BonsaiError(`--backend: unknown backend "${backend}"`);
   await initBackend(backend as 'auto');
@@ -72,7 +72,7 @@ export const generateCommand: Command = async (argv) => {
   if (values.alpha !== undefined && !values['amplify-from']) throw new BonsaiError('--alpha needs --amplify-from DIR (the model to amplify away from)');
   const alpha = numberFlag('--alpha', values.alpha, () => true, 'a number') ?? 1;
   const from = values['amplify-from'] ? loadModelAt(values['amplify-from']) : undefined;
-  const iv = interventionFrom(values, tok);
+  const iv = interventionFrom(values, tok, model);
   try {
     // Logits are compared token by token, so the tokenizers must agree; generate checks vocab and context.
     if (from && from.tokenizerKind !== tok.kind) {
@@ -147,13 +147,17 @@ function loadableDir(path: string): string {
 }
 
 /** --probe/--insert: a probe on the frozen probe model that inserts text when it fires. */
-function interventionFrom(values: { probe?: string; insert?: string; 'probe-model'?: string; checkpoint?: string; 'hf-gpt2'?: string }, tok: TextCodec) {
+function interventionFrom(values: { probe?: string; insert?: string; 'probe-model'?: string; checkpoint?: string; hf?: string; 'hf-gpt2'?: string }, tok: TextCodec, model: CausalLM) {
   if (!values.probe && !values.insert) return undefined;
   if (!values.probe || !values.insert) throw new BonsaiError('--probe and --insert go together');
   const probeModel = values['probe-model'] ?? values.checkpoint;
-  const base = probeModel ? fromCheckpoint(probeModel).model : loadHfGpt2(values['hf-gpt2']!).model;
-  const frozen = base.frozenCopy();
-  base.dispose();
+  let frozen: CausalLM;
+  if (!probeModel && values.hf) frozen = model.frozenCopy(); // the --hf model itself: no second read of its weights
+  else {
+    const base = probeModel ? fromCheckpoint(probeModel).model : loadHfGpt2(values['hf-gpt2']!).model;
+    frozen = base.frozenCopy();
+    base.dispose();
+  }
   const probe = loadProbe(values.probe, frozen);
   return { intervention: probeIntervention({ frozen, probe, tokens: tok.encode(values.insert) }), dispose: () => (probe.dispose(), frozen.dispose()) };
 }

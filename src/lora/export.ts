@@ -14,6 +14,7 @@ import { loadHfGpt2, saveHfGpt2Values } from '../models/hf-gpt2.ts';
 import { paramSpecs } from '../models/layout.ts';
 import { hfConfigOfDecoder } from '../models/families/hf-config-out.ts';
 import { loadCheckpoint } from '../trainer/checkpoint.ts';
+import { createTokenizer, tokenizerFiles } from '../models/tokenizer.ts';
 import { mergeAdapters } from './merge.ts';
 import { readPeftAdapter } from './peft.ts';
 
@@ -55,7 +56,11 @@ export function exportMergedCheckpoint(checkpointDir: string, outDir: string): M
   const merged = ck.adapters ? mergeAdapters(ck.weights, ck.adapters, shapesOf(paramSpecs(ck.config))) : ck.weights;
   const c = ck.config;
   if (c.family === 'gpt2') atomically(outDir, (tmp) => saveHfGpt2Values(c, merged, tmp));
-  else saveHfCheckpoint(outDir, c, hfConfigOfDecoder(c), merged); // itself writes to a temp dir and renames
+  else {
+    // A run with tokenizer hf carries its tokenizer files; the exported directory gets them too.
+    const files = ck.tokenizer === 'hf' ? tokenizerFiles(createTokenizer('hf', checkpointDir)) : {};
+    saveHfCheckpoint(outDir, c, hfConfigOfDecoder(c), merged, 'F32', files); // itself writes to a temp dir and renames
+  }
   return { family: c.family, merged: ck.adapters?.size ?? 0 };
 }
 

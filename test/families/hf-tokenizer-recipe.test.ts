@@ -9,7 +9,11 @@ import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeRendered } from '../../src/data/chat.ts';
-import { createTokenizer } from '../../src/models/tokenizer.ts';
+import { asHfTokenizer, createTokenizer } from '../../src/models/tokenizer.ts';
+import { exportMergedCheckpoint } from '../../src/lora/export.ts';
+import { loadHfDecoder } from '../../src/models/families/load.ts';
+import { Probe } from '../../src/probes/probe.ts';
+import { saveProbe } from '../../src/probes/io.ts';
 import { parseRecipe } from '../../src/recipe/index.ts';
 import { RewardScorer } from '../../src/server/scorer.ts';
 import { encodeText } from '../../src/server/texts.ts';
@@ -78,6 +82,12 @@ describe('tokenizer hf from model.init.hf', () => {
     expect(fromCk.encode('the cat sat')).toEqual(fromDir.encode('the cat sat'));
     expect(encodeRendered(fromCk, RENDERED)).toEqual(encodeRendered(fromDir, RENDERED));
     expect([fromCk.eosId, fromCk.vocabSize]).toEqual([282, 283]);
+    // Exported back to a Hugging Face directory, the model takes its tokenizer along.
+    exportMergedCheckpoint(ck, join(dir, 'hf'));
+    const exported = createTokenizer('hf', join(dir, 'hf'));
+    expect(exported.encode('the cat sat')).toEqual(fromDir.encode('the cat sat'));
+    expect(asHfTokenizer(exported)!.applyChatTemplate(ask('the cat?'), { addGenerationPrompt: true })).toBe(RENDERED);
+    expect(asHfTokenizer(exported)!.eosIds).toEqual([282, 280]);
 
     const lines: string[] = [];
     const resumed = await train(parseRecipe(readFileSync(file, 'utf8'), file, { overrides: ['trainer.steps=3'] }), { resume: true, onLog: (l) => lines.push(l) });
@@ -137,10 +147,21 @@ describe('tokenizer hf from model.init.hf', () => {
     expect(() => parseRecipe(rlRecipe(dir, [{ messages: ask('ok') }], model), file)).toThrow(`${rl}:1: ${join(model, 'tokenizer_config.json')}: chat_template failed to render`);
   });
 
-  it('generate --messages: rendered like the template, and a clear error without one', () => {
-    const r = bonsai(['generate', '--hf', QWEN3, '--messages', JSON.stringify(ask('the cat?')), '--max-new-tokens', '2', '--temperature', '0', '--json', '--backend', 'cpu']);
+  it('generate --hf --messages: rendered like the template, with a probe intervention on the frozen model; a bad messages value is a clear error', () => {
+    // A probe that always fires (bias 10) on the fixture's frozen copy: every sampled token is followed by the insert.
+    const dir = tempDir('bonsai-hf-chat-');
+    const frozen = loadHfDecoder(QWEN3).frozenCopy();
+    const probe = new Probe(
+      { name: 'p', hook: 'blocks.0.hook_resid_post', level: 'token', kind: { kind: 'logistic', l2: 0 }, d: 32, threshold: 0.5, metrics: { auroc: NaN, tpr_at_1fpr: NaN, f1: NaN, ece: NaN, n: 0 }, fingerprint: frozen.fingerprint() },
+      { mu: tf.zeros([32]), sigma: tf.ones([32]), w: tf.zeros([32]), b: tf.scalar(10) },
+    );
+    saveProbe(join(dir, 'probe'), probe);
+    probe.dispose();
+    frozen.dispose();
+    const r = bonsai(['generate', '--hf', QWEN3, '--messages', JSON.stringify(ask('the cat?')), '--probe', join(dir, 'probe'), '--insert', ' x', '--max-new-tokens', '4', '--temperature', '0', '--json', '--backend', 'cpu']);
     expect(r.code).toBe(0);
     expect((JSON.parse(r.stdout.trim()) as { prompt: string }).prompt).toBe(RENDERED);
+    expect(Number(/interventions: (\d+)/.exec(r.stderr)?.[1])).toBeGreaterThan(0);
     const bad = bonsai(['generate', '--hf', QWEN3, '--messages', '[{"role":"user"}]', '--backend', 'cpu']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/--messages #1: messages\[0\]\.content must be a string/);

@@ -16,7 +16,8 @@ const TORCH_DTYPE: Record<HfWeightDtype, string> = { F32: 'float32', F16: 'float
 /**
  * Saves `values` (bonsai paths) to a new directory `dir`. `hfConfig` is the config.json the
  * model was read from (kept field for field, so fields bonsai does not interpret survive);
- * only `torch_dtype` is set to the written dtype.
+ * only `torch_dtype` is set to the written dtype. `files` are written beside (the tokenizer's:
+ * tokenizer.json and its configs, so Hugging Face tools and `bonsai generate --hf` read the text too).
  */
 export function saveHfCheckpoint(
   dir: string,
@@ -24,6 +25,7 @@ export function saveHfCheckpoint(
   hfConfig: Record<string, unknown>,
   values: Map<string, Float32Array>,
   dtype: HfWeightDtype = 'F32',
+  files: Record<string, string> = {},
 ): void {
   if (existsSync(dir)) throw new BonsaiError(`${dir}: already exists; bonsai does not overwrite a checkpoint`);
   const specs = hfTensorSpecs(config);
@@ -34,6 +36,7 @@ export function saveHfCheckpoint(
   try {
     writeSafetensors(join(tmp, 'model.safetensors'), tensors, { format: 'pt' });
     writeFileSync(join(tmp, 'config.json'), `${JSON.stringify({ ...hfConfig, torch_dtype: TORCH_DTYPE[dtype] }, null, 2)}\n`);
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(tmp, name), text);
     renameSync(tmp, dir);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
