@@ -65,7 +65,7 @@ tracking: { uri: none }
 }
 
 describe('tokenizer hf from model.init.hf', () => {
-  it('SFT on messages lines: 2 steps; the checkpoint carries the tokenizer to --resume and generate --checkpoint --messages', async () => {
+  it('SFT on messages lines: 2 steps; the checkpoint carries the tokenizer to export, --resume, probe train and generate --checkpoint --messages', async () => {
     const dir = tempDir('bonsai-hf-chat-');
     const file = join(dir, 'sft.yaml');
     writeFileSync(file, sftRecipe(dir));
@@ -93,6 +93,20 @@ describe('tokenizer hf from model.init.hf', () => {
     const resumed = await train(parseRecipe(readFileSync(file, 'utf8'), file, { overrides: ['trainer.steps=3'] }), { resume: true, onLog: (l) => lines.push(l) });
     expect(resumed.step).toBe(3);
     expect(lines.some((l) => l.startsWith('resumed from'))).toBe(true);
+
+    // A probe job on that checkpoint (init.checkpoint + tokenizer hf) reads its data with the checkpoint's tokenizer.
+    const probeData = jsonl(dir, 'probe.jsonl', Array.from({ length: 16 }, (_, i) => ({ prompt: `q${i % 4}:`, completion: i % 2 ? ' on the mat' : ' a dog', label: i % 2 })));
+    writeFileSync(join(dir, 'probe.yaml'), [
+      `run: { name: hf-probe, seed: 0, out_dir: ${join(dir, 'probe-out')} }`,
+      'job: probe',
+      'backend: cpu',
+      `model: { tokenizer: hf, init: { checkpoint: ${ck} } }`,
+      `probes: [ { name: mat, hook: blocks.1.hook_resid_post, level: sequence, kind: { kind: logistic, l2: 1.0e-3 }, train: { data: ${probeData}, max_epochs: 3, seed: 0 } } ]`,
+      'tracking: { uri: none }',
+    ].join('\n'));
+    const p = bonsai(['probe', 'train', join(dir, 'probe.yaml')]);
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stdout).toMatch(/mat\s+blocks\.1\.hook_resid_post/);
 
     const g = bonsai(['generate', '--checkpoint', join(dir, 'out'), '--messages', JSON.stringify(ask('the cat?')), '--max-new-tokens', '3', '--temperature', '0', '--json', '--backend', 'cpu']);
     expect(g.stderr).not.toMatch(/Error/);

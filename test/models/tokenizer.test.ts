@@ -10,8 +10,9 @@ const SAMPLES = [
   'tabs\tand\nnewlines\r\n',
 ];
 
-describe.each<TokenizerKind>(['byte', 'gpt2'])('%s tokenizer', (kind) => {
-  const tok = createTokenizer(kind);
+// hf: the llama3 fixture's byte-level BPE, whose end-of-sequence ids are <|endoftext|> 280 and <|im_end|> 282.
+describe.each<TokenizerKind>(['byte', 'gpt2', 'hf'])('%s tokenizer', (kind) => {
+  const tok = createTokenizer(kind, kind === 'hf' ? 'test/fixtures/hf/llama3' : undefined);
 
   it.each(SAMPLES)('round-trips %j', (text) => {
     const ids = tok.encode(text);
@@ -62,4 +63,9 @@ describe('gpt2 tokenizer', () => {
 
 it('unknown kind is a BonsaiError', () => {
   expect(() => createTokenizer('sentencepiece' as TokenizerKind)).toThrow(BonsaiError);
+});
+
+it('hf needs the model directory, and names its missing tokenizer.json', () => {
+  expect(() => createTokenizer('hf')).toThrow(/tokenizer hf reads tokenizer\.json from the model directory/);
+  expect(() => createTokenizer('hf', 'test/fixtures/gpt2-tiny')).toThrow('test/fixtures/gpt2-tiny/tokenizer.json: missing');
 });
