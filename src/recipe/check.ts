@@ -79,7 +79,7 @@ function modelOf(recipe: CheckedRecipe, report: CheckContext['report']): { model
     const configOf = initKinds[kind].configOf as (v: unknown, t: Tokenizer) => ReturnType<(typeof initKinds)[typeof kind]['configOf']>;
     const got = configOf(initValue(m.init), tokenizer);
     if (got.tokenizer && got.tokenizer !== m.tokenizer) {
-      report(['model', 'tokenizer'], `the model at model.init.${kind} was trained with the ${got.tokenizer} tokenizer, the recipe asks for ${m.tokenizer}`);
+      report(['model', 'tokenizer'], `the model at model.init.${kind} was trained with the ${got.tokenizer} tokenizer, the recipe asks for ${m.tokenizer} (set model.tokenizer: ${got.tokenizer})`);
     }
     return { model: modelLayout(got.config), tokenizer };
   } catch (e) {

@@ -104,6 +104,8 @@ describe('tokenizer hf from model.init.hf', () => {
       `probes: [ { name: mat, hook: blocks.1.hook_resid_post, level: sequence, kind: { kind: logistic, l2: 1.0e-3 }, train: { data: ${probeData}, max_epochs: 3, seed: 0 } } ]`,
       'tracking: { uri: none }',
     ].join('\n'));
+    // Omitted, the tokenizer would default to byte for init.checkpoint: refused, naming the fix.
+    expect(() => parseRecipe(sftRecipe(dir).replace(`model: { init: { hf: ${QWEN3} } }`, `model: { init: { checkpoint: ${ck} } }`), file)).toThrow(/trained with the hf tokenizer, the recipe asks for byte \(set model\.tokenizer: hf\)/);
     const p = bonsai(['probe', 'train', join(dir, 'probe.yaml')]);
     expect(p.code, p.stderr).toBe(0);
     expect(p.stdout).toMatch(/mat\s+blocks\.1\.hook_resid_post/);
