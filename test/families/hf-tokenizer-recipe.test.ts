@@ -161,6 +161,11 @@ describe('tokenizer hf from model.init.hf', () => {
     const config = JSON.parse(readFileSync(join(model, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
     writeFileSync(join(model, 'tokenizer_config.json'), JSON.stringify({ ...config, chat_template: '{% for m in messages %}{{ m.content | nosuchfilter }}{% endfor %}' }));
     expect(() => parseRecipe(rlRecipe(dir, [{ messages: ask('ok') }], model), file)).toThrow(`${rl}:1: ${join(model, 'tokenizer_config.json')}: chat_template failed to render`);
+    // SFT messages lines are rendered while checking too (the last turn must be the assistant's).
+    expect(() => parseRecipe(sftRecipe(dir, model), file)).toThrow(`${join(dir, 'sft.jsonl')}:1: ${join(model, 'tokenizer_config.json')}: chat_template failed to render`);
+    const sftText = sftRecipe(dir).replace(/path: \S+sft\.jsonl/, `path: ${join(dir, 'sft2.jsonl')}`);
+    jsonl(dir, 'sft2.jsonl', [{ text: 'fine' }, { messages: ask('no answer') }]);
+    expect(() => parseRecipe(sftText, file)).toThrow(`${join(dir, 'sft2.jsonl')}:2: the last message is "user"`);
   });
 
   it('generate --hf --messages: rendered like the template, with a probe intervention on the frozen model; a bad messages value is a clear error', () => {

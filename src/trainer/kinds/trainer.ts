@@ -4,7 +4,9 @@
  */
 import { z } from 'zod';
 import { loadPromptData, promptIds } from '../../data/prompts.ts';
-import { encodeRendered } from '../../data/chat.ts';
+import { chatSegments, encodeRendered } from '../../data/chat.ts';
+import { parseJsonl, type JsonlRecord } from '../../data/jsonl.ts';
+import { readDataFile } from '../../data/load.ts';
 import { readOrReport } from '../../recipe/check-helpers.ts';
 import { nonNegativeInt, positiveInt } from '../../recipe/fields.ts';
 import { kind, kindTable, kindUnion, type CheckContext } from '../../recipe/registry.ts';
@@ -36,7 +38,10 @@ export const trainerKinds = kindTable({
           .describe('Steps with NaN or infinite gradients are skipped and counted; this many in a row stops the run.'),
       })
       .describe('Supervised fine-tuning.'),
-    check: (_t, _at, ctx) => checkSeqLen(ctx),
+    check: (_t, _at, ctx) => {
+      checkSeqLen(ctx);
+      checkChatData(ctx);
+    },
   }),
   rl: kind({
     schema: z
@@ -82,6 +87,31 @@ export const trainerKinds = kindTable({
 
 /** The `trainer` section: one trainer, chosen by `kind`. */
 export const trainerSchema = kindUnion(trainerKinds).describe('How the model is trained; `kind` picks the trainer.');
+
+/**
+ * SFT jsonl data with `messages` lines: each is rendered here, so a template that fails (or a
+ * model without one) is reported before a backend loads. Other bad lines are left to the data
+ * loader, which reports them all when the run starts.
+ */
+function checkChatData(ctx: CheckContext): void {
+  const { tokenizer, recipe } = ctx;
+  const sources = [recipe.data?.train, recipe.data?.eval].filter((d) => d?.format === 'jsonl');
+  if (!tokenizer || sources.length === 0) return;
+  for (const source of sources) {
+    let records: JsonlRecord[];
+    try {
+      records = parseJsonl(readDataFile(source!.path), source!.path);
+    } catch {
+      continue;
+    }
+    const at = ['data', source === recipe.data?.train ? 'train' : 'eval', 'path'];
+    for (const r of records) {
+      if (r.kind !== 'messages') continue;
+      // One message per file: a broken template would repeat it on every line.
+      if (readOrReport(() => chatSegments(tokenizer, r.messages, `${source!.path}:${r.line}`), at, ctx) === undefined) break;
+    }
+  }
+}
 
 /** data.seq_len must fit the model's context; the schema checks fresh models, this the loaded ones. */
 function checkSeqLen(ctx: CheckContext): void {
