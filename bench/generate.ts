@@ -29,7 +29,8 @@ const opt = (name: string, fallback: string) => (argv.includes(name) ? argv[argv
 const backend = opt('--backend', 'auto');
 const N = Number(opt('--tokens', '128'));
 const PROMPT = 16;
-const report = await initBackend(backend as 'auto');
+// One wasm thread unless BONSAI_WASM_THREADS says otherwise, as PyTorch's side: a like-for-like ratio.
+const report = await initBackend(backend as 'auto', { wasmThreads: Number(process.env.BONSAI_WASM_THREADS) || 1 });
 
 const reference = modelConfig({ vocabSize: 256, dModel: 128, nLayers: 2, nHeads: 4, dMlp: 512, nCtx: 160, tiedEmbeddings: true });
 const smolShape = { vocab_size: 49152, d_model: 576, n_layers: 30, n_heads: 9, n_kv_heads: 3, d_mlp: 1536, n_ctx: 256 };

@@ -1,6 +1,6 @@
 // Bench row (c): one RL step of the hallucination recipes' shape with 64-token completions,
 // with and without the KV cache, side by side (same model, prompts, seed and sampling).
-// node bin/run-ts.js bench/rl_cache.ts [steps=2]   (BONSAI_WASM_THREADS=1 on shared cores)
+// node bin/run-ts.js bench/rl_cache.ts [steps=2]   (wasm: 1 thread unless BONSAI_WASM_THREADS)
 // The recipes' model (d 64, 2 layers, byte tokens) with its context raised to 96 so a prompt
 // plus 64 new tokens fits; no stop token, so every completion is 64 tokens.
 import { initBackend } from '../src/backend/index.ts';
@@ -15,7 +15,7 @@ import { rlStep } from '../src/trainer/rl-step.ts';
 import os from 'node:os';
 
 const steps = Number(process.argv[2] ?? 2);
-const backend = await initBackend('auto');
+const backend = await initBackend('auto', { wasmThreads: Number(process.env.BONSAI_WASM_THREADS) || 1 }); // one thread: the shared cores' fair share
 const tok = createTokenizer('byte');
 const config = modelConfig({ vocabSize: 257, dModel: 64, nLayers: 2, nHeads: 4, nCtx: 96 });
 const prompts = Array.from({ length: 8 }, (_, i) => ({ prompt: `Q: colour of Ent${i}?\nA:` }));
