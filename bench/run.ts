@@ -77,6 +77,9 @@ if (main?.breakdown) printBreakdown(main);
 // Row (b): generation with and without the KV cache (bench/generate.ts; --full-generate: 128 tokens on the SmolLM2 shape too).
 console.log('');
 spawnSync(process.execPath, [resolve(here, '..', 'bin', 'run-ts.js'), join(here, 'generate.ts'), ...(process.argv.includes('--full-generate') ? ['--full'] : [])], { stdio: 'inherit' });
+// Row (c): one RL step of the hallucination recipes' shape with and without the KV cache (bench/rl_cache.ts).
+console.log('');
+spawnSync(process.execPath, [resolve(here, '..', 'bin', 'run-ts.js'), join(here, 'rl_cache.ts')], { stdio: 'inherit' });
 
 const leaks = results.filter((r) => r.tensorGrowth?.some((d) => d !== 0));
 if (leaks.length) {

@@ -4,6 +4,12 @@ AdamW) on random byte tokens, and prints one JSON line with tokens/s.
 
 Usage: python3 bench/torch_reference.py '{"vocabSize":256,...}'  (config as JSON; all
 fields optional). Threads default to 2, matching the bonsai bench machine.
+
+Mode "generate" (bench row (b)): greedy decoding of 8 prompts x 16 tokens with a KV cache
+written here and without one, on the GPT-2 shape above or ("shape": "llama") a Llama block
+written from its published definition (RMSNorm, RoPE, grouped-query attention, SwiGLU,
+tied head): e.g. the SmolLM2-135M shape. "uncachedWindows": [T, ...] times one uncached
+step at each window length instead of a whole uncached run (for shapes too slow to run).
 """
 import json
 import os
@@ -75,43 +81,138 @@ def block_step(b, x, kv):
     return x + b.fc_out(F.gelu(b.fc_in(b.ln2(x)), approximate='tanh'))
 
 
+class LlamaBlock(nn.Module):
+    """A Llama decoder layer: x + attn(rms(x)), then h + mlp(rms(h)); grouped-query attention."""
+
+    def __init__(self, d, h, kv, m, eps):
+        super().__init__()
+        self.h, self.kv, self.dh, self.eps = h, kv, d // h, eps
+        self.ln1, self.ln2 = nn.Parameter(torch.ones(d)), nn.Parameter(torch.ones(d))
+        self.q = nn.Linear(d, h * self.dh, bias=False)
+        self.k = nn.Linear(d, kv * self.dh, bias=False)
+        self.v = nn.Linear(d, kv * self.dh, bias=False)
+        self.o = nn.Linear(h * self.dh, d, bias=False)
+        self.gate, self.up, self.down = nn.Linear(d, m, bias=False), nn.Linear(d, m, bias=False), nn.Linear(m, d, bias=False)
+
+    def rms(self, x, w):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * w
+
+    def forward(self, x, cos, sin, kv, mask):
+        """x [B, T, D] at the positions cos/sin [T, dh] describe; kv: this layer's cache (a list,
+        extended in place; [] for none); mask [T, S] additive over every cached slot."""
+        B, T, D = x.shape
+        hx = self.rms(x, self.ln1)
+        q = self.q(hx).view(B, T, self.h, self.dh).transpose(1, 2)  # [B, H, T, dh]
+        k = self.k(hx).view(B, T, self.kv, self.dh).transpose(1, 2)  # [B, KV, T, dh]
+        v = self.v(hx).view(B, T, self.kv, self.dh).transpose(1, 2)
+        q, k = rope(q, cos, sin), rope(k, cos, sin)
+        if kv:
+            k, v = torch.cat([kv[0], k], 2), torch.cat([kv[1], v], 2)
+        kv[:] = [k, v]
+        g = self.h // self.kv  # query heads per key/value head: view q as [B, KV, g·T, dh], no repeat
+        qg = q.reshape(B, self.kv, g * T, self.dh)
+        scores = (qg @ k.transpose(-2, -1)).view(B, self.kv, g, T, -1) / math.sqrt(self.dh) + mask
+        z = (scores.softmax(-1).view(B, self.kv, g * T, -1) @ v).view(B, self.h, T, self.dh)
+        x = x + self.o(z.transpose(1, 2).reshape(B, T, D))
+        hx = self.rms(x, self.ln2)
+        return x + self.down(F.silu(self.gate(hx)) * self.up(hx))
+
+
+def rope(x, cos, sin):
+    """x·cos + rotate_half(x)·sin, rotate_half(x) = [−x₂, x₁] over the two halves of each head."""
+    half = x.shape[-1] // 2
+    return x * cos + torch.cat([-x[..., half:], x[..., :half]], -1) * sin
+
+
+class Llama(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        d, self.eps = c['dModel'], c.get('eps', 1e-5)
+        self.W_E = nn.Parameter(torch.randn(c['vocabSize'], d) * 0.02)
+        self.blocks = nn.ModuleList(LlamaBlock(d, c['nHeads'], c['nKvHeads'], c['dMlp'], self.eps) for _ in range(c['nLayers']))
+        for b in self.blocks:
+            for lin in [b.q, b.k, b.v, b.o, b.gate, b.up, b.down]:
+                nn.init.normal_(lin.weight, std=0.02)
+        self.ln_f = nn.Parameter(torch.ones(d))
+        dh = d // c['nHeads']
+        inv = 1.0 / (c.get('ropeTheta', 10000.0) ** (torch.arange(0, dh, 2, dtype=torch.float32) / dh))
+        ang = torch.outer(torch.arange(c['nCtx'], dtype=torch.float32), inv)
+        emb = torch.cat([ang, ang], -1)
+        self.register_buffer('cos', emb.cos())
+        self.register_buffer('sin', emb.sin())
+
+    def hidden(self, ids, caches=None, pos=0):
+        """Final-norm states [B, T, D] of ids at positions pos…pos+T−1, against per-layer caches (or none)."""
+        T = ids.shape[1]
+        S = pos + T
+        mask = torch.triu(torch.full((T, S), -1e9), diagonal=pos + 1)  # causal over the new tokens
+        cos, sin = self.cos[pos:S], self.sin[pos:S]
+        x = self.W_E[ids]
+        for i, b in enumerate(self.blocks):
+            x = b(x, cos, sin, caches[i] if caches is not None else [], mask)
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.ln_f
+
+
+def gpt_hidden(model, ids, caches=None, pos=0):
+    """The GPT-2 shape's final-norm states, with block_step's cache or without."""
+    T = ids.shape[1]
+    x = model.W_E[ids] + model.W_pos[pos:pos + T]
+    for i, b in enumerate(model.blocks):
+        x = block_step(b, x, caches[i]) if caches is not None else b(x, model.mask)
+    return model.ln_f(x)
+
+
 @torch.no_grad()
 def generate_bench(c):
-    """Row (b): greedy decoding of 8 prompts × 16 tokens, with its own KV cache and without."""
+    """Row (b): greedy decoding of 8 prompts × 16 tokens, with its own KV cache and without.
+    Both paths run the output head on the last position only."""
     torch.set_num_threads(c['threads'])
     torch.manual_seed(c['seed'])
-    model = GPT(c).eval()
+    llama = c.get('shape') == 'llama'
+    model = (Llama(c) if llama else GPT(c)).eval()
+    hidden = model.hidden if llama else (lambda ids, caches=None, pos=0: gpt_hidden(model, ids, caches, pos))
     n = c.get('newTokens', 128)
     ids0 = torch.randint(0, c['vocabSize'], (8, 16), generator=torch.Generator().manual_seed(0))
+    head = lambda h: (h[:, -1:] @ model.W_E.t()).argmax(-1)  # [B, 1], tied head on the last position
 
-    def cached():
+    def cached(steps):
         caches = [[] for _ in model.blocks]
         ids, new, pos = ids0, [], 0
-        for _ in range(n):
+        for _ in range(steps):
             T = ids.shape[1]
-            x = model.W_E[ids] + model.W_pos[pos:pos + T]
-            for b, kv in zip(model.blocks, caches):
-                x = block_step(b, x, kv)
-            ids = (model.ln_f(x[:, -1:]) @ model.W_E.t()).argmax(-1)  # [B, 1]
+            ids = head(hidden(ids, caches, pos))
             pos += T
             new.append(ids)
         return torch.cat(new, 1)
 
-    def uncached():
-        ids = ids0
-        for _ in range(n):
-            ids = torch.cat([ids, model(ids)[:, -1:].argmax(-1)], 1)
+    def uncached(steps, ids=ids0):
+        for _ in range(steps):
+            ids = torch.cat([ids, head(hidden(ids))], 1)
         return ids[:, 16:]
 
     out = {}
-    for name, fn in [('cached', cached), ('uncached', uncached)]:
-        fn()  # warm-up
+    cached(2)  # warm-up
+    t0 = time.perf_counter()
+    toks = cached(n)
+    out['cachedTokensPerSec'] = 8 * n / (time.perf_counter() - t0)
+    windows = c.get('uncachedWindows')
+    if windows:  # one uncached step per window length, ms each (the caller integrates)
+        uncached(2)
+        g = torch.Generator().manual_seed(1)
+        ms = []
+        for T in windows:
+            ids = torch.randint(0, c['vocabSize'], (8, T), generator=g)
+            t0 = time.perf_counter()
+            uncached(1, ids)
+            ms.append((time.perf_counter() - t0) * 1e3)
+        out['uncachedStepMs'] = ms
+    else:
+        uncached(2)
         t0 = time.perf_counter()
-        toks = fn()
-        out[name + 'TokensPerSec'] = 8 * n / (time.perf_counter() - t0)
-        out[name] = toks
-    same = bool((out.pop('cached') == out.pop('uncached')).all())
-    print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(), identical=same, **out)))
+        plain = uncached(n)
+        out['uncachedTokensPerSec'] = 8 * n / (time.perf_counter() - t0)
+        out['identical'] = bool((toks == plain).all())
+    print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(), **out)))
 
 
 def main():

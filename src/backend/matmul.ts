@@ -35,6 +35,17 @@ export function matMulNT(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => tf.matMul(a, tf.transpose(b)));
 }
 
+/**
+ * a·bᵀ for few rows a: [N, O] against a wide b: [I, O] (e.g. a decode step's hidden states
+ * against a tied embedding [V, D]) → [N, I]. On wasm as (b·aᵀ)ᵀ: the products run on XNNPACK
+ * without transposing (and repacking) the big operand every call; only a and the [I, N]
+ * result are transposed. Not differentiated (inference).
+ */
+export function matMulNTWide(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  if (!onWasm()) return tf.matMul(a, b, false, true);
+  return tf.tidy(() => tf.transpose(tf.matMul(b, tf.transpose(a))) as tf.Tensor2D);
+}
+
 /** Σ over rows: x: [N, C] → [C] (fast on wasm through the Sum override, wasm-overrides.ts). */
 export function sumRows(x: tf.Tensor2D): tf.Tensor1D {
   return tf.sum(x, 0);

@@ -46,8 +46,11 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
    */
   protected abstract hiddenInner(ids: tf.Tensor2D, B: number, T: number, hooks: HookRunner, kv?: KvContext, opts?: ForwardOptions): tf.Tensor3D;
 
-  /** The output head: [N, D] → [N, V]. Called inside a tidy. */
-  protected abstract unembedInner(flat: tf.Tensor2D): tf.Tensor2D;
+  /**
+   * The output head: [N, D] → [N, V]. Called inside a tidy. `decoding`: a generation step's few
+   * rows, not differentiated (a tied head may then multiply without transposing the embedding).
+   */
+  protected abstract unembedInner(flat: tf.Tensor2D, decoding?: boolean): tf.Tensor2D;
 
   hookPoints(): string[] {
     return [...this.hookPointNames];
@@ -97,6 +100,10 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
 
   unembed(hidden: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => this.unembedInner(hidden));
+  }
+
+  decodeLogits(hidden: tf.Tensor2D): tf.Tensor2D {
+    return tf.tidy(() => this.unembedInner(hidden, true));
   }
 
   dispose(): void {

@@ -114,7 +114,11 @@ function loop(opts: GenerateOptions, seqs: number[][], out: number[][], active: 
   }
 }
 
-/** Each step's logits at every given row's last token: [R·V] row-major, from the cache or the full window. */
+/**
+ * Each step's logits at every given row's last token: [R·V] row-major, from the cache or the full
+ * window. Only those R rows go through the output head (a [B, T, V] head over the window would
+ * cost as much as the body on a large vocabulary).
+ */
 class NextLogits {
   private caches?: KVCache[]; // one per model: [generating, amplify.from]
 
@@ -155,9 +159,9 @@ class NextLogits {
       const idsT = tf.tensor2d(ids, [B, T], 'int32');
       const idx = tf.tensor1d(rows.map((r) => r * T + lens[r]! - 1), 'int32');
       const lastOf = (m: CausalLM, fwd: ForwardOptions, kv: KVCache) => {
-        const { logits, cache } = m.forward(idsT, { ...fwd, kv, kvLengths: lens });
+        const { hidden, cache } = m.forwardHidden(idsT, { ...fwd, kv, kvLengths: lens }); // [B, T, D]
         cache.dispose();
-        return tf.gather(tf.reshape(logits, [B * T, -1]), idx) as tf.Tensor2D;
+        return m.decodeLogits(tf.gather(tf.reshape(hidden, [B * T, -1]), idx) as tf.Tensor2D); // [R, V]
       };
       return this.mix(lastOf(this.model, this.opts.forward ?? {}, caches[0]!), () => lastOf(this.opts.amplify!.from, {}, caches[1]!));
     });
@@ -181,9 +185,9 @@ class NextLogits {
       // Gather each row's logits at its last real position: [R, V].
       const idx = tf.tensor1d(windows.map((w, j) => j * T + w.length - 1), 'int32');
       const lastOf = (m: CausalLM, fwd: ForwardOptions) => {
-        const { logits, cache } = m.forward(idsT, fwd);
+        const { hidden, cache } = m.forwardHidden(idsT, fwd); // [R, T, D]
         cache.dispose();
-        return tf.gather(tf.reshape(logits, [rows.length * T, -1]), idx) as tf.Tensor2D;
+        return m.decodeLogits(tf.gather(tf.reshape(hidden, [rows.length * T, -1]), idx) as tf.Tensor2D); // [R, V]
       };
       return this.mix(lastOf(this.model, this.opts.forward ?? {}), () => lastOf(this.opts.amplify!.from, {}));
     });

@@ -4,13 +4,19 @@
  *
  * Design: per-row positions with a key-validity mask. Each call feeds every row of the batch
  * a right-padded block of new tokens [B, Tq] with `lengths[r]` ≤ Tq of them real (0 for a row
- * that has nothing new). The new keys/values (after RoPE, before GQA's repeat) are appended to
- * every layer's cache along the key axis, so all rows share one slot axis of length S; a slot
+ * that has nothing new). The new keys/values (after RoPE, one per key/value head: GQA's query
+ * groups read them without a repeat) are appended to every layer's cache along the slot axis,
+ * so all rows share one slot axis of length S; a slot
  * holding a row's padding is marked invalid for that row and masked out of every later query.
  * Row r's real tokens get positions positions[r], positions[r] + 1, … (learned positions for
  * GPT-2, RoPE angles for the rest), so a row's numbers do not depend on the other rows'
  * lengths: the prefill is simply the first feed, from an empty cache, of the right-padded
  * prompts, exactly the batch the uncached path runs.
+ *
+ * Layout (why): a decode step's attention is two grouped products per layer, one group per
+ * (row, key/value head) (attention.ts's attendCached). Keys are stored as [dh, B, KV, S] and
+ * values as [S, B, KV, dh], exactly the operands those products read, so a step transposes
+ * only its new token's keys and values, never the cache; values grow by a plain append.
  *
  * Inference only: cached tensors are kept outside any tidy and are not differentiated.
  * After a forward that threw, the cache is unusable (dispose it).
@@ -24,15 +30,15 @@ export interface KvStep {
   positions: tf.Tensor2D;
   /** Plain JS copy of `positions`, row-major. */
   positionsJs: Int32Array;
-  /** [B, 1, Tq, S + Tq] additive: 0 where query t of row r may attend, −1e9 elsewhere. */
-  mask: tf.Tensor4D;
+  /** [Tq·B, S + Tq] additive, query-major (line t·B + r): 0 where query t of row r may attend, −1e9 elsewhere. */
+  mask: tf.Tensor2D;
 }
 
 export class KVCache {
   readonly batch: number;
   private readonly maxPositions: number;
-  private readonly keys: Array<tf.Tensor4D | null>; // per layer [B, S, KV, dh]
-  private readonly values: Array<tf.Tensor4D | null>;
+  private readonly keys: Array<tf.Tensor4D | null>; // per layer [dh, B, KV, S]
+  private readonly values: Array<tf.Tensor4D | null>; // per layer [S, B, KV, dh]
   /** Per row, one flag per slot: true where the slot holds a real token of that row. */
   private readonly valid: boolean[][];
   /** Per row: real tokens cached so far = the next token's position. */
@@ -73,12 +79,12 @@ export class KVCache {
     if (over >= 0) throw new BonsaiError(`KV cache: row ${over} would hold ${this.fed[over]! + lens[over]!} tokens, past the model's context of ${this.maxPositions}`);
     const S = this.slots;
     const pos = new Int32Array(B * T);
-    const mask = new Float32Array(B * T * (S + T)).fill(-1e9);
+    const mask = new Float32Array(T * B * (S + T)).fill(-1e9);
     for (let r = 0; r < B; r++) {
       const old = this.valid[r]!;
       for (let t = 0; t < T; t++) {
         pos[r * T + t] = Math.min(this.fed[r]! + Math.min(t, Math.max(lens[r]! - 1, 0)), this.maxPositions - 1);
-        const row = (r * T + t) * (S + T);
+        const row = (t * B + r) * (S + T);
         for (let s = 0; s < S; s++) if (old[s]) mask[row + s] = 0;
         // New slots: causal among the row's real tokens; a padding query sees at least itself (no all-masked row).
         const upto = t < lens[r]! ? t : Math.max(lens[r]! - 1, 0);
@@ -87,17 +93,21 @@ export class KVCache {
       }
     }
     this.pending = { lengths: lens, T };
-    return { positions: tf.tensor2d(pos, [B, T], 'int32'), positionsJs: pos, mask: tf.tensor4d(mask, [B, 1, T, S + T]) };
+    return { positions: tf.tensor2d(pos, [B, T], 'int32'), positionsJs: pos, mask: tf.tensor2d(mask, [T * B, S + T]) };
   }
 
   /**
-   * Appends layer i's new keys and values k, v [B, T, KV, dh] and returns the full ones
-   * [B, S + T, KV, dh] to attend over. The stored tensors are kept past the forward's tidy.
+   * Appends layer i's new keys and values k, v [B, T, KV, dh] and returns the full ones to
+   * attend over: keys [dh, B, KV, S + T], values [S + T, B, KV, dh]. The stored tensors are
+   * kept past the forward's tidy. Each step copies the layer's cache once (tfjs tensors are
+   * immutable); with a token per row per step that copy is small beside the step's products.
    */
   extend(layer: number, k: tf.Tensor4D, v: tf.Tensor4D): [tf.Tensor4D, tf.Tensor4D] {
     const [oldK, oldV] = [this.keys[layer], this.values[layer]];
-    const fullK = tf.keep(oldK ? (tf.concat([oldK, k], 1) as tf.Tensor4D) : tf.clone(k));
-    const fullV = tf.keep(oldV ? (tf.concat([oldV, v], 1) as tf.Tensor4D) : tf.clone(v));
+    const newK = permuted(k, [3, 0, 2, 1]); // [dh, B, KV, T]
+    const newV = permuted(v, [1, 0, 2, 3]); // [T, B, KV, dh]
+    const fullK = tf.keep(oldK ? (tf.concat([oldK, newK], 3) as tf.Tensor4D) : newK === k ? tf.clone(k) : newK);
+    const fullV = tf.keep(oldV ? (tf.concat([oldV, newV], 0) as tf.Tensor4D) : newV === v ? tf.clone(v) : newV);
     oldK?.dispose();
     oldV?.dispose();
     this.keys[layer] = fullK;
@@ -129,4 +139,15 @@ export class KVCache {
       this.fed[r] = 0;
     }
   }
+}
+
+/**
+ * x with its axes permuted; a reshape (no copy, no kernel) when only size-1 axes move, as for
+ * a decode step's single token.
+ */
+export function permuted<T extends tf.Tensor>(x: T, perm: number[]): T {
+  const shape = perm.map((a) => x.shape[a]!);
+  const big = perm.filter((a) => x.shape[a]! !== 1);
+  const inOrder = big.every((a, i) => i === 0 || a > big[i - 1]!);
+  return (inOrder ? tf.reshape(x, shape) : tf.transpose(x, perm)) as T;
 }

@@ -48,6 +48,12 @@ export interface CausalLM {
   forwardHidden(ids: tf.Tensor2D, opts?: ForwardOptions): HiddenResult;
   /** hidden [N, D] → logits [N, V]. */
   unembed(hidden: tf.Tensor2D): tf.Tensor2D;
+  /**
+   * As unembed, for generation: the few rows of a decoding step (e.g. each sequence's last
+   * position). Equal to unembed up to float rounding (a tied head multiplies without copying
+   * the embedding each call); not for training (the tape is not its concern).
+   */
+  decodeLogits(hidden: tf.Tensor2D): tf.Tensor2D;
   /** A frozen copy with its own variables and a cached fingerprint. */
   frozenCopy(): CausalLM;
   /** sha256 over paths, shapes and bytes of the weights. */

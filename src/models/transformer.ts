@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { gelu, layerNorm, linear } from '../backend/ops.ts';
+import { gelu, layerNorm, linear, matMulNTWide } from '../backend/ops.ts';
 import { attendHeads, type KvContext } from './attention.ts';
 import { dHead, validateModelConfig, withDerived, type ModelConfig } from './config.ts';
 import { HookedModel } from './base-model.ts';
@@ -86,7 +86,8 @@ export class HookedTransformer extends HookedModel<ModelConfig> {
     return tf.slice(this.causalMask, [0, 0], [t, t]);
   }
 
-  protected override unembedInner(flat: tf.Tensor2D): tf.Tensor2D {
+  protected override unembedInner(flat: tf.Tensor2D, decoding = false): tf.Tensor2D {
+    if (decoding && this.config.tiedEmbeddings) return matMulNTWide(flat, this.param('embed.W_E') as tf.Tensor2D); // [N, V]
     return this.config.tiedEmbeddings
       ? linear(flat, tf.transpose(this.param('embed.W_E')) as tf.Tensor2D)
       : linear(flat, this.param('unembed.W_U') as tf.Tensor2D, this.param('unembed.b_U') as tf.Tensor1D); // [N, V]

@@ -76,8 +76,8 @@ export function probeIntervention(o: InterventionOptions) {
     const ids = new Int32Array(todo.length * T);
     windows.forEach((w, k) => ids.set(w, k * T));
     const scores = tf.tidy(() => {
-      const { logits, cache } = o.frozen.forward(tf.tensor2d(ids, [todo.length, T], 'int32'), { cache: hook });
-      logits.dispose();
+      const { hidden, cache } = o.frozen.forwardHidden(tf.tensor2d(ids, [todo.length, T], 'int32'), { cache: hook }); // no output head: only the probe reads
+      hidden.dispose();
       const s = o.probe.score(tokenFeatures(cache.get(hook))); // [K, T]
       cache.dispose();
       const idx = tf.tensor1d(windows.map((w, k) => k * T + w.length - 1), 'int32');
@@ -116,8 +116,8 @@ class FrozenCache {
     const ids = new Int32Array(B * T);
     for (const [r, s] of fedSeq) ids.set(s.slice(s.length - lens[r]!), r * T);
     const scores = tf.tidy(() => {
-      const { logits, cache: acts } = this.frozen.forward(tf.tensor2d(ids, [B, T], 'int32'), { cache: hook, kv: cache, kvLengths: lens });
-      logits.dispose();
+      const { hidden, cache: acts } = this.frozen.forwardHidden(tf.tensor2d(ids, [B, T], 'int32'), { cache: hook, kv: cache, kvLengths: lens }); // no output head: only the probe reads
+      hidden.dispose();
       const s = probe.score(tokenFeatures(acts.get(hook))); // [B, T]
       acts.dispose();
       // Each todo row's newest token (a row with nothing new was scored at the last call: never, since generate adds a token per step).

@@ -6,7 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import type { CausalLM } from '../models/model.ts';
-import { tokenLogprobs } from '../trainer/logprobs.ts';
+import { ceChunkRows } from '../trainer/chunked-ce.ts';
+import { noGradLogprobs } from '../trainer/logprobs.ts';
 import type { FrozenPass, Reward, RolloutBatch } from './types.ts';
 
 /** Hooks the rewards need cached on `host`. */
@@ -14,12 +15,17 @@ export function rewardHooks(rewards: readonly Reward[], host: 'frozen' | 'policy
   return [...new Set(rewards.flatMap((r) => (r.hooks?.host === host ? [r.hooks.hook] : [])))];
 }
 
-export function frozenPass(frozen: CausalLM, batch: RolloutBatch, rewards: readonly Reward[]): FrozenPass {
+/**
+ * The frozen pass over a rollout batch. The reference log-probs come from the hidden states,
+ * the output head run `ceChunk` rows at a time (chunked-ce.ts's setting; auto by default), so
+ * the [R, T, V] logits never exist at once.
+ */
+export function frozenPass(frozen: CausalLM, batch: RolloutBatch, rewards: readonly Reward[], ceChunk: number | 'auto' = 'auto'): FrozenPass {
   if (!frozen.frozen) throw new BonsaiError('internal: the reference pass must run on a frozen copy');
   const hooks = rewardHooks(rewards, 'frozen');
   const ids = tf.tensor2d(batch.ids, [batch.R, batch.T], 'int32');
-  const { logits, cache } = frozen.forward(ids, { cache: hooks });
-  const refLogprobs = tf.tidy(() => tokenLogprobs(logits, ids));
-  tf.dispose([ids, logits]);
+  const { hidden, cache } = frozen.forwardHidden(ids, { cache: hooks }); // [R, T, D]
+  const { logprobs: refLogprobs } = noGradLogprobs(frozen, hidden, ids, ceChunkRows(frozen.config.vocabSize, ceChunk));
+  tf.dispose([ids, hidden]);
   return { refLogprobs, cache };
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { crossEntropy } from '../backend/ops.ts';
 import type { ForwardOptions } from '../models/hooks.ts';
 import type { CausalLM } from '../models/model.ts';
-import { ceChunkRows, chunkedNll } from './chunked-ce.ts';
+import { ceChunkRows, chunkedNll, type Unembedding } from './chunked-ce.ts';
 
 /**
  * Log-probability of each next token: logits [R, T, V] and ids [R, T] → [R, T-1], where
@@ -31,6 +31,46 @@ export function chunkedTokenLogprobs(model: CausalLM, ids: tf.Tensor2D, forward:
   const targets = tf.reshape(tf.slice(ids, [0, 1], [R, T - 1]), [R * (T - 1)]) as tf.Tensor1D;
   const nll = chunkedNll(model, h, targets, ceChunkRows(model.config.vocabSize, ceChunk)); // [R·(T-1)]
   return tf.reshape(tf.neg(nll), [R, T - 1]) as tf.Tensor2D;
+}
+
+/**
+ * The no-grad passes' numbers (the frozen reference log-probs, the policy's old log-probs and
+ * entropy) without the [R, T, V] logits: hidden [R, T, D] (forwardHidden's) and ids [R, T] →
+ * logprobs [R, T-1], log p(ids[t+1] | ids[..t]), and with `withEntropy` the next-token entropy
+ * [R, T-1] (nats), the output head run `chunkRows` rows at a time. The same per-row ops as
+ * tokenLogprobs and maskedEntropy on the full logits. For passes outside any gradient.
+ */
+export function noGradLogprobs(model: Unembedding, hidden: tf.Tensor3D, ids: tf.Tensor2D, chunkRows: number, withEntropy = false): { logprobs: tf.Tensor2D; entropy?: tf.Tensor2D } {
+  return tf.tidy(() => {
+    const [R, T, D] = hidden.shape;
+    const N = R * (T - 1);
+    const h = tf.reshape(tf.slice(hidden, [0, 0, 0], [R, T - 1, D]), [N, D]) as tf.Tensor2D;
+    const targets = tf.reshape(tf.slice(ids, [0, 1], [R, T - 1]), [N]) as tf.Tensor1D;
+    const lp: tf.Tensor[] = [];
+    const ent: tf.Tensor[] = [];
+    for (let start = 0; start < N; start += chunkRows) {
+      const n = Math.min(chunkRows, N - start);
+      const [l, e] = tf.tidy(() => {
+        const logits = model.unembed(tf.slice(h, [start, 0], [n, D])); // [n, V]: one chunk alive at a time
+        const l = tf.neg(crossEntropy(logits, tf.slice(targets, start, n)));
+        if (!withEntropy) return [l];
+        const logp = tf.logSoftmax(logits);
+        return [l, tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1))];
+      });
+      lp.push(l!);
+      if (e) ent.push(e);
+    }
+    const rows = (parts: tf.Tensor[]) => tf.reshape(parts.length === 1 ? parts[0]! : tf.concat(parts), [R, T - 1]) as tf.Tensor2D;
+    return withEntropy ? { logprobs: rows(lp), entropy: rows(ent) } : { logprobs: rows(lp) };
+  });
+}
+
+/** Mean of per-position values [R, T-1] over the masked positions (e.g. noGradLogprobs' entropy); a metric. */
+export function maskedMean(values: tf.Tensor2D, mask: tf.Tensor2D): number {
+  const m = tf.tidy(() => tf.div(tf.sum(tf.mul(values, mask)), tf.maximum(tf.sum(mask), 1)));
+  const v = m.dataSync()[0]!;
+  m.dispose();
+  return v;
 }
 
 /** Mean entropy (nats) of the next-token distribution over masked positions; a metric. */

@@ -22,11 +22,21 @@ export function backendMemoryLimit(backend: string): { bytes: number; what: stri
 /** Recipe field names the message speaks in (where each setting lives). */
 export interface SettingNames {
   batchSize: string;
-  gradAccum: string;
+  /** Absent where the trainer has no accumulation (RL): a smaller batch is then suggested alone. */
+  gradAccum?: string;
   seqLen: string;
+  /** Rows per unit of `batchSize` (RL: group_size rollouts per prompt); default 1. */
+  rowsPerItem?: number;
+  /** What the sequence setting leaves out of the step's sequence (RL: the longest prompt, before max_new_tokens); default 0. */
+  seqOffset?: number;
 }
 
 export const SFT_SETTINGS: SettingNames = { batchSize: 'trainer.batch_size', gradAccum: 'trainer.grad_accum', seqLen: 'data.seq_len' };
+
+/** An RL step: batch_size prompts × group_size rollouts, each the longest prompt + max_new_tokens. */
+export function rlSettings(groupSize: number, longestPrompt: number): SettingNames {
+  return { batchSize: 'trainer.batch_size', seqLen: 'trainer.max_new_tokens', rowsPerItem: groupSize, seqOffset: longestPrompt };
+}
 
 /** LoRA rank the suggestion assumes (on every linear layer of every block). */
 const LORA_RANK = 16;
@@ -44,27 +54,34 @@ export function checkStepFits(shape: StepShape, limit: { bytes: number; what: st
   const fits = (s: StepShape) => estimateStepMemory(s).peak <= allowed;
   const need = (s: StepShape) => formatBytes(estimateStepMemory(s).peak);
   const options: string[] = [];
-  // A smaller batch with grad_accum raised to keep (at least) the sequences per step.
+  // A smaller batch with grad_accum raised to keep (at least) the sequences per step; without
+  // accumulation (RL), a smaller batch of whole groups alone.
+  const per = names.rowsPerItem ?? 1;
   const sequences = shape.batchSize * shape.gradAccum;
-  const smaller = (s: StepShape, b: number): StepShape => ({ ...s, batchSize: b, gradAccum: Math.ceil(sequences / b) });
+  const smaller = (s: StepShape, b: number): StepShape =>
+    names.gradAccum ? { ...s, batchSize: b, gradAccum: Math.ceil(sequences / b) } : { ...s, batchSize: b * per };
+  const said = (s: StepShape, b: number) => `${names.batchSize}: ${b}${names.gradAccum ? ` with ${names.gradAccum}: ${s.gradAccum}` : ''}`;
 
   // The largest batch that fits, then the smallest with that grad_accum (16 → 8 × 2, not 11 × 2).
-  const even = (b: number) => (b ? Math.ceil(sequences / Math.ceil(sequences / b)) : 0);
-  const batch = even(largest(shape.batchSize - 1, (b) => fits(smaller(shape, b))));
+  const even = (b: number) => (b && names.gradAccum ? Math.ceil(sequences / Math.ceil(sequences / b)) : b);
+  const maxItems = names.gradAccum ? shape.batchSize - 1 : Math.ceil(shape.batchSize / per) - 1;
+  const batch = even(largest(maxItems, (b) => fits(smaller(shape, b))));
   if (batch) {
     const s = smaller(shape, batch);
-    options.push(`${names.batchSize}: ${batch} with ${names.gradAccum}: ${s.gradAccum} (${batch * s.gradAccum} sequences per step, was ${sequences}; about ${need(s)})`);
+    const perStep = names.gradAccum ? `${batch * s.gradAccum} sequences per step, was ${sequences}` : `${batch * per} rows per step, was ${shape.batchSize}`;
+    options.push(`${said(s, batch)} (${perStep}; about ${need(s)})`);
   }
   if (!shape.recompute) {
     const re = { ...shape, recompute: true };
     if (fits(re)) options.push(`memory.recompute: true (about ${need(re)}, for about one more forward pass of compute)`);
     else {
-      const b = even(largest(shape.batchSize - 1, (x) => fits(smaller(re, x))));
-      if (b) options.push(`memory.recompute: true with ${names.batchSize}: ${b} and ${names.gradAccum}: ${smaller(re, b).gradAccum} (about ${need(smaller(re, b))})`);
+      const b = even(largest(maxItems, (x) => fits(smaller(re, x))));
+      if (b) options.push(`memory.recompute: true with ${said(smaller(re, b), b)} (about ${need(smaller(re, b))})`);
     }
   }
+  const offset = names.seqOffset ?? 0;
   const seq = largest(shape.seqLen - 1, (t) => fits({ ...shape, seqLen: t }));
-  if (seq) options.push(`${names.seqLen}: ${seq} (about ${need({ ...shape, seqLen: seq })})`);
+  if (seq > offset) options.push(`${names.seqLen}: ${seq - offset} (about ${need({ ...shape, seqLen: seq })})`);
   const lora = { ...shape, trainableParams: loraParams(shape) };
   if (fits(lora)) options.push(`LoRA adapters (the lora: section) with r = ${LORA_RANK} on every linear layer: only ${lora.trainableParams.toLocaleString('en-US')} parameters train (about ${need(lora)})`);
   const chunk = { ...shape, ceChunkRows: Math.min(shape.ceChunkRows, 64) };

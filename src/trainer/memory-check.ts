@@ -1,8 +1,8 @@
-import { trainableParams } from '../lora/attach.ts';
+import { adaptersOf, trainableParams } from '../lora/attach.ts';
 import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { ceChunkRows } from './chunked-ce.ts';
-import { backendMemoryLimit, checkStepFits, HEADROOM } from './memory-budget.ts';
+import { backendMemoryLimit, checkStepFits, HEADROOM, rlSettings } from './memory-budget.ts';
 import { formatBytes, type StepShape } from './memory-estimate.ts';
 
 /**
@@ -17,6 +17,26 @@ export function checkRecipeStepFits(recipe: Recipe, model: CausalLM, backend: st
   if (!limit) return undefined;
   const est = checkStepFits(shape, limit);
   return `memory: a step needs about ${formatBytes(est.peak)} of the ${formatBytes(limit.bytes * HEADROOM)} planned (${limit.what}, less headroom)`;
+}
+
+/**
+ * The RL step's check, before the first step (run-rl.ts): its loss pass is an SFT step over
+ * batch_size × group_size rollout rows of up to `longestPrompt` + max_new_tokens tokens, and
+ * the frozen reference holds a second copy of the weights (none under LoRA: the reference is
+ * the base with its adapters off). The no-grad passes and the rollouts' KV cache need less
+ * than the loss pass (they keep no activations for a backward pass).
+ */
+export function checkRlStepFits(recipe: Recipe, model: CausalLM, backend: string, longestPrompt: number): string | undefined {
+  const t = recipe.trainer;
+  if (t.kind !== 'rl') throw new Error('internal: checkRlStepFits needs an rl trainer');
+  const seqLen = Math.min(model.config.nCtx, longestPrompt + t.max_new_tokens);
+  const sft = stepShapeOf(recipe, model, seqLen);
+  const shape = { ...sft, batchSize: t.batch_size * t.group_size, params: sft.params * (adaptersOf(model) ? 1 : 2) };
+  const mb = recipe.memory.budget_mb;
+  const limit = mb !== undefined ? { bytes: mb * 1e6, what: 'memory.budget_mb' } : backendMemoryLimit(backend);
+  if (!limit) return undefined;
+  const est = checkStepFits(shape, limit, rlSettings(t.group_size, longestPrompt));
+  return `memory: an RL step needs about ${formatBytes(est.peak)} of the ${formatBytes(limit.bytes * HEADROOM)} planned (${limit.what}, less headroom)`;
 }
 
 /** The shapes and settings of one SFT micro-batch step of this recipe on this model. */

@@ -39,8 +39,8 @@ export async function evaluateRl(o: RlEvalOptions): Promise<Record<string, numbe
     const frozen = frozenPass(o.frozen, batch, o.rewards);
     const hooks = rewardHooks(o.rewards, 'policy');
     const ids = tf.tensor2d(batch.ids, [batch.R, batch.T], 'int32');
-    const pol = hooks.length ? o.policy.forward(ids, { cache: hooks }) : undefined;
-    pol?.logits.dispose();
+    const pol = hooks.length ? o.policy.forwardHidden(ids, { cache: hooks }) : undefined; // only the hooks are read
+    pol?.hidden.dispose();
     try {
       const scored = await scoreRewards(o.rewards, batch, { frozen, policy: pol?.cache });
       for (const [k, v] of Object.entries(scored.metrics)) if (k.endsWith('/mean')) sums[k] = (sums[k] ?? 0) + v * batch.R;

@@ -1,7 +1,7 @@
 /**
  * One RL step, read top to bottom: rollouts → ONE frozen pass (reference log-probs and
  * probe activations) → policy pass (old log-probs, entropy, policy activations for the
- * gameable host: policy variant) → rewards → group advantages → inner epochs of the
+ * gameable host: policy variant; both no-grad passes run the output head in chunks) → rewards → group advantages → inner epochs of the
  * policy loss + β·KL(k3) through the public gradient seam (computeGradients → applyGradients).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -13,7 +13,8 @@ import { scoreRewards } from '../rewards/compose.ts';
 import type { Reward } from '../rewards/types.ts';
 import type { createLossStep } from './loss-step.ts';
 import type { StepResult } from './step.ts';
-import { chunkedTokenLogprobs, maskedEntropy, tokenLogprobs } from './logprobs.ts';
+import { ceChunkRows } from './chunked-ce.ts';
+import { chunkedTokenLogprobs, maskedMean, noGradLogprobs } from './logprobs.ts';
 import { k3, tokenMean, type PolicyLoss } from './rl-loss.ts';
 import { rollout, type PromptItem, type RolloutOptions } from './rollout.ts';
 import { advantagesOf } from './token-advantages.ts';
@@ -57,14 +58,15 @@ export async function rlStep(o: RlStepOptions, items: PromptItem[], lr?: number,
   const t0 = performance.now();
   const { batch, interventions } = rollout(o.policy, o.tokenizer, items, o.rollout);
   const tGen = performance.now();
-  const frozen = frozenPass(o.frozen, batch, o.rewards);
+  const frozen = frozenPass(o.frozen, batch, o.rewards, o.memory?.ceChunk);
   const ids = tf.tensor2d(batch.ids, [batch.R, batch.T], 'int32');
   const mask = tf.tensor2d(batch.mask, [batch.R, batch.T - 1]);
   const policyHooks = rewardHooks(o.rewards, 'policy');
-  const pol = o.policy.forward(ids, { hooks: o.forward?.hooks, cache: policyHooks });
-  const oldLogprobs = tf.tidy(() => tokenLogprobs(pol.logits, ids));
-  const entropy = maskedEntropy(pol.logits, mask);
-  pol.logits.dispose();
+  // The no-grad policy pass: old log-probs and entropy, the output head chunked as in the loss pass.
+  const pol = o.policy.forwardHidden(ids, { hooks: o.forward?.hooks, cache: policyHooks });
+  const { logprobs: oldLogprobs, entropy: entropyRows } = noGradLogprobs(o.policy, pol.hidden, ids, ceChunkRows(o.policy.config.vocabSize, o.memory?.ceChunk), true);
+  const entropy = maskedMean(entropyRows!, mask);
+  tf.dispose([pol.hidden, entropyRows!]);
   try {
     const tR = performance.now();
     const scored = await scoreRewards(o.rewards, batch, { frozen, policy: pol.cache }, stepNo);

@@ -4,7 +4,8 @@ import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { buildTransforms } from './build.ts';
 import { buildFreezer, buildInterventions } from './design.ts';
-import { runRl } from './rl.ts';
+import { checkRlStepFits } from './memory-check.ts';
+import { loadPrompts, runRl } from './rl.ts';
 import type { TrainOptions, TrainSummary } from './run.ts';
 import { trackedRun } from './tracked-run.ts';
 
@@ -14,6 +15,10 @@ import { trackedRun } from './tracked-run.ts';
  * since the frozen reference is copied from it, also on --resume (which then loads the policy's weights).
  */
 export async function trainRl(recipe: Recipe, model: CausalLM, tokenizer: Tokenizer, backend: BackendReport, opts: TrainOptions, started: number): Promise<TrainSummary> {
+  // Before any run is opened or step taken, as for SFT: an RL step that cannot fit stops here, saying what would.
+  const longestPrompt = Math.max(1, ...loadPrompts(recipe.data.train.path).map((p) => tokenizer.encode(p.prompt).length));
+  const mem = checkRlStepFits(recipe, model, backend.name, longestPrompt);
+  if (mem) opts.onLog?.(mem);
   const { result, runId } = await trackedRun(recipe, backend, opts, { 'bonsai.trainer': 'rl' }, ({ tracker, runId, recipeYaml }) => {
     const seqLen = model.config.nCtx;
     const transforms = buildTransforms(recipe, { model, tokenizer, seqLen });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/backend/index.ts';
 import { createModel, generate, type CausalLM, type LMConfig } from '../../src/models/index.ts';
 import { decoderConfigFromHf, hfConfigForRecipe } from '../../src/models/families/config.ts';
 import { KVCache } from '../../src/models/kv-cache.ts';
@@ -105,5 +106,77 @@ describe.each([
     expect(cached).toEqual(plain);
     m.dispose();
     frozen.dispose();
+  });
+});
+
+describe('KV cache: attention over the cache per key/value head', () => {
+  it('attn.hook_pattern under the cache is [B, H, Tq, S] and equals the full forward’s pattern on the real slots', () => {
+    const m = createModel(llama, 4); // 4 query heads over 2 key/value heads
+    const hook = 'blocks.1.attn.hook_pattern';
+    const seqs = [[1, 2, 3, 4, 5, 6], [3, 1, 4, 1, 5, 9]];
+    const kv = new KVCache(2, llama.nLayers, llama.nCtx);
+    // Prefill 5 tokens of row 0 and 3 of row 1 (two padding slots), then one token each.
+    m.forward(tf.tensor2d([seqs[0]!.slice(0, 5), [...seqs[1]!.slice(0, 3), 0, 0]], undefined, 'int32'), { kv, kvLengths: [5, 3] }).logits.dispose();
+    const step = m.forward(tf.tensor2d([[seqs[0]![5]!], [seqs[1]![3]!]], undefined, 'int32'), { kv, kvLengths: [1, 1], cache: hook });
+    step.logits.dispose();
+    const pattern = step.cache.get(hook);
+    expect(pattern.shape).toEqual([2, 4, 1, 6]);
+    const got = pattern.arraySync() as number[][][][];
+    step.cache.dispose();
+    kv.dispose();
+    // Full forwards over each row's 6 and 4 real tokens: the new query's row of the pattern.
+    const full = [seqs[0]!, seqs[1]!.slice(0, 4)].map((s) => {
+      const r = m.forward(tf.tensor2d([s], undefined, 'int32'), { cache: hook });
+      r.logits.dispose();
+      const a = (r.cache.get(hook).arraySync() as number[][][][])[0]!;
+      r.cache.dispose();
+      return a.map((h) => h[s.length - 1]!); // [H, T]
+    });
+    const slotsOf = [[0, 1, 2, 3, 4, 5], [0, 1, 2, 5]]; // row 1's slots 3 and 4 hold its prefill padding
+    for (let r = 0; r < 2; r++) {
+      for (let h = 0; h < 4; h++) {
+        const row = got[r]![h]![0]!;
+        slotsOf[r]!.forEach((s, t) => expect(row[s]).toBeCloseTo(full[r]![h]![t]!, 5));
+        expect(row.filter((_, s) => !slotsOf[r]!.includes(s)).every((p) => p === 0)).toBe(true);
+      }
+    }
+    m.dispose();
+  });
+});
+
+describe('KV cache on wasm (grouped products, tied head without a transposed embedding)', () => {
+  beforeAll(async () => {
+    await initBackend('wasm', { wasmThreads: 1 });
+  });
+  afterAll(useCpu);
+  const tiedLlama: LMConfig = decoderConfigFromHf({ ...hfConfigForRecipe({ ...recipe, d_model: 24, family: 'llama', n_heads: 6, n_kv_heads: 2, tied_embeddings: true }) }, 'test tied llama');
+
+  it.each([
+    ['gpt2', { ...gpt2, tiedEmbeddings: true }],
+    ['llama (GQA 6/2, tied)', tiedLlama],
+  ])('%s: decode steps give the full forward logits; greedy output equals the uncached path; no leaks', (_name, config) => {
+    expect(tf.getBackend()).toBe('wasm');
+    const m = createModel(config as LMConfig, 3);
+    const seq = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const full = tf.tidy(() => m.forward(tf.tensor2d([seq, seq], undefined, 'int32')).logits.arraySync()[0]!);
+    const kv = new KVCache(2, config.nLayers, config.nCtx);
+    const got: number[][] = [];
+    const h0 = m.forwardHidden(tf.tensor2d([seq.slice(0, 4), seq.slice(0, 4)], undefined, 'int32'), { kv });
+    h0.hidden.dispose();
+    for (let t = 4; t < 9; t++) {
+      const { hidden } = m.forwardHidden(tf.tensor2d([[seq[t]!], [seq[t]!]], undefined, 'int32'), { kv });
+      const logits = m.decodeLogits(tf.reshape(hidden, [2, -1]) as tf.Tensor2D);
+      got.push((logits.arraySync() as number[][])[0]!);
+      tf.dispose([hidden, logits]);
+    }
+    kv.dispose();
+    got.forEach((row, j) => row.forEach((x, v) => expect(x).toBeCloseTo(full[4 + j]![v]!, 4)));
+    const opts = { maxNewTokens: 10, temperature: 0 };
+    const cached = generate(m, prompts, opts);
+    const before = tf.memory().numTensors;
+    expect(generate(m, prompts, opts).tokens).toEqual(cached.tokens);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(cached.tokens).toEqual(generate(m, prompts, { ...opts, kvCache: false }).tokens);
+    m.dispose();
   });
 });

@@ -62,6 +62,8 @@ describe('rewards', () => {
     let calls = 0;
     const fwd = frozen.forward.bind(frozen);
     frozen.forward = (ids, o) => (calls++, fwd(ids, o));
+    const fwdHidden = frozen.forwardHidden.bind(frozen); // the pass stops at the hidden states (its head runs in chunks)
+    frozen.forwardHidden = (ids, o) => (calls++, fwdHidden(ids, o));
     const fire = probeReward({ name: 'p', weight: 1, probe: constantProbe(frozen, 'blocks.1.hook_resid_post', 3), aggregate: 'mean', sign: -1, host: 'frozen' });
     const any = probeReward({ name: 'q', weight: 1, probe: constantProbe(frozen, 'blocks.0.hook_resid_post', -3), aggregate: 'any', sign: 1, host: 'frozen' });
     const pass = frozenPass(frozen, batch(), [fire, any]);

@@ -69,6 +69,14 @@ describe('RL honours interventions', () => {
         seen.frozenLogits.push(...r.logits.dataSync());
         return r;
       };
+      // The reference pass stops at the hidden states (its head runs in chunks): record those.
+      const fhid = frozen.forwardHidden.bind(frozen);
+      frozen.forwardHidden = (ids, opts) => {
+        if (opts?.hooks?.length) seen.frozenHooked++;
+        const r = fhid(ids, opts);
+        seen.frozenLogits.push(...r.hidden.dataSync());
+        return r;
+      };
       const pfwd = policy.forward.bind(policy);
       policy.forward = (ids, opts) => (opts?.hooks?.length ? seen.policyHooked++ : seen.policyPlain++, pfwd(ids, opts));
       // The RL loss passes stop at the hidden states (chunked cross-entropy unembeds them).
@@ -99,6 +107,7 @@ describe('RL honours interventions', () => {
     expect(ablated.m['train/response_length']).toBe(plain.m['train/response_length']);
     // ...and the same frozen reference pass, never hooked; only the policy's loss changed.
     expect(ablated.seen.frozenHooked).toBe(0);
+    expect(plain.seen.frozenLogits.length).toBeGreaterThan(0);
     expect(ablated.seen.frozenLogits).toEqual(plain.seen.frozenLogits);
     expect(ablated.m['train/loss']).not.toBeCloseTo(plain.m['train/loss']!, 6);
     expect(ablated.m['train/kl']).not.toBeCloseTo(plain.m['train/kl']!, 8);

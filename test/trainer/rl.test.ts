@@ -90,6 +90,8 @@ describe('RL step', () => {
     let calls = 0;
     const fwd = frozen.forward.bind(frozen);
     frozen.forward = (ids, opts) => (calls++, fwd(ids, opts));
+    const fwdHidden = frozen.forwardHidden.bind(frozen); // the pass stops at the hidden states (its head runs in chunks)
+    frozen.forwardHidden = (ids, opts) => (calls++, fwdHidden(ids, opts));
     const fp = frozen.fingerprint();
     const items = [{ prompt: 'x:', answer: 'a' }, { prompt: 'y:', answer: 'b' }];
     await rlStep(o, items); // warm-up: optimizer state is created on the first step

@@ -11,7 +11,7 @@
  * (SwiGLU's up projection), mlp.hook_post [B,T,M]; hook_mlp_out; hook_resid_post.
  */
 import * as tf from '@tensorflow/tfjs';
-import { layerNorm, linear } from '../../backend/ops.ts';
+import { layerNorm, linear, matMulNTWide } from '../../backend/ops.ts';
 import { attendHeads, type KvContext } from '../attention.ts';
 import { HookedModel } from '../base-model.ts';
 import type { ForwardOptions, HookRunner } from '../hooks.ts';
@@ -76,7 +76,8 @@ export class FamilyDecoder extends HookedModel<DecoderConfig> {
     return hooks.run(`${b}.hook_resid_post`, x, i);
   }
 
-  protected override unembedInner(flat: tf.Tensor2D): tf.Tensor2D {
+  protected override unembedInner(flat: tf.Tensor2D, decoding = false): tf.Tensor2D {
+    if (decoding && this.config.tiedEmbeddings) return matMulNTWide(flat, this.param('embed.W_E') as tf.Tensor2D); // [N, V]
     const W_U = this.config.tiedEmbeddings ? (tf.transpose(this.param('embed.W_E')) as tf.Tensor2D) : (this.param('unembed.W_U') as tf.Tensor2D); // [D, V]
     return linear(flat, W_U); // [N, V]
   }
