@@ -5,6 +5,7 @@ import type { Recipe } from '../recipe/schema.ts';
 import { buildTransforms } from './build.ts';
 import { buildFreezer, buildInterventions } from './design.ts';
 import { checkRlStepFits } from './memory-check.ts';
+import { promptIds } from '../data/prompts.ts';
 import { loadPrompts, runRl } from './rl.ts';
 import type { TrainOptions, TrainSummary } from './run.ts';
 import { trackedRun } from './tracked-run.ts';
@@ -16,7 +17,7 @@ import { trackedRun } from './tracked-run.ts';
  */
 export async function trainRl(recipe: Recipe, model: CausalLM, tokenizer: Tokenizer, backend: BackendReport, opts: TrainOptions, started: number): Promise<TrainSummary> {
   // Before any run is opened or step taken, as for SFT: an RL step that cannot fit stops here, saying what would.
-  const longestPrompt = Math.max(1, ...loadPrompts(recipe.data.train.path).map((p) => tokenizer.encode(p.prompt).length));
+  const longestPrompt = Math.max(1, ...loadPrompts(recipe.data.train.path, tokenizer).map((p) => promptIds(p, tokenizer).length));
   const mem = checkRlStepFits(recipe, model, backend.name, longestPrompt);
   if (mem) opts.onLog?.(mem);
   const { result, runId } = await trackedRun(recipe, backend, opts, { 'bonsai.trainer': 'rl' }, ({ tracker, runId, recipeYaml }) => {
