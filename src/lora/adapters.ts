@@ -107,14 +107,17 @@ export class LoraAdapters {
       const mask = Float32Array.from({ length: t.inDim }, () => (this.dropoutRng.next() < keep ? 1 / keep : 0));
       A = tf.mul(t.A, tf.tensor1d(mask)) as tf.Tensor2D; // [r, in]
     }
-    return tf.mul(tf.matMul(A, t.B, true, true), t.scale) as tf.Tensor2D; // [in, out]
+    // The scale goes on A [r, in], not on the product: a Multiply keeps its inputs for the
+    // backward pass, and kept there the [in, out] product would be a second weight-sized
+    // tensor per target held until the backward (850 MB on a SmolLM2-135M shape).
+    return tf.matMul(tf.mul(A, t.scale), t.B, true, true) as tf.Tensor2D; // [in, out]
   }
 
   /** The update scale·(B·A)ᵀ [in, out] of `path`'s adapter, as values (merging, tests). */
   deltaSync(path: string): Float32Array {
     const t = this.targets.get(path);
     if (!t) throw new Error(`internal: no adapter on ${path}`);
-    const d = tf.tidy(() => tf.mul(tf.matMul(t.A, t.B, true, true), t.scale));
+    const d = tf.tidy(() => tf.matMul(tf.mul(t.A, t.scale), t.B, true, true)); // as the forward computes it
     const out = d.dataSync() as Float32Array;
     d.dispose();
     return out;
