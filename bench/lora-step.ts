@@ -5,7 +5,7 @@
  * (PEFT's `all-linear`: q/k/v/o/gate/up/down_proj), batch 2 × 256, AdamW on the adapters,
  * chunked cross-entropy (`ce_chunk: auto`), on wasm (bonsai's default here, 1 thread).
  *
- *   node bin/run-ts.js bench/lora-step.ts [--recompute 0|1] [--warmup 1] [--steps 2]
+ *   node bin/run-ts.js bench/lora-step.ts [--recompute 0|1] [--warmup 1] [--steps 2] [--layers 30] [--estimate-only]
  *
  * One setting per process: the wasm heap never shrinks, so its size after the steps minus
  * its size before the model was built is the steps' high-water mark (weights included), the
@@ -19,8 +19,9 @@ import { attachRecipeLora } from '../src/lora/build.ts';
 import { trainableParams } from '../src/lora/attach.ts';
 import type { DecoderConfig } from '../src/models/families/config.ts';
 import { FamilyDecoder } from '../src/models/families/decoder.ts';
-import { ceChunkRows } from '../src/trainer/chunked-ce.ts';
 import { estimateStepMemory } from '../src/trainer/memory-estimate.ts';
+import { stepShapeOf } from '../src/trainer/memory-check.ts';
+import type { Recipe } from '../src/recipe/schema.ts';
 import { AdamW } from '../src/trainer/optimizer.ts';
 import { createTrainStep } from '../src/trainer/step.ts';
 import { randomBatch } from '../test/helpers/tiny.ts';
@@ -58,11 +59,13 @@ const adapters = attachRecipeLora({ r, alpha, dropout: 0, rslora: false, targets
 const trainable = [...trainableParams(model).values()].reduce((n, v) => n + v.size, 0);
 const optimizer = new AdamW({ lr: ROW_A.lr, weightDecay: 0 });
 const step = createTrainStep({ model, optimizer, transforms: [], ceChunk: 'auto', forward: { recompute } });
-const est = estimateStepMemory({
-  vocabSize: cfg.vocabSize, dModel: cfg.dModel, dMlp: cfg.dMlp, nHeads: cfg.nHeads, nLayers: cfg.nLayers,
-  params: model.numParams(), trainableParams: trainable, batchSize: B, seqLen: T, gradAccum: 1,
-  ceChunkRows: ceChunkRows(cfg.vocabSize, 'auto'), recompute,
-});
+// The estimate `bonsai train` makes before the first step (trainer/memory-check.ts), for these settings.
+const recipeSettings = { trainer: { kind: 'sft', batch_size: B, grad_accum: 1 }, memory: { ce_chunk: 'auto', recompute } } as unknown as Recipe;
+const est = estimateStepMemory(stepShapeOf(recipeSettings, model, T));
+if (process.argv.includes('--estimate-only')) {
+  console.log(`LORA_ESTIMATE ${JSON.stringify({ recompute, layers: cfg.nLayers, ...Object.fromEntries(Object.entries(est).map(([k, v]) => [k + 'MB', +(v / 1e6).toFixed(1)])) })}`);
+  process.exit(0);
+}
 
 const times: number[] = [];
 const losses: number[] = [];

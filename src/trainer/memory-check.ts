@@ -1,4 +1,4 @@
-import { trainableParams } from '../lora/attach.ts';
+import { adaptersOf, trainableParams } from '../lora/attach.ts';
 import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { ceChunkRows } from './chunked-ce.ts';
@@ -25,6 +25,10 @@ export function stepShapeOf(recipe: Recipe, model: CausalLM, seqLen: number): St
   let trainable = 0;
   // Under LoRA only the adapters train (and hold gradients and optimizer state).
   for (const v of trainableParams(model).values()) if (v.trainable) trainable += v.size;
+  // ...but each forward re-forms every adapted weight as W + ΔW and keeps it for the backward.
+  let adaptedWeights = 0;
+  for (const path of adaptersOf(model)?.paths() ?? []) adaptedWeights += model.params.get(path)?.size ?? 0;
+  const family = c as Partial<{ mlp: string; rope: unknown }>;
   return {
     vocabSize: c.vocabSize,
     dModel: c.dModel,
@@ -38,5 +42,10 @@ export function stepShapeOf(recipe: Recipe, model: CausalLM, seqLen: number): St
     gradAccum: recipe.trainer.kind === 'sft' ? recipe.trainer.grad_accum : 1,
     ceChunkRows: ceChunkRows(c.vocabSize, recipe.memory.ce_chunk),
     recompute: recipe.memory.recompute,
+    nKvHeads: c.nKvHeads,
+    dHead: c.dHead,
+    gatedMlp: family.mlp === 'swiglu',
+    rope: family.rope !== undefined,
+    adaptedWeights,
   };
 }
