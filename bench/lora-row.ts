@@ -26,6 +26,9 @@ const layers = arg('layers', '30');
 const settings = arg('recompute', '0,1').split(',');
 
 interface BonsaiRow {
+  /** Set when the step did not complete (e.g. out of memory, with the heap it reached). */
+  failed?: string;
+  heapAtFailureMB?: number;
   recompute: boolean; stepMsMedian: number; tokensPerSec: number; measuredPeakMB: number; estimateMB: number;
   estimateOverMeasured: number; trainable: number; params: number; losses: number[]; tensorGrowth: number[];
 }
@@ -41,8 +44,9 @@ for (const r of settings) {
   const p = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 64 << 20 });
   const line = p.stdout?.split('\n').find((l) => l.startsWith('LORA_STEP '));
   const why = (p.stderr ?? '').split('\n').filter((l) => l && !l.startsWith('var Module') && !/^\s*\^/.test(l)).slice(-4).join(' | ').slice(0, 300);
-  bonsai.set(r, line ? (JSON.parse(line.slice('LORA_STEP '.length)) as BonsaiRow) : `failed (exit ${p.status}): ${why}`);
-  console.log(`  bonsai wasm, recompute ${r === '1'}: ${line ? 'done' : 'failed'} (load ${loadavg()})`);
+  const row = line ? (JSON.parse(line.slice('LORA_STEP '.length)) as BonsaiRow) : undefined;
+  bonsai.set(r, row && !row.failed ? row : row ? `${row.failed}; bonsai's pre-step estimate: ${row.estimateMB.toFixed(0)} MB` : `failed (exit ${p.status}): ${why}`);
+  console.log(`  bonsai wasm, recompute ${r === '1'}: ${row && !row.failed ? 'done' : 'failed'} (load ${loadavg()})`);
 }
 const torch = runTorch();
 console.log(`  pytorch: ${typeof torch === 'string' ? torch : 'done'} (load ${loadavg()})\n`);

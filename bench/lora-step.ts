@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/index.ts';
+import { outOfMemoryError } from '../src/backend/oom.ts';
 import { attachRecipeLora } from '../src/lora/build.ts';
 import { trainableParams } from '../src/lora/attach.ts';
 import type { DecoderConfig } from '../src/models/families/config.ts';
@@ -73,7 +74,16 @@ const tensors: number[] = [];
 for (let s = 0; s < warmup + steps; s++) {
   const batch = randomBatch(100 + s, B, T, cfg.vocabSize);
   const t0 = performance.now();
-  const res = step(batch, undefined, false);
+  let res: ReturnType<typeof step>;
+  try {
+    res = step(batch, undefined, false);
+  } catch (e) {
+    // Out of memory is a result here, not a crash: say so, with the heap it reached and the estimate.
+    const oom = outOfMemoryError(e);
+    const failed = oom ? `out of memory at step ${s} (heap ${(heap() / 1e6).toFixed(0)} MB)` : `step ${s} failed: ${String(e).split('\n')[0]}`;
+    console.log(`LORA_STEP ${JSON.stringify({ recompute, failed, heapAtFailureMB: +(heap() / 1e6).toFixed(1), estimateMB: +(est.peak / 1e6).toFixed(1) })}`);
+    process.exit(0);
+  }
   if (s >= warmup) times.push(performance.now() - t0);
   losses.push(res.loss);
   tensors.push(tf.memory().numTensors);

@@ -119,5 +119,10 @@ describe('out-of-memory errors', () => {
     expect(outOfMemoryError(abort)?.message).toMatch(/wasm backend aborted: its heap \(4 GiB at most\) ran out of memory/);
     expect(outOfMemoryError(new RangeError('Array buffer allocation failed'))?.message).toMatch(/ran out of memory/);
     expect(outOfMemoryError(new Error('shapes do not match'))).toBeUndefined();
+    // An out-of-bounds access is memory only with the wasm heap at its maximum.
+    const oob = Object.assign(new Error('memory access out of bounds'), { name: 'RuntimeError' }); // as WebAssembly throws it
+    expect(outOfMemoryError(oob, 4.29e9)?.message).toMatch(/heap \(4 GiB at most\) ran out of memory/);
+    expect(outOfMemoryError(oob, 1e9)).toBeUndefined();
+    expect(outOfMemoryError(oob, undefined)).toBeUndefined();
   });
 });
