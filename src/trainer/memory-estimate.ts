@@ -30,9 +30,10 @@
  *
  * D = d_model, M = d_mlp, H = heads, T = seq_len, L = layers, V = vocabulary, P = all
  * parameters, P_t = trainable ones. Checked against the wasm heap's measured high-water
- * mark (test/trainer/memory-estimate.test.ts, docs/memory.md): within the tolerance stated
- * there. The wasm allocator's own slack (its heap grows up to 20% past a request) is not in
- * the formula; the budget check leaves headroom for it (memory-budget.ts).
+ * mark and live tensor bytes (bench/lora-memory.ts, bench/memory-peak.ts; the table in
+ * docs/memory.md). The wasm allocator's own slack and XNNPACK's packed copies (the heap grows
+ * up to 20% past a request) are not in the formula; the budget check leaves headroom for
+ * them (memory-budget.ts).
  */
 
 /** The shapes and settings a step's memory depends on. */
