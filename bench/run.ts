@@ -15,6 +15,7 @@ import { printBreakdown, printTable, type TorchResult } from './report.ts';
  *   npm run bench -- [--steps 40] [--warmup 10] [--backends tensorflow-gpu,webgpu,tensorflow,wasm,cpu]
  *                    [--threads N]  (wasm threads; default: bonsai's choice, see initBackend)
  *                    [--shape reference|gpt2-small]  (gpt2-small: for GPU backends)
+ *                    [--skip-lora]  (leave out row (a), LoRA on the SmolLM2 shape: bench/lora-row.ts)
  *
  * webgpu runs on whatever adapter Dawn offers; its row names the adapter, and a software
  * one (lavapipe) is labelled so and runs only a few steps.
@@ -80,6 +81,13 @@ spawnSync(process.execPath, [resolve(here, '..', 'bin', 'run-ts.js'), join(here,
 // Row (c): one RL step of the hallucination recipes' shape with and without the KV cache (bench/rl_cache.ts).
 console.log('');
 spawnSync(process.execPath, [resolve(here, '..', 'bin', 'run-ts.js'), join(here, 'rl_cache.ts')], { stdio: 'inherit' });
+
+// Row (a): LoRA training on the SmolLM2-135M shape beside PyTorch (bench/lora-row.ts; minutes per step on one CPU thread; --skip-lora leaves it out).
+if (!process.argv.includes('--skip-lora')) {
+  console.log('');
+  const lora = spawnSync(process.execPath, [resolve(here, '..', 'bin', 'run-ts.js'), join(here, 'lora-row.ts')], { stdio: 'inherit' });
+  if (lora.status !== 0) process.exitCode = 1;
+}
 
 const leaks = results.filter((r) => r.tensorGrowth?.some((d) => d !== 0));
 if (leaks.length) {

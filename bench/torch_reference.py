@@ -10,6 +10,9 @@ written here and without one, on the GPT-2 shape above or ("shape": "llama") a L
 written from its published definition (RMSNorm, RoPE, grouped-query attention, SwiGLU,
 tied head): e.g. the SmolLM2-135M shape. "uncachedWindows": [T, ...] times one uncached
 step at each window length instead of a whole uncached run (for shapes too slow to run).
+
+Mode "lora" (bench row (a)): LoRA training on a SmolLM2-135M-shaped Llama, lora_bench
+below; bench/lora-row.ts runs it.
 """
 import json
 import os
@@ -215,10 +218,139 @@ def generate_bench(c):
     print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(), **out)))
 
 
+# ---- Row (a): LoRA training on a SmolLM2-135M-shaped Llama (mode "lora") -----------------
+# Written from the published Llama definition (transformers' modeling_llama, eager attention):
+# RMSNorm, rotary embeddings (rotate_half), grouped-query attention (repeat_kv), SwiGLU MLP,
+# tied embeddings; LoRA as PEFT's Linear: base(x) + lora_B(lora_A(x))·alpha/r, lora_A
+# kaiming_uniform_(a=√5), lora_B zeros, base frozen, AdamW on the adapters only.
+
+LORA_DEFAULTS = dict(vocabSize=49152, dModel=576, nLayers=30, nHeads=9, nKvHeads=3, dMlp=1536, nCtx=256,
+                     ropeTheta=100000.0, r=16, alpha=32, batchSize=2, warmup=1, steps=2, lr=1e-4, seed=0, threads=1)
+
+
+class LoraLinear(nn.Module):
+    """PEFT's LoRA Linear (dropout 0): a frozen bias-free base plus B·A scaled by alpha / r."""
+    def __init__(self, d_in, d_out, r, alpha):
+        super().__init__()
+        self.base = nn.Linear(d_in, d_out, bias=False)
+        nn.init.normal_(self.base.weight, std=0.02)
+        self.base.weight.requires_grad_(False)
+        self.lora_A = nn.Linear(d_in, r, bias=False)
+        self.lora_B = nn.Linear(r, d_out, bias=False)
+        nn.init.kaiming_uniform_(self.lora_A.weight, a=math.sqrt(5))
+        nn.init.zeros_(self.lora_B.weight)
+        self.scaling = alpha / r
+
+    def forward(self, x):
+        return self.base(x) + self.lora_B(self.lora_A(x)) * self.scaling
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, d, eps=1e-5):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(d), requires_grad=False)
+        self.eps = eps
+
+    def forward(self, x):
+        return self.weight * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps))
+
+
+def rotate_half(x):
+    x1, x2 = x.chunk(2, dim=-1)
+    return torch.cat((-x2, x1), dim=-1)
+
+
+# Named apart from the generate bench's LlamaBlock above: the two are written separately (this one with
+# LoRA linears and PEFT's init), and one name for both would shadow the first.
+class LoraLlamaBlock(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        d, h, kv, m, r, a = c['dModel'], c['nHeads'], c['nKvHeads'], c['dMlp'], c['r'], c['alpha']
+        self.h, self.kv, self.dh = h, kv, d // h
+        self.ln1, self.ln2 = RMSNorm(d), RMSNorm(d)
+        self.q, self.k, self.v = LoraLinear(d, h * self.dh, r, a), LoraLinear(d, kv * self.dh, r, a), LoraLinear(d, kv * self.dh, r, a)
+        self.o = LoraLinear(h * self.dh, d, r, a)
+        self.gate, self.up, self.down = LoraLinear(d, m, r, a), LoraLinear(d, m, r, a), LoraLinear(m, d, r, a)
+
+    def forward(self, x, cos, sin, mask):
+        B, T, D = x.shape
+        y = self.ln1(x)
+        q = self.q(y).view(B, T, self.h, self.dh).transpose(1, 2)   # [B, H, T, dh]
+        k = self.k(y).view(B, T, self.kv, self.dh).transpose(1, 2)  # [B, KV, T, dh]
+        v = self.v(y).view(B, T, self.kv, self.dh).transpose(1, 2)
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        rep = self.h // self.kv  # repeat_kv: each key/value head serves `rep` query heads
+        k, v = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(self.dh) + mask[:T, :T]
+        z = (scores.softmax(-1) @ v).transpose(1, 2).reshape(B, T, D)
+        x = x + self.o(z)
+        y = self.ln2(x)
+        return x + self.down(F.silu(self.gate(y)) * self.up(y))
+
+
+class LoraLlama(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        d, dh = c['dModel'], c['dModel'] // c['nHeads']
+        self.embed = nn.Parameter(torch.randn(c['vocabSize'], d) * 0.02, requires_grad=False)
+        self.blocks = nn.ModuleList(LoraLlamaBlock(c) for _ in range(c['nLayers']))
+        self.norm = RMSNorm(d)
+        n = c['nCtx']
+        inv = 1.0 / (c['ropeTheta'] ** (torch.arange(0, dh, 2).float() / dh))
+        ang = torch.outer(torch.arange(n).float(), inv)
+        emb = torch.cat((ang, ang), dim=-1)  # [T, dh]
+        self.register_buffer('cos', emb.cos())
+        self.register_buffer('sin', emb.sin())
+        self.register_buffer('mask', torch.triu(torch.full((n, n), float('-inf')), diagonal=1))
+
+    def forward(self, ids):
+        T = ids.shape[1]
+        x = self.embed[ids]
+        for b in self.blocks:
+            x = b(x, self.cos[:T], self.sin[:T], self.mask)
+        return self.norm(x) @ self.embed.t()  # tied lm_head
+
+
+def lora_bench(c):
+    """Row (a): median step time, tokens/s and peak memory (max RSS growth) of LoRA training."""
+    import resource
+    c = dict(LORA_DEFAULTS, **{k: v for k, v in c.items() if k != 'mode'})
+    torch.set_num_threads(c['threads'])
+    torch.manual_seed(c['seed'])
+    B, T, V = c['batchSize'], c['nCtx'], c['vocabSize']
+    g = torch.Generator().manual_seed(c['seed'])
+    data = torch.randint(0, V, (c['warmup'] + c['steps'], B, T + 1), generator=g)
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux; before the model exists
+    model = LoraLlama(c)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(trainable, lr=c['lr'], weight_decay=0.0)
+    times, losses = [], []
+    for i in range(c['warmup'] + c['steps']):
+        t0 = time.perf_counter()
+        ids = data[i]
+        logits = model(ids[:, :-1])
+        loss = F.cross_entropy(logits.reshape(-1, V), ids[:, 1:].reshape(-1))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        losses.append(round(loss.item(), 4))
+        if i >= c['warmup']:
+            times.append((time.perf_counter() - t0) * 1e3)
+        print(f'torch step {i}: {time.perf_counter() - t0:.1f} s, loss {losses[-1]}', file=sys.stderr)
+    med = sorted(times)[len(times) // 2]
+    peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024
+    print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(), blas=loaded_blas(),
+                          params=sum(p.numel() for p in model.parameters() if not p.requires_grad), trainable=sum(p.numel() for p in trainable),
+                          stepMsMedian=round(med), tokensPerSec=round(B * T * 1e3 / med, 1),
+                          peakRssGrowthMB=round(peak / 1e6, 1), losses=losses)))
+
+
 def main():
     c = dict(DEFAULTS, **(json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}))
     if c.get('mode') == 'generate':
         return generate_bench(c)
+    if c.get('mode') == 'lora':
+        return lora_bench(json.loads(sys.argv[1]))
     torch.set_num_threads(c['threads'])
     torch.manual_seed(c['seed'])
     model = GPT(c)

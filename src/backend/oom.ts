@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 
 /**
@@ -8,10 +9,13 @@ import { BonsaiError } from '../errors.ts';
  * tfjs-node: TensorFlow's "OOM" / "out of memory". tfjs-wasm aborts for little else
  * once a model has run, so an abort is reported as memory, saying so.
  */
-export function outOfMemoryError(e: unknown): BonsaiError | undefined {
+export function outOfMemoryError(e: unknown, wasmHeap = wasmHeapBytes()): BonsaiError | undefined {
   if (!(e instanceof Error)) return undefined;
   const msg = `${e.name}: ${e.message}`;
-  const wasmAbort = /Aborted\(|Cannot enlarge memory|could not grow|WebAssembly\.Memory/i.test(msg);
+  // Near its 4 GiB maximum, tfjs-wasm's allocator can fail with an out-of-bounds access
+  // instead of an abort (measured: a SmolLM2-shaped step without recompute, heap at 4.29 GB).
+  const fullHeap = /memory access out of bounds/i.test(msg) && wasmHeap !== undefined && wasmHeap >= 0.9 * 2 ** 32;
+  const wasmAbort = fullHeap || /Aborted\(|Cannot enlarge memory|could not grow|WebAssembly\.Memory/i.test(msg);
   const jsAlloc = e instanceof RangeError && /allocation failed|Invalid typed array length|Array buffer/i.test(e.message);
   const native = /\bOOM\b|out of memory|ResourceExhausted/i.test(msg);
   if (!wasmAbort && !jsAlloc && !native) return undefined;
@@ -22,4 +26,15 @@ export function outOfMemoryError(e: unknown): BonsaiError | undefined {
       'lower trainer.batch_size (raise trainer.grad_accum to keep the tokens per step), set memory.recompute: true, ' +
       'a smaller memory.ce_chunk or data.seq_len, or train LoRA adapters; memory.budget_mb makes the pre-step check stricter (docs/memory.md)',
   });
+}
+
+/** The wasm heap's size in bytes when wasm is the active backend (it never shrinks: its high-water mark). */
+export function wasmHeapBytes(): number | undefined {
+  try {
+    if (tf.getBackend() !== 'wasm') return undefined;
+    const w = (tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array; wasmMemory?: { buffer: ArrayBufferLike } } }).wasm;
+    return w ? (w.wasmMemory?.buffer ?? w.HEAPU8.buffer).byteLength : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -48,12 +48,22 @@ export function variablesRead(fn: (x: tf.Tensor) => tf.Tensor, probeShape: numbe
   const trainable = Object.values(tf.engine().registeredVariables).filter((v) => v.trainable);
   if (!trainable.length) return [];
   const probe = tf.zeros(probeShape);
+  // Called while an outer tape records (a recomputed block, chunked cross-entropy), tfjs's
+  // gradients() would append the probe's forward and backward to that tape, with every
+  // tensor they save (each LoRA-merged weight of the block, the transposed unembedding),
+  // and keep them until the outer backward ends: ~60 MB per block on a SmolLM2 shape.
+  // With the depth at 0 it records on a fresh tape and frees it; the outer one is restored.
+  const engine = tf.engine();
+  const outer = { tape: engine.state.activeTape, depth: engine.state.gradientDepth };
+  engine.state.gradientDepth = 0;
   try {
-    const { value, grads } = tf.engine().gradients(() => tf.sum(fn(probe)), trainable, undefined, true);
+    const { value, grads } = engine.gradients(() => tf.sum(fn(probe)), trainable, undefined, true);
     value.dispose();
     tf.dispose(grads.filter((g) => g != null));
     return trainable.filter((_v, i) => grads[i] != null);
   } finally {
+    engine.state.activeTape = outer.tape;
+    engine.state.gradientDepth = outer.depth;
     probe.dispose();
   }
 }

@@ -10,6 +10,11 @@ import { permute } from './wasm-transpose.ts';
  *                with its slow Transpose; we multiply by a row of ones instead.
  *   OneHot     — a bug fix: tfjs's C++ kernel writes int32 bits whatever the dtype, so a
  *                float32 one-hot reads 1.4e-45 for 1.
+ *   Identity   — tfjs's copies the tensor. The engine clones every tensor a kernel saves for
+ *                its gradient through Identity, so under a tape each saved input or output
+ *                was a second copy on the heap (the frozen embedding saved by the lookup:
+ *                113 MB on a SmolLM2 shape). Tensors are immutable: share the memory and
+ *                count a reference, as tfjs-cpu's Identity and wasm's own Reshape do.
  * Each keeps the original's setupFunc (other wasm kernels call the original functions
  * directly and need it) and hands every case it does not speed up to the original.
  */
@@ -113,7 +118,16 @@ function oneHot(): Kernel {
   };
 }
 
-const OVERRIDES: Record<string, (original: tf.KernelFunc) => Kernel> = { Transpose: transpose, GatherV2: gatherV2, Sum: sum, OneHot: oneHot };
+function identity(original: tf.KernelFunc): Kernel {
+  return (args) => {
+    const x = args.inputs.x!;
+    if (x.dtype === 'string') return original(args as never) as tf.TensorInfo;
+    args.backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  };
+}
+
+const OVERRIDES: Record<string, (original: tf.KernelFunc) => Kernel> = { Transpose: transpose, GatherV2: gatherV2, Sum: sum, OneHot: oneHot, Identity: identity };
 let installed = false;
 
 /** Replaces the slow wasm kernels. Idempotent; call before or after the backend starts. */

@@ -5,9 +5,20 @@
  * (attach.ts); only A and B are variables the optimizer sees.
  */
 import * as tf from '@tensorflow/tfjs';
+import { withGrad } from '../backend/grad.ts';
 import { BonsaiError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
 import { kaimingUniformBound } from './settings.ts';
+
+/**
+ * a + b for same-shaped a, b. tfjs's Add keeps both inputs for its backward pass (to read
+ * their shapes), which under a tape held each ΔW [in, out] until the backward ended: one
+ * more weight-sized tensor per adapted weight. Its gradient needs neither.
+ */
+const addSavingNothing = withGrad(([a, b]) => ({
+  value: tf.add(a!, b!),
+  gradFunc: (dy) => [dy, tf.clone(dy)], // two tensors: the engine disposes each gradient on its own
+}));
 
 /** One adapter's values, as files hold them. */
 export interface AdapterValues {
@@ -93,7 +104,7 @@ export class LoraAdapters {
   readonly transform = (path: string, w: tf.Variable): tf.Tensor => {
     const t = this.targets.get(path);
     if (!t || !this.enabled) return w;
-    return tf.add(w, this.deltaOf(t));
+    return addSavingNothing(w, this.deltaOf(t));
   };
 
   /** scale·(B·A)ᵀ = scale·Aᵀ·Bᵀ [in, out], with dropout on the input rows during training. */
@@ -107,14 +118,17 @@ export class LoraAdapters {
       const mask = Float32Array.from({ length: t.inDim }, () => (this.dropoutRng.next() < keep ? 1 / keep : 0));
       A = tf.mul(t.A, tf.tensor1d(mask)) as tf.Tensor2D; // [r, in]
     }
-    return tf.mul(tf.matMul(A, t.B, true, true), t.scale) as tf.Tensor2D; // [in, out]
+    // The scale goes on A [r, in], not on the product: a Multiply keeps its inputs for the
+    // backward pass, and kept there the [in, out] product would be a second weight-sized
+    // tensor per target held until the backward (850 MB on a SmolLM2-135M shape).
+    return tf.matMul(tf.mul(A, t.scale), t.B, true, true) as tf.Tensor2D; // [in, out]
   }
 
   /** The update scale·(B·A)ᵀ [in, out] of `path`'s adapter, as values (merging, tests). */
   deltaSync(path: string): Float32Array {
     const t = this.targets.get(path);
     if (!t) throw new Error(`internal: no adapter on ${path}`);
-    const d = tf.tidy(() => tf.mul(tf.matMul(t.A, t.B, true, true), t.scale));
+    const d = tf.tidy(() => tf.matMul(tf.mul(t.A, t.scale), t.B, true, true)); // as the forward computes it
     const out = d.dataSync() as Float32Array;
     d.dispose();
     return out;

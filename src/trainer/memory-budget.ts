@@ -82,7 +82,8 @@ export function checkStepFits(shape: StepShape, limit: { bytes: number; what: st
   const offset = names.seqOffset ?? 0;
   const seq = largest(shape.seqLen - 1, (t) => fits({ ...shape, seqLen: t }));
   if (seq > offset) options.push(`${names.seqLen}: ${seq - offset} (about ${need({ ...shape, seqLen: seq })})`);
-  const lora = { ...shape, trainableParams: loraParams(shape) };
+  const D = shape.dModel;
+  const lora = { ...shape, trainableParams: loraParams(shape), adaptedWeights: shape.nLayers * (4 * D * D + (shape.gatedMlp ? 3 : 2) * D * shape.dMlp) };
   if (fits(lora)) options.push(`LoRA adapters (the lora: section) with r = ${LORA_RANK} on every linear layer: only ${lora.trainableParams.toLocaleString('en-US')} parameters train (about ${need(lora)})`);
   const chunk = { ...shape, ceChunkRows: Math.min(shape.ceChunkRows, 64) };
   if (chunk.ceChunkRows < shape.ceChunkRows && fits(chunk)) options.push(`memory.ce_chunk: 64 (about ${need(chunk)})`);

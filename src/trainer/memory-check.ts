@@ -45,6 +45,10 @@ export function stepShapeOf(recipe: Recipe, model: CausalLM, seqLen: number): St
   let trainable = 0;
   // Under LoRA only the adapters train (and hold gradients and optimizer state).
   for (const v of trainableParams(model).values()) if (v.trainable) trainable += v.size;
+  // ...but each forward re-forms every adapted weight as W + ΔW and keeps it for the backward.
+  let adaptedWeights = 0;
+  for (const path of adaptersOf(model)?.paths() ?? []) adaptedWeights += model.params.get(path)?.size ?? 0;
+  const family = c as Partial<{ mlp: string; rope: unknown }>;
   return {
     vocabSize: c.vocabSize,
     dModel: c.dModel,
@@ -58,5 +62,10 @@ export function stepShapeOf(recipe: Recipe, model: CausalLM, seqLen: number): St
     gradAccum: recipe.trainer.kind === 'sft' ? recipe.trainer.grad_accum : 1,
     ceChunkRows: ceChunkRows(c.vocabSize, recipe.memory.ce_chunk),
     recompute: recipe.memory.recompute,
+    nKvHeads: c.nKvHeads,
+    dHead: c.dHead,
+    gatedMlp: family.mlp === 'swiglu',
+    rope: family.rope !== undefined,
+    adaptedWeights,
   };
 }

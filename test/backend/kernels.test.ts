@@ -100,4 +100,30 @@ describe('wasm kernels equal cpu', () => {
     });
     expectClose(wasm, cpu);
   });
+
+  it('Identity (tf.clone; every tensor a kernel saves for its gradient) shares memory instead of copying it', async () => {
+    await initBackend('wasm');
+    const x = tf.tensor2d(randn([3, 4]), [3, 4]);
+    const y = tf.clone(x);
+    expect(y.dataId).toBe(x.dataId); // one buffer, two references
+    expect(tf.backend().refCount(x.dataId)).toBe(2);
+    const before = Array.from(x.dataSync());
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual(before); // still alive through the clone
+    y.dispose();
+    // A variable's assign replaces its buffer, never writes into it: a clone keeps the old values.
+    const v = tf.variable(tf.tensor1d([1, 2, 3]));
+    const old = tf.clone(v);
+    v.assign(tf.tensor1d([7, 8, 9]));
+    expect(Array.from(old.dataSync())).toEqual([1, 2, 3]);
+    expect(Array.from(v.dataSync())).toEqual([7, 8, 9]);
+    tf.dispose([v, old]);
+    // Gradients through ops that save their inputs and outputs equal cpu's.
+    const a = randn([5, 5]);
+    const { cpu, wasm } = await onBoth(() => {
+      const t = tf.tensor2d(a, [5, 5]);
+      return tf.grad((u: tf.Tensor) => tf.sum(tf.mul(tf.exp(u), tf.sigmoid(tf.matMul(u, u, false, true)))))(t);
+    });
+    expectClose(wasm, cpu);
+  });
 });

@@ -4,6 +4,7 @@ import { modelConfig } from '../../src/models/index.ts';
 import { computeGradients } from '../../src/trainer/seam.ts';
 import { lmLoss, type LmBatch } from '../../src/trainer/loss.ts';
 import { ceChunkRows } from '../../src/trainer/chunked-ce.ts';
+import { variablesRead } from '../../src/backend/recompute.ts';
 import { AdamW, createTrainStep } from '../../src/trainer/index.ts';
 import { chunkedTokenLogprobs, tokenLogprobs } from '../../src/trainer/logprobs.ts';
 import { familyConfigFromRecipe } from '../../src/models/families/config.ts';
@@ -147,6 +148,27 @@ describe('recompute: true', () => {
     const re = await peak(true);
     expect(re).toBeLessThan(plain * 0.6);
     m.dispose();
+  });
+
+  it('finding the variables a recomputed function reads leaves an outer tape as it was (nothing saved until its backward)', () => {
+    const w = tf.variable(tf.randomNormal([8, 8], 0, 1, 'float32', 1));
+    const x = tf.randomNormal([2, 8], 0, 1, 'float32', 2);
+    const { value, grads } = tf.variableGrads(() => {
+      const tape = tf.engine().state.activeTape!;
+      const nodes = tape.length;
+      const tensors = tf.memory().numTensors;
+      // The probe's forward and backward save tensors (here w + w, its product, their gradients).
+      const found = variablesRead((h) => tf.matMul(h, tf.add(w, w)), [1, 8]);
+      expect(found).toEqual([w]);
+      expect(tf.engine().state.activeTape).toBe(tape);
+      expect(tape.length).toBe(nodes);
+      expect(tf.memory().numTensors).toBe(tensors);
+      return tf.sum(tf.matMul(x, w));
+    }, [w]);
+    // The outer gradient is still right: d sum(x·w) / dw = xᵀ·1.
+    const want = tf.matMul(x, tf.ones([2, 8]), true, false);
+    expect(Math.max(...tf.abs(tf.sub(grads[w.name]!, want)).dataSync())).toBeLessThan(1e-5);
+    tf.dispose([w, x, value, want, ...Object.values(grads)]);
   });
 });
 

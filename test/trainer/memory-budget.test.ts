@@ -9,7 +9,9 @@ import { train } from '../../src/trainer/run.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { buildModel } from '../../src/trainer/build.ts';
 import { tempDir, tinyRecipe } from '../helpers/recipes.ts';
-import { useCpu } from '../helpers/tiny.ts';
+import { tinyFamilyModel, useCpu } from '../helpers/tiny.ts';
+import { attachRecipeLora } from '../../src/lora/build.ts';
+import type { Recipe } from '../../src/recipe/schema.ts';
 
 beforeAll(useCpu);
 
@@ -29,11 +31,41 @@ describe('step memory estimate', () => {
     const N = 16 * 128;
     const aFwd = 12 * 256 + 3 * 1024 + 8 * 128 + 2;
     const aSaved = 8 * 256 + 3 * 1024 + 8 * 128 + 2;
-    const backward = N * 4 * aSaved + 5 * 333 * 50257 + 3 * 50257 * 256 + N * aFwd;
+    // tfjs keeps every intermediate gradient until the backward ends: 2.5·a_fwd per token and block.
+    const backward = N * 4 * (aSaved + 2.5 * aFwd) + 5 * 333 * 50257 + 3 * 50257 * 256 + N * aFwd;
     expect(e.peak).toBe(4 * (4 * P + Math.max(N * 4 * aFwd, backward)));
     // Chunking is what makes it small: the whole [2048, 50257] logits would be 5 × 412 MB.
     const whole = estimateStepMemory({ ...issueShape, ceChunkRows: N });
     expect(whole.peak - e.peak).toBe(4 * 5 * (N - 333) * 50257);
+  });
+
+  it('counts LoRA-merged weights and their gradients (all blocks\' without recompute, one block\'s with) and Llama-style blocks', () => {
+    // Backward-dominated shapes: the difference is exactly the documented terms.
+    const A = 7_000_000;
+    const L = issueShape.nLayers;
+    const lora = { ...issueShape, trainableParams: 100_000 };
+    expect(estimateStepMemory({ ...lora, adaptedWeights: A }).peak - estimateStepMemory(lora).peak).toBe(4 * 2 * A); // W + ΔW and its gradient
+    const re = { ...lora, recompute: true };
+    expect(estimateStepMemory({ ...re, adaptedWeights: A }).peak - estimateStepMemory(re).peak).toBe(4 * (2 * A / L));
+    // SwiGLU (+2·M), RoPE (+2·(D + KV·dh)), grouped-query attention (+2·D) per token and block, in a_saved and a_fwd.
+    const { dModel: D, dMlp: M } = issueShape;
+    const N = issueShape.batchSize * issueShape.seqLen;
+    const llama = { ...issueShape, nKvHeads: 2, dHead: 32, gatedMlp: true, rope: true };
+    const extra = 2 * M + 2 * (D + 2 * 32) + 2 * D;
+    expect(estimateStepMemory(llama).peak - estimateStepMemory(issueShape).peak).toBeCloseTo(4 * N * extra * (L * 3.5 + 1), 0);
+  });
+
+  it('reads the shape of a LoRA Llama model: adapted weights, grouped-query heads, SwiGLU, RoPE', () => {
+    const model = tinyFamilyModel(1);
+    const adapters = attachRecipeLora({ r: 4, alpha: 8, dropout: 0, rslora: false, targets: ['blocks.*.attn.W_Q', 'blocks.*.mlp.W_gate'] }, model as never, 0);
+    const recipe = { trainer: { kind: 'sft', batch_size: 2, grad_accum: 1 }, memory: { ce_chunk: 'auto', recompute: false } } as unknown as Recipe;
+    const s = stepShapeOf(recipe, model, 8);
+    // 2 blocks × (W_Q [16, 16] + W_gate [16, 24]); trainable: the adapters only.
+    expect(s.adaptedWeights).toBe(2 * (16 * 16 + 16 * 24));
+    expect(s.trainableParams).toBe(2 * 4 * (16 + 16) + 2 * 4 * (16 + 24));
+    expect(s).toMatchObject({ nKvHeads: 2, dHead: 4, gatedMlp: true, rope: true });
+    adapters.dispose();
+    model.dispose();
   });
 
   it('recompute and grad_accum move the terms they should', () => {
@@ -87,5 +119,10 @@ describe('out-of-memory errors', () => {
     expect(outOfMemoryError(abort)?.message).toMatch(/wasm backend aborted: its heap \(4 GiB at most\) ran out of memory/);
     expect(outOfMemoryError(new RangeError('Array buffer allocation failed'))?.message).toMatch(/ran out of memory/);
     expect(outOfMemoryError(new Error('shapes do not match'))).toBeUndefined();
+    // An out-of-bounds access is memory only with the wasm heap at its maximum.
+    const oob = Object.assign(new Error('memory access out of bounds'), { name: 'RuntimeError' }); // as WebAssembly throws it
+    expect(outOfMemoryError(oob, 4.29e9)?.message).toMatch(/heap \(4 GiB at most\) ran out of memory/);
+    expect(outOfMemoryError(oob, 1e9)).toBeUndefined();
+    expect(outOfMemoryError(oob, undefined)).toBeUndefined();
   });
 });
