@@ -51,7 +51,7 @@ describe('PII RL recipes, tiny (leaking base → token probe → RL with a per-t
     [probe, frozen].forEach((x) => x.dispose());
     const mlruns = join(dir, 'mlruns');
     const c = loadRecipe('recipes/pii-reply-rl.yaml', { overrides: ['backend=cpu', `tracking.uri=${mlruns}`, `model.init.checkpoint=${base.checkpoint}`, `probes.0.checkpoint=${pdir}`, `run.out_dir=${join(dir, 'c')}`, 'trainer.steps=2', 'trainer.batch_size=1', 'trainer.group_size=2', 'trainer.log_every=1'] });
-    expect(c.rewards.map((r) => [r.name, r.kind === 'probe' ? r.aggregate : r.kind])).toEqual([['pii', 'none'], ['task', 'exact_match'], ['format', 'regex']]);
+    expect(c.rewards.map((r) => [r.name, r.kind === 'probe' ? r.aggregate : r.kind])).toEqual([['pii', 'none'], ['task', 'exact_match']]);
     const rl = await train(c);
     expect(rl.step).toBe(2);
     const exp = readdirSync(mlruns).find((d) => existsSync(join(mlruns, d, 'meta.yaml')) && d !== '0' && d !== '.trash')!;
