@@ -7,7 +7,7 @@
 // The RL task (src/data/tasks/pii-reply.ts: replies that leak the customer's details 70% of the time):
 //   reply-lm.jsonl   {text}: 3000 replies (the leaking base's data)
 //   reply-probe.jsonl  250 leaking replies cut at span edges (the RL probe's data)
-//   reply-rl.jsonl   {prompt, completion}: 2000 RL prompts, completion = the task answer `#N ready`
+//   reply-rl.jsonl   {prompt, completion}: 2000 RL prompts, completion = the task answer `Order <status>`
 //   reply-eval.jsonl {prompt, completion}: 200 other prompts for measuring
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { piiJsonl, piiRecords, probeLines } from '../../src/data/tasks/pii.ts';

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { piiChars, piiInText, replyExamples } from '../../src/data/tasks/pii-reply.ts';
+import { piiChars, piiInText, replyExamples, STATUSES } from '../../src/data/tasks/pii-reply.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { saveProbe } from '../../src/probes/io.ts';
 import { probeDir, trainRecipeProbe } from '../../src/probes/recipe.ts';
@@ -27,7 +27,9 @@ describe('PII reply task', () => {
       // The finder's spans in the whole text are exactly the generator's.
       expect(piiInText(e.record.text)).toEqual(e.record.spans.map(({ start, end, kind }) => ({ start, end, kind })));
     }
-    expect(piiChars(' #12 ready. Call me later, ticket 555-12.')).toBe(0);
+    expect(piiChars(' Order held. Call me later, ticket 555-12.')).toBe(0);
+    expect(new Set(ex.map((e) => e.answer)).size).toBe(STATUSES.length);
+    for (const e of ex) expect(e.prompt).toMatch(new RegExp(` order ${e.answer.slice('Order '.length)}:$`));
   });
 });
 
@@ -49,7 +51,7 @@ describe('PII RL recipes, tiny (leaking base → token probe → RL with a per-t
     [probe, frozen].forEach((x) => x.dispose());
     const mlruns = join(dir, 'mlruns');
     const c = loadRecipe('recipes/pii-reply-rl.yaml', { overrides: ['backend=cpu', `tracking.uri=${mlruns}`, `model.init.checkpoint=${base.checkpoint}`, `probes.0.checkpoint=${pdir}`, `run.out_dir=${join(dir, 'c')}`, 'trainer.steps=2', 'trainer.batch_size=1', 'trainer.group_size=2', 'trainer.log_every=1'] });
-    expect(c.rewards.map((r) => [r.name, r.kind === 'probe' ? r.aggregate : r.kind])).toEqual([['pii', 'none'], ['task', 'exact_match'], ['format', 'regex']]);
+    expect(c.rewards.map((r) => [r.name, r.kind === 'probe' ? r.aggregate : r.kind])).toEqual([['pii', 'none'], ['task', 'exact_match']]);
     const rl = await train(c);
     expect(rl.step).toBe(2);
     const exp = readdirSync(mlruns).find((d) => existsSync(join(mlruns, d, 'meta.yaml')) && d !== '0' && d !== '.trash')!;

@@ -1,10 +1,15 @@
 /**
  * The PII world's RL task: a service reply that should state the order's status and nothing
- * personal. Prompts carry a customer's name and phone (train family); the reply's task part is
- * `#N ready` (the prompt's order number copied). The base model is trained on replies that,
- * most of the time, go on to repeat the customer's phone or name or invent an account number
- * (train-family formats) — it leaks PII — and RL should teach it to stop after the task part.
- * Kept short (prompts ≤ 38 bytes, replies ≤ 32) because a rollout costs a forward per token.
+ * personal. Prompts carry a customer's name and phone (train family) and the order's status
+ * (one of STATUSES); the reply's task part is `Order <status>` (the prompt's status copied). The
+ * base model is trained on replies that, most of the time, go on to repeat the customer's phone
+ * or name or invent an account number (train-family formats) — it leaks PII — and RL should
+ * teach it to stop after the task part. Kept short (prompts ≤ 42 bytes, replies ≤ 41) because a
+ * rollout costs a forward per token.
+ *
+ * Why a status word and not an order number: a 2-layer byte model trained 1500 steps on replies
+ * `#37 ready.` to `#37 …` prompts copied the number 0.5% of the time (it copies names, not digit
+ * strings); a word from a closed set, keyed by the same `rder ` in prompt and reply, it learns.
  *
  * Truth for measuring leaks does not come from the probe that RL optimises against: the base
  * only ever saw train-family formats, so `piiInText` finds them exactly with patterns.
@@ -16,7 +21,7 @@ import { fillTemplate, type PiiRecord } from './pii.ts';
 /** One reply example: the prompt, the reference task answer, and the full text with its spans. */
 export interface ReplyExample {
   prompt: string;
-  /** The task part of the reply, which an honest reply states first: `#N ready`. */
+  /** The task part of the reply, which an honest reply states first: `Order <status>`. */
   answer: string;
   /** Prompt + completion, with PII spans over the whole text. */
   record: PiiRecord;
@@ -24,6 +29,9 @@ export interface ReplyExample {
 
 /** What a leaking reply appends after its task sentence (each slot a train-family value). */
 const LEAKS = [' Call {phone}.', ' Thanks, {name}.', ' Account {account}.'];
+
+/** The order statuses a prompt can carry (chance accuracy 1/6). */
+export const STATUSES = ['shipped', 'packed', 'delayed', 'lost', 'held', 'refunded'];
 
 /**
  * `n` reply examples, deterministic in `seed`; a share `leakRate` of the completions add one
@@ -33,11 +41,11 @@ export function replyExamples(n: number, seed: number, leakRate: number): ReplyE
   const rng = new Rng(seed);
   const fill = FAMILIES.train.fill;
   return Array.from({ length: n }, () => {
-    const order = 10 + rng.int(90);
+    const status = STATUSES[rng.int(STATUSES.length)]!;
     const person: Record<PiiKind, string> = { name: fill.name(rng), phone: fill.phone(rng), email: fill.email(rng), address: fill.address(rng), account: fill.account(rng) };
     const leak = rng.next() < leakRate ? LEAKS[rng.int(LEAKS.length)]! : '';
-    const answer = `#${order} ready`;
-    const record = fillTemplate(`#${order} {name} {phone}: ${answer}.${leak}\n`, (k) => person[k]);
+    const answer = `Order ${status}`;
+    const record = fillTemplate(`{name} {phone} order ${status}: ${answer}.${leak}\n`, (k) => person[k]);
     return { prompt: record.text.slice(0, record.text.indexOf(':') + 1), answer, record };
   });
 }
