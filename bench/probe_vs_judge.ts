@@ -4,20 +4,30 @@
 // read from its next-token logits. Per world: quality of each side on the eval set, FLOPs per
 // sequence from the shapes (src/models/flops.ts), and wall time per sequence measured side by
 // side in this one process (probe and judge alternate, rep by rep, on the same sequences).
-//   nice -n 10 node bin/run-ts.js bench/probe_vs_judge.ts [--seeds 0] [--worlds halluc,pii] [--reps 5] [--timing-texts 40]
+//   nice -n 10 node bin/run-ts.js bench/probe_vs_judge.ts [--seeds 0] [--worlds halluc,pii] [--reps 5] [--timing-texts 40] [--out FILE]
+//   node bin/run-ts.js bench/probe_vs_judge.ts --from FILE,FILE,...   (the tables from saved results, measuring nothing:
+//     seeds and worlds measured in separate runs are printed together, with mean ± std over their seeds)
 // Trains what is missing (base, probe, judge) from the shipped recipes: the hallucination world
 // under runs/probe-vs-judge/halluc-seedS, the PII world under runs/pii/seed-S (the directory
-// scripts/pii/measure.ts uses, so its base and probe are reused). Writes runs/probe-vs-judge/result.json.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+// scripts/pii/measure.ts uses, so its base and probe are reused). Writes runs/probe-vs-judge/result.json (or --out).
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/backend/index.ts';
 import { createTokenizer } from '../src/models/tokenizer.ts';
 import { flopsPerSequence, hallucinationItems, judgeQueries, judgeSide, piiItems, probeSide, quality, type Item } from './judge/compare.ts';
 import { setUp, WORLDS, type WorldName } from './judge/setup.ts';
 
-const { values } = parseArgs({ options: { seeds: { type: 'string', default: '0' }, worlds: { type: 'string', default: 'halluc,pii' }, reps: { type: 'string', default: '5' }, 'timing-texts': { type: 'string', default: '40' } } });
-const seeds = values.seeds.split(',').map(Number);
+const { values } = parseArgs({ options: { seeds: { type: 'string', default: '0' }, worlds: { type: 'string', default: 'halluc,pii' }, reps: { type: 'string', default: '5' }, 'timing-texts': { type: 'string', default: '40' }, out: { type: 'string', default: 'runs/probe-vs-judge/result.json' }, from: { type: 'string' } } });
+// --from: results saved by earlier runs, in file order; their seeds replace --seeds.
+const readSaved = (file: string): object[] => {
+  const r = (() => { try { return JSON.parse(readFileSync(file, 'utf8')) as { results?: unknown }; } catch (e) { throw new Error(`--from ${file}: ${(e as Error).message}`); } })();
+  if (!Array.isArray(r.results)) throw new Error(`--from ${file}: no "results" array (not a result file of this bench)`);
+  return r.results as object[];
+};
+const saved = values.from?.split(',').flatMap(readSaved);
+const seeds = saved ? [...new Set(saved.map((r) => (r as { seed: number }).seed))] : values.seeds.split(',').map(Number);
 const worlds = values.worlds.split(',') as WorldName[];
 for (const w of worlds) if (!(w in WORLDS)) throw new Error(`--worlds: unknown world "${w}" (halluc, pii)`);
 const reps = Number(values.reps);
@@ -40,8 +50,8 @@ function sideBySide(probe: () => unknown, judge: () => unknown) {
   return { probe: median(t.probe), judge: median(t.judge) };
 }
 
-const results: object[] = [];
-for (const seed of seeds) {
+const results: object[] = saved ?? [];
+for (const seed of saved ? [] : seeds) {
   for (const world of worlds) {
     const w = WORLDS[world];
     const dir = world === 'pii' ? `runs/pii/seed-${seed}` : `runs/probe-vs-judge/halluc-seed${seed}`;
@@ -91,7 +101,9 @@ if (seeds.length > 1) {
     lines.push(`| ${key} | ${c((r) => r.probe.accuracy)} | ${c((r) => r.judge.accuracy)} | ${c((r) => r.probe.auroc)} | ${c((r) => r.judge.auroc)} | ${tokenLevel ? c((r) => r.probe.f1) : '–'} | ${tokenLevel ? c((r) => r.judge.f1) : '–'} | ${c((r) => r.flops.judge_as_run / r.flops.probe_as_run, 1)} | ${c((r) => r.flops.judge_as_run / r.flops.probe_head_only, 0)} | ${c((r) => r.wall_ms_per_sequence.judge / r.wall_ms_per_sequence.probe, 1)} |`);
   }
 }
-mkdirSync('runs/probe-vs-judge', { recursive: true });
-writeFileSync('runs/probe-vs-judge/result.json.tmp', JSON.stringify({ backend, results, table: lines }, null, 1));
-renameSync('runs/probe-vs-judge/result.json.tmp', 'runs/probe-vs-judge/result.json');
+if (!saved) {
+  mkdirSync(dirname(values.out), { recursive: true });
+  writeFileSync(`${values.out}.tmp`, JSON.stringify({ backend, results, table: lines }, null, 1));
+  renameSync(`${values.out}.tmp`, values.out);
+}
 console.log(lines.join('\n'));

@@ -1,12 +1,12 @@
-// Prints docs/results/sae.md's tables (mean ± std over seeds) from the measure outputs:
+// Prints docs/results/sae.md's tables (mean ± std over seeds, then every seed and the worst) from the measure outputs:
 //   runs/pii/measure-<seeds>.json and measure-sae-<seeds>.json (scripts/pii/measure.ts, raw and --sae),
 //   runs/sae-halluc/compare-<seed>.json (scripts/sae/halluc-probes.ts, one file per seed or one for all).
-//   node bin/run-ts.js scripts/sae/table.ts [--seeds 0,1,2] [--pii runs/pii] [--halluc runs/sae-halluc]
+//   node bin/run-ts.js scripts/sae/table.ts [--seeds 0,1,2,3,4] [--pii runs/pii] [--halluc runs/sae-halluc]
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { seeds: { type: 'string', default: '0,1,2' }, pii: { type: 'string', default: 'runs/pii' }, halluc: { type: 'string', default: 'runs/sae-halluc' } } });
+const { values } = parseArgs({ options: { seeds: { type: 'string', default: '0,1,2,3,4' }, pii: { type: 'string', default: 'runs/pii' }, halluc: { type: 'string', default: 'runs/sae-halluc' } } });
 const seeds = values.seeds.split(',').map(Number);
 const read = (f: string) => (existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Array<Record<string, any>>) : []);
 /** Rows for `seeds` from one file for all of them, or one file per seed. */
@@ -27,6 +27,14 @@ const piiCols: Array<[string, (r: Record<string, any>) => number]> = [
 console.log(`PII world, token-level MLP probe at blocks.1.hook_resid_post (seeds ${raw.map((r) => r.seed).join(',')} raw; ${sae.map((r) => r.seed).join(',')} SAE)\n`);
 console.log(`| features | ${piiCols.map(([c]) => c).join(' | ')} |\n|---|${piiCols.map(() => '---').join('|')}|`);
 for (const [name, rs] of [['raw activations', raw], ['SAE latents', sae]] as const) console.log(`| ${name} | ${piiCols.map(([, g]) => ms(rs.map(g))).join(' | ')} |`);
+// A mean can hide one bad seed: every seed's row, and per side the seed with the lowest out-of-distribution token F1.
+const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : 'n/a');
+const lowest = <T,>(rs: T[], g: (r: T) => number) => rs.reduce((w, r) => (g(r) < g(w) ? r : w), rs[0]!);
+console.log(`\n| features | seed | ${piiCols.map(([c]) => c).join(' | ')} |\n|---|---|${piiCols.map(() => '---').join('|')}|`);
+for (const [name, rs] of [['raw', raw], ['SAE', sae]] as const) {
+  for (const r of rs) console.log(`| ${name} | ${r.seed} | ${piiCols.map(([, g]) => f3(g(r))).join(' | ')} |`);
+  if (rs.length) console.log(`| ${name}, worst seed (lowest OOD token F1) | ${lowest(rs, (r) => r.ood.token.f1).seed} | ${piiCols.map(([, g]) => f3(g(lowest(rs, (r) => r.ood.token.f1)))).join(' | ')} |`);
+}
 
 const h = rows(values.halluc, 'compare-');
 const hCols: Array<[string, (s: Record<string, number>) => number]> = [
@@ -35,6 +43,12 @@ const hCols: Array<[string, (s: Record<string, number>) => number]> = [
 console.log(`\nHallucination world, token-level MLP probe at blocks.1.hook_resid_post (seeds ${h.map((r) => r.seed).join(',')})\n`);
 console.log(`| features | ${hCols.map(([c]) => c).join(' | ')} |\n|---|${hCols.map(() => '---').join('|')}|`);
 for (const k of ['raw', 'sae'] as const) console.log(`| ${k === 'raw' ? 'raw activations' : 'SAE latents'} | ${hCols.map(([, g]) => ms(h.map((r) => g(r[k])))).join(' | ')} |`);
+console.log(`\n| features | seed | ${hCols.map(([c]) => c).join(' | ')} |\n|---|---|${hCols.map(() => '---').join('|')}|`);
+for (const k of ['raw', 'sae'] as const) {
+  for (const r of h) console.log(`| ${k} | ${r.seed} | ${hCols.map(([, g]) => f3(g(r[k]))).join(' | ')} |`);
+  const w = h.length ? lowest(h, (r) => r[k].auroc_ood) : undefined;
+  if (w) console.log(`| ${k}, worst seed (lowest eval-only AUROC) | ${w.seed} | ${hCols.map(([, g]) => f3(g(w[k]))).join(' | ')} |`);
+}
 
 const fromFile = (world: string, seed: number) => {
   const f = world === 'pii' ? join(values.pii, `seed-${seed}`, 'sae', 'sae.json') : join(values.halluc, `seed${seed}`, 'sae', 'sae.json');
