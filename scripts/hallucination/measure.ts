@@ -1,6 +1,8 @@
 // Runs the hallucination pipeline a → b, b' → c, d → eval for each seed and prints the README
 // tables: the RL table (mean ± std over seeds, then each run's worst seed: the one with the
 // most hallucinations) and the runtime-intervention table (entity probe → " unknown").
+// Each RL run's checkpoint (one every 50 steps) is chosen on the validation split by
+// select.ts, never on the test entities; every checkpoint's test numbers are printed too.
 // node bin/run-ts.js scripts/hallucination/measure.ts [seeds=0,1,2,3,4] [--out DIR] [--reuse] [--rl c]
 //   --out DIR  where runs and tables go (default runs/hallucination-measure)
 //   --reuse    keep a stage whose output already exists under DIR (wasm runs are
@@ -10,6 +12,9 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { evalCheckpoints } from './eval.ts';
 import { evalIntervention } from './intervention.ts';
+import { answerRates } from '../../src/data/tasks/hallucination-eval.ts';
+import { selectCheckpoint, testOnlyKnown } from './select.ts';
+import { loadHallucinationRun } from './eval.ts';
 
 const args = process.argv.slice(2);
 const flag = (f: string) => { const i = args.indexOf(f); return i >= 0 ? args.splice(i, f === '--reuse' ? 1 : 2)[1] ?? '' : undefined; };
@@ -32,6 +37,24 @@ type Row = Record<string, number>;
 const rows: Record<string, Row[]> = { base: [], 'c: frozen probe': [], ...(rlRuns.includes('d') ? { 'd: live probe': [] } : {}) };
 const ivRows: Record<string, Row[]> = {};
 const ivPush = (k: string, r: object) => (ivRows[k] ??= []).push(r as Row);
+/** Per run and seed: each checkpoint's validation and test numbers, and the chosen step. */
+const trace: string[] = ['| seed | run | step | val halluc. | val known acc. | test halluc. | test known acc. (64) | test-only known acc. (32) | chosen |', '|---|---|---|---|---|---|---|---|---|'];
+/** The checkpoint select.ts keeps (the base where none qualifies), with every candidate traced. */
+async function chosen(seed: number, key: string, base: string, runDir: string, probe: string): Promise<{ dir: string; step: number; heldKnown: number }> {
+  const sel = await selectCheckpoint(base, runDir, probe);
+  let heldKnown = NaN;
+  for (const c of [{ step: 0, dir: base, val: sel.base }, ...sel.candidates]) {
+    // Test numbers of every candidate, for the record only: the choice above never reads them.
+    const run = await loadHallucinationRun(base, c.dir, probe);
+    const t = answerRates(run.world, run.policy, run.tok);
+    const h = answerRates(testOnlyKnown(run.world), run.policy, run.tok).accuracy_known;
+    run.dispose();
+    const isChosen = (sel.chosen?.step ?? 0) === c.step;
+    if (isChosen) heldKnown = h;
+    trace.push(`| ${seed} | ${key} | ${c.step} | ${c.val.hallucination_unknown.toFixed(3)} | ${c.val.accuracy_known.toFixed(3)} | ${t.hallucination_unknown.toFixed(3)} | ${t.accuracy_known.toFixed(3)} | ${h.toFixed(3)} | ${isChosen ? '**yes**' : ''} |`);
+  }
+  return { dir: sel.chosen?.dir ?? base, step: sel.chosen?.step ?? 0, heldKnown };
+}
 for (const seed of seeds) {
   const d = `${root}/seed${seed}`;
   if (!reuse) rmSync(d, { recursive: true, force: true }); // this script's own output: a re-run starts fresh
@@ -46,11 +69,16 @@ for (const seed of seeds) {
   // c and d of one seed run side by side (one core each).
   const rl = ([['c: frozen probe', 'c_rl_frozen_probe'], ['d: live probe', 'd_rl_live_probe']] as const).filter(([k]) => rlRuns.includes(k[0]!));
   await Promise.all(rl.filter(([, f]) => !done(`${d}/${f}`)).map(([, f]) => run(['train', `recipes/hallucination/${f}.yaml`, ...s, ...ck, '--set', `run.out_dir=${d}/${f}`, '--set', `probes.0.checkpoint=${probe}`])));
-  for (const [k, f] of rl) rows[k]!.push(await evalCheckpoints(base, newest(`${d}/${f}`), probe) as unknown as Row);
+  const picked: Record<string, string> = {};
+  for (const [k, f] of rl) {
+    const c = await chosen(seed, k[0]!, base, `${d}/${f}`, probe);
+    picked[k[0]!] = c.dir;
+    rows[k]!.push({ ...(await evalCheckpoints(base, c.dir, probe)), step: c.step, accuracy_known_test_only: c.heldKnown } as unknown as Row);
+  }
   rows.base!.push(await evalCheckpoints(base, base, probe) as unknown as Row);
   // The intervention on the base and on the frozen-probe policy, at the probe's own threshold
   // and at the known-safe one (intervention.ts says which is which).
-  for (const [k, ckpt] of [['base', base], ['c', newest(`${d}/c_rl_frozen_probe`)]] as const) {
+  for (const [k, ckpt] of [['base', base], ['c', picked.c!]] as const) {
     const r = await evalIntervention(base, ckpt, entity);
     ivPush(k === 'base' ? 'base' : 'c: frozen probe', r.plain);
     ivPush(`${k} + intervention (probe threshold)`, r.probe_threshold);
@@ -79,12 +107,12 @@ const ivTable = table(ivRows, ['hallucination_unknown', 'accuracy_known', 'absta
 // Per seed: the cut in hallucinations, known accuracy, and the live probe's drift (its AUROC on
 // the (d) policy's activations next to the frozen base's).
 const pct = (a: number, b: number) => `${(100 * (b - a) / a).toFixed(0)}%`;
-const perSeed = ['| seed | base halluc. | c halluc. (cut) | c known acc. | d halluc. (cut) | d known acc. | probe AUROC: base → d policy |', '|---|---|---|---|---|---|---|',
+const perSeed = ['| seed | base halluc. | c step | c halluc. (cut) | c known acc. (64 / test-only 32) | d step | d halluc. (cut) | d known acc. (64 / test-only 32) | probe AUROC: base → d policy |', '|---|---|---|---|---|---|---|---|---|',
   ...seeds.map((sd, i) => {
     const [b, c, dd] = [rows.base![i]!, rows['c: frozen probe']![i]!, rows['d: live probe']?.[i]];
-    const d = dd ? `${dd.hallucination_unknown!.toFixed(3)} (${pct(b.hallucination_unknown!, dd.hallucination_unknown!)}) | ${dd.accuracy_known!.toFixed(3)} | ${dd.probe_auroc_frozen!.toFixed(3)} → ${dd.probe_auroc_policy!.toFixed(3)}` : '– | – | –';
-    return `| ${sd} | ${b.hallucination_unknown!.toFixed(3)} | ${c.hallucination_unknown!.toFixed(3)} (${pct(b.hallucination_unknown!, c.hallucination_unknown!)}) | ${c.accuracy_known!.toFixed(3)} | ${d} |`;
+    const d = dd ? `${dd.step} | ${dd.hallucination_unknown!.toFixed(3)} (${pct(b.hallucination_unknown!, dd.hallucination_unknown!)}) | ${dd.accuracy_known!.toFixed(3)} / ${dd.accuracy_known_test_only!.toFixed(3)} | ${dd.probe_auroc_frozen!.toFixed(3)} → ${dd.probe_auroc_policy!.toFixed(3)}` : '– | – | – | –';
+    return `| ${sd} | ${b.hallucination_unknown!.toFixed(3)} | ${c.step} | ${c.hallucination_unknown!.toFixed(3)} (${pct(b.hallucination_unknown!, c.hallucination_unknown!)}) | ${c.accuracy_known!.toFixed(3)} / ${c.accuracy_known_test_only!.toFixed(3)} | ${d} |`;
   })].join('\n');
-writeFileSync(`${root}/table.md`, `${rlTable}\n\n${perSeed}\n\n${ivTable}\n`);
+writeFileSync(`${root}/table.md`, `${rlTable}\n\n${perSeed}\n\n${ivTable}\n\n${trace.join('\n')}\n`);
 writeFileSync(`${root}/raw.json`, JSON.stringify({ seeds, rl: rows, intervention: ivRows }, null, 1));
-console.log(`${rlTable}\n\n${perSeed}\n\n${ivTable}`);
+console.log(`${rlTable}\n\n${perSeed}\n\n${ivTable}\n\n${trace.join('\n')}`);

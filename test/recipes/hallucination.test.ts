@@ -15,6 +15,7 @@ import { train } from '../../src/trainer/run.ts';
 import { constantProbe } from '../helpers/probe.ts';
 import { tempDir } from '../helpers/recipes.ts';
 import { useCpu } from '../helpers/tiny.ts';
+import { chooseCheckpoint, testOnlyKnown, validationWorld, type Candidate } from '../../scripts/hallucination/select.ts';
 
 beforeAll(useCpu);
 const R = (f: string) => `recipes/hallucination/${f}`;
@@ -84,5 +85,35 @@ describe('hallucination recipes, tiny runs (a → b → c, d)', () => {
   it('an RL recipe without rewards, or naming a missing probe, fails validation', () => {
     expect(() => loadRecipe(R('c_rl_frozen_probe.yaml'), { overrides: ['model.init.checkpoint=test/fixtures/recipes/checkpoint', 'rewards=[]'] })).toThrow(/rewards: an rl trainer needs at least one reward/);
     expect(() => loadRecipe(R('c_rl_frozen_probe.yaml'), { overrides: ['model.init.checkpoint=test/fixtures/recipes/checkpoint', 'rewards.0.probe=nope'] })).toThrow(/no probe named "nope" in probes \(probes: halluc\)/);
+  });
+
+  it('the RL recipes keep a checkpoint every 50 steps, all of them, for the validation choice', () => {
+    for (const f of ['c_rl_frozen_probe.yaml', 'd_rl_live_probe.yaml']) {
+      const r = loadRecipe(R(f), { overrides: ['model.init.checkpoint=test/fixtures/recipes/checkpoint'] });
+      expect(r.checkpoint.every, f).toBe(50);
+      expect(r.checkpoint.keep * r.checkpoint.every, f).toBeGreaterThanOrEqual(r.trainer.steps);
+    }
+  });
+
+  it('the validation split shares no entity with the test entities or the RL prompts', () => {
+    const world = worldFromJson(JSON.parse(readFileSync('data/hallucination/world.json', 'utf8')));
+    const val = validationWorld(world);
+    const test = new Set([...world.evalUnknown, ...testOnlyKnown(world).known]);
+    expect(val.known).toHaveLength(32);
+    expect(val.evalUnknown).toHaveLength(128);
+    for (const e of [...val.known, ...val.evalUnknown]) expect(test.has(e), e).toBe(false);
+    const rl = readFileSync('data/hallucination/rl.jsonl', 'utf8');
+    for (const e of val.evalUnknown) expect(rl.includes(`${e}`), e).toBe(false);
+  });
+
+  it('the checkpoint choice: fewest validation hallucinations among those that lose no known answer, ties to the earlier', () => {
+    const rates = (h: number, acc: number, abstain = 1 - acc) => ({ hallucination_unknown: h, malformed_unknown: 0, accuracy_known: acc, abstain_known: abstain });
+    const c = (step: number, h: number, acc: number, abstain?: number): Candidate => ({ step, dir: `run/step-${step}`, val: rates(h, acc, abstain) });
+    const base = rates(0.8, 1);
+    expect(chooseCheckpoint(base, [c(50, 0.6, 1), c(100, 0.3, 0.97), c(150, 0.4, 1), c(200, 0.4, 1)])?.step).toBe(150);
+    // The base's own misses do not count against a checkpoint; abstaining on > 5% does.
+    expect(chooseCheckpoint(rates(0.8, 0.9, 0.1), [c(50, 0.5, 0.9, 0.1)])).toBeNull();
+    expect(chooseCheckpoint(rates(0.8, 0.97, 0), [c(50, 0.5, 0.97, 0.03)])?.step).toBe(50);
+    expect(chooseCheckpoint(base, [c(50, 0.2, 0.94)])).toBeNull();
   });
 });
