@@ -6,10 +6,11 @@
 // node bin/run-ts.js scripts/hallucination/measure.ts [seeds=0,1,2,3,4] [--out DIR] [--reuse] [--rl c]
 //   --out DIR  where runs and tables go (default runs/hallucination-measure)
 //   --reuse    keep a stage whose output already exists under DIR (wasm runs are
-//              deterministic, so this only skips recomputing it); default: each seed starts fresh
+//              deterministic, so this only skips recomputing it), the evaluation of a seed
+//              included (DIR/seedN/result-<runs>.json); default: each seed starts fresh
 //   --rl c     train and evaluate the frozen-probe run (c) only, not the live-probe run (d)
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { evalCheckpoints } from './eval.ts';
 import { evalIntervention } from './intervention.ts';
 import { answerRates } from '../../src/data/tasks/hallucination-eval.ts';
@@ -40,7 +41,7 @@ const ivPush = (k: string, r: object) => (ivRows[k] ??= []).push(r as Row);
 /** Per run and seed: each checkpoint's validation and test numbers, and the chosen step. */
 const trace: string[] = ['| seed | run | step | val halluc. | val known acc. | test halluc. | test known acc. (64) | test-only known acc. (32) | chosen |', '|---|---|---|---|---|---|---|---|---|'];
 /** The checkpoint select.ts keeps (the base where none qualifies), with every candidate traced. */
-async function chosen(seed: number, key: string, base: string, runDir: string, probe: string): Promise<{ dir: string; step: number; heldKnown: number }> {
+async function chosen(seed: number, key: string, base: string, runDir: string, probe: string, lines: string[]): Promise<{ dir: string; step: number; heldKnown: number }> {
   const sel = await selectCheckpoint(base, runDir, probe);
   let heldKnown = NaN;
   for (const c of [{ step: 0, dir: base, val: sel.base }, ...sel.candidates]) {
@@ -51,9 +52,30 @@ async function chosen(seed: number, key: string, base: string, runDir: string, p
     run.dispose();
     const isChosen = (sel.chosen?.step ?? 0) === c.step;
     if (isChosen) heldKnown = h;
-    trace.push(`| ${seed} | ${key} | ${c.step} | ${c.val.hallucination_unknown.toFixed(3)} | ${c.val.accuracy_known.toFixed(3)} | ${t.hallucination_unknown.toFixed(3)} | ${t.accuracy_known.toFixed(3)} | ${h.toFixed(3)} | ${isChosen ? '**yes**' : ''} |`);
+    lines.push(`| ${seed} | ${key} | ${c.step} | ${c.val.hallucination_unknown.toFixed(3)} | ${c.val.accuracy_known.toFixed(3)} | ${t.hallucination_unknown.toFixed(3)} | ${t.accuracy_known.toFixed(3)} | ${h.toFixed(3)} | ${isChosen ? '**yes**' : ''} |`);
   }
   return { dir: sel.chosen?.dir ?? base, step: sel.chosen?.step ?? 0, heldKnown };
+}
+type SeedResult = { rows: Record<string, Row>; iv: Record<string, Row>; trace: string[] };
+/** One seed's evaluation: each RL run at its validation-chosen checkpoint, the base, and the intervention on both. */
+async function evalSeed(seed: number, rl: readonly (readonly [string, string])[], d: string, base: string, probe: string, entity: string): Promise<SeedResult> {
+  const out: SeedResult = { rows: {}, iv: {}, trace: [] };
+  const picked: Record<string, string> = {};
+  for (const [k, f] of rl) {
+    const c = await chosen(seed, k[0]!, base, `${d}/${f}`, probe, out.trace);
+    picked[k[0]!] = c.dir;
+    out.rows[k] = { ...(await evalCheckpoints(base, c.dir, probe)), step: c.step, accuracy_known_test_only: c.heldKnown } as unknown as Row;
+  }
+  out.rows.base = await evalCheckpoints(base, base, probe) as unknown as Row;
+  // The intervention on the base and on the frozen-probe policy, at the probe's own threshold
+  // and at the known-safe one (intervention.ts says which is which).
+  for (const [k, ckpt] of [['base', base], ['c', picked.c!]] as const) {
+    const r = await evalIntervention(base, ckpt, entity);
+    out.iv[k === 'base' ? 'base' : 'c: frozen probe'] = r.plain as unknown as Row;
+    out.iv[`${k} + intervention (probe threshold)`] = r.probe_threshold as unknown as Row;
+    out.iv[`${k} + intervention (known-safe threshold)`] = r.known_safe as unknown as Row;
+  }
+  return out;
 }
 for (const seed of seeds) {
   const d = `${root}/seed${seed}`;
@@ -66,25 +88,16 @@ for (const seed of seeds) {
   const entity = `${d}/b_entity/probes/entity`;
   if (!done(probe)) await run(['probe', 'train', 'recipes/hallucination/b_probe.yaml', ...s, ...ck, '--set', `run.out_dir=${d}/b`, '--set', `probes.0.train.seed=${seed}`]);
   if (!done(entity)) await run(['probe', 'train', 'recipes/hallucination/b_entity_probe.yaml', ...s, ...ck, '--set', `run.out_dir=${d}/b_entity`, '--set', `probes.0.train.seed=${seed}`]);
-  // c and d of one seed run side by side (one core each).
+  // c, then d: one training process at a time (the machine's cores are shared).
   const rl = ([['c: frozen probe', 'c_rl_frozen_probe'], ['d: live probe', 'd_rl_live_probe']] as const).filter(([k]) => rlRuns.includes(k[0]!));
-  await Promise.all(rl.filter(([, f]) => !done(`${d}/${f}`)).map(([, f]) => run(['train', `recipes/hallucination/${f}.yaml`, ...s, ...ck, '--set', `run.out_dir=${d}/${f}`, '--set', `probes.0.checkpoint=${probe}`])));
-  const picked: Record<string, string> = {};
-  for (const [k, f] of rl) {
-    const c = await chosen(seed, k[0]!, base, `${d}/${f}`, probe);
-    picked[k[0]!] = c.dir;
-    rows[k]!.push({ ...(await evalCheckpoints(base, c.dir, probe)), step: c.step, accuracy_known_test_only: c.heldKnown } as unknown as Row);
-  }
-  rows.base!.push(await evalCheckpoints(base, base, probe) as unknown as Row);
-  // The intervention on the base and on the frozen-probe policy, at the probe's own threshold
-  // and at the known-safe one (intervention.ts says which is which).
-  for (const [k, ckpt] of [['base', base], ['c', picked.c!]] as const) {
-    const r = await evalIntervention(base, ckpt, entity);
-    ivPush(k === 'base' ? 'base' : 'c: frozen probe', r.plain);
-    ivPush(`${k} + intervention (probe threshold)`, r.probe_threshold);
-    ivPush(`${k} + intervention (known-safe threshold)`, r.known_safe);
-  }
-  console.error(`seed ${seed}: ${JSON.stringify({ base: rows.base!.at(-1), c: rows['c: frozen probe']!.at(-1), d: rows['d: live probe']?.at(-1), intervention: Object.fromEntries(Object.entries(ivRows).map(([k, v]) => [k, v.at(-1)])) })}`);
+  for (const [, f] of rl) if (!done(`${d}/${f}`)) await run(['train', `recipes/hallucination/${f}.yaml`, ...s, ...ck, '--set', `run.out_dir=${d}/${f}`, '--set', `probes.0.checkpoint=${probe}`]);
+  const cache = `${d}/result-${rlRuns.join('')}.json`;
+  const r: SeedResult = done(cache) ? JSON.parse(readFileSync(cache, 'utf8')) : await evalSeed(seed, rl, d, base, probe, entity);
+  if (!done(cache)) { writeFileSync(`${cache}.tmp`, JSON.stringify(r)); renameSync(`${cache}.tmp`, cache); }
+  for (const [k, v] of Object.entries(r.rows)) rows[k]!.push(v);
+  for (const [k, v] of Object.entries(r.iv)) ivPush(k, v);
+  trace.push(...r.trace);
+  console.error(`seed ${seed}: ${JSON.stringify(r.rows)}`);
 }
 const ms = (xs: number[]) => {
   if (xs.some((x) => x === undefined)) return '–';
