@@ -112,7 +112,7 @@ const ivPerSeed = ['| row | seed | hallucination (cut) | known acc. | over-refus
   ...Object.entries(ivRows).filter(([k]) => k !== 'base').flatMap(([k, v]) => seeds.map((sd, i) => {
     const b = ivRows.base![i]!;
     const r = v[i]!;
-    return `| ${k} | ${sd} | ${r.hallucination_unknown!.toFixed(3)} (${pct(b.hallucination_unknown!, r.hallucination_unknown!)}) | ${r.accuracy_known!.toFixed(3)} | ${r.abstain_known!.toFixed(3)} / ${r.abstain_known_probe_unseen!.toFixed(3)} | ${meets(b, r) ? 'yes' : '**no**'} |`;
+    return `| ${k} | ${sd} | ${r.hallucination_unknown!.toFixed(3)} (${pct(b.hallucination_unknown!, r.hallucination_unknown!)}) | ${r.accuracy_known!.toFixed(3)} | ${r.abstain_known!.toFixed(3)} / ${r.abstain_known_probe_unseen?.toFixed(3) ?? "–"} | ${meets(b, r) ? 'yes' : '**no**'} |`;
   }))].join('\n');
 const out = `${Object.keys(rows).length > 1 ? `${rlTable}\n\n${perSeed}\n\n` : ''}${ivTable}\n\n${ivPerSeed}\n`;
 writeFileSync(`${root}/table-${rlRuns.join('')}.md`, out);
