@@ -14,7 +14,12 @@ import { buildModel } from '../../src/trainer/build.ts';
 import { train } from '../../src/trainer/run.ts';
 import { constantProbe } from '../helpers/probe.ts';
 import { tempDir } from '../helpers/recipes.ts';
-import { useCpu } from '../helpers/tiny.ts';
+import { tinyModel, useCpu } from '../helpers/tiny.ts';
+import { colourConfidence, confidenceGate } from '../../scripts/hallucination/confidence-gate.ts';
+import { testOnlyKnown, validationWorld } from '../../scripts/hallucination/validation.ts';
+import { modelConfig } from '../../src/models/config.ts';
+import { question } from '../../src/data/tasks/hallucination.ts';
+import { tokenLogprobs } from '../../src/trainer/logprobs.ts';
 
 beforeAll(useCpu);
 const R = (f: string) => `recipes/hallucination/${f}`;
@@ -84,5 +89,42 @@ describe('hallucination recipes, tiny runs (a → b → c, d)', () => {
   it('an RL recipe without rewards, or naming a missing probe, fails validation', () => {
     expect(() => loadRecipe(R('c_rl_frozen_probe.yaml'), { overrides: ['model.init.checkpoint=test/fixtures/recipes/checkpoint', 'rewards=[]'] })).toThrow(/rewards: an rl trainer needs at least one reward/);
     expect(() => loadRecipe(R('c_rl_frozen_probe.yaml'), { overrides: ['model.init.checkpoint=test/fixtures/recipes/checkpoint', 'rewards.0.probe=nope'] })).toThrow(/no probe named "nope" in probes \(probes: halluc\)/);
+  });
+
+  it('the validation split shares no entity with the test entities or the RL prompts', () => {
+    const world = worldFromJson(JSON.parse(readFileSync('data/hallucination/world.json', 'utf8')));
+    const val = validationWorld(world);
+    const test = new Set([...world.evalUnknown, ...testOnlyKnown(world).known]);
+    expect(val.known).toHaveLength(32);
+    expect(val.evalUnknown).toHaveLength(128);
+    for (const e of [...val.known, ...val.evalUnknown]) expect(test.has(e), e).toBe(false);
+    const rl = readFileSync('data/hallucination/rl.jsonl', 'utf8');
+    for (const e of val.evalUnknown) expect(rl.includes(`${e}`), e).toBe(false);
+  });
+
+  it('the confidence gate: the batched colour confidence equals one sequence at a time; it abstains below its threshold only', () => {
+    const tok = createTokenizer('byte');
+    const m = tinyModel(3, modelConfig({ vocabSize: tok.vocabSize, dModel: 16, nLayers: 2, nHeads: 2, nCtx: 32, tiedEmbeddings: false }));
+    const frozen = m.frozenCopy();
+    const world = worldFromJson(JSON.parse(readFileSync('data/hallucination/world.json', 'utf8')));
+    const prefixes = world.known.slice(0, 3).map((e) => tok.encode(`${question(e)} `));
+    const before = tf.memory().numTensors;
+    const conf = colourConfidence(frozen, tok, prefixes);
+    const one = (p: number[], c: string) => tf.tidy(() => {
+      const w = tok.encode(`${c}\n`);
+      const x = tf.tensor2d([[...p, ...w]], [1, p.length + w.length], 'int32');
+      const lp = tokenLogprobs(frozen.forward(x).logits as tf.Tensor3D, x).dataSync();
+      return Math.exp(w.reduce((a, _, k) => a + lp[p.length - 1 + k]!, 0));
+    });
+    prefixes.forEach((p, k) => expect(conf[k]).toBeCloseTo(Math.max(...COLOURS.map((c) => one(p, c))), 5));
+    const small4 = { ...world, known: world.known.slice(0, 4), evalUnknown: world.evalUnknown.slice(0, 4) };
+    const at = (threshold: number) => {
+      const g = confidenceGate({ frozen, tok, threshold, tokens: tok.encode(answer(ABSTAIN)), onlyAfter: 0 });
+      return { r: answerRates(small4, m, tok, g.insert), n: g.state.count };
+    };
+    expect(at(2)).toEqual({ r: { hallucination_unknown: 0, malformed_unknown: 0, accuracy_known: 0, abstain_known: 1 }, n: 8 });
+    expect(at(0).n).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    [frozen, m].forEach((x) => x.dispose());
   });
 });
