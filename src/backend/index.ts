@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { BonsaiError } from '../errors.ts';
+import { registerWasmHeapProbe } from './oom.ts';
 import { registerWasmKernels, registeredWasmKernels } from './wasm-kernels.ts';
 import { installWasmOverrides } from './wasm-overrides.ts';
 import { useThreadedWasm, wasmThreads } from './wasm-threads.ts';
@@ -44,6 +45,17 @@ const PACKAGE: Partial<Record<Candidate, string>> = {
 };
 
 let current: { key: string; report: Promise<BackendReport> } | undefined;
+
+// oom.ts reads the wasm heap through this probe, so that it needs no tfjs import of its own.
+registerWasmHeapProbe(() => {
+  try {
+    if (tf.getBackend() !== 'wasm') return undefined;
+    const w = (tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array; wasmMemory?: { buffer: ArrayBufferLike } } }).wasm;
+    return w ? (w.wasmMemory?.buffer ?? w.HEAPU8.buffer).byteLength : undefined;
+  } catch {
+    return undefined;
+  }
+});
 
 /**
  * Selects and initialises the tfjs backend. `auto` tries tfjs-node-gpu → webgpu (hardware

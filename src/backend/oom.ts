@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 
 /**
@@ -28,13 +27,19 @@ export function outOfMemoryError(e: unknown, wasmHeap = wasmHeapBytes()): Bonsai
   });
 }
 
-/** The wasm heap's size in bytes when wasm is the active backend (it never shrinks: its high-water mark). */
+/**
+ * The wasm heap's size in bytes when wasm is the active backend (it never shrinks: its high-water
+ * mark), else undefined. oom.ts stays free of tfjs — the CLI imports it on every command, also on
+ * the validation path that must not load a backend — so backend/index.ts, which loads tfjs,
+ * registers the probe (registerWasmHeapProbe) when it is imported.
+ */
 export function wasmHeapBytes(): number | undefined {
-  try {
-    if (tf.getBackend() !== 'wasm') return undefined;
-    const w = (tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array; wasmMemory?: { buffer: ArrayBufferLike } } }).wasm;
-    return w ? (w.wasmMemory?.buffer ?? w.HEAPU8.buffer).byteLength : undefined;
-  } catch {
-    return undefined;
-  }
+  return heapProbe();
+}
+
+let heapProbe: () => number | undefined = () => undefined;
+
+/** Called by backend/index.ts with a probe that reads the active wasm backend's heap. */
+export function registerWasmHeapProbe(probe: () => number | undefined): void {
+  heapProbe = probe;
 }
