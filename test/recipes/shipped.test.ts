@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAnyRecipe, loadEditRecipe, recipeJsonSchema } from '../../src/recipe/index.ts';
@@ -10,6 +11,21 @@ function yamlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? yamlFiles(join(dir, e.name)) : e.name.endsWith('.yaml') ? [join(dir, e.name)] : [],
   );
+}
+
+/**
+ * A stand-in for the checkpoint a chain's first recipe writes: the fixture's config with the
+ * context length that recipe trains (RL's prompt-room check reads it, so a 64-token stand-in
+ * would refuse a chain whose base has a longer context, and pass one whose base is shorter).
+ */
+function standIn(fixture: string, baseRecipe: string): string {
+  const nCtx = /n_ctx: *(\d+)/.exec(baseRecipe);
+  if (!nCtx) return `test/fixtures/recipes/${fixture}`;
+  const config = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/recipes', fixture, 'config.json'), 'utf8'));
+  config.model.nCtx = Number(nCtx[1]);
+  const dir = mkdtempSync(join(tmpdir(), 'bonsai-standin-'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  return dir;
 }
 
 describe('shipped recipes', () => {
@@ -28,7 +44,7 @@ describe('shipped recipes', () => {
       const needs = /^# Needs: +([\w./-]+\.yaml)/m.exec(text);
       const first = needs && [join(ROOT, needs[1]!), join(ROOT, dirname(file), needs[1]!)].find((f) => existsSync(f));
       const llama = first !== undefined && first !== null && /family: llama/.test(readFileSync(first, 'utf8'));
-      const overrides = needs ? [`model.init.checkpoint=test/fixtures/recipes/${llama ? 'llama-checkpoint' : 'checkpoint'}`] : [];
+      const overrides = needs ? [`model.init.checkpoint=${standIn(llama ? 'llama-checkpoint' : 'checkpoint', first ? readFileSync(first, 'utf8') : '')}`] : [];
       const load = /^job: edit$/m.test(text) ? loadEditRecipe : /^job: sae$/m.test(text) ? loadSaeRecipe : loadAnyRecipe;
       expect(() => load(file, { overrides })).not.toThrow();
     } finally {
