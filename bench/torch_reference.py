@@ -311,6 +311,16 @@ class LoraLlama(nn.Module):
         return self.norm(x) @ self.embed.t()  # tied lm_head
 
 
+def lm_step(model, opt, ids, V):
+    """One next-token training step on ids [B, T + 1] (mean cross-entropy); returns the loss."""
+    logits = model(ids[:, :-1])
+    loss = F.cross_entropy(logits.reshape(-1, V), ids[:, 1:].reshape(-1))
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
 def lora_bench(c):
     """Row (a): median step time, tokens/s and peak memory (max RSS growth) of LoRA training."""
     import resource
@@ -327,13 +337,7 @@ def lora_bench(c):
     times, losses = [], []
     for i in range(c['warmup'] + c['steps']):
         t0 = time.perf_counter()
-        ids = data[i]
-        logits = model(ids[:, :-1])
-        loss = F.cross_entropy(logits.reshape(-1, V), ids[:, 1:].reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        losses.append(round(loss.item(), 4))
+        losses.append(round(lm_step(model, opt, data[i], V), 4))
         if i >= c['warmup']:
             times.append((time.perf_counter() - t0) * 1e3)
         print(f'torch step {i}: {time.perf_counter() - t0:.1f} s, loss {losses[-1]}', file=sys.stderr)
@@ -361,13 +365,7 @@ def main():
     data = torch.randint(0, V, (c['warmup'] + c['steps'], B, T + 1), generator=g)
 
     def step(i):
-        ids = data[i]
-        logits = model(ids[:, :-1])
-        loss = F.cross_entropy(logits.reshape(-1, V), ids[:, 1:].reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        return loss.item()
+        return lm_step(model, opt, data[i], V)
 
     for i in range(c['warmup']):
         step(i)
