@@ -2,8 +2,7 @@
 // judge (a forward of the judge per query, read from its next-token logits): the eval items,
 // each side's scores, accuracy and AUROC, and FLOPs per sequence counted from the shapes.
 import { readFileSync } from 'node:fs';
-import { ABSTAIN, answer, COLOURS, question } from '../../src/data/tasks/hallucination.ts';
-import { worldFromJson } from '../../src/data/tasks/hallucination-eval.ts';
+import { evalOnlyProbeExamples, worldFromJson } from '../../src/data/tasks/hallucination-eval.ts';
 import { readPiiRecords, tokenLabels } from '../../src/data/tasks/pii.ts';
 import { addCounts, f1Of, type F1Counts } from '../../src/data/tasks/pii-score.ts';
 import { forwardFlops, probeHeadFlops } from '../../src/models/flops.ts';
@@ -14,22 +13,14 @@ import { judgeScores, labelId, tokenQueries, type JudgeFormat } from '../../src/
 import { auroc } from '../../src/probes/metrics.ts';
 import type { Probe } from '../../src/probes/probe.ts';
 import { scoreTokens } from '../../src/probes/token-scores.ts';
-import { Rng } from '../../src/util/rng.ts';
 
 /** One text to label: its tokens, where the scored part starts, and the truth per scored unit. */
 export interface Item { ids: number[]; from: number; labels: number[] }
 
-/** Hallucination eval items (as src/data/tasks/hallucination-eval.ts builds them, eval-only entities): one label per answer. */
+/** Hallucination eval items (src/data/tasks/hallucination-eval.ts's eval-only probe examples): one label per answer. */
 export function hallucinationItems(tok: Tokenizer): Item[] {
   const world = worldFromJson(JSON.parse(readFileSync('data/hallucination/world.json', 'utf8')));
-  const rng = new Rng(99);
-  return [
-    ...world.known.map((e) => ({ c: answer(world.colour.get(e)!), e, label: 0 })),
-    ...world.evalUnknown.flatMap((e) => [{ c: answer(COLOURS[rng.int(COLOURS.length)]!), e, label: 1 }, { c: answer(ABSTAIN), e, label: 0 }]),
-  ].map(({ c, e, label }) => {
-    const p = tok.encode(question(e));
-    return { ids: [...p, ...tok.encode(c)], from: p.length, labels: [label] };
-  });
+  return evalOnlyProbeExamples(world, tok).map(({ ids, positions, label }) => ({ ids, from: positions[0]!, labels: [label] }));
 }
 
 /** PII eval items (data/pii/eval-id.jsonl or eval-ood.jsonl): one label per token. */

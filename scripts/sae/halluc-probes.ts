@@ -9,10 +9,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../../src/backend/index.ts';
-import { ABSTAIN, answer, COLOURS, question } from '../../src/data/tasks/hallucination.ts';
-import { worldFromJson } from '../../src/data/tasks/hallucination-eval.ts';
+import { evalOnlyProbeExamples, worldFromJson } from '../../src/data/tasks/hallucination-eval.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { captureFeatures, type ProbeExample } from '../../src/probes/capture.ts';
+import { captureFeatures } from '../../src/probes/capture.ts';
 import { loadProbe } from '../../src/probes/io.ts';
 import { auroc, tprAtFpr } from '../../src/probes/metrics.ts';
 import { ensureRecipeProbe } from '../../src/probes/recipe.ts';
@@ -24,28 +23,14 @@ import { NullTracker } from '../../src/tracking/index.ts';
 import { buildModel } from '../../src/trainer/build.ts';
 import { latestCheckpoint } from '../../src/trainer/checkpoint.ts';
 import { train } from '../../src/trainer/run.ts';
-import { Rng } from '../../src/util/rng.ts';
 
 const { values } = parseArgs({ options: { seeds: { type: 'string', default: '0,1,2' }, out: { type: 'string', default: 'runs/sae-halluc' }, 'sae-set': { type: 'string', multiple: true, default: [] } } });
 const seeds = values.seeds.split(',').map(Number);
 const tok = createTokenizer('byte');
 const world = worldFromJson(JSON.parse(readFileSync('data/hallucination/world.json', 'utf8')));
 
-/** Teacher-forced answer tokens for known and eval-only entities (label 1: a made-up colour). */
-function evalOnlyExamples(): ProbeExample[] {
-  const rng = new Rng(99);
-  return [
-    ...world.known.map((e) => ({ c: answer(world.colour.get(e)!), e, label: 0 })),
-    ...world.evalUnknown.flatMap((e) => [{ c: answer(COLOURS[rng.int(COLOURS.length)]!), e, label: 1 }, { c: answer(ABSTAIN), e, label: 0 }]),
-  ].map(({ c, e, label }) => {
-    const p = tok.encode(question(e));
-    const ct = tok.encode(c);
-    return { ids: [...p, ...ct], positions: ct.map((_, k) => p.length + k), label };
-  });
-}
-
 await initBackend('auto');
-const ex = evalOnlyExamples();
+const ex = evalOnlyProbeExamples(world, tok);
 type Side = { auroc_id: number; tpr1_id: number; auroc_ood: number; tpr1_ood: number };
 const results: Array<{ seed: number; raw: Side; sae: Side; sae_metrics: unknown }> = [];
 for (const seed of seeds) {

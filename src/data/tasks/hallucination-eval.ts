@@ -7,7 +7,7 @@
 import { generate, type GenerateOptions } from '../../models/generate.ts';
 import type { Tokenizer } from '../../models/tokenizer.ts';
 import type { CausalLM } from '../../models/model.ts';
-import { captureFeatures } from '../../probes/capture.ts';
+import { captureFeatures, type ProbeExample } from '../../probes/capture.ts';
 import { auroc } from '../../probes/metrics.ts';
 import type { Probe } from '../../probes/probe.ts';
 import { Rng } from '../../util/rng.ts';
@@ -55,10 +55,15 @@ export function answerRates(world: World, policy: CausalLM, tok: Tokenizer, inse
   };
 }
 
-export function evaluateHallucination(world: World, policy: CausalLM, frozen: CausalLM, probe: Probe, tok: Tokenizer): HallucinationEval {
-  // Teacher-forced probe data on eval-only entities (never seen by the probe).
+/**
+ * Teacher-forced probe data on eval-only entities (never seen by the probe): each known entity's
+ * right colour (label 0), and per eval-only unknown entity a made-up colour (label 1, drawn from
+ * a fixed seed so every reader scores the same answers) and the abstain word (label 0).
+ * `positions` are the answer's tokens, after the question's.
+ */
+export function evalOnlyProbeExamples(world: World, tok: Tokenizer): Array<ProbeExample & { positions: number[]; label: number }> {
   const rng = new Rng(99);
-  const ex = [
+  return [
     ...world.known.map((e) => ({ c: answer(world.colour.get(e)!), e, label: 0 })),
     ...world.evalUnknown.flatMap((e) => [{ c: answer(COLOURS[rng.int(COLOURS.length)]!), e, label: 1 }, { c: answer(ABSTAIN), e, label: 0 }]),
   ].map(({ c, e, label }) => {
@@ -66,6 +71,10 @@ export function evaluateHallucination(world: World, policy: CausalLM, frozen: Ca
     const ct = tok.encode(c);
     return { ids: [...p, ...ct], positions: ct.map((_, k) => p.length + k), label };
   });
+}
+
+export function evaluateHallucination(world: World, policy: CausalLM, frozen: CausalLM, probe: Probe, tok: Tokenizer): HallucinationEval {
+  const ex = evalOnlyProbeExamples(world, tok);
   const probeAuroc = (m: CausalLM) => {
     const f = captureFeatures(m, probe.meta.hook, probe.meta.level, ex);
     return auroc(probe.scoreRows(f.X, f.n), f.y);
