@@ -32,6 +32,8 @@ export interface RlLoopOptions extends Omit<LoopOptions<Record<string, number>>,
   transforms: GradientTransform[];
   /** The recipe's interventions, for the policy's training passes only (rl-step.ts says which). */
   forward?: Pick<ForwardOptions, 'hooks'>;
+  /** data.train's prompts as loadPrompts reads them, when the caller has them already (trainRl, for its memory check). */
+  prompts?: PromptItem[];
 }
 
 /**
@@ -73,7 +75,7 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
   const { recipe, model, tokenizer: tok } = o;
   const t = recipe.trainer;
   if (t.kind !== 'rl') throw new Error('internal: runRl needs an rl trainer');
-  const prompts = loadPrompts(recipe.data.train.path, tok);
+  const prompts = o.prompts ?? loadPrompts(recipe.data.train.path, tok);
   checkPromptRoom(prompts, tok, model.config.nCtx, t.max_new_tokens, recipe.data.train.path);
   const evalPrompts = recipe.data.eval ? loadPrompts(recipe.data.eval.path, tok) : [];
   if (recipe.data.eval) checkPromptRoom(evalPrompts, tok, model.config.nCtx, t.max_new_tokens, recipe.data.eval.path);

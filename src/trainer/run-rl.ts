@@ -17,7 +17,9 @@ import { trackedRun } from './tracked-run.ts';
  */
 export async function trainRl(recipe: Recipe, model: CausalLM, tokenizer: Tokenizer, backend: BackendReport, opts: TrainOptions, started: number): Promise<TrainSummary> {
   // Before any run is opened or step taken, as for SFT: an RL step that cannot fit stops here, saying what would.
-  const longestPrompt = Math.max(1, ...loadPrompts(recipe.data.train.path, tokenizer).map((p) => promptIds(p, tokenizer).length));
+  // Read (and any chat rendered) once: the check measures them, and the loop trains on them.
+  const prompts = loadPrompts(recipe.data.train.path, tokenizer);
+  const longestPrompt = prompts.reduce((m, p) => Math.max(m, promptIds(p, tokenizer).length), 1); // no spread: a large file would overflow the call stack
   const mem = checkRlStepFits(recipe, model, backend.name, longestPrompt);
   if (mem) opts.onLog?.(mem);
   const { result, runId } = await trackedRun(recipe, backend, opts, { 'bonsai.trainer': 'rl' }, ({ tracker, runId, recipeYaml }) => {
@@ -26,7 +28,7 @@ export async function trainRl(recipe: Recipe, model: CausalLM, tokenizer: Tokeni
     const makeFreezer = () => buildFreezer(recipe, model, tokenizer, seqLen, { resume: opts.resume, onLog: opts.onLog });
     // Interventions go to the policy's training passes only: not the frozen reference, not rollout sampling.
     const interventions = buildInterventions(recipe, model);
-    return runRl({ ...opts, recipe, model, tokenizer, transforms, makeFreezer, forward: interventions.forward, tracker, recipeYaml, runId }).finally(() =>
+    return runRl({ ...opts, recipe, model, tokenizer, transforms, makeFreezer, forward: interventions.forward, prompts, tracker, recipeYaml, runId }).finally(() =>
       interventions.dispose(),
     );
   });
