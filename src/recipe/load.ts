@@ -12,7 +12,7 @@ import { checkRecipe, salvageSections } from './check.ts';
 import { describeValue, explain, RecipeIssue, type Finding } from './issues.ts';
 import { jobKinds } from './jobs.ts';
 import { placer } from './locate.ts';
-import { editRecipeSchemaFor, type EditRecipe } from './edit-schema.ts';
+import { checkEditRecipe, editRecipeSchemaFor, type EditRecipe } from './edit-schema.ts';
 import { applyOverrides } from './overrides.ts';
 import { recipeSchemaFor, recipeSections, type AnyRecipe, type Recipe } from './schema.ts';
 import { MAX_ALIASES, parseYaml, refusedTags, tagRefusal, toPlainData, type Position } from './yaml.ts';
@@ -100,7 +100,7 @@ export function loadEditRecipe(file: string, opts: LoadOptions = {}): EditRecipe
 
 /** Validate `job: edit` recipe `text` (see parseRecipe). */
 export function parseEditRecipe(text: string, file: string, opts: LoadOptions = {}): EditRecipe {
-  return parseWithSchema(editRecipeSchemaFor(basename(file, extname(file))), text, file, opts);
+  return parseWithSchema(editRecipeSchemaFor(basename(file, extname(file))), text, file, opts, (value) => checkEditRecipe(value));
 }
 
 /**
