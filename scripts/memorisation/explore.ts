@@ -1,6 +1,8 @@
-// Exploration (not a shipped measurement): per seed, how uniform ρ and one global curvature
-// threshold trade validation loss against test recall and rule accuracy.
-//   node bin/run-ts.js scripts/memorisation/explore.ts SEED
+// How the edit's rule was chosen (docs/results/memorisation.md): per seed, the held-out loss
+// (rule_valid.jsonl) beside the test numbers, at a grid of uniform ρ (RHOS=… to change it) or of
+// one absolute curvature threshold over every target (global), for the MLP matrices or every
+// block matrix. Reads measure.ts's base and factors for the seed (run measure.ts first).
+//   node bin/run-ts.js scripts/memorisation/explore.ts SEED [all|uniform|global] [mlp|all|attn|b0]
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { collectKfacFactors } from '../../src/gradients/kfac-factors.ts';
 import { resolveTargets } from '../../src/gradients/kfac-sites.ts';
@@ -54,18 +56,20 @@ const push = (label: string, w: Map<string, Float32Array>, extra: Record<string,
   rows.push(r);
   console.log(`${label.padEnd(22)} val ${r.val.toFixed(5)} strict ${(100 * r.strict_recall).toFixed(1)} acc ${(100 * r.rule_accuracy).toFixed(1)} ppl ${r.rule_perplexity.toFixed(4)} ${JSON.stringify(extra)}`);
 };
+/** Every target edited by `edit`, scored under `label` with the share of components each kept. */
+const editAll = (label: string, edit: typeof editWeight, strength: number, extra: Record<string, unknown> = {}) => {
+  const w = new Map(ck.weights);
+  const kept: number[] = [];
+  for (const p of paths) {
+    const r = edit(ck.weights.get(p)!, factors.factors.get(p)!, eigen.get(p)!, strength);
+    w.set(p, r.weight);
+    kept.push(r.report.kept / r.report.components);
+  }
+  push(label, w, { ...extra, kept: kept.map((k) => +k.toFixed(4)) });
+};
 push('base', ck.weights, {});
 if (mode === 'all' || mode === 'uniform') {
-  for (const rho of (process.env.RHOS ?? '0.96,0.95,0.94,0.93,0.92,0.91,0.9,0.88').split(',').map(Number)) {
-    const w = new Map(ck.weights);
-    const kept: number[] = [];
-    for (const p of paths) {
-      const r = editWeight(ck.weights.get(p)!, factors.factors.get(p)!, eigen.get(p)!, rho);
-      w.set(p, r.weight);
-      kept.push(r.report.kept / r.report.components);
-    }
-    push(`uniform ${rho}`, w, { kept: kept.map((k) => +k.toFixed(4)) });
-  }
+  for (const rho of (process.env.RHOS ?? '0.96,0.95,0.94,0.93,0.92,0.91,0.9,0.88').split(',').map(Number)) editAll(`uniform ${rho}`, editWeight, rho);
 }
 if (mode === 'all' || mode === 'global') {
   // One absolute threshold on λμ over every target; thresholds as the global mass they keep.
@@ -83,14 +87,7 @@ if (mode === 'all' || mode === 'global') {
   };
   for (const rho of [0.999, 0.998, 0.995, 0.99, 0.985, 0.98, 0.97, 0.96, 0.95, 0.94]) {
     const t = thresholdFor(rho);
-    const w = new Map(ck.weights);
-    const kept: number[] = [];
-    for (const p of paths) {
-      const r = editWeightAbove(ck.weights.get(p)!, factors.factors.get(p)!, eigen.get(p)!, t);
-      w.set(p, r.weight);
-      kept.push(r.report.kept / r.report.components);
-    }
-    push(`global ${rho}`, w, { t: +t.toExponential(3), kept: kept.map((k) => +k.toFixed(4)) });
+    editAll(`global ${rho}`, editWeightAbove, t, { t: +t.toExponential(3) });
   }
 }
 mkdirSync('runs/memorisation-explore', { recursive: true });
