@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { withGrad } from './grad.ts';
-import { onWasm } from './matmul.ts';
+import { wasmSlowProducts } from './matmul.ts';
 
 /**
  * Multi-head attention core, z = softmax(q·kᵀ·scale + mask)·v, on the projections' own
@@ -25,7 +25,7 @@ function grouped(input: tf.Tensor, filter: tf.Tensor, M: number, K: number, G: n
  * Returns z: [B, T, H, dh].
  */
 export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor2D, scale: number): tf.Tensor4D {
-  if (!onWasm()) return plainAttention(q, k, v, mask, scale);
+  if (!wasmSlowProducts()) return plainAttention(q, k, v, mask, scale);
   const [B, T, H, dh] = q.shape;
   const G = B * H; // g = b·H + h, the group (one head of one sequence)
   const op = withGrad(([qin, kin, vin], save) => {
