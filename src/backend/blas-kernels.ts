@@ -76,32 +76,49 @@ function wanted(d: { M: number; N: number; K: number; batch: number }, tA: boole
   return !(plain && skinny);
 }
 
+/** The sizes of one cblas_sgemm repeated over a list of matrices (row-major; ld = row stride in elements). */
+export interface GemmShape {
+  M: number;
+  N: number;
+  K: number;
+  tA: boolean;
+  tB: boolean;
+  lda: number;
+  ldb: number;
+  ldc: number;
+}
+
 /**
- * out[g] = op(a[g])·op(b[g]) (+ out[g] when `accumulate`), for g over the batch, on the heap.
- * `out` is a fresh output of shape [batch, M, N].
+ * For each call, C = op(A)·op(B) (+ C when `accumulate`) with A, B, C starting at the given
+ * element offsets into the tensors' heap memory. Views are made here, after every output
+ * has been allocated, so a heap that grew meanwhile is seen.
  */
-function gemm(backend: WasmBackendLike, a: tf.TensorInfo, b: tf.TensorInfo, out: tf.TensorInfo, tA: boolean, tB: boolean, d: NonNullable<ReturnType<typeof productDims>>, accumulate: boolean): void {
-  const { M, N, K, batchA, batchB, batch } = d;
+export function sgemmOnHeap(
+  backend: WasmBackendLike, calls: { a: number; b: number; c: number }[], t: { a: tf.TensorInfo; b: tf.TensorInfo; out: tf.TensorInfo },
+  g: GemmShape, accumulate = false,
+): void {
   state.calls.blas++;
-  const o = heapView(backend, out) as Float32Array;
-  if (M * N === 0) return;
-  if (K === 0) {
+  const o = heapView(backend, t.out) as Float32Array;
+  if (g.M * g.N === 0) return;
+  if (g.K === 0) {
     if (!accumulate) o.fill(0);
     return;
   }
-  const av = heapView(backend, a) as Float32Array;
-  const bv = heapView(backend, b) as Float32Array;
+  const av = heapView(backend, t.a) as Float32Array;
+  const bv = heapView(backend, t.b) as Float32Array;
   const sgemm = state.library!.sgemm;
-  const lda = tA ? M : K;
-  const ldb = tB ? K : N;
-  const opA = tA ? CBLAS.Trans : CBLAS.NoTrans;
-  const opB = tB ? CBLAS.Trans : CBLAS.NoTrans;
-  for (let g = 0; g < batch; g++) {
-    const ag = batchA === 1 ? av : av.subarray(g * M * K, (g + 1) * M * K);
-    const bg = batchB === 1 ? bv : bv.subarray(g * K * N, (g + 1) * K * N);
-    const og = batch === 1 ? o : o.subarray(g * M * N, (g + 1) * M * N);
-    sgemm(CBLAS.RowMajor, opA, opB, M, N, K, 1, ag, lda, bg, ldb, accumulate ? 1 : 0, og, N);
+  const opA = g.tA ? CBLAS.Trans : CBLAS.NoTrans;
+  const opB = g.tB ? CBLAS.Trans : CBLAS.NoTrans;
+  for (const c of calls) {
+    sgemm(CBLAS.RowMajor, opA, opB, g.M, g.N, g.K, 1, av.subarray(c.a), g.lda, bv.subarray(c.b), g.ldb, accumulate ? 1 : 0, o.subarray(c.c), g.ldc);
   }
+}
+
+/** out[g] = op(a[g])·op(b[g]) (+ out[g] when `accumulate`) over the batch; `out` is a fresh [batch, M, N]. */
+function gemm(backend: WasmBackendLike, a: tf.TensorInfo, b: tf.TensorInfo, out: tf.TensorInfo, tA: boolean, tB: boolean, d: NonNullable<ReturnType<typeof productDims>>, accumulate: boolean): void {
+  const { M, N, K, batchA, batchB, batch } = d;
+  const calls = Array.from({ length: batch }, (_, i) => ({ a: batchA === 1 ? 0 : i * M * K, b: batchB === 1 ? 0 : i * K * N, c: i * M * N }));
+  sgemmOnHeap(backend, calls, { a, b, out }, { M, N, K, tA, tB, lda: tA ? M : K, ldb: tB ? K : N, ldc: N }, accumulate);
 }
 
 function batchMatMul(original: tf.KernelFunc) {
