@@ -29,7 +29,10 @@ interface BlasState {
   calls: { blas: number; xnnpack: number };
 }
 
-const state: BlasState = { enabled: false, skinnyRows: 16, skinnyElems: 1 << 22, calls: { blas: 0, xnnpack: 0 } };
+/** Plain products with at most this many rows (or columns) against an operand of ≥ 4M elements stay on XNNPACK (measured: bench/blas-products.ts). */
+export const SKINNY_ROWS = 16;
+
+const state: BlasState = { enabled: false, skinnyRows: SKINNY_ROWS, skinnyElems: 1 << 22, calls: { blas: 0, xnnpack: 0 } };
 
 /** The library products go to, or undefined when they run on XNNPACK. */
 export function activeBlas(): BlasLibrary | undefined {
