@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { CBLAS, type BlasLibrary } from './blas-library.ts';
-import { heapView, type WasmBackendLike } from './wasm-kernels.ts';
+import { heapView, wrapWasmKernels, type WasmBackendLike } from './wasm-kernels.ts';
 
 /**
  * The wasm backend's matrix products (BatchMatMul, _FusedMatMul) on the platform's BLAS.
@@ -188,16 +188,5 @@ function registerBlasKernels(): void {
     BatchMatMul: batchMatMul,
     _FusedMatMul: fusedMatMul,
   };
-  for (const [kernelName, wrap] of Object.entries(wrappers)) {
-    const original = tf.getKernel(kernelName, 'wasm');
-    if (!original) continue;
-    tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel({
-      kernelName,
-      backendName: 'wasm',
-      setupFunc: original.setupFunc,
-      disposeFunc: original.disposeFunc,
-      kernelFunc: wrap(original.kernelFunc) as unknown as tf.KernelFunc,
-    });
-  }
+  wrapWasmKernels(wrappers);
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { heapView, type WasmBackendLike } from './wasm-kernels.ts';
+import { heapView, wrapWasmKernels, type WasmBackendLike } from './wasm-kernels.ts';
 import { permute } from './wasm-transpose.ts';
 
 /**
@@ -15,8 +15,7 @@ import { permute } from './wasm-transpose.ts';
  *                was a second copy on the heap (the frozen embedding saved by the lookup:
  *                113 MB on a SmolLM2 shape). Tensors are immutable: share the memory and
  *                count a reference, as tfjs-cpu's Identity and wasm's own Reshape do.
- * Each keeps the original's setupFunc (other wasm kernels call the original functions
- * directly and need it) and hands every case it does not speed up to the original.
+ * Each hands every case it does not speed up to the original (wrapWasmKernels).
  */
 
 type Kernel = (args: { inputs: tf.NamedTensorInfoMap; backend: WasmBackendLike; attrs: tf.NamedAttrMap }) => tf.TensorInfo;
@@ -135,16 +134,5 @@ let installed = false;
 export function installWasmOverrides(): void {
   if (installed) return;
   installed = true;
-  for (const [kernelName, make] of Object.entries(OVERRIDES)) {
-    const original = tf.getKernel(kernelName, 'wasm');
-    if (!original) continue;
-    tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel({
-      kernelName,
-      backendName: 'wasm',
-      setupFunc: original.setupFunc,
-      disposeFunc: original.disposeFunc,
-      kernelFunc: make(original.kernelFunc) as unknown as tf.KernelFunc,
-    });
-  }
+  wrapWasmKernels(OVERRIDES);
 }
