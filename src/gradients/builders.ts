@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
-import type { Builders } from '../recipe/registry.ts';
+import type { Builders } from '../registry/kinds.ts';
 import { dataGradients, type SurgeryContext } from '../trainer/surgery.ts';
 import { clipTransform } from './clip.ts';
 import { loadDirections } from './directions-file.ts';

@@ -7,7 +7,7 @@
 import { BonsaiError } from '../errors.ts';
 import type { CausalLM } from '../models/model.ts';
 import { requireGpt2 } from '../models/lm-config.ts';
-import { editDistance } from '../recipe/suggest.ts';
+import { editDistance } from '../registry/suggest.ts';
 import { globToRegExp } from './select.ts';
 
 /** The MLP matrices: the paper's (and the default) targets. */

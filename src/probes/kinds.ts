@@ -3,8 +3,8 @@
  * weights) are in probes/fit.ts; the forward pass per kind is in probes/probe.ts.
  */
 import { z } from 'zod';
-import { positiveInt } from '../recipe/fields.ts';
-import { kind, kindTable, kindUnion } from '../recipe/registry.ts';
+import { positiveInt } from '../registry/fields.ts';
+import { kind, kindTable, kindUnion } from '../registry/kinds.ts';
 
 /** Every probe kind. */
 export const probeKinds = kindTable({

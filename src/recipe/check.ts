@@ -19,11 +19,11 @@ import { trackerKindOf } from '../tracking/kinds.ts';
 import { optimizerKinds } from '../trainer/kinds/optimizer.ts';
 import { rlLossKinds } from '../trainer/kinds/rl-loss.ts';
 import { trainerKinds } from '../trainer/kinds/trainer.ts';
-import { checkHook } from './check-helpers.ts';
+import { checkHook } from '../registry/check-helpers.ts';
 import { jobKinds, type JobName } from './jobs.ts';
 import { loraKinds, loraLayout } from '../lora/kinds.ts';
-import { checkEntry, checkList, type CheckContext, type CheckedRecipe } from './registry.ts';
-import type { PathSegment } from './walk.ts';
+import { checkEntry, checkList, type CheckContext, type CheckedRecipe } from '../registry/kinds.ts';
+import type { PathSegment } from '../registry/kinds.ts';
 
 /** Runs every check of `recipe`, reporting each problem through `report`. */
 export function checkRecipe(recipe: CheckedRecipe, report: CheckContext['report']): void {

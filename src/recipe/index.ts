@@ -7,7 +7,7 @@ export { loadRecipe, loadAnyRecipe, parseRecipe, parseAnyRecipe, trainingRecipe,
 export { checkRecipe } from './check.ts';
 export { componentRegistry } from './components.ts';
 export { jobKinds, type JobName } from './jobs.ts';
-export type { Builders, CheckContext, KindSpec, KindTable } from './registry.ts';
+export type { Builders, CheckContext, KindSpec, KindTable } from '../registry/kinds.ts';
 export { editRecipeSchemaFor, kfacEditSchema, type EditRecipe } from './edit-schema.ts';
 export {
   recipeSchema,

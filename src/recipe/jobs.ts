@@ -4,7 +4,7 @@
  * entry. Recipes written before `job:` existed leave it out: it follows from trainer.kind.
  * Add a job (e.g. `edit`): one entry here, its sections in schema.ts, its command.
  */
-import type { CheckContext } from './registry.ts';
+import type { CheckContext } from '../registry/kinds.ts';
 
 interface JobKind {
   describe: string;

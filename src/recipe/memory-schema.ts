@@ -3,7 +3,7 @@
  * pre-step check holds it to (trainer/memory-budget.ts; docs/memory.md).
  */
 import { z } from 'zod';
-import { positiveInt } from './fields.ts';
+import { positiveInt } from '../registry/fields.ts';
 
 export const memorySchema = z
   .strictObject({

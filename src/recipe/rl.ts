@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { probeKindSchema } from '../probes/kinds.ts';
 import { rewardsSchema } from '../rewards/kinds.ts';
 import { rlLossSchema } from '../trainer/kinds/rl-loss.ts';
-import { existingDirectory, existingFile, metricName, nonNegativeInt, PATH_NOTE, positiveInt } from './fields.ts';
+import { existingDirectory, existingFile, metricName, nonNegativeInt, PATH_NOTE, positiveInt } from '../registry/fields.ts';
 
 export { rewardsSchema };
 

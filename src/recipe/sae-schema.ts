@@ -8,7 +8,7 @@ import { basename, extname } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { BonsaiError } from '../errors.ts';
-import { nonNegativeInt, PATH_NOTE, positiveInt } from './fields.ts';
+import { nonNegativeInt, PATH_NOTE, positiveInt } from '../registry/fields.ts';
 import { parseWithSchema, type LoadOptions } from './load.ts';
 import { backendSchema, datasetSchema, modelSchema, runSchema, trackingSchema } from './schema.ts';
 

@@ -17,7 +17,7 @@ import { probesSchema } from './rl.ts';
 import { raySchema } from './ray-schema.ts';
 import { memorySchema } from './memory-schema.ts';
 import { sweepSchemaOf } from './sweep-schema.ts';
-import { existingFile, PATH_NOTE, nonNegativeInt, positiveInt } from './fields.ts';
+import { existingFile, PATH_NOTE, nonNegativeInt, positiveInt } from '../registry/fields.ts';
 
 export { modelConfigSchema };
 

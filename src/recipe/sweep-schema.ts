@@ -8,9 +8,10 @@
 import { z } from 'zod';
 import { dotted } from './issues.ts';
 import { parsePath } from './overrides.ts';
-import { nonNegativeInt, positiveInt } from './fields.ts';
-import { suggestion } from './suggest.ts';
-import { schemaAt, type PathSegment } from './walk.ts';
+import { nonNegativeInt, positiveInt } from '../registry/fields.ts';
+import { suggestion } from '../registry/suggest.ts';
+import { schemaAt } from './walk.ts';
+import type { PathSegment } from '../registry/kinds.ts';
 
 /** Fields a sweep sets itself for every point (name, folder), or that make no sense to vary. */
 const RESERVED = ['run.name', 'run.out_dir', 'sweep'];

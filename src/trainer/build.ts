@@ -12,7 +12,7 @@ import type { Recipe } from '../recipe/schema.ts';
 import { loadCheckpoint } from './checkpoint.ts';
 import type { SurgeryContext } from './surgery.ts';
 import { gradientBuilders } from '../gradients/builders.ts';
-import { build, type Builders } from '../recipe/registry.ts';
+import { build, type Builders } from '../registry/kinds.ts';
 import type { LmBatch } from './loss.ts';
 import { AdamW } from './optimizer.ts';
 import type { optimizerKinds } from './kinds/optimizer.ts';

@@ -2,7 +2,7 @@ import { describeBackend, initBackend, type BackendReport } from '../backend/ind
 import type { Tokenizer } from '../models/tokenizer.ts';
 import { recipeTokenizer } from '../models/init-kinds.ts';
 import type { CausalLM } from '../models/model.ts';
-import { build, type Builders } from '../recipe/registry.ts';
+import { build, type Builders } from '../registry/kinds.ts';
 import type { trainerKinds } from './kinds/trainer.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import type { Tracker } from '../tracking/index.ts';

@@ -12,8 +12,10 @@
 import { z } from 'zod';
 import type { ModelLayout } from '../models/layout.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
-import type { AnyRecipe, Recipe } from './schema.ts';
-import type { PathSegment } from './walk.ts';
+import type { AnyRecipe, Recipe } from '../recipe/schema.ts';
+
+/** One step of a recipe path: a key, or an index into a list. */
+export type PathSegment = string | number;
 
 /**
  * A recipe as the checks see it: each section that passed the schema, fully defaulted.

@@ -6,9 +6,9 @@
 import { BonsaiError } from '../errors.ts';
 import { globToRegExp } from '../gradients/select.ts';
 import type { ModelLayout } from '../models/layout.ts';
-import type { CheckContext } from './registry.ts';
+import type { CheckContext } from './kinds.ts';
 import { closest, nearest } from './suggest.ts';
-import type { PathSegment } from './walk.ts';
+import type { PathSegment } from './kinds.ts';
 
 /** Reports `hook` at `at` unless the model has it; names the nearest hook, or the kinds of hook there are. */
 export function checkHook(hook: string, at: readonly PathSegment[], ctx: CheckContext): boolean {
