@@ -8,7 +8,7 @@ import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { HookedTransformer } from '../../src/models/transformer.ts';
 import type { CausalLM } from '../../src/models/model.ts';
 import { loadRecipe, type Recipe } from '../../src/recipe/index.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 import { train } from '../../src/trainer/index.ts';
 
 /** Writes records as JSONL (creating the folder). */

@@ -23,10 +23,10 @@ import { scoreTokens } from '../../src/probes/token-scores.ts';
 import { loadRecipe } from '../../src/recipe/index.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
 import { buildModel } from '../../src/trainer/build.ts';
-import { latestCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { latestCheckpoint } from '../../src/models/checkpoint.ts';
 import { loadPrompts } from '../../src/trainer/rl.ts';
 import { rollout } from '../../src/trainer/rollout.ts';
-import { train } from '../../src/trainer/run.ts';
+import { train } from '../../src/trainer/train.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 const { values } = parseArgs({ options: { seeds: { type: 'string', default: '0,1,2' }, out: { type: 'string', default: 'runs/pii-rl' }, 'rl-set': { type: 'string', multiple: true, default: [] }, tag: { type: 'string', default: '' } } });

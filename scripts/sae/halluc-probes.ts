@@ -21,8 +21,8 @@ import { loadSaeRecipe } from '../../src/recipe/sae-schema.ts';
 import { runSaeJob } from '../../src/sae/job.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
 import { buildModel } from '../../src/trainer/build.ts';
-import { latestCheckpoint } from '../../src/trainer/checkpoint.ts';
-import { train } from '../../src/trainer/run.ts';
+import { latestCheckpoint } from '../../src/models/checkpoint.ts';
+import { train } from '../../src/trainer/train.ts';
 
 const { values } = parseArgs({ options: { seeds: { type: 'string', default: '0,1,2' }, out: { type: 'string', default: 'runs/sae-halluc' }, 'sae-set': { type: 'string', multiple: true, default: [] } } });
 const seeds = values.seeds.split(',').map(Number);

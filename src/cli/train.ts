@@ -1,7 +1,7 @@
-import { PARENT_RUN_ENV } from '../distributed/sweep/child-env.ts';
+import { PARENT_RUN_ENV } from '../tracking/run-env.ts';
 import { loadRecipe } from '../recipe/index.ts';
 import { DEFAULT_TRACKING_URI, resolveTrackingUri } from '../tracking/index.ts';
-import { train } from '../trainer/run.ts';
+import { train } from '../trainer/train.ts';
 import { intFlag, parse, usage, type Command } from './args.ts';
 import { createProgress } from './progress.ts';
 import { uiHint } from './ui.ts';
@@ -25,7 +25,7 @@ export const trainCommand: Command = async (argv) => {
   const recipe = loadRecipe(file, { overrides: values.set ?? [] });
   const stopAfter = intFlag('--stop-after', values['stop-after']);
   // Imported only now: a recipe with errors is reported without loading a tensor backend.
-  const { train } = await import('../trainer/run.ts');
+  const { train } = await import('../trainer/train.ts');
 
   const progress = createProgress({ total: recipe.trainer.steps, logEvery: recipe.trainer.log_every });
   // Sweep points run this command on the sweep's own recipe (with BONSAI_PARENT_RUN_ID set); a user running it by hand gets the hint.

@@ -12,7 +12,7 @@ import { createTokenizer, tokenizerFiles, type Tokenizer } from '../models/token
 import type { CausalLM } from '../models/model.ts';
 import { modelFromValues } from '../models/registry.ts';
 import type { EditRecipe } from '../recipe/edit-schema.ts';
-import { loadCheckpoint, saveCheckpoint } from '../trainer/checkpoint.ts';
+import { loadCheckpoint, saveCheckpoint } from '../models/checkpoint.ts';
 import { Rng } from '../util/rng.ts';
 import { checkFactorsFit, editWeight, factorEigen, type FactorEigen, type TargetEditReport } from './kfac-edit.ts';
 import { collectKfacFactors, type KfacFactors } from './kfac-factors.ts';

@@ -9,7 +9,7 @@ import { createModel, modelFromValues } from '../models/registry.ts';
 import { loadHfGpt2 } from '../models/hf-gpt2.ts';
 import { readHfCheckpoint } from '../models/families/load.ts';
 import type { Recipe } from '../recipe/schema.ts';
-import { loadCheckpoint } from './checkpoint.ts';
+import { loadCheckpoint } from '../models/checkpoint.ts';
 import type { SurgeryContext } from './surgery.ts';
 import { gradientBuilders } from '../gradients/builders.ts';
 import { build, type Builders } from '../registry/kinds.ts';

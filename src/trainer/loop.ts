@@ -5,7 +5,7 @@
  * steps), evaluation, checkpoints, SIGINT and `--stop-after`, the non-finite policy and
  * circuit freezing. A trainer supplies its step and the state only it knows (a batcher, a
  * prompt cursor), nothing more. The step sequencing itself (cadence, stop signals, the
- * non-finite policy) is `runSteps` (steps.ts), which probe training shares.
+ * non-finite policy) is `runSteps` (util/step-sequence.ts), which probe training shares.
  */
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
@@ -16,13 +16,13 @@ import type { Recipe } from '../recipe/schema.ts';
 import type { Tracker } from '../tracking/index.ts';
 import { Rng } from '../util/rng.ts';
 import { scheduleOf } from './build.ts';
-import { latestCheckpoint, loadCheckpoint, refuseExistingCheckpoints, saveTrainingCheckpoint, type TrainingState } from './checkpoint.ts';
+import { latestCheckpoint, loadCheckpoint, refuseExistingCheckpoints, saveTrainingCheckpoint, type TrainingState } from '../models/checkpoint.ts';
 import { applyFreezer, verifyFreezer } from './design.ts';
 import type { AdamW } from './optimizer.ts';
 import { lrAt } from './schedule.ts';
 import { adaptersOf, trainableParams } from '../lora/attach.ts';
 import { adapterCheckpointFiles } from '../lora/build.ts';
-import { runSteps, type EvalOutcome, type StepOutcome } from './steps.ts';
+import { runSteps, type EvalOutcome, type StepOutcome } from '../util/step-sequence.ts';
 
 /** What the loop reports to its caller (the CLI draws a progress bar from it). */
 export interface LoopEvents {
@@ -30,7 +30,7 @@ export interface LoopEvents {
   onLog?(line: string): void;
 }
 
-export type { EvalOutcome, StepOutcome } from './steps.ts';
+export type { EvalOutcome, StepOutcome } from '../util/step-sequence.ts';
 
 /** The trainer's part: its step, its own state in checkpoints, and optionally an evaluation. */
 export interface LoopTrainer<E> {

@@ -1,7 +1,7 @@
 import { adaptersOf, trainableParams } from '../lora/attach.ts';
 import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
-import { ceChunkRows } from './chunked-ce.ts';
+import { ceChunkRows } from '../models/chunked-ce.ts';
 import { backendMemoryLimit, checkStepFits, HEADROOM, rlSettings } from './memory-budget.ts';
 import { formatBytes, type StepShape } from './memory-estimate.ts';
 

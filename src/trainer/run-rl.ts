@@ -7,8 +7,8 @@ import { buildFreezer, buildInterventions } from './design.ts';
 import { checkRlStepFits } from './memory-check.ts';
 import { promptIds } from '../data/prompts.ts';
 import { loadPrompts, runRl } from './rl.ts';
-import type { TrainOptions, TrainSummary } from './run.ts';
-import { trackedRun } from './tracked-run.ts';
+import type { TrainOptions, TrainSummary } from './train.ts';
+import { trackedRun } from './tracking-run.ts';
 
 /**
  * `train(recipe)` for an rl trainer: the shared tracked run (trackedRun) around the RL loop. The caller owns

@@ -89,7 +89,7 @@ function sampleText(model: CausalLM, tok: Tokenizer, s: NonNullable<Recipe['samp
   return s.prompt + tok.decode(out.tokens[0]!);
 }
 
-/** The recipe's trainer, which the SFT loop needs to be `sft` (run.ts dispatches on kind). */
+/** The recipe's trainer, which the SFT loop needs to be `sft` (train.ts dispatches on kind). */
 function sftTrainer(recipe: Recipe): Extract<Recipe['trainer'], { kind: 'sft' }> {
   if (recipe.trainer.kind !== 'sft') throw new Error(`internal: the SFT loop got a ${recipe.trainer.kind} trainer`);
   return recipe.trainer;

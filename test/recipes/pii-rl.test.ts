@@ -8,7 +8,7 @@ import { probeDir, trainRecipeProbe } from '../../src/probes/recipe.ts';
 import { loadRecipe } from '../../src/recipe/index.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
 import { buildModel } from '../../src/trainer/build.ts';
-import { train } from '../../src/trainer/run.ts';
+import { train } from '../../src/trainer/train.ts';
 import { tempDir } from '../helpers/recipes.ts';
 import { useCpu } from '../helpers/tiny.ts';
 

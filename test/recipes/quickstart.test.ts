@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRecipe } from '../../src/recipe/index.ts';
-import { train } from '../../src/trainer/run.ts';
+import { train } from '../../src/trainer/train.ts';
 import { tempDir } from '../helpers/recipes.ts';
 
 describe('recipes/quickstart.yaml, run tiny', () => {

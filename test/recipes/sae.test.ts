@@ -11,7 +11,7 @@ import { probeReward } from '../../src/rewards/probe.ts';
 import type { RolloutBatch } from '../../src/rewards/types.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
 import { buildModel } from '../../src/trainer/build.ts';
-import { train } from '../../src/trainer/run.ts';
+import { train } from '../../src/trainer/train.ts';
 import { bonsai, hasStackTrace } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/recipes.ts';
 import { useCpu } from '../helpers/tiny.ts';

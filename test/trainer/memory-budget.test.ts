@@ -5,7 +5,7 @@ import { outOfMemoryError } from '../../src/backend/oom.ts';
 import { checkStepFits, HEADROOM } from '../../src/trainer/memory-budget.ts';
 import { estimateStepMemory, type StepShape } from '../../src/trainer/memory-estimate.ts';
 import { stepShapeOf } from '../../src/trainer/memory-check.ts';
-import { train } from '../../src/trainer/run.ts';
+import { train } from '../../src/trainer/train.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { buildModel } from '../../src/trainer/build.ts';
 import { tempDir, tinyRecipe } from '../helpers/recipes.ts';

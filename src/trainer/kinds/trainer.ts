@@ -1,6 +1,6 @@
 /**
  * Trainer kinds (the recipe's `trainer` section): schema and checks of each. What runs
- * each kind is the runner table in trainer/run.ts.
+ * each kind is the runner table in trainer/train.ts.
  */
 import { z } from 'zod';
 import { loadPromptData, promptIds } from '../../data/prompts.ts';
@@ -10,7 +10,7 @@ import { readDataFile } from '../../data/load.ts';
 import { readOrReport } from '../../registry/check-helpers.ts';
 import { nonNegativeInt, positiveInt } from '../../registry/fields.ts';
 import { kind, kindTable, kindUnion, type CheckContext } from '../../registry/kinds.ts';
-import { rlFields } from '../../recipe/rl.ts';
+import { rlFields } from './rl-fields.ts';
 import { checkProbeName } from '../../rewards/kinds.ts';
 import { optimizerSchema, scheduleSchema } from './optimizer.ts';
 

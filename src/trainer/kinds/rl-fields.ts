@@ -4,10 +4,10 @@
  * beside schema.ts so the core sections stay short; each swappable part is a component.
  */
 import { z } from 'zod';
-import { probeKindSchema } from '../probes/kinds.ts';
-import { rewardsSchema } from '../rewards/kinds.ts';
-import { rlLossSchema } from '../trainer/kinds/rl-loss.ts';
-import { existingDirectory, existingFile, metricName, nonNegativeInt, PATH_NOTE, positiveInt } from '../registry/fields.ts';
+import { probeKindSchema } from '../../probes/kinds.ts';
+import { rewardsSchema } from '../../rewards/kinds.ts';
+import { rlLossSchema } from './rl-loss.ts';
+import { existingDirectory, existingFile, metricName, nonNegativeInt, PATH_NOTE, positiveInt } from '../../registry/fields.ts';
 
 export { rewardsSchema };
 

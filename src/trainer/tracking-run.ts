@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { describeAdapterInfo, type BackendReport } from '../backend/index.ts';
 import { flattenRecipe, resolvedRecipeYaml } from '../recipe/index.ts';
 import type { Recipe } from '../recipe/schema.ts';
-import { inheritedRunContext } from '../distributed/sweep/child-env.ts';
+import { inheritedRunContext } from '../tracking/run-env.ts';
 import { createTracker, DEFAULT_TRACKING_URI, resolveTrackingUri, RunNotResumable, sanitizeKey, truncateValue, type StartRunOptions, type Tracker } from '../tracking/index.ts';
-import { latestCheckpoint } from './checkpoint.ts';
+import { latestCheckpoint } from '../models/checkpoint.ts';
 
 export const BONSAI_VERSION = '0.1.0';
 

@@ -10,11 +10,11 @@ import { buildData, buildModel, buildTransforms } from './build.ts';
 import { buildFreezer, buildInterventions } from './design.ts';
 import { runSft, type LoopEvents, type SftResult } from './sft.ts';
 import { trainRl } from './run-rl.ts';
-import { trackedRun } from './tracked-run.ts';
+import { trackedRun } from './tracking-run.ts';
 import { checkRecipeStepFits } from './memory-check.ts';
 import { attachRecipeLora, baseModelName } from '../lora/build.ts';
 
-export { BONSAI_VERSION } from './tracked-run.ts';
+export { BONSAI_VERSION } from './tracking-run.ts';
 
 export interface TrainOptions extends LoopEvents {
   /** Path of the recipe file, logged as a tag. */
