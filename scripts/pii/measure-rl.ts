@@ -22,7 +22,7 @@ import { ensureRecipeProbe } from '../../src/probes/recipe.ts';
 import { scoreTokens } from '../../src/probes/token-scores.ts';
 import { loadRecipe } from '../../src/recipe/index.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
-import { buildModel } from '../../src/trainer/build.ts';
+import { buildModel } from '../../src/models/init-build.ts';
 import { latestCheckpoint } from '../../src/models/checkpoint.ts';
 import { loadPrompts } from '../../src/trainer/rl.ts';
 import { rollout } from '../../src/trainer/rollout.ts';

@@ -22,7 +22,7 @@ import { loadRecipe } from '../../src/recipe/index.ts';
 import { loadSaeRecipe } from '../../src/recipe/sae-schema.ts';
 import { runSaeJob } from '../../src/sae/job.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
-import { buildModel } from '../../src/trainer/build.ts';
+import { buildModel } from '../../src/models/init-build.ts';
 import { latestCheckpoint } from '../../src/models/checkpoint.ts';
 import { train } from '../../src/trainer/train.ts';
 import type { CausalLM } from '../../src/models/model.ts';

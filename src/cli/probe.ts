@@ -5,7 +5,7 @@ import type { ProbeMetrics } from '../probes/metrics.ts';
 import { loadAnyRecipe } from '../recipe/index.ts';
 import type { AnyRecipe } from '../recipe/schema.ts';
 import { createTracker } from '../tracking/index.ts';
-import type { buildModel } from '../trainer/build.ts';
+import type { buildModel } from '../models/init-build.ts';
 import { parse, usage, type Command } from './args.ts';
 
 const HELP = usage('bonsai probe train|sweep RECIPE [options]', "Train the recipe's probes on the frozen copy of its model.", [
@@ -36,7 +36,7 @@ export const probeCommand: Command = async (argv) => {
   const [tf, { initBackend }, { buildModel }, probeRecipes, probeIo] = await Promise.all([
     import('@tensorflow/tfjs'),
     import('../backend/index.ts'),
-    import('../trainer/build.ts'),
+    import('../models/init-build.ts'),
     import('../probes/recipe.ts'),
     import('../probes/io.ts'),
   ]);

@@ -18,7 +18,7 @@ import { checkFactorsFit, editWeight, factorEigen, type FactorEigen, type Target
 import { collectKfacFactors, type KfacFactors } from './kfac-factors.ts';
 import { loadKfacFactors, saveKfacFactors } from './kfac-io.ts';
 import { resolveTargets, type LinearSite } from './kfac-sites.ts';
-import { globToRegExp } from './select.ts';
+import { globToRegExp } from '../util/glob.ts';
 
 /** What an edit run did. */
 export interface EditResult {

@@ -5,7 +5,7 @@
  * checks that view of the model.
  */
 import { z } from 'zod';
-import { globToRegExp } from '../gradients/select.ts';
+import { globToRegExp } from '../util/glob.ts';
 import type { ModelLayout } from '../models/layout.ts';
 import { existingDirectory, PATH_NOTE, positiveInt } from '../registry/fields.ts';
 import { kind, kindTable, type CheckContext } from '../registry/kinds.ts';

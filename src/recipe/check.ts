@@ -22,8 +22,16 @@ import { trainerKinds } from '../trainer/kinds/trainer.ts';
 import { checkHook } from '../registry/check-helpers.ts';
 import { jobKinds, type JobName } from './jobs.ts';
 import { loraKinds, loraLayout } from '../lora/kinds.ts';
-import { checkEntry, checkList, type CheckContext, type CheckedRecipe } from '../registry/kinds.ts';
+import { checkEntry, checkList, type CheckContext } from '../registry/kinds.ts';
+import type { AnyRecipe, Recipe } from './schema.ts';
 import type { PathSegment } from '../registry/kinds.ts';
+
+/**
+ * A recipe as the checks see it: each section that passed the schema, fully defaulted. A
+ * section with type errors is absent, and in list sections an item with type errors is a
+ * hole (the array is sparse, so indices still match the file).
+ */
+export type CheckedRecipe = { [K in Exclude<keyof Recipe, 'job'>]?: Recipe[K] } & { job?: AnyRecipe['job'] };
 
 /** Runs every check of `recipe`, reporting each problem through `report`. */
 export function checkRecipe(recipe: CheckedRecipe, report: CheckContext['report']): void {

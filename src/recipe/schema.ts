@@ -13,7 +13,7 @@ import { rewardsSchema } from '../rewards/kinds.ts';
 import { trainerSchema } from '../trainer/kinds/trainer.ts';
 import { jobKinds, jobNames, type JobName } from './jobs.ts';
 import { loraSchema } from '../lora/kinds.ts';
-import { probesSchema } from '../trainer/kinds/rl-fields.ts';
+import { probesSchema } from '../probes/kinds.ts';
 import { raySchema } from './ray-schema.ts';
 import { memorySchema } from './memory-schema.ts';
 import { sweepSchemaOf } from './sweep-schema.ts';

@@ -4,7 +4,7 @@
  * they read the model's layout (models/layout.ts), never a tensor.
  */
 import { BonsaiError } from '../errors.ts';
-import { globToRegExp } from '../gradients/select.ts';
+import { globToRegExp } from '../util/glob.ts';
 import type { ModelLayout } from '../models/layout.ts';
 import type { CheckContext } from './kinds.ts';
 import { closest, nearest } from './suggest.ts';

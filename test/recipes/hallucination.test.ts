@@ -10,7 +10,7 @@ import { saveProbe } from '../../src/probes/io.ts';
 import { probeDir, trainRecipeProbe } from '../../src/probes/recipe.ts';
 import { loadAnyRecipe, loadRecipe } from '../../src/recipe/index.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
-import { buildModel } from '../../src/trainer/build.ts';
+import { buildModel } from '../../src/models/init-build.ts';
 import { train } from '../../src/trainer/train.ts';
 import { constantProbe } from '../helpers/probe.ts';
 import { tempDir } from '../helpers/recipes.ts';

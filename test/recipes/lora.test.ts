@@ -11,7 +11,7 @@ import { saveProbe } from '../../src/probes/io.ts';
 import { probeDir, trainRecipeProbe } from '../../src/probes/recipe.ts';
 import { loadAnyRecipe, loadRecipe } from '../../src/recipe/index.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
-import { buildModel } from '../../src/trainer/build.ts';
+import { buildModel } from '../../src/models/init-build.ts';
 import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 import { train } from '../../src/trainer/train.ts';
 import { MemoryTracker } from '../helpers/metrics.ts';

@@ -10,7 +10,7 @@ import { loadRecipe } from '../../src/recipe/index.ts';
 import { probeReward } from '../../src/rewards/probe.ts';
 import type { RolloutBatch } from '../../src/rewards/types.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
-import { buildModel } from '../../src/trainer/build.ts';
+import { buildModel } from '../../src/models/init-build.ts';
 import { train } from '../../src/trainer/train.ts';
 import { bonsai, hasStackTrace } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/recipes.ts';

@@ -7,7 +7,7 @@ import { estimateStepMemory, type StepShape } from '../../src/trainer/memory-est
 import { stepShapeOf } from '../../src/trainer/memory-check.ts';
 import { train } from '../../src/trainer/train.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { buildModel } from '../../src/trainer/build.ts';
+import { buildModel } from '../../src/models/init-build.ts';
 import { tempDir, tinyRecipe } from '../helpers/recipes.ts';
 import { tinyFamilyModel, useCpu } from '../helpers/tiny.ts';
 import { attachRecipeLora } from '../../src/lora/build.ts';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { buildModel } from '../../src/trainer/build.ts';
+import { buildModel } from '../../src/models/init-build.ts';
 import { HEADROOM } from '../../src/trainer/memory-budget.ts';
 import { checkRlStepFits, stepShapeOf } from '../../src/trainer/memory-check.ts';
 import { estimateStepMemory } from '../../src/trainer/memory-estimate.ts';
