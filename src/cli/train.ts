@@ -1,7 +1,5 @@
-import { PARENT_RUN_ENV } from '../tracking/run-env.ts';
 import { loadRecipe } from '../recipe/index.ts';
-import { DEFAULT_TRACKING_URI, resolveTrackingUri } from '../tracking/index.ts';
-import { train } from '../trainer/train.ts';
+import { DEFAULT_TRACKING_URI, PARENT_RUN_ENV, resolveTrackingUri } from '../tracking/index.ts';
 import { intFlag, parse, usage, type Command } from './args.ts';
 import { createProgress } from './progress.ts';
 import { uiHint } from './ui.ts';
@@ -50,16 +48,19 @@ export const trainCommand: Command = async (argv) => {
     const lines = [
       `${s.interrupted ? 'stopped' : 'finished'} at step ${s.step} in ${s.seconds.toFixed(1)} s on ${s.backend.name}; train loss ${s.finalLoss.toFixed(4)}`,
     ];
-    if (s.eval) {
+    if (s.kind === 'sft' && s.eval) {
       const below = s.eval.loss < s.unigramNats ? 'below' : 'NOT below';
       lines.push(`eval loss ${s.eval.loss.toFixed(4)} nats/token (perplexity ${s.eval.perplexity.toFixed(2)}), ${below} the unigram entropy ${s.unigramNats.toFixed(4)} nats/token`);
     }
+    if (s.kind === 'rl' && s.eval) lines.push(`eval reward ${s.eval['eval/rewards/total/mean']!.toFixed(3)} (mean over the data.eval prompts), response length ${s.eval['eval/response_length']!.toFixed(1)} tokens`);
     if (s.checkpoint) lines.push(`checkpoint: ${s.checkpoint}`);
-    lines.push(`tracking: run ${s.runId} in ${recipe.tracking.uri} (experiment "${recipe.tracking.experiment}")`);
-    // The store the run went to, as trackedRun picks it: MLFLOW_TRACKING_URI stands in for the default.
+    // The store the run went to, as openTrackingRun picks it: MLFLOW_TRACKING_URI stands in for the default.
     const uri = recipe.tracking.uri === DEFAULT_TRACKING_URI ? resolveTrackingUri() : recipe.tracking.uri;
-    if (uri.trim().toLowerCase() !== 'none' && s.runId) lines.push(`compare: ${uiHint(uri, s.runId)}  (then open the URL it prints)`);
-    if (s.sample !== undefined) lines.push('', 'sample:', s.sample);
+    if (uri.trim().toLowerCase() !== 'none') {
+      lines.push(`tracking: run ${s.runId} in ${uri} (experiment "${recipe.tracking.experiment}")`);
+      if (s.runId) lines.push(`compare: ${uiHint(uri, s.runId)}  (then open the URL it prints)`);
+    }
+    if (s.kind === 'sft' && s.sample !== undefined) lines.push('', 'sample:', s.sample);
     process.stdout.write(`${lines.join('\n')}\n`);
     return s.interrupted && interrupt.requested ? 130 : 0;
   } finally {

@@ -19,6 +19,7 @@ import { trackerKindOf } from '../tracking/kinds.ts';
 import { optimizerKinds } from '../trainer/kinds/optimizer.ts';
 import { rlLossKinds } from '../trainer/kinds/rl-loss.ts';
 import { trainerKinds } from '../trainer/kinds/trainer.ts';
+import { checkRlPrompts } from '../trainer/kinds/rl-prompts.ts';
 import { checkHook } from '../registry/check-helpers.ts';
 import { jobKinds, type JobName } from './jobs.ts';
 import { loraKinds, loraLayout } from '../lora/kinds.ts';
@@ -33,8 +34,12 @@ import type { PathSegment } from '../registry/kinds.ts';
  */
 export type CheckedRecipe = { [K in Exclude<keyof Recipe, 'job'>]?: Recipe[K] } & { job?: AnyRecipe['job'] };
 
-/** Runs every check of `recipe`, reporting each problem through `report`. */
-export function checkRecipe(recipe: CheckedRecipe, report: CheckContext['report']): void {
+/**
+ * Runs every check of `recipe`, reporting each problem through `report`. `written` is the
+ * recipe as written (after --set), for the checks that read single fields of a section
+ * with type errors elsewhere; without it they read `recipe`.
+ */
+export function checkRecipe(recipe: CheckedRecipe, report: CheckContext['report'], written?: Record<string, unknown>): void {
   const ctx: CheckContext = { recipe, report, ...modelOf(recipe, report) };
   if (recipe.lora) {
     // Targets name base weights; every other parameter glob names what trains: the adapters.
@@ -49,6 +54,7 @@ export function checkRecipe(recipe: CheckedRecipe, report: CheckContext['report'
     checkEntry(optimizerKinds, t.optimizer.kind, t.optimizer, ['trainer', 'optimizer'], ctx);
     if (t.kind === 'rl') checkEntry(rlLossKinds, t.loss.kind, t.loss, ['trainer', 'loss'], ctx);
   }
+  checkRlPrompts(written ? written.trainer : t, ctx);
   checkList(gradientKinds, recipe.gradients, 'gradients', ctx);
   checkList(interventionKinds, recipe.interventions, 'interventions', ctx);
   checkList(rewardKinds, recipe.rewards, 'rewards', ctx);

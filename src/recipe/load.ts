@@ -88,7 +88,7 @@ export function parseAnyRecipe(text: string, file: string, opts: LoadOptions = {
   }
   return parseWithSchema(recipeSchemaFor(name), text, file, opts, (value, data) => {
     const found: Finding[] = [];
-    checkRecipe(value ?? salvageSections(data, recipeSections(name)), (path, detail) => found.push({ path: [...path], detail }));
+    checkRecipe(value ?? salvageSections(data, recipeSections(name)), (path, detail) => found.push({ path: [...path], detail }), data);
     return found;
   });
 }

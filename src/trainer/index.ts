@@ -4,12 +4,12 @@ export { runLoop, type LoopTrainer, type LoopOptions, type LoopResult, type Step
 export { AdamW, type AdamWOptions } from './optimizer.ts';
 export { lrAt, type ScheduleOptions } from './schedule.ts';
 export { lmLoss, type LmBatch } from './loss.ts';
-export { createTrainStep, type TrainStepOptions, type StepResult } from './step.ts';
+export { createTrainStep, type TrainStepOptions, type StepResult } from './seam.ts';
 export { evaluate, type EvalResult } from './evaluate.ts';
 export { saveCheckpoint, loadCheckpoint, latestCheckpoint, type CheckpointContents, type TrainingState } from '../models/checkpoint.ts';
 export { train, type TrainOptions, type TrainSummary } from './train.ts';
-export { createLossStep } from './loss-step.ts';
-export { rlStep, type RlStepOptions, type RlStepResult } from './rl-step.ts';
+export { createLossStep } from './seam.ts';
+export { rlStep, type RlStepOptions, type RlStepResult } from './rl.ts';
 export { rollout, type PromptItem, type RolloutOptions } from './rollout.ts';
 export { groupAdvantages, clippedPg, cispo, k3, tokenMean, type PolicyLoss, type PolicyLossInputs } from './rl-loss.ts';
 export { tokenAdvantages, advantagesOf } from './token-advantages.ts';

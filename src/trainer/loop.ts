@@ -10,6 +10,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import type { Freezer } from '../gradients/freeze.ts';
+import type { GradientTransform } from '../gradients/transform.ts';
+import type { ForwardOptions } from '../models/hooks.ts';
 import { tokenizerFiles, type Tokenizer } from '../models/tokenizer.ts';
 import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
@@ -31,6 +33,33 @@ export interface LoopEvents {
 }
 
 export type { EvalOutcome, StepOutcome } from '../util/step-sequence.ts';
+
+/** What every trainer kind's setup gets (train.ts builds it once). */
+export interface KindSetup {
+  recipe: Recipe;
+  model: CausalLM;
+  tokenizer: Tokenizer;
+  /** The backend's name, for the memory check. */
+  backend: string;
+  opts: LoopEvents & { resume?: boolean; stopAfter?: number; interrupt?: { requested: boolean } };
+}
+
+/** What a trainer kind's loop gets from train.ts: the tracking run and the recipe's design, built once for every kind. */
+export type KindRunContext = Omit<LoopOptions<unknown>, 'recipe' | 'model' | 'tokenizer' | 'optimizer' | 'plan' | 'trainer'> & {
+  /** The recipe's gradient transforms, in order; the loop's owner disposes them when the run ends. */
+  transforms: GradientTransform[];
+  /** The recipe's interventions, for training passes only. */
+  forward?: ForwardOptions;
+};
+
+/** A trainer kind after its setup (sft.ts, rl.ts), ready to run inside the tracking run. */
+export interface PreparedRun<R> {
+  /** Tags of the tracking run. */
+  tags: Record<string, string>;
+  /** The sequence length the gradient kinds and the freeze selection measure on. */
+  seqLen: number;
+  run(ctx: KindRunContext): Promise<R>;
+}
 
 /** The trainer's part: its step, its own state in checkpoints, and optionally an evaluation. */
 export interface LoopTrainer<E> {

@@ -1,19 +1,24 @@
+/**
+ * `bonsai train`: a recipe's run, the same for every trainer kind. Backend, tokenizer, model
+ * (and LoRA adapters); the kind's setup (sft.ts or rl.ts: data and the memory check, before
+ * any tracking run opens); one tracking run (tracking-run.ts: params, artifacts, --resume of
+ * the run, its closing status) around the recipe's design (gradient transforms, freezing,
+ * interventions) and the kind's loop (loop.ts, the one loop driver).
+ */
 import { describeBackend, initBackend, type BackendReport } from '../backend/index.ts';
-import type { Tokenizer } from '../models/tokenizer.ts';
 import { recipeTokenizer } from '../models/init-kinds.ts';
-import type { CausalLM } from '../models/model.ts';
-import { build, type Builders } from '../registry/kinds.ts';
-import type { trainerKinds } from './kinds/trainer.ts';
-import type { Recipe } from '../recipe/schema.ts';
-import type { Tracker } from '../tracking/index.ts';
-import { buildData, buildTransforms } from './build.ts';
 import { buildModel } from '../models/init-build.ts';
-import { buildFreezer, buildInterventions } from './design.ts';
-import { runSft, type LoopEvents, type SftResult } from './sft.ts';
-import { trainRl } from './run-rl.ts';
-import { trackedRun } from './tracking-run.ts';
-import { checkRecipeStepFits } from './memory-check.ts';
+import type { Recipe } from '../recipe/schema.ts';
+import { build, type Builders } from '../registry/kinds.ts';
+import type { Tracker } from '../tracking/index.ts';
 import { attachRecipeLora, baseModelName } from '../lora/build.ts';
+import { buildTransforms } from './build.ts';
+import { buildFreezer, buildInterventions } from './design.ts';
+import type { trainerKinds } from './kinds/trainer.ts';
+import type { KindSetup, LoopEvents, PreparedRun } from './loop.ts';
+import { prepareRl, type RlResult } from './rl.ts';
+import { prepareSft, type SftResult } from './sft.ts';
+import { openTrackingRun, type LoopOutcome } from './tracking-run.ts';
 
 export { BONSAI_VERSION } from './tracking-run.ts';
 
@@ -27,19 +32,18 @@ export interface TrainOptions extends LoopEvents {
   tracker?: Tracker;
 }
 
-export interface TrainSummary extends SftResult {
+/** What `train` returns: the kind's result (`kind` says which) and the run around it. */
+export type TrainSummary = (SftResult | RlResult) & {
   backend: BackendReport;
   runId: string;
   params: number;
-  /** Unigram entropy (nats/token) of the training targets: the bar eval loss must clear. */
-  unigramNats: number;
   seconds: number;
-}
+};
 
 /**
- * Runs a whole recipe: backend → tokenizer → model → data → tracker → training loop.
- * The run is logged to MLflow's layout; its status is FINISHED, KILLED (interrupted) or
- * FAILED (an error, which is re-thrown after the run is closed, so nothing is left RUNNING).
+ * Runs a whole recipe. The run is logged to MLflow's layout; its status is FINISHED, KILLED
+ * (interrupted) or FAILED (an error, which is re-thrown after the run is closed, so nothing
+ * is left RUNNING).
  */
 export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<TrainSummary> {
   const started = performance.now();
@@ -54,48 +58,37 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
       adapters = attachRecipeLora(recipe.lora, model, recipe.run.seed, baseModelName(recipe.model.init as Record<string, unknown>));
       log(`lora: ${adapters.paths().length} adapters, ${adapters.numParams().toLocaleString('en-US')} trainable parameters (${((100 * adapters.numParams()) / model.numParams()).toFixed(2)}% of the base's); base weights frozen`);
     }
-    return await build(trainerRunners, recipe.trainer.kind, recipe.trainer, recipe, model, tokenizer, backend, opts, started);
+    // The kind's setup, before any tracking run opens: bad data, or a step that cannot fit, stops here.
+    const kind = build(trainerRuns, recipe.trainer.kind, recipe.trainer, { recipe, model, tokenizer, backend: backend.name, opts });
+    const run = await openTrackingRun(recipe, backend, opts, kind.tags);
+    let outcome: LoopOutcome | undefined;
+    let interventions: ReturnType<typeof buildInterventions> | undefined;
+    try {
+      // Interventions go to training passes only (sft.ts and rl.ts say which passes those are).
+      interventions = buildInterventions(recipe, model);
+      const result = await kind.run({
+        ...opts,
+        tracker: run.tracker,
+        runId: run.runId,
+        recipeYaml: run.recipeYaml,
+        transforms: buildTransforms(recipe, { model, tokenizer, seqLen: kind.seqLen }),
+        makeFreezer: () => buildFreezer(recipe, model, tokenizer, kind.seqLen, { resume: opts.resume, onLog: opts.onLog }),
+        forward: interventions.forward,
+      });
+      outcome = result;
+      return { ...result, backend, runId: run.runId, params: model.numParams(), seconds: (performance.now() - started) / 1000 };
+    } finally {
+      interventions?.dispose();
+      await run.close(outcome);
+    }
   } finally {
     model.dispose();
     adapters?.dispose();
   }
 }
 
-type RunnerArgs = [recipe: Recipe, model: CausalLM, tokenizer: Tokenizer, backend: BackendReport, opts: TrainOptions, started: number];
-
-/** The run of every trainer kind (kinds/trainer.ts); the caller owns and disposes `model`. */
-const trainerRunners: Builders<typeof trainerKinds, RunnerArgs, Promise<TrainSummary>> = {
-  sft: (_t, ...args) => trainSft(...args),
-  rl: (_t, ...args) => trainRl(...args),
+/** The setup of every trainer kind (kinds/trainer.ts); each returns the run of its loop. */
+const trainerRuns: Builders<typeof trainerKinds, [setup: KindSetup], PreparedRun<SftResult | RlResult>> = {
+  sft: (_t, setup) => prepareSft(setup),
+  rl: (_t, setup) => prepareRl(setup),
 };
-
-/** `train(recipe)` for an sft trainer: data, then the tracked SFT loop. */
-async function trainSft(...[recipe, model, tokenizer, backend, opts, started]: RunnerArgs): Promise<TrainSummary> {
-  const log = opts.onLog ?? (() => {});
-  const data = buildData(recipe, tokenizer, model.config.nCtx);
-  log(
-    `model: ${model.numParams().toLocaleString('en-US')} parameters; data: ${data.train.length} train / ${data.eval.length} eval sequences of ${data.seqLen} tokens; ` +
-      `unigram entropy ${data.unigram.nats.toFixed(3)} nats/token (${data.unigram.bits.toFixed(3)} bits)`,
-  );
-  // Before any run is opened or step taken: a step that cannot fit stops here, saying what would.
-  const mem = checkRecipeStepFits(recipe, model, backend.name, data.seqLen);
-  if (mem) log(mem);
-  const { result, runId } = await trackedRun(recipe, backend, opts, {}, async ({ tracker, runId, recipeYaml }) => {
-    tracker.logMetrics(0, { 'data/unigram_entropy_nats': data.unigram.nats });
-    const makeFreezer = () => buildFreezer(recipe, model, tokenizer, data.seqLen, { resume: opts.resume, onLog: opts.onLog });
-    // Interventions go to training passes only; evaluation and sampling inside runSft run without them.
-    const interventions = buildInterventions(recipe, model);
-    const transforms = buildTransforms(recipe, { model, tokenizer, seqLen: data.seqLen });
-    return runSft({ ...opts, recipe, model, tokenizer, data, transforms, makeFreezer, forward: interventions.forward, tracker, recipeYaml, runId }).finally(() =>
-      interventions.dispose(),
-    );
-  });
-  return {
-    ...result,
-    backend,
-    runId,
-    params: model.numParams(),
-    unigramNats: data.unigram.nats,
-    seconds: (performance.now() - started) / 1000,
-  };
-}
