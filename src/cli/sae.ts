@@ -1,4 +1,4 @@
-import { loadSaeRecipe } from '../recipe/sae-schema.ts';
+import { loadSaeRecipe } from '../recipe/index.ts';
 import { createTracker } from '../tracking/index.ts';
 import { parse, usage, type Command } from './args.ts';
 

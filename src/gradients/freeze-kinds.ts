@@ -59,7 +59,7 @@ export function freezeKindOf(s: EntryOf<typeof freezeKinds>): keyof typeof freez
 }
 
 /** One freeze selector. */
-export const freezeSelectorSchema = shapeUnion(freezeKinds);
+const freezeSelectorSchema = shapeUnion(freezeKinds);
 
 /** The `freeze` section. */
 export const freezeSchema = z

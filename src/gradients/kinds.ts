@@ -72,7 +72,7 @@ export const gradientKinds = kindTable({
 });
 
 /** One gradient transform, chosen by `kind`. */
-export const gradientSchema = kindUnion(gradientKinds);
+const gradientSchema = kindUnion(gradientKinds);
 
 /** The `gradients` section: transforms applied in order between computing and applying gradients. */
 export const gradientsSchema = z

@@ -45,7 +45,7 @@ export interface CheckpointContents {
 const FORMAT = 'bonsai-checkpoint-1';
 
 /** `step-00000100`: zero-padded so names sort by step. */
-export function checkpointName(step: number): string {
+function checkpointName(step: number): string {
   return `step-${String(step).padStart(8, '0')}`;
 }
 

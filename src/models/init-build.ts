@@ -20,7 +20,7 @@ export interface ModelRecipe {
   run: { seed: number };
 }
 
-/** The model a recipe asks for: fresh from `init.config`, or loaded from `init.checkpoint` or `init.hf_gpt2`. */
+/** The model a recipe asks for: fresh from `init.config`, or loaded from `init.checkpoint`, `init.hf_gpt2` or `init.hf`. */
 export function buildModel(recipe: ModelRecipe, tokenizer: Tokenizer): CausalLM {
   const init = recipe.model.init;
   return build(initBuilders, initKindOf(init), initValue(init), recipe, tokenizer);

@@ -1,8 +1,8 @@
 /**
  * Model-init kinds (the recipe's `model.init`: exactly one of `config`, `checkpoint`,
- * `hf_gpt2`): schema of each, and how each tells the model's config without building the
- * model, which is what every other check reads hooks and parameter paths from. The builders
- * (weights) are in trainer/build.ts.
+ * `hf_gpt2`, `hf`): schema of each, and how each tells the model's config without building
+ * the model, which is what every other check reads hooks and parameter paths from. The
+ * builders (weights) are in init-build.ts.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

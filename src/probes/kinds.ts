@@ -24,7 +24,7 @@ export const probeKinds = kindTable({
 });
 
 /** The `probes[].kind` field. */
-export const probeKindSchema = kindUnion(probeKinds).prefault({ kind: 'logistic' }).describe('The classifier.');
+const probeKindSchema = kindUnion(probeKinds).prefault({ kind: 'logistic' }).describe('The classifier.');
 
 const probeTrainSchema = z
   .strictObject({
@@ -36,7 +36,7 @@ const probeTrainSchema = z
   })
   .describe('How `bonsai probe train` fits the probe.');
 
-export const probeSchema = z
+const probeSchema = z
   .strictObject({
     name: metricName().describe('Probe name; rewards and interventions refer to it.'),
     hook: z.string().min(1).describe('Hook point it reads, e.g. blocks.1.hook_resid_post (checked against the model config when the recipe is validated).'),

@@ -23,6 +23,3 @@ export const memorySchema = z
   })
   .prefault({})
   .describe('Memory: chunked cross-entropy, activation recomputation, and the limit checked before the first step.');
-
-/** The `memory` section of a parsed recipe. */
-export type MemoryRecipe = z.output<typeof memorySchema>;

@@ -90,7 +90,5 @@ export function sweepSchemaOf(root: () => z.ZodType) {
     .describe('A sweep over this recipe (`bonsai sweep`): grid and/or random points, one run each under one parent run. Ignored by `bonsai train`.');
 }
 
-/** The `sweep` section of a parsed recipe. */
-export type SweepRecipe = NonNullable<z.output<ReturnType<typeof sweepSchemaOf>>>;
 /** One random-search dimension. */
 export type Distribution = z.output<typeof distributionSchema>;

@@ -28,7 +28,7 @@ export function checkHook(hook: string, at: readonly PathSegment[], ctx: CheckCo
 }
 
 /** The parameter paths a glob (`blocks.0.attn.*`) matches. */
-export function matchingParams(glob: string, model: ModelLayout): string[] {
+function matchingParams(glob: string, model: ModelLayout): string[] {
   const re = globToRegExp(glob);
   return [...model.params.keys()].filter((p) => re.test(p));
 }

@@ -29,7 +29,7 @@ export interface SaeJobResult {
 }
 
 /** Where a recipe's SAE is saved: sae.out, else <run.out_dir>/sae. */
-export function saeDir(recipe: Pick<SaeRecipe, 'run' | 'sae'>): string {
+function saeDir(recipe: Pick<SaeRecipe, 'run' | 'sae'>): string {
   return recipe.sae.out ?? join(recipe.run.out_dir, 'sae');
 }
 

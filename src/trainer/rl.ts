@@ -93,7 +93,7 @@ export function prepareRl({ recipe, model, tokenizer, backend, opts }: KindSetup
  * The RL loop on the loop driver (loop.ts): its step draws batch_size prompts and runs
  * rlStep; its state is the prompt cursor and the reference's fingerprint (rl-resume.ts).
  */
-export async function runRl(o: RlLoopOptions): Promise<RlResult> {
+async function runRl(o: RlLoopOptions): Promise<RlResult> {
   const { recipe, model, tokenizer: tok } = o;
   const t = rlTrainer(recipe);
   const prompts = o.prompts ?? loadPromptData(recipe.data.train.path, tok);
