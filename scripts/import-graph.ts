@@ -138,7 +138,7 @@ export function linesPerFolder(srcDir: string): Map<string, { files: number; lin
 }
 
 /** The folders below trainer/ and distributed/: none of them imports either. */
-export const LOWER_FOLDERS = ['util', 'backend', 'models', 'lora', 'data', 'gradients', 'probes', 'rewards', 'sae', 'diff', 'tracking'] as const;
+export const LOWER_FOLDERS = ['util', 'registry', 'backend', 'models', 'lora', 'data', 'gradients', 'probes', 'rewards', 'sae', 'diff', 'tracking'] as const;
 export const UPPER_FOLDERS = ['trainer', 'distributed'] as const;
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

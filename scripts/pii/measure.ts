@@ -19,7 +19,7 @@ import { ensureRecipeProbe } from '../../src/probes/recipe.ts';
 import type { Probe } from '../../src/probes/probe.ts';
 import { scoreTokens } from '../../src/probes/token-scores.ts';
 import { loadRecipe } from '../../src/recipe/index.ts';
-import { loadSaeRecipe } from '../../src/recipe/sae-schema.ts';
+import { loadSaeRecipe } from '../../src/recipe/index.ts';
 import { runSaeJob } from '../../src/sae/job.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
 import { buildModel } from '../../src/models/init-build.ts';

@@ -17,7 +17,7 @@ import { auroc, tprAtFpr } from '../../src/probes/metrics.ts';
 import { ensureRecipeProbe } from '../../src/probes/recipe.ts';
 import { loadRecipe } from '../../src/recipe/index.ts';
 import { loadAnyRecipe } from '../../src/recipe/load.ts';
-import { loadSaeRecipe } from '../../src/recipe/sae-schema.ts';
+import { loadSaeRecipe } from '../../src/recipe/index.ts';
 import { runSaeJob } from '../../src/sae/job.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
 import { buildModel } from '../../src/models/init-build.ts';

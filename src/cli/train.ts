@@ -1,7 +1,9 @@
-import { loadRecipe } from '../recipe/index.ts';
+import { loadRecipe, type Recipe } from '../recipe/index.ts';
+import type { RunSummary } from '../tracking/store/index.ts';
 import { DEFAULT_TRACKING_URI, PARENT_RUN_ENV, resolveTrackingUri } from '../tracking/index.ts';
 import { intFlag, parse, usage, type Command } from './args.ts';
 import { createProgress } from './progress.ts';
+import { openStore } from './runs.ts';
 import { uiHint } from './ui.ts';
 
 const HELP = usage('bonsai train RECIPE [options]', 'Train a model as RECIPE describes; the run is logged to MLflow\'s layout.', [
@@ -52,6 +54,7 @@ export const trainCommand: Command = async (argv) => {
       const below = s.eval.loss < s.unigramNats ? 'below' : 'NOT below';
       lines.push(`eval loss ${s.eval.loss.toFixed(4)} nats/token (perplexity ${s.eval.perplexity.toFixed(2)}), ${below} the unigram entropy ${s.unigramNats.toFixed(4)} nats/token`);
     }
+    if (s.kind === 'sft' && s.evals) lines.push(...(await evalLines(recipe, s.evals, s.runId)));
     if (s.kind === 'rl' && s.eval) lines.push(`eval reward ${s.eval['eval/rewards/total/mean']!.toFixed(3)} (mean over the data.eval prompts), response length ${s.eval['eval/response_length']!.toFixed(1)} tokens`);
     if (s.checkpoint) lines.push(`checkpoint: ${s.checkpoint}`);
     // The store the run went to, as openTrackingRun picks it: MLFLOW_TRACKING_URI stands in for the default.
@@ -67,3 +70,39 @@ export const trainCommand: Command = async (argv) => {
     process.off('SIGINT', onSigint);
   }
 };
+
+/**
+ * One line per recipe eval: this run's value and, for an eval with a `baseline`, the newest
+ * finished run of that name in the same store and experiment that logged the same metric.
+ * A store that cannot be read leaves the baseline out; it never fails the command.
+ */
+async function evalLines(recipe: Recipe, evals: Record<string, number>, runId: string): Promise<string[]> {
+  const uri = recipe.tracking.uri === DEFAULT_TRACKING_URI ? resolveTrackingUri() : recipe.tracking.uri;
+  const tracked = uri.trim().toLowerCase() !== 'none';
+  const runs = tracked && recipe.evals?.some((e) => e.baseline) ? await listRuns(uri, recipe.tracking.experiment) : [];
+  return (recipe.evals ?? []).map((e) => {
+    const key = `eval/${e.name}/${e.kind}`;
+    const value = evals[key];
+    if (value === undefined) return `eval ${e.name}: not measured`;
+    let line = `eval ${e.name}: ${e.kind === 'accuracy' ? 'accuracy' : `P(${JSON.stringify(e.text)})`} ${percent(value)} (${e.data.path})`;
+    if (e.baseline) {
+      const base = runs
+        .filter((r) => r.name === e.baseline && r.status === 'FINISHED' && r.id !== runId && r.metrics[key])
+        .sort((a, b) => (b.startTime ?? 0) - (a.startTime ?? 0))[0];
+      line += base
+        ? `; ${e.baseline}: ${percent(base.metrics[key]!.value)} (run ${base.id.slice(0, 8)})`
+        : `; no finished ${e.baseline} run with this eval in ${tracked ? uri : 'the store (tracking is none)'} yet`;
+    }
+    return line;
+  });
+}
+
+async function listRuns(uri: string, experiment: string): Promise<RunSummary[]> {
+  try {
+    return (await openStore(uri).list({ experiment })).runs;
+  } catch {
+    return [];
+  }
+}
+
+const percent = (x: number) => `${(100 * x).toFixed(1)}%`;

@@ -20,6 +20,7 @@ import { optimizerKinds } from '../trainer/kinds/optimizer.ts';
 import { rlLossKinds } from '../trainer/kinds/rl-loss.ts';
 import { trainerKinds } from '../trainer/kinds/trainer.ts';
 import { checkRlPrompts } from '../trainer/kinds/rl-prompts.ts';
+import { evalKinds } from '../trainer/kinds/evals.ts';
 import { checkHook } from '../registry/check-helpers.ts';
 import { jobKinds, type JobName } from './jobs.ts';
 import { loraKinds, loraLayout } from '../lora/kinds.ts';
@@ -58,6 +59,7 @@ export function checkRecipe(recipe: CheckedRecipe, report: CheckContext['report'
   checkList(gradientKinds, recipe.gradients, 'gradients', ctx);
   checkList(interventionKinds, recipe.interventions, 'interventions', ctx);
   checkList(rewardKinds, recipe.rewards, 'rewards', ctx);
+  checkList(evalKinds, recipe.evals, 'evals', ctx);
   recipe.freeze?.forEach((s, i) => checkEntry(freezeKinds, freezeKindOf(s), s, ['freeze', i], ctx));
   recipe.probes?.forEach((p, i) => {
     checkHook(p.hook, ['probes', i, 'hook'], ctx);

@@ -11,6 +11,7 @@ import { initKindOf, initKinds, initSchema, modelConfigSchema } from '../models/
 import { tokenizerKinds, type TokenizerKind } from '../models/tokenizer.ts';
 import { rewardsSchema } from '../rewards/kinds.ts';
 import { trainerSchema } from '../trainer/kinds/trainer.ts';
+import { evalsSchema } from '../trainer/kinds/evals.ts';
 import { jobKinds, trainingRecipeJobs, type TrainingRecipeJob } from './jobs.ts';
 import { loraSchema } from '../lora/kinds.ts';
 import { probesSchema } from '../probes/kinds.ts';
@@ -121,6 +122,7 @@ function sectionsFor(defaultName: string) {
     lora: loraSchema.optional(),
     probes: probesSchema,
     rewards: rewardsSchema,
+    evals: evalsSchema,
     checkpoint: checkpointSchema,
     memory: memorySchema,
     tracking: trackingSchema,

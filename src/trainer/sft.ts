@@ -15,6 +15,7 @@ import type { Recipe } from '../recipe/schema.ts';
 import type { Rng } from '../util/rng.ts';
 import { buildData, buildOptimizer, type RunData } from './build.ts';
 import { evaluate, type EvalResult } from './evaluate.ts';
+import { runEvals } from './evals.ts';
 import { runLoop, type KindRunContext, type KindSetup, type LoopOptions, type LoopTrainer, type PreparedRun } from './loop.ts';
 import { checkRecipeStepFits } from './memory-check.ts';
 import { createTrainStep } from './seam.ts';
@@ -38,6 +39,8 @@ export interface SftResult {
   interrupted: boolean;
   checkpoint?: string;
   sample?: string;
+  /** The recipe's evals (`eval/<name>/<metric>`), when it names any and the run finished. */
+  evals?: Record<string, number>;
   /** Unigram entropy (nats/token) of the training targets: the bar eval loss must clear. */
   unigramNats: number;
 }
@@ -99,7 +102,10 @@ export async function runSft(o: SftLoopOptions): Promise<SftResult> {
     const plan = { steps: t.steps, logEvery: t.log_every, evalEvery: t.eval.every, maxNonfiniteSteps: t.max_nonfinite_steps };
     const r = await runLoop({ ...o, optimizer, plan, trainer });
     const sample = !r.interrupted && o.recipe.sample ? sampleText(model, o.tokenizer, o.recipe.sample, r.rng) : undefined;
-    return { kind: 'sft', step: r.step, finalLoss: r.finalLoss, eval: r.eval, interrupted: r.interrupted, checkpoint: r.checkpoint, sample, unigramNats: data.unigram.nats };
+    // The recipe's task metrics, on the finished model (no interventions), at the last step.
+    const evals = !r.interrupted && o.recipe.evals?.length ? runEvals(o.recipe, model, o.tokenizer, data.seqLen) : undefined;
+    if (evals) o.tracker.logMetrics(r.step, evals);
+    return { kind: 'sft', step: r.step, finalLoss: r.finalLoss, eval: r.eval, interrupted: r.interrupted, checkpoint: r.checkpoint, sample, evals, unigramNats: data.unigram.nats };
   } finally {
     optimizer.dispose();
     for (const tr of o.transforms) tr.dispose?.();

@@ -30,7 +30,7 @@ describe('recipe JSON Schema', () => {
     expect(whole.$schema).toBe('http://json-schema.org/draft-07/schema#');
     expect(whole.title).toBe('bonsai recipe');
     expect(schema.type).toBe('object');
-    expect(Object.keys(schema.properties)).toEqual(['run', 'backend', 'job', 'model', 'data', 'trainer', 'gradients', 'interventions', 'freeze', 'lora', 'probes', 'rewards', 'checkpoint', 'memory', 'tracking', 'sample', 'ray', 'sweep']);
+    expect(Object.keys(schema.properties)).toEqual(['run', 'backend', 'job', 'model', 'data', 'trainer', 'gradients', 'interventions', 'freeze', 'lora', 'probes', 'rewards', 'evals', 'checkpoint', 'memory', 'tracking', 'sample', 'ray', 'sweep']);
     expect(schema.required).toEqual(['model']);
     // A recipe has a trainer (and then data), or names a job that runs none.
     expect(schema.anyOf).toEqual([{ required: ['trainer'] }, { required: ['job'], properties: { job: { enum: ['probe'] } } }]);
