@@ -89,9 +89,9 @@ async function evalLines(recipe: Recipe, evals: Record<string, number>, runId: s
       const base = runs
         .filter((r) => r.name === e.baseline && r.status === 'FINISHED' && r.id !== runId && r.metrics[key])
         .sort((a, b) => (b.startTime ?? 0) - (a.startTime ?? 0))[0];
-      line += base
-        ? `; ${e.baseline}: ${percent(base.metrics[key]!.value)} (run ${base.id.slice(0, 8)})`
-        : `; no finished ${e.baseline} run with this eval in ${tracked ? uri : 'the store (tracking is none)'} yet`;
+      if (!tracked) line += `; no store to find ${e.baseline} in (tracking is none)`;
+      else if (base) line += `; ${e.baseline}: ${percent(base.metrics[key]!.value)} (run ${base.id.slice(0, 8)})`;
+      else line += `; no finished ${e.baseline} run with this eval in ${uri} yet`;
     }
     return line;
   });
