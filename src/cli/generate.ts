@@ -10,7 +10,7 @@ import { encodeRendered, parseMessages, renderChat } from '../data/chat.ts';
 import type { CausalLM } from '../models/model.ts';
 import { modelFromValues } from '../models/registry.ts';
 import { loadHfGpt2 } from '../models/hf-gpt2.ts';
-import { latestCheckpoint, loadCheckpoint } from '../trainer/checkpoint.ts';
+import { latestCheckpoint, loadCheckpoint } from '../models/checkpoint.ts';
 import { loadModelAt } from '../diff/load.ts';
 import { intFlag, parse, threadsFlag, threadsOption, THREADS_HELP, usage, type Command } from './args.ts';
 

@@ -10,7 +10,7 @@ import { modelFromValues } from '../models/registry.ts';
 import { loadProbe } from '../probes/io.ts';
 import type { Probe } from '../probes/probe.ts';
 import { scoreTokens } from '../probes/token-scores.ts';
-import { latestCheckpoint, loadCheckpoint } from '../trainer/checkpoint.ts';
+import { latestCheckpoint, loadCheckpoint } from '../models/checkpoint.ts';
 import { parse, threadsFlag, threadsOption, THREADS_HELP, usage, type Command } from './args.ts';
 
 const HELP = usage('bonsai scrub --checkpoint DIR --probe DIR [FILE]', 'Mask the tokens where a token-level probe fires (read on the frozen model); print the masked text.', [
