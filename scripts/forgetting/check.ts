@@ -13,7 +13,7 @@ import { evalBatches, loadDataset } from '../../src/data/index.ts';
 import { attributionScores, selectTopPercent } from '../../src/gradients/attribution.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { HookedTransformer } from '../../src/models/transformer.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 import { lmLoss } from '../../src/trainer/loss.ts';
 import { Rng } from '../../src/util/rng.ts';
 

@@ -10,7 +10,8 @@ import { initBackend } from '../../src/backend/index.ts';
 import { Freezer } from '../../src/gradients/freeze.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
-import { buildData, buildModel, buildTransforms } from '../../src/trainer/build.ts';
+import { buildData, buildTransforms } from '../../src/trainer/build.ts';
+import { buildModel } from '../../src/models/init-build.ts';
 import { selectFreeze } from '../../src/trainer/design.ts';
 import { runSft } from '../../src/trainer/sft.ts';
 

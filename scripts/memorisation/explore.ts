@@ -14,7 +14,7 @@ import { curvatures, editWeight, editWeightAbove, factorEigen } from '../../src/
 import { loadKfacFactors, saveKfacFactors } from '../../src/gradients/kfac-io.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { HookedTransformer } from '../../src/models/transformer.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 import { evaluate } from '../../src/trainer/evaluate.ts';
 import { writeMemorisationWorld } from './world.ts';
 

@@ -16,7 +16,7 @@ import { BonsaiError } from '../errors.ts';
 import type { CausalLM } from '../models/model.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
 import { selectTopPercent } from './attribution.ts';
-import type { Freezer } from './freeze.ts';
+import type { FreezeCheck, Freezer } from './freeze.ts';
 import { exactMatchAccuracy, type DataRef } from './held-out.ts';
 
 /** What one failed check did. */
@@ -50,7 +50,7 @@ export interface FreezeGuardOptions {
 }
 
 /** A check on the old task's held-out split that grows the Freezer it is attached to. */
-export class FreezeGuard {
+export class FreezeGuard implements FreezeCheck {
   percent: number;
   readonly reference: number;
   readonly events: GuardEvent[] = [];

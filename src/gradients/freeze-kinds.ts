@@ -5,16 +5,16 @@
  * by its shape (`freezeKindOf`), since a glob is a plain string.
  */
 import { z } from 'zod';
-import { checkParamGlob, readOrReport } from '../recipe/check-helpers.ts';
-import { dataRefSchema, positiveInt } from '../recipe/fields.ts';
-import { kind, kindTable, shapeUnion, type CheckContext, type EntryOf } from '../recipe/registry.ts';
-import type { PathSegment } from '../recipe/walk.ts';
-import { heldOutProblem } from './held-out.ts';
+import { checkParamGlob, readOrReport } from '../registry/check-helpers.ts';
+import { dataRefSchema, positiveInt } from '../registry/fields.ts';
+import { kind, kindTable, shapeUnion, type CheckContext, type EntryOf } from '../registry/kinds.ts';
+import type { PathSegment } from '../registry/kinds.ts';
+import { heldOutProblem, type DataRef } from './held-out.ts';
 import { headNote, parseIndexed } from './select.ts';
 
 const guardSchema = z
   .strictObject({
-    data: dataRefSchema.describe("A held-out split of the old task's data: the check reads its exact-match accuracy (every completion token the argmax, teacher-forced). It must share no item with `test` or data.eval."),
+    data: dataRefSchema.describe("A held-out split of the old task's data: the check reads its exact-match accuracy (every completion token the argmax, teacher-forced). It must share no item with `test`, data.eval or the evals' data."),
     max_drop: z.number().min(0).max(1).default(0.05).describe('How far (a fraction: 0.05 = 5 points) that accuracy may fall below its value at the start before more entries are frozen.'),
     every: positiveInt().default(10).describe('Updates between checks.'),
     grow_percent: z.number().gt(0).max(100).default(0.5).describe('Percentage of the scored entries frozen per growth, the next in attribution order (set back to their starting values first).'),
@@ -73,7 +73,7 @@ export function freezeKindOf(s: EntryOf<typeof freezeKinds>): keyof typeof freez
 }
 
 /** One freeze selector. */
-export const freezeSelectorSchema = shapeUnion(freezeKinds);
+const freezeSelectorSchema = shapeUnion(freezeKinds);
 
 /** The `freeze` section. */
 export const freezeSchema = z
@@ -84,10 +84,15 @@ export const freezeSchema = z
 /** The guard's split holds items and none of the reported ones; one guard per recipe. */
 function checkGuard(guard: z.output<typeof guardSchema>, at: readonly PathSegment[], ctx: CheckContext): void {
   const evalData = ctx.recipe.data?.eval;
-  const apart = [...guard.test.map((ref, i) => ({ ref, role: `test[${i}]` })), ...(evalData ? [{ ref: evalData, role: 'data.eval' }] : [])];
+  const apart = [
+    ...guard.test.map((ref, i) => ({ ref, role: `test[${i}]` })),
+    ...(evalData ? [{ ref: evalData as DataRef, role: 'data.eval' }] : []),
+    ...(ctx.recipe.evals ?? []).map((e, i) => ({ ref: e.data as DataRef, role: `evals[${i}] (${e.name})` })),
+  ];
   const problem = heldOutProblem(guard.data, apart);
   if (problem) ctx.report([...at, 'data'], problem);
-  const guarded = (ctx.recipe.freeze ?? []).flatMap((f, i) => (typeof f !== 'string' && 'attribution' in f && f.attribution.guard ? [i] : []));
+  const hasGuard = (f: unknown) => typeof f === 'object' && f !== null && !!(f as { attribution?: { guard?: unknown } }).attribution?.guard;
+  const guarded = (ctx.recipe.freeze ?? []).flatMap((f, i) => (hasGuard(f) ? [i] : []));
   if (guarded.length > 1 && at[1] !== guarded[0]) ctx.report(at, `only one attribution selector may have a guard (freeze[${guarded[0]}] has one): a guard grows one frozen set`);
 }
 

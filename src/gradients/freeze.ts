@@ -1,9 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
-import type { AdamW } from '../trainer/optimizer.ts';
-import type { FreezeGuard } from './freeze-guard.ts';
 import type { GradientTransform, NamedGrads, TransformContext } from './transform.ts';
 import { selectionCounts, type Selection } from './select.ts';
+
+/** A check run before each update that may grow the Freezer (the freeze guard), and the top share frozen so far. */
+export interface FreezeCheck {
+  percent: number;
+  beforeStep(step: number, freezer: Freezer, params: ReadonlyMap<string, tf.Variable>): void;
+}
 
 /** What the optimizer needs to hold one parameter's frozen entries fixed. */
 export interface FrozenMask {
@@ -26,8 +30,8 @@ export class Freezer {
   counts: ReturnType<typeof selectionCounts>;
   private readonly snapshot = new Map<string, { flags: Uint8Array; values: Float32Array }>();
   private readonly selection: Selection = new Map();
-  /** With attribution's `guard`: checked before each update, it may grow the mask (freeze-guard.ts). */
-  guard?: FreezeGuard;
+  /** With attribution's `guard`: checked before each update, it may grow the mask (FreezeGuard in freeze-guard.ts). */
+  guard?: FreezeCheck;
 
   constructor(params: ReadonlyMap<string, tf.Variable>, sel: Selection) {
     for (const [path, flags] of sel) this.mask(params, path, flags.slice());
@@ -92,9 +96,10 @@ export class Freezer {
   /**
    * Installs both masks through the optimizer: AdamW holds frozen entries fixed, and
    * applyGradients zeroes their gradients before the transforms run. Not owned: dispose
-   * the Freezer after the optimizer's last update.
+   * the Freezer after the optimizer's last update. `optimizer` is trainer/optimizer.ts's
+   * AdamW, or any optimizer that reads `freezer` the same way.
    */
-  install(optimizer: AdamW): this {
+  install(optimizer: { freezer: Freezer | undefined }): this {
     optimizer.freezer = this;
     return this;
   }

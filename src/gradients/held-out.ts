@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/types.ts';
+import { crossEntropy } from '../backend/ops.ts';
 import type { CausalLM } from '../models/model.ts';
 
 /** A dataset reference as recipes write it. */
@@ -80,4 +81,21 @@ export function exactMatchAccuracy(model: CausalLM, batches: readonly Batch[]): 
     }
   }
   return rows ? right / rows : NaN;
+}
+
+/** Token-mean loss (nats) of the batches' target tokens, no hooks: how the K-FAC rule reads its validation split. */
+export function heldOutLoss(model: CausalLM, batches: readonly Batch[]): number {
+  let total = 0;
+  let tokens = 0;
+  for (const b of batches) {
+    const { batchSize: B, seqLen: T } = b;
+    total += tf.tidy(() => {
+      const { logits, cache } = model.forward(tf.tensor2d(b.inputs, [B, T], 'int32'));
+      cache.dispose();
+      const nll = crossEntropy(tf.reshape(logits, [B * T, -1]) as tf.Tensor2D, tf.tensor1d(b.targets, 'int32')); // [B·T]
+      return tf.sum(tf.mul(nll, tf.tensor1d(b.weights))).dataSync()[0]!;
+    });
+    tokens += b.weights.reduce((s, w) => s + w, 0);
+  }
+  return tokens ? total / tokens : NaN;
 }

@@ -10,7 +10,7 @@ import { evalBatches } from '../data/batcher.ts';
 import type { Example } from '../data/types.ts';
 import type { CausalLM } from '../models/model.ts';
 import { modelFromValues } from '../models/registry.ts';
-import { evaluate } from '../trainer/evaluate.ts';
+import { heldOutLoss } from './held-out.ts';
 import { editWeight, type FactorEigen } from './kfac-edit.ts';
 import type { KfacFactors } from './kfac-factors.ts';
 import type { LinearSite } from './kfac-sites.ts';
@@ -38,7 +38,7 @@ export interface RhoChoice {
  */
 export function chooseRho(model: CausalLM, sites: readonly LinearSite[], factors: KfacFactors, eigen: ReadonlyMap<string, FactorEigen>, validation: readonly Example[], rule: RhoRule, log?: (line: string) => void): RhoChoice {
   const batches = evalBatches(validation, 64);
-  const baseLoss = evaluate(model, batches).loss;
+  const baseLoss = heldOutLoss(model, batches);
   const values = model.valuesSync();
   const tried: RhoChoice['tried'] = [];
   let rho = 1;
@@ -48,7 +48,7 @@ export function chooseRho(model: CausalLM, sites: readonly LinearSite[], factors
     const edited = new Map(values);
     for (const s of sites) edited.set(s.path, editWeight(values.get(s.path)!, factors.factors.get(s.path)!, eigen.get(s.path)!, next).weight);
     const m = modelFromValues(model.config, edited);
-    const loss = evaluate(m, batches).loss;
+    const loss = heldOutLoss(m, batches);
     m.dispose();
     tried.push({ rho: next, loss });
     log?.(`choose_rho: rho ${next}: held-out loss ${loss.toFixed(5)} (unedited ${baseLoss.toFixed(5)}, budget +${rule.max_loss_increase})`);

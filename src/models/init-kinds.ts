@@ -1,15 +1,15 @@
 /**
  * Model-init kinds (the recipe's `model.init`: exactly one of `config`, `checkpoint`,
- * `hf_gpt2`): schema of each, and how each tells the model's config without building the
- * model, which is what every other check reads hooks and parameter paths from. The builders
- * (weights) are in trainer/build.ts.
+ * `hf_gpt2`, `hf`): schema of each, and how each tells the model's config without building
+ * the model, which is what every other check reads hooks and parameter paths from. The
+ * builders (weights) are in init-build.ts.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BonsaiError } from '../errors.ts';
-import { existingDirectory, PATH_NOTE, positiveInt } from '../recipe/fields.ts';
-import type { EntryOf, KindSpec } from '../recipe/registry.ts';
+import { existingDirectory, PATH_NOTE, positiveInt } from '../registry/fields.ts';
+import type { EntryOf, KindSpec } from '../registry/kinds.ts';
 import { modelConfig } from './config.ts';
 import { decoderConfigFromHf, familyConfigFromRecipe } from './families/config.ts';
 import { configFromStored, type LMConfig } from './lm-config.ts';

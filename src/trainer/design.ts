@@ -2,12 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { evalBatches, loadDataset } from '../data/index.ts';
 import { freezeKindOf, type freezeKinds } from '../gradients/freeze-kinds.ts';
 import { interventionBuilders } from '../gradients/intervention-build.ts';
-import { build, type Builders } from '../recipe/registry.ts';
+import { build, type Builders } from '../registry/kinds.ts';
 import type { ForwardOptions } from '../models/hooks.ts';
 import { attributionFilter, attributionScores, selectTopPercent } from '../gradients/attribution.ts';
 import { Freezer } from '../gradients/freeze.ts';
-import { buildFreezeGuard, describeGuardEvent, type GuardSpec } from '../gradients/freeze-guard.ts';
-import { buildModel } from './build.ts';
+import { buildFreezeGuard, describeGuardEvent, FreezeGuard, type GuardSpec } from '../gradients/freeze-guard.ts';
+import { buildModel } from '../models/init-build.ts';
 import { freezeSpecHash, loadFreezeSelection, saveFreezeSelection } from './freeze-selection.ts';
 import { selectGlob, selectHeads, selectNeurons, unionSelections, type Selection } from '../gradients/select.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
@@ -62,7 +62,7 @@ export function buildFreezer(
     freezer = new Freezer(trainableParams(model), sel);
     if (guards[0]) freezer.guard = buildFreezeGuard(model, tokenizer, seqLen, guards[0], new Map([...trainableParams(model)].map(([p, v]) => [p, Float32Array.from(v.dataSync() as Float32Array)])));
   }
-  const guard = freezer.guard;
+  const guard = freezer.guard instanceof FreezeGuard ? freezer.guard : undefined;
   if (guard) {
     o.onLog?.(`freeze guard: held-out accuracy ${(100 * guard.reference).toFixed(1)}% at the start; more is frozen whenever it falls under ${(100 * guard.floor).toFixed(1)}%`);
     guard.onGrow = (e, f) => (o.onLog?.(describeGuardEvent(e)), save(f.frozenSelection(), e.percent));
@@ -159,7 +159,7 @@ export function buildInterventions(recipe: Recipe, model: CausalLM): { forward?:
  */
 export function applyFreezer(freezer: Freezer, optimizer: AdamW, tracker: Tracker, step: number, onLog?: (line: string) => void): void {
   freezer.install(optimizer);
-  const guard = freezer.guard;
+  const guard = freezer.guard instanceof FreezeGuard ? freezer.guard : undefined;
   const logged = guard?.onGrow;
   if (guard) guard.onGrow = (e, f) => (logged?.(e, f), tracker.logMetrics(e.step - 1, { 'freeze/entries': f.counts.total, 'freeze/guard/percent': e.percent, 'freeze/guard/accuracy': e.after }));
   onLog?.(`freeze: ${freezer.counts.total} entries frozen (${freezer.describe()})`);
