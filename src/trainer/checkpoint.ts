@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BonsaiError } from '../errors.ts';
 import type { BatcherState } from '../data/index.ts';
@@ -6,7 +6,8 @@ import { listCheckpoints, pruneCheckpoints, readCheckpointDir, writeCheckpointDi
 import { configFromStored, describeConfig, sameArchitecture, storedConfig, type LMConfig } from '../models/lm-config.ts';
 import { paramSpecs } from '../models/layout.ts';
 import { readSafetensorsBuffer, safetensorsBuffer } from '../models/safetensors.ts';
-import type { TokenizerKind } from '../models/tokenizer.ts';
+import type { SpecialTokenRuleName, TokenizerKind } from '../models/tokenizer.ts';
+import { checkpointRule } from '../models/hf-tokenizer-files.ts';
 import type { RngState } from '../util/rng.ts';
 import type { AdapterSet } from '../lora/adapters.ts';
 import { LORA_STATE, readLoraState } from '../lora/state.ts';
@@ -32,6 +33,12 @@ export interface TrainingState {
 export interface CheckpointContents {
   config: LMConfig;
   tokenizer: TokenizerKind;
+  /**
+   * Tokenizer hf: the special-token rule the run fed the model (models/special-tokens.ts),
+   * recorded as config.json `special_tokens` so every reader feeds the same ids. Absent in
+   * checkpoints written before the rule existed: they fed the text alone (read back as 'none').
+   */
+  specialTokens?: SpecialTokenRuleName;
   weights: Map<string, Float32Array>;
   /** Present in training checkpoints. */
   optimizer?: Map<string, { shape: number[]; data: Float32Array }>;
@@ -61,7 +68,7 @@ export function saveCheckpoint(dir: string, c: CheckpointContents & { recipeYaml
   const weights = new Map([...c.weights].map(([k, data]) => [k, { shape: shapes.get(k)!, data }]));
   const files: Record<string, Buffer | string> = {
     'model.safetensors': safetensorsBuffer(toEntries(weights), { format: FORMAT }),
-    'config.json': JSON.stringify({ format: FORMAT, tokenizer: c.tokenizer, model: storedConfig(c.config) }, null, 2),
+    'config.json': JSON.stringify({ format: FORMAT, tokenizer: c.tokenizer, ...(c.specialTokens ? { special_tokens: c.specialTokens } : {}), model: storedConfig(c.config) }, null, 2),
   };
   if (c.optimizer) files['optimizer.safetensors'] = safetensorsBuffer(toEntries(c.optimizer), { format: FORMAT });
   if (c.state) files['state.json'] = JSON.stringify(c.state, null, 2);
@@ -154,6 +161,22 @@ export function loadCheckpoint(dir: string, expect?: { config?: LMConfig; tokeni
     out.state = JSON.parse(files['state.json'].toString('utf8')) as TrainingState;
   }
   return out;
+}
+
+/**
+ * The special-token rule of the checkpoint `--resume` continues from: its config.json's
+ * `special_tokens`, or 'none' for an hf checkpoint written before the rule existed;
+ * undefined without one (no checkpoint, or the byte/gpt2 tokenizer, which have no rule).
+ */
+export function resumedRule(outDir: string): SpecialTokenRuleName | undefined {
+  const latest = latestCheckpoint(outDir);
+  if (!latest) return undefined;
+  try {
+    const meta = JSON.parse(readFileSync(join(latest, 'config.json'), 'utf8')) as Record<string, unknown>;
+    return meta.tokenizer === 'hf' ? checkpointRule(meta) : undefined;
+  } catch {
+    return undefined; // an unreadable checkpoint is reported by the resume itself, with its name
+  }
 }
 
 function describe(c: LMConfig): string {

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import type { Freezer } from '../gradients/freeze.ts';
-import { tokenizerFiles, type Tokenizer } from '../models/tokenizer.ts';
+import { tokenizerFiles, tokenizerRecord, type Tokenizer } from '../models/tokenizer.ts';
 import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import type { Tracker } from '../tracking/index.ts';
@@ -160,7 +160,7 @@ function restoreOrGuard<E>(o: LoopOptions<E>, pos: { step: number; rng: Rng }): 
 function saveAt<E>(o: LoopOptions<E>, pos: { step: number; rng: Rng }): string {
   return saveTrainingCheckpoint(o.recipe.run.out_dir, o.recipe.checkpoint.keep, {
     config: o.model.config,
-    tokenizer: o.tokenizer.kind,
+    ...tokenizerRecord(o.tokenizer),
     weights: o.model.valuesSync(),
     // A run with tokenizer hf keeps its tokenizer files beside the weights: --resume, generate,
     // probes and scripts reading this checkpoint rebuild the same tokenizer from it.

@@ -7,8 +7,8 @@
  * continues from the newest checkpoint (rl-resume.ts).
  */
 import { BonsaiError } from '../errors.ts';
-import { loadPromptData } from '../data/prompts.ts';
-import { encodeRendered } from '../data/chat.ts';
+import { loadPromptData, promptIds } from '../data/prompts.ts';
+import { renderedTailIds } from '../models/input-ids.ts';
 import { probeIntervention } from '../probes/intervene.ts';
 import { loadRecipeProbes } from '../probes/recipe.ts';
 import { buildRewards } from '../rewards/build.ts';
@@ -55,7 +55,7 @@ export function checkPromptRoom(prompts: readonly PromptItem[], tok: Tokenizer, 
   let worst = { record: 0, tokens: 0 };
   let over = 0;
   prompts.forEach((p, i) => {
-    const n = (p.ids ?? tok.encode(p.prompt)).length;
+    const n = promptIds(p, tok).length;
     if (n > room) over++;
     if (n > worst.tokens) worst = { record: i + 1, tokens: n };
   });
@@ -93,7 +93,7 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
     probes = loadRecipeProbes(recipe, frozen);
     rewards = await buildRewards(recipe, probes);
     const stopTokens = [...endOfSequenceIds(tok), ...t.stop.map((s) => {
-      const ids = encodeRendered(tok, s); // a chat model's end-of-turn text is its special id
+      const ids = renderedTailIds(tok, s); // a chat model's end-of-turn text is its special id
       if (ids.length !== 1) throw new BonsaiError(`trainer.stop: "${JSON.stringify(s)}" is ${ids.length} tokens; each stop text must be one token`);
       return ids[0]!;
     })];
@@ -107,7 +107,7 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
       async step({ step: s, lr, rng, logged }) {
         const items = cursor.take(t.batch_size).map((i) => prompts[i]!);
         const t0 = performance.now();
-        const rollout = { G: t.group_size, maxNewTokens: t.max_new_tokens, temperature: t.temperature, topP: t.top_p, stopTokens, rng, insert: iv?.insert };
+        const rollout = { G: t.group_size, maxNewTokens: t.max_new_tokens, temperature: t.temperature, topP: t.top_p, topK: t.top_k, stopTokens, rng, insert: iv?.insert };
         const r = await rlStep({ ...opts, rollout }, items, lr, s, logged);
         const m = r.metrics;
         // Sampled completion tokens per second of the whole step (rollouts, scoring and update).
@@ -125,7 +125,7 @@ export async function runRl(o: RlLoopOptions): Promise<SftResult> {
         if (!evalPrompts.length) return undefined;
         const m = await evaluateRl({
           policy: model, frozen, tokenizer: tok, rewards: rewards!, prompts: evalPrompts, seed: recipe.run.seed + 2, chunk: t.batch_size * t.group_size,
-          rollout: { maxNewTokens: t.max_new_tokens, temperature: t.temperature, topP: t.top_p, stopTokens },
+          rollout: { maxNewTokens: t.max_new_tokens, temperature: t.temperature, topP: t.top_p, topK: t.top_k, stopTokens },
         });
         return { metrics: m, line: `eval reward ${m['eval/rewards/total/mean']!.toFixed(3)} len ${m['eval/response_length']!.toFixed(1)}`, value: m };
       },

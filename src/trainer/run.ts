@@ -13,6 +13,7 @@ import { trainRl } from './run-rl.ts';
 import { trackedRun } from './tracked-run.ts';
 import { checkRecipeStepFits } from './memory-check.ts';
 import { attachRecipeLora, baseModelName } from '../lora/build.ts';
+import { resumedRule } from './checkpoint.ts';
 
 export { BONSAI_VERSION } from './tracked-run.ts';
 
@@ -45,7 +46,8 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
   const log = opts.onLog ?? (() => {});
   const backend = await initBackend(recipe.backend);
   log(describeBackend(backend));
-  const tokenizer = recipeTokenizer(recipe.model);
+  // --resume feeds the model what its checkpoint's run fed it (a run from before special tokens were applied: the text alone).
+  const tokenizer = recipeTokenizer(recipe.model, opts.resume ? resumedRule(recipe.run.out_dir) : undefined);
   const model = buildModel(recipe, tokenizer);
   let adapters: ReturnType<typeof attachRecipeLora> | undefined;
   try {

@@ -11,6 +11,7 @@ import { buildOptimizer, type RunData } from './build.ts';
 import { evaluate, type EvalResult } from './evaluate.ts';
 import { runLoop, type LoopOptions, type LoopTrainer } from './loop.ts';
 import { createTrainStep } from './step.ts';
+import { promptInputIds } from '../models/input-ids.ts';
 
 export type { LoopEvents } from './loop.ts';
 
@@ -77,7 +78,7 @@ export async function runSft(o: SftLoopOptions): Promise<SftResult> {
 }
 
 function sampleText(model: CausalLM, tok: Tokenizer, s: NonNullable<Recipe['sample']>, rng: Rng): string {
-  const prompt = tok.encode(s.prompt);
+  const prompt = promptInputIds(tok, s.prompt);
   const out = generate(model, [prompt.length ? prompt : [tok.eosId]], {
     maxNewTokens: s.max_new_tokens,
     temperature: s.temperature,
