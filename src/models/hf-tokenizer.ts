@@ -158,7 +158,13 @@ export function loadHfTokenizer(dir: string, opts: { rule?: SpecialTokenRuleName
   const tokConfig = tokConfigRead ?? {};
   const genConfig = readJsonFile(dir, 'generation_config.json', false) ?? {};
   const modelConfig = readJsonFile(dir, 'config.json', false) ?? {};
-  let core: HfTokenizerCore;
+  // The post-processor is read first, so a kind bonsai does not implement is named by its field
+  // (the library would only say it cannot build the tokenizer).
+  const ruleName = opts.rule ?? checkpointRule(modelConfig) ?? 'transformers';
+  const fromFlags = 'add_bos_token' in tokConfig || 'add_eos_token' in tokConfig;
+  let core: HfTokenizerCore | undefined;
+  const idOf = (t: string) => core!.token_to_id(t);
+  let rule = ruleName === 'transformers' && !fromFlags ? readSpecialTokenRule(dir, tokenizerJson, tokConfig, idOf) : undefined;
   try {
     core = new HfTokenizerCore(tokenizerJson, tokConfig);
   } catch (e) {
@@ -182,11 +188,10 @@ export function loadHfTokenizer(dir: string, opts: { rule?: SpecialTokenRuleName
   if (template !== undefined && typeof template !== 'string') {
     throw new BonsaiError(`${join(dir, 'tokenizer_config.json')}: chat_template must be a string (named templates are not supported)`);
   }
-  const ruleName = opts.rule ?? checkpointRule(modelConfig) ?? 'transformers';
-  const rule =
+  rule ??=
     ruleName === 'none'
       ? noSpecialTokens(`${join(dir, 'config.json')}: a checkpoint whose run fed the text alone (written before bonsai applied the tokenizer's special tokens)`)
-      : readSpecialTokenRule(dir, tokenizerJson, tokConfig, (t) => core.token_to_id(t));
+      : readSpecialTokenRule(dir, tokenizerJson, tokConfig, idOf);
   return new HfDirTokenizer({
     dir,
     core,

@@ -65,7 +65,7 @@ interface Parts {
 function processorParts(file: string, field: string, p: unknown): Parts {
   if (p === undefined || p === null) return { prefix: [], suffix: [], kinds: [] };
   const fail = (what: string): never => {
-    throw new BonsaiError(`${file}: ${field} ${what}`);
+    throw new BonsaiError(`${file}: ${field}${what.startsWith('.') ? '' : ' '}${what}`);
   };
   if (typeof p !== 'object' || Array.isArray(p)) fail(`must be an object, got ${JSON.stringify(p)}`);
   const o = p as Json;
