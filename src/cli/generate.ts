@@ -4,7 +4,8 @@ import { initBackend } from '../backend/index.ts';
 import { generate } from '../models/generate.ts';
 import { loadProbe, probeIntervention } from '../probes/index.ts';
 import { createTokenizer, endOfSequenceIds, type Tokenizer } from '../models/tokenizer.ts';
-import { loadHfDecoder } from '../models/families/load.ts';
+import { loadHfDecoder, readHfDecoderConfig } from '../models/families/load.ts';
+import { checkModelFits } from '../trainer/load-fit.ts';
 import { loadHfTokenizer } from '../models/hf-tokenizer.ts';
 import { parseMessages, renderChat } from '../data/chat.ts';
 import { promptInputIds, renderedInputIds } from '../models/input-ids.ts';
@@ -69,8 +70,8 @@ export const generateCommand: Command = async (argv) => {
   if (values.hf && values['amplify-from']) throw new BonsaiError('--amplify-from takes a bonsai checkpoint or --hf-gpt2 model, not --hf');
   const backend = values.backend ?? 'auto';
   if (!['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new BonsaiError(`--backend: unknown backend "${backend}"`);
-  await initBackend(backend as 'auto');
-  const { model, tokenizer: tok, stop } = values.hf ? fromHf(values.hf) : withStop(values['hf-gpt2'] ? loadHfGpt2(values['hf-gpt2']) : fromCheckpoint(values.checkpoint!));
+  const report = await initBackend(backend as 'auto');
+  const { model, tokenizer: tok, stop } = values.hf ? fromHf(values.hf, report.name, Boolean(values.probe && !values['probe-model'])) : withStop(values['hf-gpt2'] ? loadHfGpt2(values['hf-gpt2']) : fromCheckpoint(values.checkpoint!));
   if (values.alpha !== undefined && !values['amplify-from']) throw new BonsaiError('--alpha needs --amplify-from DIR (the model to amplify away from)');
   const alpha = numberFlag('--alpha', values.alpha, () => true, 'a number') ?? 1;
   const from = values['amplify-from'] ? loadModelAt(values['amplify-from']) : undefined;
@@ -137,9 +138,13 @@ function withStop(m: { model: CausalLM; tokenizer: Tokenizer }): { model: Causal
   return { ...m, stop: endOfSequenceIds(m.tokenizer) };
 }
 
-/** A Hugging Face family directory: its model, tokenizer.json, and every end-of-sequence id. */
-function fromHf(dir: string): { model: CausalLM; tokenizer: TextCodec; stop: number[] } {
+/**
+ * A Hugging Face family directory: its model, tokenizer.json, and every end-of-sequence id.
+ * A model too big for the backend is refused from config.json, before its weights are read.
+ */
+function fromHf(dir: string, backend: string, frozenCopy: boolean): { model: CausalLM; tokenizer: TextCodec; stop: number[] } {
   const tokenizer = loadHfTokenizer(dir); // first: a missing tokenizer.json is reported before the weights load
+  checkModelFits(readHfDecoderConfig(dir), dir, backend, { command: 'generate', frozenCopy });
   return { model: loadHfDecoder(dir), tokenizer, stop: [...tokenizer.eosIds] };
 }
 

@@ -7,7 +7,7 @@ import { createTokenizer, type Tokenizer } from '../models/tokenizer.ts';
 import type { CausalLM } from '../models/model.ts';
 import { createModel, modelFromValues } from '../models/registry.ts';
 import { loadHfGpt2 } from '../models/hf-gpt2.ts';
-import { readHfCheckpoint } from '../models/families/load.ts';
+import { loadHfDecoder, readHfDecoderConfig } from '../models/families/load.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { loadCheckpoint } from './checkpoint.ts';
 import type { SurgeryContext } from './surgery.ts';
@@ -36,11 +36,11 @@ const initBuilders: Builders<typeof initKinds, [recipe: Pick<Recipe, 'model' | '
     return loadHfGpt2(dir).model;
   },
   hf(dir, _recipe, tokenizer) {
-    const { config, values } = readHfCheckpoint(dir);
+    const config = readHfDecoderConfig(dir);
     if (tokenizer.vocabSize > config.vocabSize) {
       throw new BonsaiError(`model.init.hf: the ${tokenizer.kind} tokenizer has ${tokenizer.vocabSize} ids, more than the model's vocab_size ${config.vocabSize} (${dir}/config.json)`);
     }
-    return modelFromValues(config, values);
+    return loadHfDecoder(dir); // tensor by tensor: the weights are never held twice
   },
 };
 

@@ -14,6 +14,8 @@ import { trackedRun } from './tracked-run.ts';
 import { checkRecipeStepFits } from './memory-check.ts';
 import { attachRecipeLora, baseModelName } from '../lora/build.ts';
 import { resumedRule } from './checkpoint.ts';
+import { readHfDecoderConfig } from '../models/families/load.ts';
+import { checkModelFits } from './load-fit.ts';
 
 export { BONSAI_VERSION } from './tracked-run.ts';
 
@@ -48,6 +50,7 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
   log(describeBackend(backend));
   // --resume feeds the model what its checkpoint's run fed it (a run from before special tokens were applied: the text alone).
   const tokenizer = recipeTokenizer(recipe.model, opts.resume ? resumedRule(recipe.run.out_dir) : undefined);
+  checkInitFits(recipe, backend.name);
   const model = buildModel(recipe, tokenizer);
   let adapters: ReturnType<typeof attachRecipeLora> | undefined;
   try {
@@ -99,4 +102,22 @@ async function trainSft(...[recipe, model, tokenizer, backend, opts, started]: R
     unigramNats: data.unigram.nats,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/**
+ * A Hugging Face model too big for the backend is refused from its config.json, before its
+ * weights are read (reading a 1.5B model's shards takes minutes). The step's own check, once
+ * the model is built, refines this with batch and sequence sizes.
+ */
+function checkInitFits(recipe: Recipe, backend: string): void {
+  const dir = recipe.model.init.hf;
+  if (!dir) return;
+  const lora = recipe.lora !== undefined;
+  const budget = recipe.memory.budget_mb;
+  checkModelFits(readHfDecoderConfig(dir), `model.init.hf ${dir}`, backend, {
+    command: 'train',
+    trainsAll: !lora,
+    frozenCopy: recipe.trainer.kind === 'rl' && !lora,
+    budgetBytes: budget === undefined ? undefined : budget * 1e6,
+  });
 }
