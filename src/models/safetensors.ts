@@ -6,7 +6,7 @@
  * Files written here are byte-identical to the reference writer's: tensors ordered by dtype
  * (widest alignment first), then by name, so every tensor is aligned to its element size.
  */
-import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { BonsaiError } from '../errors.ts';
 import { f32ToBf16, f32ToF16 } from './half-float.ts';
 import { DTYPES, MAX_HEADER_BYTES, parseHeader, type SafetensorsDtype, type SafetensorsEntry, type SafetensorsTensor } from './safetensors-header.ts';
@@ -26,18 +26,28 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-/** Encodes tensors (and string metadata) as safetensors bytes. */
-export function safetensorsBuffer(tensors: Record<string, SafetensorsInput>, metadata?: Record<string, string>): Buffer {
+/** Bytes given as their size and a sequence of chunks, so a large file is written without one buffer of it all. */
+export interface ChunkedBytes {
+  size: number;
+  chunks(): Iterable<Uint8Array>;
+}
+
+/**
+ * Encodes tensors (and string metadata) as safetensors: the header, then each tensor's bytes
+ * (a half type converted when its chunk is taken), never one buffer of the whole file.
+ */
+export function safetensorsChunks(tensors: Record<string, SafetensorsInput>, metadata?: Record<string, string>): ChunkedBytes {
   const entries = Object.entries(tensors).map(([name, t]) => {
     const spec = DTYPES[t.dtype];
     if (!spec) throw new BonsaiError(`tensor ${name}: unsupported dtype ${String(t.dtype)}`);
     if (name === '__metadata__' || name === '') throw new BonsaiError(`tensor name ${JSON.stringify(name)} is reserved`);
-    const bytes = toBytes(name, t);
     const want = numel(name, t.shape) * spec.size;
-    if (bytes.byteLength !== want) {
-      throw new BonsaiError(`tensor ${name}: shape [${t.shape}] × ${t.dtype} needs ${want} bytes, data has ${bytes.byteLength}`);
+    const have = t.data instanceof Float32Array && (t.dtype === 'F16' || t.dtype === 'BF16') ? t.data.length * 2 : ArrayBuffer.isView(t.data) ? t.data.byteLength : -1;
+    if (have !== want) {
+      if (have < 0) throw new BonsaiError(`tensor ${name}: data is not a typed array`);
+      throw new BonsaiError(`tensor ${name}: shape [${t.shape}] × ${t.dtype} needs ${want} bytes, data has ${have}`);
     }
-    return { name, t, bytes, rank: spec.rank };
+    return { name, t, size: want, rank: spec.rank };
   });
   entries.sort((a, b) => b.rank - a.rank || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const header: Record<string, unknown> = {};
@@ -49,26 +59,49 @@ export function safetensorsBuffer(tensors: Record<string, SafetensorsInput>, met
   }
   let offset = 0;
   for (const e of entries) {
-    header[e.name] = { dtype: e.t.dtype, shape: e.t.shape, data_offsets: [offset, offset + e.bytes.byteLength] };
-    offset += e.bytes.byteLength;
+    header[e.name] = { dtype: e.t.dtype, shape: e.t.shape, data_offsets: [offset, offset + e.size] };
+    offset += e.size;
   }
   let json = Buffer.from(JSON.stringify(header), 'utf8');
   const pad = (8 - (json.length % 8)) % 8;
   json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
-  const out = Buffer.alloc(8 + json.length + offset);
-  out.writeBigUInt64LE(BigInt(json.length), 0);
-  json.copy(out, 8);
-  let at = 8 + json.length;
-  for (const e of entries) {
-    out.set(e.bytes, at);
-    at += e.bytes.byteLength;
+  const head = Buffer.alloc(8 + json.length);
+  head.writeBigUInt64LE(BigInt(json.length), 0);
+  json.copy(head, 8);
+  return {
+    size: head.length + offset,
+    *chunks() {
+      yield head;
+      for (const e of entries) yield toBytes(e.name, e.t);
+    },
+  };
+}
+
+/** Encodes tensors (and string metadata) as safetensors bytes, in one buffer (small files). */
+export function safetensorsBuffer(tensors: Record<string, SafetensorsInput>, metadata?: Record<string, string>): Buffer {
+  const file = safetensorsChunks(tensors, metadata);
+  const out = Buffer.alloc(file.size);
+  let at = 0;
+  for (const c of file.chunks()) {
+    out.set(c, at);
+    at += c.byteLength;
   }
   return out;
 }
 
-/** Writes a safetensors file. See `safetensorsBuffer`. */
+/** Writes a safetensors file, tensor by tensor. See `safetensorsChunks`. */
 export function writeSafetensors(path: string, tensors: Record<string, SafetensorsInput>, metadata?: Record<string, string>): void {
-  writeFileSync(path, safetensorsBuffer(tensors, metadata));
+  const fd = openSync(path, 'w');
+  try {
+    for (const c of safetensorsChunks(tensors, metadata).chunks()) writeAll(fd, c);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes all of `bytes` at the file's current end, in calls of at most 1 GiB. */
+export function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let off = 0; off < bytes.byteLength; ) off += writeSync(fd, bytes, off, Math.min(READ_CHUNK, bytes.byteLength - off));
 }
 
 /**

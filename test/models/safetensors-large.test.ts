@@ -3,10 +3,11 @@
  * tensors take disk) is read tensor by tensor from its offsets; a model too big for the backend
  * is refused from config.json before any weight is read, in the command's own settings.
  */
-import { closeSync, cpSync, ftruncateSync, mkdirSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, ftruncateSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openSafetensors, readSafetensorsBuffer } from '../../src/models/safetensors.ts';
+import { openSafetensors, readSafetensors, readSafetensorsBuffer, safetensorsBuffer, safetensorsChunks, writeSafetensors } from '../../src/models/safetensors.ts';
+import { verifyCheckpointDir, writeCheckpointDir } from '../../src/models/checkpoint-io.ts';
 import { checkModelFits, countParams } from '../../src/trainer/load-fit.ts';
 import { readHfDecoderConfig } from '../../src/models/families/load.ts';
 import { bonsai, hasStackTrace } from '../helpers/cli.ts';
@@ -64,6 +65,30 @@ describe('a safetensors file past 2 GiB', () => {
     writeFileSync(path, Buffer.concat([len, json, Buffer.alloc(100)]));
     expect(() => openSafetensors(path)).toThrow(/short\.safetensors[\s\S]*truncated: tensor w ends at data byte 4000, file has 100 data bytes|truncated: tensor w ends at data byte 4000/);
     expect(() => readSafetensorsBuffer(Buffer.concat([len, json]), 'buf')).toThrow(/truncated/);
+  });
+});
+
+describe('writing tensor by tensor', () => {
+  const tensors = {
+    b: { dtype: 'BF16' as const, shape: [3], data: Float32Array.from([1, -2, 0.5]) },
+    a: { dtype: 'F32' as const, shape: [2, 2], data: Float32Array.from([1, 2, 3, 4]) },
+    h: { dtype: 'F16' as const, shape: [2], data: Float32Array.from([0.25, -8]) },
+  };
+
+  it('writes the same bytes as the one-buffer encoder, to a file and into a checkpoint with its manifest', () => {
+    const whole = safetensorsBuffer(tensors, { format: 'pt' });
+    const chunks = safetensorsChunks(tensors, { format: 'pt' });
+    expect(chunks.size).toBe(whole.length);
+    const path = join(root, 'w.safetensors');
+    writeSafetensors(path, tensors, { format: 'pt' });
+    expect(readFileSync(path).equals(whole)).toBe(true);
+    expect(Array.from(readSafetensors(path).tensors.h!.data as Float32Array)).toEqual([0.25, -8]);
+    const ck = join(root, 'ck');
+    writeCheckpointDir(ck, { 'model.safetensors': chunks, 'config.json': '{}' });
+    expect([...verifyCheckpointDir(ck)].sort()).toEqual(['config.json', 'model.safetensors']);
+    expect(readFileSync(join(ck, 'model.safetensors')).equals(whole)).toBe(true);
+    writeFileSync(join(ck, 'model.safetensors'), Buffer.concat([whole.subarray(0, whole.length - 1), Buffer.from([whole[whole.length - 1]! ^ 1])]));
+    expect(() => verifyCheckpointDir(ck)).toThrow(/model\.safetensors does not match its sha256/);
   });
 });
 
