@@ -6,6 +6,9 @@ import { describeSampling, resolveSampling } from '../../src/models/sampling-def
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { bonsai } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/recipes.ts';
+import { parseRecipe } from '../../src/recipe/index.ts';
+import { train } from '../../src/trainer/index.ts';
+import { NullTracker } from '../../src/tracking/index.ts';
 
 const root = tempDir('bonsai-gencfg-');
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -61,5 +64,41 @@ describe("generation_config.json's sampling fields as defaults", () => {
     const r = bonsai(['generate', '--hf', dir, '--prompt', 'the cat', '--max-new-tokens', '2', '--json', '--backend', 'cpu']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/sampling: temperature 0\.5, top_k 3; --temperature from .*generation_config\.json; --top-k from .*generation_config\.json/);
+  });
+});
+
+describe('RL rollouts take generation_config.json as defaults', () => {
+  it("the run's params hold the values used and name the file for each it gave", async () => {
+    class ParamTracker extends NullTracker {
+      params: Record<string, string> = {};
+      override async logParams(p: Record<string, string>): Promise<void> {
+        Object.assign(this.params, p);
+      }
+    }
+    const model = withGeneration({ do_sample: true, temperature: 0.7, top_k: 5 });
+    const data = join(root, 'rl-prompts.jsonl');
+    writeFileSync(data, [{ prompt: 'the cat' }, { prompt: 'a dog' }].map((l) => JSON.stringify(l)).join('\n'));
+    const recipe = parseRecipe(
+      `run: { name: rl-gen, seed: 0, out_dir: ${join(root, 'rl-out')} }
+backend: cpu
+model: { init: { hf: ${model} } }
+data: { train: { format: jsonl, path: ${data} } }
+trainer: { kind: rl, steps: 1, batch_size: 2, group_size: 2, max_new_tokens: 3, top_p: 0.9, optimizer: { kind: adamw, lr: 1.0e-3 }, log_every: 1 }
+rewards: [ { name: short, kind: regex, pattern: "^.{0,3}$", weight: 1.0 } ]
+checkpoint: { every: 0, keep: 1 }
+tracking: { uri: none }
+`,
+      join(root, 'rl.yaml'),
+    );
+    const tracker = new ParamTracker();
+    const lines: string[] = [];
+    await train(recipe, { tracker, onLog: (l) => lines.push(l) });
+    expect(tracker.params['trainer.temperature']).toBe('0.7');
+    expect(tracker.params['trainer.top_k']).toBe('5');
+    expect(tracker.params['trainer.top_p']).toBe('0.9'); // the recipe's own
+    expect(tracker.params['trainer.temperature.source']).toMatch(/generation_config\.json$/);
+    expect(tracker.params['trainer.top_k.source']).toMatch(/generation_config\.json$/);
+    expect(tracker.params['trainer.top_p.source']).toBeUndefined();
+    expect(lines.some((l) => /^rollout sampling: temperature 0\.7, top_p 0\.9, top_k 5/.test(l))).toBe(true);
   });
 });
