@@ -54,7 +54,8 @@ export function checkModelFits(config: LMConfig, source: string, backend: string
     if (need <= machine.bytes * HEADROOM) fits.push(`${flag ? '--backend cpu or --backend tensorflow' : 'backend: cpu or backend: tensorflow'} (${machine.what}: ${formatBytes(machine.bytes)})`);
   }
   const perParam = (use.trainsAll ? TRAINED_BYTES : WEIGHT_BYTES) * copies;
-  fits.push(`a smaller model: at most about ${formatCount(allowed / perParam)} parameters ${use.trainsAll ? 'trained in full' : ''} on ${limit.what === 'memory.budget_mb' ? 'this budget' : backend}`.replace('  ', ' '));
+  const where = limit.what === 'memory.budget_mb' ? 'this budget' : backend;
+  fits.push(`a smaller model: at most about ${formatCount(allowed / perParam)} parameters${use.trainsAll ? ' trained in full' : ''} on ${where}`);
   const parts = use.trainsAll ? `weights, gradients and optimizer state${copies > 1 ? ', and a frozen copy of the weights' : ''}` : `float32 weights${copies > 1 ? ' (and a frozen copy)' : ''}`;
   throw new BonsaiError(
     `${source}: a model of ${formatCount(params)} parameters needs about ${formatBytes(need)} for its ${parts}; ${limit.what} is ${formatBytes(limit.bytes)}, of which bonsai plans ${formatBytes(allowed)}. ` +

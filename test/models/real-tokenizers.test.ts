@@ -6,6 +6,7 @@
  * transformers renders (test/helpers/render_chat.py, Debian's python3-jinja2).
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -83,7 +84,8 @@ describe.each(MODELS)('$name tokenizer files', ({ dir, bos, rule }) => {
 
   it('renders the chat template as Python jinja2 does, and encodes it with one BOS', async () => {
     const special = { ...tok.specialTokens };
-    const cases = MESSAGES.flatMap((messages) => [false, true].map((add_generation_prompt) => ({ template: (tok as unknown as { chatTemplate: string }).chatTemplate, messages, add_generation_prompt, special })));
+    const template = (JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')) as { chat_template: string }).chat_template;
+    const cases = MESSAGES.flatMap((messages) => [false, true].map((add_generation_prompt) => ({ template, messages, add_generation_prompt, special })));
     const want = pythonRender(cases);
     cases.forEach((c, i) => {
       const w = want[i]!;
