@@ -13,6 +13,12 @@ import { formatBytes } from './memory-estimate.ts';
 /** Bytes per parameter: float32 weights, plus a gradient and Adam's two moments when it trains. */
 const WEIGHT_BYTES = 4;
 const TRAINED_BYTES = 16;
+/**
+ * On wasm, XNNPACK keeps a packed copy of every weight matrix it multiplies by (docs/memory.md):
+ * measured 2026-12-07, a 682M-parameter model (2.73 GB of weights) loaded into the 4 GiB heap and
+ * then ran out of it on its first forward.
+ */
+const WASM_PACKED_BYTES = 4;
 
 /** How a command uses the model, and how its settings are spelled. */
 export interface LoadUse {
@@ -41,8 +47,13 @@ export function checkModelFits(config: LMConfig, source: string, backend: string
   const allowed = limit.bytes * HEADROOM;
   const params = countParams(config);
   const copies = use.frozenCopy ? 2 : 1;
-  const weights = params * WEIGHT_BYTES * copies;
-  const need = use.trainsAll ? weights + params * (TRAINED_BYTES - WEIGHT_BYTES) : weights;
+  const packed = backend === 'wasm' ? WASM_PACKED_BYTES : 0;
+  /** Bytes on a backend that packs `pk` bytes per weight: the weights, and what training adds. */
+  const needs = (pk: number) => {
+    const w = params * (WEIGHT_BYTES + pk) * copies;
+    return { weights: w, total: use.trainsAll ? w + params * (TRAINED_BYTES - WEIGHT_BYTES) : w };
+  };
+  const { weights, total: need } = needs(packed);
   if (need <= allowed) return;
   const flag = use.command === 'generate';
   const fits: string[] = [];
@@ -51,12 +62,14 @@ export function checkModelFits(config: LMConfig, source: string, backend: string
   }
   if (backend === 'wasm' && use.budgetBytes === undefined) {
     const machine = backendMemoryLimit('cpu')!;
-    if (need <= machine.bytes * HEADROOM) fits.push(`${flag ? '--backend cpu or --backend tensorflow' : 'backend: cpu or backend: tensorflow'} (${machine.what}: ${formatBytes(machine.bytes)})`);
+    if (needs(0).total <= machine.bytes * HEADROOM) fits.push(`${flag ? '--backend cpu or --backend tensorflow' : 'backend: cpu or backend: tensorflow'} (${machine.what}: ${formatBytes(machine.bytes)})`);
   }
-  const perParam = (use.trainsAll ? TRAINED_BYTES : WEIGHT_BYTES) * copies;
+  const perParam = ((use.trainsAll ? TRAINED_BYTES : WEIGHT_BYTES) + packed) * copies;
   const where = limit.what === 'memory.budget_mb' ? 'this budget' : backend;
   fits.push(`a smaller model: at most about ${formatCount(allowed / perParam)} parameters${use.trainsAll ? ' trained in full' : ''} on ${where}`);
-  const parts = use.trainsAll ? `weights, gradients and optimizer state${copies > 1 ? ', and a frozen copy of the weights' : ''}` : `float32 weights${copies > 1 ? ' (and a frozen copy)' : ''}`;
+  const parts =
+    (use.trainsAll ? `weights, gradients and optimizer state${copies > 1 ? ', and a frozen copy of the weights' : ''}` : `float32 weights${copies > 1 ? ' (and a frozen copy)' : ''}`) +
+    (packed ? " with the packed copy of each that wasm's XNNPACK keeps" : '');
   throw new BonsaiError(
     `${source}: a model of ${formatCount(params)} parameters needs about ${formatBytes(need)} for its ${parts}; ${limit.what} is ${formatBytes(limit.bytes)}, of which bonsai plans ${formatBytes(allowed)}. ` +
       `Refused before reading its weights; what would fit:\n${fits.map((f) => `  - ${f}`).join('\n')}`,
