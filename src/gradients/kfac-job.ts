@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { loadDataset } from '../data/load.ts';
 import { BonsaiError } from '../errors.ts';
 import { loadHfGpt2, saveHfGpt2 } from '../models/hf-gpt2.ts';
-import { createTokenizer, tokenizerFiles, type Tokenizer } from '../models/tokenizer.ts';
+import { createTokenizer, tokenizerFiles, tokenizerRecord, type Tokenizer } from '../models/tokenizer.ts';
 import type { CausalLM } from '../models/model.ts';
 import { modelFromValues } from '../models/registry.ts';
 import type { EditRecipe } from '../recipe/edit-schema.ts';
@@ -148,7 +148,7 @@ function checkFactorsCover(f: KfacFactors, sites: readonly LinearSite[], fisher:
 /** Writes the model into `dir` atomically: a sibling temp folder renamed into place. */
 function writeModel(dir: string, layout: EditResult['layout'], model: CausalLM, tokenizer: Tokenizer): void {
   try {
-    if (layout === 'bonsai') return saveCheckpoint(dir, { config: model.config, tokenizer: tokenizer.kind, weights: model.valuesSync(), files: tokenizerFiles(tokenizer) });
+    if (layout === 'bonsai') return saveCheckpoint(dir, { config: model.config, ...tokenizerRecord(tokenizer), weights: model.valuesSync(), files: tokenizerFiles(tokenizer) });
     const tmp = `${dir}.tmp-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
     try {

@@ -6,7 +6,7 @@
 import { BonsaiError } from '../errors.ts';
 import { build, type Builders } from '../registry/kinds.ts';
 import { loadCheckpoint } from './checkpoint.ts';
-import { readHfCheckpoint } from './families/load.ts';
+import { loadHfDecoder, readHfDecoderConfig } from './families/load.ts';
 import { loadHfGpt2 } from './hf-gpt2.ts';
 import { configOf, initKindOf, initValue, type InitEntry, type initKinds } from './init-kinds.ts';
 import type { LMConfig } from './lm-config.ts';
@@ -38,11 +38,11 @@ const initBuilders: Builders<typeof initKinds, [recipe: ModelRecipe, tokenizer: 
     return loadHfGpt2(dir).model;
   },
   hf(dir, _recipe, tokenizer) {
-    const { config, values } = readHfCheckpoint(dir);
+    const config = readHfDecoderConfig(dir);
     if (tokenizer.vocabSize > config.vocabSize) {
       throw new BonsaiError(`model.init.hf: the ${tokenizer.kind} tokenizer has ${tokenizer.vocabSize} ids, more than the model's vocab_size ${config.vocabSize} (${dir}/config.json)`);
     }
-    return modelFromValues(config, values);
+    return loadHfDecoder(dir); // tensor by tensor: the weights are never held twice
   },
 };
 

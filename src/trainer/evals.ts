@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadDataset, type Example } from '../data/index.ts';
 import type { CausalLM } from '../models/model.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
-import { encodeRendered } from '../data/chat.ts';
+import { renderedTailIds } from '../models/input-ids.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { build, type Builders } from '../registry/kinds.ts';
 import { evalMetric, type evalKinds } from './kinds/evals.ts';
@@ -67,5 +67,5 @@ export function runEvals(recipe: Pick<Recipe, 'evals'>, model: CausalLM, tokeniz
 /** A measurement for every eval kind. */
 const evalBuilders: Builders<typeof evalKinds, [model: CausalLM, ex: Example[], tokenizer: Tokenizer], number> = {
   accuracy: (e, model, ex) => accuracy(model, ex, e.token),
-  token_prob: (e, model, ex, tokenizer) => tokenProb(model, ex, encodeRendered(tokenizer, e.text)[0]!),
+  token_prob: (e, model, ex, tokenizer) => tokenProb(model, ex, renderedTailIds(tokenizer, e.text)[0]!),
 };

@@ -12,7 +12,7 @@ import { BonsaiError } from '../errors.ts';
 import type { Freezer } from '../gradients/freeze.ts';
 import type { GradientTransform } from '../gradients/transform.ts';
 import type { ForwardOptions } from '../models/hooks.ts';
-import { tokenizerFiles, type Tokenizer } from '../models/tokenizer.ts';
+import { tokenizerFiles, tokenizerRecord, type Tokenizer } from '../models/tokenizer.ts';
 import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import type { Tracker } from '../tracking/index.ts';
@@ -56,6 +56,10 @@ export type KindRunContext = Omit<LoopOptions<unknown>, 'recipe' | 'model' | 'to
 export interface PreparedRun<R> {
   /** Tags of the tracking run. */
   tags: Record<string, string>;
+  /** The recipe as the kind resolved it (RL: sampling defaults from generation_config.json), logged as the run's params; else the recipe given. */
+  recipe?: Recipe;
+  /** Params beyond the recipe's (which settings came from generation_config.json). */
+  params?: Record<string, string>;
   /** The sequence length the gradient kinds and the freeze selection measure on. */
   seqLen: number;
   run(ctx: KindRunContext): Promise<R>;
@@ -189,7 +193,7 @@ function restoreOrGuard<E>(o: LoopOptions<E>, pos: { step: number; rng: Rng }): 
 function saveAt<E>(o: LoopOptions<E>, pos: { step: number; rng: Rng }): string {
   return saveTrainingCheckpoint(o.recipe.run.out_dir, o.recipe.checkpoint.keep, {
     config: o.model.config,
-    tokenizer: o.tokenizer.kind,
+    ...tokenizerRecord(o.tokenizer),
     weights: o.model.valuesSync(),
     // A run with tokenizer hf keeps its tokenizer files beside the weights: --resume, generate,
     // probes and scripts reading this checkpoint rebuild the same tokenizer from it.

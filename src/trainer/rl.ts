@@ -16,12 +16,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import { loadPromptData, promptIds } from '../data/prompts.ts';
-import { encodeRendered } from '../data/chat.ts';
 import type { ForwardOptions } from '../models/hooks.ts';
 import { endOfSequenceIds, type Tokenizer } from '../models/tokenizer.ts';
+import type { Recipe } from '../recipe/schema.ts';
 import type { CausalLM } from '../models/model.ts';
 import { ceChunkRows } from '../models/chunked-ce.ts';
 import { chunkedTokenLogprobs, maskedMean, noGradLogprobs } from '../models/logprobs.ts';
+import { renderedTailIds } from '../models/input-ids.ts';
+import { describeSampling, resolveSampling } from '../models/sampling-defaults.ts';
 import { probeIntervention } from '../probes/intervene.ts';
 import { loadRecipeProbes } from '../probes/recipe.ts';
 import { buildRewards } from '../rewards/build.ts';
@@ -75,7 +77,8 @@ function checkPromptRoom(prompts: readonly PromptItem[], tok: Tokenizer, nCtx: n
  * weights: the frozen reference is copied from it, also on --resume (which then loads the
  * policy's weights).
  */
-export function prepareRl({ recipe, model, tokenizer, backend, opts }: KindSetup): PreparedRun<RlResult> {
+export function prepareRl({ recipe: given, model, tokenizer, backend, opts }: KindSetup): PreparedRun<RlResult> {
+  const { recipe, fromFile } = withSamplingDefaults(given, tokenizer, opts.onLog);
   const t = rlTrainer(recipe);
   const prompts = loadPromptData(recipe.data.train.path, tokenizer);
   checkPromptRoom(prompts, tokenizer, model.config.nCtx, t.max_new_tokens, recipe.data.train.path);
@@ -84,9 +87,28 @@ export function prepareRl({ recipe, model, tokenizer, backend, opts }: KindSetup
   if (mem) opts.onLog?.(mem);
   return {
     tags: { 'bonsai.trainer': 'rl' },
+    recipe,
+    params: fromFile,
     seqLen: model.config.nCtx,
     run: (ctx) => runRl({ ...ctx, recipe, model, tokenizer, prompts }),
   };
+}
+
+/**
+ * The rollouts' sampling settings the recipe leaves out, from the model's generation_config.json
+ * (models/sampling-defaults.ts); the resolved recipe and its params then hold the values used, and
+ * `trainer.<setting>.source` params name the file for each one it gave.
+ */
+function withSamplingDefaults(recipe: Recipe, tokenizer: Tokenizer, log?: (line: string) => void): { recipe: Recipe; fromFile: Record<string, string> } {
+  const t = rlTrainer(recipe);
+  const s = resolveSampling({ temperature: t.temperature, topP: t.top_p, topK: t.top_k }, tokenizer, {
+    fallbackTemperature: 1,
+    alwaysSample: true,
+    names: { temperature: 'trainer.temperature', topP: 'trainer.top_p', topK: 'trainer.top_k' },
+  });
+  if (Object.keys(s.fromFile).length || s.notes.length) log?.(`rollout ${describeSampling(s)}`);
+  const fromFile = Object.fromEntries(Object.entries(s.fromFile).map(([k, f]) => [`${k}.source`, f]));
+  return { recipe: { ...recipe, trainer: { ...t, temperature: s.temperature, top_p: s.topP, top_k: s.topK } }, fromFile };
 }
 
 /**
@@ -114,7 +136,7 @@ async function runRl(o: RlLoopOptions): Promise<RlResult> {
     probes = loadRecipeProbes(recipe, frozen);
     rewards = await buildRewards(recipe, probes);
     const stopTokens = [...endOfSequenceIds(tok), ...t.stop.map((s) => {
-      const ids = encodeRendered(tok, s); // a chat model's end-of-turn text is its special id
+      const ids = renderedTailIds(tok, s); // a chat model's end-of-turn text is its special id
       if (ids.length !== 1) throw new BonsaiError(`trainer.stop: "${JSON.stringify(s)}" is ${ids.length} tokens; each stop text must be one token`);
       return ids[0]!;
     })];
@@ -128,7 +150,7 @@ async function runRl(o: RlLoopOptions): Promise<RlResult> {
       async step({ step: s, lr, rng, logged }) {
         const items = cursor.take(t.batch_size).map((i) => prompts[i]!);
         const t0 = performance.now();
-        const rollout = { G: t.group_size, maxNewTokens: t.max_new_tokens, temperature: t.temperature, topP: t.top_p, stopTokens, rng, insert: iv?.insert };
+        const rollout = { G: t.group_size, maxNewTokens: t.max_new_tokens, temperature: t.temperature, topP: t.top_p, topK: t.top_k, stopTokens, rng, insert: iv?.insert };
         const r = await rlStep({ ...opts, rollout }, items, lr, s, logged);
         const m = r.metrics;
         // Sampled completion tokens per second of the whole step (rollouts, scoring and update).
@@ -146,7 +168,7 @@ async function runRl(o: RlLoopOptions): Promise<RlResult> {
         if (!evalPrompts.length) return undefined;
         const m = await evaluateRl({
           policy: model, frozen, tokenizer: tok, rewards: rewards!, prompts: evalPrompts, seed: recipe.run.seed + 2, chunk: t.batch_size * t.group_size,
-          rollout: { maxNewTokens: t.max_new_tokens, temperature: t.temperature, topP: t.top_p, stopTokens },
+          rollout: { maxNewTokens: t.max_new_tokens, temperature: t.temperature, topP: t.top_p, topK: t.top_k, stopTokens },
         });
         return { metrics: m, line: `eval reward ${m['eval/rewards/total/mean']!.toFixed(3)} len ${m['eval/response_length']!.toFixed(1)}`, value: m };
       },

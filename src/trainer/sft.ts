@@ -19,6 +19,7 @@ import { runEvals } from './evals.ts';
 import { runLoop, type KindRunContext, type KindSetup, type LoopOptions, type LoopTrainer, type PreparedRun } from './loop.ts';
 import { checkRecipeStepFits } from './memory-check.ts';
 import { createTrainStep } from './seam.ts';
+import { promptInputIds } from '../models/input-ids.ts';
 
 export type { LoopEvents } from './loop.ts';
 
@@ -113,7 +114,7 @@ export async function runSft(o: SftLoopOptions): Promise<SftResult> {
 }
 
 function sampleText(model: CausalLM, tok: Tokenizer, s: NonNullable<Recipe['sample']>, rng: Rng): string {
-  const prompt = tok.encode(s.prompt);
+  const prompt = promptInputIds(tok, s.prompt);
   const out = generate(model, [prompt.length ? prompt : [tok.eosId]], {
     maxNewTokens: s.max_new_tokens,
     temperature: s.temperature,

@@ -23,6 +23,8 @@ export interface TrackedRunOptions {
   tracker?: Tracker;
   /** For the pending-events line a server tracker may leave. */
   onLog?(line: string): void;
+  /** Params beyond the recipe's (e.g. which settings came from the model's generation_config.json). */
+  params?: Record<string, string>;
 }
 
 /**
@@ -120,7 +122,7 @@ export async function openTrackingRun(recipe: Recipe, backend: BackendReport, op
       ...tags,
     },
   };
-  const params = flattenRecipe(recipe);
+  const params = { ...flattenRecipe(recipe), ...opts.params };
   const opened = opts.resume ? await resumeOrStart(tracker, startOpts, recipe.run.out_dir, params, opts.onLog) : undefined;
   const run = opened?.run ?? (await tracker.startRun(startOpts));
   const end = async (status: 'FINISHED' | 'FAILED' | 'KILLED') => {

@@ -8,6 +8,9 @@
 import { describeBackend, initBackend, type BackendReport } from '../backend/index.ts';
 import { recipeTokenizer } from '../models/init-kinds.ts';
 import { buildModel } from '../models/init-build.ts';
+import { resumedRule } from '../models/checkpoint.ts';
+import { readHfDecoderConfig } from '../models/families/load.ts';
+import { checkModelFits } from './load-fit.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { build, type Builders } from '../registry/kinds.ts';
 import type { Tracker } from '../tracking/index.ts';
@@ -50,7 +53,9 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
   const log = opts.onLog ?? (() => {});
   const backend = await initBackend(recipe.backend);
   log(describeBackend(backend));
-  const tokenizer = recipeTokenizer(recipe.model);
+  // --resume feeds the model what its checkpoint's run fed it (a run from before special tokens were applied: the text alone).
+  const tokenizer = recipeTokenizer(recipe.model, opts.resume ? resumedRule(recipe.run.out_dir) : undefined);
+  checkInitFits(recipe, backend.name);
   const model = buildModel(recipe, tokenizer);
   let adapters: ReturnType<typeof attachRecipeLora> | undefined;
   try {
@@ -60,7 +65,7 @@ export async function train(recipe: Recipe, opts: TrainOptions = {}): Promise<Tr
     }
     // The kind's setup, before any tracking run opens: bad data, or a step that cannot fit, stops here.
     const kind = build(trainerRuns, recipe.trainer.kind, recipe.trainer, { recipe, model, tokenizer, backend: backend.name, opts });
-    const run = await openTrackingRun(recipe, backend, opts, kind.tags);
+    const run = await openTrackingRun(kind.recipe ?? recipe, backend, { ...opts, params: kind.params }, kind.tags);
     let outcome: LoopOutcome | undefined;
     let interventions: ReturnType<typeof buildInterventions> | undefined;
     try {
@@ -92,3 +97,21 @@ const trainerRuns: Builders<typeof trainerKinds, [setup: KindSetup], PreparedRun
   sft: (_t, setup) => prepareSft(setup),
   rl: (_t, setup) => prepareRl(setup),
 };
+
+/**
+ * A Hugging Face model too big for the backend is refused from its config.json, before its
+ * weights are read (reading a 1.5B model's shards takes minutes). The step's own check, once
+ * the model is built, refines this with batch and sequence sizes.
+ */
+function checkInitFits(recipe: Recipe, backend: string): void {
+  const dir = recipe.model.init.hf;
+  if (!dir) return;
+  const lora = recipe.lora !== undefined;
+  const budget = recipe.memory.budget_mb;
+  checkModelFits(readHfDecoderConfig(dir), `model.init.hf ${dir}`, backend, {
+    command: 'train',
+    trainsAll: !lora,
+    frozenCopy: recipe.trainer.kind === 'rl' && !lora,
+    budgetBytes: budget === undefined ? undefined : budget * 1e6,
+  });
+}

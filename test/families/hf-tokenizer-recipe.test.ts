@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeRendered } from '../../src/data/chat.ts';
+import { renderedInputIds as encodeRendered } from '../../src/models/input-ids.ts';
 import { asHfTokenizer, createTokenizer } from '../../src/models/tokenizer.ts';
 import { exportMergedCheckpoint } from '../../src/lora/export.ts';
 import { loadHfDecoder } from '../../src/models/families/load.ts';

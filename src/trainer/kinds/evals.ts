@@ -6,7 +6,7 @@
  * beside this run's, e.g. the plain arm of an experiment. Builders: trainer/evals.ts.
  */
 import { z } from 'zod';
-import { encodeRendered } from '../../data/chat.ts';
+import { renderedTailIds } from '../../models/input-ids.ts';
 import { existingFile, metricName, nonNegativeInt, PATH_NOTE } from '../../registry/fields.ts';
 import { kind, kindTable, kindUnion } from '../../registry/kinds.ts';
 
@@ -37,7 +37,7 @@ export const evalKinds = kindTable({
     }),
     check(e, at, ctx) {
       if (!ctx.tokenizer) return;
-      const n = encodeRendered(ctx.tokenizer, e.text).length;
+      const n = renderedTailIds(ctx.tokenizer, e.text).length;
       if (n !== 1) ctx.report([...at, 'text'], `${JSON.stringify(e.text)} is ${n} tokens with the ${ctx.tokenizer.kind} tokenizer; it must be one token`);
     },
   }),

@@ -3,7 +3,8 @@
  * each kind is the runner table in trainer/train.ts (sft.ts, rl.ts).
  */
 import { z } from 'zod';
-import { chatSegments, encodeRendered } from '../../data/chat.ts';
+import { chatSegments } from '../../data/chat.ts';
+import { renderedTailIds } from '../../models/input-ids.ts';
 import { parseJsonl, type JsonlRecord } from '../../data/jsonl.ts';
 import { readDataFile } from '../../data/load.ts';
 import { readOrReport } from '../../registry/check-helpers.ts';
@@ -57,7 +58,7 @@ export const trainerKinds = kindTable({
       if (t.intervention) checkProbeName(t.intervention.probe, [...at, 'intervention', 'probe'], ctx);
       if (!model || !tokenizer) return;
       t.stop.forEach((s, i) => {
-        const n = encodeRendered(tokenizer, s).length;
+        const n = renderedTailIds(tokenizer, s).length;
         if (n !== 1) ctx.report([...at, 'stop', i], `${JSON.stringify(s)} is ${n} tokens with the ${tokenizer.kind} tokenizer; each stop text must be one token`);
       });
       const nCtx = model.config.nCtx;
