@@ -17,7 +17,8 @@ import type { CausalLM } from '../models/model.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
 import { selectTopPercent } from './attribution.ts';
 import type { FreezeCheck, Freezer } from './freeze.ts';
-import { exactMatchAccuracy, type DataRef } from './held-out.ts';
+import { exactMatchAccuracy } from './held-out-scores.ts';
+import type { DataRef } from './held-out.ts';
 
 /** What one failed check did. */
 export interface GuardEvent {

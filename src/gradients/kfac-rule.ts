@@ -10,7 +10,7 @@ import { evalBatches } from '../data/batcher.ts';
 import type { Example } from '../data/types.ts';
 import type { CausalLM } from '../models/model.ts';
 import { modelFromValues } from '../models/registry.ts';
-import { heldOutLoss } from './held-out.ts';
+import { heldOutLoss } from './held-out-scores.ts';
 import { editWeight, type FactorEigen } from './kfac-edit.ts';
 import type { KfacFactors } from './kfac-factors.ts';
 import type { LinearSite } from './kfac-sites.ts';
