@@ -24,7 +24,9 @@ GPTNeoXForCausalLM; eager attention, eval mode, no KV cache) written out by hand
     head_dim taken from the config (not hidden_size / heads);
   - GPT-NeoX: fused query_key_value viewed [.., heads, 3 * head_size] (per-head q|k|v),
     partial rotary on the first int(head_size * rotary_pct) dims, LayerNorm with bias,
-    parallel residual x + attn(ln1(x)) + mlp(ln2(x)), exact (erf) gelu, untied embed_out.
+    parallel residual x + attn(ln1(x)) + mlp(ln2(x)), exact (erf) gelu, untied embed_out;
+  - sliding windows (Mistral's sliding_window on every layer): key j visible to query i when
+    0 <= i - j < sliding_window.
 Weights stored in f16/bf16 are rounded first and the reference runs on the rounded values, so
 the golden logits are what a float32 forward of the stored checkpoint gives. The same seed
 gives the same files, byte for byte.
@@ -178,16 +180,32 @@ def cos_sin(cfg, dim, T):
     return emb.cos(), emb.sin()  # attention_scaling is 1.0 for default, linear and llama3
 
 
-def attend(q, k, v, scale):
+def causal_mask(T, window=None):
+    """Additive [T, T]: 0 where key j is visible to query i (j <= i, and i - j < window), finfo.min elsewhere."""
+    i, j = torch.arange(T)[:, None], torch.arange(T)[None, :]
+    allowed = (j <= i) if window is None else (j <= i) & (i - j < window)
+    return torch.where(allowed, torch.tensor(0.0), torch.tensor(torch.finfo(torch.float32).min))
+
+
+def attend(q, k, v, scale, window=None, softcap=None):
     """q [B, H, T, hd], k/v [B, kvH, T, hd] -> [B, T, H * hd] (eager_attention_forward)."""
     n_rep = q.shape[1] // k.shape[1]
     k, v = k.repeat_interleave(n_rep, dim=1), v.repeat_interleave(n_rep, dim=1)
     T = q.shape[2]
     scores = (q @ k.transpose(2, 3)) * scale
-    scores = scores + torch.triu(torch.full((T, T), torch.finfo(scores.dtype).min), 1)
+    if softcap is not None:
+        scores = torch.tanh(scores / softcap) * softcap
+    scores = scores + causal_mask(T, window)
     p = torch.softmax(scores.float(), dim=-1).to(q.dtype)
     B = q.shape[0]
     return (p @ v).transpose(1, 2).reshape(B, T, -1)
+
+
+def llama_window(cfg):
+    """Mistral: sliding_window on every layer when set; Qwen2/3: only with use_sliding_window (off here)."""
+    if cfg['model_type'] == 'mistral':
+        return cfg.get('sliding_window')
+    return cfg['sliding_window'] if cfg.get('use_sliding_window') else None
 
 
 def linear(x, w, b=None):
@@ -213,7 +231,7 @@ def llama_forward(cfg, w, ids):
             k = rms_norm(k, w[p + 'self_attn.k_norm.weight'], eps)
         q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
         q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
-        z = attend(q, k, v, hd ** -0.5)
+        z = attend(q, k, v, hd ** -0.5, llama_window(cfg))
         x = x + linear(z, w[p + 'self_attn.o_proj.weight'])
         m = rms_norm(x, w[p + 'post_attention_layernorm.weight'], eps)
         gated = torch.nn.functional.silu(linear(m, w[p + 'mlp.gate_proj.weight'])) * linear(m, w[p + 'mlp.up_proj.weight'])
@@ -321,8 +339,8 @@ FIXTURES = {
     'llama-linear': (llama_like('llama', 'LlamaForCausalLM', num_key_value_heads=4, tie_word_embeddings=False,
                                 torch_dtype='bfloat16', mlp_bias=False, rope_scaling={'type': 'linear', 'factor': 4.0}),
                      llama_weights, llama_forward, 'BF16', 1, '<|endoftext|>'),
-    # Mistral: GQA, untied, sliding_window larger than any context, sharded into two files.
-    'mistral': (llama_like('mistral', 'MistralForCausalLM', tie_word_embeddings=False, sliding_window=4096,
+    # Mistral: GQA, untied, a 4-token sliding window on every layer, sharded into two files.
+    'mistral': (llama_like('mistral', 'MistralForCausalLM', tie_word_embeddings=False, sliding_window=4,
                            head_dim=8, rope_theta=1000000.0), llama_weights, llama_forward, 'F32', 2, '<|endoftext|>'),
     # Qwen2.5-style: q/k/v biases, tied, eos a list.
     'qwen2': (llama_like('qwen2', 'Qwen2ForCausalLM', rms_norm_eps=1e-6, rope_theta=1000000.0, sliding_window=32768,
@@ -340,6 +358,9 @@ FIXTURES = {
                 'attention_dropout': 0.0, 'hidden_dropout': 0.0, 'initializer_range': 0.02, 'torch_dtype': 'float32',
                 'use_cache': True}, neox_weights, neox_forward, 'F32', 1, '<|endoftext|>'),
 }
+
+# Each fixture's seed offset, fixed so that adding a fixture leaves the others' bytes alone.
+SEED_OFFSET = {'llama-linear': 0, 'llama3': 1, 'mistral': 2, 'pythia': 3, 'qwen2': 4, 'qwen3': 5}
 
 
 # ---------------------------------------------------------------- writing
@@ -392,7 +413,7 @@ def write_fixture(name, spec, tok, specials, vocab_size, encode):
     cfg, make, forward, dtype, shards, eos = spec
     cfg = dict(cfg, vocab_size=vocab_size, bos_token_id=specials['<|endoftext|>'],
                eos_token_id=[specials[e] for e in eos] if isinstance(eos, list) else specials[eos])
-    g = torch.Generator().manual_seed(SEED + sorted(FIXTURES).index(name))
+    g = torch.Generator().manual_seed(SEED + SEED_OFFSET[name])
     raw = make(cfg, g)
     tensors = {k: stored(v, dtype) for k, v in raw.items()}
     w = {k: v[0] for k, v in tensors.items()}

@@ -6,7 +6,6 @@ import { configOf, initKindOf, initValue, type initKinds } from '../models/init-
 import { createTokenizer, type Tokenizer } from '../models/tokenizer.ts';
 import type { CausalLM } from '../models/model.ts';
 import { createModel, modelFromValues } from '../models/registry.ts';
-import { loadHfGpt2 } from '../models/hf-gpt2.ts';
 import { readHfCheckpoint } from '../models/families/load.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { loadCheckpoint } from './checkpoint.ts';
@@ -18,10 +17,19 @@ import { AdamW } from './optimizer.ts';
 import type { optimizerKinds } from './kinds/optimizer.ts';
 import type { ScheduleOptions } from './schedule.ts';
 
-/** The model a recipe asks for: fresh from `init.config`, or loaded from `init.checkpoint` or `init.hf_gpt2`. */
+/** The model a recipe asks for: fresh from `init.config`, or loaded from `init.checkpoint` or `init.hf` (`init.hf_gpt2`). */
 export function buildModel(recipe: Pick<Recipe, 'model' | 'run'>, tokenizer: Tokenizer): CausalLM {
   const init = recipe.model.init;
   return build(initBuilders, initKindOf(init), initValue(init), recipe, tokenizer);
+}
+
+/** A Hugging Face directory's model, its vocabulary checked against the recipe's tokenizer. */
+function fromHf(dir: string, tokenizer: Tokenizer): CausalLM {
+  const { config, values } = readHfCheckpoint(dir);
+  if (tokenizer.vocabSize > config.vocabSize) {
+    throw new BonsaiError(`model.init.hf: the ${tokenizer.kind} tokenizer has ${tokenizer.vocabSize} ids, more than the model's vocab_size ${config.vocabSize} (${dir}/config.json)`);
+  }
+  return modelFromValues(config, values);
 }
 
 /** Initial weights for every model-init kind (models/init-kinds.ts). */
@@ -31,17 +39,8 @@ const initBuilders: Builders<typeof initKinds, [recipe: Pick<Recipe, 'model' | '
     const ckpt = loadCheckpoint(dir, { tokenizer: tokenizer.kind });
     return modelFromValues(ckpt.config, ckpt.weights);
   },
-  hf_gpt2(dir, _recipe, tokenizer) {
-    if (tokenizer.kind !== 'gpt2') throw new BonsaiError(`model.init.hf_gpt2 needs the gpt2 tokenizer, the recipe asks for ${tokenizer.kind}`);
-    return loadHfGpt2(dir).model;
-  },
-  hf(dir, _recipe, tokenizer) {
-    const { config, values } = readHfCheckpoint(dir);
-    if (tokenizer.vocabSize > config.vocabSize) {
-      throw new BonsaiError(`model.init.hf: the ${tokenizer.kind} tokenizer has ${tokenizer.vocabSize} ids, more than the model's vocab_size ${config.vocabSize} (${dir}/config.json)`);
-    }
-    return modelFromValues(config, values);
-  },
+  hf: (dir, _recipe, tokenizer) => fromHf(dir, tokenizer),
+  hf_gpt2: (dir, _recipe, tokenizer) => fromHf(dir, tokenizer),
 };
 
 /** The recipe's `model.init.config`, camelCased, with the tokenizer's vocabulary filled in. */

@@ -54,7 +54,7 @@ describe('model.init.hf_gpt2', () => {
       /model\.tokenizer: tokenizer byte cannot be used with init\.hf_gpt2/,
     );
     const both = `  init: { hf_gpt2: ${FIXTURE}, checkpoint: ${FIXTURE} }`;
-    expect(errorOf(() => parseRecipe(recipeText(dir, both), 'r.yaml'))).toMatch(/needs exactly one of "config" \(a fresh model\), "checkpoint" \(a saved one\) or "hf_gpt2"/);
+    expect(errorOf(() => parseRecipe(recipeText(dir, both), 'r.yaml'))).toMatch(/needs exactly one of "config" \(a fresh model\), "checkpoint" \(a saved one\), "hf" \(a Hugging Face directory of any family bonsai implements\) or "hf_gpt2"/);
     expect(errorOf(() => parseRecipe(recipeText(dir, '  init: { hf_gpt2: no/such/dir }'), 'r.yaml'))).toMatch(/model\.init\.hf_gpt2: no such directory: "no\/such\/dir"/);
   });
 
