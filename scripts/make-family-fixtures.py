@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes test/fixtures/hf/<name>/: seeded, random, tiny checkpoints of the decoder families
-bonsai loads (Llama, Mistral, Qwen2, Qwen3, GPT-NeoX/Pythia) in Hugging Face's layout, each
+bonsai loads (Llama, Mistral, Qwen2, Qwen3, GPT-NeoX/Pythia, Gemma 2, Gemma 3) in Hugging Face's layout, each
 with a tiny byte-level BPE tokenizer.json, tokenizer_config.json (chat_template),
 generation_config.json and golden.json (input ids, logits over the whole vocabulary, greedy
 continuation). For test/models/families/*.test.ts and test/models/hf-tokenizer.test.ts.
@@ -11,7 +11,8 @@ Regenerate (from the repository root; needs Debian's python3-torch, nothing else
 
 `transformers` is not installable here, so each forward pass below is the published
 modeling code (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM,
-GPTNeoXForCausalLM; eager attention, eval mode, no KV cache) written out by hand:
+GPTNeoXForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM; eager attention,
+eval mode, no KV cache) written out by hand:
   - RMSNorm in float32: x * rsqrt(mean(x^2) + eps) * weight;
   - RoPE: inv_freq = 1 / base^(arange(0, d, 2) / d), cos/sin of cat(freqs, freqs),
     q * cos + rotate_half(q) * sin with rotate_half(x) = cat(-x2, x1) over halves;
@@ -25,8 +26,15 @@ GPTNeoXForCausalLM; eager attention, eval mode, no KV cache) written out by hand
   - GPT-NeoX: fused query_key_value viewed [.., heads, 3 * head_size] (per-head q|k|v),
     partial rotary on the first int(head_size * rotary_pct) dims, LayerNorm with bias,
     parallel residual x + attn(ln1(x)) + mlp(ln2(x)), exact (erf) gelu, untied embed_out;
-  - sliding windows (Mistral's sliding_window on every layer): key j visible to query i when
-    0 <= i - j < sliding_window.
+  - sliding windows (Mistral's sliding_window on every layer; Gemma's sliding_attention
+    layers): key j visible to query i when 0 <= i - j < sliding_window;
+  - Gemma 2 / 3: embedding times sqrt(hidden_size) as a tensor of the model's dtype
+    (torch_dtype: bfloat16 rounds it), RMSNorm x * rsqrt(mean(x^2) + eps) * (1 + w) in float32,
+    input / post_attention / pre_feedforward / post_feedforward norms, GeGLU with tanh gelu,
+    scores * query_pre_attn_scalar^-0.5, soft-capping cap * tanh(s / cap) on scores (before
+    the mask) and final logits; layer_types (or the pattern: Gemma 2 alternates from a local
+    first layer, Gemma 3 makes every sliding_window_pattern-th layer global); Gemma 3's q/k
+    norm per head and its local layers' own RoPE base (rope_local_base_freq, no scaling).
 Weights stored in f16/bf16 are rounded first and the reference runs on the rounded values, so
 the golden logits are what a float32 forward of the stored checkpoint gives. The same seed
 gives the same files, byte for byte.
@@ -265,6 +273,55 @@ def neox_forward(cfg, w, ids):
     return x @ w['embed_out.weight'].T
 
 
+def gemma_rms(x, w, eps):
+    """Gemma2RMSNorm / Gemma3RMSNorm: in float32, scaled by (1 + w)."""
+    x32 = x.float()
+    return (x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + eps)) * (1.0 + w.float())
+
+
+TORCH_DTYPES = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}
+
+
+def gemma_layer_types(cfg):
+    if cfg.get('layer_types'):
+        return cfg['layer_types']
+    pattern = 2 if cfg['model_type'] == 'gemma2' else cfg.get('sliding_window_pattern', 6)
+    return ['sliding_attention' if (i + 1) % pattern else 'full_attention' for i in range(cfg['num_hidden_layers'])]
+
+
+def gemma_forward(cfg, w, ids):
+    """Gemma 2 and Gemma 3 (text): model_type decides q/k norm and the local layers' RoPE."""
+    D, H, KV, hd = cfg['hidden_size'], cfg['num_attention_heads'], cfg['num_key_value_heads'], cfg['head_dim']
+    eps, B, T = cfg['rms_norm_eps'], ids.shape[0], ids.shape[1]
+    gemma3 = cfg['model_type'] == 'gemma3_text'
+    # transformers multiplies by sqrt(hidden_size) as a tensor of the model's dtype.
+    normalizer = torch.tensor(D ** 0.5).to(TORCH_DTYPES[cfg['torch_dtype']]).float()
+    x = w['model.embed_tokens.weight'][ids] * normalizer
+    global_rope = cos_sin(cfg, hd, T)
+    local_rope = cos_sin({'rope_theta': cfg['rope_local_base_freq']}, hd, T) if gemma3 else global_rope
+    for i, kind in enumerate(gemma_layer_types(cfg)):
+        p = f'model.layers.{i}.'
+        sliding = kind == 'sliding_attention'
+        a = gemma_rms(x, w[p + 'input_layernorm.weight'], eps)
+        q = linear(a, w[p + 'self_attn.q_proj.weight']).view(B, T, H, hd)
+        k = linear(a, w[p + 'self_attn.k_proj.weight']).view(B, T, KV, hd)
+        v = linear(a, w[p + 'self_attn.v_proj.weight']).view(B, T, KV, hd)
+        if gemma3:
+            q = gemma_rms(q, w[p + 'self_attn.q_norm.weight'], eps)
+            k = gemma_rms(k, w[p + 'self_attn.k_norm.weight'], eps)
+        q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
+        cos, sin = local_rope if sliding else global_rope
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        z = attend(q, k, v, cfg['query_pre_attn_scalar'] ** -0.5, cfg['sliding_window'] if sliding else None, cfg.get('attn_logit_softcapping'))
+        x = x + gemma_rms(linear(z, w[p + 'self_attn.o_proj.weight']), w[p + 'post_attention_layernorm.weight'], eps)
+        m = gemma_rms(x, w[p + 'pre_feedforward_layernorm.weight'], eps)
+        gated = torch.nn.functional.gelu(linear(m, w[p + 'mlp.gate_proj.weight']), approximate='tanh') * linear(m, w[p + 'mlp.up_proj.weight'])
+        x = x + gemma_rms(linear(gated, w[p + 'mlp.down_proj.weight']), w[p + 'post_feedforward_layernorm.weight'], eps)
+    logits = gemma_rms(x, w['model.norm.weight'], eps) @ w['model.embed_tokens.weight'].T
+    cap = cfg.get('final_logit_softcapping')
+    return logits if cap is None else torch.tanh(logits / cap) * cap
+
+
 # ---------------------------------------------------------------- weights and configs
 
 def llama_weights(cfg, g):
@@ -291,6 +348,30 @@ def llama_weights(cfg, g):
         w[p + 'mlp.down_proj.weight'] = n(D, M, std=0.2)
     if not cfg['tie_word_embeddings']:
         w['lm_head.weight'] = n(V, D, std=0.3)
+    return w
+
+
+def gemma_weights(cfg, g):
+    """Norm weights near 0 (Gemma scales by 1 + w); q/k norms for Gemma 3; tied. The embedding is small
+    (std 0.05, before the sqrt(d) scale) so a random tied model does not just repeat its last token."""
+    D, H, KV, L, V = cfg['hidden_size'], cfg['num_attention_heads'], cfg['num_key_value_heads'], cfg['num_hidden_layers'], cfg['vocab_size']
+    hd, M = cfg['head_dim'], cfg['intermediate_size']
+    n = lambda *shape, std: torch.randn(*shape, generator=g) * std
+    w = {'model.embed_tokens.weight': n(V, D, std=0.05), 'model.norm.weight': n(D, std=0.1)}
+    for i in range(L):
+        p = f'model.layers.{i}.'
+        for norm in ('input_layernorm', 'post_attention_layernorm', 'pre_feedforward_layernorm', 'post_feedforward_layernorm'):
+            w[p + norm + '.weight'] = n(D, std=0.1)
+        w[p + 'self_attn.q_proj.weight'] = n(H * hd, D, std=0.3)
+        w[p + 'self_attn.k_proj.weight'] = n(KV * hd, D, std=0.3)
+        w[p + 'self_attn.v_proj.weight'] = n(KV * hd, D, std=0.3)
+        w[p + 'self_attn.o_proj.weight'] = n(D, H * hd, std=0.2)
+        if cfg['model_type'] == 'gemma3_text':
+            w[p + 'self_attn.q_norm.weight'] = n(hd, std=0.2)
+            w[p + 'self_attn.k_norm.weight'] = n(hd, std=0.2)
+        w[p + 'mlp.gate_proj.weight'] = n(M, D, std=0.3)
+        w[p + 'mlp.up_proj.weight'] = n(M, D, std=0.3)
+        w[p + 'mlp.down_proj.weight'] = n(D, M, std=0.2)
     return w
 
 
@@ -357,10 +438,33 @@ FIXTURES = {
                 'use_parallel_residual': True, 'tie_word_embeddings': False, 'attention_bias': True,
                 'attention_dropout': 0.0, 'hidden_dropout': 0.0, 'initializer_range': 0.02, 'torch_dtype': 'float32',
                 'use_cache': True}, neox_weights, neox_forward, 'F32', 1, '<|endoftext|>'),
+    # Gemma 2: head_dim 16 != hidden/heads, query_pre_attn_scalar 24 != head_dim, local-global
+    # alternation from the pattern (no layer_types), a 4-token window, both soft-caps low enough to bite.
+    'gemma2': ({'architectures': ['Gemma2ForCausalLM'], 'model_type': 'gemma2', 'hidden_act': 'gelu_pytorch_tanh',
+                'hidden_activation': 'gelu_pytorch_tanh', 'hidden_size': 32, 'intermediate_size': 48, 'head_dim': 16,
+                'num_attention_heads': 4, 'num_key_value_heads': 2, 'num_hidden_layers': 3, 'max_position_embeddings': 64,
+                'rms_norm_eps': 1e-6, 'rope_theta': 10000.0, 'query_pre_attn_scalar': 24, 'sliding_window': 4,
+                'attn_logit_softcapping': 5.0, 'final_logit_softcapping': 1.0, 'attention_bias': False,
+                'attention_dropout': 0.0, 'tie_word_embeddings': True, 'initializer_range': 0.02,
+                'torch_dtype': 'float32', 'use_cache': True, 'cache_implementation': 'hybrid'},
+               gemma_weights, gemma_forward, 'F32', 1, ['<|endoftext|>', '<|im_end|>']),
+    # Gemma 3 (text): hidden 48 so sqrt(48) rounds visibly in bf16 (6.9282 -> 6.9375), stored as bf16,
+    # q/k norm, layer_types (with the equivalent sliding_window_pattern 3), local RoPE base 100, global
+    # base 1000 with linear scaling 4, no soft-caps.
+    'gemma3': ({'architectures': ['Gemma3ForCausalLM'], 'model_type': 'gemma3_text', 'hidden_activation': 'gelu_pytorch_tanh',
+                'hidden_size': 48, 'intermediate_size': 64, 'head_dim': 16, 'num_attention_heads': 4,
+                'num_key_value_heads': 1, 'num_hidden_layers': 4, 'max_position_embeddings': 64, 'rms_norm_eps': 1e-6,
+                'rope_theta': 1000.0, 'rope_scaling': {'rope_type': 'linear', 'factor': 4.0}, 'rope_local_base_freq': 100.0,
+                'query_pre_attn_scalar': 16, 'sliding_window': 4, 'sliding_window_pattern': 3,
+                'layer_types': ['sliding_attention', 'sliding_attention', 'full_attention', 'sliding_attention'],
+                'attn_logit_softcapping': None, 'final_logit_softcapping': None, 'attention_bias': False,
+                'attention_dropout': 0.0, 'tie_word_embeddings': True, 'initializer_range': 0.02,
+                'torch_dtype': 'bfloat16', 'use_cache': True},
+               gemma_weights, gemma_forward, 'BF16', 1, ['<|endoftext|>', '<|im_end|>']),
 }
 
 # Each fixture's seed offset, fixed so that adding a fixture leaves the others' bytes alone.
-SEED_OFFSET = {'llama-linear': 0, 'llama3': 1, 'mistral': 2, 'pythia': 3, 'qwen2': 4, 'qwen3': 5}
+SEED_OFFSET = {'llama-linear': 0, 'llama3': 1, 'mistral': 2, 'pythia': 3, 'qwen2': 4, 'qwen3': 5, 'gemma2': 6, 'gemma3': 107}
 
 
 # ---------------------------------------------------------------- writing

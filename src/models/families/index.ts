@@ -3,6 +3,8 @@
  * file, and its line in FAMILIES (docs/models.md shows the commit that added OLMo 2).
  */
 import type { Family } from './family.ts';
+import { gemma2 } from './gemma2.ts';
+import { gemma3 } from './gemma3.ts';
 import { gpt2 } from './gpt2.ts';
 import { gptNeox } from './gpt-neox.ts';
 import { llama } from './llama.ts';
@@ -11,7 +13,7 @@ import { qwen2 } from './qwen2.ts';
 import { qwen3 } from './qwen3.ts';
 
 /** The registered families; the first is the one a checkpoint without a `family` field holds. */
-export const FAMILIES: readonly Family[] = [gpt2, llama, mistral, qwen2, qwen3, gptNeox];
+export const FAMILIES: readonly Family[] = [gpt2, llama, mistral, qwen2, qwen3, gptNeox, gemma2, gemma3];
 
 /** The family named `name`, or undefined. */
 export function familyNamed(name: string): Family | undefined {

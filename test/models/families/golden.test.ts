@@ -15,6 +15,8 @@ const FIXTURES: Record<string, string> = {
   qwen2: 'q/k/v biases, tied',
   qwen3: 'q/k RMSNorm per head, head_dim 16 != hidden/heads, f16 storage',
   pythia: 'parallel residual, partial rotary (4 of 16 dims), fused per-head qkv, LayerNorm with bias, untied embed_out, exact gelu',
+  gemma2: 'four (1 + w) RMSNorms per block, GeGLU, embedding × √d, query_pre_attn_scalar, soft-capped scores and logits, local/global alternation with a 4-token window',
+  gemma3: 'as Gemma 2 with q/k norm, layer_types, local RoPE base vs scaled global RoPE, √48 rounded in bf16, bf16 storage, no soft-caps',
 };
 
 // cpu is tfjs's reference kernels; wasm runs bonsai's own kernels and fused ops.
