@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes test/fixtures/hf/<name>/: seeded, random, tiny checkpoints of the decoder families
-bonsai loads (Llama, Mistral, Qwen2, Qwen3, GPT-NeoX/Pythia, Gemma 2, Gemma 3) in Hugging Face's layout, each
+bonsai loads (Llama, Mistral, Qwen2, Qwen3, GPT-NeoX/Pythia, Gemma 2, Gemma 3, OLMo 2) in Hugging Face's layout, each
 with a tiny byte-level BPE tokenizer.json, tokenizer_config.json (chat_template),
 generation_config.json and golden.json (input ids, logits over the whole vocabulary, greedy
 continuation). For test/models/families/*.test.ts and test/models/hf-tokenizer.test.ts.
@@ -11,7 +11,7 @@ Regenerate (from the repository root; needs Debian's python3-torch, nothing else
 
 `transformers` is not installable here, so each forward pass below is the published
 modeling code (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM,
-GPTNeoXForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM; eager attention,
+GPTNeoXForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, Olmo2ForCausalLM; eager attention,
 eval mode, no KV cache) written out by hand:
   - RMSNorm in float32: x * rsqrt(mean(x^2) + eps) * weight;
   - RoPE: inv_freq = 1 / base^(arange(0, d, 2) / d), cos/sin of cat(freqs, freqs),
@@ -34,7 +34,10 @@ eval mode, no KV cache) written out by hand:
     scores * query_pre_attn_scalar^-0.5, soft-capping cap * tanh(s / cap) on scores (before
     the mask) and final logits; layer_types (or the pattern: Gemma 2 alternates from a local
     first layer, Gemma 3 makes every sliding_window_pattern-th layer global); Gemma 3's q/k
-    norm per head and its local layers' own RoPE base (rope_local_base_freq, no scaling).
+    norm per head and its local layers' own RoPE base (rope_local_base_freq, no scaling);
+  - OLMo 2: no input norm; h = x + post_attention_layernorm(attn(x)),
+    x' = h + post_feedforward_layernorm(mlp(h)); q_norm / k_norm RMSNorm over the whole q and k
+    projections before the split into heads and RoPE.
 Weights stored in f16/bf16 are rounded first and the reference runs on the rounded values, so
 the golden logits are what a float32 forward of the stored checkpoint gives. The same seed
 gives the same files, byte for byte.
@@ -322,6 +325,26 @@ def gemma_forward(cfg, w, ids):
     return logits if cap is None else torch.tanh(logits / cap) * cap
 
 
+def olmo2_forward(cfg, w, ids):
+    D, H, KV = cfg['hidden_size'], cfg['num_attention_heads'], cfg['num_key_value_heads']
+    hd, eps, B, T = D // H, cfg['rms_norm_eps'], ids.shape[0], ids.shape[1]
+    cos, sin = cos_sin(cfg, hd, T)
+    x = w['model.embed_tokens.weight'][ids]
+    for i in range(cfg['num_hidden_layers']):
+        p = f'model.layers.{i}.'
+        # q_norm / k_norm: RMSNorm over the whole projection, before the split into heads.
+        q = rms_norm(linear(x, w[p + 'self_attn.q_proj.weight']), w[p + 'self_attn.q_norm.weight'], eps).view(B, T, H, hd)
+        k = rms_norm(linear(x, w[p + 'self_attn.k_proj.weight']), w[p + 'self_attn.k_norm.weight'], eps).view(B, T, KV, hd)
+        v = linear(x, w[p + 'self_attn.v_proj.weight']).view(B, T, KV, hd)
+        q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        z = attend(q, k, v, hd ** -0.5)
+        x = x + rms_norm(linear(z, w[p + 'self_attn.o_proj.weight']), w[p + 'post_attention_layernorm.weight'], eps)
+        gated = torch.nn.functional.silu(linear(x, w[p + 'mlp.gate_proj.weight'])) * linear(x, w[p + 'mlp.up_proj.weight'])
+        x = x + rms_norm(linear(gated, w[p + 'mlp.down_proj.weight']), w[p + 'post_feedforward_layernorm.weight'], eps)
+    return rms_norm(x, w['model.norm.weight'], eps) @ w['lm_head.weight'].T
+
+
 # ---------------------------------------------------------------- weights and configs
 
 def llama_weights(cfg, g):
@@ -369,6 +392,28 @@ def gemma_weights(cfg, g):
         if cfg['model_type'] == 'gemma3_text':
             w[p + 'self_attn.q_norm.weight'] = n(hd, std=0.2)
             w[p + 'self_attn.k_norm.weight'] = n(hd, std=0.2)
+        w[p + 'mlp.gate_proj.weight'] = n(M, D, std=0.3)
+        w[p + 'mlp.up_proj.weight'] = n(M, D, std=0.3)
+        w[p + 'mlp.down_proj.weight'] = n(D, M, std=0.2)
+    return w
+
+
+def olmo2_weights(cfg, g):
+    """OLMo 2: two norms per block, after attention and after the MLP; q/k norms over whole projections; untied."""
+    D, H, KV, L, V, M = cfg['hidden_size'], cfg['num_attention_heads'], cfg['num_key_value_heads'], cfg['num_hidden_layers'], cfg['vocab_size'], cfg['intermediate_size']
+    hd = D // H
+    n = lambda *shape, std: torch.randn(*shape, generator=g) * std
+    w = {'model.embed_tokens.weight': n(V, D, std=1.0), 'model.norm.weight': 1 + n(D, std=0.1), 'lm_head.weight': n(V, D, std=0.3)}
+    for i in range(L):
+        p = f'model.layers.{i}.'
+        w[p + 'post_attention_layernorm.weight'] = 1 + n(D, std=0.1)
+        w[p + 'post_feedforward_layernorm.weight'] = 1 + n(D, std=0.1)
+        w[p + 'self_attn.q_proj.weight'] = n(H * hd, D, std=0.3)
+        w[p + 'self_attn.k_proj.weight'] = n(KV * hd, D, std=0.3)
+        w[p + 'self_attn.v_proj.weight'] = n(KV * hd, D, std=0.3)
+        w[p + 'self_attn.o_proj.weight'] = n(D, H * hd, std=0.2)
+        w[p + 'self_attn.q_norm.weight'] = 1 + n(H * hd, std=0.2)
+        w[p + 'self_attn.k_norm.weight'] = 1 + n(KV * hd, std=0.2)
         w[p + 'mlp.gate_proj.weight'] = n(M, D, std=0.3)
         w[p + 'mlp.up_proj.weight'] = n(M, D, std=0.3)
         w[p + 'mlp.down_proj.weight'] = n(D, M, std=0.2)
@@ -461,10 +506,14 @@ FIXTURES = {
                 'attention_dropout': 0.0, 'tie_word_embeddings': True, 'initializer_range': 0.02,
                 'torch_dtype': 'bfloat16', 'use_cache': True},
                gemma_weights, gemma_forward, 'BF16', 1, ['<|endoftext|>', '<|im_end|>']),
+    # OLMo 2: no input norms, post-attention and post-feedforward RMSNorms, q/k norm over the whole
+    # projections (GQA: k_norm is 2 heads wide), untied.
+    'olmo2': (llama_like('olmo2', 'Olmo2ForCausalLM', tie_word_embeddings=False, rms_norm_eps=1e-6, rope_theta=10000.0),
+              olmo2_weights, olmo2_forward, 'F32', 1, '<|endoftext|>'),
 }
 
 # Each fixture's seed offset, fixed so that adding a fixture leaves the others' bytes alone.
-SEED_OFFSET = {'llama-linear': 0, 'llama3': 1, 'mistral': 2, 'pythia': 3, 'qwen2': 4, 'qwen3': 5, 'gemma2': 6, 'gemma3': 107}
+SEED_OFFSET = {'llama-linear': 0, 'llama3': 1, 'mistral': 2, 'pythia': 3, 'qwen2': 4, 'qwen3': 5, 'gemma2': 6, 'gemma3': 107, 'olmo2': 8}
 
 
 # ---------------------------------------------------------------- writing

@@ -1,5 +1,5 @@
 /**
- * Every tool on each family added for real checkpoints (Gemma 2, Gemma 3): each run starts
+ * Every tool on each family added for real checkpoints (Gemma 2, Gemma 3, OLMo 2): each run starts
  * from the family's seeded Hugging Face fixture (`model.init.hf`, its own tokenizer.json), so
  * the real layout goes through SFT with freezing (glob, head, neuron) and an ablation, LoRA
  * (PEFT names out), RL with a probe reward read on the frozen copy, the diff of the trained
@@ -26,7 +26,7 @@ import { useCpu } from '../helpers/tiny.ts';
 
 beforeAll(useCpu);
 
-const FAMILIES = ['gemma2', 'gemma3'];
+const FAMILIES = ['gemma2', 'gemma3', 'olmo2'];
 
 /** The fixture's model dims, read from its checkpoint. */
 const dimsOf = (hf: string) => readHfCheckpoint(hf).config;

@@ -9,11 +9,12 @@ import { gpt2 } from './gpt2.ts';
 import { gptNeox } from './gpt-neox.ts';
 import { llama } from './llama.ts';
 import { mistral } from './mistral.ts';
+import { olmo2 } from './olmo2.ts';
 import { qwen2 } from './qwen2.ts';
 import { qwen3 } from './qwen3.ts';
 
 /** The registered families; the first is the one a checkpoint without a `family` field holds. */
-export const FAMILIES: readonly Family[] = [gpt2, llama, mistral, qwen2, qwen3, gptNeox, gemma2, gemma3];
+export const FAMILIES: readonly Family[] = [gpt2, llama, mistral, qwen2, qwen3, gptNeox, gemma2, gemma3, olmo2];
 
 /** The family named `name`, or undefined. */
 export function familyNamed(name: string): Family | undefined {

@@ -14,7 +14,7 @@ beforeAll(async () => {
 });
 
 // Mistral's and Gemma's windows are 4 tokens: the cached generation runs past them.
-describe.each(['llama3', 'qwen2', 'pythia', 'mistral', 'gemma2', 'gemma3'])('%s: text in, text out', (name) => {
+describe.each(['llama3', 'qwen2', 'pythia', 'mistral', 'gemma2', 'gemma3', 'olmo2'])('%s: text in, text out', (name) => {
   it("generate() greedily reproduces the reference's tokens from the tokenizer's prompt ids (KV cache)", () => {
     const dir = join(ROOT, name);
     const golden = JSON.parse(readFileSync(join(dir, 'golden.json'), 'utf8')) as { text: string; greedy_new_ids: number[] };

@@ -17,6 +17,7 @@ const FIXTURES: Record<string, string> = {
   pythia: 'parallel residual, partial rotary (4 of 16 dims), fused per-head qkv, LayerNorm with bias, untied embed_out, exact gelu',
   gemma2: 'four (1 + w) RMSNorms per block, GeGLU, embedding × √d, query_pre_attn_scalar, soft-capped scores and logits, local/global alternation with a 4-token window',
   gemma3: 'as Gemma 2 with q/k norm, layer_types, local RoPE base vs scaled global RoPE, √48 rounded in bf16, bf16 storage, no soft-caps',
+  olmo2: 'norms after attention and after the MLP only, q/k RMSNorm over the whole projections (GQA), untied',
 };
 
 // cpu is tfjs's reference kernels; wasm runs bonsai's own kernels and fused ops.
