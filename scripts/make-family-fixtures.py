@@ -347,6 +347,19 @@ def olmo2_forward(cfg, w, ids):
 
 # ---------------------------------------------------------------- weights and configs
 
+def attention_weights(w, p, n, D, H, KV, hd):
+    w[p + 'self_attn.q_proj.weight'] = n(H * hd, D, std=0.3)
+    w[p + 'self_attn.k_proj.weight'] = n(KV * hd, D, std=0.3)
+    w[p + 'self_attn.v_proj.weight'] = n(KV * hd, D, std=0.3)
+    w[p + 'self_attn.o_proj.weight'] = n(D, H * hd, std=0.2)
+
+
+def gated_mlp_weights(w, p, n, D, M):
+    w[p + 'mlp.gate_proj.weight'] = n(M, D, std=0.3)
+    w[p + 'mlp.up_proj.weight'] = n(M, D, std=0.3)
+    w[p + 'mlp.down_proj.weight'] = n(D, M, std=0.2)
+
+
 def llama_weights(cfg, g):
     D, H, KV, L, V = cfg['hidden_size'], cfg['num_attention_heads'], cfg['num_key_value_heads'], cfg['num_hidden_layers'], cfg['vocab_size']
     hd, M = cfg.get('head_dim') or D // H, cfg['intermediate_size']
@@ -356,19 +369,14 @@ def llama_weights(cfg, g):
         p = f'model.layers.{i}.'
         w[p + 'input_layernorm.weight'] = 1 + n(D, std=0.1)
         w[p + 'post_attention_layernorm.weight'] = 1 + n(D, std=0.1)
-        w[p + 'self_attn.q_proj.weight'] = n(H * hd, D, std=0.3)
-        w[p + 'self_attn.k_proj.weight'] = n(KV * hd, D, std=0.3)
-        w[p + 'self_attn.v_proj.weight'] = n(KV * hd, D, std=0.3)
-        w[p + 'self_attn.o_proj.weight'] = n(D, H * hd, std=0.2)
+        attention_weights(w, p, n, D, H, KV, hd)
         if cfg['model_type'] == 'qwen2':
             for x, rows in (('q', H * hd), ('k', KV * hd), ('v', KV * hd)):
                 w[p + f'self_attn.{x}_proj.bias'] = n(rows, std=0.3)
         if cfg['model_type'] == 'qwen3':
             w[p + 'self_attn.q_norm.weight'] = 1 + n(hd, std=0.2)
             w[p + 'self_attn.k_norm.weight'] = 1 + n(hd, std=0.2)
-        w[p + 'mlp.gate_proj.weight'] = n(M, D, std=0.3)
-        w[p + 'mlp.up_proj.weight'] = n(M, D, std=0.3)
-        w[p + 'mlp.down_proj.weight'] = n(D, M, std=0.2)
+        gated_mlp_weights(w, p, n, D, M)
     if not cfg['tie_word_embeddings']:
         w['lm_head.weight'] = n(V, D, std=0.3)
     return w
@@ -385,16 +393,11 @@ def gemma_weights(cfg, g):
         p = f'model.layers.{i}.'
         for norm in ('input_layernorm', 'post_attention_layernorm', 'pre_feedforward_layernorm', 'post_feedforward_layernorm'):
             w[p + norm + '.weight'] = n(D, std=0.1)
-        w[p + 'self_attn.q_proj.weight'] = n(H * hd, D, std=0.3)
-        w[p + 'self_attn.k_proj.weight'] = n(KV * hd, D, std=0.3)
-        w[p + 'self_attn.v_proj.weight'] = n(KV * hd, D, std=0.3)
-        w[p + 'self_attn.o_proj.weight'] = n(D, H * hd, std=0.2)
+        attention_weights(w, p, n, D, H, KV, hd)
         if cfg['model_type'] == 'gemma3_text':
             w[p + 'self_attn.q_norm.weight'] = n(hd, std=0.2)
             w[p + 'self_attn.k_norm.weight'] = n(hd, std=0.2)
-        w[p + 'mlp.gate_proj.weight'] = n(M, D, std=0.3)
-        w[p + 'mlp.up_proj.weight'] = n(M, D, std=0.3)
-        w[p + 'mlp.down_proj.weight'] = n(D, M, std=0.2)
+        gated_mlp_weights(w, p, n, D, M)
     return w
 
 
@@ -408,15 +411,10 @@ def olmo2_weights(cfg, g):
         p = f'model.layers.{i}.'
         w[p + 'post_attention_layernorm.weight'] = 1 + n(D, std=0.1)
         w[p + 'post_feedforward_layernorm.weight'] = 1 + n(D, std=0.1)
-        w[p + 'self_attn.q_proj.weight'] = n(H * hd, D, std=0.3)
-        w[p + 'self_attn.k_proj.weight'] = n(KV * hd, D, std=0.3)
-        w[p + 'self_attn.v_proj.weight'] = n(KV * hd, D, std=0.3)
-        w[p + 'self_attn.o_proj.weight'] = n(D, H * hd, std=0.2)
+        attention_weights(w, p, n, D, H, KV, hd)
         w[p + 'self_attn.q_norm.weight'] = 1 + n(H * hd, std=0.2)
         w[p + 'self_attn.k_norm.weight'] = 1 + n(KV * hd, std=0.2)
-        w[p + 'mlp.gate_proj.weight'] = n(M, D, std=0.3)
-        w[p + 'mlp.up_proj.weight'] = n(M, D, std=0.3)
-        w[p + 'mlp.down_proj.weight'] = n(D, M, std=0.2)
+        gated_mlp_weights(w, p, n, D, M)
     return w
 
 

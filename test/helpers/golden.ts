@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HookedTransformer } from '../../src/models/decoder.ts';
+import { decoderConfigFromHf } from '../../src/models/families/config.ts';
 import { readHfCheckpoint } from '../../src/models/families/load.ts';
 import type { LMConfig } from '../../src/models/lm-config.ts';
 
@@ -14,6 +15,21 @@ export interface Golden {
 }
 
 export const HF_FIXTURES = 'test/fixtures/hf';
+
+/** A fixture's config.json, as an object to change fields of. */
+export function fixtureConfig(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(HF_FIXTURES, name, 'config.json'), 'utf8')) as Record<string, unknown>;
+}
+
+/** The message decoderConfigFromHf refuses `raw` with (read as `file`), or '' when it reads. */
+export function configError(raw: Record<string, unknown>, file: string): string {
+  try {
+    decoderConfigFromHf(raw, file);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return '';
+}
 
 export function readGolden(name: string): Golden {
   return JSON.parse(readFileSync(join(HF_FIXTURES, name, 'golden.json'), 'utf8')) as Golden;

@@ -104,44 +104,31 @@ export function llamaStyleTensors(c: DecoderConfig): Map<string, HfTensorSpec> {
 /** The config.json fields every Llama-style family writes; `activation` names the MLP's. */
 export function llamaStyleJson(family: Family, c: DecoderConfig, activation: Record<string, unknown>): Record<string, unknown> {
   const scaling = ropeScalingJson(c.rope?.scaling);
-  return {
-    architectures: [family.architectures[0]],
-    model_type: family.modelTypes[0],
-    vocab_size: c.vocabSize,
-    hidden_size: c.dModel,
-    num_hidden_layers: c.nLayers,
-    num_attention_heads: c.nHeads,
-    num_key_value_heads: c.nKvHeads,
-    head_dim: c.dHead,
-    intermediate_size: c.dMlp,
-    max_position_embeddings: c.nCtx,
-    ...activation,
-    rms_norm_eps: c.normEps,
-    rope_theta: c.rope?.theta,
-    ...(scaling ? { rope_scaling: scaling } : {}),
-    tie_word_embeddings: c.tiedEmbeddings,
-    initializer_range: c.initStd,
-  };
+  const dims = { vocab: c.vocabSize, hidden: c.dModel, layers: c.nLayers, heads: c.nHeads, kvHeads: c.nKvHeads, headDim: c.dHead, mlp: c.dMlp, positions: c.nCtx };
+  return commonJson(family, dims, activation, { rms_norm_eps: c.normEps, rope_theta: c.rope?.theta, ...(scaling ? { rope_scaling: scaling } : {}), tie_word_embeddings: c.tiedEmbeddings, initializer_range: c.initStd });
 }
 
 /** The config.json of a from-scratch Llama-style model. */
 export function llamaStyleScratch(family: Family, r: FamilyRecipeConfig, activation: Record<string, unknown>): Record<string, unknown> {
+  const dims = { vocab: r.vocab_size, hidden: r.d_model, layers: r.n_layers, heads: r.n_heads, kvHeads: r.n_kv_heads ?? r.n_heads, headDim: r.head_dim ?? r.d_model / r.n_heads, mlp: r.d_mlp, positions: r.n_ctx };
+  return commonJson(family, dims, activation, { rms_norm_eps: r.layer_norm_eps, rope_theta: r.rope_theta ?? 10000, tie_word_embeddings: r.tied_embeddings, initializer_range: r.init_std });
+}
+
+/** The fields in the order transformers' configs list them: names and sizes, the activation, then `rest`. */
+function commonJson(family: Family, d: Record<'vocab' | 'hidden' | 'layers' | 'heads' | 'kvHeads' | 'headDim' | 'mlp' | 'positions', number>, activation: Record<string, unknown>, rest: Record<string, unknown>): Record<string, unknown> {
   return {
     architectures: [family.architectures[0]],
     model_type: family.modelTypes[0],
-    vocab_size: r.vocab_size,
-    hidden_size: r.d_model,
-    num_hidden_layers: r.n_layers,
-    num_attention_heads: r.n_heads,
-    num_key_value_heads: r.n_kv_heads ?? r.n_heads,
-    head_dim: r.head_dim ?? r.d_model / r.n_heads,
-    intermediate_size: r.d_mlp,
-    max_position_embeddings: r.n_ctx,
+    vocab_size: d.vocab,
+    hidden_size: d.hidden,
+    num_hidden_layers: d.layers,
+    num_attention_heads: d.heads,
+    num_key_value_heads: d.kvHeads,
+    head_dim: d.headDim,
+    intermediate_size: d.mlp,
+    max_position_embeddings: d.positions,
     ...activation,
-    rms_norm_eps: r.layer_norm_eps,
-    rope_theta: r.rope_theta ?? 10000,
-    tie_word_embeddings: r.tied_embeddings,
-    initializer_range: r.init_std,
+    ...rest,
   };
 }
 

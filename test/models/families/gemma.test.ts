@@ -3,22 +3,13 @@
  * honour named, and every Gemma flag shown to move the logits past golden.test.ts's tolerance
  * (so a flag the decoder ignored would fail it).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decoderConfigFromHf } from '../../../src/models/families/config.ts';
-import { goldenOffBy, HF_FIXTURES } from '../../helpers/golden.ts';
+import { configError, fixtureConfig, goldenOffBy } from '../../helpers/golden.ts';
 import { useCpu } from '../../helpers/tiny.ts';
 
-const config = (name: string) => JSON.parse(readFileSync(join(HF_FIXTURES, name, 'config.json'), 'utf8')) as Record<string, unknown>;
-const errorOf = (raw: Record<string, unknown>) => {
-  try {
-    decoderConfigFromHf(raw, 'g/config.json');
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return '';
-};
+const config = fixtureConfig;
+const errorOf = (raw: Record<string, unknown>) => configError(raw, 'g/config.json');
 
 beforeAll(useCpu);
 

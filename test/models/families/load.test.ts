@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decoderConfigFromHf } from '../../../src/models/families/config.ts';
 import { loadHfModel, readHfCheckpoint } from '../../../src/models/families/load.ts';
 import { readSafetensors, writeSafetensors, type SafetensorsInput } from '../../../src/models/safetensors.ts';
+import { configError } from '../../helpers/golden.ts';
 import { tempDir } from '../../helpers/recipes.ts';
 import { useCpu } from '../../helpers/tiny.ts';
 
@@ -52,14 +53,7 @@ describe('decoderConfigFromHf', () => {
   });
 
   it('names every field it cannot honour, at once', () => {
-    const messageOf = (raw: Record<string, unknown>) => {
-      try {
-        decoderConfigFromHf(raw, 'ckpt/config.json');
-      } catch (e) {
-        return (e as Error).message;
-      }
-      return '';
-    };
+    const messageOf = (raw: Record<string, unknown>) => configError(raw, 'ckpt/config.json');
     const bad = { ...config('llama3'), hidden_act: 'relu', mlp_bias: true, rope_scaling: { rope_type: 'yarn', factor: 4 } };
     const message = messageOf(bad);
     for (const field of ['hidden_act: "relu"', 'mlp_bias', 'rope_scaling: type "yarn"']) expect(message).toContain(field);

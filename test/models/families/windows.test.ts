@@ -1,20 +1,11 @@
 /** Sliding-window attention read from config.json (Mistral's on every layer, Qwen's from max_window_layers), and shown to matter. */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decoderConfigFromHf } from '../../../src/models/families/config.ts';
-import { goldenOffBy, HF_FIXTURES } from '../../helpers/golden.ts';
+import { configError, fixtureConfig, goldenOffBy } from '../../helpers/golden.ts';
 import { useCpu } from '../../helpers/tiny.ts';
 
-const config = (name: string) => JSON.parse(readFileSync(join(HF_FIXTURES, name, 'config.json'), 'utf8')) as Record<string, unknown>;
-const errorOf = (raw: Record<string, unknown>) => {
-  try {
-    decoderConfigFromHf(raw, 'w/config.json');
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return '';
-};
+const config = fixtureConfig;
+const errorOf = (raw: Record<string, unknown>) => configError(raw, 'w/config.json');
 
 beforeAll(useCpu);
 
