@@ -6,7 +6,8 @@
  * Files written here are byte-identical to the reference writer's: tensors ordered by dtype
  * (widest alignment first), then by name, so every tensor is aligned to its element size.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { constants as bufferConstants } from 'node:buffer';
+import { closeSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { BonsaiError } from '../errors.ts';
 
 /** Element types bonsai reads and writes. */
@@ -97,11 +98,38 @@ export function writeSafetensors(path: string, tensors: Record<string, Safetenso
 export function readSafetensors(path: string): SafetensorsFile {
   let buf: Buffer;
   try {
-    buf = readFileSync(path);
+    buf = readWholeFile(path);
   } catch (e) {
+    if (e instanceof BonsaiError) throw e;
     throw new BonsaiError(`cannot read safetensors file: ${(e as Error).message}`, { where: path, cause: e });
   }
   return readSafetensorsBuffer(buf, path);
+}
+
+/**
+ * The file's bytes. readFileSync stops at 2 GiB, which gpt2-large passes; reading in chunks
+ * into one Buffer reaches Node's Buffer limit (4 GiB on Node 20) instead.
+ */
+function readWholeFile(path: string): Buffer {
+  const size = statSync(path).size;
+  if (size > bufferConstants.MAX_LENGTH) {
+    throw new BonsaiError(`${(size / 2 ** 30).toFixed(1)} GiB; this Node reads at most ${(bufferConstants.MAX_LENGTH / 2 ** 30).toFixed(0)} GiB in one file`, {
+      where: path,
+      hint: 'a sharded checkpoint (model.safetensors.index.json) keeps each file smaller; a newer Node (22+) raises the limit',
+    });
+  }
+  const buf = Buffer.allocUnsafe(size);
+  const fd = openSync(path, 'r');
+  try {
+    for (let at = 0; at < size; ) {
+      const n = readSync(fd, buf, at, Math.min(size - at, 2 ** 30), at);
+      if (n === 0) throw new BonsaiError(`shrank while being read (${at} of ${size} bytes)`, { where: path });
+      at += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return buf;
 }
 
 /**
