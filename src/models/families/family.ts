@@ -7,22 +7,11 @@
  * config.json alone before a backend loads.
  */
 import type { BonsaiError } from '../../errors.ts';
-import type { HfFields } from './fields.ts';
+import type { Activation, HfFields } from './fields.ts';
+import type { RopeSpec } from './rope.ts';
 
-/** RoPE frequency scaling (`rope_scaling` in config.json). */
-export type RopeScaling =
-  | { type: 'linear'; factor: number }
-  | { type: 'llama3'; factor: number; lowFreqFactor: number; highFreqFactor: number; originalMaxPositions: number };
-
-/** RoPE: its base, the number of leading head dims rotated, and scaling. */
-export interface RopeSpec {
-  theta: number;
-  rotaryDim: number;
-  scaling?: RopeScaling;
-}
-
-/** The MLP's nonlinearity: exact GELU (erf), GELU's tanh form, or SiLU. */
-export type Activation = 'gelu' | 'gelu_tanh' | 'silu';
+export type { Activation } from './fields.ts';
+export type { RopeScaling, RopeSpec } from './rope.ts';
 
 /**
  * A model's config: the family-neutral dims every tool reads, and the flags the shared decoder

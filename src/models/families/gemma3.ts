@@ -7,7 +7,8 @@
  * `rope_parameters` by layer type.
  */
 import type { Family, RopeSpec } from './family.ts';
-import { readRope, type HfFields } from './fields.ts';
+import type { HfFields } from './fields.ts';
+import { readRope } from './rope.ts';
 import { gemmaJson, gemmaScratch, readGemma } from './gemma2.ts';
 import { LLAMA_STYLE_FIELDS, llamaStyleTensors } from './llama-style.ts';
 

@@ -5,7 +5,7 @@
  * q, k and v are fused per head: query_key_value's outputs run head by head, q|k|v each.
  */
 import type { DecoderConfig, Family, HfTensorSpec } from './family.ts';
-import { readRope } from './fields.ts';
+import { readRope } from './rope.ts';
 
 export const gptNeox: Family = {
   name: 'gpt_neox',

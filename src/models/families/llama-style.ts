@@ -5,7 +5,8 @@
  * A family module takes these and changes what differs.
  */
 import type { Activation, DecoderConfig, Family, FamilyRecipeConfig, HfTensorSpec } from './family.ts';
-import { readRope, ropeScalingJson, type HfFields } from './fields.ts';
+import type { HfFields } from './fields.ts';
+import { readRope, ropeScalingJson } from './rope.ts';
 
 /** What a family's transformers config class fills in when config.json leaves a field out. */
 export interface LlamaStyleDefaults {

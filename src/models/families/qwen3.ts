@@ -3,7 +3,7 @@
  * RoPE; head_dim is given explicitly. Sliding windows as Qwen2's (`use_sliding_window`).
  */
 import type { DecoderConfig, Family } from './family.ts';
-import { readWindow, type HfFields } from './fields.ts';
+import { layerTypesJson, readWindow, type HfFields } from './fields.ts';
 import { LLAMA_STYLE_FIELDS, llamaStyleJson, llamaStyleScratch, llamaStyleTensors, readLlamaStyle } from './llama-style.ts';
 
 export const qwen3: Family = {
@@ -32,5 +32,5 @@ export function qwenWindow(f: HfFields, nLayers: number, maxPositions: number): 
 
 export function qwenWindowJson(c: DecoderConfig): Record<string, unknown> {
   if (!c.window) return { use_sliding_window: false };
-  return { use_sliding_window: true, sliding_window: c.window.size, layer_types: c.window.layers.map((s) => (s ? 'sliding_attention' : 'full_attention')) };
+  return { use_sliding_window: true, sliding_window: c.window.size, layer_types: layerTypesJson(c.window, c.nLayers) };
 }
