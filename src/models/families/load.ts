@@ -24,9 +24,8 @@ export interface HfCheckpoint {
   shapes: Map<string, number[]>;
 }
 
-
-/** Tensor name → the file holding it (one file, or the index's weight_map). */
-function weightFiles(dir: string): Map<string, string> {
+/** Tensor name → the file holding it (one file, or the index's weight_map). A single file read to list it is kept in `cache`, not read twice. */
+function weightFiles(dir: string, cache: Map<string, ReturnType<typeof readSafetensors>>): Map<string, string> {
   const single = join(dir, 'model.safetensors');
   const indexPath = join(dir, 'model.safetensors.index.json');
   if (existsSync(indexPath)) {
@@ -44,7 +43,8 @@ function weightFiles(dir: string): Map<string, string> {
     const pickle = existsSync(join(dir, 'pytorch_model.bin')) ? ' (pytorch_model.bin is a pickle, which bonsai does not read: convert it to safetensors)' : '';
     throw new BonsaiError(`${dir}: neither model.safetensors nor model.safetensors.index.json found${pickle}`);
   }
-  return new Map(Object.keys(readSafetensors(single).tensors).map((n) => [n, single]));
+  cache.set(single, readSafetensors(single));
+  return new Map(Object.keys(cache.get(single)!.tensors).map((n) => [n, single]));
 }
 
 /** Reads and checks a checkpoint; `contextLength` is the longest sequence bonsai will run. */
@@ -52,8 +52,8 @@ export function readHfCheckpoint(dir: string, opts: { contextLength?: number } =
   const config = decoderConfigFromHf(readHfConfigJson(dir), join(dir, 'config.json'), opts.contextLength);
   const family = familyOf(config);
   const specs = hfTensorSpecs(config);
-  const files = weightFiles(dir);
   const cache = new Map<string, ReturnType<typeof readSafetensors>>();
+  const files = weightFiles(dir, cache);
   const problems: BonsaiError[] = [];
   const hf = new Map<string, Float32Array>();
   /** Names as the table has them: a family's optional prefix (GPT-2's `transformer.`) dropped. */
