@@ -70,7 +70,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-export function reportError(e: unknown): number {
+function reportError(e: unknown): number {
   e = outOfMemoryError(e) ?? e; // a backend out of memory is the user's setting, not a bug
   if (e instanceof BonsaiError) {
     process.stderr.write(`error: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);

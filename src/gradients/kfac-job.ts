@@ -15,13 +15,13 @@ import { recipeTokenizer } from '../models/init-kinds.ts';
 import type { CausalLM } from '../models/model.ts';
 import { modelFromValues } from '../models/registry.ts';
 import type { EditRecipe } from '../recipe/edit-schema.ts';
-import { loadCheckpoint, saveCheckpoint } from '../trainer/checkpoint.ts';
+import { loadCheckpoint, saveCheckpoint } from '../models/checkpoint.ts';
 import { Rng } from '../util/rng.ts';
 import { checkFactorsFit, editWeight, factorEigen, type FactorEigen, type TargetEditReport } from './kfac-edit.ts';
 import { collectKfacFactors, type KfacFactors } from './kfac-factors.ts';
 import { loadKfacFactors, saveKfacFactors } from './kfac-io.ts';
 import { resolveTargets, type LinearSite } from './kfac-sites.ts';
-import { globToRegExp } from './select.ts';
+import { globToRegExp } from '../util/glob.ts';
 
 /** What an edit run did. */
 export interface EditResult {

@@ -11,7 +11,7 @@ import { hfConfigOfDecoder } from '../models/families/config.ts';
 import { readHfCheckpoint } from '../models/families/load.ts';
 import { saveHfCheckpoint } from '../models/families/save.ts';
 import { paramSpecs } from '../models/layout.ts';
-import { loadCheckpoint } from '../trainer/checkpoint.ts';
+import { loadCheckpoint } from '../models/checkpoint.ts';
 import { createTokenizer, tokenizerFiles } from '../models/tokenizer.ts';
 import { mergeAdapters } from './merge.ts';
 import { readPeftAdapter } from './peft.ts';

@@ -2,14 +2,14 @@
  * Model-init kinds (the recipe's `model.init`: exactly one of `config`, `checkpoint`, `hf`, or
  * `hf_gpt2`, an alias of `hf` that implies GPT-2's tokenizer): schema of each, and how each
  * tells the model's config without building the model, which is what every other check reads
- * hooks and parameter paths from. The builders (weights) are in trainer/build.ts.
+ * hooks and parameter paths from. The builders (weights) are in init-build.ts.
  */
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { BonsaiError } from '../errors.ts';
-import { existingDirectory, PATH_NOTE, positiveInt } from '../recipe/fields.ts';
-import type { EntryOf, KindSpec } from '../recipe/registry.ts';
+import { existingDirectory, PATH_NOTE, positiveInt } from '../registry/fields.ts';
+import type { EntryOf, KindSpec } from '../registry/kinds.ts';
 import { decoderConfigFromHf, familyConfigFromRecipe, hfTokenizerKind, readHfConfigJson } from './families/config.ts';
 import { FAMILIES, familyNamed } from './families/index.ts';
 import { configFromStored, type LMConfig } from './lm-config.ts';

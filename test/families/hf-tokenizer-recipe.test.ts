@@ -17,7 +17,7 @@ import { saveProbe } from '../../src/probes/io.ts';
 import { parseRecipe } from '../../src/recipe/index.ts';
 import { RewardScorer } from '../../src/server/scorer.ts';
 import { encodeText } from '../../src/server/texts.ts';
-import { latestCheckpoint, loadCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { latestCheckpoint, loadCheckpoint } from '../../src/models/checkpoint.ts';
 import { train } from '../../src/trainer/index.ts';
 import { bonsai, hasStackTrace } from '../helpers/cli.ts';
 import { MemoryTracker } from '../helpers/metrics.ts';

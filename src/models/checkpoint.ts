@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BonsaiError } from '../errors.ts';
 import type { BatcherState } from '../data/index.ts';
-import { listCheckpoints, pruneCheckpoints, readCheckpointDir, writeCheckpointDir } from '../models/checkpoint-io.ts';
-import { configFromStored, describeConfig, sameArchitecture, storedConfig, type LMConfig } from '../models/lm-config.ts';
-import { paramSpecs } from '../models/layout.ts';
-import { readSafetensorsBuffer, safetensorsBuffer } from '../models/safetensors.ts';
-import type { TokenizerKind } from '../models/tokenizer.ts';
+import { listCheckpoints, pruneCheckpoints, readCheckpointDir, writeCheckpointDir } from './checkpoint-io.ts';
+import { configFromStored, describeConfig, sameArchitecture, storedConfig, type LMConfig } from './lm-config.ts';
+import { paramSpecs } from './layout.ts';
+import { readSafetensorsBuffer, safetensorsBuffer } from './safetensors.ts';
+import type { TokenizerKind } from './tokenizer.ts';
 import type { RngState } from '../util/rng.ts';
 import type { AdapterSet } from '../lora/adapters.ts';
 import { LORA_STATE, readLoraState } from '../lora/state.ts';
@@ -45,7 +45,7 @@ export interface CheckpointContents {
 const FORMAT = 'bonsai-checkpoint-1';
 
 /** `step-00000100`: zero-padded so names sort by step. */
-export function checkpointName(step: number): string {
+function checkpointName(step: number): string {
   return `step-${String(step).padStart(8, '0')}`;
 }
 

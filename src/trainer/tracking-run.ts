@@ -1,11 +1,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeAdapterInfo, type BackendReport } from '../backend/index.ts';
+import { backendTags, type BackendReport } from '../backend/index.ts';
 import { flattenRecipe, resolvedRecipeYaml } from '../recipe/index.ts';
 import type { Recipe } from '../recipe/schema.ts';
-import { inheritedRunContext } from '../distributed/sweep/child-env.ts';
+import { inheritedRunContext } from '../tracking/run-env.ts';
 import { createTracker, DEFAULT_TRACKING_URI, resolveTrackingUri, RunNotResumable, sanitizeKey, truncateValue, type StartRunOptions, type Tracker } from '../tracking/index.ts';
-import { latestCheckpoint } from './checkpoint.ts';
+import { latestCheckpoint } from '../models/checkpoint.ts';
 
 export const BONSAI_VERSION = '0.1.0';
 
@@ -80,19 +80,23 @@ function checkpointRunId(outDir: string): string | undefined {
   }
 }
 
+/** A tracking run opened for a training run; `close` ends it with the loop's outcome. */
+export interface TrackingRun {
+  tracker: Tracker;
+  runId: string;
+  /** The resolved recipe, as written to out_dir and logged; checkpoints carry it. */
+  recipeYaml: string;
+  /** Ends the run: FINISHED, KILLED (`outcome.interrupted`) or FAILED (no outcome: the loop threw). A finished run's checkpoint is logged as an artifact first. */
+  close(outcome?: LoopOutcome): Promise<void>;
+}
+
 /**
- * Every trainer's run, the same way: the resolved recipe written to out_dir, a tracking
- * run with bonsai's tags, params and the recipe artifact, the loop, the final checkpoint
- * as an artifact, and the run closed FINISHED, KILLED (interrupted) or FAILED (an error,
- * re-thrown after the run is closed, so nothing is left RUNNING).
+ * Opens every trainer's tracking run, the same way: the resolved recipe written to out_dir,
+ * a tracking run (with --resume, the one the newest checkpoint names) with bonsai's tags,
+ * params and the recipe artifact. The caller runs its loop and then calls `close` in a
+ * `finally`, so nothing is left RUNNING: an error is closed as FAILED and re-thrown.
  */
-export async function trackedRun<R extends LoopOutcome>(
-  recipe: Recipe,
-  backend: BackendReport,
-  opts: TrackedRunOptions,
-  tags: Record<string, string>,
-  loop: (ctx: { tracker: Tracker; runId: string; recipeYaml: string }) => Promise<R>,
-): Promise<{ result: R; runId: string }> {
+export async function openTrackingRun(recipe: Recipe, backend: BackendReport, opts: TrackedRunOptions, tags: Record<string, string>): Promise<TrackingRun> {
   const recipeYaml = resolvedRecipeYaml(recipe);
   const resolvedPath = join(recipe.run.out_dir, 'recipe.resolved.yaml');
   mkdirSync(recipe.run.out_dir, { recursive: true });
@@ -109,18 +113,7 @@ export async function trackedRun<R extends LoopOutcome>(
     runName: recipe.run.name,
     outDir: recipe.run.out_dir, // a server tracker spools unsent events here
     tags: {
-      'bonsai.backend': backend.name,
-      // Why each earlier candidate was passed over, e.g. "tensorflow-gpu: not installed; wasm: ok".
-      'bonsai.backend.tried': backend.tried.map((t) => `${t.name}: ${t.ok ? 'ok' : t.reason}`).join('; '),
-      // webgpu: the adapter it computes on (a software one is slow; a GPU's name says which).
-      ...(backend.adapter
-        ? {
-            'bonsai.backend.adapter': describeAdapterInfo(backend.adapter),
-            'bonsai.backend.adapter.vendor': backend.adapter.vendor,
-            'bonsai.backend.adapter.architecture': backend.adapter.architecture,
-            'bonsai.backend.adapter.description': backend.adapter.description,
-          }
-        : {}),
+      ...backendTags(backend),
       'bonsai.version': BONSAI_VERSION,
       ...(opts.recipeFile ? { 'bonsai.recipe': opts.recipeFile } : {}),
       ...inherited.tags,
@@ -130,7 +123,11 @@ export async function trackedRun<R extends LoopOutcome>(
   const params = flattenRecipe(recipe);
   const opened = opts.resume ? await resumeOrStart(tracker, startOpts, recipe.run.out_dir, params, opts.onLog) : undefined;
   const run = opened?.run ?? (await tracker.startRun(startOpts));
-  let status: 'FINISHED' | 'FAILED' | 'KILLED' = 'FAILED';
+  const end = async (status: 'FINISHED' | 'FAILED' | 'KILLED') => {
+    await tracker.endRun(status);
+    const pending = tracker.pendingNote?.(); // events a tracking server has not taken yet
+    if (pending) opts.onLog?.(pending);
+  };
   try {
     if (opened?.continued) {
       // Params are immutable: only keys the run lacks are added; changed ones are in a tag.
@@ -141,13 +138,21 @@ export async function trackedRun<R extends LoopOutcome>(
       await tracker.logParams(params);
       await tracker.logArtifact(resolvedPath);
     }
-    const result = await loop({ tracker, runId: run.runId, recipeYaml });
-    status = result.interrupted ? 'KILLED' : 'FINISHED';
-    if (result.checkpoint && !result.interrupted) await tracker.logArtifact(result.checkpoint, 'checkpoint');
-    return { result, runId: run.runId };
-  } finally {
-    await tracker.endRun(status);
-    const pending = tracker.pendingNote?.(); // events a tracking server has not taken yet
-    if (pending) opts.onLog?.(pending);
+  } catch (e) {
+    await end('FAILED');
+    throw e;
   }
+  return {
+    tracker,
+    runId: run.runId,
+    recipeYaml,
+    async close(outcome) {
+      const status = outcome === undefined ? 'FAILED' : outcome.interrupted ? 'KILLED' : 'FINISHED';
+      try {
+        if (outcome?.checkpoint && !outcome.interrupted) await tracker.logArtifact(outcome.checkpoint, 'checkpoint');
+      } finally {
+        await end(status);
+      }
+    },
+  };
 }
