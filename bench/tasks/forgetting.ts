@@ -1,7 +1,7 @@
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { readSafetensors } from '../../src/models/safetensors.ts';
 import { forgettingRecords } from '../../src/data/tasks/index.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 import { train } from '../../src/trainer/index.ts';
 import { accuracy, examples, pct, recipeFor, trainAndLoad, writeJsonl, type TaskOptions } from './common.ts';

@@ -12,7 +12,7 @@ import { initBackend } from '../../src/backend/index.ts';
 import { evalBatches, loadDataset } from '../../src/data/index.ts';
 import { attributionScores, selectTopPercent } from '../../src/gradients/attribution.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { modelFromValues } from '../../src/models/registry.ts';
 import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 import { lmLoss } from '../../src/trainer/loss.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -29,7 +29,7 @@ const ex = loadDataset({ format: 'jsonl', path: `${DIR}/a_train.jsonl` }, tok, 7
 const batches = evalBatches(ex, 32, 8);
 for (const seed of seeds) {
   const ck = loadCheckpoint(`/tmp/bonsai-forgetting-bases/base-seed${seed}`);
-  const m = HookedTransformer.fromValues(ck.config, ck.weights);
+  const m = modelFromValues(ck.config, ck.weights);
   const scores = attributionScores(m.params, batches, (b) => lmLoss(m, b));
   for (const share of shares) {
     const sel = selectTopPercent(scores, share);
@@ -44,7 +44,7 @@ for (const seed of seeds) {
           const gauss = () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
           w.set(path, Float32Array.from(v, (x, i) => (flags?.[i] ? x : x + sigma * gauss())));
         }
-        const pm = HookedTransformer.fromValues(ck.config, w);
+        const pm = modelFromValues(ck.config, w);
         accs.push(accuracy(pm, valid));
         pm.dispose();
       }

@@ -13,7 +13,7 @@ import { readRecords } from '../../src/data/records.ts';
 import { curvatures, editWeight, editWeightAbove, factorEigen } from '../../src/gradients/kfac-edit.ts';
 import { loadKfacFactors, saveKfacFactors } from '../../src/gradients/kfac-io.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { modelFromValues } from '../../src/models/registry.ts';
 import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 import { evaluate } from '../../src/trainer/evaluate.ts';
 import { writeMemorisationWorld } from './world.ts';
@@ -33,7 +33,7 @@ const valid = evalBatches(loadDataset({ format: 'jsonl', path: files.ruleValid }
 const ck = loadCheckpoint(`${dir}/base/step-00001000`);
 const factorsFile = targetSet === 'mlp' ? `${dir}/kfac-factors-rule_train.safetensors` : `${dir}/kfac-factors-${targetSet}.safetensors`;
 if (!existsSync(factorsFile)) {
-  const m0 = HookedTransformer.fromValues(ck.config, ck.weights);
+  const m0 = modelFromValues(ck.config, ck.weights);
   const ex = loadDataset({ format: 'jsonl', path: files.ruleTrain }, tok, 15).examples;
   saveKfacFactors(factorsFile, collectKfacFactors(m0, resolveTargets(m0, TARGETS[targetSet]!), ex, { fisher: 'sampled', tokens: 20000, batchSize: 16, seed }));
   m0.dispose();
@@ -43,7 +43,7 @@ const eigen = factorEigen(factors);
 const paths = [...factors.factors.keys()];
 
 const score = (weights: Map<string, Float32Array>) => {
-  const m = HookedTransformer.fromValues(ck.config, weights);
+  const m = modelFromValues(ck.config, weights);
   try {
     return { val: evaluate(m, valid).loss, ...evaluateMemorisation(m, tok, memorised, ruleEval) };
   } finally {

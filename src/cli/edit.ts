@@ -25,7 +25,7 @@ export const editCommand: Command = async (argv) => {
   const lines = [
     ...(r.choice ? [`rho chosen on the held-out split: ${r.choice.rho} (tried ${r.choice.tried.map((t) => `${t.rho}: ${t.loss.toFixed(4)}`).join(', ')}; unedited ${r.choice.baseLoss.toFixed(4)} nats/token)`] : []),
     table(rows),
-    `edited model (${r.layout === 'hf_gpt2' ? 'Hugging Face GPT-2 layout' : 'bonsai checkpoint'}): ${r.output}`,
+    `edited model (${r.layout === 'hf' ? 'Hugging Face layout' : 'bonsai checkpoint'}): ${r.output}`,
     `report: ${r.report}`,
     `factors: ${r.factorsPath}${r.factorsReused ? ' (reused)' : ` (${r.tokens} tokens in ${r.seconds.collect.toFixed(1)} s)`}; eigen ${r.seconds.eigen.toFixed(1)} s, edit ${r.seconds.edit.toFixed(1)} s`,
   ];

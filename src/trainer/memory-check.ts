@@ -48,7 +48,6 @@ export function stepShapeOf(recipe: Recipe, model: CausalLM, seqLen: number): St
   // ...but each forward re-forms every adapted weight as W + ΔW and keeps it for the backward.
   let adaptedWeights = 0;
   for (const path of adaptersOf(model)?.paths() ?? []) adaptedWeights += model.params.get(path)?.size ?? 0;
-  const family = c as Partial<{ mlp: string; rope: unknown }>;
   return {
     vocabSize: c.vocabSize,
     dModel: c.dModel,
@@ -64,8 +63,9 @@ export function stepShapeOf(recipe: Recipe, model: CausalLM, seqLen: number): St
     recompute: recipe.memory.recompute,
     nKvHeads: c.nKvHeads,
     dHead: c.dHead,
-    gatedMlp: family.mlp === 'swiglu',
-    rope: family.rope !== undefined,
+    gatedMlp: c.mlp.gated,
+    rope: c.positions === 'rope',
+    extraNormWidth: (c.normPlacement === 'pre' ? 0 : 2 * c.dModel) + (c.qkNorm === 'none' ? 0 : (c.nHeads + c.nKvHeads) * c.dHead),
     adaptedWeights,
   };
 }
