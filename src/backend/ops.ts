@@ -37,6 +37,21 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tens
   return (b ? linearBias(x, w, b) : linearNoBias(x, w)) as tf.Tensor2D;
 }
 
+/**
+ * x·w (+ b) with w and b held constant: the op's only input is x, so its backward pass forms
+ * dx = dy·wᵀ and nothing else. `linear` is a customGrad op over (x, w, b), and tfjs computes
+ * every input's gradient of such an op whether or not anyone asked for it: for a frozen weight
+ * that was a weight-sized product per call, thrown away. For weights that do not train (a
+ * LoRA base, a frozen unembedding).
+ */
+export function frozenLinear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
+  const op = withGrad(([xin]) => ({
+    value: b ? tf.fused.matMul({ a: xin as tf.Tensor2D, b: w, bias: b }) : tf.matMul(xin as tf.Tensor2D, w),
+    gradFunc: (dy) => [matMulNT(dy as tf.Tensor2D, w)],
+  }));
+  return op(x) as tf.Tensor2D;
+}
+
 const bmmNN = withGrad(([a, b], save) => {
   save([a!, b!]);
   return {
@@ -105,6 +120,6 @@ export function gelu(x: tf.Tensor): tf.Tensor {
   return geluSigmoid(x);
 }
 
-export { onWasm, matMulNTWide };
+export { onWasm, matMulNT, matMulNTWide, matMulTN };
 export { layerNorm, crossEntropy } from './fused.ts';
 export { attention } from './attention.ts';

@@ -6,13 +6,14 @@
  * output head (`unembedInner`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { linear } from '../backend/ops.ts';
 import { BonsaiError } from '../errors.ts';
 import { fingerprintOf } from './fingerprint.ts';
 import type { KvContext } from './attention.ts';
 import { checkHookNames, HookRunner, type ForwardOptions } from './hooks.ts';
 import { hookNames } from './layout.ts';
 import type { LMConfig } from './lm-config.ts';
-import type { CausalLM, ForwardResult, HiddenResult, WeightTransform } from './model.ts';
+import type { CausalLM, ForwardResult, HiddenResult, LinearTransform, WeightTransform } from './model.ts';
 import { makeVariables } from './params.ts';
 
 let nextModelId = 0;
@@ -23,6 +24,7 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
   readonly params: Map<string, tf.Variable>;
   readonly frozen: boolean;
   weightTransform?: WeightTransform;
+  linearTransform?: LinearTransform;
   private readonly hookPointNames: string[];
   /** Set by frozenCopy: a frozen model's weights never change, so hash them once. */
   protected frozenFingerprint?: string;
@@ -115,6 +117,18 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
     const v = this.params.get(path);
     if (!v) throw new Error(`internal: no parameter ${path}`);
     return this.weightTransform ? this.weightTransform(path, v) : v;
+  }
+
+  /**
+   * The linear layer whose weight is at `path`: x [N, in] → [N, out], plus the bias at
+   * `biasPath` when given. The one call every family's projections go through, so
+   * `linearTransform` (LoRA's factored layer) applies to every family at once.
+   */
+  protected linearAt(path: string, x: tf.Tensor2D, biasPath?: string): tf.Tensor2D {
+    const b = biasPath ? (this.param(biasPath) as tf.Tensor1D) : undefined;
+    const v = this.params.get(path);
+    if (!v) throw new Error(`internal: no parameter ${path}`);
+    return this.linearTransform?.(path, x, v, b) ?? linear(x, this.param(path) as tf.Tensor2D, b);
   }
 
   /** Whether a hook or cached activation reads inside block i (such a block never recomputes). */

@@ -2,7 +2,7 @@
 export { HookedTransformer, type ForwardResult } from './transformer.ts';
 export { modelConfig, validateModelConfig, dHead, type ModelConfig } from './config.ts';
 export { sameArchitecture, storedConfig, configFromStored, describeConfig, type LMConfig, type ModelFamily } from './lm-config.ts';
-export type { CausalLM, HiddenResult, WeightTransform } from './model.ts';
+export type { CausalLM, HiddenResult, LinearTransform, WeightTransform } from './model.ts';
 export { createModel, modelFromValues } from './registry.ts';
 export { paramSpecs, type ParamSpec } from './params.ts';
 export { hookNames, ActivationCache, type HookFn, type HookContext, type HookSelector, type ForwardOptions } from './hooks.ts';

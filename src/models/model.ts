@@ -26,6 +26,13 @@ export interface HiddenResult {
 /** Replaces a parameter inside a forward pass (LoRA: W + scale·A·B); see `CausalLM.weightTransform`. */
 export type WeightTransform = (path: string, w: tf.Variable) => tf.Tensor;
 
+/**
+ * Runs a linear layer in place of x·W (+ b) inside a forward pass (LoRA: x·W + s·(x·Aᵀ)·Bᵀ
+ * with W frozen, never forming W + ΔW); see `CausalLM.linearTransform`. x [N, in], w the
+ * variable at `path` [in, out], b [out] → [N, out]; undefined: the layer runs plainly.
+ */
+export type LinearTransform = (path: string, x: tf.Tensor2D, w: tf.Variable, b?: tf.Tensor1D) => tf.Tensor2D | undefined;
+
 /** A causal language model with TransformerLens hook points and parameters by path. */
 export interface CausalLM {
   /** Family-neutral dims (vocabSize, dModel, nLayers, nHeads, nKvHeads, dHead, dMlp, nCtx, tiedEmbeddings) and the family's own fields. */
@@ -40,6 +47,13 @@ export interface CausalLM {
    * the variables are read directly. valuesSync() and fingerprint() always give the base weights.
    */
   weightTransform?: WeightTransform;
+  /**
+   * When set, every linear layer of a forward (the blocks' projections, an untied output head)
+   * runs through it, given the input and the raw variable; where it answers, `weightTransform`
+   * is not consulted for that weight. LoRA sets both: this one for the layers, the other for
+   * any other read.
+   */
+  linearTransform?: LinearTransform;
   /** Every hook point name, in forward order. */
   hookPoints(): string[];
   /** ids [B, T] int32, T ≤ nCtx → logits [B, T, V]; differentiable through parameters and hook edits. */

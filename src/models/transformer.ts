@@ -90,7 +90,7 @@ export class HookedTransformer extends HookedModel<ModelConfig> {
     if (decoding && this.config.tiedEmbeddings) return matMulNTWide(flat, this.param('embed.W_E') as tf.Tensor2D); // [N, V]
     return this.config.tiedEmbeddings
       ? linear(flat, tf.transpose(this.param('embed.W_E')) as tf.Tensor2D)
-      : linear(flat, this.param('unembed.W_U') as tf.Tensor2D, this.param('unembed.b_U') as tf.Tensor1D); // [N, V]
+      : this.linearAt('unembed.W_U', flat, 'unembed.b_U'); // [N, V]
   }
 
   private layerNorm(x: tf.Tensor, prefix: string): tf.Tensor {
@@ -99,9 +99,8 @@ export class HookedTransformer extends HookedModel<ModelConfig> {
 
   /** Linear layer on [B, T, in] through the 2-D product the backend makes fast. */
   private dense(x: tf.Tensor, W: string, bias: string, B: number, T: number): tf.Tensor {
-    const w = this.param(W) as tf.Tensor2D;
-    const y = linear(tf.reshape(x, [B * T, w.shape[0]]) as tf.Tensor2D, w, this.param(bias) as tf.Tensor1D); // [B·T, out]
-    return tf.reshape(y, [B, T, w.shape[1]]);
+    const y = this.linearAt(W, tf.reshape(x, [B * T, -1]) as tf.Tensor2D, bias); // [B·T, out]
+    return tf.reshape(y, [B, T, y.shape[1]]);
   }
 
   private attention(i: number, h: tf.Tensor, mask: tf.Tensor, B: number, T: number, hooks: HookRunner, kv?: KvContext): tf.Tensor {

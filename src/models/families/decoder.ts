@@ -78,8 +78,8 @@ export class FamilyDecoder extends HookedModel<DecoderConfig> {
 
   protected override unembedInner(flat: tf.Tensor2D, decoding = false): tf.Tensor2D {
     if (decoding && this.config.tiedEmbeddings) return matMulNTWide(flat, this.param('embed.W_E') as tf.Tensor2D); // [N, V]
-    const W_U = this.config.tiedEmbeddings ? (tf.transpose(this.param('embed.W_E')) as tf.Tensor2D) : (this.param('unembed.W_U') as tf.Tensor2D); // [D, V]
-    return linear(flat, W_U); // [N, V]
+    if (!this.config.tiedEmbeddings) return this.linearAt('unembed.W_U', flat); // [N, V]
+    return linear(flat, tf.transpose(this.param('embed.W_E')) as tf.Tensor2D); // [N, V]
   }
 
   private norm(x: tf.Tensor, prefix: string): tf.Tensor {
@@ -90,9 +90,8 @@ export class FamilyDecoder extends HookedModel<DecoderConfig> {
 
   /** [B, T, in] · W (+ b) → [B, T, out]. */
   private dense(x: tf.Tensor, W: string, bias: string | undefined, B: number, T: number): tf.Tensor {
-    const w = this.param(W) as tf.Tensor2D;
-    const b = bias && this.hasParam(bias) ? (this.param(bias) as tf.Tensor1D) : undefined;
-    return tf.reshape(linear(tf.reshape(x, [B * T, w.shape[0]]) as tf.Tensor2D, w, b), [B, T, w.shape[1]]);
+    const y = this.linearAt(W, tf.reshape(x, [B * T, -1]) as tf.Tensor2D, bias && this.hasParam(bias) ? bias : undefined); // [B·T, out]
+    return tf.reshape(y, [B, T, y.shape[1]]);
   }
 
   private attention(i: number, h: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, mask: tf.Tensor2D, B: number, T: number, hooks: HookRunner, kv?: KvContext): tf.Tensor {
