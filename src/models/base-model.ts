@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { linear } from '../backend/ops.ts';
+import { frozenHeadLogits, isFrozenHead, type HeadWeights } from '../backend/vocab-end.ts';
 import { BonsaiError } from '../errors.ts';
 import { fingerprintOf } from './fingerprint.ts';
 import type { KvContext } from './attention.ts';
@@ -100,6 +101,13 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
     return { hidden, cache: hooks.cache };
   }
 
+  /** The output head's tensors (see CausalLM.outputHead); a family whose head is more than a product returns undefined. */
+  outputHead(): HeadWeights | undefined {
+    if (this.config.tiedEmbeddings) return { weight: this.param('embed.W_E') as tf.Tensor2D, vocabRows: true };
+    const bias = this.hasParam('unembed.b_U') ? (this.param('unembed.b_U') as tf.Tensor1D) : undefined;
+    return { weight: this.param('unembed.W_U') as tf.Tensor2D, vocabRows: false, bias };
+  }
+
   unembed(hidden: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => this.unembedInner(hidden));
   }
@@ -129,6 +137,16 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
     const v = this.params.get(path);
     if (!v) throw new Error(`internal: no parameter ${path}`);
     return this.linearTransform?.(path, x, v, b) ?? linear(x, this.param(path) as tf.Tensor2D, b);
+  }
+
+  /**
+   * Logits [N, V] of a head that does not train (LoRA's base, a frozen copy), through the
+   * vocabulary end: no gradient formed for the head, the embedding never transposed per
+   * call. Undefined when the head trains (the family's own product then runs).
+   */
+  protected frozenHeadLogits(flat: tf.Tensor2D): tf.Tensor2D | undefined {
+    const head = this.outputHead();
+    return head && isFrozenHead(head) ? frozenHeadLogits(head, flat) : undefined;
   }
 
   /** Whether a hook or cached activation reads inside block i (such a block never recomputes). */

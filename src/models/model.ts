@@ -5,6 +5,7 @@
  * (`createModel`, `modelFromValues`), never by naming a class, so every tool runs on every family.
  */
 import type * as tf from '@tensorflow/tfjs';
+import type { HeadWeights } from '../backend/vocab-end.ts';
 import type { ActivationCache, ForwardOptions } from './hooks.ts';
 import type { LMConfig } from './lm-config.ts';
 
@@ -62,6 +63,13 @@ export interface CausalLM {
   forwardHidden(ids: tf.Tensor2D, opts?: ForwardOptions): HiddenResult;
   /** hidden [N, D] → logits [N, V]. */
   unembed(hidden: tf.Tensor2D): tf.Tensor2D;
+  /**
+   * The output head as `unembed` reads it (through `weightTransform`): logits = hidden·Wᵀ for a
+   * tied [V, D] embedding, hidden·W + b for an untied [D, V] one. The vocabulary end of a head
+   * that does not train (backend/vocab-end.ts) runs from it. Undefined where the head is more
+   * than that product (e.g. soft-capped logits): `unembed` is then the only way in.
+   */
+  outputHead?(): HeadWeights | undefined;
   /**
    * As unembed, for generation: the few rows of a decoding step (e.g. each sequence's last
    * position). Equal to unembed up to float rounding (a tied head multiplies without copying

@@ -87,6 +87,8 @@ export class HookedTransformer extends HookedModel<ModelConfig> {
   }
 
   protected override unembedInner(flat: tf.Tensor2D, decoding = false): tf.Tensor2D {
+    const frozen = this.frozenHeadLogits(flat);
+    if (frozen) return frozen; // [N, V]
     if (decoding && this.config.tiedEmbeddings) return matMulNTWide(flat, this.param('embed.W_E') as tf.Tensor2D); // [N, V]
     return this.config.tiedEmbeddings
       ? linear(flat, tf.transpose(this.param('embed.W_E')) as tf.Tensor2D)

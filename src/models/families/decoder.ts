@@ -77,6 +77,8 @@ export class FamilyDecoder extends HookedModel<DecoderConfig> {
   }
 
   protected override unembedInner(flat: tf.Tensor2D, decoding = false): tf.Tensor2D {
+    const frozen = this.frozenHeadLogits(flat);
+    if (frozen) return frozen; // [N, V]
     if (decoding && this.config.tiedEmbeddings) return matMulNTWide(flat, this.param('embed.W_E') as tf.Tensor2D); // [N, V]
     if (!this.config.tiedEmbeddings) return this.linearAt('unembed.W_U', flat); // [N, V]
     return linear(flat, tf.transpose(this.param('embed.W_E')) as tf.Tensor2D); // [N, V]
