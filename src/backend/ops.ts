@@ -52,6 +52,31 @@ export function frozenLinear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): t
   return op(x) as tf.Tensor2D;
 }
 
+const addKeeping = withGrad(([a, b]) => ({
+  value: tf.add(a!, b!),
+  gradFunc: (dy) => [dy, tf.clone(dy)], // two tensors: the engine disposes each gradient on its own
+}));
+
+/**
+ * a + b keeping nothing for the backward pass, for same-shaped a, b (a residual connection;
+ * other shapes get tf.add). tfjs's Add keeps both inputs to read their shapes, which held each
+ * sublayer's output until its backward ran; the sum's gradient needs neither.
+ */
+export function addKeepingNothing(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return tf.util.arraysEqual(a.shape, b.shape) ? addKeeping(a, b) : tf.add(a, b);
+}
+
+/**
+ * tf.reshape keeping nothing for the backward pass: tfjs's Reshape keeps its input only to
+ * learn the shape its gradient restores, which held e.g. each pre-rotation query projection
+ * until the backward pass. Here the shape is remembered instead.
+ */
+export function reshapeKeepingNothing(x: tf.Tensor, shape: number[]): tf.Tensor {
+  const from = x.shape;
+  const op = withGrad(([xin]) => ({ value: tf.reshape(xin!, shape), gradFunc: (dy) => [tf.reshape(dy, from)] }));
+  return op(x);
+}
+
 const bmmNN = withGrad(([a, b], save) => {
   save([a!, b!]);
   return {

@@ -7,22 +7,11 @@
  * B are variables the optimizer sees.
  */
 import * as tf from '@tensorflow/tfjs';
-import { withGrad } from '../backend/grad.ts';
-import { frozenLinear } from '../backend/ops.ts';
+import { addKeepingNothing, frozenLinear } from '../backend/ops.ts';
 import { BonsaiError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
 import { loraLinear } from './linear.ts';
 import { kaimingUniformBound } from './settings.ts';
-
-/**
- * a + b for same-shaped a, b. tfjs's Add keeps both inputs for its backward pass (to read
- * their shapes), which under a tape held each ΔW [in, out] until the backward ended: one
- * more weight-sized tensor per adapted weight. Its gradient needs neither.
- */
-const addSavingNothing = withGrad(([a, b]) => ({
-  value: tf.add(a!, b!),
-  gradFunc: (dy) => [dy, tf.clone(dy)], // two tensors: the engine disposes each gradient on its own
-}));
 
 /** One adapter's values, as files hold them. */
 export interface AdapterValues {
@@ -108,7 +97,7 @@ export class LoraAdapters {
   readonly transform = (path: string, w: tf.Variable): tf.Tensor => {
     const t = this.targets.get(path);
     if (!t || !this.enabled) return w;
-    return addSavingNothing(w, this.deltaOf(t));
+    return addKeepingNothing(w, this.deltaOf(t)); // keeps no weight-sized tensor for the backward
   };
 
   /**

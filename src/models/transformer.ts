@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { gelu, layerNorm, linear, matMulNTWide } from '../backend/ops.ts';
+import { addKeepingNothing, gelu, layerNorm, linear, matMulNTWide, reshapeKeepingNothing } from '../backend/ops.ts';
 import { attendHeads, type KvContext } from './attention.ts';
 import { dHead, validateModelConfig, withDerived, type ModelConfig } from './config.ts';
 import { HookedModel } from './base-model.ts';
@@ -63,9 +63,12 @@ export class HookedTransformer extends HookedModel<ModelConfig> {
       // Recomputation keeps only the block's input for the backward pass; a block with a
       // hook or cached activation runs plainly, so hooks run exactly once per forward. It
       // is a training-time setting, so a cached (decoding) pass never recomputes.
-      x = opts.recompute && !kv && !this.blockHooked(i, hooks)
-        ? recomputed((h) => this.block(i, h, this.maskFor(h.shape[1]!), hooks), x)
-        : this.block(i, x, mask, hooks, kv);
+      // Otherwise an unhooked block is its own scope: what its backward needs is saved on the tape, the rest dies here.
+      const own = !kv && !this.blockHooked(i, hooks);
+      const h = x;
+      x = own && opts.recompute
+        ? recomputed((hin) => this.block(i, hin, this.maskFor(hin.shape[1]!), hooks), x)
+        : own ? tf.tidy(() => this.block(i, h, mask, hooks)) : this.block(i, x, mask, hooks, kv);
     }
     return hooks.run('ln_final.hook_normalized', this.layerNorm(x, 'ln_final')) as tf.Tensor3D; // [B, T, D]
   }
@@ -76,9 +79,9 @@ export class HookedTransformer extends HookedModel<ModelConfig> {
     const b = `blocks.${i}`;
     x = hooks.run(`${b}.hook_resid_pre`, x, i);
     const attnOut = hooks.run(`${b}.hook_attn_out`, this.attention(i, this.layerNorm(x, `${b}.ln1`), mask, B, T, hooks, kv), i);
-    x = hooks.run(`${b}.hook_resid_mid`, tf.add(x, attnOut), i);
+    x = hooks.run(`${b}.hook_resid_mid`, addKeepingNothing(x, attnOut), i);
     const mlpOut = hooks.run(`${b}.hook_mlp_out`, this.mlp(i, this.layerNorm(x, `${b}.ln2`), B, T, hooks), i);
-    return hooks.run(`${b}.hook_resid_post`, tf.add(x, mlpOut), i);
+    return hooks.run(`${b}.hook_resid_post`, addKeepingNothing(x, mlpOut), i);
   }
 
   /** The causal mask for t positions, sliced afresh (a recomputed block outlives the forward's tensors). */
@@ -101,8 +104,8 @@ export class HookedTransformer extends HookedModel<ModelConfig> {
 
   /** Linear layer on [B, T, in] through the 2-D product the backend makes fast. */
   private dense(x: tf.Tensor, W: string, bias: string, B: number, T: number): tf.Tensor {
-    const y = this.linearAt(W, tf.reshape(x, [B * T, -1]) as tf.Tensor2D, bias); // [B·T, out]
-    return tf.reshape(y, [B, T, y.shape[1]]);
+    const y = this.linearAt(W, reshapeKeepingNothing(x, [B * T, -1]) as tf.Tensor2D, bias); // [B·T, out]
+    return reshapeKeepingNothing(y, [B, T, y.shape[1]]);
   }
 
   private attention(i: number, h: tf.Tensor, mask: tf.Tensor, B: number, T: number, hooks: HookRunner, kv?: KvContext): tf.Tensor {
@@ -111,7 +114,7 @@ export class HookedTransformer extends HookedModel<ModelConfig> {
     const dh = dHead(this.config);
     // [B, T, D] → [B, T, H, dh], hooked in TransformerLens's layout.
     const heads = (name: 'Q' | 'K' | 'V') =>
-      hooks.run(`${a}.hook_${name.toLowerCase()}`, tf.reshape(this.dense(h, `${a}.W_${name}`, `${a}.b_${name}`, B, T), [B, T, H, dh]), i) as tf.Tensor4D;
+      hooks.run(`${a}.hook_${name.toLowerCase()}`, reshapeKeepingNothing(this.dense(h, `${a}.W_${name}`, `${a}.b_${name}`, B, T), [B, T, H, dh]), i) as tf.Tensor4D;
     const [q, k, v] = [heads('Q'), heads('K'), heads('V')];
     const z = attendHeads(q, k, v, mask as tf.Tensor2D, 1 / Math.sqrt(dh), hooks, `${a}.hook_pattern`, i, kv); // [B, T, H, dh]
     const zHooked = hooks.run(`${a}.hook_z`, z, i);

@@ -54,7 +54,6 @@ describe('freeingVariableGrads', () => {
     };
     const tfjs = await peak(tf.variableGrads);
     const freeing = await peak(freeingVariableGrads);
-    console.log(tfjs, freeing);
     expect(freeing).toBeLessThan(0.75 * tfjs);
     m.dispose();
   });

@@ -11,7 +11,7 @@
  * (SwiGLU's up projection), mlp.hook_post [B,T,M]; hook_mlp_out; hook_resid_post.
  */
 import * as tf from '@tensorflow/tfjs';
-import { layerNorm, linear, matMulNTWide } from '../../backend/ops.ts';
+import { addKeepingNothing, layerNorm, linear, matMulNTWide, reshapeKeepingNothing } from '../../backend/ops.ts';
 import { attendHeads, type KvContext } from '../attention.ts';
 import { HookedModel } from '../base-model.ts';
 import type { ForwardOptions, HookRunner } from '../hooks.ts';
@@ -48,14 +48,17 @@ export class FamilyDecoder extends HookedModel<DecoderConfig> {
     for (let i = 0; i < this.config.nLayers; i++) {
       // Recomputation (memory.recompute) keeps only the block's input for the backward pass and
       // rebuilds the RoPE tables and mask inside the block (the forward's die before the
-      // backward); a hooked block, or a cached decoding pass, runs plainly.
-      x = opts.recompute && !kv && !this.blockHooked(i, hooks)
-        ? recomputed((h) => {
-            const t = h.shape[1]!;
+      // backward); a hooked block, or a cached decoding pass, runs plainly. Otherwise the block
+      // is its own scope: what its backward needs is saved on the tape, the rest dies here.
+      const own = !kv && !this.blockHooked(i, hooks);
+      const h = x;
+      x = own && opts.recompute
+        ? recomputed((hin) => {
+            const t = hin.shape[1]!;
             const r = ropeTables(this.invFreq, t);
-            return this.block(i, h, r.cos, r.sin, causalMask(t), hooks);
+            return this.block(i, hin, r.cos, r.sin, causalMask(t), hooks);
           }, x)
-        : this.block(i, x, cos, sin, mask, hooks, kv);
+        : own ? tf.tidy(() => this.block(i, h, cos, sin, mask, hooks)) : this.block(i, x, cos, sin, mask, hooks, kv);
     }
     return hooks.run('ln_final.hook_normalized', this.norm(x, 'ln_final')) as tf.Tensor3D; // [B, T, D]
   }
@@ -68,10 +71,10 @@ export class FamilyDecoder extends HookedModel<DecoderConfig> {
     const attnOut = hooks.run(`${b}.hook_attn_out`, this.attention(i, this.norm(x, `${b}.ln1`), cos, sin, mask, B, T, hooks, kv), i);
     if (this.config.parallelResidual) {
       const mlpOut = hooks.run(`${b}.hook_mlp_out`, this.mlp(i, this.norm(x, `${b}.ln2`), B, T, hooks), i);
-      x = tf.add(tf.add(x, attnOut), mlpOut);
+      x = addKeepingNothing(addKeepingNothing(x, attnOut), mlpOut);
     } else {
-      x = hooks.run(`${b}.hook_resid_mid`, tf.add(x, attnOut), i);
-      x = tf.add(x, hooks.run(`${b}.hook_mlp_out`, this.mlp(i, this.norm(x, `${b}.ln2`), B, T, hooks), i));
+      x = hooks.run(`${b}.hook_resid_mid`, addKeepingNothing(x, attnOut), i);
+      x = addKeepingNothing(x, hooks.run(`${b}.hook_mlp_out`, this.mlp(i, this.norm(x, `${b}.ln2`), B, T, hooks), i));
     }
     return hooks.run(`${b}.hook_resid_post`, x, i);
   }
@@ -92,15 +95,15 @@ export class FamilyDecoder extends HookedModel<DecoderConfig> {
 
   /** [B, T, in] · W (+ b) → [B, T, out]. */
   private dense(x: tf.Tensor, W: string, bias: string | undefined, B: number, T: number): tf.Tensor {
-    const y = this.linearAt(W, tf.reshape(x, [B * T, -1]) as tf.Tensor2D, bias && this.hasParam(bias) ? bias : undefined); // [B·T, out]
-    return tf.reshape(y, [B, T, y.shape[1]]);
+    const y = this.linearAt(W, reshapeKeepingNothing(x, [B * T, -1]) as tf.Tensor2D, bias && this.hasParam(bias) ? bias : undefined); // [B·T, out]
+    return reshapeKeepingNothing(y, [B, T, y.shape[1]]);
   }
 
   private attention(i: number, h: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, mask: tf.Tensor2D, B: number, T: number, hooks: HookRunner, kv?: KvContext): tf.Tensor {
     const c = this.config;
     const a = `blocks.${i}.attn`;
     const proj = (name: 'Q' | 'K' | 'V', heads: number) =>
-      hooks.run(`${a}.hook_${name.toLowerCase()}`, tf.reshape(this.dense(h, `${a}.W_${name}`, `${a}.b_${name}`, B, T), [B, T, heads, c.dHead]), i) as tf.Tensor4D;
+      hooks.run(`${a}.hook_${name.toLowerCase()}`, reshapeKeepingNothing(this.dense(h, `${a}.W_${name}`, `${a}.b_${name}`, B, T), [B, T, heads, c.dHead]), i) as tf.Tensor4D;
     let q = proj('Q', c.nHeads); // [B, T, H, dh]
     let k = proj('K', c.nKvHeads); // [B, T, KV, dh]
     const v = proj('V', c.nKvHeads);

@@ -5,11 +5,12 @@
  * Shapes: x [B, T, D]; per-head q/k/v [B, T, H, dh] (TransformerLens's layout).
  */
 import * as tf from '@tensorflow/tfjs';
+import { ropeOp, rmsNormOp, swigluOp } from '../../backend/fused-decoder.ts';
 import type { DecoderConfig } from './config.ts';
 
 /** RMSNorm: x · rsqrt(mean(x²) + eps) · w over the last axis (HF computes it in float32 too). */
 export function rmsNorm(x: tf.Tensor, w: tf.Tensor1D, eps: number): tf.Tensor {
-  return tf.tidy(() => tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), w));
+  return rmsNormOp(x, w, eps); // one op: its backward keeps x and the row scales only
 }
 
 /**
@@ -72,20 +73,7 @@ function ropeValues(invFreq: Float32Array, positions: Int32Array): [Float32Array
  * KV cache). Dims past rotaryDim pass through (GPT-NeoX).
  */
 export function applyRope(x: tf.Tensor4D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [B, T, H, dh] = x.shape;
-    const rot = cos.shape[cos.rank - 1]!;
-    const half = rot / 2;
-    const lead = cos.rank === 3 ? B : 1;
-    const c = tf.reshape(cos, [lead, T, 1, rot]);
-    const s = tf.reshape(sin, [lead, T, 1, rot]);
-    const xr = rot === dh ? x : tf.slice(x, [0, 0, 0, 0], [B, T, H, rot]);
-    const x1 = tf.slice(xr, [0, 0, 0, 0], [B, T, H, half]);
-    const x2 = tf.slice(xr, [0, 0, 0, half], [B, T, H, half]);
-    const rotated = tf.add(tf.mul(xr, c), tf.mul(tf.concat([tf.neg(x2), x1], 3), s));
-    if (rot === dh) return rotated as tf.Tensor4D;
-    return tf.concat([rotated, tf.slice(x, [0, 0, 0, rot], [B, T, H, dh - rot])], 3) as tf.Tensor4D;
-  });
+  return ropeOp(x, cos, sin); // one op: its backward needs only the tables
 }
 
 /** [B, T, KV, dh] → [B, T, KV·nRep, dh]: kv head j copied to query heads j·nRep … (j+1)·nRep − 1. */
@@ -101,7 +89,7 @@ export function repeatKv(x: tf.Tensor4D, nRep: number): tf.Tensor4D {
 
 /** SiLU(gate) · up, the gated half of a SwiGLU MLP. */
 export function swiglu(gate: tf.Tensor, up: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.mul(tf.mul(gate, tf.sigmoid(gate)), up));
+  return swigluOp(gate, up); // one op: its backward keeps gate and up only
 }
 
 /** Exact GELU, 0.5·x·(1 + erf(x/√2)) (GPT-NeoX's "gelu"; GPT-2 uses the tanh form). */
