@@ -54,7 +54,7 @@ const optimizer = new AdamW({ lr: ROW_A.lr, weightDecay: 0 });
 const step = createTrainStep({ model, optimizer, transforms: [], ceChunk: 'auto', forward: { recompute } });
 // The estimate `bonsai train` makes before the first step (trainer/memory-check.ts), for these settings.
 const recipeSettings = { trainer: { kind: 'sft', batch_size: B, grad_accum: 1 }, memory: { ce_chunk: 'auto', recompute } } as unknown as Recipe;
-const est = estimateStepMemory(stepShapeOf(recipeSettings, model, T));
+const est = estimateStepMemory(stepShapeOf(recipeSettings, model, T, backend.name));
 if (process.argv.includes('--estimate-only')) {
   console.log(`LORA_ESTIMATE ${JSON.stringify({ recompute, layers: cfg.nLayers, ...Object.fromEntries(Object.entries(est).map(([k, v]) => [k + 'MB', +(v / 1e6).toFixed(1)])) })}`);
   process.exit(0);

@@ -82,13 +82,13 @@ export function checkStepFits(shape: StepShape, limit: { bytes: number; what: st
   const offset = names.seqOffset ?? 0;
   const seq = largest(shape.seqLen - 1, (t) => fits({ ...shape, seqLen: t }));
   if (seq > offset) options.push(`${names.seqLen}: ${seq - offset} (about ${need({ ...shape, seqLen: seq })})`);
-  const D = shape.dModel;
-  const lora = { ...shape, trainableParams: loraParams(shape), adaptedWeights: shape.nLayers * (4 * D * D + (shape.gatedMlp ? 3 : 2) * D * shape.dMlp) };
+  const lora = { ...shape, trainableParams: loraParams(shape), loraRanks: shape.nLayers * (shape.gatedMlp ? 7 : 6) * LORA_RANK, frozenHead: true };
   if (fits(lora)) options.push(`LoRA adapters (the lora: section) with r = ${LORA_RANK} on every linear layer: only ${lora.trainableParams.toLocaleString('en-US')} parameters train (about ${need(lora)})`);
   const chunk = { ...shape, ceChunkRows: Math.min(shape.ceChunkRows, 64) };
   if (chunk.ceChunkRows < shape.ceChunkRows && fits(chunk)) options.push(`memory.ce_chunk: 64 (about ${need(chunk)})`);
 
-  const parts = `weights ${formatBytes(est.weights)}, gradients ${formatBytes(est.gradients)}, optimizer state ${formatBytes(est.optimizer)}, activations ${formatBytes(est.activations)}, logits chunk ${formatBytes(est.logits)}`;
+  const packed = est.packed ? `, the backend's packed weight copies ${formatBytes(est.packed)}` : '';
+  const parts = `weights ${formatBytes(est.weights)}${packed}, gradients ${formatBytes(est.gradients)}, optimizer state ${formatBytes(est.optimizer)}, activations ${formatBytes(est.activations)}, logits chunk ${formatBytes(est.logits)}`;
   const fix = options.length
     ? `settings that fit:\n${options.map((o) => `  - ${o}`).join('\n')}`
     : 'no single setting fits: combine the ones above with a smaller model, or another backend';
@@ -111,8 +111,8 @@ function largest(max: number, ok: (n: number) => boolean): number {
   return lo;
 }
 
-/** Trainable parameters of rank-16 LoRA on Q, K, V, O, MLP in and out of every block. */
+/** Trainable parameters of rank-16 LoRA on Q, K, V, O and the MLP's matrices (gate, in, out) of every block. */
 function loraParams(s: StepShape): number {
   const D = s.dModel;
-  return s.nLayers * LORA_RANK * (4 * (D + D) + 2 * (D + s.dMlp));
+  return s.nLayers * LORA_RANK * (4 * (D + D) + (s.gatedMlp ? 3 : 2) * (D + s.dMlp));
 }
