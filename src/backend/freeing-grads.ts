@@ -128,10 +128,18 @@ function backpropagateFreeing(path: TapeNode[], y: tf.Tensor, xs: tf.Tensor[]): 
   for (let i = path.length - 1; i >= 0; i--) {
     const node = path[i]!;
     if (!node.gradient) throw new Error(`Cannot compute gradient: gradient function not found for ${node.kernelName}.`);
-    const inputGrads = node.gradient(node.outputs.map((o) => grad.get(o.id) ?? null));
-    for (const [name, x] of Object.entries(node.inputs)) {
-      if (!(name in inputGrads)) throw new Error(`Cannot backprop through input ${name}. Available gradients found: ${Object.keys(inputGrads)}.`);
-      const dx = tf.tidy(() => inputGrads[name]!());
+    const inputs = Object.entries(node.inputs);
+    // One scope per op: what its gradient function makes besides the input gradients (a custom
+    // op's temporaries, its gradients for inputs nobody asked for, zeros for unused outputs) dies here.
+    const dxs = tf.tidy(() => {
+      const inputGrads = node.gradient!(node.outputs.map((o) => grad.get(o.id) ?? null));
+      return inputs.map(([name]) => {
+        if (!(name in inputGrads)) throw new Error(`Cannot backprop through input ${name}. Available gradients found: ${Object.keys(inputGrads)}.`);
+        return inputGrads[name]!();
+      });
+    });
+    for (const [k, [name, x]] of inputs.entries()) {
+      const dx = dxs[k]!;
       if (dx.dtype !== 'float32') throw new Error(`Error in gradient for op ${node.kernelName}. The gradient of input ${name} must have 'float32' dtype, but has '${dx.dtype}'`);
       if (!tf.util.arraysEqual(dx.shape, x.shape)) {
         throw new Error(`Error in gradient for op ${node.kernelName}. The gradient of input '${name}' has shape '${dx.shape}', which does not match the shape of the input '${x.shape}'`);
