@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ropeOp, rmsNormOp, swigluOp } from '../../src/backend/fused-decoder.ts';
 import { ropeInvFreq, ropeTables, ropeTablesAt } from '../../src/models/families/layers.ts';
+import { expectClose } from '../helpers/compare.ts';
 import { tinyLlamaConfig, useCpu } from '../helpers/tiny.ts';
 import type { DecoderConfig } from '../../src/models/families/config.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -21,13 +22,6 @@ function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[]
     const grads = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), dy)))(inputs);
     return { y: Array.from(y.dataSync()), grads: grads.map((g) => Array.from(g.dataSync())) };
   });
-}
-
-function expectClose(got: number[], want: number[], tol: number, what: string) {
-  const scale = Math.max(...want.map(Math.abs), 1e-6);
-  let d = 0;
-  for (let i = 0; i < want.length; i++) d = Math.max(d, Math.abs(got[i]! - want[i]!));
-  expect(d / scale, what).toBeLessThan(tol);
 }
 
 /** Shapes of the tensors the tape keeps for f's backward pass (a recording tape, then dropped). */

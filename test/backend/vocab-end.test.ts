@@ -3,13 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.ts';
 import { crossEntropy } from '../../src/backend/ops.ts';
 import { frozenHeadLogits, frozenHeadNll, isFrozenHead, type HeadWeights } from '../../src/backend/vocab-end.ts';
-import { LoraAdapters, initialAdapters } from '../../src/lora/adapters.ts';
-import { attachLora } from '../../src/lora/attach.ts';
-import { loraScale } from '../../src/lora/settings.ts';
 import { familyConfigFromRecipe } from '../../src/models/families/config.ts';
-import { computeGradients } from '../../src/trainer/seam.ts';
 import { lmLoss } from '../../src/trainer/loss.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { expectClose, lossAndGradsOf, withNonzeroAdapters } from '../helpers/compare.ts';
 import { randomBatch, tinyFamilyModel, useCpu } from '../helpers/tiny.ts';
 
 beforeAll(useCpu);
@@ -40,13 +37,6 @@ function lossAndGrad(nll: (h: tf.Tensor2D, t: tf.Tensor1D) => tf.Tensor1D) {
     const { value, grad } = tf.valueAndGrad(f)(h);
     return { loss: value.dataSync()[0]!, nll: Array.from(nll(h, t).dataSync()), dh: Array.from(grad.dataSync()) };
   });
-}
-
-function expectClose(got: number[], want: number[], tol: number, what: string) {
-  const scale = Math.max(...want.map(Math.abs), 1e-6);
-  let d = 0;
-  for (let i = 0; i < want.length; i++) d = Math.max(d, Math.abs(got[i]! - want[i]!));
-  expect(d / scale, what).toBeLessThan(tol);
 }
 
 describe('the vocabulary end of a frozen head', () => {
@@ -120,19 +110,9 @@ describe('a LoRA model’s loss runs through the vocabulary end', () => {
   });
   it('with the loss and adapter gradients of differentiating through the head (tied embedding, chunked)', () => {
     const model = tinyFamilyModel(3, tied);
-    const targets = ['blocks.0.attn.W_Q', 'blocks.1.mlp.W_out'];
-    const shapes = new Map(targets.map((p) => [p, model.params.get(p)!.shape]));
-    const init = initialAdapters(shapes, 4, loraScale(8, 4, false), 3);
-    for (const v of init.values()) v.B.forEach((_, i) => (v.B[i] = Math.cos(i) / 4));
-    const adapters = new LoraAdapters(shapes, init, 0, 3);
-    attachLora(model, adapters);
+    const adapters = withNonzeroAdapters(model, ['blocks.0.attn.W_Q', 'blocks.1.mlp.W_out']);
     const batch = randomBatch(2, 2, 8, tied.vocabSize);
-    const run = () => {
-      const { loss, grads } = computeGradients(model, () => lmLoss(model, batch, { ceChunk: 5 }));
-      const out = Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, Array.from(g.dataSync())]));
-      tf.dispose(Object.values(grads));
-      return { loss, grads: out };
-    };
+    const run = () => lossAndGradsOf(model, () => lmLoss(model, batch, { ceChunk: 5 }));
     const fast = run();
     const before = tf.memory().numTensors;
     run();

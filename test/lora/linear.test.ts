@@ -2,13 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.ts';
 import { frozenLinear } from '../../src/backend/ops.ts';
-import { LoraAdapters, initialAdapters } from '../../src/lora/adapters.ts';
-import { attachLora } from '../../src/lora/attach.ts';
 import { loraLinear } from '../../src/lora/linear.ts';
-import { loraScale } from '../../src/lora/settings.ts';
-import { computeGradients } from '../../src/trainer/seam.ts';
 import { lmLoss } from '../../src/trainer/loss.ts';
 import { Rng } from '../../src/util/rng.ts';
+import { expectClose, lossAndGradsOf, withNonzeroAdapters } from '../helpers/compare.ts';
 import { randomBatch, tinyFamilyModel, useCpu } from '../helpers/tiny.ts';
 
 beforeAll(useCpu);
@@ -41,14 +38,6 @@ const composed = (bias: boolean) => (x: tf.Tensor2D, A: tf.Tensor2D, B: tf.Tenso
   const y = tf.add(bias ? tf.add(base, tf.tensor1d(data.b)) : base, tf.mul(tf.matMul(tf.matMul(x, A, false, true), B, false, true), S));
   return y as tf.Tensor2D;
 };
-
-function expectClose(got: number[], want: number[], tol: number, what: string) {
-  expect(got.length, what).toBe(want.length);
-  const scale = Math.max(...want.map(Math.abs), 1e-6);
-  let d = 0;
-  for (let i = 0; i < want.length; i++) d = Math.max(d, Math.abs(got[i]! - want[i]!));
-  expect(d / scale, what).toBeLessThan(tol);
-}
 
 describe('loraLinear: x·W (+ b) + s·(x·Aᵀ)·Bᵀ with W frozen', () => {
   let W: tf.Tensor2D;
@@ -144,19 +133,9 @@ describe('loraLinear: x·W (+ b) + s·(x·Aᵀ)·Bᵀ with W frozen', () => {
 describe('a model under LoRA runs the factored layer', () => {
   it('gives the merged weights’ loss and adapter gradients, with the tensor count flat', () => {
     const model = tinyFamilyModel(3);
-    const targets = ['blocks.0.attn.W_Q', 'blocks.0.attn.W_K', 'blocks.1.mlp.W_gate', 'blocks.1.mlp.W_out', 'unembed.W_U'];
-    const shapes = new Map(targets.map((p) => [p, model.params.get(p)!.shape]));
-    const init = initialAdapters(shapes, 4, loraScale(8, 4, false), 3);
-    for (const v of init.values()) v.B.forEach((_, i) => (v.B[i] = Math.sin(i + 1) / 4)); // B ≠ 0, so every adapter matters
-    const adapters = new LoraAdapters(shapes, init, 0, 3);
-    attachLora(model, adapters);
+    const adapters = withNonzeroAdapters(model, ['blocks.0.attn.W_Q', 'blocks.0.attn.W_K', 'blocks.1.mlp.W_gate', 'blocks.1.mlp.W_out', 'unembed.W_U']);
     const batch = randomBatch(2, 2, 8, model.config.vocabSize);
-    const run = () => {
-      const { loss, grads } = computeGradients(model, () => lmLoss(model, batch));
-      const out = Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, Array.from(g.dataSync())]));
-      tf.dispose(Object.values(grads));
-      return { loss, grads: out };
-    };
+    const run = () => lossAndGradsOf(model, () => lmLoss(model, batch));
     const factored = run();
     const before = tf.memory().numTensors;
     run();
