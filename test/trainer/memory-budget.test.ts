@@ -108,6 +108,28 @@ describe('the pre-step memory check', () => {
     expect(msg).toMatch(/memory\.recompute: true/);
   });
 
+  it('when nothing of the recipe fits, names what would: a backend without packed weight copies, or fewer layers', () => {
+    // A Qwen2.5-0.5B-shaped LoRA step on wasm: the weights and XNNPACK's packed copies of them alone pass 3.44 GB.
+    const qwen: StepShape = {
+      vocabSize: 151936, dModel: 896, dMlp: 4864, nHeads: 14, nKvHeads: 2, dHead: 64, nLayers: 24, params: 494_032_768, trainableParams: 8_798_208,
+      batchSize: 2, seqLen: 256, gradAccum: 1, ceChunkRows: 110, recompute: false, gatedMlp: true, rope: true, frozenHead: true,
+      loraRanks: 24 * 7 * 16, packedWeights: 494_032_768,
+    };
+    const limit = { bytes: 2 ** 32, what: 'the wasm heap maximum' };
+    let msg = '';
+    try {
+      checkStepFits(qwen, limit);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toContain("the backend's packed weight copies 1.98 GB");
+    expect(msg).toMatch(/a backend that keeps no packed copies of the weights \(these are 1\.98 GB; backend: tensorflow keeps none\)/);
+    const layers = Number(/at most (\d+) of its 24 layers/.exec(msg)![1]);
+    expect(layers).toBeGreaterThan(0);
+    expect(layers).toBeLessThan(24);
+    expect(msg).not.toContain('trainer.batch_size:'); // no batch, sequence or recompute setting fits
+  });
+
   it('stops a training run before its first step, leaving no checkpoint, when memory.budget_mb is too small', async () => {
     const dir = tempDir();
     const probe = tinyRecipe(dir);
