@@ -12,7 +12,7 @@ import { modelFromValues } from '../models/registry.ts';
 import { loadHfGpt2 } from '../models/hf-gpt2.ts';
 import { latestCheckpoint, loadCheckpoint } from '../trainer/checkpoint.ts';
 import { loadModelAt } from '../diff/load.ts';
-import { intFlag, parse, usage, type Command } from './args.ts';
+import { intFlag, parse, threadsFlag, threadsOption, THREADS_HELP, usage, type Command } from './args.ts';
 
 const HELP = usage('bonsai generate (--checkpoint DIR | --hf DIR | --hf-gpt2 DIR) (--prompt TEXT | --messages JSON) [options]', 'Continue prompts with a trained model.', [
   ['--checkpoint DIR', "a checkpoint directory, or a run's out_dir (its newest checkpoint)"],
@@ -26,6 +26,7 @@ const HELP = usage('bonsai generate (--checkpoint DIR | --hf DIR | --hf-gpt2 DIR
   ['--top-p P', 'nucleus sampling: the most likely tokens summing to P'],
   ['--seed N', 'sampling seed (default 0)'],
   ['--backend NAME', 'auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu (default auto)'],
+  THREADS_HELP,
   ['--probe DIR', 'runtime intervention: a saved probe, read on the frozen model before each token'],
   ['--insert TEXT', 'text inserted when the probe fires (with --probe), e.g. " unknown"'],
   ['--amplify-from DIR', 'logit-diff amplification: sample from l + α·(l − l_DIR), DIR being the model before (e.g. the base of a fine-tune)'],
@@ -55,6 +56,7 @@ export const generateCommand: Command = async (argv) => {
     'top-p': { type: 'string' },
     seed: { type: 'string' },
     backend: { type: 'string' },
+    ...threadsOption,
     probe: { type: 'string' },
     insert: { type: 'string' },
     'probe-model': { type: 'string' },
@@ -67,7 +69,7 @@ export const generateCommand: Command = async (argv) => {
   if (values.hf && values['amplify-from']) throw new BonsaiError('--amplify-from takes a bonsai checkpoint or --hf-gpt2 model, not --hf');
   const backend = values.backend ?? 'auto';
   if (!['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new BonsaiError(`--backend: unknown backend "${backend}"`);
-  await initBackend(backend as 'auto');
+  await initBackend(backend as 'auto', { threads: threadsFlag(values.threads) });
   const { model, tokenizer: tok, stop } = values.hf ? fromHf(values.hf) : withStop(values['hf-gpt2'] ? loadHfGpt2(values['hf-gpt2']) : fromCheckpoint(values.checkpoint!));
   if (values.alpha !== undefined && !values['amplify-from']) throw new BonsaiError('--alpha needs --amplify-from DIR (the model to amplify away from)');
   const alpha = numberFlag('--alpha', values.alpha, () => true, 'a number') ?? 1;

@@ -2,7 +2,8 @@ import { PARENT_RUN_ENV } from '../distributed/sweep/child-env.ts';
 import { loadRecipe } from '../recipe/index.ts';
 import { DEFAULT_TRACKING_URI, resolveTrackingUri } from '../tracking/index.ts';
 import { train } from '../trainer/run.ts';
-import { intFlag, parse, usage, type Command } from './args.ts';
+import { intFlag, parse, threadsFlag, threadsOption, THREADS_HELP, usage, type Command } from './args.ts';
+import { withThreads } from '../recipe/backend-schema.ts';
 import { createProgress } from './progress.ts';
 import { uiHint } from './ui.ts';
 
@@ -10,6 +11,7 @@ const HELP = usage('bonsai train RECIPE [options]', 'Train a model as RECIPE des
   ['--set PATH=VALUE', 'override a recipe field (repeatable), e.g. --set trainer.steps=50'],
   ['--resume', "continue from the newest checkpoint in the run's out_dir"],
   ['--stop-after N', 'stop after step N with a checkpoint (resume later with --resume)'],
+  THREADS_HELP,
   ['-h, --help', 'show this help'],
 ], 'Ctrl-C saves a checkpoint and stops cleanly; run again with --resume to continue.');
 
@@ -18,11 +20,14 @@ export const trainCommand: Command = async (argv) => {
     set: { type: 'string', multiple: true },
     resume: { type: 'boolean' },
     'stop-after': { type: 'string' },
+    ...threadsOption,
   });
   if (values.help) return (process.stdout.write(HELP), 0);
   if (positionals.length !== 1) return (process.stderr.write(`bonsai train: expected one RECIPE file\n\n${HELP}`), 2);
   const file = positionals[0]!;
-  const recipe = loadRecipe(file, { overrides: values.set ?? [] });
+  const threads = threadsFlag(values.threads);
+  const loaded = loadRecipe(file, { overrides: values.set ?? [] });
+  const recipe = { ...loaded, backend: withThreads(loaded.backend, threads) };
   const stopAfter = intFlag('--stop-after', values['stop-after']);
   // Imported only now: a recipe with errors is reported without loading a tensor backend.
   const { train } = await import('../trainer/run.ts');

@@ -7,7 +7,7 @@
  * (attendCached).
  */
 import * as tf from '@tensorflow/tfjs';
-import { attention, bmm, onWasm } from '../backend/ops.ts';
+import { attention, bmm, wasmSlowProducts } from '../backend/ops.ts';
 import { repeatKv } from './families/layers.ts';
 import type { HookRunner } from './hooks.ts';
 import { permuted, type KVCache, type KvStep } from './kv-cache.ts';
@@ -76,7 +76,7 @@ function attendCached(q: tf.Tensor4D, keys: tf.Tensor4D, values: tf.Tensor4D, ma
 function groupedProduct(input: tf.Tensor, filter: tf.Tensor3D): tf.Tensor3D {
   const [M, K, G] = input.shape as [number, number, number];
   const N = filter.shape[2];
-  if (onWasm()) {
+  if (wasmSlowProducts()) {
     const out = tf.depthwiseConv2d(tf.reshape(input, [M, 1, K, G]) as tf.Tensor4D, tf.reshape(filter, [1, K, G, N]) as tf.Tensor4D, 1, 'valid'); // [M, 1, 1, G·N]
     return tf.reshape(out, [M, G, N]);
   }

@@ -16,6 +16,9 @@ import { loraSchema } from '../lora/kinds.ts';
 import { probesSchema } from './rl.ts';
 import { raySchema } from './ray-schema.ts';
 import { memorySchema } from './memory-schema.ts';
+import { backendSchema } from './backend-schema.ts';
+
+export { backendSchema };
 import { sweepSchemaOf } from './sweep-schema.ts';
 import { existingFile, PATH_NOTE, nonNegativeInt, positiveInt } from './fields.ts';
 
@@ -96,12 +99,6 @@ const sampleSchema = z
     top_p: z.number().gt(0).max(1).optional().describe('Sample only among the most likely tokens whose probabilities sum to top_p.'),
   })
   .describe('A sample printed and logged at each eval.');
-
-/** The `backend` section: which TensorFlow.js backend to run on. */
-export const backendSchema = z
-  .enum(['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'])
-  .default('auto')
-  .describe('TensorFlow.js backend; auto tries tensorflow-gpu, webgpu (hardware adapters only), tensorflow, wasm, cpu in that order.');
 
 /** The recipe's sections, each with its own schema. */
 function sectionsFor(defaultName: string) {

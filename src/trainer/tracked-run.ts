@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeAdapterInfo, type BackendReport } from '../backend/index.ts';
+import { backendTags, type BackendReport } from '../backend/index.ts';
 import { flattenRecipe, resolvedRecipeYaml } from '../recipe/index.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { inheritedRunContext } from '../distributed/sweep/child-env.ts';
@@ -109,18 +109,7 @@ export async function trackedRun<R extends LoopOutcome>(
     runName: recipe.run.name,
     outDir: recipe.run.out_dir, // a server tracker spools unsent events here
     tags: {
-      'bonsai.backend': backend.name,
-      // Why each earlier candidate was passed over, e.g. "tensorflow-gpu: not installed; wasm: ok".
-      'bonsai.backend.tried': backend.tried.map((t) => `${t.name}: ${t.ok ? 'ok' : t.reason}`).join('; '),
-      // webgpu: the adapter it computes on (a software one is slow; a GPU's name says which).
-      ...(backend.adapter
-        ? {
-            'bonsai.backend.adapter': describeAdapterInfo(backend.adapter),
-            'bonsai.backend.adapter.vendor': backend.adapter.vendor,
-            'bonsai.backend.adapter.architecture': backend.adapter.architecture,
-            'bonsai.backend.adapter.description': backend.adapter.description,
-          }
-        : {}),
+      ...backendTags(backend),
       'bonsai.version': BONSAI_VERSION,
       ...(opts.recipeFile ? { 'bonsai.recipe': opts.recipeFile } : {}),
       ...inherited.tags,

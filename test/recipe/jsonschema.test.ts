@@ -32,7 +32,9 @@ describe('recipe JSON Schema', () => {
     expect(sft.required).toEqual(['kind', 'steps', 'batch_size', 'optimizer']);
     expect(sft.properties.grad_accum).toMatchObject({ type: 'integer', exclusiveMinimum: 0, default: 1 });
     expect(sft.properties.optimizer.properties.betas.default).toEqual([0.9, 0.999]);
-    expect(schema.properties.backend).toMatchObject({ default: 'auto', enum: ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] });
+    // A name, or { kind, threads }.
+    const kinds = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
+    expect(schema.properties.backend).toMatchObject({ default: 'auto', anyOf: [{ enum: kinds }, { type: 'object', properties: { kind: { enum: kinds, default: 'auto' }, threads: { type: 'integer' } } }] });
     expect(schema.properties.run.properties.name).not.toHaveProperty('default');
   });
 
