@@ -35,10 +35,10 @@ interface BonsaiRow {
   heapAtFailureMB?: number;
   /** Set when bonsai's pre-step check refused the step: its message (why, and what fits). */
   refused?: string;
-  recompute: boolean; stepMsMedian: number; tokensPerSec: number; measuredPeakMB: number; estimateMB: number;
+  recompute: boolean; stepMsMedian: number; stepMsMin: number; cpuMsMin: number; tokensPerSec: number; measuredPeakMB: number; estimateMB: number;
   estimateOverMeasured: number; trainable: number; params: number; losses: number[]; tensorGrowth: number[];
 }
-interface TorchRow { stepMsMedian: number; tokensPerSec: number; peakRssGrowthMB: number; blas: string; threads: number; torch: string; trainable: number; params: number }
+interface TorchRow { stepMsMedian: number; stepMsMin: number; cpuMsMin: number; tokensPerSec: number; peakRssGrowthMB: number; blas: string; threads: number; torch: string; trainable: number; params: number }
 
 const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 console.log(`row (${shape === 'qwen' ? 'e' : 'a'}): LoRA r=16 (alpha 32) on every linear layer of a ${shape === 'qwen' ? 'Qwen2.5-0.5B' : 'SmolLM2-135M'} shape${layersArg.length ? ` (${layers} layers)` : ''}, batch 2 × 256, AdamW on the adapters; ` +
@@ -59,18 +59,19 @@ for (const r of settings) {
 const torch = runTorch();
 console.log(`  pytorch: ${typeof torch === 'string' ? torch : 'done'} (load ${loadavg()})\n`);
 
-console.log('| side | memory.recompute | step | train tokens/s | peak memory | measured as | bonsai estimate (÷ measured) |');
-console.log('|---|---|---:|---:|---:|---|---:|');
+const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+console.log('| side | memory.recompute | step (median / fastest) | CPU per step (fastest) | train tokens/s (median) | peak memory | measured as | bonsai estimate (÷ measured) |');
+console.log('|---|---|---:|---:|---:|---:|---|---:|');
 for (const [r, b] of bonsai) {
-  if (typeof b === 'string') console.log(`| bonsai (wasm, ${threads} thread(s)) | ${r === '1'} | | | | ${b} | |`);
-  else console.log(`| bonsai (wasm, ${threads} thread(s)) | ${b.recompute} | ${(b.stepMsMedian / 1000).toFixed(1)} s | ${b.tokensPerSec.toFixed(1)} | ${b.measuredPeakMB.toFixed(0)} MB | wasm heap growth (high-water mark) | ${b.estimateMB.toFixed(0)} MB (${b.estimateOverMeasured.toFixed(2)}) |`);
+  if (typeof b === 'string') console.log(`| bonsai (wasm, ${threads} thread(s)) | ${r === '1'} | | | | | ${b} | |`);
+  else console.log(`| bonsai (wasm, ${threads} thread(s)) | ${b.recompute} | ${sec(b.stepMsMedian)} / ${sec(b.stepMsMin)} | ${sec(b.cpuMsMin)} | ${b.tokensPerSec.toFixed(1)} | ${b.measuredPeakMB.toFixed(0)} MB | wasm heap growth (high-water mark) | ${b.estimateMB.toFixed(0)} MB (${b.estimateOverMeasured.toFixed(2)}) |`);
 }
-if (typeof torch === 'string') console.log(`| PyTorch | | | | | ${torch} | |`);
-else console.log(`| PyTorch ${torch.torch} (${torch.blas}, ${torch.threads} thread${torch.threads > 1 ? 's' : ''}) | false | ${(torch.stepMsMedian / 1000).toFixed(1)} s | ${torch.tokensPerSec.toFixed(1)} | ${torch.peakRssGrowthMB.toFixed(0)} MB | max RSS growth (getrusage) | |`);
+if (typeof torch === 'string') console.log(`| PyTorch | | | | | | ${torch} | |`);
+else console.log(`| PyTorch ${torch.torch} (${torch.blas}, ${torch.threads} thread${torch.threads > 1 ? 's' : ''}) | false | ${sec(torch.stepMsMedian)} / ${sec(torch.stepMsMin)} | ${sec(torch.cpuMsMin)} | ${torch.tokensPerSec.toFixed(1)} | ${torch.peakRssGrowthMB.toFixed(0)} MB | max RSS growth (getrusage) | |`);
 if (typeof torch !== 'string') {
   for (const [r, b] of bonsai) {
     if (typeof b === 'string') continue;
-    console.log(`\nrecompute ${b.recompute}: bonsai ÷ PyTorch tokens/s ${(b.tokensPerSec / torch.tokensPerSec).toFixed(2)}×, peak memory ${(b.measuredPeakMB / torch.peakRssGrowthMB).toFixed(2)}× ` +
+    console.log(`\nrecompute ${b.recompute}: bonsai ÷ PyTorch in speed: ${(torch.stepMsMin / b.stepMsMin).toFixed(2)}× (fastest steps), ${(torch.cpuMsMin / b.cpuMsMin).toFixed(2)}× (CPU per step), ${(b.tokensPerSec / torch.tokensPerSec).toFixed(2)}× (median tokens/s); peak memory ${(b.measuredPeakMB / torch.peakRssGrowthMB).toFixed(2)}× ` +
       `(trainable ${b.trainable.toLocaleString('en-US')} vs ${torch.trainable.toLocaleString('en-US')}; parameters ${b.params.toLocaleString('en-US')} vs ${torch.params.toLocaleString('en-US')})`);
   }
 }

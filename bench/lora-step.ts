@@ -82,11 +82,13 @@ try {
 }
 
 const times: number[] = [];
+const cpu: number[] = []; // process CPU ms per timed step: steadier than wall time on a shared machine
 const losses: number[] = [];
 const tensors: number[] = [];
 for (let s = 0; s < warmup + steps; s++) {
   const batch = randomBatch(100 + s, B, T, cfg.vocabSize);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   let res: ReturnType<typeof step>;
   try {
     res = step(batch, undefined, false);
@@ -97,7 +99,11 @@ for (let s = 0; s < warmup + steps; s++) {
     console.log(`LORA_STEP ${JSON.stringify({ recompute, failed, heapAtFailureMB: +(heap() / 1e6).toFixed(1), estimateMB: +(est.peak / 1e6).toFixed(1) })}`);
     process.exit(0);
   }
-  if (s >= warmup) times.push(performance.now() - t0);
+  if (s >= warmup) {
+    times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
   losses.push(res.loss);
   tensors.push(tf.memory().numTensors);
   console.error(`step ${s}: ${((performance.now() - t0) / 1000).toFixed(1)} s, loss ${res.loss.toFixed(4)}, heap ${(heap() / 1e6).toFixed(0)} MB`);
@@ -106,7 +112,7 @@ const med = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 const measured = heap() - base;
 const result = {
   shape: shapeName, backend: backend.name, threads: backend.threads ?? 1, recompute, params: model.numParams(), trainable, adapters: adapters.params.size / 2,
-  warmup, steps, stepMsMedian: +med.toFixed(0), tokensPerSec: +((B * T * 1000) / med).toFixed(1),
+  warmup, steps, stepMsMedian: +med.toFixed(0), stepMsMin: +Math.min(...times).toFixed(0), cpuMsMin: +Math.min(...cpu).toFixed(0), tokensPerSec: +((B * T * 1000) / med).toFixed(1),
   measuredPeakMB: +(measured / 1e6).toFixed(1), estimateMB: +(est.peak / 1e6).toFixed(1), estimateOverMeasured: +(est.peak / measured).toFixed(3),
   estimateParts: Object.fromEntries(Object.entries(est).map(([k, v]) => [k, +(v / 1e6).toFixed(1)])),
   heapMaxMB: 2 ** 32 / 1e6, losses: losses.map((l) => +l.toFixed(4)), tensorGrowth: tensors.slice(1).map((n, i) => n - tensors[i]!),

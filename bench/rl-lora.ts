@@ -78,10 +78,12 @@ console.log(`row (d): one RL step, LoRA r=16 on every linear of the SmolLM2-135M
 await rlStep(options(4), prompts(1)); // warm-up, not timed
 updateS = 0;
 const heap = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer.byteLength;
+const c0 = process.cpuUsage();
 const { metrics } = await rlStep(options(NEW), prompts(PROMPTS));
+const cpu = process.cpuUsage(c0);
 const rollout = metrics['time/rollout_s']!;
 const step = metrics['time/step_s']!;
-const bonsai = { rolloutS: rollout, passesS: step - rollout - updateS, updateS, stepS: step, heapMB: heap() / 1e6, loss: metrics['train/loss']!, entropy: metrics['train/entropy']! };
+const bonsai = { rolloutS: rollout, passesS: step - rollout - updateS, updateS, stepS: step, cpuS: (cpu.user + cpu.system) / 1e6, heapMB: heap() / 1e6, loss: metrics['train/loss']!, entropy: metrics['train/entropy']! };
 console.log(`  bonsai (wasm, ${backend.threads ?? 1} thread(s)) done, load ${loadavg()}`);
 optimizer.dispose();
 adapters.dispose();
@@ -90,16 +92,16 @@ policy.dispose();
 const torch = arg('torch', '1') === '1' ? runTorch() : 'skipped (--torch 0)';
 console.log(`  pytorch: ${typeof torch === 'string' ? torch : 'done'}, load ${loadavg()}\n`);
 const s = (x: number) => `${x.toFixed(1)} s`;
-console.log('| side | rollouts (64 × 64 tokens) | reference + old-log-prob passes | update | whole step | peak memory |');
-console.log('|---|---:|---:|---:|---:|---:|');
-console.log(`| bonsai (wasm, ${backend.threads ?? 1} thread(s)${recompute ? ', recompute' : ''}) | ${s(bonsai.rolloutS)} | ${s(bonsai.passesS)} | ${s(bonsai.updateS)} | ${s(bonsai.stepS)} | ${bonsai.heapMB.toFixed(0)} MB (wasm heap) |`);
+console.log('| side | rollouts (64 × 64 tokens) | reference + old-log-prob passes | update | whole step | CPU | peak memory |');
+console.log('|---|---:|---:|---:|---:|---:|---:|');
+console.log(`| bonsai (wasm, ${backend.threads ?? 1} thread(s)${recompute ? ', recompute' : ''}) | ${s(bonsai.rolloutS)} | ${s(bonsai.passesS)} | ${s(bonsai.updateS)} | ${s(bonsai.stepS)} | ${s(bonsai.cpuS)} | ${bonsai.heapMB.toFixed(0)} MB (wasm heap) |`);
 if (typeof torch !== 'string') {
-  console.log(`| PyTorch ${torch.torch} (${torch.blas}, ${torch.threads} thread(s), checkpointed blocks) | ${s(torch.rolloutS)} | ${s(torch.passesS)} | ${s(torch.updateS)} | ${s(torch.stepS)} | ${torch.peakRssGrowthMB.toFixed(0)} MB (max RSS growth) |`);
+  console.log(`| PyTorch ${torch.torch} (${torch.blas}, ${torch.threads} thread(s), checkpointed blocks) | ${s(torch.rolloutS)} | ${s(torch.passesS)} | ${s(torch.updateS)} | ${s(torch.stepS)} | ${s(torch.cpuS)} | ${torch.peakRssGrowthMB.toFixed(0)} MB (max RSS growth) |`);
   console.log(`\nbonsai ÷ PyTorch speed (PyTorch's time ÷ bonsai's): rollouts ${(torch.rolloutS / bonsai.rolloutS).toFixed(2)}×, passes ${(torch.passesS / bonsai.passesS).toFixed(2)}×, ` +
-    `update ${(torch.updateS / bonsai.updateS).toFixed(2)}×, whole step ${(torch.stepS / bonsai.stepS).toFixed(2)}×`);
-} else console.log(`| PyTorch | ${torch} | | | | |`);
+    `update ${(torch.updateS / bonsai.updateS).toFixed(2)}×, whole step ${(torch.stepS / bonsai.stepS).toFixed(2)}×, CPU ${(torch.cpuS / bonsai.cpuS).toFixed(2)}×`);
+} else console.log(`| PyTorch | ${torch} | | | | | |`);
 
-interface TorchRl { torch: string; blas: string; threads: number; rolloutS: number; passesS: number; updateS: number; stepS: number; peakRssGrowthMB: number }
+interface TorchRl { torch: string; blas: string; threads: number; rolloutS: number; passesS: number; updateS: number; stepS: number; cpuS: number; peakRssGrowthMB: number }
 
 function runTorch(): TorchRl | string {
   return runTorchReference<TorchRl>({ mode: 'rl', nLayers: cfg.nLayers, prompts: PROMPTS, group: G, promptLen: PROMPT_LEN, newTokens: NEW, threads });

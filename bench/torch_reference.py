@@ -361,18 +361,19 @@ def lora_bench(c):
     model = LoraLlama(c)
     trainable = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(trainable, lr=c['lr'], weight_decay=0.0)
-    times, losses = [], []
+    times, cpu, losses = [], [], []
     for i in range(c['warmup'] + c['steps']):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         losses.append(round(lm_step(model, opt, data[i], V), 4))
         if i >= c['warmup']:
             times.append((time.perf_counter() - t0) * 1e3)
+            cpu.append((time.process_time() - c0) * 1e3)
         print(f'torch step {i}: {time.perf_counter() - t0:.1f} s, loss {losses[-1]}', file=sys.stderr)
     med = sorted(times)[len(times) // 2]
     peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024
     print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(), blas=loaded_blas(),
                           params=sum(p.numel() for p in model.parameters() if not p.requires_grad), trainable=sum(p.numel() for p in trainable),
-                          stepMsMedian=round(med), tokensPerSec=round(B * T * 1e3 / med, 1),
+                          stepMsMedian=round(med), stepMsMin=round(min(times)), cpuMsMin=round(min(cpu)), tokensPerSec=round(B * T * 1e3 / med, 1),
                           peakRssGrowthMB=round(peak / 1e6, 1), losses=losses)))
 
 
@@ -414,7 +415,7 @@ def rl_bench(c):
         return lp, (None if grad else torch.cat([p[1] for p in parts]).view(R, T - 1))
 
     def step(n_prompts, n_new):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         prompts = torch.randint(0, V, (n_prompts, P), generator=gen).repeat_interleave(G, 0)  # [R, P]
         with torch.no_grad():
             caches, cur, pos, out = [[] for _ in model.blocks], prompts, 0, [prompts]
@@ -447,7 +448,7 @@ def rl_bench(c):
         loss.backward()
         opt.step()
         t3 = time.perf_counter()
-        return dict(rolloutS=t1 - t0, passesS=t2 - t1, updateS=t3 - t2, stepS=t3 - t0, loss=loss.item(), entropy=tmean(ent).item())
+        return dict(rolloutS=t1 - t0, passesS=t2 - t1, updateS=t3 - t2, stepS=t3 - t0, cpuS=time.process_time() - c0, loss=loss.item(), entropy=tmean(ent).item())
 
     for _ in range(c['warmup']):
         step(1, 4)  # a small step: the kernels and allocator warmed, not timed
