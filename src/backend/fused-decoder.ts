@@ -7,6 +7,9 @@
  * gate·σ(gate) beside gate and up, RoPE kept its halves, rotations and products. Per token
  * and block of the SmolLM2-135M shape that was about 8,400 floats of 22,700; these keep x and
  * one scale per row, gate and up, and nothing but the cos/sin tables (test/backend/fused-decoder.test.ts).
+ * The key/value repeat of grouped-query attention is one op too, for speed: tfjs-wasm's Tile
+ * is a scalar loop (about 130 ms for one SmolLM2 layer's keys at 512 tokens, under load), a
+ * Concat of the same copies about 17.
  */
 import * as tf from '@tensorflow/tfjs';
 import { withGrad } from './grad.ts';
@@ -91,6 +94,23 @@ export function ropeOp(x: tf.Tensor4D, cos: tf.Tensor, sin: tf.Tensor): tf.Tenso
         const dxr = tf.add(tf.mul(dr!, cs), tf.concat([ds2!, tf.neg(ds1!)], 3));
         return [dpass ? tf.concat([dxr, dpass], 3) : dxr];
       },
+    };
+  });
+  return op(x) as tf.Tensor4D;
+}
+
+/**
+ * [B, T, KV, dh] → [B, T, KV·nRep, dh]: key/value head j copied to query heads j·nRep …
+ * (j+1)·nRep − 1. Forward: nRep copies concatenated (the values tf.tile gives); backward: the
+ * copies' gradients summed (tf.tile's gradient, the sums in another order on some backends).
+ */
+export function repeatHeadsOp(x: tf.Tensor4D, nRep: number): tf.Tensor4D {
+  const [B, T, KV, dh] = x.shape;
+  const op = withGrad(([xin]) => {
+    const one = tf.reshape(xin!, [B * T, KV, 1, dh]);
+    return {
+      value: tf.reshape(tf.concat(Array.from({ length: nRep }, () => one), 2), [B, T, KV * nRep, dh]),
+      gradFunc: (dy) => [tf.reshape(tf.sum(tf.reshape(dy, [B * T, KV, nRep, dh]), 2), [B, T, KV, dh])],
     };
   });
   return op(x) as tf.Tensor4D;

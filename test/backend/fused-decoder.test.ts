@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ropeOp, rmsNormOp, swigluOp } from '../../src/backend/fused-decoder.ts';
+import { repeatHeadsOp, ropeOp, rmsNormOp, swigluOp } from '../../src/backend/fused-decoder.ts';
 import { ropeInvFreq, ropeTables, ropeTablesAt } from '../../src/models/families/layers.ts';
 import { expectClose } from '../helpers/compare.ts';
 import { tinyLlamaConfig, useCpu } from '../helpers/tiny.ts';
@@ -78,6 +78,17 @@ describe('fused decoder ops: the composed forward, a leaner backward', () => {
     got.grads.forEach((gr, i) => expectClose(gr, want.grads[i]!, 1e-5, `grad ${i}`));
     expect(savedShapes(() => swigluOp(g, u))).toEqual(['4×6', '4×6']);
     tf.dispose([g, u]);
+  });
+
+  it('the grouped-query repeat: tf.tile’s values and gradient (its sums in another order); keeps nothing', () => {
+    const x = rand(6, [2, 3, 2, 4]) as tf.Tensor4D;
+    const tiled = (a: tf.Tensor) => tf.reshape(tf.tile(tf.reshape(a, [6, 2, 1, 4]), [1, 1, 3, 1]), [2, 3, 6, 4]);
+    const got = valueAndGrads((a) => repeatHeadsOp(a as tf.Tensor4D, 3), [x]);
+    const want = valueAndGrads((a) => tiled(a!), [x]);
+    expect(got.y).toEqual(want.y);
+    expectClose(got.grads[0]!, want.grads[0]!, 1e-6, 'dx');
+    expect(savedShapes(() => repeatHeadsOp(x, 3))).toEqual([]);
+    x.dispose();
   });
 
   const partial: DecoderConfig = { ...(tinyLlamaConfig as DecoderConfig), rope: { theta: 10000, rotaryDim: 2 } };

@@ -5,7 +5,7 @@
  * Shapes: x [B, T, D]; per-head q/k/v [B, T, H, dh] (TransformerLens's layout).
  */
 import * as tf from '@tensorflow/tfjs';
-import { ropeOp, rmsNormOp, swigluOp } from '../../backend/fused-decoder.ts';
+import { repeatHeadsOp, ropeOp, rmsNormOp, swigluOp } from '../../backend/fused-decoder.ts';
 import type { DecoderConfig } from './config.ts';
 
 /** RMSNorm: x · rsqrt(mean(x²) + eps) · w over the last axis (HF computes it in float32 too). */
@@ -79,12 +79,7 @@ export function applyRope(x: tf.Tensor4D, cos: tf.Tensor, sin: tf.Tensor): tf.Te
 /** [B, T, KV, dh] → [B, T, KV·nRep, dh]: kv head j copied to query heads j·nRep … (j+1)·nRep − 1. */
 export function repeatKv(x: tf.Tensor4D, nRep: number): tf.Tensor4D {
   if (nRep === 1) return x;
-  return tf.tidy(() => {
-    const [B, T, KV, dh] = x.shape;
-    // Tiled at rank 4 ([B·T, KV, 1, dh] → [B·T, KV, nRep, dh]): tfjs has no tile gradient at rank 5.
-    const grouped = tf.tile(tf.reshape(x, [B * T, KV, 1, dh]), [1, 1, nRep, 1]);
-    return tf.reshape(grouped, [B, T, KV * nRep, dh]) as tf.Tensor4D;
-  });
+  return repeatHeadsOp(x, nRep); // one op: copies concatenated, not tf.tile's scalar loop
 }
 
 /** SiLU(gate) · up, the gated half of a SwiGLU MLP. */
