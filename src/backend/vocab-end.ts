@@ -10,7 +10,7 @@
  *
  * `frozenHeadNll` is the training loss: per chunk of rows, the forward pass computes the logits
  * (one product), the per-row loss, and the loss's gradient for each row's hidden state,
- * (softmax − one-hot)·head (the second product), keeping only that [N, D] gradient. The backward
+ * softmax·head − head[target] (the second product), keeping only that [N, D] gradient. The backward
  * pass scales it by the incoming per-row gradient. Two [n × D × V] products per chunk, where
  * differentiating through a recomputed head took four (logits twice, the hidden state's gradient,
  * and the head's own gradient, dropped).
@@ -53,23 +53,24 @@ export function frozenHeadLogits(head: HeadWeights, h: tf.Tensor2D): tf.Tensor2D
 
 /**
  * One chunk: −log softmax(h·head)[target] per row [n], and (with `withGrad`) its gradient for
- * h, (softmax − one-hot)·head [n, D]. The [n, V] temporaries are freed as soon as they are
- * used, so at most three exist at once. The loss is read off the softmax as fused.ts's
- * crossEntropy does (log-sum-exp = max − log max p).
+ * h, (softmax − one-hot)·head [n, D], formed as softmax·head − head[target]: the one-hot is
+ * never made, and the [n, V] work is the product, the softmax and two row maxima. The loss is
+ * read off the softmax as fused.ts's crossEntropy does (log-sum-exp = max − log max p); the
+ * target's logit is gathered. At most two [n, V] tensors exist at once.
  */
 function chunkLoss(head: HeadWeights, h: tf.Tensor2D, targets: tf.Tensor1D, withGrad: boolean): [tf.Tensor1D, tf.Tensor2D?] {
   return tf.tidy(() => {
+    const [n] = h.shape;
     const V = head.vocabRows ? head.weight.shape[0] : head.weight.shape[1];
     const logits = logitsOf(head, h); // [n, V]
     const p = tf.softmax(logits);
-    const onehot = tf.oneHot(targets, V, 1, 0, 'float32'); // [n, V]
     const lse = tf.sub(tf.max(logits, -1), tf.log(tf.max(p, -1))); // [n]
-    const nll = tf.sub(lse, tf.sum(tf.mul(logits, onehot), -1)) as tf.Tensor1D; // [n]
+    const at = tf.add(tf.mul(tf.range(0, n, 1, 'int32'), tf.scalar(V, 'int32')), targets); // row·V + target
+    const nll = tf.sub(lse, tf.gather(tf.reshape(logits, [-1]), at)) as tf.Tensor1D; // [n]
     logits.dispose();
     if (!withGrad) return [nll];
-    const dlogits = tf.sub(p, onehot) as tf.Tensor2D; // [n, V]
-    tf.dispose([p, onehot]);
-    return [nll, hiddenGradOf(head, dlogits)];
+    const rows = head.vocabRows ? tf.gather(head.weight, targets) : tf.transpose(tf.gather(head.weight, targets, 1)); // head[target] [n, D]
+    return [nll, tf.sub(hiddenGradOf(head, p as tf.Tensor2D), rows) as tf.Tensor2D];
   });
 }
 

@@ -17,8 +17,8 @@
  *                         or backward (each block is its own scope, and the backward frees each
  *                         op's saved tensors and gradients as it goes: backend/freeing-grads.ts)
  *               recompute: true keeps D per block (its input) and re-runs one block at a time
- *   head        frozen (LoRA's base, a frozen copy: backend/vocab-end.ts): 3·n·V + N·D (one
- *                         chunk's logits, softmax and gradient; the kept hidden-state gradient)
+ *   head        frozen (LoRA's base, a frozen copy: backend/vocab-end.ts): 2·n·V + N·D (one
+ *                         chunk's logits and softmax; the kept hidden-state gradient)
  *               trained: 5·n·V + 3·V·D (logits, softmax, one-hot and two gradient-sized
  *                         temporaries of a chunk; the head's transposed copy, its gradient
  *                         and the backend's packed copy), n = min(N, ce_chunk rows)
@@ -90,7 +90,7 @@ export function estimateStepMemory(s: StepShape): MemoryEstimate {
   const aSaved = 8 * D + 3 * M + H * s.seqLen + (grouped ? 2 * kvWidth : 0) + (s.loraRanks ?? 0) / L;
   const aFwd = 12 * D + 3 * M + H * s.seqLen + 2 + (s.gatedMlp ? 2 * M : 0) + (s.rope ? 2 * (D + kvWidth) : 0) + (grouped ? 2 * D : 0);
   const chunk = Math.min(N, s.ceChunkRows);
-  const head = s.frozenHead ? 3 * chunk * V + N * D : 5 * chunk * V + 3 * V * D;
+  const head = s.frozenHead ? 2 * chunk * V + N * D : 5 * chunk * V + 3 * V * D;
   const kept = s.recompute ? N * L * D : N * L * aSaved;
   const transient = Math.max(N * aFwd, head, s.recompute ? N * (aSaved + aFwd) : 0);
   const weights = s.params;

@@ -47,9 +47,9 @@ describe('step memory estimate', () => {
     const N = issueShape.batchSize * issueShape.seqLen;
     const L = issueShape.nLayers;
     const lora = { ...issueShape, trainableParams: 100_000 };
-    // A frozen head (LoRA, a frozen copy): three chunk-sized temporaries and the kept [N, D] gradient, no copies of the head.
+    // A frozen head (LoRA, a frozen copy): two chunk-sized temporaries and the kept [N, D] gradient, no copies of the head.
     const frozen = estimateStepMemory({ ...lora, frozenHead: true, ceChunkRows: 4096 });
-    expect(frozen.logits).toBe(4 * (3 * N * V + N * D));
+    expect(frozen.logits).toBe(4 * (2 * N * V + N * D));
     // Each adapted layer keeps x·Aᵀ: Σr floats per token.
     expect(estimateStepMemory({ ...lora, loraRanks: 800 }).peak - estimateStepMemory(lora).peak).toBe(4 * N * 800);
     expect(estimateStepMemory({ ...lora, packedWeights: 1_000_000 }).packed).toBe(4e6);
