@@ -18,7 +18,7 @@ import { printBreakdown, printTable, type TorchResult } from './report.ts';
  *   npm run bench -- [--steps 40] [--warmup 10] [--backends tensorflow-gpu,webgpu,tensorflow,wasm,wasm-xnnpack,cpu]
  *                    [--threads N]  (both sides; default: the physical cores, bonsai's default)
  *                    [--shape reference|gpt2-small]  (gpt2-small: for GPU backends)
- *                    [--skip-lora]  (leave out row (a), LoRA on the SmolLM2 shape: bench/lora-row.ts)
+ *                    [--skip-lora]  (leave out rows (a), (e) and (d): LoRA on the SmolLM2 and Qwen2.5-0.5B shapes, bench/lora-row.ts; one RL step with LoRA, bench/rl-lora.ts)
  *                    [--reference-only]  (the reference rows alone: no (a), (b), (c))
  *
  * wasm-xnnpack is wasm with its products kept off the platform BLAS (BONSAI_BLAS=off), as
@@ -98,11 +98,18 @@ spawnSync(process.execPath, [resolve(here, '..', 'bin', 'run-ts.js'), join(here,
 console.log('');
 spawnSync(process.execPath, [resolve(here, '..', 'bin', 'run-ts.js'), join(here, 'rl_cache.ts')], { stdio: 'inherit' });
 
-// Row (a): LoRA training on the SmolLM2-135M shape beside PyTorch (bench/lora-row.ts; minutes per step on one CPU thread; --skip-lora leaves it out).
+// Rows (a), (e) and (d): LoRA training on the SmolLM2-135M shape (without recomputation) and on a Qwen2.5-0.5B
+// shape (bench/lora-row.ts), and one RL step with LoRA on the SmolLM2 shape (bench/rl-lora.ts), each beside PyTorch
+// on the same threads; minutes per step (--skip-lora leaves them out).
 if (!process.argv.includes('--skip-lora')) {
-  console.log('');
-  const lora = spawnSync(process.execPath, [resolve(here, '..', 'bin', 'run-ts.js'), join(here, 'lora-row.ts')], { stdio: 'inherit' });
-  if (lora.status !== 0) process.exitCode = 1;
+  const launch = (file: string, ...a: string[]) => {
+    console.log('');
+    const p = spawnSync(process.execPath, [resolve(here, '..', 'bin', 'run-ts.js'), join(here, file), ...a, '--threads', String(threads)], { stdio: 'inherit' });
+    if (p.status !== 0) process.exitCode = 1;
+  };
+  launch('lora-row.ts', '--recompute', '0', '--steps', '3');
+  launch('lora-row.ts', '--shape', 'qwen', '--recompute', '0,1', '--steps', '2');
+  launch('rl-lora.ts');
 }
 
 
