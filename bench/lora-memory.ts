@@ -18,7 +18,7 @@ import type { Recipe } from '../src/recipe/schema.ts';
 import { stepShapeOf } from '../src/trainer/memory-check.ts';
 import { estimateStepMemory } from '../src/trainer/memory-estimate.ts';
 import { AdamW } from '../src/trainer/optimizer.ts';
-import { createTrainStep } from '../src/trainer/step.ts';
+import { createTrainStep } from '../src/trainer/seam.ts';
 import { randomBatch } from '../test/helpers/tiny.ts';
 import { ALL_LINEAR, ROW_A, SMOLLM2_135M } from './lora-shape.ts';
 

@@ -13,7 +13,7 @@ import { initBackend } from '../src/backend/index.ts';
 import { attachRecipeLora } from '../src/lora/build.ts';
 import { FamilyDecoder } from '../src/models/families/decoder.ts';
 import { AdamW } from '../src/trainer/optimizer.ts';
-import { createTrainStep } from '../src/trainer/step.ts';
+import { createTrainStep } from '../src/trainer/seam.ts';
 import { randomBatch } from '../test/helpers/tiny.ts';
 import { ALL_LINEAR, QWEN25_05B, ROW_A, SMOLLM2_135M } from './lora-shape.ts';
 

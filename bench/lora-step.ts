@@ -33,7 +33,7 @@ import { estimateStepMemory } from '../src/trainer/memory-estimate.ts';
 import { stepShapeOf } from '../src/trainer/memory-check.ts';
 import type { Recipe } from '../src/recipe/schema.ts';
 import { AdamW } from '../src/trainer/optimizer.ts';
-import { createTrainStep } from '../src/trainer/step.ts';
+import { createTrainStep } from '../src/trainer/seam.ts';
 import { randomBatch } from '../test/helpers/tiny.ts';
 
 

@@ -21,7 +21,7 @@ import { loadRecipe } from '../src/recipe/index.ts';
 import { frozenPass } from '../src/rewards/frozen.ts';
 import { RewardScorer } from '../src/server/scorer.ts';
 import { encodeText, rolloutBatchOf, type ScoreText } from '../src/server/texts.ts';
-import { saveCheckpoint } from '../src/trainer/checkpoint.ts';
+import { saveCheckpoint } from '../src/models/checkpoint.ts';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, d: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1]! : d);

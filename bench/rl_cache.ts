@@ -8,10 +8,10 @@ import { modelConfig } from '../src/models/config.ts';
 import { createTokenizer } from '../src/models/tokenizer.ts';
 import { HookedTransformer } from '../src/models/transformer.ts';
 import { regexReward } from '../src/rewards/index.ts';
-import { createLossStep } from '../src/trainer/loss-step.ts';
+import { createLossStep } from '../src/trainer/seam.ts';
 import { AdamW } from '../src/trainer/optimizer.ts';
 import { clippedPg } from '../src/trainer/rl-loss.ts';
-import { rlStep } from '../src/trainer/rl-step.ts';
+import { rlStep } from '../src/trainer/rl.ts';
 import os from 'node:os';
 
 const steps = Number(process.argv[2] ?? 2);

@@ -12,8 +12,8 @@ import type { Probe } from '../../src/probes/probe.ts';
 import { ensureRecipeProbe } from '../../src/probes/recipe.ts';
 import { loadAnyRecipe, loadRecipe } from '../../src/recipe/index.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
-import { loadCheckpoint, latestCheckpoint } from '../../src/trainer/checkpoint.ts';
-import { train } from '../../src/trainer/run.ts';
+import { loadCheckpoint, latestCheckpoint } from '../../src/models/checkpoint.ts';
+import { train } from '../../src/trainer/train.ts';
 
 export type WorldName = 'halluc' | 'pii';
 

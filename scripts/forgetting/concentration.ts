@@ -10,7 +10,7 @@ import { evalBatches, loadDataset } from '../../src/data/index.ts';
 import { attributionScores } from '../../src/gradients/attribution.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { HookedTransformer } from '../../src/models/transformer.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 import { lmLoss } from '../../src/trainer/loss.ts';
 await initBackend('auto');
 const tok = createTokenizer('byte');

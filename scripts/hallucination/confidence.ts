@@ -11,8 +11,8 @@ import { worldFromJson } from '../../src/data/tasks/hallucination-eval.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { HookedTransformer } from '../../src/models/transformer.ts';
 import { auroc } from '../../src/probes/metrics.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
-import { tokenLogprobs } from '../../src/trainer/logprobs.ts';
+import { loadCheckpoint } from '../../src/models/checkpoint.ts';
+import { tokenLogprobs } from '../../src/models/logprobs.ts';
 
 const [dir] = process.argv.slice(2);
 if (!dir) { console.error('usage: confidence.ts CKPT'); process.exit(2); }

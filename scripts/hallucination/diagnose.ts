@@ -13,7 +13,7 @@ import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { HookedTransformer } from '../../src/models/transformer.ts';
 import { tokenFeatures } from '../../src/probes/capture.ts';
 import { loadProbe } from '../../src/probes/io.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 
 const [baseDir, probeDir, temps = '1,1.5,2'] = process.argv.slice(2);
 if (!baseDir || !probeDir) { console.error('usage: diagnose.ts BASE_CKPT PROBE_DIR [temps]'); process.exit(2); }

@@ -6,7 +6,7 @@ import { evaluateHallucination, worldFromJson } from '../../src/data/tasks/hallu
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { HookedTransformer } from '../../src/models/transformer.ts';
 import { loadProbe } from '../../src/probes/io.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 
 /** The world, tokenizer, a policy, the frozen base and its probe: what every hallucination script reads. */
 export async function loadHallucinationRun(base: string, policy: string, probeDir: string) {

@@ -5,7 +5,7 @@ import type { ProbeMetrics } from '../probes/metrics.ts';
 import { loadAnyRecipe } from '../recipe/index.ts';
 import type { AnyRecipe } from '../recipe/schema.ts';
 import { createTracker } from '../tracking/index.ts';
-import type { buildModel } from '../trainer/build.ts';
+import type { buildModel } from '../models/init-build.ts';
 import { parse, threadsFlag, threadsOption, THREADS_HELP, usage, type Command } from './args.ts';
 import { withThreads } from '../recipe/backend-schema.ts';
 
@@ -38,7 +38,7 @@ export const probeCommand: Command = async (argv) => {
   const [tf, { initBackend }, { buildModel }, probeRecipes, probeIo] = await Promise.all([
     import('@tensorflow/tfjs'),
     import('../backend/index.ts'),
-    import('../trainer/build.ts'),
+    import('../models/init-build.ts'),
     import('../probes/recipe.ts'),
     import('../probes/io.ts'),
   ]);

@@ -1,4 +1,4 @@
-import { loadSaeRecipe } from '../recipe/sae-schema.ts';
+import { loadSaeRecipe } from '../recipe/index.ts';
 import { createTracker } from '../tracking/index.ts';
 import { parse, threadsFlag, threadsOption, THREADS_HELP, usage, type Command } from './args.ts';
 import { withThreads } from '../recipe/backend-schema.ts';

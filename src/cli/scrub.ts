@@ -10,8 +10,9 @@ import { modelFromValues } from '../models/registry.ts';
 import { loadProbe } from '../probes/io.ts';
 import type { Probe } from '../probes/probe.ts';
 import { scoreTokens } from '../probes/token-scores.ts';
-import { latestCheckpoint, loadCheckpoint } from '../trainer/checkpoint.ts';
+import { latestCheckpoint, loadCheckpoint } from '../models/checkpoint.ts';
 import { parse, threadsFlag, threadsOption, THREADS_HELP, usage, type Command } from './args.ts';
+import { inputPrefix } from '../models/input-ids.ts';
 
 const HELP = usage('bonsai scrub --checkpoint DIR --probe DIR [FILE]', 'Mask the tokens where a token-level probe fires (read on the frozen model); print the masked text.', [
   ['--checkpoint DIR', "the model the probe was trained on: a checkpoint, or a run's out_dir (its newest)"],
@@ -31,7 +32,9 @@ export function scrubText(frozen: CausalLM, probe: Probe, tok: Tokenizer, text: 
   const threshold = opts.threshold ?? probe.meta.threshold;
   const lines = text.split('\n');
   const ids = lines.map((l) => tok.encode(l));
-  const scores = scoreTokens(frozen, probe, ids);
+  // The model reads each line as its input (its BOS first where the tokenizer adds one); the prefix's scores are dropped.
+  const prefix = inputPrefix(tok);
+  const scores = scoreTokens(frozen, probe, ids.map((s) => [...prefix, ...s])).map((s) => s.subarray(prefix.length));
   let masked = 0;
   const out = lines.map((line, i) => {
     const ranges = tokenCharRanges(tok, line, ids[i]);

@@ -12,7 +12,7 @@ import { MANIFEST_NAME } from '../models/checkpoint-io.ts';
 import { createTokenizer, type Tokenizer, type TokenizerKind } from '../models/tokenizer.ts';
 import type { CausalLM } from '../models/model.ts';
 import { modelFromValues } from '../models/registry.ts';
-import { latestCheckpoint, loadCheckpoint } from '../trainer/checkpoint.ts';
+import { latestCheckpoint, loadCheckpoint } from '../models/checkpoint.ts';
 
 /** One model of a diff. The caller disposes `model`. */
 export interface LoadedModel {

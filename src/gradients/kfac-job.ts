@@ -8,17 +8,17 @@ import { dirname, join } from 'node:path';
 import { loadDataset } from '../data/load.ts';
 import { BonsaiError } from '../errors.ts';
 import { loadHfGpt2, saveHfGpt2 } from '../models/hf-gpt2.ts';
-import { createTokenizer, tokenizerFiles, type Tokenizer } from '../models/tokenizer.ts';
+import { createTokenizer, tokenizerFiles, tokenizerRecord, type Tokenizer } from '../models/tokenizer.ts';
 import type { CausalLM } from '../models/model.ts';
 import { modelFromValues } from '../models/registry.ts';
 import type { EditRecipe } from '../recipe/edit-schema.ts';
-import { loadCheckpoint, saveCheckpoint } from '../trainer/checkpoint.ts';
+import { loadCheckpoint, saveCheckpoint } from '../models/checkpoint.ts';
 import { Rng } from '../util/rng.ts';
 import { checkFactorsFit, editWeight, factorEigen, type FactorEigen, type TargetEditReport } from './kfac-edit.ts';
 import { collectKfacFactors, type KfacFactors } from './kfac-factors.ts';
 import { loadKfacFactors, saveKfacFactors } from './kfac-io.ts';
 import { resolveTargets, type LinearSite } from './kfac-sites.ts';
-import { globToRegExp } from './select.ts';
+import { globToRegExp } from '../util/glob.ts';
 
 /** What an edit run did. */
 export interface EditResult {
@@ -135,7 +135,7 @@ function checkFactorsCover(f: KfacFactors, sites: readonly LinearSite[], fisher:
 /** Writes the model into `dir` atomically: a sibling temp folder renamed into place. */
 function writeModel(dir: string, layout: EditResult['layout'], model: CausalLM, tokenizer: Tokenizer): void {
   try {
-    if (layout === 'bonsai') return saveCheckpoint(dir, { config: model.config, tokenizer: tokenizer.kind, weights: model.valuesSync(), files: tokenizerFiles(tokenizer) });
+    if (layout === 'bonsai') return saveCheckpoint(dir, { config: model.config, ...tokenizerRecord(tokenizer), weights: model.valuesSync(), files: tokenizerFiles(tokenizer) });
     const tmp = `${dir}.tmp-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
     try {

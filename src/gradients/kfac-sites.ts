@@ -7,8 +7,8 @@
 import { BonsaiError } from '../errors.ts';
 import type { CausalLM } from '../models/model.ts';
 import { requireGpt2 } from '../models/lm-config.ts';
-import { editDistance } from '../recipe/suggest.ts';
-import { globToRegExp } from './select.ts';
+import { editDistance } from '../registry/suggest.ts';
+import { globToRegExp } from '../util/glob.ts';
 
 /** The MLP matrices: the paper's (and the default) targets. */
 export const DEFAULT_KFAC_TARGETS = ['blocks.*.mlp.W_in', 'blocks.*.mlp.W_out'];

@@ -13,7 +13,7 @@ import { saveHfCheckpoint } from '../models/families/save.ts';
 import { loadHfGpt2, saveHfGpt2Values } from '../models/hf-gpt2.ts';
 import { paramSpecs } from '../models/layout.ts';
 import { hfConfigOfDecoder } from '../models/families/hf-config-out.ts';
-import { loadCheckpoint } from '../trainer/checkpoint.ts';
+import { loadCheckpoint } from '../models/checkpoint.ts';
 import { createTokenizer, tokenizerFiles } from '../models/tokenizer.ts';
 import { mergeAdapters } from './merge.ts';
 import { readPeftAdapter } from './peft.ts';

@@ -1,20 +1,20 @@
 /**
  * Model-init kinds (the recipe's `model.init`: exactly one of `config`, `checkpoint`,
- * `hf_gpt2`): schema of each, and how each tells the model's config without building the
- * model, which is what every other check reads hooks and parameter paths from. The builders
- * (weights) are in trainer/build.ts.
+ * `hf_gpt2`, `hf`): schema of each, and how each tells the model's config without building
+ * the model, which is what every other check reads hooks and parameter paths from. The
+ * builders (weights) are in init-build.ts.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { BonsaiError } from '../errors.ts';
-import { existingDirectory, PATH_NOTE, positiveInt } from '../recipe/fields.ts';
-import type { EntryOf, KindSpec } from '../recipe/registry.ts';
+import { existingDirectory, PATH_NOTE, positiveInt } from '../registry/fields.ts';
+import type { EntryOf, KindSpec } from '../registry/kinds.ts';
 import { modelConfig } from './config.ts';
 import { decoderConfigFromHf, familyConfigFromRecipe } from './families/config.ts';
 import { configFromStored, type LMConfig } from './lm-config.ts';
 import { modelConfigFromHf } from './hf-gpt2-config.ts';
-import { createTokenizer, type Tokenizer, type TokenizerKind } from './tokenizer.ts';
+import { createTokenizer, type SpecialTokenRuleName, type Tokenizer, type TokenizerKind } from './tokenizer.ts';
 
 /** Architecture of a model trained from scratch. */
 export const modelConfigSchema = z
@@ -149,14 +149,16 @@ export const initSchema = z
 
 /**
  * The tokenizer a recipe's `model:` names. `hf` reads the files in the model's directory
- * (`init.hf`, or an `init.checkpoint` written by a run that used it); byte and gpt2 need none.
+ * (`init.hf`, or an `init.checkpoint` written by a run that used it, whose special-token
+ * rule it keeps); byte and gpt2 need none. `rule` overrides the special-token rule (a
+ * resumed run keeps its checkpoint's).
  */
-export function recipeTokenizer(m: { tokenizer: TokenizerKind; init: InitEntry }): Tokenizer {
+export function recipeTokenizer(m: { tokenizer: TokenizerKind; init: InitEntry }, rule?: SpecialTokenRuleName): Tokenizer {
   const kind = initKindOf(m.init);
   const spec = initKinds[kind] as InitKind<z.ZodType>;
   if (m.tokenizer !== 'hf') return createTokenizer(m.tokenizer);
   if (!spec.tokenizerDir) throw new BonsaiError(`model.tokenizer hf reads tokenizer.json from the model's directory; model.init.${kind} has none`, { hint: 'use it with model.init.hf or model.init.checkpoint' });
-  return createTokenizer('hf', spec.tokenizerDir(initValue(m.init)));
+  return createTokenizer('hf', spec.tokenizerDir(initValue(m.init)), rule);
 }
 
 /** The camelCase config of a fresh model, with the tokenizer's vocabulary filled in. */

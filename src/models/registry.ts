@@ -8,11 +8,12 @@
 import { FamilyDecoder } from './families/decoder.ts';
 import type { LMConfig, ModelFamily } from './lm-config.ts';
 import type { CausalLM } from './model.ts';
+import type { ParamValues } from './params.ts';
 import { HookedTransformer } from './transformer.ts';
 
 interface FamilyBuilder {
   create(config: LMConfig, seed: number): CausalLM;
-  fromValues(config: LMConfig, values: Map<string, Float32Array>): CausalLM;
+  fromValues(config: LMConfig, values: ParamValues): CausalLM;
 }
 
 const decoder: FamilyBuilder = {
@@ -38,6 +39,6 @@ export function createModel(config: LMConfig, seed: number): CausalLM {
 }
 
 /** A model from parameter values by path (a checkpoint's weights). Every path of layout.ts's paramSpecs must be present. */
-export function modelFromValues(config: LMConfig, values: Map<string, Float32Array>): CausalLM {
+export function modelFromValues(config: LMConfig, values: ParamValues): CausalLM {
   return builders[config.family].fromValues(config, values);
 }

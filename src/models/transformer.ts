@@ -7,6 +7,7 @@ import type { ForwardOptions, HookRunner } from './hooks.ts';
 import { recomputed } from '../backend/recompute.ts';
 import { requireGpt2, type LMConfig } from './lm-config.ts';
 import { initialValues } from './params.ts';
+import type { ParamValues } from './params.ts';
 
 export type { ForwardResult, HiddenResult } from './model.ts';
 
@@ -21,7 +22,7 @@ export type Gpt2ConfigInput = Omit<ModelConfig, 'family' | 'nKvHeads' | 'dHead'>
 export class HookedTransformer extends HookedModel<ModelConfig> {
   private readonly causalMask: tf.Tensor2D; // [nCtx, nCtx], 0 on/below diagonal, -1e9 above
 
-  private constructor(config: Gpt2ConfigInput | LMConfig, values: Map<string, Float32Array>, frozen: boolean) {
+  private constructor(config: Gpt2ConfigInput | LMConfig, values: ParamValues, frozen: boolean) {
     const full = withDerived(requireGpt2(config as LMConfig, 'HookedTransformer'));
     validateModelConfig(full);
     super(full, values, frozen);
@@ -38,7 +39,7 @@ export class HookedTransformer extends HookedModel<ModelConfig> {
   }
 
   /** A model from parameter values by path (e.g. a checkpoint). Every path must be present. A config of another family is refused: registry.ts's modelFromValues builds any family. */
-  static fromValues(config: Gpt2ConfigInput | LMConfig, values: Map<string, Float32Array>): HookedTransformer {
+  static fromValues(config: Gpt2ConfigInput | LMConfig, values: ParamValues): HookedTransformer {
     return new HookedTransformer(config, values, false);
   }
 

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { threadsProblem } from '../backend/threads.ts';
-import { positiveInt } from './fields.ts';
+import { positiveInt } from '../registry/fields.ts';
 
 const kinds = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 const KIND_HELP = 'TensorFlow.js backend; auto tries tensorflow-gpu, webgpu (hardware adapters only), tensorflow, wasm, cpu in that order.';

@@ -4,7 +4,7 @@
  * model) use the training schema's own definitions, so they read and fail the same way.
  */
 import { z } from 'zod';
-import { PATH_NOTE, positiveInt } from './fields.ts';
+import { PATH_NOTE, positiveInt } from '../registry/fields.ts';
 import { backendSchema, datasetSchema, modelSchema, runSchema } from './schema.ts';
 
 /** The MLP matrices, as in the paper (kept in step with gradients/kfac-sites.ts). */

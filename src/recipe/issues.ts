@@ -4,8 +4,9 @@
  */
 import type { z } from 'zod';
 import { BonsaiError } from '../errors.ts';
-import { closest, suggestion } from './suggest.ts';
-import { keysAt, schemaAt, valueAt, type PathSegment } from './walk.ts';
+import { closest, suggestion } from '../registry/suggest.ts';
+import { keysAt, schemaAt, valueAt } from './walk.ts';
+import type { PathSegment } from '../registry/kinds.ts';
 
 /** A path as users write it: `trainer.optimizer.lr`, `gradients.0.kind`. */
 export function dotted(path: readonly PathSegment[]): string {

@@ -11,16 +11,17 @@ import { initKindOf, initKinds, initSchema, modelConfigSchema } from '../models/
 import { tokenizerKinds, type TokenizerKind } from '../models/tokenizer.ts';
 import { rewardsSchema } from '../rewards/kinds.ts';
 import { trainerSchema } from '../trainer/kinds/trainer.ts';
-import { jobKinds, jobNames, type JobName } from './jobs.ts';
+import { evalsSchema } from '../trainer/kinds/evals.ts';
+import { jobKinds, trainingRecipeJobs, type TrainingRecipeJob } from './jobs.ts';
 import { loraSchema } from '../lora/kinds.ts';
-import { probesSchema } from './rl.ts';
+import { probesSchema } from '../probes/kinds.ts';
 import { raySchema } from './ray-schema.ts';
 import { memorySchema } from './memory-schema.ts';
 import { backendSchema } from './backend-schema.ts';
 
 export { backendSchema };
 import { sweepSchemaOf } from './sweep-schema.ts';
-import { existingFile, PATH_NOTE, nonNegativeInt, positiveInt } from './fields.ts';
+import { existingFile, PATH_NOTE, nonNegativeInt, positiveInt } from '../registry/fields.ts';
 
 export { modelConfigSchema };
 
@@ -106,9 +107,9 @@ function sectionsFor(defaultName: string) {
     run: runSchema(defaultName),
     backend: backendSchema,
     job: z
-      .enum(jobNames)
+      .enum(trainingRecipeJobs)
       .optional()
-      .describe(`What the recipe is for: ${jobNames.map((j) => `${j} (${jobKinds[j].describe})`).join(', ')}. Default: trainer.kind.`),
+      .describe(`What the recipe is for: ${trainingRecipeJobs.map((j) => `${j} (${jobKinds[j].describe})`).join(', ')}. Default: trainer.kind.`),
     model: modelSchema,
     data: dataSchema.optional(),
     trainer: trainerSchema.optional(),
@@ -118,6 +119,7 @@ function sectionsFor(defaultName: string) {
     lora: loraSchema.optional(),
     probes: probesSchema,
     rewards: rewardsSchema,
+    evals: evalsSchema,
     checkpoint: checkpointSchema,
     memory: memorySchema,
     tracking: trackingSchema,
@@ -158,15 +160,15 @@ export function recipeSchemaFor(defaultName: string) {
  * the sections it needs; one that does not has no `trainer`. With no `job`, the trainer's
  * kind is the job.
  */
-function checkJob(r: { job?: JobName; trainer?: { kind: string }; [section: string]: unknown }, ctx: z.RefinementCtx): void {
-  const job = r.job ?? (r.trainer?.kind as JobName | undefined);
+function checkJob(r: { job?: TrainingRecipeJob; trainer?: { kind: string }; [section: string]: unknown }, ctx: z.RefinementCtx): void {
+  const job = r.job ?? (r.trainer?.kind as TrainingRecipeJob | undefined);
   if (job === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['trainer'], message: `missing required field (or say what the recipe is for: job: ${jobNames.join(' | ')})` });
+    ctx.addIssue({ code: 'custom', path: ['trainer'], message: `missing required field (or say what the recipe is for: job: ${trainingRecipeJobs.join(' | ')})` });
     return;
   }
   const spec = jobKinds[job];
   if (spec.trainer === undefined && r.trainer) {
-    ctx.addIssue({ code: 'custom', path: ['trainer'], message: `a ${job} job has no trainer section; remove it, or set job to one that trains (${jobNames.filter((j) => jobKinds[j].trainer).join(', ')})` });
+    ctx.addIssue({ code: 'custom', path: ['trainer'], message: `a ${job} job has no trainer section; remove it, or set job to one that trains (${trainingRecipeJobs.filter((j) => jobKinds[j].trainer).join(', ')})` });
   } else if (spec.trainer !== undefined && r.trainer && r.trainer.kind !== spec.trainer) {
     ctx.addIssue({ code: 'custom', path: ['trainer', 'kind'], message: `job ${job} runs trainer kind ${spec.trainer}, got ${r.trainer.kind}` });
   }

@@ -4,7 +4,7 @@ import { isFrozenHead } from '../backend/vocab-end.ts';
 import { adaptersOf, trainableParams } from '../lora/attach.ts';
 import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
-import { ceChunkRows } from './chunked-ce.ts';
+import { ceChunkRows } from '../models/chunked-ce.ts';
 import { backendMemoryLimit, checkStepFits, HEADROOM, rlSettings } from './memory-budget.ts';
 import { formatBytes, type StepShape } from './memory-estimate.ts';
 
@@ -23,7 +23,7 @@ export function checkRecipeStepFits(recipe: Recipe, model: CausalLM, backend: st
 }
 
 /**
- * The RL step's check, before the first step (run-rl.ts): its loss pass is an SFT step over
+ * The RL step's check, before the first step (prepareRl in rl.ts): its loss pass is an SFT step over
  * batch_size × group_size rollout rows of up to `longestPrompt` + max_new_tokens tokens, and
  * the frozen reference holds a second copy of the weights (none under LoRA: the reference is
  * the base with its adapters off). The no-grad passes and the rollouts' KV cache need less

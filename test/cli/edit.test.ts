@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadHfGpt2 } from '../../src/models/hf-gpt2.ts';
 import { modelConfig } from '../../src/models/index.ts';
 import { HookedTransformer } from '../../src/models/transformer.ts';
-import { loadCheckpoint, saveCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { loadCheckpoint, saveCheckpoint } from '../../src/models/checkpoint.ts';
 import { bonsai, hasStackTrace } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/recipes.ts';
 import { useCpu } from '../helpers/tiny.ts';

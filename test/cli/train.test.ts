@@ -43,6 +43,17 @@ describe('bonsai train', () => {
     }
   });
 
+  it('with tracking none, prints no tracking or compare line', () => {
+    const dir = tempDir();
+    const recipe = writeTinyRecipe(dir, { steps: 2 });
+    const r = bonsai(['train', recipe, '--set', 'tracking.uri=none']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/finished at step 2/);
+    expect(r.stdout).not.toMatch(/^tracking: run|^compare:/m);
+    const tracked = bonsai(['train', writeTinyRecipe(tempDir(), { steps: 2 })]);
+    expect(tracked.stdout).toMatch(/^tracking: run [0-9a-f]{32} in /m);
+  });
+
   it('a recipe with a sweep: section trains the base recipe once and says how to run the sweep', () => {
     const dir = tempDir();
     const recipe = writeTinyRecipe(dir, { steps: 2, extra: 'sweep: { grid: { trainer.optimizer.lr: [1.0e-3, 3.0e-3] } }' });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paramSpecs, hookNames, type CausalLM } from '../../src/models/index.ts';
 import { modelFromValues } from '../../src/models/registry.ts';
-import { loadCheckpoint, saveCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { loadCheckpoint, saveCheckpoint } from '../../src/models/checkpoint.ts';
 import { ids2d, tinyFamilyModel, tinyLlamaConfig, tinyModel, useCpu } from '../helpers/tiny.ts';
 
 beforeAll(useCpu);

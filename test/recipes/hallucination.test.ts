@@ -10,8 +10,8 @@ import { saveProbe } from '../../src/probes/io.ts';
 import { probeDir, trainRecipeProbe } from '../../src/probes/recipe.ts';
 import { loadAnyRecipe, loadRecipe } from '../../src/recipe/index.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
-import { buildModel } from '../../src/trainer/build.ts';
-import { train } from '../../src/trainer/run.ts';
+import { buildModel } from '../../src/models/init-build.ts';
+import { train } from '../../src/trainer/train.ts';
 import { constantProbe } from '../helpers/probe.ts';
 import { tempDir } from '../helpers/recipes.ts';
 import { tinyModel, useCpu } from '../helpers/tiny.ts';
@@ -19,7 +19,7 @@ import { colourConfidence, confidenceGate } from '../../scripts/hallucination/co
 import { testOnlyKnown, validationWorld } from '../../scripts/hallucination/validation.ts';
 import { modelConfig } from '../../src/models/config.ts';
 import { question } from '../../src/data/tasks/hallucination.ts';
-import { tokenLogprobs } from '../../src/trainer/logprobs.ts';
+import { tokenLogprobs } from '../../src/models/logprobs.ts';
 
 beforeAll(useCpu);
 const R = (f: string) => `recipes/hallucination/${f}`;

@@ -7,8 +7,8 @@ import { HookedTransformer } from '../../src/models/transformer.ts';
 import { judgeScores, labelId, sequenceJudgeLines, tokenJudgeLines, SEQUENCE_JUDGE, TOKEN_JUDGE } from '../../src/probes/judge.ts';
 import { loadRecipe } from '../../src/recipe/index.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
-import { train } from '../../src/trainer/run.ts';
+import { loadCheckpoint } from '../../src/models/checkpoint.ts';
+import { train } from '../../src/trainer/train.ts';
 import { tempDir } from '../helpers/recipes.ts';
 import { useCpu } from '../helpers/tiny.ts';
 

@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/models/safetensors.ts';
 import { parseRecipe } from '../../src/recipe/index.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
-import { train } from '../../src/trainer/run.ts';
+import { loadCheckpoint } from '../../src/models/checkpoint.ts';
+import { train } from '../../src/trainer/train.ts';
 import { tempDir, writeTinyCorpus } from '../helpers/recipes.ts';
 
 // The tiny random GPT-2 in HF's layout (scripts/make-gpt2-fixture.py): 4 wide, 2 layers,

@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { HookedTransformer } from '../../src/models/transformer.ts';
 import { AdamW, applyGradients, computeGradients, lmLoss, runLoop, train, type LoopTrainer, type StepOutcome } from '../../src/trainer/index.ts';
-import { configFromRecipe } from '../../src/trainer/build.ts';
+import { configFromRecipe } from '../../src/models/init-build.ts';
 import { MemoryTracker } from '../helpers/metrics.ts';
 import { tempDir, tinyRecipe } from '../helpers/recipes.ts';
 import { randomBatch, useCpu } from '../helpers/tiny.ts';

@@ -5,10 +5,10 @@ import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { HookedTransformer } from '../../src/models/transformer.ts';
 import { probeIntervention } from '../../src/probes/index.ts';
 import { exactMatchReward, probeReward, regexReward } from '../../src/rewards/index.ts';
-import { createLossStep } from '../../src/trainer/loss-step.ts';
+import { createLossStep } from '../../src/trainer/seam.ts';
 import { AdamW } from '../../src/trainer/optimizer.ts';
 import { clippedPg, cispo, groupAdvantages, k3 } from '../../src/trainer/rl-loss.ts';
-import { rlStep, type RlStepOptions } from '../../src/trainer/rl-step.ts';
+import { rlStep, type RlStepOptions } from '../../src/trainer/rl.ts';
 import { constantProbe } from '../helpers/probe.ts';
 import { useCpu } from '../helpers/tiny.ts';
 

@@ -19,6 +19,7 @@ import { recomputed } from '../../backend/recompute.ts';
 import { initialValues } from '../params.ts';
 import type { DecoderConfig } from './config.ts';
 import { applyRope, geluExact, rmsNorm, ropeInvFreq, ropeTables, ropeTablesAt, swiglu } from './layers.ts';
+import type { ParamValues } from '../params.ts';
 
 export { familyHookNames } from './layout.ts';
 
@@ -26,7 +27,7 @@ export class FamilyDecoder extends HookedModel<DecoderConfig> {
   private readonly invFreq: Float32Array;
 
   /** Values by path (names.ts's hfToBonsai gives them from a checkpoint; layout.ts lists the paths). */
-  constructor(config: DecoderConfig, values: Map<string, Float32Array>, frozen = false) {
+  constructor(config: DecoderConfig, values: ParamValues, frozen = false) {
     super(config, values, frozen);
     this.invFreq = ropeInvFreq(config);
   }

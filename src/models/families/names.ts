@@ -82,19 +82,27 @@ export function hfTensorSpecs(c: DecoderConfig): Map<string, HfTensorSpec> {
 export function hfToBonsai(c: DecoderConfig, hf: Map<string, Float32Array>): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
   for (const [name, spec] of hfTensorSpecs(c)) {
-    const data = hf.get(name)!;
-    if (spec.kind === 'copy') out.set(spec.path, data.slice());
-    else if (spec.kind === 'transpose') out.set(spec.path, transpose(data, spec.shape[0]!, spec.shape[1]!));
-    else if (spec.kind === 'neox_qkv_weight') {
-      const fused = transpose(data, 3 * c.dModel, c.dModel); // [D, 3D], column h·3dh + part·dh + j
-      const parts = splitNeox(fused, c.dModel, c);
-      ['W_Q', 'W_K', 'W_V'].forEach((w, p) => out.set(`${spec.path}.${w}`, parts[p]!));
-    } else {
-      const parts = splitNeox(data, 1, c);
-      ['b_Q', 'b_K', 'b_V'].forEach((w, p) => out.set(`${spec.path}.${w}`, parts[p]!));
-    }
+    // A copy: the caller's tensors may be shared (a whole file's); hfTensorToBonsai keeps them.
+    const data = spec.kind === 'copy' ? hf.get(name)!.slice() : hf.get(name)!;
+    for (const [path, v] of hfTensorToBonsai(c, spec, data)) out.set(path, v);
   }
   return out;
+}
+
+/**
+ * One HF tensor → its bonsai parameters (one, or three for GPT-NeoX's fused qkv). A 'copy'
+ * tensor is returned as given, not copied: a caller reading tensor by tensor owns each one.
+ */
+export function hfTensorToBonsai(c: DecoderConfig, spec: HfTensorSpec, data: Float32Array): Array<[string, Float32Array]> {
+  if (spec.kind === 'copy') return [[spec.path, data]];
+  if (spec.kind === 'transpose') return [[spec.path, transpose(data, spec.shape[0]!, spec.shape[1]!)]];
+  if (spec.kind === 'neox_qkv_weight') {
+    const fused = transpose(data, 3 * c.dModel, c.dModel); // [D, 3D], column h·3dh + part·dh + j
+    const parts = splitNeox(fused, c.dModel, c);
+    return ['W_Q', 'W_K', 'W_V'].map((w, p) => [`${spec.path}.${w}`, parts[p]!]);
+  }
+  const parts = splitNeox(data, 1, c);
+  return ['b_Q', 'b_K', 'b_V'].map((w, p) => [`${spec.path}.${w}`, parts[p]!]);
 }
 
 /** [rows, H·3dh] with per-head q|k|v columns → three [rows, H·dh] (head h at columns h·dh…). */

@@ -3,10 +3,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { modelConfig } from '../../src/models/index.ts';
 import { computeGradients } from '../../src/trainer/seam.ts';
 import { lmLoss, type LmBatch } from '../../src/trainer/loss.ts';
-import { ceChunkRows } from '../../src/trainer/chunked-ce.ts';
+import { ceChunkRows } from '../../src/models/chunked-ce.ts';
 import { variablesRead } from '../../src/backend/recompute.ts';
 import { AdamW, createTrainStep } from '../../src/trainer/index.ts';
-import { chunkedTokenLogprobs, tokenLogprobs } from '../../src/trainer/logprobs.ts';
+import { chunkedTokenLogprobs, tokenLogprobs } from '../../src/models/logprobs.ts';
 import { familyConfigFromRecipe } from '../../src/models/families/config.ts';
 import { randomBatch, tinyFamilyModel, tinyLlamaConfig, tinyModel, useCpu } from '../helpers/tiny.ts';
 

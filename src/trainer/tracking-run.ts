@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { backendTags, type BackendReport } from '../backend/index.ts';
 import { flattenRecipe, resolvedRecipeYaml } from '../recipe/index.ts';
 import type { Recipe } from '../recipe/schema.ts';
-import { inheritedRunContext } from '../distributed/sweep/child-env.ts';
+import { inheritedRunContext } from '../tracking/run-env.ts';
 import { createTracker, DEFAULT_TRACKING_URI, resolveTrackingUri, RunNotResumable, sanitizeKey, truncateValue, type StartRunOptions, type Tracker } from '../tracking/index.ts';
-import { latestCheckpoint } from './checkpoint.ts';
+import { latestCheckpoint } from '../models/checkpoint.ts';
 
 export const BONSAI_VERSION = '0.1.0';
 
@@ -23,6 +23,8 @@ export interface TrackedRunOptions {
   tracker?: Tracker;
   /** For the pending-events line a server tracker may leave. */
   onLog?(line: string): void;
+  /** Params beyond the recipe's (e.g. which settings came from the model's generation_config.json). */
+  params?: Record<string, string>;
 }
 
 /**
@@ -80,19 +82,23 @@ function checkpointRunId(outDir: string): string | undefined {
   }
 }
 
+/** A tracking run opened for a training run; `close` ends it with the loop's outcome. */
+export interface TrackingRun {
+  tracker: Tracker;
+  runId: string;
+  /** The resolved recipe, as written to out_dir and logged; checkpoints carry it. */
+  recipeYaml: string;
+  /** Ends the run: FINISHED, KILLED (`outcome.interrupted`) or FAILED (no outcome: the loop threw). A finished run's checkpoint is logged as an artifact first. */
+  close(outcome?: LoopOutcome): Promise<void>;
+}
+
 /**
- * Every trainer's run, the same way: the resolved recipe written to out_dir, a tracking
- * run with bonsai's tags, params and the recipe artifact, the loop, the final checkpoint
- * as an artifact, and the run closed FINISHED, KILLED (interrupted) or FAILED (an error,
- * re-thrown after the run is closed, so nothing is left RUNNING).
+ * Opens every trainer's tracking run, the same way: the resolved recipe written to out_dir,
+ * a tracking run (with --resume, the one the newest checkpoint names) with bonsai's tags,
+ * params and the recipe artifact. The caller runs its loop and then calls `close` in a
+ * `finally`, so nothing is left RUNNING: an error is closed as FAILED and re-thrown.
  */
-export async function trackedRun<R extends LoopOutcome>(
-  recipe: Recipe,
-  backend: BackendReport,
-  opts: TrackedRunOptions,
-  tags: Record<string, string>,
-  loop: (ctx: { tracker: Tracker; runId: string; recipeYaml: string }) => Promise<R>,
-): Promise<{ result: R; runId: string }> {
+export async function openTrackingRun(recipe: Recipe, backend: BackendReport, opts: TrackedRunOptions, tags: Record<string, string>): Promise<TrackingRun> {
   const recipeYaml = resolvedRecipeYaml(recipe);
   const resolvedPath = join(recipe.run.out_dir, 'recipe.resolved.yaml');
   mkdirSync(recipe.run.out_dir, { recursive: true });
@@ -116,10 +122,14 @@ export async function trackedRun<R extends LoopOutcome>(
       ...tags,
     },
   };
-  const params = flattenRecipe(recipe);
+  const params = { ...flattenRecipe(recipe), ...opts.params };
   const opened = opts.resume ? await resumeOrStart(tracker, startOpts, recipe.run.out_dir, params, opts.onLog) : undefined;
   const run = opened?.run ?? (await tracker.startRun(startOpts));
-  let status: 'FINISHED' | 'FAILED' | 'KILLED' = 'FAILED';
+  const end = async (status: 'FINISHED' | 'FAILED' | 'KILLED') => {
+    await tracker.endRun(status);
+    const pending = tracker.pendingNote?.(); // events a tracking server has not taken yet
+    if (pending) opts.onLog?.(pending);
+  };
   try {
     if (opened?.continued) {
       // Params are immutable: only keys the run lacks are added; changed ones are in a tag.
@@ -130,13 +140,21 @@ export async function trackedRun<R extends LoopOutcome>(
       await tracker.logParams(params);
       await tracker.logArtifact(resolvedPath);
     }
-    const result = await loop({ tracker, runId: run.runId, recipeYaml });
-    status = result.interrupted ? 'KILLED' : 'FINISHED';
-    if (result.checkpoint && !result.interrupted) await tracker.logArtifact(result.checkpoint, 'checkpoint');
-    return { result, runId: run.runId };
-  } finally {
-    await tracker.endRun(status);
-    const pending = tracker.pendingNote?.(); // events a tracking server has not taken yet
-    if (pending) opts.onLog?.(pending);
+  } catch (e) {
+    await end('FAILED');
+    throw e;
   }
+  return {
+    tracker,
+    runId: run.runId,
+    recipeYaml,
+    async close(outcome) {
+      const status = outcome === undefined ? 'FAILED' : outcome.interrupted ? 'KILLED' : 'FINISHED';
+      try {
+        if (outcome?.checkpoint && !outcome.interrupted) await tracker.logArtifact(outcome.checkpoint, 'checkpoint');
+      } finally {
+        await end(status);
+      }
+    },
+  };
 }

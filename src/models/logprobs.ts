@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { crossEntropy } from '../backend/ops.ts';
-import type { ForwardOptions } from '../models/hooks.ts';
-import type { CausalLM } from '../models/model.ts';
+import type { ForwardOptions } from './hooks.ts';
+import type { CausalLM } from './model.ts';
 import { ceChunkRows, chunkedNll, type Unembedding } from './chunked-ce.ts';
 
 /**

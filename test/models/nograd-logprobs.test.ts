@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createModel } from '../../src/models/index.ts';
 import { frozenPass, type RolloutBatch } from '../../src/rewards/index.ts';
-import { maskedEntropy, maskedMean, noGradLogprobs, tokenLogprobs } from '../../src/trainer/logprobs.ts';
+import { maskedEntropy, maskedMean, noGradLogprobs, tokenLogprobs } from '../../src/models/logprobs.ts';
 import { tinyLlamaConfig, useCpu } from '../helpers/tiny.ts';
 import { Rng } from '../../src/util/rng.ts';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { train } from '../../src/trainer/run.ts';
+import { train } from '../../src/trainer/train.ts';
 import { tempDir, tinyRecipe } from '../helpers/recipes.ts';
 
 describe('train (a whole run)', () => {

@@ -1,10 +1,10 @@
 /**
  * How a sweep tells a point's `bonsai train` where its run belongs: two environment
- * variables, read when the run opens (trainer/tracked-run.ts). Environment, not flags, so
+ * variables, read when the run opens (trainer/tracking-run.ts). Environment, not flags, so
  * the same `bonsai train RECIPE --set …` command serves a local subprocess and a Ray job
  * (whose `runtime_env.env_vars` carry them), and a user's own launcher can set them too.
  */
-import { BonsaiError } from '../../errors.ts';
+import { BonsaiError } from '../errors.ts';
 
 /** The parent run's id: the child run gets `mlflow.parentRunId`, which nests it in MLflow's UI. */
 export const PARENT_RUN_ENV = 'BONSAI_PARENT_RUN_ID';

@@ -1,5 +1,10 @@
 /**
- * The component registry's shape. Every swappable part of a recipe (gradient transform,
+ * The component registry's primitives: a leaf below every concept. Each concept's kind
+ * table imports these; recipe/ assembles the tables into the schema above them. So this
+ * file imports no concept and nothing of recipe/: only the types of the model view a check
+ * reads (models/layout.ts, models/tokenizer.ts).
+ *
+ * The shape. Every swappable part of a recipe (gradient transform,
  * reward, intervention, freeze selector, optimizer, ...) is a *kind*: one entry in its
  * concept's kind table, holding the kind's schema and its `check`, and one entry in that
  * concept's builder table. Both tables are keyed by the kind, and the builder table is a
@@ -12,20 +17,35 @@
 import { z } from 'zod';
 import type { ModelLayout } from '../models/layout.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
-import type { AnyRecipe, Recipe } from './schema.ts';
-import type { PathSegment } from './walk.ts';
+
+/** One step of a recipe path: a key, or an index into a list. */
+export type PathSegment = string | number;
+
+/** A data file as a section names it. */
+interface DataFileView {
+  format: string;
+  path: string;
+}
 
 /**
- * A recipe as the checks see it: each section that passed the schema, fully defaulted.
- * A section with type errors is absent, and in list sections an item with type errors is
- * a hole (the array is sparse, so indices still match the file); its errors are already
- * reported, and checks never pile guesses on top of them.
+ * What a kind's check may read of the rest of the recipe: each section that passed the
+ * schema, fully defaulted (recipe/check.ts hands over the whole checked recipe, which has
+ * this shape). A section with type errors is absent, and in list sections an item with type
+ * errors is a hole (the array is sparse, so indices still match the file); its errors are
+ * already reported, and checks never pile guesses on top of them. Only the fields checks
+ * read across sections are named here; a check reads its own entry from its argument.
  */
-export type CheckedRecipe = { [K in Exclude<keyof Recipe, 'job'>]?: Recipe[K] } & { job?: AnyRecipe['job'] };
+export interface RecipeView {
+  job?: string;
+  model?: { tokenizer: string; init: Readonly<Record<string, unknown>> };
+  data?: { train: DataFileView; eval?: DataFileView; seq_len?: number };
+  probes?: ReadonlyArray<{ name: string; train?: unknown }>;
+  rewards?: readonly unknown[];
+}
 
 /** What a check can read, and where it reports. */
 export interface CheckContext {
-  recipe: CheckedRecipe;
+  recipe: RecipeView;
   /** The model as its config describes it; absent when `model:` is itself invalid or unreadable. */
   model?: ModelLayout;
   /** The recipe's tokenizer (pure JS); absent when `model:` is invalid. */

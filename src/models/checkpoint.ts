@@ -1,12 +1,13 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BonsaiError } from '../errors.ts';
 import type { BatcherState } from '../data/index.ts';
-import { listCheckpoints, pruneCheckpoints, readCheckpointDir, writeCheckpointDir } from '../models/checkpoint-io.ts';
-import { configFromStored, describeConfig, sameArchitecture, storedConfig, type LMConfig } from '../models/lm-config.ts';
-import { paramSpecs } from '../models/layout.ts';
-import { readSafetensorsBuffer, safetensorsBuffer } from '../models/safetensors.ts';
-import type { TokenizerKind } from '../models/tokenizer.ts';
+import { listCheckpoints, pruneCheckpoints, verifyCheckpointDir, writeCheckpointDir } from './checkpoint-io.ts';
+import { configFromStored, describeConfig, sameArchitecture, storedConfig, type LMConfig } from './lm-config.ts';
+import { paramSpecs } from './layout.ts';
+import { openSafetensors, readSafetensors, safetensorsChunks } from './safetensors.ts';
+import type { SpecialTokenRuleName, TokenizerKind } from './tokenizer.ts';
+import { checkpointRule } from './hf-tokenizer-files.ts';
 import type { RngState } from '../util/rng.ts';
 import type { AdapterSet } from '../lora/adapters.ts';
 import { LORA_STATE, readLoraState } from '../lora/state.ts';
@@ -32,6 +33,12 @@ export interface TrainingState {
 export interface CheckpointContents {
   config: LMConfig;
   tokenizer: TokenizerKind;
+  /**
+   * Tokenizer hf: the special-token rule the run fed the model (models/special-tokens.ts),
+   * recorded as config.json `special_tokens` so every reader feeds the same ids. Absent in
+   * checkpoints written before the rule existed: they fed the text alone (read back as 'none').
+   */
+  specialTokens?: SpecialTokenRuleName;
   weights: Map<string, Float32Array>;
   /** Present in training checkpoints. */
   optimizer?: Map<string, { shape: number[]; data: Float32Array }>;
@@ -45,7 +52,7 @@ export interface CheckpointContents {
 const FORMAT = 'bonsai-checkpoint-1';
 
 /** `step-00000100`: zero-padded so names sort by step. */
-export function checkpointName(step: number): string {
+function checkpointName(step: number): string {
   return `step-${String(step).padStart(8, '0')}`;
 }
 
@@ -59,11 +66,11 @@ export function saveCheckpoint(dir: string, c: CheckpointContents & { recipeYaml
     Object.fromEntries([...m].map(([k, v]) => [k, { dtype: 'F32' as const, shape: v.shape, data: v.data }]));
   const shapes = new Map(paramSpecs(c.config).map((s) => [s.path, s.shape]));
   const weights = new Map([...c.weights].map(([k, data]) => [k, { shape: shapes.get(k)!, data }]));
-  const files: Record<string, Buffer | string> = {
-    'model.safetensors': safetensorsBuffer(toEntries(weights), { format: FORMAT }),
-    'config.json': JSON.stringify({ format: FORMAT, tokenizer: c.tokenizer, model: storedConfig(c.config) }, null, 2),
+  const files: Record<string, Buffer | string | ReturnType<typeof safetensorsChunks>> = {
+    'model.safetensors': safetensorsChunks(toEntries(weights), { format: FORMAT }),
+    'config.json': JSON.stringify({ format: FORMAT, tokenizer: c.tokenizer, ...(c.specialTokens ? { special_tokens: c.specialTokens } : {}), model: storedConfig(c.config) }, null, 2),
   };
-  if (c.optimizer) files['optimizer.safetensors'] = safetensorsBuffer(toEntries(c.optimizer), { format: FORMAT });
+  if (c.optimizer) files['optimizer.safetensors'] = safetensorsChunks(toEntries(c.optimizer), { format: FORMAT });
   if (c.state) files['state.json'] = JSON.stringify(c.state, null, 2);
   if (c.recipeYaml) files['recipe.yaml'] = c.recipeYaml;
   writeCheckpointDir(dir, { ...c.files, ...files });
@@ -105,11 +112,11 @@ export function latestCheckpoint(outDir: string): string | undefined {
  * `adapters: 'separate'` (resume) the base weights and `adapters` apart.
  */
 export function loadCheckpoint(dir: string, expect?: { config?: LMConfig; tokenizer?: TokenizerKind; adapters?: 'merge' | 'separate' }): CheckpointContents {
-  const files = readCheckpointDir(dir);
+  // Verified whole (sizes, sha256 chunk by chunk), then read file by file: the weights tensor by tensor.
+  const names = verifyCheckpointDir(dir);
   const need = (name: string) => {
-    const f = files[name];
-    if (!f) throw new BonsaiError(`checkpoint ${dir} has no ${name}`);
-    return f;
+    if (!names.has(name)) throw new BonsaiError(`checkpoint ${dir} has no ${name}`);
+    return readFileSync(join(dir, name));
   };
   let meta: { format?: string; tokenizer: TokenizerKind; model: LMConfig };
   try {
@@ -130,30 +137,53 @@ export function loadCheckpoint(dir: string, expect?: { config?: LMConfig; tokeni
     throw new BonsaiError(`checkpoint ${dir} was trained with the ${meta.tokenizer} tokenizer, the recipe asks for ${expect.tokenizer}`);
   }
   const weights = new Map<string, Float32Array>();
-  const read = readSafetensorsBuffer(need('model.safetensors'), join(dir, 'model.safetensors'));
-  const problems: string[] = [];
-  for (const spec of paramSpecs(meta.model)) {
-    const t = read.tensors[spec.path];
-    if (!t) problems.push(`missing ${spec.path}`);
-    else if (t.shape.join(',') !== spec.shape.join(',')) problems.push(`${spec.path} has shape [${t.shape}], expected [${spec.shape}]`);
-    else weights.set(spec.path, t.data as Float32Array);
+  if (!names.has('model.safetensors')) throw new BonsaiError(`checkpoint ${dir} has no model.safetensors`);
+  const read = openSafetensors(join(dir, 'model.safetensors'));
+  try {
+    const problems: string[] = [];
+    const specs = paramSpecs(meta.model);
+    for (const spec of specs) {
+      const t = read.entry(spec.path);
+      if (!t) problems.push(`missing ${spec.path}`);
+      else if (t.shape.join(',') !== spec.shape.join(',')) problems.push(`${spec.path} has shape [${t.shape}], expected [${spec.shape}]`);
+    }
+    const known = new Set(specs.map((p) => p.path));
+    const extra = read.names().filter((k) => !known.has(k));
+    if (extra.length) problems.push(`unexpected ${extra.join(', ')}`);
+    if (problems.length) throw new BonsaiError(`checkpoint ${dir}: model.safetensors does not match config.json: ${problems.join('; ')}`);
+    for (const spec of specs) weights.set(spec.path, read.read(spec.path).data as Float32Array);
+  } finally {
+    read.close();
   }
-  const extra = Object.keys(read.tensors).filter((k) => !weights.has(k) && !problems.some((p) => p.includes(k)));
-  if (extra.length) problems.push(`unexpected ${extra.join(', ')}`);
-  if (problems.length) throw new BonsaiError(`checkpoint ${dir}: model.safetensors does not match config.json: ${problems.join('; ')}`);
 
   const out: CheckpointContents = { config: meta.model, tokenizer: meta.tokenizer, weights };
-  if (files[LORA_STATE]) {
-    const adapters = readLoraState(files[LORA_STATE], join(dir, LORA_STATE));
+  if (names.has(LORA_STATE)) {
+    const adapters = readLoraState(need(LORA_STATE), join(dir, LORA_STATE));
     if (expect?.adapters === 'separate') out.adapters = adapters;
     else out.weights = mergeAdapters(weights, adapters, new Map(paramSpecs(meta.model).map((s) => [s.path, s.shape])));
   }
-  if (files['optimizer.safetensors'] && files['state.json']) {
-    const opt = readSafetensorsBuffer(files['optimizer.safetensors'], join(dir, 'optimizer.safetensors'));
+  if (names.has('optimizer.safetensors') && names.has('state.json')) {
+    const opt = readSafetensors(join(dir, 'optimizer.safetensors'));
     out.optimizer = new Map(Object.entries(opt.tensors).map(([k, t]) => [k, { shape: t.shape, data: t.data as Float32Array }]));
-    out.state = JSON.parse(files['state.json'].toString('utf8')) as TrainingState;
+    out.state = JSON.parse(need('state.json').toString('utf8')) as TrainingState;
   }
   return out;
+}
+
+/**
+ * The special-token rule of the checkpoint `--resume` continues from: its config.json's
+ * `special_tokens`, or 'none' for an hf checkpoint written before the rule existed;
+ * undefined without one (no checkpoint, or the byte/gpt2 tokenizer, which have no rule).
+ */
+export function resumedRule(outDir: string): SpecialTokenRuleName | undefined {
+  const latest = latestCheckpoint(outDir);
+  if (!latest) return undefined;
+  try {
+    const meta = JSON.parse(readFileSync(join(latest, 'config.json'), 'utf8')) as Record<string, unknown>;
+    return meta.tokenizer === 'hf' ? checkpointRule(meta) : undefined;
+  } catch {
+    return undefined; // an unreadable checkpoint is reported by the resume itself, with its name
+  }
 }
 
 function describe(c: LMConfig): string {

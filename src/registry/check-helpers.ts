@@ -4,11 +4,11 @@
  * they read the model's layout (models/layout.ts), never a tensor.
  */
 import { BonsaiError } from '../errors.ts';
-import { globToRegExp } from '../gradients/select.ts';
+import { globToRegExp } from '../util/glob.ts';
 import type { ModelLayout } from '../models/layout.ts';
-import type { CheckContext } from './registry.ts';
+import type { CheckContext } from './kinds.ts';
 import { closest, nearest } from './suggest.ts';
-import type { PathSegment } from './walk.ts';
+import type { PathSegment } from './kinds.ts';
 
 /** Reports `hook` at `at` unless the model has it; names the nearest hook, or the kinds of hook there are. */
 export function checkHook(hook: string, at: readonly PathSegment[], ctx: CheckContext): boolean {
@@ -28,7 +28,7 @@ export function checkHook(hook: string, at: readonly PathSegment[], ctx: CheckCo
 }
 
 /** The parameter paths a glob (`blocks.0.attn.*`) matches. */
-export function matchingParams(glob: string, model: ModelLayout): string[] {
+function matchingParams(glob: string, model: ModelLayout): string[] {
   const re = globToRegExp(glob);
   return [...model.params.keys()].filter((p) => re.test(p));
 }
