@@ -14,6 +14,8 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROW_A } from './lora-shape.ts';
+import { addSummaryRow, loadavg, ratio, seconds } from './summary.ts';
 import { runTorchReference } from './torch-side.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -35,12 +37,11 @@ interface BonsaiRow {
   heapAtFailureMB?: number;
   /** Set when bonsai's pre-step check refused the step: its message (why, and what fits). */
   refused?: string;
-  recompute: boolean; stepMsMedian: number; stepMsMin: number; cpuMsMin: number; tokensPerSec: number; measuredPeakMB: number; estimateMB: number;
+  recompute: boolean; threads: number; stepMsMedian: number; stepMsMin: number; stepMsTrimmed: number; cpuMsMin: number; tokensPerSec: number; measuredPeakMB: number; estimateMB: number;
   estimateOverMeasured: number; trainable: number; params: number; losses: number[]; tensorGrowth: number[];
 }
-interface TorchRow { stepMsMedian: number; stepMsMin: number; cpuMsMin: number; tokensPerSec: number; peakRssGrowthMB: number; blas: string; threads: number; torch: string; trainable: number; params: number }
+interface TorchRow { stepMsMedian: number; stepMsMin: number; stepMsTrimmed: number; cpuMsMin: number; tokensPerSec: number; peakRssGrowthMB: number; blas: string; threads: number; torch: string; trainable: number; params: number }
 
-const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 console.log(`row (${shape === 'qwen' ? 'e' : 'a'}): LoRA r=16 (alpha 32) on every linear layer of a ${shape === 'qwen' ? 'Qwen2.5-0.5B' : 'SmolLM2-135M'} shape${layersArg.length ? ` (${layers} layers)` : ''}, batch 2 × 256, AdamW on the adapters; ` +
   `${warmup} warm-up + ${steps} timed step(s) per setting; ${threads} thread(s) on both sides; load ${loadavg()} on ${os.availableParallelism()} cores`);
 
@@ -59,22 +60,38 @@ for (const r of settings) {
 const torch = runTorch();
 console.log(`  pytorch: ${typeof torch === 'string' ? torch : 'done'} (load ${loadavg()})\n`);
 
+const ROW_TOKENS = ROW_A.batchSize * ROW_A.seqLen;
 const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-console.log('| side | memory.recompute | step (median / fastest) | CPU per step (fastest) | train tokens/s (median) | peak memory | measured as | bonsai estimate (÷ measured) |');
+console.log('| side | memory.recompute | step (trimmed mean / fastest) | CPU per step (fastest) | train tokens/s (trimmed mean) | peak memory | measured as | bonsai estimate (÷ measured) |');
 console.log('|---|---|---:|---:|---:|---:|---|---:|');
+const tokS = (ms: number) => ((ROW_TOKENS * 1000) / ms).toFixed(1);
 for (const [r, b] of bonsai) {
   if (typeof b === 'string') console.log(`| bonsai (wasm, ${threads} thread(s)) | ${r === '1'} | | | | | ${b} | |`);
-  else console.log(`| bonsai (wasm, ${threads} thread(s)) | ${b.recompute} | ${sec(b.stepMsMedian)} / ${sec(b.stepMsMin)} | ${sec(b.cpuMsMin)} | ${b.tokensPerSec.toFixed(1)} | ${b.measuredPeakMB.toFixed(0)} MB | wasm heap growth (high-water mark) | ${b.estimateMB.toFixed(0)} MB (${b.estimateOverMeasured.toFixed(2)}) |`);
+  else console.log(`| bonsai (wasm, ${b.threads} thread(s)) | ${b.recompute} | ${sec(b.stepMsTrimmed)} / ${sec(b.stepMsMin)} | ${sec(b.cpuMsMin)} | ${tokS(b.stepMsTrimmed)} | ${b.measuredPeakMB.toFixed(0)} MB | wasm heap growth (high-water mark) | ${b.estimateMB.toFixed(0)} MB (${b.estimateOverMeasured.toFixed(2)}) |`);
 }
 if (typeof torch === 'string') console.log(`| PyTorch | | | | | | ${torch} | |`);
-else console.log(`| PyTorch ${torch.torch} (${torch.blas}, ${torch.threads} thread${torch.threads > 1 ? 's' : ''}) | false | ${sec(torch.stepMsMedian)} / ${sec(torch.stepMsMin)} | ${sec(torch.cpuMsMin)} | ${torch.tokensPerSec.toFixed(1)} | ${torch.peakRssGrowthMB.toFixed(0)} MB | max RSS growth (getrusage) | |`);
+else console.log(`| PyTorch ${torch.torch} (${torch.blas}, ${torch.threads} thread${torch.threads > 1 ? 's' : ''}) | false | ${sec(torch.stepMsTrimmed)} / ${sec(torch.stepMsMin)} | ${sec(torch.cpuMsMin)} | ${tokS(torch.stepMsTrimmed)} | ${torch.peakRssGrowthMB.toFixed(0)} MB | max RSS growth (getrusage) | |`);
 if (typeof torch !== 'string') {
   for (const [r, b] of bonsai) {
     if (typeof b === 'string') continue;
-    console.log(`\nrecompute ${b.recompute}: bonsai ÷ PyTorch in speed: ${(torch.stepMsMin / b.stepMsMin).toFixed(2)}× (fastest steps), ${(torch.cpuMsMin / b.cpuMsMin).toFixed(2)}× (CPU per step), ${(b.tokensPerSec / torch.tokensPerSec).toFixed(2)}× (median tokens/s); peak memory ${(b.measuredPeakMB / torch.peakRssGrowthMB).toFixed(2)}× ` +
+    console.log(`\nrecompute ${b.recompute}: bonsai ÷ PyTorch in speed: ${ratio(torch.stepMsMin, b.stepMsMin)} (fastest steps), ${ratio(torch.stepMsTrimmed, b.stepMsTrimmed)} (trimmed means), ${ratio(torch.cpuMsMin, b.cpuMsMin)} (CPU per step); peak memory ${(b.measuredPeakMB / torch.peakRssGrowthMB).toFixed(2)}× ` +
       `(trainable ${b.trainable.toLocaleString('en-US')} vs ${torch.trainable.toLocaleString('en-US')}; parameters ${b.params.toLocaleString('en-US')} vs ${torch.params.toLocaleString('en-US')})`);
   }
 }
+// The closing summary of npm run bench (bench/summary.ts): one line per setting.
+const label = `(${shape === 'qwen' ? 'e' : 'a'}) LoRA step, ${shape === 'qwen' ? 'Qwen2.5-0.5B' : 'SmolLM2-135M'} shape${layersArg.length ? ` (${layers} layers)` : ''}`;
+const torchCell = typeof torch === 'string' ? torch : `${seconds(torch.stepMsTrimmed)} / ${seconds(torch.stepMsMin)}, ${tokS(torch.stepMsTrimmed)} tokens/s`;
+for (const [r, b] of bonsai) {
+  const row = `${label}, recompute ${r === '1'}`;
+  const torchMB = typeof torch === 'string' ? '-' : `${torch.peakRssGrowthMB.toFixed(0)} MB (RSS growth)`;
+  if (typeof b === 'string') addSummaryRow({ row, bonsai: b, pytorch: torchCell, ratio: '-', threads: `${threads} / ${typeof torch === 'string' ? '-' : torch.threads}`, peak: `- / ${torchMB}` });
+  else addSummaryRow({
+    row, bonsai: `${seconds(b.stepMsTrimmed)} / ${seconds(b.stepMsMin)}, ${tokS(b.stepMsTrimmed)} tokens/s`, pytorch: torchCell,
+    ratio: typeof torch === 'string' ? '-' : `${ratio(torch.stepMsMin, b.stepMsMin)} / ${ratio(torch.stepMsTrimmed, b.stepMsTrimmed)} (CPU time: ${ratio(torch.cpuMsMin, b.cpuMsMin)})`,
+    threads: `${b.threads} / ${typeof torch === 'string' ? '-' : torch.threads}`, peak: `${b.measuredPeakMB.toFixed(0)} MB (wasm heap) / ${torchMB}`,
+  });
+}
+
 const heapMax = 2 ** 32 / 1e6;
 const fits = [...bonsai.values()].filter((b): b is BonsaiRow => typeof b !== 'string');
 console.log(`\ngoal "the LoRA step fits in wasm memory" (heap maximum ${heapMax.toFixed(0)} MB): ` +

@@ -35,6 +35,7 @@ import type { Recipe } from '../src/recipe/schema.ts';
 import { AdamW } from '../src/trainer/optimizer.ts';
 import { createTrainStep } from '../src/trainer/seam.ts';
 import { randomBatch } from '../test/helpers/tiny.ts';
+import { trimmedMean } from './config.ts';
 
 
 const arg = (name: string, dflt: string) => {
@@ -112,7 +113,7 @@ const med = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 const measured = heap() - base;
 const result = {
   shape: shapeName, backend: backend.name, threads: backend.threads ?? 1, recompute, params: model.numParams(), trainable, adapters: adapters.params.size / 2,
-  warmup, steps, stepMsMedian: +med.toFixed(0), stepMsMin: +Math.min(...times).toFixed(0), cpuMsMin: +Math.min(...cpu).toFixed(0), tokensPerSec: +((B * T * 1000) / med).toFixed(1),
+  warmup, steps, stepMsMedian: +med.toFixed(0), stepMsMin: +Math.min(...times).toFixed(0), stepMsTrimmed: +trimmedMean(times).toFixed(0), cpuMsMin: +Math.min(...cpu).toFixed(0), tokensPerSec: +((B * T * 1000) / med).toFixed(1),
   measuredPeakMB: +(measured / 1e6).toFixed(1), estimateMB: +(est.peak / 1e6).toFixed(1), estimateOverMeasured: +(est.peak / measured).toFixed(3),
   estimateParts: Object.fromEntries(Object.entries(est).map(([k, v]) => [k, +(v / 1e6).toFixed(1)])),
   heapMaxMB: 2 ** 32 / 1e6, losses: losses.map((l) => +l.toFixed(4)), tensorGrowth: tensors.slice(1).map((n, i) => n - tensors[i]!),

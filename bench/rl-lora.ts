@@ -13,7 +13,6 @@
  * each block in the backward pass (PyTorch: torch.utils.checkpoint). One small warm-up step
  * (1 prompt, 4 tokens) on each side, then one timed step; phases in seconds.
  */
-import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/index.ts';
 import { attachRecipeLora } from '../src/lora/build.ts';
@@ -31,6 +30,7 @@ import { clippedPg } from '../src/trainer/rl-loss.ts';
 import { rlStep } from '../src/trainer/rl.ts';
 import { Rng } from '../src/util/rng.ts';
 import { ALL_LINEAR, ROW_A, SMOLLM2_135M } from './lora-shape.ts';
+import { addSummaryRow, loadavg } from './summary.ts';
 import { runTorchReference } from './torch-side.ts';
 
 const arg = (name: string, dflt: string) => {
@@ -42,7 +42,6 @@ const threads = Number(arg('threads', '1'));
 const cfg = { ...SMOLLM2_135M, nLayers: Number(arg('layers', String(SMOLLM2_135M.nLayers))) };
 const [PROMPTS, G, PROMPT_LEN, NEW] = [8, 8, 16, 64];
 const V = cfg.vocabSize;
-const loadavg = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 
 const backend = await initBackend('wasm', { wasmThreads: threads });
 const policy = FamilyDecoder.create(cfg, 0);
@@ -100,6 +99,16 @@ if (typeof torch !== 'string') {
   console.log(`\nbonsai ÷ PyTorch speed (PyTorch's time ÷ bonsai's): rollouts ${(torch.rolloutS / bonsai.rolloutS).toFixed(2)}×, passes ${(torch.passesS / bonsai.passesS).toFixed(2)}×, ` +
     `update ${(torch.updateS / bonsai.updateS).toFixed(2)}×, whole step ${(torch.stepS / bonsai.stepS).toFixed(2)}×, CPU ${(torch.cpuS / bonsai.cpuS).toFixed(2)}×`);
 } else console.log(`| PyTorch | ${torch} | | | | | |`);
+// The closing summary of npm run bench (bench/summary.ts): one timed step a side, so fastest = trimmed.
+const phases = (x: { rolloutS: number; passesS: number; updateS: number; stepS: number }) =>
+  `${s(x.stepS)} (rollouts ${s(x.rolloutS)}, passes ${s(x.passesS)}, update ${s(x.updateS)})`;
+const whole = typeof torch === 'string' ? '-' : `${(torch.stepS / bonsai.stepS).toFixed(2)}×`;
+addSummaryRow({
+  row: `(d) RL step with LoRA, SmolLM2-135M shape (${cfg.nLayers} layers), ${PROMPTS * G} × ${NEW} tokens, one timed step`,
+  bonsai: phases(bonsai), pytorch: typeof torch === 'string' ? torch : phases(torch), ratio: `${whole} / ${whole}`,
+  threads: `${backend.threads ?? 1} / ${typeof torch === 'string' ? '-' : torch.threads}`,
+  peak: `${bonsai.heapMB.toFixed(0)} MB (wasm heap) / ${typeof torch === 'string' ? '-' : `${torch.peakRssGrowthMB.toFixed(0)} MB (RSS growth)`}`,
+});
 
 interface TorchRl { torch: string; blas: string; threads: number; rolloutS: number; passesS: number; updateS: number; stepS: number; cpuS: number; peakRssGrowthMB: number }
 

@@ -373,7 +373,7 @@ def lora_bench(c):
     peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024
     print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(), blas=loaded_blas(),
                           params=sum(p.numel() for p in model.parameters() if not p.requires_grad), trainable=sum(p.numel() for p in trainable),
-                          stepMsMedian=round(med), stepMsMin=round(min(times)), cpuMsMin=round(min(cpu)), tokensPerSec=round(B * T * 1e3 / med, 1),
+                          stepMsMedian=round(med), stepMsMin=round(min(times)), stepMsTrimmed=round(trimmed_mean(times)), cpuMsMin=round(min(cpu)), tokensPerSec=round(B * T * 1e3 / med, 1),
                           peakRssGrowthMB=round(peak / 1e6, 1), losses=losses)))
 
 
