@@ -51,6 +51,8 @@ const add = (m: Map<string, { ms: number; calls: number }>, k: string, ms: numbe
 };
 let kernelMs = 0;
 for (const k of profile.kernels) {
+  // A custom op (withGrad) is profiled as an "unnamed scope" whose time includes its kernels': not counted twice.
+  if (k.name === 'unnamed scope') continue;
   const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
   kernelMs += ms;
   add(byName, k.name, ms);
