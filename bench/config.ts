@@ -3,7 +3,7 @@
  * model, AdamW, random tokens from a fixed seed, a fixed number of steps. Shared by
  * bench/run.ts, bench/child.ts and (as JSON) bench/torch_reference.py.
  */
-import type { ModelConfig } from '../src/models/config.ts';
+import type { ModelConfig } from '../src/models/index.ts';
 
 export interface BenchConfig
   // The model's own shape fields (tiedEmbeddings: logits = x·W_Eᵀ; the torch side matches).

@@ -15,7 +15,7 @@ import { closeSync, cpSync, ftruncateSync, mkdirSync, openSync, rmSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decoderConfigFromHf } from '../src/models/families/config.ts';
-import { hfTensorSpecs } from '../src/models/families/names.ts';
+import { hfTensorSpecs } from '../src/models/families/tensors.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, fallback: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1]! : fallback);

@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/index.ts';
 import { attachRecipeLora } from '../src/lora/build.ts';
-import { FamilyDecoder } from '../src/models/families/decoder.ts';
+import { HookedTransformer } from '../src/models/decoder.ts';
 import { AdamW } from '../src/trainer/optimizer.ts';
 import { createTrainStep } from '../src/trainer/seam.ts';
 import { randomBatch } from '../test/helpers/tiny.ts';
@@ -26,7 +26,7 @@ const top = Number(arg('top', '25'));
 const shape = arg('shape', 'smollm2') === 'qwen' ? QWEN25_05B : SMOLLM2_135M;
 const backend = await initBackend('wasm', { wasmThreads: Number(arg('threads', '1')) });
 const cfg = { ...shape, nLayers: Number(arg('layers', '2')) };
-const model = FamilyDecoder.create(cfg, 0);
+const model = HookedTransformer.create(cfg, 0);
 const { r, alpha, batchSize: B, seqLen: T } = ROW_A;
 const adapters = attachRecipeLora({ r, alpha, dropout: 0, rslora: false, targets: ALL_LINEAR }, model, 0);
 const optimizer = new AdamW({ lr: ROW_A.lr, weightDecay: 0 });

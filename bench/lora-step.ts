@@ -28,7 +28,7 @@ import { trainableParams } from '../src/lora/attach.ts';
 import type { DecoderConfig } from '../src/models/families/config.ts';
 import { ALL_LINEAR, QWEN25_05B, ROW_A, SMOLLM2_135M } from './lora-shape.ts';
 import { backendMemoryLimit, checkStepFits } from '../src/trainer/memory-budget.ts';
-import { FamilyDecoder } from '../src/models/families/decoder.ts';
+import { HookedTransformer } from '../src/models/decoder.ts';
 import { estimateStepMemory } from '../src/trainer/memory-estimate.ts';
 import { stepShapeOf } from '../src/trainer/memory-check.ts';
 import type { Recipe } from '../src/recipe/schema.ts';
@@ -57,7 +57,7 @@ const base = heap();
 // --layers N: fewer blocks (for timing a piece of the step; the bench row uses all 30).
 const cfg: DecoderConfig = { ...shape, nLayers: Number(arg('layers', String(shape.nLayers))) };
 const { r, alpha, batchSize: B, seqLen: T } = ROW_A;
-const model = FamilyDecoder.create(cfg, 0);
+const model = HookedTransformer.create(cfg, 0);
 console.error(`model built: ${model.numParams()} parameters, heap ${(heap() / 1e6).toFixed(0)} MB`);
 const adapters = attachRecipeLora({ r, alpha, dropout: 0, rslora: false, targets: ALL_LINEAR }, model, 0);
 const trainable = [...trainableParams(model).values()].reduce((n, v) => n + v.size, 0);

@@ -4,9 +4,9 @@
 // reads the frozen pass's cached activations: no extra forward).
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/index.ts';
-import { modelConfig } from '../src/models/config.ts';
+import { modelConfig } from '../src/models/index.ts';
 import { createTokenizer } from '../src/models/tokenizer.ts';
-import { HookedTransformer } from '../src/models/transformer.ts';
+import { HookedTransformer } from '../src/models/decoder.ts';
 import { Probe } from '../src/probes/probe.ts';
 import { probeReward, regexReward, type Reward } from '../src/rewards/index.ts';
 import { createLossStep } from '../src/trainer/seam.ts';

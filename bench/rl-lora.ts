@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/index.ts';
 import { attachRecipeLora } from '../src/lora/build.ts';
 import { frozenReference } from '../src/lora/attach.ts';
-import { FamilyDecoder } from '../src/models/families/decoder.ts';
+import { HookedTransformer } from '../src/models/decoder.ts';
 import type { Tokenizer } from '../src/models/tokenizer.ts';
 import type { Recipe } from '../src/recipe/schema.ts';
 import type { Reward } from '../src/rewards/types.ts';
@@ -44,7 +44,7 @@ const [PROMPTS, G, PROMPT_LEN, NEW] = [8, 8, 16, 64];
 const V = cfg.vocabSize;
 
 const backend = await initBackend('wasm', { wasmThreads: threads });
-const policy = FamilyDecoder.create(cfg, 0);
+const policy = HookedTransformer.create(cfg, 0);
 const adapters = attachRecipeLora({ r: ROW_A.r, alpha: ROW_A.alpha, dropout: 0, rslora: false, targets: ALL_LINEAR }, policy, 0);
 const frozen = frozenReference(policy);
 // Ids are the prompts' own (PromptItem.ids); decoding only feeds the reward's text, which this one does not read.

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import { loadProbe } from '../../src/probes/io.ts';
 import { SEQUENCE_JUDGE, TOKEN_JUDGE, type JudgeFormat } from '../../src/probes/judge.ts';
 import type { Probe } from '../../src/probes/probe.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadDataset, type Example } from '../../src/data/index.ts';
 import type { TaskRecord } from '../../src/data/tasks/index.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import type { CausalLM } from '../../src/models/model.ts';
 import { loadRecipe, type Recipe } from '../../src/recipe/index.ts';
 import { loadCheckpoint } from '../../src/models/checkpoint.ts';

@@ -9,7 +9,7 @@ import { initBackend } from '../../src/backend/index.ts';
 import { evalBatches, loadDataset } from '../../src/data/index.ts';
 import { attributionScores } from '../../src/gradients/attribution.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 import { lmLoss } from '../../src/trainer/loss.ts';
 await initBackend('auto');

@@ -9,7 +9,7 @@ import { initBackend } from '../../src/backend/index.ts';
 import { ABSTAIN, answer, COLOURS, question } from '../../src/data/tasks/hallucination.ts';
 import { worldFromJson } from '../../src/data/tasks/hallucination-eval.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import { auroc } from '../../src/probes/metrics.ts';
 import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 import { tokenLogprobs } from '../../src/models/logprobs.ts';

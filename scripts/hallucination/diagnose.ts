@@ -10,7 +10,7 @@ import { ABSTAIN, answer, COLOURS, judge, question } from '../../src/data/tasks/
 import { worldFromJson } from '../../src/data/tasks/hallucination-eval.ts';
 import { generate } from '../../src/models/generate.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import { tokenFeatures } from '../../src/probes/capture.ts';
 import { loadProbe } from '../../src/probes/io.ts';
 import { loadCheckpoint } from '../../src/models/checkpoint.ts';

@@ -1,6 +1,6 @@
 /**
  * RMSNorm, SwiGLU and rotary embedding as single ops with hand-written gradients, for the
- * Llama-style families (models/families/layers.ts). Each forward pass is the composed ops'
+ * Llama-style families (models/layers.ts). Each forward pass is the composed ops'
  * own sequence (the same values, bit for bit); what changes is what the tape keeps for the
  * backward pass. tfjs's autodiff of the compositions saved every intermediate an op's
  * gradient reads: RMSNorm kept x² and x·rsqrt(…) beside x, SwiGLU kept σ(gate) and
@@ -20,20 +20,21 @@ function frozen(w: tf.Tensor): boolean {
   return w instanceof tf.Variable && !w.trainable;
 }
 
-/** x·rsqrt(mean(x²) + eps)·w over the last axis; x [..., D], w [D]. */
-export function rmsNormOp(x: tf.Tensor, w: tf.Tensor1D, eps: number): tf.Tensor {
+/** x·rsqrt(mean(x²) + eps)·w over the last axis, or ·(1 + w) with `plusOne` (Gemma); x [..., D], w [D]. */
+export function rmsNormOp(x: tf.Tensor, w: tf.Tensor1D, eps: number, plusOne = false): tf.Tensor {
   const D = x.shape[x.rank - 1]!;
   const trainW = !frozen(w);
   const op = withGrad(([xin, win], save) => {
-    const ww = (win ?? w) as tf.Tensor1D;
+    const weight = (win ?? w) as tf.Tensor1D; // a variable: alive in the backward pass
+    const scaleOf = () => (plusOne ? tf.add(weight, 1) : weight); // ∂(1 + w)/∂w = 1: the same dw
     const r = tf.rsqrt(tf.add(tf.mean(tf.square(xin!), -1, true), eps)); // [..., 1]
     save([xin!, r]);
     return {
-      value: tf.mul(tf.mul(xin!, r), ww),
+      value: tf.mul(tf.mul(xin!, r), scaleOf()),
       gradFunc: (dy, saved) => {
         const [xs, rs] = saved as [tf.Tensor, tf.Tensor];
         // dx = r·(g − x·r²·mean(g·x)), g = dy·w; dw = Σ_rows dy·x·r.
-        const g = tf.mul(dy, ww);
+        const g = tf.mul(dy, scaleOf());
         const dx = tf.mul(rs, tf.sub(g, tf.mul(xs, tf.mul(tf.square(rs), tf.mean(tf.mul(g, xs), -1, true)))));
         if (!trainW) return [dx];
         return [dx, sumRows(tf.reshape(tf.mul(dy, tf.mul(xs, rs)), [-1, D]) as tf.Tensor2D)];

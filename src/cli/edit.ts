@@ -24,7 +24,7 @@ export const editCommand: Command = async (argv) => {
   const rows = [['target', 'rho', 'kept / components', 'mass kept', '‖ΔW‖/‖W‖'], ...r.targets.map((t) => [t.path, String(t.rho), `${t.kept} / ${t.components}`, t.massKept.toFixed(4), t.relativeChange.toFixed(4)])];
   const lines = [
     table(rows),
-    `edited model (${r.layout === 'hf_gpt2' ? 'Hugging Face GPT-2 layout' : 'bonsai checkpoint'}): ${r.output}`,
+    `edited model (${r.layout === 'hf' ? 'Hugging Face layout' : 'bonsai checkpoint'}): ${r.output}`,
     `report: ${r.report}`,
     `factors: ${r.factorsPath}${r.factorsReused ? ' (reused)' : ` (${r.tokens} tokens in ${r.seconds.collect.toFixed(1)} s)`}; eigen ${r.seconds.eigen.toFixed(1)} s, edit ${r.seconds.edit.toFixed(1)} s`,
   ];

@@ -4,7 +4,9 @@ import { initBackend } from '../backend/index.ts';
 import { generate } from '../models/generate.ts';
 import { loadProbe, probeIntervention } from '../probes/index.ts';
 import { createTokenizer, endOfSequenceIds, type Tokenizer } from '../models/tokenizer.ts';
-import { loadHfDecoder, readHfDecoderConfig } from '../models/families/load.ts';
+import { loadHfModel, readHfDecoderConfig } from '../models/families/load.ts';
+import { hfTokenizerKind } from '../models/families/config.ts';
+import { familyNames } from '../models/families/index.ts';
 import { checkModelFits } from '../trainer/load-fit.ts';
 import { loadHfTokenizer } from '../models/hf-tokenizer.ts';
 import { parseMessages, renderChat } from '../data/chat.ts';
@@ -12,15 +14,14 @@ import { promptInputIds, renderedInputIds } from '../models/input-ids.ts';
 import { describeSampling, resolveSampling } from '../models/sampling-defaults.ts';
 import type { CausalLM } from '../models/model.ts';
 import { modelFromValues } from '../models/registry.ts';
-import { loadHfGpt2 } from '../models/hf-gpt2.ts';
 import { latestCheckpoint, loadCheckpoint } from '../models/checkpoint.ts';
 import { loadModelAt } from '../diff/load.ts';
 import { intFlag, parse, threadsFlag, threadsOption, THREADS_HELP, usage, type Command } from './args.ts';
 
 const HELP = usage('bonsai generate (--checkpoint DIR | --hf DIR | --hf-gpt2 DIR) (--prompt TEXT | --messages JSON) [options]', 'Continue prompts with a trained model.', [
   ['--checkpoint DIR', "a checkpoint directory, or a run's out_dir (its newest checkpoint)"],
-  ['--hf DIR', 'instead of --checkpoint: a Hugging Face model directory (Llama, Mistral, Qwen2, Qwen3, GPT-NeoX; config.json, safetensors, tokenizer.json); stops at any of its end-of-sequence ids'],
-  ['--hf-gpt2 DIR', 'instead of --checkpoint: a Hugging Face GPT-2 folder (config.json + model.safetensors)'],
+  ['--hf DIR', `instead of --checkpoint: a Hugging Face model directory (${familyNames().join(', ')}; config.json, safetensors, tokenizer.json, or GPT-2's BPE for a GPT-2 folder without one); stops at any of its end-of-sequence ids`],
+  ['--hf-gpt2 DIR', "as --hf, with GPT-2's tokenizer"],
   ['--prompt TEXT', 'the text to continue (repeatable: prompts run as one batch)'],
   ['--messages JSON', 'a chat prompt, \'[{"role":"user","content":"..."}]\', rendered with the model\'s chat_template and its generation prompt (tokenizer hf: --hf DIR, or a checkpoint of such a run); repeatable, batched with the prompts'],
   ['--max-new-tokens N', 'tokens to generate (default 200)'],
@@ -73,7 +74,9 @@ export const generateCommand: Command = async (argv) => {
   const backend = values.backend ?? 'auto';
   if (!['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'].includes(backend)) throw new BonsaiError(`--backend: unknown backend "${backend}"`);
   const report = await initBackend(backend as 'auto', { threads: threadsFlag(values.threads) });
-  const { model, tokenizer: tok, stop } = values.hf ? fromHf(values.hf, report.name, Boolean(values.probe && !values['probe-model'])) : withStop(values['hf-gpt2'] ? loadHfGpt2(values['hf-gpt2']) : fromCheckpoint(values.checkpoint!));
+  const hfDir = values.hf ?? values['hf-gpt2'];
+  const frozenCopy = Boolean(values.probe && !values['probe-model']);
+  const { model, tokenizer: tok, stop } = hfDir ? fromHf(hfDir, values.hf ? hfTokenizerKind(hfDir) : 'gpt2', report.name, frozenCopy) : withStop(fromCheckpoint(values.checkpoint!));
   if (values.alpha !== undefined && !values['amplify-from']) throw new BonsaiError('--alpha needs --amplify-from DIR (the model to amplify away from)');
   const alpha = numberFlag('--alpha', values.alpha, () => true, 'a number') ?? 1;
   const from = values['amplify-from'] ? loadModelAt(values['amplify-from']) : undefined;
@@ -141,13 +144,14 @@ function withStop(m: { model: CausalLM; tokenizer: Tokenizer }): { model: Causal
 }
 
 /**
- * A Hugging Face family directory: its model, tokenizer.json, and every end-of-sequence id.
- * A model too big for the backend is refused from config.json, before its weights are read.
+ * A Hugging Face directory: its model, its tokenizer (tokenizer.json, or GPT-2's BPE), and
+ * every end-of-sequence id. A model too big for the backend is refused from config.json,
+ * before its weights are read.
  */
-function fromHf(dir: string, backend: string, frozenCopy: boolean): { model: CausalLM; tokenizer: TextCodec; stop: number[] } {
-  const tokenizer = loadHfTokenizer(dir); // first: a missing tokenizer.json is reported before the weights load
+function fromHf(dir: string, kind: 'hf' | 'gpt2', backend: string, frozenCopy: boolean): { model: CausalLM; tokenizer: TextCodec; stop: number[] } {
+  const tokenizer = kind === 'hf' ? loadHfTokenizer(dir) : createTokenizer('gpt2'); // first: a missing tokenizer.json is reported before the weights load
   checkModelFits(readHfDecoderConfig(dir), dir, backend, { command: 'generate', frozenCopy });
-  return { model: loadHfDecoder(dir), tokenizer, stop: [...tokenizer.eosIds] };
+  return { model: loadHfModel(dir), tokenizer, stop: endOfSequenceIds(tokenizer) };
 }
 
 /** The model and tokenizer of a bonsai checkpoint (or a run's newest one). */
@@ -172,9 +176,9 @@ function interventionFrom(values: { probe?: string; insert?: string; 'probe-mode
   if (!values.probe || !values.insert) throw new BonsaiError('--probe and --insert go together');
   const probeModel = values['probe-model'] ?? values.checkpoint;
   let frozen: CausalLM;
-  if (!probeModel && values.hf) frozen = model.frozenCopy(); // the --hf model itself: no second read of its weights
+  if (!probeModel) frozen = model.frozenCopy(); // the --hf model itself: no second read of its weights
   else {
-    const base = probeModel ? fromCheckpoint(probeModel).model : loadHfGpt2(values['hf-gpt2']!).model;
+    const base = fromCheckpoint(probeModel).model;
     frozen = base.frozenCopy();
     base.dispose();
   }

@@ -101,8 +101,17 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
     return { hidden, cache: hooks.cache };
   }
 
-  /** The output head's tensors (see CausalLM.outputHead); a family whose head is more than a product returns undefined. */
+  /**
+   * The output head's tensors (see CausalLM.outputHead). Undefined for soft-capped logits
+   * (Gemma 2): the loss's vocabulary end would skip the cap, so such a family's loss runs
+   * through `unembed`, whose product still goes through the frozen head's op (frozenHeadLogits).
+   */
   outputHead(): HeadWeights | undefined {
+    return this.config.finalSoftcap === undefined ? this.headProduct() : undefined;
+  }
+
+  /** The head's product, tied ([V, D], read as h·Wᵀ) or not ([D, V] and its bias): every family's logits before any soft-capping. */
+  private headProduct(): HeadWeights {
     if (this.config.tiedEmbeddings) return { weight: this.param('embed.W_E') as tf.Tensor2D, vocabRows: true };
     const bias = this.hasParam('unembed.b_U') ? (this.param('unembed.b_U') as tf.Tensor1D) : undefined;
     return { weight: this.param('unembed.W_U') as tf.Tensor2D, vocabRows: false, bias };
@@ -145,8 +154,8 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
    * call. Undefined when the head trains (the family's own product then runs).
    */
   protected frozenHeadLogits(flat: tf.Tensor2D): tf.Tensor2D | undefined {
-    const head = this.outputHead();
-    return head && isFrozenHead(head) ? frozenHeadLogits(head, flat) : undefined;
+    const head = this.headProduct();
+    return isFrozenHead(head) ? frozenHeadLogits(head, flat) : undefined;
   }
 
   /** Whether a hook or cached activation reads inside block i (such a block never recomputes). */

@@ -45,7 +45,7 @@ export function editRecipeSchemaFor(defaultName: string) {
     })
     .refine((r) => !('config' in r.model.init && r.model.init.config), {
       path: ['model', 'init'],
-      message: 'an edit needs saved weights: init.checkpoint or init.hf_gpt2 (a fresh init.config has nothing to edit)',
+      message: 'an edit needs saved weights: init.checkpoint or init.hf (a fresh init.config has nothing to edit)',
     })
     .describe('A bonsai edit recipe: a weight edit applied to a saved model.');
 }

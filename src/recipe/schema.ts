@@ -44,7 +44,7 @@ export const modelSchema = z
     tokenizer: z
       .enum(Object.keys(tokenizerKinds) as [TokenizerKind, ...TokenizerKind[]])
       .optional()
-      .describe(`Tokenizer: ${Object.entries(tokenizerKinds).map(([k, t]) => `${k} (${t.describe})`).join(', ')}. Default: gpt2 with init.hf_gpt2, hf with init.hf, else byte.`),
+      .describe(`Tokenizer: ${Object.entries(tokenizerKinds).map(([k, t]) => `${k} (${t.describe})`).join(', ')}. Default: gpt2 with init.hf_gpt2, hf with init.hf (gpt2 for a GPT-2 folder without tokenizer.json), else byte.`),
     init: initSchema,
   })
   .refine((m) => !(m.tokenizer === 'byte' && 'hf_gpt2' in m.init), {
@@ -56,7 +56,8 @@ export const modelSchema = z
     message: "tokenizer hf reads tokenizer.json from the model's directory: it goes with init.hf, or init.checkpoint of a run that used it",
   })
   .transform(({ tokenizer, init }) => {
-    const implied: TokenizerKind | undefined = initKinds[initKindOf(init)].impliesTokenizer;
+    const kind = initKinds[initKindOf(init)] as { impliesTokenizer?: TokenizerKind | ((v: unknown) => TokenizerKind) };
+    const implied = typeof kind.impliesTokenizer === 'function' ? kind.impliesTokenizer(Object.values(init)[0]) : kind.impliesTokenizer;
     return { tokenizer: tokenizer ?? implied ?? ('byte' as TokenizerKind), init };
   })
   .describe('The policy model.');

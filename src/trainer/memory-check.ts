@@ -68,7 +68,6 @@ export function stepShapeOf(recipe: Recipe, model: CausalLM, seqLen: number, bac
       if (v.rank === 2 && (!embedding || (path === 'embed.W_E' && frozenHead && c.tiedEmbeddings))) packedWeights += v.size;
     }
   }
-  const family = c as Partial<{ mlp: string; rope: unknown }>;
   return {
     vocabSize: c.vocabSize,
     dModel: c.dModel,
@@ -84,8 +83,9 @@ export function stepShapeOf(recipe: Recipe, model: CausalLM, seqLen: number, bac
     recompute: recipe.memory.recompute,
     nKvHeads: c.nKvHeads,
     dHead: c.dHead,
-    gatedMlp: family.mlp === 'swiglu',
-    rope: family.rope !== undefined,
+    gatedMlp: c.mlp.gated,
+    rope: c.positions === 'rope',
+    extraNormWidth: (c.normPlacement === 'pre' ? 0 : 2 * c.dModel) + (c.qkNorm === 'none' ? 0 : (c.nHeads + c.nKvHeads) * c.dHead),
     loraRanks,
     frozenHead,
     packedWeights,

@@ -7,13 +7,14 @@
  *                 + K: the backend's packed copies of the weights it multiplies by (tfjs-wasm's
  *                   XNNPACK keeps one per right-hand matrix: every linear layer's weight, and a
  *                   frozen head's); 0 where products run elsewhere
- *   per block   a_saved = 8·D + 3·M + H·T (+ 2·KV·dh under grouped-query attention) + Σr/L
+ *   per block   a_saved = 8·D + 3·M + H·T (+ 2·KV·dh under grouped-query attention) + Σr/L + E
  *                         floats per token kept for the backward pass: the block's input and
  *                         mid-residual, the norms' outputs, q/k/v (repeated to H heads), the
  *                         attention pattern's row, z, the MLP's pre-activation, gate/σ and
- *                         output, and LoRA's x·Aᵀ (Σr: the adapters' ranks over all layers)
+ *                         output, LoRA's x·Aᵀ (Σr: the adapters' ranks over all layers), and the
+ *                         inputs of the norms past ln1/ln2 (E wide: post-norms, q/k norms)
  *               a_fwd   = 12·D + 3·M + H·T + 2 (+ 2·M gated MLP, + 2·(D + KV·dh) RoPE, + 2·D
- *                         grouped-query): one block's own intermediates while it runs, forward
+ *                         grouped-query, + 2·E): one block's own intermediates while it runs, forward
  *                         or backward (each block is its own scope, and the backward frees each
  *                         op's saved tensors and gradients as it goes: backend/freeing-grads.ts)
  *               recompute: true keeps D per block (its input) and re-runs one block at a time
@@ -57,6 +58,8 @@ export interface StepShape {
   /** Llama-style blocks: gated MLP (SwiGLU) and rotary embeddings. Default false (GPT-2). */
   gatedMlp?: boolean;
   rope?: boolean;
+  /** Per token and block, the width of the norms past ln1/ln2 (norms after the sublayers, q/k norms): each keeps its input for the backward. */
+  extraNormWidth?: number;
   /** LoRA: the sum of the adapters' ranks over every adapted layer (each keeps x·Aᵀ [N, r] for its backward). */
   loraRanks?: number;
   /** The head does not train (LoRA's base, a frozen copy): the vocabulary end keeps no head gradient. */
@@ -87,8 +90,9 @@ export function estimateStepMemory(s: StepShape): MemoryEstimate {
   const kvHeads = s.nKvHeads ?? H;
   const kvWidth = kvHeads * (s.dHead ?? D / H);
   const grouped = kvHeads < H;
-  const aSaved = 8 * D + 3 * M + H * s.seqLen + (grouped ? 2 * kvWidth : 0) + (s.loraRanks ?? 0) / L;
-  const aFwd = 12 * D + 3 * M + H * s.seqLen + 2 + (s.gatedMlp ? 2 * M : 0) + (s.rope ? 2 * (D + kvWidth) : 0) + (grouped ? 2 * D : 0);
+  const norms = s.extraNormWidth ?? 0; // each extra norm keeps its input; its output lives in the forward pass
+  const aSaved = 8 * D + 3 * M + H * s.seqLen + (grouped ? 2 * kvWidth : 0) + (s.loraRanks ?? 0) / L + norms;
+  const aFwd = 12 * D + 3 * M + H * s.seqLen + 2 + (s.gatedMlp ? 2 * M : 0) + (s.rope ? 2 * (D + kvWidth) : 0) + (grouped ? 2 * D : 0) + 2 * norms;
   const chunk = Math.min(N, s.ceChunkRows);
   const head = s.frozenHead ? 2 * chunk * V + N * D : 5 * chunk * V + 3 * V * D;
   const kept = s.recompute ? N * L * D : N * L * aSaved;

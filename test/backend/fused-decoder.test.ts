@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { repeatHeadsOp, ropeOp, rmsNormOp, swigluOp } from '../../src/backend/fused-decoder.ts';
-import { ropeInvFreq, ropeTables, ropeTablesAt } from '../../src/models/families/layers.ts';
+import { ropeInvFreq, ropeTables, ropeTablesAt } from '../../src/models/layers.ts';
 import { expectClose } from '../helpers/compare.ts';
 import { tinyLlamaConfig, useCpu } from '../helpers/tiny.ts';
-import type { DecoderConfig } from '../../src/models/families/config.ts';
+import type { DecoderConfig } from '../../src/models/families/family.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 beforeAll(useCpu);
@@ -66,6 +66,12 @@ describe('fused decoder ops: the composed forward, a leaner backward', () => {
     const frozen = tf.variable(w, false);
     const dx = valueAndGrads((a) => rmsNormOp(a!, frozen as tf.Tensor1D, 1e-5), [x]);
     expectClose(dx.grads[0]!, want.grads[0]!, 1e-5, 'dx, frozen w');
+    // Gemma's ·(1 + w): the same op, the same dw.
+    const one = valueAndGrads((a, b) => rmsNormOp(a!, b as tf.Tensor1D, 1e-6, true), [x, w]);
+    const oneWant = valueAndGrads((a, b) => composedRms(a!, tf.add(b!, 1), 1e-6), [x, w]);
+    expect(one.y).toEqual(oneWant.y);
+    expectClose(one.grads[0]!, oneWant.grads[0]!, 1e-5, 'dx, 1 + w');
+    expectClose(one.grads[1]!, oneWant.grads[1]!, 1e-5, 'dw, 1 + w');
     tf.dispose([x, w, frozen]);
   });
 
@@ -91,12 +97,12 @@ describe('fused decoder ops: the composed forward, a leaner backward', () => {
     x.dispose();
   });
 
-  const partial: DecoderConfig = { ...(tinyLlamaConfig as DecoderConfig), rope: { theta: 10000, rotaryDim: 2 } };
-  for (const [name, config] of [['full rotary', tinyLlamaConfig as DecoderConfig], ['partial rotary', partial]] as const) {
+  const partial: DecoderConfig = { ...tinyLlamaConfig, rope: { theta: 10000, rotaryDim: 2 } };
+  for (const [name, config] of [['full rotary', tinyLlamaConfig], ['partial rotary', partial]] as const) {
     it(`RoPE (${name}): same values and gradient, at 0…T−1 and at per-row positions; keeps only the tables`, () => {
       const { dHead: dh } = config;
       const x = rand(5, [2, 3, 2, dh]) as tf.Tensor4D;
-      const inv = ropeInvFreq(config);
+      const inv = ropeInvFreq(config.rope!);
       for (const { cos, sin } of [ropeTables(inv, 3), ropeTablesAt(inv, Int32Array.from([4, 5, 6, 0, 1, 2]), 2, 3)]) {
         const got = valueAndGrads((a) => ropeOp(a as tf.Tensor4D, cos, sin), [x]);
         const want = valueAndGrads((a) => composedRope(a as tf.Tensor4D, cos, sin), [x]);

@@ -17,7 +17,7 @@ import { tempDir } from '../helpers/recipes.ts';
 import { tinyModel, useCpu } from '../helpers/tiny.ts';
 import { colourConfidence, confidenceGate } from '../../scripts/hallucination/confidence-gate.ts';
 import { testOnlyKnown, validationWorld } from '../../scripts/hallucination/validation.ts';
-import { modelConfig } from '../../src/models/config.ts';
+import { modelConfig } from '../../src/models/index.ts';
 import { question } from '../../src/data/tasks/hallucination.ts';
 import { tokenLogprobs } from '../../src/models/logprobs.ts';
 

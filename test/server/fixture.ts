@@ -6,9 +6,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { modelConfig } from '../../src/models/config.ts';
+import { modelConfig } from '../../src/models/index.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import { Probe } from '../../src/probes/probe.ts';
 import { saveProbe } from '../../src/probes/io.ts';
 import { loadRecipeProbes } from '../../src/probes/recipe.ts';

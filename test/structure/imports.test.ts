@@ -6,16 +6,6 @@ import { importCycles, importGraph, LOWER_FOLDERS, upwardArrows } from '../../sc
 
 const graph = importGraph(join(import.meta.dirname, '..', '..', 'src'));
 
-/**
- * Circles that the family and tokenizer modules of issue 25 remove (models/layout.ts with
- * models/families/layout.ts; models/tokenizer.ts with models/hf-tokenizer.ts). Listed here
- * until that work lands; a listed circle that is gone is fine, any other fails.
- */
-const KNOWN_UNTIL_ISSUE_25 = [
-  ['models/families/layout.ts', 'models/layout.ts'],
-  ['models/hf-tokenizer.ts', 'models/tokenizer.ts'],
-].map((c) => c.join(' '));
-
 describe('the import graph of src/', () => {
   it('reads every source file and its imports', () => {
     expect(graph.size).toBeGreaterThan(200);
@@ -23,8 +13,7 @@ describe('the import graph of src/', () => {
   });
 
   it('has no import circle', () => {
-    const cycles = importCycles(graph).map((c) => c.join(' '));
-    expect(cycles.filter((c) => !KNOWN_UNTIL_ISSUE_25.includes(c))).toEqual([]);
+    expect(importCycles(graph).map((c) => c.join(' '))).toEqual([]);
   });
 
   it('finds a circle when there is one (the check can fail)', () => {

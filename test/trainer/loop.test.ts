@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import { AdamW, applyGradients, computeGradients, lmLoss, runLoop, train, type LoopTrainer, type StepOutcome } from '../../src/trainer/index.ts';
 import { configFromRecipe } from '../../src/models/init-build.ts';
 import { MemoryTracker } from '../helpers/metrics.ts';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generate, modelConfig } from '../../src/models/index.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import { probeIntervention } from '../../src/probes/index.ts';
 import { exactMatchReward, probeReward, regexReward } from '../../src/rewards/index.ts';
 import { createLossStep } from '../../src/trainer/seam.ts';

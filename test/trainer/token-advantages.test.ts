@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { modelConfig } from '../../src/models/index.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import { generate } from '../../src/models/generate.ts';
 import { scoreRewards, type Reward, type RolloutBatch } from '../../src/rewards/index.ts';
 import { createLossStep } from '../../src/trainer/seam.ts';

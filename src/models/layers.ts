@@ -1,16 +1,40 @@
 /**
- * The decoder pieces the Llama-style and GPT-NeoX families share, in tfjs, written to become
- * the hooked model's blocks: RMSNorm, rotary position embedding (full or partial, with
- * linear / llama3 frequency scaling), grouped-query key/value sharing, SwiGLU, exact GELU.
+ * The pieces the shared decoder builds every family from, in tfjs: the norms (LayerNorm,
+ * RMSNorm with w or 1 + w), rotary position embedding (full or partial, with linear / llama3
+ * frequency scaling), grouped-query key/value sharing, the MLP activations, soft-capping.
  * Shapes: x [B, T, D]; per-head q/k/v [B, T, H, dh] (TransformerLens's layout).
  */
 import * as tf from '@tensorflow/tfjs';
-import { repeatHeadsOp, ropeOp, rmsNormOp, swigluOp } from '../../backend/fused-decoder.ts';
-import type { DecoderConfig } from './config.ts';
+import { repeatHeadsOp, ropeOp, rmsNormOp, swigluOp } from '../backend/fused-decoder.ts';
+import { gelu, layerNorm } from '../backend/ops.ts';
+import type { Activation, DecoderConfig, RopeSpec } from './families/family.ts';
 
-/** RMSNorm: x · rsqrt(mean(x²) + eps) · w over the last axis (HF computes it in float32 too). */
-export function rmsNorm(x: tf.Tensor, w: tf.Tensor1D, eps: number): tf.Tensor {
-  return rmsNormOp(x, w, eps); // one op: its backward keeps x and the row scales only
+/** RMSNorm: x · rsqrt(mean(x²) + eps) · w over the last axis (HF computes it in float32 too); `plusOne`: · (1 + w) (Gemma). */
+export function rmsNorm(x: tf.Tensor, w: tf.Tensor1D, eps: number, plusOne = false): tf.Tensor {
+  return rmsNormOp(x, w, eps, plusOne); // one op: its backward keeps x and the row scales only
+}
+
+/** The config's norm over the last axis of x, with weight w (and bias b for LayerNorm). */
+export function normalize(c: Pick<DecoderConfig, 'norm' | 'normEps' | 'normPlusOne'>, x: tf.Tensor, w: tf.Tensor1D, b?: tf.Tensor1D): tf.Tensor {
+  if (c.norm === 'rms') return rmsNorm(x, w, c.normEps, c.normPlusOne);
+  return layerNorm(x, w, b!, c.normEps);
+}
+
+/** The MLP's nonlinearity. */
+export function activation(x: tf.Tensor, act: Activation): tf.Tensor {
+  if (act === 'gelu_tanh') return gelu(x);
+  if (act === 'gelu') return geluExact(x);
+  return tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
+}
+
+/** act(gate) · up, the gated MLP's hidden state; SwiGLU (silu) as one op whose backward keeps gate and up only. */
+export function gatedActivation(gate: tf.Tensor, up: tf.Tensor, act: Activation): tf.Tensor {
+  return act === 'silu' ? swigluOp(gate, up) : tf.mul(activation(gate, act), up);
+}
+
+/** cap · tanh(x / cap): Gemma 2's soft-capping of attention scores and logits. */
+export function softcap(x: tf.Tensor, cap: number): tf.Tensor {
+  return tf.tidy(() => tf.mul(tf.tanh(tf.div(x, cap)), cap));
 }
 
 /**
@@ -19,8 +43,8 @@ export function rmsNorm(x: tf.Tensor, w: tf.Tensor1D, eps: number): tf.Tensor {
  * long wavelengths by factor, keeps the short ones, and interpolates in between).
  * Rounded to float32 at each step as HF's float32 computation does.
  */
-export function ropeInvFreq(c: DecoderConfig): Float32Array {
-  const { theta, rotaryDim: dim, scaling } = c.rope;
+export function ropeInvFreq(rope: RopeSpec): Float32Array {
+  const { theta, rotaryDim: dim, scaling } = rope;
   const inv = new Float32Array(dim / 2);
   for (let i = 0; i < dim / 2; i++) inv[i] = Math.fround(1 / Math.fround(Math.pow(theta, Math.fround((2 * i) / dim))));
   if (!scaling) return inv;
@@ -82,12 +106,7 @@ export function repeatKv(x: tf.Tensor4D, nRep: number): tf.Tensor4D {
   return repeatHeadsOp(x, nRep); // one op: copies concatenated, not tf.tile's scalar loop
 }
 
-/** SiLU(gate) · up, the gated half of a SwiGLU MLP. */
-export function swiglu(gate: tf.Tensor, up: tf.Tensor): tf.Tensor {
-  return swigluOp(gate, up); // one op: its backward keeps gate and up only
-}
-
-/** Exact GELU, 0.5·x·(1 + erf(x/√2)) (GPT-NeoX's "gelu"; GPT-2 uses the tanh form). */
-export function geluExact(x: tf.Tensor): tf.Tensor {
+/** Exact GELU, 0.5·x·(1 + erf(x/√2)) (GPT-NeoX's "gelu"; GPT-2 and Gemma use the tanh form). */
+function geluExact(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))));
 }
