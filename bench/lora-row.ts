@@ -96,7 +96,7 @@ const heapMax = 2 ** 32 / 1e6;
 const fits = [...bonsai.values()].filter((b): b is BonsaiRow => typeof b !== 'string');
 console.log(`\ngoal "the LoRA step fits in wasm memory" (heap maximum ${heapMax.toFixed(0)} MB): ` +
   (fits.length ? fits.map((b) => `recompute ${b.recompute}: ${b.measuredPeakMB <= heapMax ? 'fits' : 'does not fit'} (${b.measuredPeakMB.toFixed(0)} MB)`).join('; ') : 'no setting ran') +
-  [...bonsai].filter(([, b]) => typeof b === 'string').map(([r]) => `; recompute ${r === '1'}: failed`).join(''));
+  [...bonsai].filter(([, b]) => typeof b === 'string').map(([r, b]) => `; recompute ${r === '1'}: ${String(b).startsWith('refused') ? 'refused by the pre-step check' : 'failed'}`).join(''));
 if (fits.some((b) => b.tensorGrowth.some((d) => d !== 0))) {
   console.error('FAIL: tensors leak per step in row (a)');
   process.exitCode = 1;

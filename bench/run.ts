@@ -113,7 +113,8 @@ function referenceRows(): void {
     const first = defaultBackend === undefined;
     const r = runChild(backend, backend === 'cpu' ? cpuCfg : cfg, first);
     results.push(r);
-    if (!r.skipped && first) defaultBackend = backend;
+    // auto passes a software webgpu adapter over: the default is the next backend that loads.
+    if (!r.skipped && first && !r.adapter?.startsWith('software')) defaultBackend = backend;
     console.log(r.skipped ? `  ${backend}: skipped (${r.skipped})` : `  ${backend}: ${r.tokensPerSec!.toFixed(0)} tokens/s over ${r.steps} steps  [${r.describe}]`);
   }
   const torches = runTorch(cfg);
@@ -129,7 +130,7 @@ function referenceRows(): void {
   const cell = (x: { stepMsTrimmed?: number; stepMsMin?: number; tokensPerSec?: number }) =>
     `${x.stepMsTrimmed!.toFixed(0)} ms / ${x.stepMsMin!.toFixed(0)} ms, ${x.tokensPerSec!.toFixed(0)} tokens/s`;
   const mb = (n?: number) => (n === undefined ? '-' : `${(n / 2 ** 20).toFixed(0)} MB`);
-  for (const r of results.filter((x) => !x.skipped && x.backend !== 'cpu')) {
+  for (const r of results.filter((x) => !x.skipped && x.backend !== 'cpu' && !x.adapter?.startsWith('software'))) {
     const q = torch && !torch.skipped ? ratios(r, torch) : undefined;
     addSummaryRow({
       row: `reference shape, SFT step, ${r.backend}${r.products ? ` (products on ${r.products.split(' (')[0]})` : ''}`,
