@@ -51,7 +51,7 @@ const model = HookedTransformer.create({ ...SMOLLM2_135M, nLayers: L }, 0);
 const { r, alpha, batchSize: B, seqLen: T } = ROW_A;
 const adapters = attachRecipeLora({ r, alpha, dropout: 0, rslora: false, targets: ALL_LINEAR }, model, 0);
 const settings = { trainer: { kind: 'sft', batch_size: B, grad_accum: 1 }, memory: { ce_chunk: 'auto', recompute } } as unknown as Recipe;
-const est = estimateStepMemory(stepShapeOf(settings, model, T));
+const est = estimateStepMemory(stepShapeOf(settings, model, T, 'wasm'));
 const modelBytes = live;
 const step = createTrainStep({ model, optimizer: new AdamW({ lr: ROW_A.lr }), transforms: [], ceChunk: 'auto', forward: { recompute } });
 step(randomBatch(1, B, T, SMOLLM2_135M.vocabSize), undefined, false);

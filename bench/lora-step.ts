@@ -5,7 +5,14 @@
  * (PEFT's `all-linear`: q/k/v/o/gate/up/down_proj), batch 2 × 256, AdamW on the adapters,
  * chunked cross-entropy (`ce_chunk: auto`), on wasm (bonsai's default here, 1 thread).
  *
- *   node bin/run-ts.js bench/lora-step.ts [--recompute 0|1] [--warmup 1] [--steps 2] [--layers 30] [--estimate-only]
+ *   node bin/run-ts.js bench/lora-step.ts [--recompute 0|1] [--warmup 1] [--steps 2] [--layers 30] [--threads 1]
+ *                                         [--shape smollm2|qwen] [--estimate-only] [--force]
+ *
+ * `--shape qwen`: bench row (e), a Qwen2.5-0.5B-shaped model (vocab 151,936, d_model 896, 24
+ * layers, 14 query / 2 key-value heads, MLP 4,864, q/k/v biases, tied embeddings) with the same
+ * adapters. Before the first step the bench runs `bonsai train`'s pre-step check: when it says
+ * the step does not fit, the JSON line carries its message (why, and the settings that fit)
+ * and no step runs; `--force` runs the step anyway (to test the check's claim).
  *
  * One setting per process: the wasm heap never shrinks, so its size after the steps minus
  * its size before the model was built is the steps' high-water mark (weights included), the
@@ -19,7 +26,8 @@ import { outOfMemoryError } from '../src/backend/oom.ts';
 import { attachRecipeLora } from '../src/lora/build.ts';
 import { trainableParams } from '../src/lora/attach.ts';
 import type { DecoderConfig } from '../src/models/families/config.ts';
-import { ALL_LINEAR, ROW_A, SMOLLM2_135M } from './lora-shape.ts';
+import { ALL_LINEAR, QWEN25_05B, ROW_A, SMOLLM2_135M } from './lora-shape.ts';
+import { backendMemoryLimit, checkStepFits } from '../src/trainer/memory-budget.ts';
 import { HookedTransformer } from '../src/models/decoder.ts';
 import { estimateStepMemory } from '../src/trainer/memory-estimate.ts';
 import { stepShapeOf } from '../src/trainer/memory-check.ts';
@@ -27,6 +35,7 @@ import type { Recipe } from '../src/recipe/schema.ts';
 import { AdamW } from '../src/trainer/optimizer.ts';
 import { createTrainStep } from '../src/trainer/seam.ts';
 import { randomBatch } from '../test/helpers/tiny.ts';
+import { trimmedMean } from './config.ts';
 
 
 const arg = (name: string, dflt: string) => {
@@ -37,14 +46,16 @@ const recompute = arg('recompute', '0') === '1';
 const warmup = Number(arg('warmup', '1'));
 const steps = Number(arg('steps', '2'));
 
-const backend = await initBackend('wasm');
+const backend = await initBackend('wasm', { wasmThreads: Number(arg('threads', '1')) });
+const shapeName = arg('shape', 'smollm2');
+const shape = shapeName === 'qwen' ? QWEN25_05B : SMOLLM2_135M;
 const heap = () => {
   const w = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array; wasmMemory?: { buffer: ArrayBufferLike } } }).wasm;
   return (w.wasmMemory?.buffer ?? w.HEAPU8.buffer).byteLength;
 };
 const base = heap();
 // --layers N: fewer blocks (for timing a piece of the step; the bench row uses all 30).
-const cfg: DecoderConfig = { ...SMOLLM2_135M, nLayers: Number(arg('layers', String(SMOLLM2_135M.nLayers))) };
+const cfg: DecoderConfig = { ...shape, nLayers: Number(arg('layers', String(shape.nLayers))) };
 const { r, alpha, batchSize: B, seqLen: T } = ROW_A;
 const model = HookedTransformer.create(cfg, 0);
 console.error(`model built: ${model.numParams()} parameters, heap ${(heap() / 1e6).toFixed(0)} MB`);
@@ -54,18 +65,31 @@ const optimizer = new AdamW({ lr: ROW_A.lr, weightDecay: 0 });
 const step = createTrainStep({ model, optimizer, transforms: [], ceChunk: 'auto', forward: { recompute } });
 // The estimate `bonsai train` makes before the first step (trainer/memory-check.ts), for these settings.
 const recipeSettings = { trainer: { kind: 'sft', batch_size: B, grad_accum: 1 }, memory: { ce_chunk: 'auto', recompute } } as unknown as Recipe;
-const est = estimateStepMemory(stepShapeOf(recipeSettings, model, T));
+const stepShape = stepShapeOf(recipeSettings, model, T, backend.name);
+const est = estimateStepMemory(stepShape);
 if (process.argv.includes('--estimate-only')) {
-  console.log(`LORA_ESTIMATE ${JSON.stringify({ recompute, layers: cfg.nLayers, ...Object.fromEntries(Object.entries(est).map(([k, v]) => [k + 'MB', +(v / 1e6).toFixed(1)])) })}`);
+  console.log(`LORA_ESTIMATE ${JSON.stringify({ shape: shapeName, recompute, layers: cfg.nLayers, ...Object.fromEntries(Object.entries(est).map(([k, v]) => [k + 'MB', +(v / 1e6).toFixed(1)])) })}`);
   process.exit(0);
+}
+// The check `bonsai train` runs before its first step, against the wasm heap's maximum.
+try {
+  checkStepFits(stepShape, backendMemoryLimit(backend.name)!);
+} catch (e) {
+  if (!process.argv.includes('--force')) {
+    console.log(`LORA_STEP ${JSON.stringify({ shape: shapeName, recompute, refused: (e as Error).message, estimateMB: +(est.peak / 1e6).toFixed(1), params: model.numParams(), trainable })}`);
+    process.exit(0);
+  }
+  console.error(`the pre-step check refuses this step; running it anyway (--force): ${(e as Error).message}`);
 }
 
 const times: number[] = [];
+const cpu: number[] = []; // process CPU ms per timed step: steadier than wall time on a shared machine
 const losses: number[] = [];
 const tensors: number[] = [];
 for (let s = 0; s < warmup + steps; s++) {
   const batch = randomBatch(100 + s, B, T, cfg.vocabSize);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   let res: ReturnType<typeof step>;
   try {
     res = step(batch, undefined, false);
@@ -76,7 +100,11 @@ for (let s = 0; s < warmup + steps; s++) {
     console.log(`LORA_STEP ${JSON.stringify({ recompute, failed, heapAtFailureMB: +(heap() / 1e6).toFixed(1), estimateMB: +(est.peak / 1e6).toFixed(1) })}`);
     process.exit(0);
   }
-  if (s >= warmup) times.push(performance.now() - t0);
+  if (s >= warmup) {
+    times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
+  }
   losses.push(res.loss);
   tensors.push(tf.memory().numTensors);
   console.error(`step ${s}: ${((performance.now() - t0) / 1000).toFixed(1)} s, loss ${res.loss.toFixed(4)}, heap ${(heap() / 1e6).toFixed(0)} MB`);
@@ -84,8 +112,8 @@ for (let s = 0; s < warmup + steps; s++) {
 const med = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
 const measured = heap() - base;
 const result = {
-  backend: backend.name, recompute, params: model.numParams(), trainable, adapters: adapters.params.size / 2,
-  warmup, steps, stepMsMedian: +med.toFixed(0), tokensPerSec: +((B * T * 1000) / med).toFixed(1),
+  shape: shapeName, backend: backend.name, threads: backend.threads ?? 1, recompute, params: model.numParams(), trainable, adapters: adapters.params.size / 2,
+  warmup, steps, stepMsMedian: +med.toFixed(0), stepMsMin: +Math.min(...times).toFixed(0), stepMsTrimmed: +trimmedMean(times).toFixed(0), cpuMsMin: +Math.min(...cpu).toFixed(0), tokensPerSec: +((B * T * 1000) / med).toFixed(1),
   measuredPeakMB: +(measured / 1e6).toFixed(1), estimateMB: +(est.peak / 1e6).toFixed(1), estimateOverMeasured: +(est.peak / measured).toFixed(3),
   estimateParts: Object.fromEntries(Object.entries(est).map(([k, v]) => [k, +(v / 1e6).toFixed(1)])),
   heapMaxMB: 2 ** 32 / 1e6, losses: losses.map((l) => +l.toFixed(4)), tensorGrowth: tensors.slice(1).map((n, i) => n - tensors[i]!),

@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/index.ts';
 import { HookedTransformer, modelConfig } from '../src/models/index.ts';
 import { AdamW, createTrainStep } from '../src/trainer/index.ts';
-import { ceChunkRows } from '../src/models/chunked-ce.ts';
+import { stepShapeOf } from '../src/trainer/memory-check.ts';
+import type { Recipe } from '../src/recipe/schema.ts';
 import { estimateStepMemory } from '../src/trainer/memory-estimate.ts';
 import { randomBatch } from '../test/helpers/tiny.ts';
 
@@ -30,9 +31,7 @@ const step = createTrainStep({ model, optimizer: new AdamW({ lr: 1e-3 }), transf
 const t0 = performance.now();
 for (let s = 0; s < 2; s++) step(Array.from({ length: accum }, (_v, i) => randomBatch(s * 10 + i, B, T, V)));
 const seconds = (performance.now() - t0) / 2000;
-const est = estimateStepMemory({
-  vocabSize: V, dModel: D, dMlp: config.dMlp, nHeads: H, nLayers: L, params: model.numParams(), trainableParams: model.numParams(),
-  batchSize: B, seqLen: T, gradAccum: accum, ceChunkRows: ceChunkRows(V, chunk), recompute,
-});
+const settings = { trainer: { kind: 'sft', batch_size: B, grad_accum: accum }, memory: { ce_chunk: chunk, recompute } } as unknown as Recipe;
+const est = estimateStepMemory(stepShapeOf(settings, model, T, 'wasm'));
 const measured = heap() - base;
 console.log(JSON.stringify({ V, D, L, H, T, B, chunk, recompute, accum, measuredMB: +(measured / 1e6).toFixed(1), estimateMB: +(est.peak / 1e6).toFixed(1), ratio: +(est.peak / measured).toFixed(3), secondsPerStep: +seconds.toFixed(2) }));

@@ -1,12 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { physicalCores } from '../src/backend/threads.ts';
 import { measure } from './child.ts';
 import { GPT2_SMALL, parseArgs, REFERENCE, type BackendResult, type BenchConfig } from './config.ts';
-import { printBreakdown, printTable, type TorchResult } from './report.ts';
+import { ratios, printBreakdown, printTable, type TorchResult } from './report.ts';
+import { addSummaryRow, loadavg, printSummary } from './summary.ts';
 
 /**
  * `npm run bench`: trains the reference model (bench/config.ts) on every tfjs backend
@@ -18,8 +19,17 @@ import { printBreakdown, printTable, type TorchResult } from './report.ts';
  *   npm run bench -- [--steps 40] [--warmup 10] [--backends tensorflow-gpu,webgpu,tensorflow,wasm,wasm-xnnpack,cpu]
  *                    [--threads N]  (both sides; default: the physical cores, bonsai's default)
  *                    [--shape reference|gpt2-small]  (gpt2-small: for GPU backends)
- *                    [--skip-lora]  (leave out row (a), LoRA on the SmolLM2 shape: bench/lora-row.ts)
- *                    [--reference-only]  (the reference rows alone: no (a), (b), (c))
+ *                    [--rows ref,b,c,a,e,d]  (which rows, in this order; default all)
+ *                    [--skip-lora]  (= --rows ref,b,c)   [--reference-only]  (= --rows ref)
+ *
+ * Rows: ref, the reference shape's SFT step on every backend (a few minutes in all); (b)
+ * generation with and without the KV cache (bench/generate.ts); (c) a small RL step with and
+ * without it (bench/rl_cache.ts); (a) a LoRA step on the SmolLM2-135M shape without
+ * recomputation and (e) on a Qwen2.5-0.5B shape, with and without (bench/lora-row.ts); (d) one
+ * RL step with LoRA on the SmolLM2 shape (bench/rl-lora.ts). (a), (e) and (d) run at real
+ * size on both sides: together most of the bench's time (tens of minutes on 2 cores).
+ * The run ends with one markdown table of every row (bench/summary.ts), for
+ * docs/results/speed.md, and the bench's own duration.
  *
  * wasm-xnnpack is wasm with its products kept off the platform BLAS (BONSAI_BLAS=off), as
  * where none is installed. webgpu runs on whatever adapter Dawn offers; its row names the adapter, and a software
@@ -56,55 +66,85 @@ const cfg: BenchConfig = {
   ...(args.steps ? { steps: Number(args.steps) } : {}),
   ...(args.warmup ? { warmup: Number(args.warmup) } : {}),
 };
+const ALL_ROWS = ['ref', 'b', 'c', 'a', 'e', 'd'];
+const rows = args.rows ? args.rows.split(',') : args['reference-only'] ? ['ref'] : args['skip-lora'] ? ['ref', 'b', 'c'] : ALL_ROWS;
+const unknownRows = rows.filter((r) => !ALL_ROWS.includes(r));
+if (unknownRows.length) {
+  console.error(`bench: --rows takes ${ALL_ROWS.join(',')} (any of them, comma-separated), not "${unknownRows.join(',')}"`);
+  process.exit(2);
+}
 const backends = (args.backends ?? 'tensorflow-gpu,webgpu,tensorflow,wasm,wasm-xnnpack,cpu').split(',');
 // tfjs-cpu is pure JS (~40x slower): fewer steps keep the bench short; its row says so.
 const cpuCfg: BenchConfig = { ...cfg, warmup: Math.min(cfg.warmup, 2), steps: Math.min(cfg.steps, 5) };
-
-console.log(`bonsai bench: d_model ${cfg.dModel}, ${cfg.nLayers} layers, ${cfg.nHeads} heads, d_mlp ${cfg.dMlp}, ` +
-  `context ${cfg.nCtx}, batch ${cfg.batchSize}, vocab ${cfg.vocabSize}, AdamW; ${cfg.warmup} warmup + ${cfg.steps} timed steps`);
-const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
 // Both sides get the same threads: --threads, else bonsai's default (the physical cores).
 const threads = args.threads ? Number(args.threads) : physicalCores();
-console.log(`machine: ${os.availableParallelism()} CPUs (${physicalCores()} physical cores), load ${load()} (others' work skews timings); ${threads} threads on both sides\n`);
+const started = performance.now();
+const summaryFile = join(mkdtempSync(join(os.tmpdir(), 'bonsai-bench-')), 'rows.jsonl');
+process.env.BONSAI_BENCH_SUMMARY = summaryFile; // the row scripts (children) append their lines here
+console.log(`bonsai bench, rows ${rows.join(', ')}; machine: ${os.availableParallelism()} CPUs (${physicalCores()} physical cores), ` +
+  `load ${loadavg()} at the start (others' work skews timings; /proc/loadavg); ${threads} threads on both sides\n`);
 
-const results: BackendResult[] = [];
-let defaultBackend: string | undefined;
-for (const backend of backends) {
-  const first = defaultBackend === undefined;
-  const r = runChild(backend, backend === 'cpu' ? cpuCfg : cfg, first);
-  results.push(r);
-  if (!r.skipped && first) defaultBackend = backend;
-  console.log(r.skipped ? `  ${backend}: skipped (${r.skipped})` : `  ${backend}: ${r.tokensPerSec!.toFixed(0)} tokens/s over ${r.steps} steps  [${r.describe}]`);
-}
-const torches = runTorch(cfg);
-for (const t of torches) console.log(t.skipped ? `  pytorch: skipped (${t.skipped})` : `  pytorch (${t.blas}, ${t.threads} threads): ${t.tokensPerSec!.toFixed(0)} tokens/s`);
+if (rows.includes('ref')) referenceRows();
 
-printTable(results, torches, cpuCfg);
-console.log(`  load average after the reference rows: ${load()}`);
-const main = results.find((r) => r.backend === defaultBackend);
-if (main?.breakdown) printBreakdown(main);
-
-const leaks = results.filter((r) => r.tensorGrowth?.some((d) => d !== 0));
-if (leaks.length) {
-  console.error(`\nFAIL: tensors leak per step on ${leaks.map((r) => `${r.backend} (${r.tensorGrowth!.join(',')})`).join('; ')}`);
-  process.exitCode = 1;
-}
-if (process.argv.includes('--reference-only')) process.exit();
-
-// Row (b): generation with and without the KV cache (bench/generate.ts; --full-generate: 128 tokens on the SmolLM2 shape too).
-console.log('');
-spawnSync(process.execPath, [resolve(here, '..', 'bin', 'run-ts.js'), join(here, 'generate.ts'), ...(process.argv.includes('--full-generate') ? ['--full'] : [])], { stdio: 'inherit' });
-// Row (c): one RL step of the hallucination recipes' shape with and without the KV cache (bench/rl_cache.ts).
-console.log('');
-spawnSync(process.execPath, [resolve(here, '..', 'bin', 'run-ts.js'), join(here, 'rl_cache.ts')], { stdio: 'inherit' });
-
-// Row (a): LoRA training on the SmolLM2-135M shape beside PyTorch (bench/lora-row.ts; minutes per step on one CPU thread; --skip-lora leaves it out).
-if (!process.argv.includes('--skip-lora')) {
+const script = (file: string, ...a: string[]) => {
   console.log('');
-  const lora = spawnSync(process.execPath, [resolve(here, '..', 'bin', 'run-ts.js'), join(here, 'lora-row.ts')], { stdio: 'inherit' });
-  if (lora.status !== 0) process.exitCode = 1;
-}
+  const p = spawnSync(process.execPath, [resolve(here, '..', 'bin', 'run-ts.js'), join(here, file), ...a], { stdio: 'inherit' });
+  if (p.status !== 0) process.exitCode = 1;
+};
+// Row (b): generation with and without the KV cache (--full-generate: 128 tokens on the SmolLM2 shape too).
+if (rows.includes('b')) script('generate.ts', ...(process.argv.includes('--full-generate') ? ['--full'] : []));
+// Row (c): one RL step of the hallucination recipes' shape with and without the KV cache.
+if (rows.includes('c')) script('rl_cache.ts');
+// Rows (a), (e), (d): LoRA training at real size beside PyTorch on the same threads; minutes per step.
+if (rows.includes('a')) script('lora-row.ts', '--recompute', '0', '--steps', '3', '--threads', String(threads));
+if (rows.includes('e')) script('lora-row.ts', '--shape', 'qwen', '--recompute', '0,1', '--steps', '2', '--threads', String(threads));
+if (rows.includes('d')) script('rl-lora.ts', '--threads', String(threads));
 
+const minutes = (performance.now() - started) / 60000;
+printSummary(summaryFile, `Summary (rows ${rows.join(', ')}; ${threads} threads on both sides; load ${loadavg()} at the end; the bench took ${minutes.toFixed(1)} min):`);
+
+/** The reference shape's SFT step on every backend that loads, then PyTorch on each BLAS found. */
+function referenceRows(): void {
+  console.log(`reference rows: d_model ${cfg.dModel}, ${cfg.nLayers} layers, ${cfg.nHeads} heads, d_mlp ${cfg.dMlp}, ` +
+    `context ${cfg.nCtx}, batch ${cfg.batchSize}, vocab ${cfg.vocabSize}, AdamW; ${cfg.warmup} warmup + ${cfg.steps} timed steps`);
+  const results: BackendResult[] = [];
+  let defaultBackend: string | undefined;
+  for (const backend of backends) {
+    const first = defaultBackend === undefined;
+    const r = runChild(backend, backend === 'cpu' ? cpuCfg : cfg, first);
+    results.push(r);
+    // auto passes a software webgpu adapter over: the default is the next backend that loads.
+    if (!r.skipped && first && !r.adapter?.startsWith('software')) defaultBackend = backend;
+    console.log(r.skipped ? `  ${backend}: skipped (${r.skipped})` : `  ${backend}: ${r.tokensPerSec!.toFixed(0)} tokens/s over ${r.steps} steps  [${r.describe}]`);
+  }
+  const torches = runTorch(cfg);
+  for (const t of torches) console.log(t.skipped ? `  pytorch: skipped (${t.skipped})` : `  pytorch (${t.blas}, ${t.threads} threads): ${t.tokensPerSec!.toFixed(0)} tokens/s`);
+
+  printTable(results, torches, cpuCfg);
+  console.log(`  load average after the reference rows: ${loadavg()}`);
+  const main = results.find((r) => r.backend === defaultBackend);
+  if (main?.breakdown) printBreakdown(main);
+
+  // The summary compares each backend with PyTorch on OpenBLAS (else the only PyTorch that ran).
+  const torch = torches.find((t) => t.blas === 'OpenBLAS') ?? torches.find((t) => !t.skipped);
+  const cell = (x: { stepMsTrimmed?: number; stepMsMin?: number; tokensPerSec?: number }) =>
+    `${x.stepMsTrimmed!.toFixed(0)} ms / ${x.stepMsMin!.toFixed(0)} ms, ${x.tokensPerSec!.toFixed(0)} tokens/s`;
+  const mb = (n?: number) => (n === undefined ? '-' : `${(n / 2 ** 20).toFixed(0)} MB`);
+  for (const r of results.filter((x) => !x.skipped && x.backend !== 'cpu' && !x.adapter?.startsWith('software'))) {
+    const q = torch && !torch.skipped ? ratios(r, torch) : undefined;
+    addSummaryRow({
+      row: `reference shape, SFT step, ${r.backend}${r.products ? ` (products on ${r.products.split(' (')[0]})` : ''}`,
+      bonsai: cell(r), pytorch: torch && !torch.skipped ? `${cell(torch)} (${torch.blas})` : torch?.skipped ?? '-',
+      ratio: q ? `${q.fastest.toFixed(2)}× / ${q.trimmed.toFixed(2)}×` : '-',
+      threads: `${r.threads ?? '-'} / ${torch?.threads ?? '-'}`, peak: `${mb(r.rssMax)} / ${mb(torch?.rssMax)} (RSS)`,
+    });
+  }
+  const leaks = results.filter((r) => r.tensorGrowth?.some((d) => d !== 0));
+  if (leaks.length) {
+    console.error(`\nFAIL: tensors leak per step on ${leaks.map((r) => `${r.backend} (${r.tensorGrowth!.join(',')})`).join('; ')}`);
+    process.exitCode = 1;
+  }
+}
 
 function runChild(backend: string, c: BenchConfig, breakdown: boolean): BackendResult {
   const launcher = resolve(here, '..', 'bin', 'run-ts.js');

@@ -11,8 +11,13 @@ written from its published definition (RMSNorm, RoPE, grouped-query attention, S
 tied head): e.g. the SmolLM2-135M shape. "uncachedWindows": [T, ...] times one uncached
 step at each window length instead of a whole uncached run (for shapes too slow to run).
 
-Mode "lora" (bench row (a)): LoRA training on a SmolLM2-135M-shaped Llama, lora_bench
-below; bench/lora-row.ts runs it.
+Mode "lora" (bench rows (a) and (e)): LoRA training on a SmolLM2-135M-shaped Llama, or with
+"shape": "qwen" a Qwen2.5-0.5B-shaped one (q/k/v biases), lora_bench below; bench/lora-row.ts
+runs it.
+
+Mode "rl" (bench row (d)): one RL step with LoRA on the SmolLM2 shape: 64 rollouts x 64 tokens
+sampled with a KV cache, the reference and old-log-prob passes, then the clipped policy-gradient
+update with gradient checkpointing per block; rl_bench below, bench/rl-lora.ts runs it.
 """
 import json
 import os
@@ -225,16 +230,20 @@ def generate_bench(c):
 # kaiming_uniform_(a=√5), lora_B zeros, base frozen, AdamW on the adapters only.
 
 LORA_DEFAULTS = dict(vocabSize=49152, dModel=576, nLayers=30, nHeads=9, nKvHeads=3, dMlp=1536, nCtx=256,
-                     ropeTheta=100000.0, r=16, alpha=32, batchSize=2, warmup=1, steps=2, lr=1e-4, seed=0, threads=1)
+                     ropeTheta=100000.0, eps=1e-5, qkvBias=False, r=16, alpha=32, batchSize=2, warmup=1, steps=2, lr=1e-4, seed=0, threads=1)
+# Qwen2.5-0.5B's config.json (bench row (e)): q/k/v biases, 14 query / 2 key-value heads, tied embeddings.
+QWEN_SHAPE = dict(vocabSize=151936, dModel=896, nLayers=24, nHeads=14, nKvHeads=2, dMlp=4864, ropeTheta=1000000.0, eps=1e-6, qkvBias=True)
 
 
 class LoraLinear(nn.Module):
-    """PEFT's LoRA Linear (dropout 0): a frozen bias-free base plus B·A scaled by alpha / r."""
-    def __init__(self, d_in, d_out, r, alpha):
+    """PEFT's LoRA Linear (dropout 0): a frozen base plus B·A scaled by alpha / r; `enabled` off: the base alone."""
+    enabled = True
+
+    def __init__(self, d_in, d_out, r, alpha, bias=False):
         super().__init__()
-        self.base = nn.Linear(d_in, d_out, bias=False)
+        self.base = nn.Linear(d_in, d_out, bias=bias)
         nn.init.normal_(self.base.weight, std=0.02)
-        self.base.weight.requires_grad_(False)
+        self.base.requires_grad_(False)
         self.lora_A = nn.Linear(d_in, r, bias=False)
         self.lora_B = nn.Linear(r, d_out, bias=False)
         nn.init.kaiming_uniform_(self.lora_A.weight, a=math.sqrt(5))
@@ -242,11 +251,13 @@ class LoraLinear(nn.Module):
         self.scaling = alpha / r
 
     def forward(self, x):
+        if not LoraLinear.enabled:
+            return self.base(x)
         return self.base(x) + self.lora_B(self.lora_A(x)) * self.scaling
 
 
 class RMSNorm(nn.Module):
-    def __init__(self, d, eps=1e-5):
+    def __init__(self, d, eps):
         super().__init__()
         self.weight = nn.Parameter(torch.ones(d), requires_grad=False)
         self.eps = eps
@@ -265,23 +276,29 @@ def rotate_half(x):
 class LoraLlamaBlock(nn.Module):
     def __init__(self, c):
         super().__init__()
-        d, h, kv, m, r, a = c['dModel'], c['nHeads'], c['nKvHeads'], c['dMlp'], c['r'], c['alpha']
+        d, h, kv, m, r, a, qb = c['dModel'], c['nHeads'], c['nKvHeads'], c['dMlp'], c['r'], c['alpha'], c['qkvBias']
         self.h, self.kv, self.dh = h, kv, d // h
-        self.ln1, self.ln2 = RMSNorm(d), RMSNorm(d)
-        self.q, self.k, self.v = LoraLinear(d, h * self.dh, r, a), LoraLinear(d, kv * self.dh, r, a), LoraLinear(d, kv * self.dh, r, a)
+        self.ln1, self.ln2 = RMSNorm(d, c['eps']), RMSNorm(d, c['eps'])
+        self.q, self.k, self.v = LoraLinear(d, h * self.dh, r, a, qb), LoraLinear(d, kv * self.dh, r, a, qb), LoraLinear(d, kv * self.dh, r, a, qb)
         self.o = LoraLinear(h * self.dh, d, r, a)
         self.gate, self.up, self.down = LoraLinear(d, m, r, a), LoraLinear(d, m, r, a), LoraLinear(m, d, r, a)
 
-    def forward(self, x, cos, sin, mask):
+    def forward(self, x, cos, sin, mask, kv=None):
+        """x [B, T, D] at the positions cos/sin [T, dh] give; mask [T, S] additive over every
+        slot; kv: this layer's key/value cache (a list, extended in place), or None."""
         B, T, D = x.shape
         y = self.ln1(x)
         q = self.q(y).view(B, T, self.h, self.dh).transpose(1, 2)   # [B, H, T, dh]
         k = self.k(y).view(B, T, self.kv, self.dh).transpose(1, 2)  # [B, KV, T, dh]
         v = self.v(y).view(B, T, self.kv, self.dh).transpose(1, 2)
         q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        if kv is not None:
+            if kv:
+                k, v = torch.cat([kv[0], k], 2), torch.cat([kv[1], v], 2)
+            kv[:] = [k, v]
         rep = self.h // self.kv  # repeat_kv: each key/value head serves `rep` query heads
         k, v = k.repeat_interleave(rep, dim=1), v.repeat_interleave(rep, dim=1)
-        scores = q @ k.transpose(-2, -1) / math.sqrt(self.dh) + mask[:T, :T]
+        scores = q @ k.transpose(-2, -1) / math.sqrt(self.dh) + mask
         z = (scores.softmax(-1) @ v).transpose(1, 2).reshape(B, T, D)
         x = x + self.o(z)
         y = self.ln2(x)
@@ -294,21 +311,31 @@ class LoraLlama(nn.Module):
         d, dh = c['dModel'], c['dModel'] // c['nHeads']
         self.embed = nn.Parameter(torch.randn(c['vocabSize'], d) * 0.02, requires_grad=False)
         self.blocks = nn.ModuleList(LoraLlamaBlock(c) for _ in range(c['nLayers']))
-        self.norm = RMSNorm(d)
+        self.norm = RMSNorm(d, c['eps'])
         n = c['nCtx']
         inv = 1.0 / (c['ropeTheta'] ** (torch.arange(0, dh, 2).float() / dh))
         ang = torch.outer(torch.arange(n).float(), inv)
         emb = torch.cat((ang, ang), dim=-1)  # [T, dh]
         self.register_buffer('cos', emb.cos())
         self.register_buffer('sin', emb.sin())
-        self.register_buffer('mask', torch.triu(torch.full((n, n), float('-inf')), diagonal=1))
+
+    def hidden(self, ids, caches=None, pos=0, checkpoint=False):
+        """Final-norm states [B, T, D] of ids at positions pos…pos+T−1, against per-layer caches
+        (or none); `checkpoint`: each block recomputed in the backward pass (torch.utils.checkpoint)."""
+        T = ids.shape[1]
+        S = pos + T
+        mask = torch.triu(torch.full((T, S), float('-inf')), diagonal=pos + 1)  # causal over the new tokens
+        cos, sin = self.cos[pos:S], self.sin[pos:S]
+        x = self.embed[ids]
+        for i, b in enumerate(self.blocks):
+            if checkpoint:
+                x = torch.utils.checkpoint.checkpoint(b, x, cos, sin, mask, use_reentrant=False)
+            else:
+                x = b(x, cos, sin, mask, caches[i] if caches is not None else None)
+        return self.norm(x)
 
     def forward(self, ids):
-        T = ids.shape[1]
-        x = self.embed[ids]
-        for b in self.blocks:
-            x = b(x, self.cos[:T], self.sin[:T], self.mask)
-        return self.norm(x) @ self.embed.t()  # tied lm_head
+        return self.hidden(ids) @ self.embed.t()  # tied lm_head
 
 
 def lm_step(model, opt, ids, V):
@@ -322,9 +349,9 @@ def lm_step(model, opt, ids, V):
 
 
 def lora_bench(c):
-    """Row (a): median step time, tokens/s and peak memory (max RSS growth) of LoRA training."""
+    """Rows (a), (e): median step time, tokens/s and peak memory (max RSS growth) of LoRA training."""
     import resource
-    c = dict(LORA_DEFAULTS, **{k: v for k, v in c.items() if k != 'mode'})
+    c = {**LORA_DEFAULTS, **(QWEN_SHAPE if c.get('shape') == 'qwen' else {}), **{k: v for k, v in c.items() if k not in ('mode', 'shape')}}
     torch.set_num_threads(c['threads'])
     torch.manual_seed(c['seed'])
     B, T, V = c['batchSize'], c['nCtx'], c['vocabSize']
@@ -334,19 +361,101 @@ def lora_bench(c):
     model = LoraLlama(c)
     trainable = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(trainable, lr=c['lr'], weight_decay=0.0)
-    times, losses = [], []
+    times, cpu, losses = [], [], []
     for i in range(c['warmup'] + c['steps']):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         losses.append(round(lm_step(model, opt, data[i], V), 4))
         if i >= c['warmup']:
             times.append((time.perf_counter() - t0) * 1e3)
+            cpu.append((time.process_time() - c0) * 1e3)
         print(f'torch step {i}: {time.perf_counter() - t0:.1f} s, loss {losses[-1]}', file=sys.stderr)
     med = sorted(times)[len(times) // 2]
     peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024
     print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(), blas=loaded_blas(),
                           params=sum(p.numel() for p in model.parameters() if not p.requires_grad), trainable=sum(p.numel() for p in trainable),
-                          stepMsMedian=round(med), tokensPerSec=round(B * T * 1e3 / med, 1),
+                          stepMsMedian=round(med), stepMsMin=round(min(times)), stepMsTrimmed=round(trimmed_mean(times)), cpuMsMin=round(min(cpu)), tokensPerSec=round(B * T * 1e3 / med, 1),
                           peakRssGrowthMB=round(peak / 1e6, 1), losses=losses)))
+
+
+RL_DEFAULTS = dict(prompts=8, group=8, promptLen=16, newTokens=64, beta=0.05, epsilon=0.2, chunkRows=341, warmup=1)
+
+
+def rl_bench(c):
+    """Row (d): one RL step with LoRA, as bonsai's rlStep runs it: 64 rollouts of 64 sampled
+    tokens (KV cache), the frozen reference's and the policy's no-grad passes (log-probs, entropy;
+    the head in row chunks), a reward and group-normalised advantages, then one clipped
+    policy-gradient + beta·KL(k3) update through checkpointed blocks and head chunks. Prints the
+    timed step's phases in seconds."""
+    import resource
+    from torch.utils.checkpoint import checkpoint
+    c = {**LORA_DEFAULTS, **RL_DEFAULTS, **{k: v for k, v in c.items() if k != 'mode'}}
+    torch.set_num_threads(c['threads'])
+    torch.manual_seed(c['seed'])
+    V, G, P, n_new, rows = c['vocabSize'], c['group'], c['promptLen'], c['newTokens'], c['chunkRows']
+    gen = torch.Generator().manual_seed(c['seed'])
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    model = LoraLlama(c)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(trainable, lr=c['lr'], weight_decay=0.0)
+
+    def head_logprobs(h, tgt):  # h [n, D], tgt [n] → log p(tgt) [n] and the entropy [n]
+        lp = (h @ model.embed.t()).log_softmax(-1)
+        return lp.gather(1, tgt[:, None])[:, 0], -(lp.exp() * lp).sum(-1)
+
+    def logprobs(hidden, ids, grad=False):  # [R, T, D], [R, T] → [R, T-1] (and entropy without grad)
+        R, T, D = hidden.shape
+        h, tgt = hidden[:, :-1].reshape(-1, D), ids[:, 1:].reshape(-1)
+        parts = []
+        for s in range(0, h.shape[0], rows):
+            if grad:
+                parts.append((checkpoint(lambda a, b: head_logprobs(a, b)[0], h[s:s + rows], tgt[s:s + rows], use_reentrant=False), None))
+            else:
+                parts.append(head_logprobs(h[s:s + rows], tgt[s:s + rows]))
+        lp = torch.cat([p[0] for p in parts]).view(R, T - 1)
+        return lp, (None if grad else torch.cat([p[1] for p in parts]).view(R, T - 1))
+
+    def step(n_prompts, n_new):
+        t0, c0 = time.perf_counter(), time.process_time()
+        prompts = torch.randint(0, V, (n_prompts, P), generator=gen).repeat_interleave(G, 0)  # [R, P]
+        with torch.no_grad():
+            caches, cur, pos, out = [[] for _ in model.blocks], prompts, 0, [prompts]
+            for _ in range(n_new):
+                h = model.hidden(cur, caches, pos)
+                pos += cur.shape[1]
+                cur = torch.multinomial((h[:, -1] @ model.embed.t()).softmax(-1), 1, generator=gen)
+                out.append(cur)
+            ids = torch.cat(out, 1)  # [R, P + n_new]
+        t1 = time.perf_counter()
+        with torch.no_grad():
+            LoraLinear.enabled = False  # the frozen reference: the base with its adapters off
+            ref, _ = logprobs(model.hidden(ids), ids)
+            LoraLinear.enabled = True
+            old, ent = logprobs(model.hidden(ids), ids)
+        mask = torch.zeros_like(old)
+        mask[:, P - 1:] = 1
+        reward = (ids[:, P:] < V // 2).float().mean(1)  # a token-level stand-in for a regex reward
+        grp = reward.view(-1, G)
+        adv = ((grp - grp.mean(1, keepdim=True)) / (grp.std(1, keepdim=True) + 1e-4)).view(-1, 1)
+        t2 = time.perf_counter()
+        lp, _ = logprobs(model.hidden(ids, checkpoint=True), ids, grad=True)
+        ratio = (lp - old).exp()
+        pg = -torch.minimum(ratio * adv, ratio.clamp(1 - c['epsilon'], 1 + c['epsilon']) * adv)
+        d = ref - lp
+        kl = d.exp() - d - 1
+        tmean = lambda x: (x * mask).sum() / mask.sum()
+        loss = tmean(pg) + c['beta'] * tmean(kl)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        t3 = time.perf_counter()
+        return dict(rolloutS=t1 - t0, passesS=t2 - t1, updateS=t3 - t2, stepS=t3 - t0, cpuS=time.process_time() - c0, loss=loss.item(), entropy=tmean(ent).item())
+
+    for _ in range(c['warmup']):
+        step(1, 4)  # a small step: the kernels and allocator warmed, not timed
+    r = step(c['prompts'], n_new)
+    peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) * 1024
+    print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(), blas=loaded_blas(),
+                          rollouts=c['prompts'] * G, newTokens=n_new, peakRssGrowthMB=round(peak / 1e6, 1), **{k: round(v, 3) for k, v in r.items()})))
 
 
 def main():
@@ -355,6 +464,8 @@ def main():
         return generate_bench(c)
     if c.get('mode') == 'lora':
         return lora_bench(json.loads(sys.argv[1]))
+    if c.get('mode') == 'rl':
+        return rl_bench(json.loads(sys.argv[1]))
     torch.set_num_threads(c['threads'])
     torch.manual_seed(c['seed'])
     model = GPT(c)

@@ -37,6 +37,46 @@ export function linear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tens
   return (b ? linearBias(x, w, b) : linearNoBias(x, w)) as tf.Tensor2D;
 }
 
+/**
+ * x·w (+ b) with w and b held constant: the op's only input is x, so its backward pass forms
+ * dx = dy·wᵀ and nothing else. `linear` is a customGrad op over (x, w, b), and tfjs computes
+ * every input's gradient of such an op whether or not anyone asked for it: for a frozen weight
+ * that was a weight-sized product per call, thrown away. For weights that do not train (a
+ * LoRA base, a frozen unembedding).
+ */
+export function frozenLinear(x: tf.Tensor2D, w: tf.Tensor2D, b?: tf.Tensor1D): tf.Tensor2D {
+  const op = withGrad(([xin]) => ({
+    value: b ? tf.fused.matMul({ a: xin as tf.Tensor2D, b: w, bias: b }) : tf.matMul(xin as tf.Tensor2D, w),
+    gradFunc: (dy) => [matMulNT(dy as tf.Tensor2D, w)],
+  }));
+  return op(x) as tf.Tensor2D;
+}
+
+const addKeeping = withGrad(([a, b]) => ({
+  value: tf.add(a!, b!),
+  gradFunc: (dy) => [dy, tf.clone(dy)], // two tensors: the engine disposes each gradient on its own
+}));
+
+/**
+ * a + b keeping nothing for the backward pass, for same-shaped a, b (a residual connection;
+ * other shapes get tf.add). tfjs's Add keeps both inputs to read their shapes, which held each
+ * sublayer's output until its backward ran; the sum's gradient needs neither.
+ */
+export function addKeepingNothing(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return tf.util.arraysEqual(a.shape, b.shape) ? addKeeping(a, b) : tf.add(a, b);
+}
+
+/**
+ * tf.reshape keeping nothing for the backward pass: tfjs's Reshape keeps its input only to
+ * learn the shape its gradient restores, which held e.g. each pre-rotation query projection
+ * until the backward pass. Here the shape is remembered instead.
+ */
+export function reshapeKeepingNothing(x: tf.Tensor, shape: number[]): tf.Tensor {
+  const from = x.shape;
+  const op = withGrad(([xin]) => ({ value: tf.reshape(xin!, shape), gradFunc: (dy) => [tf.reshape(dy, from)] }));
+  return op(x);
+}
+
 const bmmNN = withGrad(([a, b], save) => {
   save([a!, b!]);
   return {
@@ -105,6 +145,6 @@ export function gelu(x: tf.Tensor): tf.Tensor {
   return geluSigmoid(x);
 }
 
-export { wasmSlowProducts, matMulNTWide };
+export { wasmSlowProducts, matMulNT, matMulNTWide, matMulTN };
 export { layerNorm, crossEntropy } from './fused.ts';
 export { attention } from './attention.ts';

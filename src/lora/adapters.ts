@@ -1,24 +1,17 @@
 /**
  * LoRA adapters as tensors: for each targeted weight W [in, out] (bonsai's x·W layout), a
  * pair lora_A [r, in] and lora_B [out, r] in PEFT's own orientation, so the files need no
- * transposes. The forward pass reads W + scale·(B·A)ᵀ through the model's `weightTransform`
- * (attach.ts); only A and B are variables the optimizer sees.
+ * transposes. The model's linear layers run through `linear` (its `linearTransform`, attach.ts):
+ * x·W + scale·(x·Aᵀ)·Bᵀ with W frozen (linear.ts), never forming W + ΔW; any other read of a
+ * targeted weight gets W + scale·(B·A)ᵀ through `transform` (its `weightTransform`). Only A and
+ * B are variables the optimizer sees.
  */
 import * as tf from '@tensorflow/tfjs';
-import { withGrad } from '../backend/grad.ts';
+import { addKeepingNothing, frozenLinear } from '../backend/ops.ts';
 import { BonsaiError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
+import { loraLinear } from './linear.ts';
 import { kaimingUniformBound } from './settings.ts';
-
-/**
- * a + b for same-shaped a, b. tfjs's Add keeps both inputs for its backward pass (to read
- * their shapes), which under a tape held each ΔW [in, out] until the backward ended: one
- * more weight-sized tensor per adapted weight. Its gradient needs neither.
- */
-const addSavingNothing = withGrad(([a, b]) => ({
-  value: tf.add(a!, b!),
-  gradFunc: (dy) => [dy, tf.clone(dy)], // two tensors: the engine disposes each gradient on its own
-}));
 
 /** One adapter's values, as files hold them. */
 export interface AdapterValues {
@@ -104,11 +97,32 @@ export class LoraAdapters {
   readonly transform = (path: string, w: tf.Variable): tf.Tensor => {
     const t = this.targets.get(path);
     if (!t || !this.enabled) return w;
-    return addSavingNothing(w, this.deltaOf(t));
+    return addKeepingNothing(w, this.deltaOf(t)); // keeps no weight-sized tensor for the backward
+  };
+
+  /**
+   * The model's `linearTransform`: a targeted layer is x·W + scale·(x·Aᵀ)·Bᵀ (linear.ts), any
+   * other layer x·W with W held constant (no weight gradient formed: the base never trains).
+   * A base weight someone made trainable again runs plainly (undefined), as does everything
+   * while the adapters are switched off.
+   */
+  readonly linear = (path: string, x: tf.Tensor2D, w: tf.Variable, b?: tf.Tensor1D): tf.Tensor2D | undefined => {
+    if (!this.enabled || w.trainable || (b instanceof tf.Variable && b.trainable)) return undefined;
+    const t = this.targets.get(path);
+    if (!t) return frozenLinear(x, w as tf.Tensor2D, b);
+    return loraLinear(x, w as tf.Tensor2D, b, this.inputFactor(t), t.B as tf.Tensor2D, t.scale);
   };
 
   /** scale·(B·A)ᵀ = scale·Aᵀ·Bᵀ [in, out], with dropout on the input rows during training. */
   private deltaOf(t: Target): tf.Tensor2D {
+    // The scale goes on A [r, in], not on the product: a Multiply keeps its inputs for the
+    // backward pass, and kept there the [in, out] product would be a second weight-sized
+    // tensor per target held until the backward (850 MB on a SmolLM2-135M shape).
+    return tf.matMul(tf.mul(this.inputFactor(t), t.scale), t.B, true, true) as tf.Tensor2D; // [in, out]
+  }
+
+  /** A [r, in], with dropout on its input features during training passes. */
+  private inputFactor(t: Target): tf.Tensor2D {
     let A = t.A as tf.Tensor2D;
     if (this.training && this.dropout > 0) {
       // PEFT drops the adapter's input x per element. Through a weight transform the mask
@@ -118,10 +132,7 @@ export class LoraAdapters {
       const mask = Float32Array.from({ length: t.inDim }, () => (this.dropoutRng.next() < keep ? 1 / keep : 0));
       A = tf.mul(t.A, tf.tensor1d(mask)) as tf.Tensor2D; // [r, in]
     }
-    // The scale goes on A [r, in], not on the product: a Multiply keeps its inputs for the
-    // backward pass, and kept there the [in, out] product would be a second weight-sized
-    // tensor per target held until the backward (850 MB on a SmolLM2-135M shape).
-    return tf.matMul(tf.mul(A, t.scale), t.B, true, true) as tf.Tensor2D; // [in, out]
+    return A;
   }
 
   /** The update scale·(B·A)ᵀ [in, out] of `path`'s adapter, as values (merging, tests). */

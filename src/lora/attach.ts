@@ -3,8 +3,9 @@
  * interface's members (`params`, `weightTransform`, `frozen`, `fingerprint`, `frozenCopy`),
  * never a model class, so every family gets LoRA the same way.
  *
- *   attachLora(model, adapters)  model.weightTransform ← adapters.transform; base variables
- *                                become untrainable, so no optimizer can move them
+ *   attachLora(model, adapters)  model.linearTransform ← adapters.linear (the factored layer),
+ *                                model.weightTransform ← adapters.transform (any other read);
+ *                                base variables become untrainable, so no optimizer can move them
  *   trainableParams(model)       what training updates: the adapters when attached, else params
  *   frozenReference(model)       RL's frozen reference / probe host: with adapters, a view of
  *                                the same model that reads the base weights (no second copy);
@@ -20,6 +21,7 @@ export interface LoraHost {
   readonly params: Map<string, tf.Variable>;
   readonly frozen: boolean;
   weightTransform?: (path: string, w: tf.Variable) => tf.Tensor;
+  linearTransform?: (path: string, x: tf.Tensor2D, w: tf.Variable, b?: tf.Tensor1D) => tf.Tensor2D | undefined;
   fingerprint(): string;
   valuesSync(): Map<string, Float32Array>;
   frozenCopy(): unknown;
@@ -31,8 +33,9 @@ const attached = new WeakMap<object, LoraAdapters>();
 /** Routes `model`'s forward through `adapters` and makes the base weights untrainable. */
 export function attachLora(model: LoraHost, adapters: LoraAdapters): void {
   if (model.frozen) throw new BonsaiError('cannot put LoRA adapters on a frozen copy');
-  if (attached.has(model) || model.weightTransform) throw new BonsaiError('this model already has a weight transform (LoRA adapters attached twice?)');
+  if (attached.has(model) || model.weightTransform || model.linearTransform) throw new BonsaiError('this model already has a weight transform (LoRA adapters attached twice?)');
   model.weightTransform = adapters.transform;
+  model.linearTransform = adapters.linear;
   for (const v of model.params.values()) v.trainable = false;
   attached.set(model, adapters);
 }
@@ -41,6 +44,7 @@ export function attachLora(model: LoraHost, adapters: LoraAdapters): void {
 export function detachLora(model: LoraHost): void {
   if (!attached.has(model)) return;
   model.weightTransform = undefined;
+  model.linearTransform = undefined;
   for (const v of model.params.values()) v.trainable = true;
   attached.delete(model);
 }
@@ -82,6 +86,7 @@ export function frozenReference<M extends LoraHost>(model: M): M {
   Object.defineProperties(view, {
     frozen: { value: true },
     weightTransform: { value: undefined, writable: false },
+    linearTransform: { value: undefined, writable: false },
     fingerprint: { value: () => fingerprint },
     dispose: { value: () => {} },
   });

@@ -6,13 +6,15 @@
  * output head (`unembedInner`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { linear } from '../backend/ops.ts';
+import { frozenHeadLogits, isFrozenHead, type HeadWeights } from '../backend/vocab-end.ts';
 import { BonsaiError } from '../errors.ts';
 import { fingerprintOf } from './fingerprint.ts';
 import type { KvContext } from './attention.ts';
 import { checkHookNames, HookRunner, type ForwardOptions } from './hooks.ts';
 import { hookNames } from './layout.ts';
 import type { LMConfig } from './lm-config.ts';
-import type { CausalLM, ForwardResult, HiddenResult, WeightTransform } from './model.ts';
+import type { CausalLM, ForwardResult, HiddenResult, LinearTransform, WeightTransform } from './model.ts';
 import { makeVariables, type ParamValues } from './params.ts';
 
 let nextModelId = 0;
@@ -23,6 +25,7 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
   readonly params: Map<string, tf.Variable>;
   readonly frozen: boolean;
   weightTransform?: WeightTransform;
+  linearTransform?: LinearTransform;
   private readonly hookPointNames: string[];
   /** Set by frozenCopy: a frozen model's weights never change, so hash them once. */
   protected frozenFingerprint?: string;
@@ -98,6 +101,22 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
     return { hidden, cache: hooks.cache };
   }
 
+  /**
+   * The output head's tensors (see CausalLM.outputHead). Undefined for soft-capped logits
+   * (Gemma 2): the loss's vocabulary end would skip the cap, so such a family's loss runs
+   * through `unembed`, whose product still goes through the frozen head's op (frozenHeadLogits).
+   */
+  outputHead(): HeadWeights | undefined {
+    return this.config.finalSoftcap === undefined ? this.headProduct() : undefined;
+  }
+
+  /** The head's product, tied ([V, D], read as h·Wᵀ) or not ([D, V] and its bias): every family's logits before any soft-capping. */
+  private headProduct(): HeadWeights {
+    if (this.config.tiedEmbeddings) return { weight: this.param('embed.W_E') as tf.Tensor2D, vocabRows: true };
+    const bias = this.hasParam('unembed.b_U') ? (this.param('unembed.b_U') as tf.Tensor1D) : undefined;
+    return { weight: this.param('unembed.W_U') as tf.Tensor2D, vocabRows: false, bias };
+  }
+
   unembed(hidden: tf.Tensor2D): tf.Tensor2D {
     return tf.tidy(() => this.unembedInner(hidden));
   }
@@ -115,6 +134,28 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
     const v = this.params.get(path);
     if (!v) throw new Error(`internal: no parameter ${path}`);
     return this.weightTransform ? this.weightTransform(path, v) : v;
+  }
+
+  /**
+   * The linear layer whose weight is at `path`: x [N, in] → [N, out], plus the bias at
+   * `biasPath` when given. The one call every family's projections go through, so
+   * `linearTransform` (LoRA's factored layer) applies to every family at once.
+   */
+  protected linearAt(path: string, x: tf.Tensor2D, biasPath?: string): tf.Tensor2D {
+    const b = biasPath ? (this.param(biasPath) as tf.Tensor1D) : undefined;
+    const v = this.params.get(path);
+    if (!v) throw new Error(`internal: no parameter ${path}`);
+    return this.linearTransform?.(path, x, v, b) ?? linear(x, this.param(path) as tf.Tensor2D, b);
+  }
+
+  /**
+   * Logits [N, V] of a head that does not train (LoRA's base, a frozen copy), through the
+   * vocabulary end: no gradient formed for the head, the embedding never transposed per
+   * call. Undefined when the head trains (the family's own product then runs).
+   */
+  protected frozenHeadLogits(flat: tf.Tensor2D): tf.Tensor2D | undefined {
+    const head = this.headProduct();
+    return isFrozenHead(head) ? frozenHeadLogits(head, flat) : undefined;
   }
 
   /** Whether a hook or cached activation reads inside block i (such a block never recomputes). */

@@ -1,11 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { crossEntropy } from '../backend/ops.ts';
 import { isolatedGradients, tapeOn, variablesRead } from '../backend/recompute.ts';
+import { frozenHeadNll, isFrozenHead, type HeadWeights } from '../backend/vocab-end.ts';
 
 /** The part of a causal LM chunked cross-entropy reads (CONTRACT.md's `unembed`). */
 export interface Unembedding {
   /** Final hidden states [N, D] → logits [N, V]. */
   unembed(hidden: tf.Tensor2D): tf.Tensor2D;
+  /** The head's tensors, when it is a plain product (CausalLM.outputHead). */
+  outputHead?(): HeadWeights | undefined;
 }
 
 /** Logits floats per chunk under `ce_chunk: auto`: 2^24 (64 MiB of float32). */
@@ -25,6 +28,9 @@ export function ceChunkRows(vocabSize: number, setting: number | 'auto' = 'auto'
  * tf.tidy or a gradient.
  */
 export function chunkedNll(model: Unembedding, hidden: tf.Tensor2D, targets: tf.Tensor1D, chunkRows: number): tf.Tensor1D {
+  // A head that does not train (LoRA, a frozen copy): logits and the hidden state's gradient, two products a chunk.
+  const head = model.outputHead?.();
+  if (head && isFrozenHead(head)) return frozenHeadNll(head, hidden, targets, chunkRows);
   const N = hidden.shape[0];
   if (N <= chunkRows) return crossEntropy(model.unembed(hidden), targets);
   const spans = chunkSpans(N, chunkRows);

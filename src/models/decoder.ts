@@ -13,12 +13,12 @@
  * hook_resid_post.
  */
 import * as tf from '@tensorflow/tfjs';
-import { linear, matMulNTWide } from '../backend/ops.ts';
+import { addKeepingNothing, linear, matMulNTWide, reshapeKeepingNothing } from '../backend/ops.ts';
 import { recomputed } from '../backend/recompute.ts';
 import { attendHeads, type KvContext } from './attention.ts';
 import { HookedModel } from './base-model.ts';
 import type { ForwardOptions, HookRunner } from './hooks.ts';
-import { activation, applyRope, normalize, ropeInvFreq, ropeTables, ropeTablesAt, softcap } from './layers.ts';
+import { activation, applyRope, gatedActivation, normalize, ropeInvFreq, ropeTables, ropeTablesAt, softcap } from './layers.ts';
 import { asLMConfig, type Gpt2ConfigInput, type LMConfig } from './lm-config.ts';
 import { initialValues, type ParamValues } from './params.ts';
 
@@ -77,10 +77,14 @@ export class HookedTransformer extends HookedModel<LMConfig> {
     for (let i = 0; i < c.nLayers; i++) {
       // Recomputation (memory.recompute) keeps only the block's input for the backward pass and
       // rebuilds the RoPE tables and masks inside the block (the forward's die before the
-      // backward); a hooked block, or a cached decoding pass, runs plainly.
-      x = opts.recompute && !kv && !this.blockHooked(i, hooks)
-        ? recomputed((h) => this.block(i, h, this.layerInputs(h.shape[1]!, B)(i), hooks), x)
-        : this.block(i, x, inputs(i), hooks, kv);
+      // backward); a hooked block, or a cached decoding pass, runs plainly. Otherwise the block
+      // is its own scope: what its backward needs is saved on the tape, the rest dies here.
+      // The shared tables and masks are made outside that scope: later blocks reuse them.
+      const own = !kv && !this.blockHooked(i, hooks);
+      const [h, at] = [x, own && opts.recompute ? undefined : inputs(i)];
+      x = own && opts.recompute
+        ? recomputed((hin) => this.block(i, hin, this.layerInputs(hin.shape[1]!, B)(i), hooks), x)
+        : own ? tf.tidy(() => this.block(i, h, at!, hooks)) : this.block(i, x, at!, hooks, kv);
     }
     return hooks.run('ln_final.hook_normalized', this.norm(x, 'ln_final')) as tf.Tensor3D; // [B, T, D]
   }
@@ -123,20 +127,23 @@ export class HookedTransformer extends HookedModel<LMConfig> {
       if (post) m = this.norm(hooks.run(`${b}.mlp.hook_out`, m, i), `${b}.ln2_post`);
       return hooks.run(`${b}.hook_mlp_out`, m, i);
     };
-    if (c.parallelResidual) x = tf.add(tf.add(x, attnOut), mlpOut(x));
+    if (c.parallelResidual) x = addKeepingNothing(addKeepingNothing(x, attnOut), mlpOut(x));
     else {
-      x = hooks.run(`${b}.hook_resid_mid`, tf.add(x, attnOut), i);
-      x = tf.add(x, mlpOut(x));
+      x = hooks.run(`${b}.hook_resid_mid`, addKeepingNothing(x, attnOut), i);
+      x = addKeepingNothing(x, mlpOut(x));
     }
     return hooks.run(`${b}.hook_resid_post`, x, i);
   }
 
   protected override unembedInner(flat: tf.Tensor2D, decoding = false): tf.Tensor2D {
     const c = this.config;
-    let logits: tf.Tensor2D; // [N, V]
-    if (decoding && c.tiedEmbeddings) logits = matMulNTWide(flat, this.param('embed.W_E') as tf.Tensor2D);
-    else if (c.tiedEmbeddings) logits = linear(flat, tf.transpose(this.param('embed.W_E')) as tf.Tensor2D);
-    else logits = linear(flat, this.param('unembed.W_U') as tf.Tensor2D, this.optionalParam('unembed.b_U'));
+    // A head that does not train (LoRA's base, a frozen copy) runs through the vocabulary end:
+    // no gradient formed for it, the embedding never transposed. Soft-capping (Gemma 2) follows.
+    const W_E = () => this.param('embed.W_E') as tf.Tensor2D;
+    const logits = this.frozenHeadLogits(flat) ?? // [N, V]
+      (decoding && c.tiedEmbeddings ? matMulNTWide(flat, W_E())
+        : c.tiedEmbeddings ? linear(flat, tf.transpose(W_E()) as tf.Tensor2D)
+        : this.linearAt('unembed.W_U', flat, this.hasParam('unembed.b_U') ? 'unembed.b_U' : undefined));
     return c.finalSoftcap === undefined ? logits : (softcap(logits, c.finalSoftcap) as tf.Tensor2D);
   }
 
@@ -149,18 +156,20 @@ export class HookedTransformer extends HookedModel<LMConfig> {
     return this.hasParam(path) ? (this.param(path) as tf.Tensor1D) : undefined;
   }
 
-  /** [B, T, in] · W (+ b) → [B, T, out], through the 2-D product the backend makes fast. */
+  /**
+   * [B, T, in] · W (+ b) → [B, T, out], through the 2-D product the backend makes fast, at the
+   * model's linear seam (linearAt: LoRA's factored layer applies to every family's projections).
+   */
   private dense(x: tf.Tensor, W: string, bias: string | undefined, B: number, T: number): tf.Tensor {
-    const w = this.param(W) as tf.Tensor2D;
-    const b = bias === undefined ? undefined : this.optionalParam(bias);
-    return tf.reshape(linear(tf.reshape(x, [B * T, w.shape[0]]) as tf.Tensor2D, w, b), [B, T, w.shape[1]]);
+    const y = this.linearAt(W, reshapeKeepingNothing(x, [B * T, -1]) as tf.Tensor2D, bias !== undefined && this.hasParam(bias) ? bias : undefined); // [B·T, out]
+    return reshapeKeepingNothing(y, [B, T, y.shape[1]]);
   }
 
   private attention(i: number, h: tf.Tensor, at: LayerInputs, B: number, T: number, hooks: HookRunner, kv?: KvContext): tf.Tensor {
     const c = this.config;
     const a = `blocks.${i}.attn`;
     const proj = (name: 'Q' | 'K' | 'V', heads: number) =>
-      hooks.run(`${a}.hook_${name.toLowerCase()}`, tf.reshape(this.dense(h, `${a}.W_${name}`, `${a}.b_${name}`, B, T), [B, T, heads, c.dHead]), i) as tf.Tensor4D;
+      hooks.run(`${a}.hook_${name.toLowerCase()}`, reshapeKeepingNothing(this.dense(h, `${a}.W_${name}`, `${a}.b_${name}`, B, T), [B, T, heads, c.dHead]), i) as tf.Tensor4D;
     let q = proj('Q', c.nHeads); // [B, T, H, dh]
     let k = proj('K', c.nKvHeads); // [B, T, KV, dh]
     const v = proj('V', c.nKvHeads);
@@ -187,7 +196,7 @@ export class HookedTransformer extends HookedModel<LMConfig> {
     if (mlp.gated) {
       const gate = hooks.run(`${m}.hook_pre`, this.dense(h, `${m}.W_gate`, undefined, B, T), i);
       const up = hooks.run(`${m}.hook_pre_linear`, this.dense(h, `${m}.W_in`, `${m}.b_in`, B, T), i);
-      post = hooks.run(`${m}.hook_post`, tf.mul(activation(gate, mlp.act), up), i);
+      post = hooks.run(`${m}.hook_post`, gatedActivation(gate, up, mlp.act), i);
     } else {
       const pre = hooks.run(`${m}.hook_pre`, this.dense(h, `${m}.W_in`, `${m}.b_in`, B, T), i);
       post = hooks.run(`${m}.hook_post`, activation(pre, mlp.act), i);

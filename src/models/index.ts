@@ -2,7 +2,7 @@
 export { HookedTransformer, type ForwardResult } from './decoder.ts';
 export { modelConfig, type Gpt2ConfigInput } from './families/gpt2.ts';
 export { sameArchitecture, storedConfig, configFromStored, describeConfig, asLMConfig, type LMConfig, type LMConfig as ModelConfig, type ModelFamily } from './lm-config.ts';
-export type { CausalLM, HiddenResult, WeightTransform } from './model.ts';
+export type { CausalLM, HiddenResult, LinearTransform, WeightTransform } from './model.ts';
 export { createModel, modelFromValues } from './registry.ts';
 export { paramSpecs, type ParamSpec } from './params.ts';
 export { hookNames, ActivationCache, type HookFn, type HookContext, type HookSelector, type ForwardOptions } from './hooks.ts';

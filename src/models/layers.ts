@@ -5,12 +5,13 @@
  * Shapes: x [B, T, D]; per-head q/k/v [B, T, H, dh] (TransformerLens's layout).
  */
 import * as tf from '@tensorflow/tfjs';
+import { repeatHeadsOp, ropeOp, rmsNormOp, swigluOp } from '../backend/fused-decoder.ts';
 import { gelu, layerNorm } from '../backend/ops.ts';
 import type { Activation, DecoderConfig, RopeSpec } from './families/family.ts';
 
 /** RMSNorm: x · rsqrt(mean(x²) + eps) · w over the last axis (HF computes it in float32 too); `plusOne`: · (1 + w) (Gemma). */
 export function rmsNorm(x: tf.Tensor, w: tf.Tensor1D, eps: number, plusOne = false): tf.Tensor {
-  return tf.tidy(() => tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), plusOne ? tf.add(w, 1) : w));
+  return rmsNormOp(x, w, eps, plusOne); // one op: its backward keeps x and the row scales only
 }
 
 /** The config's norm over the last axis of x, with weight w (and bias b for LayerNorm). */
@@ -24,6 +25,11 @@ export function activation(x: tf.Tensor, act: Activation): tf.Tensor {
   if (act === 'gelu_tanh') return gelu(x);
   if (act === 'gelu') return geluExact(x);
   return tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
+}
+
+/** act(gate) · up, the gated MLP's hidden state; SwiGLU (silu) as one op whose backward keeps gate and up only. */
+export function gatedActivation(gate: tf.Tensor, up: tf.Tensor, act: Activation): tf.Tensor {
+  return act === 'silu' ? swigluOp(gate, up) : tf.mul(activation(gate, act), up);
 }
 
 /** cap · tanh(x / cap): Gemma 2's soft-capping of attention scores and logits. */
@@ -91,31 +97,13 @@ function ropeValues(invFreq: Float32Array, positions: Int32Array): [Float32Array
  * KV cache). Dims past rotaryDim pass through (GPT-NeoX).
  */
 export function applyRope(x: tf.Tensor4D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [B, T, H, dh] = x.shape;
-    const rot = cos.shape[cos.rank - 1]!;
-    const half = rot / 2;
-    const lead = cos.rank === 3 ? B : 1;
-    const c = tf.reshape(cos, [lead, T, 1, rot]);
-    const s = tf.reshape(sin, [lead, T, 1, rot]);
-    const xr = rot === dh ? x : tf.slice(x, [0, 0, 0, 0], [B, T, H, rot]);
-    const x1 = tf.slice(xr, [0, 0, 0, 0], [B, T, H, half]);
-    const x2 = tf.slice(xr, [0, 0, 0, half], [B, T, H, half]);
-    const rotated = tf.add(tf.mul(xr, c), tf.mul(tf.concat([tf.neg(x2), x1], 3), s));
-    if (rot === dh) return rotated as tf.Tensor4D;
-    return tf.concat([rotated, tf.slice(x, [0, 0, 0, rot], [B, T, H, dh - rot])], 3) as tf.Tensor4D;
-  });
+  return ropeOp(x, cos, sin); // one op: its backward needs only the tables
 }
 
 /** [B, T, KV, dh] → [B, T, KV·nRep, dh]: kv head j copied to query heads j·nRep … (j+1)·nRep − 1. */
 export function repeatKv(x: tf.Tensor4D, nRep: number): tf.Tensor4D {
   if (nRep === 1) return x;
-  return tf.tidy(() => {
-    const [B, T, KV, dh] = x.shape;
-    // Tiled at rank 4 ([B·T, KV, 1, dh] → [B·T, KV, nRep, dh]): tfjs has no tile gradient at rank 5.
-    const grouped = tf.tile(tf.reshape(x, [B * T, KV, 1, dh]), [1, 1, nRep, 1]);
-    return tf.reshape(grouped, [B, T, KV * nRep, dh]) as tf.Tensor4D;
-  });
+  return repeatHeadsOp(x, nRep); // one op: copies concatenated, not tf.tile's scalar loop
 }
 
 /** Exact GELU, 0.5·x·(1 + erf(x/√2)) (GPT-NeoX's "gelu"; GPT-2 and Gemma use the tanh form). */

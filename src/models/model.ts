@@ -5,6 +5,7 @@
  * (`createModel`, `modelFromValues`), never by naming a class, so every tool runs on every family.
  */
 import type * as tf from '@tensorflow/tfjs';
+import type { HeadWeights } from '../backend/vocab-end.ts';
 import type { ActivationCache, ForwardOptions } from './hooks.ts';
 import type { LMConfig } from './lm-config.ts';
 
@@ -26,6 +27,13 @@ export interface HiddenResult {
 /** Replaces a parameter inside a forward pass (LoRA: W + scale·A·B); see `CausalLM.weightTransform`. */
 export type WeightTransform = (path: string, w: tf.Variable) => tf.Tensor;
 
+/**
+ * Runs a linear layer in place of x·W (+ b) inside a forward pass (LoRA: x·W + s·(x·Aᵀ)·Bᵀ
+ * with W frozen, never forming W + ΔW); see `CausalLM.linearTransform`. x [N, in], w the
+ * variable at `path` [in, out], b [out] → [N, out]; undefined: the layer runs plainly.
+ */
+export type LinearTransform = (path: string, x: tf.Tensor2D, w: tf.Variable, b?: tf.Tensor1D) => tf.Tensor2D | undefined;
+
 /** A causal language model with TransformerLens hook points and parameters by path. */
 export interface CausalLM {
   /** Family-neutral dims (vocabSize, dModel, nLayers, nHeads, nKvHeads, dHead, dMlp, nCtx, tiedEmbeddings) and the family's own fields. */
@@ -40,6 +48,13 @@ export interface CausalLM {
    * the variables are read directly. valuesSync() and fingerprint() always give the base weights.
    */
   weightTransform?: WeightTransform;
+  /**
+   * When set, every linear layer of a forward (the blocks' projections, an untied output head)
+   * runs through it, given the input and the raw variable; where it answers, `weightTransform`
+   * is not consulted for that weight. LoRA sets both: this one for the layers, the other for
+   * any other read.
+   */
+  linearTransform?: LinearTransform;
   /** Every hook point name, in forward order. */
   hookPoints(): string[];
   /** ids [B, T] int32, T ≤ nCtx → logits [B, T, V]; differentiable through parameters and hook edits. */
@@ -48,6 +63,13 @@ export interface CausalLM {
   forwardHidden(ids: tf.Tensor2D, opts?: ForwardOptions): HiddenResult;
   /** hidden [N, D] → logits [N, V]. */
   unembed(hidden: tf.Tensor2D): tf.Tensor2D;
+  /**
+   * The output head as `unembed` reads it (through `weightTransform`): logits = hidden·Wᵀ for a
+   * tied [V, D] embedding, hidden·W + b for an untied [D, V] one. The vocabulary end of a head
+   * that does not train (backend/vocab-end.ts) runs from it. Undefined where the head is more
+   * than that product (e.g. soft-capped logits): `unembed` is then the only way in.
+   */
+  outputHead?(): HeadWeights | undefined;
   /**
    * As unembed, for generation: the few rows of a decoding step (e.g. each sequence's last
    * position). Equal to unembed up to float rounding (a tied head multiplies without copying

@@ -82,21 +82,52 @@ export function checkStepFits(shape: StepShape, limit: { bytes: number; what: st
   const offset = names.seqOffset ?? 0;
   const seq = largest(shape.seqLen - 1, (t) => fits({ ...shape, seqLen: t }));
   if (seq > offset) options.push(`${names.seqLen}: ${seq - offset} (about ${need({ ...shape, seqLen: seq })})`);
-  const D = shape.dModel;
-  const lora = { ...shape, trainableParams: loraParams(shape), adaptedWeights: shape.nLayers * (4 * D * D + (shape.gatedMlp ? 3 : 2) * D * shape.dMlp) };
+  const lora = { ...shape, trainableParams: loraParams(shape), loraRanks: shape.nLayers * (shape.gatedMlp ? 7 : 6) * LORA_RANK, frozenHead: true };
   if (fits(lora)) options.push(`LoRA adapters (the lora: section) with r = ${LORA_RANK} on every linear layer: only ${lora.trainableParams.toLocaleString('en-US')} parameters train (about ${need(lora)})`);
   const chunk = { ...shape, ceChunkRows: Math.min(shape.ceChunkRows, 64) };
   if (chunk.ceChunkRows < shape.ceChunkRows && fits(chunk)) options.push(`memory.ce_chunk: 64 (about ${need(chunk)})`);
 
-  const parts = `weights ${formatBytes(est.weights)}, gradients ${formatBytes(est.gradients)}, optimizer state ${formatBytes(est.optimizer)}, activations ${formatBytes(est.activations)}, logits chunk ${formatBytes(est.logits)}`;
+  if (!options.length) options.push(...whatFitsInstead(shape, fits, need, est.packed));
+
+  const packed = est.packed ? `, the backend's packed weight copies ${formatBytes(est.packed)}` : '';
+  const parts = `weights ${formatBytes(est.weights)}${packed}, gradients ${formatBytes(est.gradients)}, optimizer state ${formatBytes(est.optimizer)}, activations ${formatBytes(est.activations)}, logits chunk ${formatBytes(est.logits)}`;
   const fix = options.length
     ? `settings that fit:\n${options.map((o) => `  - ${o}`).join('\n')}`
-    : 'no single setting fits: combine the ones above with a smaller model, or another backend';
+    : 'nothing fits: the model alone (weights, optimizer state and the backend\'s copies) is too large for this limit';
   throw new BonsaiError(
     `a train step needs about ${formatBytes(est.peak)} (${parts}); ${limit.what} is ${formatBytes(limit.bytes)}, of which bonsai plans ${formatBytes(allowed)} ` +
       `(batch ${shape.batchSize} × ${shape.seqLen} tokens, ${shape.params.toLocaleString('en-US')} parameters). Stopped before the first step; ${fix}`,
     { hint: 'memory.budget_mb sets the limit by hand; docs/memory.md explains the estimate' },
   );
+}
+
+/**
+ * When no setting of this recipe fits (the model's state alone is near the limit): what would,
+ * computed from the same formula. A backend without packed weight copies (tfjs-node keeps none,
+ * and its limit is the machine's memory), with recomputation if needed; or the same width with
+ * fewer layers (each block's share of the parameters, copies and adapters dropped).
+ */
+function whatFitsInstead(shape: StepShape, fits: (s: StepShape) => boolean, need: (s: StepShape) => string, packedBytes: number): string[] {
+  const out: string[] = [];
+  const unpacked = [{ ...shape, packedWeights: 0 }, { ...shape, packedWeights: 0, recompute: true }].find(fits);
+  if (packedBytes && unpacked) {
+    out.push(`a backend that keeps no packed copies of the weights (these are ${formatBytes(packedBytes)}; backend: tensorflow keeps none)${unpacked.recompute && !shape.recompute ? ' with memory.recompute: true' : ''} (about ${need(unpacked)})`);
+  }
+  const L = shape.nLayers;
+  const embedding = shape.vocabSize * shape.dModel;
+  const perBlock = (n: number) => (n - embedding > 0 ? (n - embedding) / L : n / L);
+  const withLayers = (n: number): StepShape => ({
+    ...shape,
+    recompute: true,
+    nLayers: n,
+    params: Math.round(shape.params - (L - n) * perBlock(shape.params)),
+    packedWeights: Math.round((shape.packedWeights ?? 0) - (L - n) * perBlock(shape.packedWeights ?? 0)),
+    trainableParams: shape.loraRanks ? Math.round((shape.trainableParams * n) / L) : Math.round(shape.trainableParams - (L - n) * perBlock(shape.trainableParams)),
+    loraRanks: shape.loraRanks && Math.round((shape.loraRanks * n) / L),
+  });
+  const layers = largest(L - 1, (n) => fits(withLayers(n)));
+  if (layers) out.push(`a model of this width with at most ${layers} of its ${L} layers, memory.recompute: true (about ${need(withLayers(layers))})`);
+  return out;
 }
 
 /** The largest n in [1, max] with ok(n) (ok is monotone: smaller n needs less), or 0. */
@@ -111,8 +142,8 @@ function largest(max: number, ok: (n: number) => boolean): number {
   return lo;
 }
 
-/** Trainable parameters of rank-16 LoRA on Q, K, V, O, MLP in and out of every block. */
+/** Trainable parameters of rank-16 LoRA on Q, K, V, O and the MLP's matrices (gate, in, out) of every block. */
 function loraParams(s: StepShape): number {
   const D = s.dModel;
-  return s.nLayers * LORA_RANK * (4 * (D + D) + 2 * (D + s.dMlp));
+  return s.nLayers * LORA_RANK * (4 * (D + D) + (s.gatedMlp ? 3 : 2) * (D + s.dMlp));
 }

@@ -1,3 +1,6 @@
+import * as tf from '@tensorflow/tfjs';
+import { keepsPackedWeights } from '../backend/packing.ts';
+import { isFrozenHead } from '../backend/vocab-end.ts';
 import { adaptersOf, trainableParams } from '../lora/attach.ts';
 import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
@@ -11,7 +14,7 @@ import { formatBytes, type StepShape } from './memory-estimate.ts';
  * with the estimate (undefined where the backend's limit is unknown and none is set).
  */
 export function checkRecipeStepFits(recipe: Recipe, model: CausalLM, backend: string, seqLen: number): string | undefined {
-  const shape = stepShapeOf(recipe, model, seqLen);
+  const shape = stepShapeOf(recipe, model, seqLen, backend);
   const mb = recipe.memory.budget_mb;
   const limit = mb !== undefined ? { bytes: mb * 1e6, what: 'memory.budget_mb' } : backendMemoryLimit(backend);
   if (!limit) return undefined;
@@ -30,7 +33,7 @@ export function checkRlStepFits(recipe: Recipe, model: CausalLM, backend: string
   const t = recipe.trainer;
   if (t.kind !== 'rl') throw new Error('internal: checkRlStepFits needs an rl trainer');
   const seqLen = Math.min(model.config.nCtx, longestPrompt + t.max_new_tokens);
-  const sft = stepShapeOf(recipe, model, seqLen);
+  const sft = stepShapeOf(recipe, model, seqLen, backend);
   const shape = { ...sft, batchSize: t.batch_size * t.group_size, params: sft.params * (adaptersOf(model) ? 1 : 2) };
   const mb = recipe.memory.budget_mb;
   const limit = mb !== undefined ? { bytes: mb * 1e6, what: 'memory.budget_mb' } : backendMemoryLimit(backend);
@@ -39,15 +42,32 @@ export function checkRlStepFits(recipe: Recipe, model: CausalLM, backend: string
   return `memory: an RL step needs about ${formatBytes(est.peak)} of the ${formatBytes(limit.bytes * HEADROOM)} planned (${limit.what}, less headroom)`;
 }
 
-/** The shapes and settings of one SFT micro-batch step of this recipe on this model. */
-export function stepShapeOf(recipe: Recipe, model: CausalLM, seqLen: number): StepShape {
+/**
+ * The shapes and settings of one SFT micro-batch step of this recipe on this model, on
+ * `backend` (its packed weight copies are counted where it keeps them).
+ */
+export function stepShapeOf(recipe: Recipe, model: CausalLM, seqLen: number, backend?: string): StepShape {
   const c = model.config;
   let trainable = 0;
   // Under LoRA only the adapters train (and hold gradients and optimizer state).
   for (const v of trainableParams(model).values()) if (v.trainable) trainable += v.size;
-  // ...but each forward re-forms every adapted weight as W + ΔW and keeps it for the backward.
-  let adaptedWeights = 0;
-  for (const path of adaptersOf(model)?.paths() ?? []) adaptedWeights += model.params.get(path)?.size ?? 0;
+  // ...and each adapted layer keeps x·Aᵀ [N, r] for its backward (lora/linear.ts).
+  const adapters = adaptersOf(model);
+  let loraRanks = 0;
+  for (const [path, v] of adapters?.params ?? []) if (path.endsWith('.lora_A')) loraRanks += v.shape[0]!;
+  const frozenHead = tf.tidy(() => {
+    const head = model.outputHead?.();
+    return head !== undefined && isFrozenHead(head);
+  });
+  // The weights multiplied as right-hand matrices: every linear layer's, and a frozen tied head (its
+  // hidden-state gradient multiplies by the embedding; a training one is transposed per chunk instead).
+  let packedWeights = 0;
+  if (backend && keepsPackedWeights(backend)) {
+    for (const [path, v] of model.params) {
+      const embedding = path === 'embed.W_E' || path === 'pos_embed.W_pos';
+      if (v.rank === 2 && (!embedding || (path === 'embed.W_E' && frozenHead && c.tiedEmbeddings))) packedWeights += v.size;
+    }
+  }
   return {
     vocabSize: c.vocabSize,
     dModel: c.dModel,
@@ -66,6 +86,8 @@ export function stepShapeOf(recipe: Recipe, model: CausalLM, seqLen: number): St
     gatedMlp: c.mlp.gated,
     rope: c.positions === 'rope',
     extraNormWidth: (c.normPlacement === 'pre' ? 0 : 2 * c.dModel) + (c.qkNorm === 'none' ? 0 : (c.nHeads + c.nKvHeads) * c.dHead),
-    adaptedWeights,
+    loraRanks,
+    frozenHead,
+    packedWeights,
   };
 }

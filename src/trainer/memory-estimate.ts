@@ -4,36 +4,35 @@
  *
  *   state       = P (weights) + P_t·(1 + 2) (gradients, AdamW's m and v)
  *                 + P_t more when grad_accum > 1 (the running sum beside a micro-batch's)
- *   per block   a_fwd   = 12·D + 3·M + H·T + 2   floats per token alive at the end of the
- *                         forward (residuals, LayerNorm outputs, q/k/v, z, projections,
- *                         MLP pre/σ/post, one row of the attention pattern per head)
- *               a_saved = 8·D + 3·M + H·T + 2    of those kept for the backward pass
- *               + family terms in both (Llama-style blocks): gated MLP 2·M (the up
- *                 projection and the gate's sigmoid), RoPE 2·(D + KV·dh) (rotated halves
- *                 of q and k), grouped-query attention 2·D (keys and values repeated to H heads)
- *               recompute: true keeps D per block and re-runs one block at a time
- *   LoRA        A = base weights under adapters: each forward forms W + ΔW per target and
- *                         keeps it for the backward: A in all (A / L, one block's, with
- *                         recompute), and one block's gradient of it, A / L, in the backward
- *   logits      5 · n · V with n = min(N, ce_chunk rows): logits, softmax, one-hot and
- *                         two gradient-sized temporaries of one chunk
- *               + 3 · V · D: the unembedding's transposed copy (tied), its gradient before
- *                         transposing back, and the backend's packed copy of the matrix
- *   gradients   tfjs frees nothing during a backward pass: every intermediate gradient
- *   kept        (a_grad = 2.5·a_fwd per token and block: one per op output, calibrated on the
- *                         SmolLM2 shape's measured slope) and every adapted weight's
- *                         gradient (A) stay until it ends; under recompute, one block's
- *   peak        = state + max(forward end, loss + backward), where
- *       forward end     = N·L·a_fwd + A                (N·(L·D + a_fwd) + A / L with recompute)
- *       loss + backward = N·L·(a_saved + a_grad) + 2·A + logits + N·a_fwd
- *                         (recompute: N·(L·D + 2·a_fwd) + 2·A / L + logits)
+ *                 + K: the backend's packed copies of the weights it multiplies by (tfjs-wasm's
+ *                   XNNPACK keeps one per right-hand matrix: every linear layer's weight, and a
+ *                   frozen head's); 0 where products run elsewhere
+ *   per block   a_saved = 8·D + 3·M + H·T (+ 2·KV·dh under grouped-query attention) + Σr/L + E
+ *                         floats per token kept for the backward pass: the block's input and
+ *                         mid-residual, the norms' outputs, q/k/v (repeated to H heads), the
+ *                         attention pattern's row, z, the MLP's pre-activation, gate/σ and
+ *                         output, LoRA's x·Aᵀ (Σr: the adapters' ranks over all layers), and the
+ *                         inputs of the norms past ln1/ln2 (E wide: post-norms, q/k norms)
+ *               a_fwd   = 12·D + 3·M + H·T + 2 (+ 2·M gated MLP, + 2·(D + KV·dh) RoPE, + 2·D
+ *                         grouped-query, + 2·E): one block's own intermediates while it runs, forward
+ *                         or backward (each block is its own scope, and the backward frees each
+ *                         op's saved tensors and gradients as it goes: backend/freeing-grads.ts)
+ *               recompute: true keeps D per block (its input) and re-runs one block at a time
+ *   head        frozen (LoRA's base, a frozen copy: backend/vocab-end.ts): 2·n·V + N·D (one
+ *                         chunk's logits and softmax; the kept hidden-state gradient)
+ *               trained: 5·n·V + 3·V·D (logits, softmax, one-hot and two gradient-sized
+ *                         temporaries of a chunk; the head's transposed copy, its gradient
+ *                         and the backend's packed copy), n = min(N, ce_chunk rows)
+ *   peak        = state + N·L·a_saved + max(N·a_fwd, head)
+ *     recompute = state + N·L·D + max(N·a_fwd, head, N·(a_saved + a_fwd))
  *
  * D = d_model, M = d_mlp, H = heads, T = seq_len, L = layers, V = vocabulary, P = all
- * parameters, P_t = trainable ones. Checked against the wasm heap's measured high-water
- * mark and live tensor bytes (bench/lora-memory.ts, bench/memory-peak.ts; the table in
- * docs/memory.md). The wasm allocator's own slack and XNNPACK's packed copies (the heap grows
- * up to 20% past a request) are not in the formula; the budget check leaves headroom for
- * them (memory-budget.ts).
+ * parameters, P_t = trainable ones. a_saved is counted from the tape (what each op keeps,
+ * one buffer per tensor's data) and checked against the wasm heap's measured high-water mark
+ * and live tensor bytes (bench/lora-memory.ts, bench/memory-peak.ts; the table in
+ * docs/memory.md). The wasm allocator's own slack (the heap grows up to 20% past a request,
+ * and fragments) is not in the formula; the budget check leaves headroom for it
+ * (memory-budget.ts).
  */
 
 /** The shapes and settings a step's memory depends on. */
@@ -59,15 +58,21 @@ export interface StepShape {
   /** Llama-style blocks: gated MLP (SwiGLU) and rotary embeddings. Default false (GPT-2). */
   gatedMlp?: boolean;
   rope?: boolean;
-  /** Per token and block, the width of the norms past ln1/ln2 (norms after the sublayers, q/k norms); each keeps its input and output. */
+  /** Per token and block, the width of the norms past ln1/ln2 (norms after the sublayers, q/k norms): each keeps its input for the backward. */
   extraNormWidth?: number;
-  /** Elements of the base weights that carry LoRA adapters (each is re-formed as W + ΔW per forward). */
-  adaptedWeights?: number;
+  /** LoRA: the sum of the adapters' ranks over every adapted layer (each keeps x·Aᵀ [N, r] for its backward). */
+  loraRanks?: number;
+  /** The head does not train (LoRA's base, a frozen copy): the vocabulary end keeps no head gradient. */
+  frozenHead?: boolean;
+  /** Elements of the weights the backend keeps a packed copy of (tfjs-wasm's XNNPACK: each right-hand matrix). */
+  packedWeights?: number;
 }
 
 /** A step's estimated peak, in bytes, by part. */
 export interface MemoryEstimate {
   weights: number;
+  /** The backend's packed copies of the weights (part of nothing else). */
+  packed: number;
   gradients: number;
   optimizer: number;
   activations: number;
@@ -81,30 +86,30 @@ const F32 = 4;
 /** The estimate of one step's peak memory (formula above). */
 export function estimateStepMemory(s: StepShape): MemoryEstimate {
   const N = s.batchSize * s.seqLen;
-  const { dModel: D, dMlp: M, nHeads: H, nLayers: L } = s;
-  const kvWidth = (s.nKvHeads ?? H) * (s.dHead ?? D / H);
-  const family = (s.gatedMlp ? 2 * M : 0) + (s.rope ? 2 * (D + kvWidth) : 0) + ((s.nKvHeads ?? H) < H ? 2 * D : 0) + 2 * (s.extraNormWidth ?? 0);
-  const aFwd = 12 * D + 3 * M + H * s.seqLen + 2 + family;
-  const aSaved = 8 * D + 3 * M + H * s.seqLen + 2 + family;
+  const { dModel: D, dMlp: M, nHeads: H, nLayers: L, vocabSize: V } = s;
+  const kvHeads = s.nKvHeads ?? H;
+  const kvWidth = kvHeads * (s.dHead ?? D / H);
+  const grouped = kvHeads < H;
+  const norms = s.extraNormWidth ?? 0; // each extra norm keeps its input; its output lives in the forward pass
+  const aSaved = 8 * D + 3 * M + H * s.seqLen + (grouped ? 2 * kvWidth : 0) + (s.loraRanks ?? 0) / L + norms;
+  const aFwd = 12 * D + 3 * M + H * s.seqLen + 2 + (s.gatedMlp ? 2 * M : 0) + (s.rope ? 2 * (D + kvWidth) : 0) + (grouped ? 2 * D : 0) + 2 * norms;
   const chunk = Math.min(N, s.ceChunkRows);
-  const logits = 5 * chunk * s.vocabSize + 3 * s.vocabSize * D;
-  const adapted = s.adaptedWeights ?? 0;
-  const perBlock = adapted / L;
-  const forwardEnd = s.recompute ? N * (L * D + aFwd) + perBlock : N * L * aFwd + adapted;
-  const aGrad = 2.5 * aFwd;
-  const held = s.recompute ? N * L * D + perBlock : N * L * (aSaved + aGrad) + adapted;
-  const backward = held + logits + (s.recompute ? 2 : 1) * N * aFwd + (s.recompute ? perBlock : adapted);
+  const head = s.frozenHead ? 2 * chunk * V + N * D : 5 * chunk * V + 3 * V * D;
+  const kept = s.recompute ? N * L * D : N * L * aSaved;
+  const transient = Math.max(N * aFwd, head, s.recompute ? N * (aSaved + aFwd) : 0);
   const weights = s.params;
+  const packed = s.packedWeights ?? 0;
   const gradients = s.trainableParams * (s.gradAccum > 1 ? 2 : 1);
   const optimizer = 2 * s.trainableParams;
-  const phase = Math.max(forwardEnd, backward);
+  const headPeak = transient === head;
   return {
     weights: weights * F32,
+    packed: packed * F32,
     gradients: gradients * F32,
     optimizer: optimizer * F32,
-    activations: (phase === forwardEnd ? forwardEnd : backward - logits) * F32,
-    logits: (phase === forwardEnd ? 0 : logits) * F32,
-    peak: (weights + gradients + optimizer + phase) * F32,
+    activations: (kept + (headPeak ? 0 : transient)) * F32,
+    logits: (headPeak ? head : 0) * F32,
+    peak: (weights + packed + gradients + optimizer + kept + transient) * F32,
   };
 }
 

@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
+import { freeingVariableGrads } from '../backend/freeing-grads.ts';
 import { applyTransforms, type GradientTransform, type NamedGrads } from '../gradients/transform.ts';
 import type { ForwardOptions } from '../models/hooks.ts';
 import type { CausalLM } from '../models/model.ts';
@@ -22,8 +23,9 @@ import type { AdamW } from './optimizer.ts';
 /**
  * The loss's value and its gradients by parameter path (`blocks.0.attn.W_Q` → gradient),
  * over the model's trainable parameters (its LoRA adapters' when attached: lora/attach.ts).
- * `lossFn` runs inside tf.variableGrads, as a training pass (adapter dropout on), so its
- * intermediates are freed; the caller owns the returned gradients.
+ * `lossFn` runs inside freeingVariableGrads (tf.variableGrads' gradients, with a backward pass
+ * that frees each op's saved tensors as it goes), as a training pass (adapter dropout on), so
+ * its intermediates are freed; the caller owns the returned gradients.
  */
 export function computeGradients(model: CausalLM, lossFn: () => tf.Scalar): { loss: number; grads: NamedGrads } {
   if (model.frozen) throw new BonsaiError('cannot compute gradients of a frozen copy: its parameters are not trainable');
@@ -34,7 +36,7 @@ export function computeGradients(model: CausalLM, lossFn: () => tf.Scalar): { lo
     vars.push(v);
     pathOf.set(v.name, path);
   }
-  const { value, grads: byName } = asTrainingPass(model, () => tf.variableGrads(lossFn, vars));
+  const { value, grads: byName } = asTrainingPass(model, () => freeingVariableGrads(lossFn, vars));
   const loss = value.dataSync()[0]!;
   value.dispose();
   const grads: NamedGrads = {};

@@ -66,4 +66,25 @@ describe('sampleToken', () => {
     expect(ones / 4000).toBeGreaterThan(0.72);
     expect(ones / 4000).toBeLessThan(0.78);
   });
+  it('walks the tokens in a stable descending order: the same draws as a comparison sort, ties, ±0 and negatives included', () => {
+    // The walk a stable comparator sort gives (the ranking sampleToken promises), written out directly.
+    const reference = (l: Float32Array, t: number, u: number) => {
+      const order = Array.from(l, (_, i) => i).sort((a, b) => l[b]! / t - l[a]! / t);
+      const max = l[order[0]!]! / t;
+      const probs = order.map((i) => Math.exp(l[i]! / t - max));
+      let left = u * probs.reduce((a, b) => a + b, 0);
+      for (let j = 0; j < probs.length; j++) if ((left -= probs[j]!) <= 0) return order[j]!;
+      return order[order.length - 1]!;
+    };
+    const g = new Rng(11);
+    for (const V of [3, 257, 5000]) {
+      for (let k = 0; k < 20; k++) {
+        // Coarse values (many ties), some exact zeros of both signs.
+        const l = Float32Array.from({ length: V }, () => (g.next() < 0.1 ? (g.next() < 0.5 ? 0 : -0) : Math.round((g.next() * 8 - 4) * 16) / 16));
+        const t = 0.5 + g.next();
+        const u = new Rng(100 + k).next();
+        expect(sampleToken(l, { temperature: t }, new Rng(100 + k)), `V ${V}, row ${k}`).toBe(reference(l, t, u));
+      }
+    }
+  });
 });

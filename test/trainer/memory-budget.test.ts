@@ -28,42 +28,52 @@ describe('step memory estimate', () => {
     expect(e.weights).toBe(4 * P);
     expect(e.gradients).toBe(4 * P);
     expect(e.optimizer).toBe(8 * P);
+    expect(e.packed).toBe(0);
     const N = 16 * 128;
+    const aSaved = 8 * 256 + 3 * 1024 + 8 * 128;
     const aFwd = 12 * 256 + 3 * 1024 + 8 * 128 + 2;
-    const aSaved = 8 * 256 + 3 * 1024 + 8 * 128 + 2;
-    // tfjs keeps every intermediate gradient until the backward ends: 2.5·a_fwd per token and block.
-    const backward = N * 4 * (aSaved + 2.5 * aFwd) + 5 * 333 * 50257 + 3 * 50257 * 256 + N * aFwd;
-    expect(e.peak).toBe(4 * (4 * P + Math.max(N * 4 * aFwd, backward)));
+    const head = 5 * 333 * 50257 + 3 * 50257 * 256; // a trained head: one chunk's logits temporaries, its copies
+    expect(e.peak).toBe(4 * (4 * P + N * 4 * aSaved + Math.max(N * aFwd, head)));
     // Chunking is what makes it small: the whole [2048, 50257] logits would be 5 × 412 MB.
     const whole = estimateStepMemory({ ...issueShape, ceChunkRows: N });
     expect(whole.peak - e.peak).toBe(4 * 5 * (N - 333) * 50257);
+    // With recomputation a block keeps its input; the larger of one block's rerun and the head is on top.
+    const re = estimateStepMemory({ ...issueShape, recompute: true });
+    expect(re.peak).toBe(4 * (4 * P + N * 4 * 256 + Math.max(N * (aSaved + aFwd), head)));
   });
 
-  it('counts LoRA-merged weights and their gradients (all blocks\' without recompute, one block\'s with) and Llama-style blocks', () => {
-    // Backward-dominated shapes: the difference is exactly the documented terms.
-    const A = 7_000_000;
+  it('counts a frozen head, LoRA ranks, packed weight copies and Llama-style blocks', () => {
+    const { dModel: D, dMlp: M, vocabSize: V } = issueShape;
+    const N = issueShape.batchSize * issueShape.seqLen;
     const L = issueShape.nLayers;
     const lora = { ...issueShape, trainableParams: 100_000 };
-    expect(estimateStepMemory({ ...lora, adaptedWeights: A }).peak - estimateStepMemory(lora).peak).toBe(4 * 2 * A); // W + ΔW and its gradient
-    const re = { ...lora, recompute: true };
-    expect(estimateStepMemory({ ...re, adaptedWeights: A }).peak - estimateStepMemory(re).peak).toBe(4 * (2 * A / L));
-    // SwiGLU (+2·M), RoPE (+2·(D + KV·dh)), grouped-query attention (+2·D) per token and block, in a_saved and a_fwd.
-    const { dModel: D, dMlp: M } = issueShape;
-    const N = issueShape.batchSize * issueShape.seqLen;
+    // A frozen head (LoRA, a frozen copy): two chunk-sized temporaries and the kept [N, D] gradient, no copies of the head.
+    const frozen = estimateStepMemory({ ...lora, frozenHead: true, ceChunkRows: 4096 });
+    expect(frozen.logits).toBe(4 * (2 * N * V + N * D));
+    // Each adapted layer keeps x·Aᵀ: Σr floats per token.
+    expect(estimateStepMemory({ ...lora, loraRanks: 800 }).peak - estimateStepMemory(lora).peak).toBe(4 * N * 800);
+    expect(estimateStepMemory({ ...lora, packedWeights: 1_000_000 }).packed).toBe(4e6);
+    expect(estimateStepMemory({ ...lora, packedWeights: 1_000_000 }).peak - estimateStepMemory(lora).peak).toBe(4e6);
+    // Grouped-query attention keeps k and v at their own width besides the repeated ones (a_saved);
+    // SwiGLU, RoPE and the repeat add to one block's transients (a_fwd), which here stay below the head's.
     const llama = { ...issueShape, nKvHeads: 2, dHead: 32, gatedMlp: true, rope: true };
-    const extra = 2 * M + 2 * (D + 2 * 32) + 2 * D;
-    expect(estimateStepMemory(llama).peak - estimateStepMemory(issueShape).peak).toBeCloseTo(4 * N * extra * (L * 3.5 + 1), 0);
+    expect(estimateStepMemory(llama).peak - estimateStepMemory(issueShape).peak).toBe(4 * N * L * 2 * 2 * 32);
+    const small = { ...issueShape, vocabSize: 256, ceChunkRows: N };
+    const smallLlama = { ...small, nKvHeads: 2, dHead: 32, gatedMlp: true, rope: true };
+    expect(estimateStepMemory(smallLlama).peak - estimateStepMemory(small).peak).toBe(4 * N * (L * 2 * 64 + 2 * M + 2 * (D + 64) + 2 * D));
   });
 
-  it('reads the shape of a LoRA Llama model: adapted weights, grouped-query heads, SwiGLU, RoPE', () => {
+  it('reads the shape of a LoRA Llama model: adapter ranks, a frozen head, packed copies on wasm, grouped-query heads, SwiGLU, RoPE', () => {
     const model = tinyFamilyModel(1);
     const adapters = attachRecipeLora({ r: 4, alpha: 8, dropout: 0, rslora: false, targets: ['blocks.*.attn.W_Q', 'blocks.*.mlp.W_gate'] }, model as never, 0);
     const recipe = { trainer: { kind: 'sft', batch_size: 2, grad_accum: 1 }, memory: { ce_chunk: 'auto', recompute: false } } as unknown as Recipe;
     const s = stepShapeOf(recipe, model, 8);
-    // 2 blocks × (W_Q [16, 16] + W_gate [16, 24]); trainable: the adapters only.
-    expect(s.adaptedWeights).toBe(2 * (16 * 16 + 16 * 24));
+    // 2 blocks × (W_Q, W_gate) at rank 4; trainable: the adapters only.
+    expect(s.loraRanks).toBe(2 * 2 * 4);
     expect(s.trainableParams).toBe(2 * 4 * (16 + 16) + 2 * 4 * (16 + 24));
-    expect(s).toMatchObject({ nKvHeads: 2, dHead: 4, gatedMlp: true, rope: true });
+    expect(s).toMatchObject({ nKvHeads: 2, dHead: 4, gatedMlp: true, rope: true, frozenHead: true, packedWeights: 0 });
+    // On wasm (XNNPACK) every linear weight has a packed copy: per block Q [16,16], K and V [16,8], O [16,16], gate/in [16,24], out [24,16]; and W_U [16,23].
+    expect(stepShapeOf(recipe, model, 8, 'wasm').packedWeights).toBe(2 * (2 * 256 + 2 * 128 + 3 * 384) + 16 * 23);
     adapters.dispose();
     model.dispose();
   });
@@ -96,6 +106,28 @@ describe('the pre-step memory check', () => {
     expect(estimateStepMemory({ ...issueShape, seqLen: seq }).peak).toBeLessThanOrEqual(tight.bytes * HEADROOM);
     expect(estimateStepMemory({ ...issueShape, seqLen: seq + 1 }).peak).toBeGreaterThan(tight.bytes * HEADROOM);
     expect(msg).toMatch(/memory\.recompute: true/);
+  });
+
+  it('when nothing of the recipe fits, names what would: a backend without packed weight copies, or fewer layers', () => {
+    // A Qwen2.5-0.5B-shaped LoRA step on wasm: the weights and XNNPACK's packed copies of them alone pass 3.44 GB.
+    const qwen: StepShape = {
+      vocabSize: 151936, dModel: 896, dMlp: 4864, nHeads: 14, nKvHeads: 2, dHead: 64, nLayers: 24, params: 494_032_768, trainableParams: 8_798_208,
+      batchSize: 2, seqLen: 256, gradAccum: 1, ceChunkRows: 110, recompute: false, gatedMlp: true, rope: true, frozenHead: true,
+      loraRanks: 24 * 7 * 16, packedWeights: 494_032_768,
+    };
+    const limit = { bytes: 2 ** 32, what: 'the wasm heap maximum' };
+    let msg = '';
+    try {
+      checkStepFits(qwen, limit);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toContain("the backend's packed weight copies 1.98 GB");
+    expect(msg).toMatch(/a backend that keeps no packed copies of the weights \(these are 1\.98 GB; backend: tensorflow keeps none\)/);
+    const layers = Number(/at most (\d+) of its 24 layers/.exec(msg)![1]);
+    expect(layers).toBeGreaterThan(0);
+    expect(layers).toBeLessThan(24);
+    expect(msg).not.toContain('trainer.batch_size:'); // no batch, sequence or recompute setting fits
   });
 
   it('stops a training run before its first step, leaving no checkpoint, when memory.budget_mb is too small', async () => {
