@@ -8,9 +8,9 @@
 //   --reuse   keep a stage whose output exists under DIR (wasm runs are deterministic)
 //   --no-rl   the probe and the interventions on the base only
 //   --set     extra overrides for the RL recipe (e.g. rewards.0.per_token=true), with its own --out
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { evaluateProbe, type ProbeEval, type Rates } from './evaluate-probe.ts';
+import { runBonsai } from './run-bonsai.ts';
 import { runCheckpoints, selectCheckpoint, type CheckpointRow } from './select.ts';
 
 const args = process.argv.slice(2);
@@ -23,14 +23,6 @@ for (let s = take('--set'); s; s = take('--set')) sets.push('--set', s[0]!);
 const seeds = (args[0] ?? '0,1,2,3,4').split(',').map(Number);
 const RULES = 'scripts/hallucination/rules.yaml';
 
-/** One bonsai command in a child process (one training process at a time); rejects with its stderr. */
-const bonsai = (a: string[]) =>
-  new Promise<void>((ok, fail) => {
-    const p = spawn(process.execPath, ['bin/bonsai.js', ...a, '--set', 'tracking.uri=none'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    p.on('close', (code) => (code === 0 ? ok() : fail(new Error(`bonsai ${a.join(' ')} failed:\n${err}`))));
-  });
 const done = (path: string) => reuse && existsSync(path);
 const save = (path: string, v: unknown) => { writeFileSync(`${path}.tmp`, JSON.stringify(v)); renameSync(`${path}.tmp`, path); };
 
@@ -40,17 +32,17 @@ for (const seed of seeds) {
   const d = `${root}/seed${seed}`;
   mkdirSync(d, { recursive: true });
   const s = ['--set', `run.seed=${seed}`];
-  if (!done(`${d}/a/step-00000600`)) await bonsai(['train', 'recipes/hallucination/a_sft_base.yaml', ...s, '--set', `run.out_dir=${d}/a`]);
+  if (!done(`${d}/a/step-00000600`)) await runBonsai(['train', 'recipes/hallucination/a_sft_base.yaml', ...s, '--set', `run.out_dir=${d}/a`]);
   const base = `${d}/a/step-00000600`;
   const ck = ['--set', `model.init.checkpoint=${base}`];
   const probe = `${d}/b_entity/probes/entity`;
-  if (!done(`${probe}/probe.json`)) await bonsai(['probe', 'train', 'recipes/hallucination/b_entity_probe.yaml', ...s, ...ck, '--set', `run.out_dir=${d}/b_entity`, '--set', `probes.0.train.seed=${seed}`]);
+  if (!done(`${probe}/probe.json`)) await runBonsai(['probe', 'train', 'recipes/hallucination/b_entity_probe.yaml', ...s, ...ck, '--set', `run.out_dir=${d}/b_entity`, '--set', `probes.0.train.seed=${seed}`]);
   const cached = `${d}/result${noRl ? '-nrl' : ''}.json`;
   if (done(cached)) { results.push(JSON.parse(readFileSync(cached, 'utf8'))); continue; }
   const r: SeedResult = { seed, base: await evaluateProbe(base, base, probe, RULES) };
   if (!noRl) {
     const f = `${d}/f`;
-    if (!(reuse && existsSync(f) && runCheckpoints(f).length)) await bonsai(['train', 'recipes/hallucination/f_rl_abstention.yaml', ...s, ...ck, '--set', `run.out_dir=${f}`, '--set', `probes.0.checkpoint=${probe}`, ...sets]);
+    if (!(reuse && existsSync(f) && runCheckpoints(f).length)) await runBonsai(['train', 'recipes/hallucination/f_rl_abstention.yaml', ...s, ...ck, '--set', `run.out_dir=${f}`, '--set', `probes.0.checkpoint=${probe}`, ...sets]);
     const sel = await selectCheckpoint(base, f, RULES);
     r.rl = { ...sel, eval: await evaluateProbe(base, sel.kept.dir, probe, RULES) };
   }

@@ -4,30 +4,22 @@
 // splits.ts). Every fit has the entity probe recipe's settings (held-out fifth, seed 0, up to 2000
 // epochs, patience 100), so rows differ only in the cause varied. Prints one AUROC per row.
 // node bin/run-ts.js scripts/hallucination/probe-diagnosis.ts BASE_CKPT
-import { readFileSync } from 'node:fs';
-import { initBackend } from '../../src/backend/index.ts';
-import { worldFromJson } from '../../src/data/tasks/hallucination-eval.ts';
 import { COLOURS, ENTITY_PROBE_AT, question } from '../../src/data/tasks/hallucination.ts';
 import type { CausalLM } from '../../src/models/model.ts';
-import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
 import { captureFeatures, type Features } from '../../src/probes/capture.ts';
 import { fitProbe } from '../../src/probes/fit.ts';
 import { LogitLens } from '../../src/probes/logit-lens.ts';
 import { auroc } from '../../src/probes/metrics.ts';
 import type { ProbeKindSpec } from '../../src/probes/probe.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
 import { colourConfidence } from './confidence-gate.ts';
 import { firstLetterConfidence } from './evaluate-probe.ts';
 import { splitEntities } from './splits.ts';
+import { loadModel, loadWorld } from './eval.ts';
 
 const [dir] = process.argv.slice(2);
 if (!dir) { console.error('usage: probe-diagnosis.ts BASE_CKPT'); process.exit(2); }
-await initBackend('auto');
-const world = worldFromJson(JSON.parse(readFileSync('data/hallucination/world.json', 'utf8')));
-const tok = createTokenizer('byte');
-const c = loadCheckpoint(dir);
-const loaded = HookedTransformer.fromValues(c.config, c.weights);
+const { world, tok } = await loadWorld();
+const loaded = loadModel(dir);
 const m: CausalLM = loaded.frozenCopy();
 loaded.dispose();
 const val = splitEntities(world, 'validation');

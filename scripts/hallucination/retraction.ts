@@ -4,22 +4,14 @@
 // the base puts ~1e-5 on is sampled about once in the 38,400 rollouts of 300 RL steps.
 // node bin/run-ts.js scripts/hallucination/retraction.ts BASE_CKPT
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
-import { initBackend } from '../../src/backend/index.ts';
-import { worldFromJson } from '../../src/data/tasks/hallucination-eval.ts';
 import { COLOURS, question } from '../../src/data/tasks/hallucination.ts';
-import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
 import { splitEntities } from './splits.ts';
+import { loadModel, loadWorld } from './eval.ts';
 
 const [dir] = process.argv.slice(2);
 if (!dir) { console.error('usage: retraction.ts BASE_CKPT'); process.exit(2); }
-await initBackend('auto');
-const world = worldFromJson(JSON.parse(readFileSync('data/hallucination/world.json', 'utf8')));
-const tok = createTokenizer('byte');
-const c = loadCheckpoint(dir);
-const m = HookedTransformer.fromValues(c.config, c.weights);
+const { world, tok } = await loadWorld();
+const m = loadModel(dir);
 const nl = tok.encode('\n')[0]!;
 const { unseen } = splitEntities(world, 'validation');
 const rows = unseen.flatMap((e) => COLOURS.map((col) => tok.encode(`${question(e)} ${col}`)));
