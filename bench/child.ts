@@ -3,7 +3,7 @@ import { describeBackend, initBackend, type AdapterInfo, type BackendPreference 
 import { HookedTransformer } from '../src/models/index.ts';
 import { AdamW, applyGradients, computeGradients, createTrainStep, lmLoss, type LmBatch } from '../src/trainer/index.ts';
 import { Rng } from '../src/util/rng.ts';
-import { median, SOFTWARE_STEPS, type BackendResult, type BenchConfig } from './config.ts';
+import { median, SOFTWARE_STEPS, trimmedMean, type BackendResult, type BenchConfig } from './config.ts';
 
 /**
  * One backend's measurement, run in its own process (bench/run.ts spawns it) so that a
@@ -30,7 +30,7 @@ function batches(cfg: BenchConfig): () => LmBatch {
 export async function measure(backend: BackendPreference, threads: number | undefined, cfg: BenchConfig, breakdown: boolean): Promise<BackendResult> {
   let report;
   try {
-    report = await initBackend(backend, threads ? { wasmThreads: threads } : {});
+    report = await initBackend(backend, threads ? { threads } : {});
   } catch (e) {
     return { backend, skipped: e instanceof Error ? e.message : String(e) };
   }
@@ -71,17 +71,20 @@ export async function measure(backend: BackendPreference, threads: number | unde
   const profile = await tf.profile(() => {
     step(next());
   });
-  const stepMsMedian = median(times);
+  const stepMsTrimmed = trimmedMean(times);
   const result: BackendResult = {
     backend,
     describe: describeBackend(report),
     ...(adapter ? { adapter: adapterLabel(adapter) } : {}),
     threads: report.threads,
+    ...(report.products ? { products: report.products.library ?? 'XNNPACK' } : {}),
     steps: cfg.steps,
-    stepMsMedian,
+    stepMs: times,
+    stepMsMedian: median(times),
     stepMsMin: Math.min(...times),
+    stepMsTrimmed,
     cpuMsMedian: median(cpuTimes),
-    tokensPerSec: (cfg.batchSize * cfg.nCtx * 1000) / stepMsMedian,
+    tokensPerSec: (cfg.batchSize * cfg.nCtx * 1000) / stepMsTrimmed,
     tensorBytesMax: bytesMax,
     peakBytesInStep: profile.peakBytes,
     rssMax,

@@ -3,7 +3,7 @@
  * model, AdamW, random tokens from a fixed seed, a fixed number of steps. Shared by
  * bench/run.ts, bench/child.ts and (as JSON) bench/torch_reference.py.
  */
-import type { ModelConfig } from '../src/models/config.ts';
+import type { ModelConfig } from '../src/models/index.ts';
 
 export interface BenchConfig
   // The model's own shape fields (tiedEmbeddings: logits = x·W_Eᵀ; the torch side matches).
@@ -62,9 +62,15 @@ export interface BackendResult {
   /** webgpu: the adapter, e.g. "NVIDIA ampere (NVIDIA GeForce RTX 3090)" or "software: llvmpipe …". */
   adapter?: string;
   threads?: number;
+  /** What ran the products (wasm: "OpenBLAS 0.3.21 (libopenblas.so.0)" or "XNNPACK"). */
+  products?: string;
   steps?: number;
+  /** Every timed step's wall time, in order. */
+  stepMs?: number[];
   stepMsMedian?: number;
   stepMsMin?: number;
+  /** Mean of the middle 60% of step times (trimmedMean): steadier than one median on a shared machine. */
+  stepMsTrimmed?: number;
   /** CPU time per step, all threads (less sensitive than wall time to other processes). */
   cpuMsMedian?: number;
   tokensPerSec?: number;
@@ -92,6 +98,18 @@ export function parseArgs(argv: string[]): Record<string, string> {
     } else out[a.slice(2)] = 'true';
   }
   return out;
+}
+
+/**
+ * Mean of the middle of a list: the fastest and slowest `cut` fraction are dropped. Other
+ * processes only ever slow a step, so the slow tail is noise; the fast tail is dropped too
+ * so that one lucky step cannot carry the figure either.
+ */
+export function trimmedMean(xs: number[], cut = 0.2): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const k = Math.floor(s.length * cut);
+  const mid = s.slice(k, s.length - k);
+  return mid.length ? mid.reduce((a, b) => a + b, 0) / mid.length : NaN;
 }
 
 /** Median of a list of numbers (not mutated). */

@@ -15,7 +15,7 @@ import { activationDiffLens } from '../src/diff/lens.ts';
 import { weightDiff } from '../src/diff/weights.ts';
 import { HookedTransformer, modelConfig } from '../src/models/index.ts';
 import { AdamW, createTrainStep } from '../src/trainer/index.ts';
-import { saveCheckpoint } from '../src/trainer/checkpoint.ts';
+import { saveCheckpoint } from '../src/models/checkpoint.ts';
 import { Rng } from '../src/util/rng.ts';
 import { randomBatch } from '../test/helpers/tiny.ts';
 import { median, REFERENCE } from './config.ts';

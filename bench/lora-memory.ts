@@ -13,12 +13,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/index.ts';
 import { attachRecipeLora } from '../src/lora/build.ts';
-import { FamilyDecoder } from '../src/models/families/decoder.ts';
+import { HookedTransformer } from '../src/models/decoder.ts';
 import type { Recipe } from '../src/recipe/schema.ts';
 import { stepShapeOf } from '../src/trainer/memory-check.ts';
 import { estimateStepMemory } from '../src/trainer/memory-estimate.ts';
 import { AdamW } from '../src/trainer/optimizer.ts';
-import { createTrainStep } from '../src/trainer/step.ts';
+import { createTrainStep } from '../src/trainer/seam.ts';
 import { randomBatch } from '../test/helpers/tiny.ts';
 import { ALL_LINEAR, ROW_A, SMOLLM2_135M } from './lora-shape.ts';
 
@@ -47,7 +47,7 @@ wasm._free = (p) => {
   free(p);
 };
 const base = heap();
-const model = FamilyDecoder.create({ ...SMOLLM2_135M, nLayers: L }, 0);
+const model = HookedTransformer.create({ ...SMOLLM2_135M, nLayers: L }, 0);
 const { r, alpha, batchSize: B, seqLen: T } = ROW_A;
 const adapters = attachRecipeLora({ r, alpha, dropout: 0, rslora: false, targets: ALL_LINEAR }, model, 0);
 const settings = { trainer: { kind: 'sft', batch_size: B, grad_accum: 1 }, memory: { ce_chunk: 'auto', recompute } } as unknown as Recipe;

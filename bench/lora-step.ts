@@ -20,12 +20,12 @@ import { attachRecipeLora } from '../src/lora/build.ts';
 import { trainableParams } from '../src/lora/attach.ts';
 import type { DecoderConfig } from '../src/models/families/config.ts';
 import { ALL_LINEAR, ROW_A, SMOLLM2_135M } from './lora-shape.ts';
-import { FamilyDecoder } from '../src/models/families/decoder.ts';
+import { HookedTransformer } from '../src/models/decoder.ts';
 import { estimateStepMemory } from '../src/trainer/memory-estimate.ts';
 import { stepShapeOf } from '../src/trainer/memory-check.ts';
 import type { Recipe } from '../src/recipe/schema.ts';
 import { AdamW } from '../src/trainer/optimizer.ts';
-import { createTrainStep } from '../src/trainer/step.ts';
+import { createTrainStep } from '../src/trainer/seam.ts';
 import { randomBatch } from '../test/helpers/tiny.ts';
 
 
@@ -46,7 +46,7 @@ const base = heap();
 // --layers N: fewer blocks (for timing a piece of the step; the bench row uses all 30).
 const cfg: DecoderConfig = { ...SMOLLM2_135M, nLayers: Number(arg('layers', String(SMOLLM2_135M.nLayers))) };
 const { r, alpha, batchSize: B, seqLen: T } = ROW_A;
-const model = FamilyDecoder.create(cfg, 0);
+const model = HookedTransformer.create(cfg, 0);
 console.error(`model built: ${model.numParams()} parameters, heap ${(heap() / 1e6).toFixed(0)} MB`);
 const adapters = attachRecipeLora({ r, alpha, dropout: 0, rslora: false, targets: ALL_LINEAR }, model, 0);
 const trainable = [...trainableParams(model).values()].reduce((n, v) => n + v.size, 0);

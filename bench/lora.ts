@@ -4,7 +4,7 @@
  * Two parts, labelled in the output:
  *  - computed: a SmolLM2-135M-shaped model (vocab 49,152, d_model 576, 30 layers, 9 query /
  *    3 key-value heads, MLP 1,536, tied embeddings) with LoRA r = 16 on every linear layer.
- *    Parameter counts come from bonsai's own tables (families/names.ts for the weights,
+ *    Parameter counts come from bonsai's own tables (families/tensors.ts for the weights,
  *    lora/modules.ts for the adapters); bytes are counts × 4 (float32) × 2 (AdamW's m and v).
  *    No tensor is made: the full model's state alone is 1 GiB.
  *  - measured: the same formula checked against the AdamW state bonsai actually holds after one
@@ -17,9 +17,10 @@ import { attachLora, trainableParams } from '../src/lora/attach.ts';
 import { peftModules } from '../src/lora/modules.ts';
 import { isLoraTargetable, loraScale } from '../src/lora/settings.ts';
 import type { DecoderConfig } from '../src/models/families/config.ts';
-import { hfTensorSpecs } from '../src/models/families/names.ts';
-import { modelConfig } from '../src/models/config.ts';
-import { HookedTransformer } from '../src/models/transformer.ts';
+import { hfTensorSpecs } from '../src/models/families/tensors.ts';
+import { SMOLLM2_135M } from './lora-shape.ts';
+import { modelConfig } from '../src/models/index.ts';
+import { HookedTransformer } from '../src/models/decoder.ts';
 import { lmLoss } from '../src/trainer/loss.ts';
 import { AdamW } from '../src/trainer/optimizer.ts';
 import { applyGradients, computeGradients } from '../src/trainer/seam.ts';
@@ -30,11 +31,7 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 const adamBytes = (params: number) => params * 4 * 2;
 
 // ---- computed: SmolLM2-135M shape
-const smol: DecoderConfig = {
-  family: 'llama', vocabSize: 49152, dModel: 576, nLayers: 30, nHeads: 9, nKvHeads: 3, dHead: 64, dMlp: 1536, nCtx: 256,
-  norm: 'rms', normEps: 1e-5, rope: { theta: 100000, rotaryDim: 64 }, qkvBias: false, denseBias: false, qkNorm: false,
-  parallelResidual: false, mlp: 'swiglu', tiedEmbeddings: true, initStd: 0.02,
-};
+const smol: DecoderConfig = SMOLLM2_135M;
 const r = 16;
 const full = [...hfTensorSpecs(smol).values()].reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
 const lora = peftModules(smol).reduce((n, m) => n + r * (m.inDim + m.parts.reduce((o, p) => o + p.outDim, 0)), 0);

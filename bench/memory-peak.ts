@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/index.ts';
 import { HookedTransformer, modelConfig } from '../src/models/index.ts';
 import { AdamW, createTrainStep } from '../src/trainer/index.ts';
-import { ceChunkRows } from '../src/trainer/chunked-ce.ts';
+import { ceChunkRows } from '../src/models/chunked-ce.ts';
 import { estimateStepMemory } from '../src/trainer/memory-estimate.ts';
 import { randomBatch } from '../test/helpers/tiny.ts';
 

@@ -4,15 +4,15 @@
 // reads the frozen pass's cached activations: no extra forward).
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend/index.ts';
-import { modelConfig } from '../src/models/config.ts';
+import { modelConfig } from '../src/models/index.ts';
 import { createTokenizer } from '../src/models/tokenizer.ts';
-import { HookedTransformer } from '../src/models/transformer.ts';
+import { HookedTransformer } from '../src/models/decoder.ts';
 import { Probe } from '../src/probes/probe.ts';
 import { probeReward, regexReward, type Reward } from '../src/rewards/index.ts';
-import { createLossStep } from '../src/trainer/loss-step.ts';
+import { createLossStep } from '../src/trainer/seam.ts';
 import { AdamW } from '../src/trainer/optimizer.ts';
 import { clippedPg } from '../src/trainer/rl-loss.ts';
-import { rlStep } from '../src/trainer/rl-step.ts';
+import { rlStep } from '../src/trainer/rl.ts';
 import { Rng } from '../src/util/rng.ts';
 
 const steps = Number(process.argv[2] ?? 8);

@@ -6,47 +6,62 @@ export interface TorchResult {
   torch?: string;
   threads?: number;
   blas?: string;
+  stepMs?: number[];
   stepMsMedian?: number;
   stepMsMin?: number;
+  stepMsTrimmed?: number;
   cpuMsMedian?: number;
+  /** Peak resident memory of the PyTorch process (bytes). */
+  rssMax?: number;
   tokensPerSec?: number;
   loss?: number;
 }
 
 const mb = (n?: number) => (n === undefined ? '-' : `${(n / 2 ** 20).toFixed(1)} MB`);
 const pad = (cells: string[], widths: number[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+const times = (x: number) => `${x.toFixed(2)}x`;
+
+/**
+ * bonsai ÷ PyTorch in tokens/s (the same tokens per step on both sides), two ways: from each
+ * side's fastest step, and from each side's trimmed mean (config.ts trimmedMean). Never from
+ * one median: PyTorch's own steps spread 2-4x within a run on a shared machine.
+ */
+export function ratios(b: { stepMsMin?: number; stepMsTrimmed?: number }, t: TorchResult): { fastest: number; trimmed: number } {
+  return { fastest: t.stepMsMin! / b.stepMsMin!, trimmed: t.stepMsTrimmed! / b.stepMsTrimmed! };
+}
 
 /** The side-by-side table: one row per backend, then PyTorch; a ratio column per PyTorch run. */
 export function printTable(results: BackendResult[], torches: TorchResult[], cpuCfg: BenchConfig): void {
   const ran = torches.filter((t) => !t.skipped);
-  const ratioHeads = ran.length ? ran.map((t) => `÷ PyTorch (${t.blas})`) : ['÷ PyTorch'];
+  const ratioHeads = ran.length ? ran.map((t) => `÷ PyTorch ${t.blas} (fastest / trimmed)`) : ['÷ PyTorch'];
   const dashes = ratioHeads.map(() => '-');
-  const head = ['backend', 'threads', 'tokens/s', 'step ms (median / min)', 'CPU ms/step', ...ratioHeads, 'tensor MB (between / peak in step)', 'RSS max', 'tensors +/step'];
+  const head = ['backend', 'threads', 'products', 'tokens/s', 'step ms (trimmed / min)', 'CPU ms/step', ...ratioHeads, 'peak tensors in step', 'peak RSS', 'tensors +/step'];
   const rows: string[][] = [];
   for (const r of results) {
     if (r.skipped) {
-      rows.push([r.backend, '-', 'skipped', '-', '-', ...dashes, '-', '-', '-']);
+      rows.push([r.backend, '-', '-', 'skipped', '-', '-', ...dashes, '-', '-', '-']);
       continue;
     }
-    const ratios = ran.length ? ran.map((t) => `${(r.tokensPerSec! / t.tokensPerSec!).toFixed(2)}x`) : dashes;
+    const cells = ran.length ? ran.map((t) => ratios(r, t)).map((q) => `${times(q.fastest)} / ${times(q.trimmed)}`) : dashes;
     const growth = r.tensorGrowth!.every((d) => d === 0) ? '0' : `LEAK ${Math.max(...r.tensorGrowth!)}`;
     const note = r.backend === 'cpu' ? ` (${cpuCfg.steps} steps)` : r.adapter?.startsWith('software') ? ` (${r.steps} steps)` : '';
     rows.push([
-      r.backend + (r.adapter ? ` [${r.adapter}]` : '') + note, String(r.threads ?? '-'), r.tokensPerSec!.toFixed(0),
-      `${r.stepMsMedian!.toFixed(1)} / ${r.stepMsMin!.toFixed(1)}`, r.cpuMsMedian!.toFixed(1), ...ratios,
-      `${mb(r.tensorBytesMax)} / ${mb(r.peakBytesInStep)}`, mb(r.rssMax), growth,
+      r.backend + (r.adapter ? ` [${r.adapter}]` : '') + note, String(r.threads ?? '-'), r.products ?? '-', r.tokensPerSec!.toFixed(0),
+      `${r.stepMsTrimmed!.toFixed(1)} / ${r.stepMsMin!.toFixed(1)}`, r.cpuMsMedian!.toFixed(1), ...cells,
+      mb(r.peakBytesInStep), mb(r.rssMax), growth,
     ]);
   }
   for (const t of torches) {
-    if (t.skipped) rows.push(['pytorch', '-', 'skipped', '-', '-', ...dashes, '-', '-', '-']);
-    else rows.push([`pytorch ${t.torch} (${t.blas})`, String(t.threads), t.tokensPerSec!.toFixed(0),
-      `${t.stepMsMedian!.toFixed(1)} / ${t.stepMsMin!.toFixed(1)}`, t.cpuMsMedian!.toFixed(1),
-      ...ran.map((o) => `${(t.tokensPerSec! / o.tokensPerSec!).toFixed(2)}x`), '-', '-', '-']);
+    if (t.skipped) rows.push(['pytorch', '-', '-', 'skipped', '-', '-', ...dashes, '-', '-', '-']);
+    else rows.push([`pytorch ${t.torch}`, String(t.threads), t.blas!, t.tokensPerSec!.toFixed(0),
+      `${t.stepMsTrimmed!.toFixed(1)} / ${t.stepMsMin!.toFixed(1)}`, t.cpuMsMedian!.toFixed(1),
+      ...ran.map((o) => (o === t ? '1.00x' : '-')), '-', mb(t.rssMax), '-']);
   }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   console.log('\n' + pad(head, widths));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) console.log(pad(r, widths));
+  console.log('  tokens/s and "trimmed": the mean of the middle 60% of the timed steps; "fastest": each side\'s fastest step. Peak RSS is the whole process (PyTorch: its own).');
   if (ran.length === 1 && ran[0]!.blas !== 'OpenBLAS') {
     console.log('  note: PyTorch ran only with the reference BLAS; install libopenblas0-pthread for the fair comparison.');
   }

@@ -13,15 +13,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeBackend, initBackend, type BackendPreference } from '../src/backend/index.ts';
-import { modelConfig } from '../src/models/config.ts';
-import { HookedTransformer } from '../src/models/transformer.ts';
+import { modelConfig } from '../src/models/index.ts';
+import { HookedTransformer } from '../src/models/decoder.ts';
 import { saveProbe } from '../src/probes/io.ts';
 import { Probe } from '../src/probes/probe.ts';
 import { loadRecipe } from '../src/recipe/index.ts';
 import { frozenPass } from '../src/rewards/frozen.ts';
 import { RewardScorer } from '../src/server/scorer.ts';
 import { encodeText, rolloutBatchOf, type ScoreText } from '../src/server/texts.ts';
-import { saveCheckpoint } from '../src/trainer/checkpoint.ts';
+import { saveCheckpoint } from '../src/models/checkpoint.ts';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, d: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1]! : d);

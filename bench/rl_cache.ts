@@ -4,14 +4,14 @@
 // The recipes' model (d 64, 2 layers, byte tokens) with its context raised to 96 so a prompt
 // plus 64 new tokens fits; no stop token, so every completion is 64 tokens.
 import { initBackend } from '../src/backend/index.ts';
-import { modelConfig } from '../src/models/config.ts';
+import { modelConfig } from '../src/models/index.ts';
 import { createTokenizer } from '../src/models/tokenizer.ts';
-import { HookedTransformer } from '../src/models/transformer.ts';
+import { HookedTransformer } from '../src/models/decoder.ts';
 import { regexReward } from '../src/rewards/index.ts';
-import { createLossStep } from '../src/trainer/loss-step.ts';
+import { createLossStep } from '../src/trainer/seam.ts';
 import { AdamW } from '../src/trainer/optimizer.ts';
 import { clippedPg } from '../src/trainer/rl-loss.ts';
-import { rlStep } from '../src/trainer/rl-step.ts';
+import { rlStep } from '../src/trainer/rl.ts';
 import os from 'node:os';
 
 const steps = Number(process.argv[2] ?? 2);

@@ -3,21 +3,26 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { physicalCores } from '../src/backend/threads.ts';
 import { measure } from './child.ts';
 import { GPT2_SMALL, parseArgs, REFERENCE, type BackendResult, type BenchConfig } from './config.ts';
 import { printBreakdown, printTable, type TorchResult } from './report.ts';
 
 /**
  * `npm run bench`: trains the reference model (bench/config.ts) on every tfjs backend
- * that loads and with PyTorch (bench/torch_reference.py), and prints tokens/s side by
- * side, bonsai ÷ PyTorch, memory, and where the default backend's time goes.
+ * that loads and with PyTorch (bench/torch_reference.py) on the same thread count, and
+ * prints tokens/s side by side, bonsai ÷ PyTorch (from each side's fastest step and from a
+ * trimmed mean: report.ts), the threads and peak memory of every row, the load average,
+ * and where the default backend's time goes.
  *
- *   npm run bench -- [--steps 40] [--warmup 10] [--backends tensorflow-gpu,webgpu,tensorflow,wasm,cpu]
- *                    [--threads N]  (wasm threads; default: bonsai's choice, see initBackend)
+ *   npm run bench -- [--steps 40] [--warmup 10] [--backends tensorflow-gpu,webgpu,tensorflow,wasm,wasm-xnnpack,cpu]
+ *                    [--threads N]  (both sides; default: the physical cores, bonsai's default)
  *                    [--shape reference|gpt2-small]  (gpt2-small: for GPU backends)
  *                    [--skip-lora]  (leave out row (a), LoRA on the SmolLM2 shape: bench/lora-row.ts)
+ *                    [--reference-only]  (the reference rows alone: no (a), (b), (c))
  *
- * webgpu runs on whatever adapter Dawn offers; its row names the adapter, and a software
+ * wasm-xnnpack is wasm with its products kept off the platform BLAS (BONSAI_BLAS=off), as
+ * where none is installed. webgpu runs on whatever adapter Dawn offers; its row names the adapter, and a software
  * one (lavapipe) is labelled so and runs only a few steps.
  *
  * Each backend runs in its own process. Exits 1 if any step leaked tensors.
@@ -51,13 +56,16 @@ const cfg: BenchConfig = {
   ...(args.steps ? { steps: Number(args.steps) } : {}),
   ...(args.warmup ? { warmup: Number(args.warmup) } : {}),
 };
-const backends = (args.backends ?? 'tensorflow-gpu,webgpu,tensorflow,wasm,cpu').split(',');
+const backends = (args.backends ?? 'tensorflow-gpu,webgpu,tensorflow,wasm,wasm-xnnpack,cpu').split(',');
 // tfjs-cpu is pure JS (~40x slower): fewer steps keep the bench short; its row says so.
 const cpuCfg: BenchConfig = { ...cfg, warmup: Math.min(cfg.warmup, 2), steps: Math.min(cfg.steps, 5) };
 
 console.log(`bonsai bench: d_model ${cfg.dModel}, ${cfg.nLayers} layers, ${cfg.nHeads} heads, d_mlp ${cfg.dMlp}, ` +
   `context ${cfg.nCtx}, batch ${cfg.batchSize}, vocab ${cfg.vocabSize}, AdamW; ${cfg.warmup} warmup + ${cfg.steps} timed steps`);
-console.log(`machine: ${os.availableParallelism()} cores, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (others' work skews timings)\n`);
+const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+// Both sides get the same threads: --threads, else bonsai's default (the physical cores).
+const threads = args.threads ? Number(args.threads) : physicalCores();
+console.log(`machine: ${os.availableParallelism()} CPUs (${physicalCores()} physical cores), load ${load()} (others' work skews timings); ${threads} threads on both sides\n`);
 
 const results: BackendResult[] = [];
 let defaultBackend: string | undefined;
@@ -69,11 +77,19 @@ for (const backend of backends) {
   console.log(r.skipped ? `  ${backend}: skipped (${r.skipped})` : `  ${backend}: ${r.tokensPerSec!.toFixed(0)} tokens/s over ${r.steps} steps  [${r.describe}]`);
 }
 const torches = runTorch(cfg);
-for (const t of torches) console.log(t.skipped ? `  pytorch: skipped (${t.skipped})` : `  pytorch (${t.blas}): ${t.tokensPerSec!.toFixed(0)} tokens/s`);
+for (const t of torches) console.log(t.skipped ? `  pytorch: skipped (${t.skipped})` : `  pytorch (${t.blas}, ${t.threads} threads): ${t.tokensPerSec!.toFixed(0)} tokens/s`);
 
 printTable(results, torches, cpuCfg);
+console.log(`  load average after the reference rows: ${load()}`);
 const main = results.find((r) => r.backend === defaultBackend);
 if (main?.breakdown) printBreakdown(main);
+
+const leaks = results.filter((r) => r.tensorGrowth?.some((d) => d !== 0));
+if (leaks.length) {
+  console.error(`\nFAIL: tensors leak per step on ${leaks.map((r) => `${r.backend} (${r.tensorGrowth!.join(',')})`).join('; ')}`);
+  process.exitCode = 1;
+}
+if (process.argv.includes('--reference-only')) process.exit();
 
 // Row (b): generation with and without the KV cache (bench/generate.ts; --full-generate: 128 tokens on the SmolLM2 shape too).
 console.log('');
@@ -89,20 +105,17 @@ if (!process.argv.includes('--skip-lora')) {
   if (lora.status !== 0) process.exitCode = 1;
 }
 
-const leaks = results.filter((r) => r.tensorGrowth?.some((d) => d !== 0));
-if (leaks.length) {
-  console.error(`\nFAIL: tensors leak per step on ${leaks.map((r) => `${r.backend} (${r.tensorGrowth!.join(',')})`).join('; ')}`);
-  process.exit(1);
-}
 
 function runChild(backend: string, c: BenchConfig, breakdown: boolean): BackendResult {
   const launcher = resolve(here, '..', 'bin', 'run-ts.js');
-  const argv = [launcher, join(here, 'run.ts'), '--child', backend, '--config', JSON.stringify(c), '--breakdown', String(breakdown)];
-  if (args.threads) argv.push('--threads', args.threads);
-  const p = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const xnnpack = backend === 'wasm-xnnpack';
+  const argv = [launcher, join(here, 'run.ts'), '--child', xnnpack ? 'wasm' : backend, '--config', JSON.stringify(c), '--breakdown', String(breakdown)];
+  argv.push('--threads', String(threads));
+  const env = xnnpack ? { ...process.env, BONSAI_BLAS: 'off' } : process.env;
+  const p = spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 64 << 20, env });
   const line = p.stdout?.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
   if (!line) return { backend, skipped: `crashed (exit ${p.status}): ${(p.stderr ?? '').trim().split('\n').slice(-3).join(' | ').slice(0, 300)}` };
-  return JSON.parse(line.slice('BENCH_RESULT '.length)) as BackendResult;
+  return { ...(JSON.parse(line.slice('BENCH_RESULT '.length)) as BackendResult), backend };
 }
 
 
@@ -117,7 +130,7 @@ function runTorch(c: BenchConfig): TorchResult[] {
     const dirs = BLAS_DIRS.filter((d) => existsSync(join(d, 'libblas.so.3')));
     return (dirs.length ? dirs : [undefined]).map((dir) => {
       const env = dir ? { ...process.env, LD_LIBRARY_PATH: [dir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':') } : process.env;
-      const p = spawnSync(py, [script, JSON.stringify({ ...c, threads: 2 })], { encoding: 'utf8', env });
+      const p = spawnSync(py, [script, JSON.stringify({ ...c, threads })], { encoding: 'utf8', env });
       const line = p.stdout?.trim().split('\n').pop();
       if (p.status !== 0 || !line) return { skipped: `torch_reference.py failed: ${(p.stderr ?? '').trim().split('\n').pop()}` };
       return JSON.parse(line) as TorchResult;

@@ -367,6 +367,7 @@ def main():
     def step(i):
         return lm_step(model, opt, data[i], V)
 
+    import resource
     for i in range(c['warmup']):
         step(i)
     times, cpu = [], []
@@ -375,11 +376,20 @@ def main():
         loss = step(i)
         times.append((time.perf_counter() - t0) * 1e3)
         cpu.append((time.process_time() - c0) * 1e3)
-    med = sorted(times)[len(times) // 2]  # median, as the bonsai side reports
+    trimmed = trimmed_mean(times)  # as the bonsai side reports (bench/config.ts trimmedMean)
     print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(),
-                          blas=loaded_blas(), stepMsMedian=med,
-                          stepMsMin=min(times), cpuMsMedian=sorted(cpu)[len(cpu) // 2],
-                          tokensPerSec=B * T * 1e3 / med, loss=loss)))
+                          blas=loaded_blas(), stepMs=times, stepMsMedian=sorted(times)[len(times) // 2],
+                          stepMsMin=min(times), stepMsTrimmed=trimmed, cpuMsMedian=sorted(cpu)[len(cpu) // 2],
+                          rssMax=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                          tokensPerSec=B * T * 1e3 / trimmed, loss=loss)))
+
+
+def trimmed_mean(xs, cut=0.2):
+    """Mean of the middle of xs, the fastest and slowest `cut` fraction dropped (bench/config.ts trimmedMean)."""
+    s = sorted(xs)
+    k = int(len(s) * cut)
+    mid = s[k:len(s) - k]
+    return sum(mid) / len(mid)
 
 
 def loaded_blas():

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes test/fixtures/hf/<name>/: seeded, random, tiny checkpoints of the decoder families
-bonsai loads (Llama, Mistral, Qwen2, Qwen3, GPT-NeoX/Pythia) in Hugging Face's layout, each
+bonsai loads (Llama, Mistral, Qwen2, Qwen3, GPT-NeoX/Pythia, Gemma 2, Gemma 3, OLMo 2) in Hugging Face's layout, each
 with a tiny byte-level BPE tokenizer.json, tokenizer_config.json (chat_template),
 generation_config.json and golden.json (input ids, logits over the whole vocabulary, greedy
 continuation). For test/models/families/*.test.ts and test/models/hf-tokenizer.test.ts.
@@ -11,7 +11,8 @@ Regenerate (from the repository root; needs Debian's python3-torch, nothing else
 
 `transformers` is not installable here, so each forward pass below is the published
 modeling code (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM,
-GPTNeoXForCausalLM; eager attention, eval mode, no KV cache) written out by hand:
+GPTNeoXForCausalLM, Gemma2ForCausalLM, Gemma3ForCausalLM, Olmo2ForCausalLM; eager attention,
+eval mode, no KV cache) written out by hand:
   - RMSNorm in float32: x * rsqrt(mean(x^2) + eps) * weight;
   - RoPE: inv_freq = 1 / base^(arange(0, d, 2) / d), cos/sin of cat(freqs, freqs),
     q * cos + rotate_half(q) * sin with rotate_half(x) = cat(-x2, x1) over halves;
@@ -24,7 +25,19 @@ GPTNeoXForCausalLM; eager attention, eval mode, no KV cache) written out by hand
     head_dim taken from the config (not hidden_size / heads);
   - GPT-NeoX: fused query_key_value viewed [.., heads, 3 * head_size] (per-head q|k|v),
     partial rotary on the first int(head_size * rotary_pct) dims, LayerNorm with bias,
-    parallel residual x + attn(ln1(x)) + mlp(ln2(x)), exact (erf) gelu, untied embed_out.
+    parallel residual x + attn(ln1(x)) + mlp(ln2(x)), exact (erf) gelu, untied embed_out;
+  - sliding windows (Mistral's sliding_window on every layer; Gemma's sliding_attention
+    layers): key j visible to query i when 0 <= i - j < sliding_window;
+  - Gemma 2 / 3: embedding times sqrt(hidden_size) as a tensor of the model's dtype
+    (torch_dtype: bfloat16 rounds it), RMSNorm x * rsqrt(mean(x^2) + eps) * (1 + w) in float32,
+    input / post_attention / pre_feedforward / post_feedforward norms, GeGLU with tanh gelu,
+    scores * query_pre_attn_scalar^-0.5, soft-capping cap * tanh(s / cap) on scores (before
+    the mask) and final logits; layer_types (or the pattern: Gemma 2 alternates from a local
+    first layer, Gemma 3 makes every sliding_window_pattern-th layer global); Gemma 3's q/k
+    norm per head and its local layers' own RoPE base (rope_local_base_freq, no scaling);
+  - OLMo 2: no input norm; h = x + post_attention_layernorm(attn(x)),
+    x' = h + post_feedforward_layernorm(mlp(h)); q_norm / k_norm RMSNorm over the whole q and k
+    projections before the split into heads and RoPE.
 Weights stored in f16/bf16 are rounded first and the reference runs on the rounded values, so
 the golden logits are what a float32 forward of the stored checkpoint gives. The same seed
 gives the same files, byte for byte.
@@ -178,16 +191,32 @@ def cos_sin(cfg, dim, T):
     return emb.cos(), emb.sin()  # attention_scaling is 1.0 for default, linear and llama3
 
 
-def attend(q, k, v, scale):
+def causal_mask(T, window=None):
+    """Additive [T, T]: 0 where key j is visible to query i (j <= i, and i - j < window), finfo.min elsewhere."""
+    i, j = torch.arange(T)[:, None], torch.arange(T)[None, :]
+    allowed = (j <= i) if window is None else (j <= i) & (i - j < window)
+    return torch.where(allowed, torch.tensor(0.0), torch.tensor(torch.finfo(torch.float32).min))
+
+
+def attend(q, k, v, scale, window=None, softcap=None):
     """q [B, H, T, hd], k/v [B, kvH, T, hd] -> [B, T, H * hd] (eager_attention_forward)."""
     n_rep = q.shape[1] // k.shape[1]
     k, v = k.repeat_interleave(n_rep, dim=1), v.repeat_interleave(n_rep, dim=1)
     T = q.shape[2]
     scores = (q @ k.transpose(2, 3)) * scale
-    scores = scores + torch.triu(torch.full((T, T), torch.finfo(scores.dtype).min), 1)
+    if softcap is not None:
+        scores = torch.tanh(scores / softcap) * softcap
+    scores = scores + causal_mask(T, window)
     p = torch.softmax(scores.float(), dim=-1).to(q.dtype)
     B = q.shape[0]
     return (p @ v).transpose(1, 2).reshape(B, T, -1)
+
+
+def llama_window(cfg):
+    """Mistral: sliding_window on every layer when set; Qwen2/3: only with use_sliding_window (off here)."""
+    if cfg['model_type'] == 'mistral':
+        return cfg.get('sliding_window')
+    return cfg['sliding_window'] if cfg.get('use_sliding_window') else None
 
 
 def linear(x, w, b=None):
@@ -213,7 +242,7 @@ def llama_forward(cfg, w, ids):
             k = rms_norm(k, w[p + 'self_attn.k_norm.weight'], eps)
         q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
         q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
-        z = attend(q, k, v, hd ** -0.5)
+        z = attend(q, k, v, hd ** -0.5, llama_window(cfg))
         x = x + linear(z, w[p + 'self_attn.o_proj.weight'])
         m = rms_norm(x, w[p + 'post_attention_layernorm.weight'], eps)
         gated = torch.nn.functional.silu(linear(m, w[p + 'mlp.gate_proj.weight'])) * linear(m, w[p + 'mlp.up_proj.weight'])
@@ -247,7 +276,89 @@ def neox_forward(cfg, w, ids):
     return x @ w['embed_out.weight'].T
 
 
+def gemma_rms(x, w, eps):
+    """Gemma2RMSNorm / Gemma3RMSNorm: in float32, scaled by (1 + w)."""
+    x32 = x.float()
+    return (x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + eps)) * (1.0 + w.float())
+
+
+TORCH_DTYPES = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}
+
+
+def gemma_layer_types(cfg):
+    if cfg.get('layer_types'):
+        return cfg['layer_types']
+    pattern = 2 if cfg['model_type'] == 'gemma2' else cfg.get('sliding_window_pattern', 6)
+    return ['sliding_attention' if (i + 1) % pattern else 'full_attention' for i in range(cfg['num_hidden_layers'])]
+
+
+def gemma_forward(cfg, w, ids):
+    """Gemma 2 and Gemma 3 (text): model_type decides q/k norm and the local layers' RoPE."""
+    D, H, KV, hd = cfg['hidden_size'], cfg['num_attention_heads'], cfg['num_key_value_heads'], cfg['head_dim']
+    eps, B, T = cfg['rms_norm_eps'], ids.shape[0], ids.shape[1]
+    gemma3 = cfg['model_type'] == 'gemma3_text'
+    # transformers multiplies by sqrt(hidden_size) as a tensor of the model's dtype.
+    normalizer = torch.tensor(D ** 0.5).to(TORCH_DTYPES[cfg['torch_dtype']]).float()
+    x = w['model.embed_tokens.weight'][ids] * normalizer
+    global_rope = cos_sin(cfg, hd, T)
+    local_rope = cos_sin({'rope_theta': cfg['rope_local_base_freq']}, hd, T) if gemma3 else global_rope
+    for i, kind in enumerate(gemma_layer_types(cfg)):
+        p = f'model.layers.{i}.'
+        sliding = kind == 'sliding_attention'
+        a = gemma_rms(x, w[p + 'input_layernorm.weight'], eps)
+        q = linear(a, w[p + 'self_attn.q_proj.weight']).view(B, T, H, hd)
+        k = linear(a, w[p + 'self_attn.k_proj.weight']).view(B, T, KV, hd)
+        v = linear(a, w[p + 'self_attn.v_proj.weight']).view(B, T, KV, hd)
+        if gemma3:
+            q = gemma_rms(q, w[p + 'self_attn.q_norm.weight'], eps)
+            k = gemma_rms(k, w[p + 'self_attn.k_norm.weight'], eps)
+        q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
+        cos, sin = local_rope if sliding else global_rope
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        z = attend(q, k, v, cfg['query_pre_attn_scalar'] ** -0.5, cfg['sliding_window'] if sliding else None, cfg.get('attn_logit_softcapping'))
+        x = x + gemma_rms(linear(z, w[p + 'self_attn.o_proj.weight']), w[p + 'post_attention_layernorm.weight'], eps)
+        m = gemma_rms(x, w[p + 'pre_feedforward_layernorm.weight'], eps)
+        gated = torch.nn.functional.gelu(linear(m, w[p + 'mlp.gate_proj.weight']), approximate='tanh') * linear(m, w[p + 'mlp.up_proj.weight'])
+        x = x + gemma_rms(linear(gated, w[p + 'mlp.down_proj.weight']), w[p + 'post_feedforward_layernorm.weight'], eps)
+    logits = gemma_rms(x, w['model.norm.weight'], eps) @ w['model.embed_tokens.weight'].T
+    cap = cfg.get('final_logit_softcapping')
+    return logits if cap is None else torch.tanh(logits / cap) * cap
+
+
+def olmo2_forward(cfg, w, ids):
+    D, H, KV = cfg['hidden_size'], cfg['num_attention_heads'], cfg['num_key_value_heads']
+    hd, eps, B, T = D // H, cfg['rms_norm_eps'], ids.shape[0], ids.shape[1]
+    cos, sin = cos_sin(cfg, hd, T)
+    x = w['model.embed_tokens.weight'][ids]
+    for i in range(cfg['num_hidden_layers']):
+        p = f'model.layers.{i}.'
+        # q_norm / k_norm: RMSNorm over the whole projection, before the split into heads.
+        q = rms_norm(linear(x, w[p + 'self_attn.q_proj.weight']), w[p + 'self_attn.q_norm.weight'], eps).view(B, T, H, hd)
+        k = rms_norm(linear(x, w[p + 'self_attn.k_proj.weight']), w[p + 'self_attn.k_norm.weight'], eps).view(B, T, KV, hd)
+        v = linear(x, w[p + 'self_attn.v_proj.weight']).view(B, T, KV, hd)
+        q, k, v = q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
+        q, k = q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin
+        z = attend(q, k, v, hd ** -0.5)
+        x = x + rms_norm(linear(z, w[p + 'self_attn.o_proj.weight']), w[p + 'post_attention_layernorm.weight'], eps)
+        gated = torch.nn.functional.silu(linear(x, w[p + 'mlp.gate_proj.weight'])) * linear(x, w[p + 'mlp.up_proj.weight'])
+        x = x + rms_norm(linear(gated, w[p + 'mlp.down_proj.weight']), w[p + 'post_feedforward_layernorm.weight'], eps)
+    return rms_norm(x, w['model.norm.weight'], eps) @ w['lm_head.weight'].T
+
+
 # ---------------------------------------------------------------- weights and configs
+
+def attention_weights(w, p, n, D, H, KV, hd):
+    w[p + 'self_attn.q_proj.weight'] = n(H * hd, D, std=0.3)
+    w[p + 'self_attn.k_proj.weight'] = n(KV * hd, D, std=0.3)
+    w[p + 'self_attn.v_proj.weight'] = n(KV * hd, D, std=0.3)
+    w[p + 'self_attn.o_proj.weight'] = n(D, H * hd, std=0.2)
+
+
+def gated_mlp_weights(w, p, n, D, M):
+    w[p + 'mlp.gate_proj.weight'] = n(M, D, std=0.3)
+    w[p + 'mlp.up_proj.weight'] = n(M, D, std=0.3)
+    w[p + 'mlp.down_proj.weight'] = n(D, M, std=0.2)
+
 
 def llama_weights(cfg, g):
     D, H, KV, L, V = cfg['hidden_size'], cfg['num_attention_heads'], cfg['num_key_value_heads'], cfg['num_hidden_layers'], cfg['vocab_size']
@@ -258,21 +369,52 @@ def llama_weights(cfg, g):
         p = f'model.layers.{i}.'
         w[p + 'input_layernorm.weight'] = 1 + n(D, std=0.1)
         w[p + 'post_attention_layernorm.weight'] = 1 + n(D, std=0.1)
-        w[p + 'self_attn.q_proj.weight'] = n(H * hd, D, std=0.3)
-        w[p + 'self_attn.k_proj.weight'] = n(KV * hd, D, std=0.3)
-        w[p + 'self_attn.v_proj.weight'] = n(KV * hd, D, std=0.3)
-        w[p + 'self_attn.o_proj.weight'] = n(D, H * hd, std=0.2)
+        attention_weights(w, p, n, D, H, KV, hd)
         if cfg['model_type'] == 'qwen2':
             for x, rows in (('q', H * hd), ('k', KV * hd), ('v', KV * hd)):
                 w[p + f'self_attn.{x}_proj.bias'] = n(rows, std=0.3)
         if cfg['model_type'] == 'qwen3':
             w[p + 'self_attn.q_norm.weight'] = 1 + n(hd, std=0.2)
             w[p + 'self_attn.k_norm.weight'] = 1 + n(hd, std=0.2)
-        w[p + 'mlp.gate_proj.weight'] = n(M, D, std=0.3)
-        w[p + 'mlp.up_proj.weight'] = n(M, D, std=0.3)
-        w[p + 'mlp.down_proj.weight'] = n(D, M, std=0.2)
+        gated_mlp_weights(w, p, n, D, M)
     if not cfg['tie_word_embeddings']:
         w['lm_head.weight'] = n(V, D, std=0.3)
+    return w
+
+
+def gemma_weights(cfg, g):
+    """Norm weights near 0 (Gemma scales by 1 + w); q/k norms for Gemma 3; tied. The embedding is small
+    (std 0.05, before the sqrt(d) scale) so a random tied model does not just repeat its last token."""
+    D, H, KV, L, V = cfg['hidden_size'], cfg['num_attention_heads'], cfg['num_key_value_heads'], cfg['num_hidden_layers'], cfg['vocab_size']
+    hd, M = cfg['head_dim'], cfg['intermediate_size']
+    n = lambda *shape, std: torch.randn(*shape, generator=g) * std
+    w = {'model.embed_tokens.weight': n(V, D, std=0.05), 'model.norm.weight': n(D, std=0.1)}
+    for i in range(L):
+        p = f'model.layers.{i}.'
+        for norm in ('input_layernorm', 'post_attention_layernorm', 'pre_feedforward_layernorm', 'post_feedforward_layernorm'):
+            w[p + norm + '.weight'] = n(D, std=0.1)
+        attention_weights(w, p, n, D, H, KV, hd)
+        if cfg['model_type'] == 'gemma3_text':
+            w[p + 'self_attn.q_norm.weight'] = n(hd, std=0.2)
+            w[p + 'self_attn.k_norm.weight'] = n(hd, std=0.2)
+        gated_mlp_weights(w, p, n, D, M)
+    return w
+
+
+def olmo2_weights(cfg, g):
+    """OLMo 2: two norms per block, after attention and after the MLP; q/k norms over whole projections; untied."""
+    D, H, KV, L, V, M = cfg['hidden_size'], cfg['num_attention_heads'], cfg['num_key_value_heads'], cfg['num_hidden_layers'], cfg['vocab_size'], cfg['intermediate_size']
+    hd = D // H
+    n = lambda *shape, std: torch.randn(*shape, generator=g) * std
+    w = {'model.embed_tokens.weight': n(V, D, std=1.0), 'model.norm.weight': 1 + n(D, std=0.1), 'lm_head.weight': n(V, D, std=0.3)}
+    for i in range(L):
+        p = f'model.layers.{i}.'
+        w[p + 'post_attention_layernorm.weight'] = 1 + n(D, std=0.1)
+        w[p + 'post_feedforward_layernorm.weight'] = 1 + n(D, std=0.1)
+        attention_weights(w, p, n, D, H, KV, hd)
+        w[p + 'self_attn.q_norm.weight'] = 1 + n(H * hd, std=0.2)
+        w[p + 'self_attn.k_norm.weight'] = 1 + n(KV * hd, std=0.2)
+        gated_mlp_weights(w, p, n, D, M)
     return w
 
 
@@ -321,8 +463,8 @@ FIXTURES = {
     'llama-linear': (llama_like('llama', 'LlamaForCausalLM', num_key_value_heads=4, tie_word_embeddings=False,
                                 torch_dtype='bfloat16', mlp_bias=False, rope_scaling={'type': 'linear', 'factor': 4.0}),
                      llama_weights, llama_forward, 'BF16', 1, '<|endoftext|>'),
-    # Mistral: GQA, untied, sliding_window larger than any context, sharded into two files.
-    'mistral': (llama_like('mistral', 'MistralForCausalLM', tie_word_embeddings=False, sliding_window=4096,
+    # Mistral: GQA, untied, a 4-token sliding window on every layer, sharded into two files.
+    'mistral': (llama_like('mistral', 'MistralForCausalLM', tie_word_embeddings=False, sliding_window=4,
                            head_dim=8, rope_theta=1000000.0), llama_weights, llama_forward, 'F32', 2, '<|endoftext|>'),
     # Qwen2.5-style: q/k/v biases, tied, eos a list.
     'qwen2': (llama_like('qwen2', 'Qwen2ForCausalLM', rms_norm_eps=1e-6, rope_theta=1000000.0, sliding_window=32768,
@@ -339,7 +481,37 @@ FIXTURES = {
                 'use_parallel_residual': True, 'tie_word_embeddings': False, 'attention_bias': True,
                 'attention_dropout': 0.0, 'hidden_dropout': 0.0, 'initializer_range': 0.02, 'torch_dtype': 'float32',
                 'use_cache': True}, neox_weights, neox_forward, 'F32', 1, '<|endoftext|>'),
+    # Gemma 2: head_dim 16 != hidden/heads, query_pre_attn_scalar 24 != head_dim, local-global
+    # alternation from the pattern (no layer_types), a 4-token window, both soft-caps low enough to bite.
+    'gemma2': ({'architectures': ['Gemma2ForCausalLM'], 'model_type': 'gemma2', 'hidden_act': 'gelu_pytorch_tanh',
+                'hidden_activation': 'gelu_pytorch_tanh', 'hidden_size': 32, 'intermediate_size': 48, 'head_dim': 16,
+                'num_attention_heads': 4, 'num_key_value_heads': 2, 'num_hidden_layers': 3, 'max_position_embeddings': 64,
+                'rms_norm_eps': 1e-6, 'rope_theta': 10000.0, 'query_pre_attn_scalar': 24, 'sliding_window': 4,
+                'attn_logit_softcapping': 5.0, 'final_logit_softcapping': 1.0, 'attention_bias': False,
+                'attention_dropout': 0.0, 'tie_word_embeddings': True, 'initializer_range': 0.02,
+                'torch_dtype': 'float32', 'use_cache': True, 'cache_implementation': 'hybrid'},
+               gemma_weights, gemma_forward, 'F32', 1, ['<|endoftext|>', '<|im_end|>']),
+    # Gemma 3 (text): hidden 48 so sqrt(48) rounds visibly in bf16 (6.9282 -> 6.9375), stored as bf16,
+    # q/k norm, layer_types (with the equivalent sliding_window_pattern 3), local RoPE base 100, global
+    # base 1000 with linear scaling 4, no soft-caps.
+    'gemma3': ({'architectures': ['Gemma3ForCausalLM'], 'model_type': 'gemma3_text', 'hidden_activation': 'gelu_pytorch_tanh',
+                'hidden_size': 48, 'intermediate_size': 64, 'head_dim': 16, 'num_attention_heads': 4,
+                'num_key_value_heads': 1, 'num_hidden_layers': 4, 'max_position_embeddings': 64, 'rms_norm_eps': 1e-6,
+                'rope_theta': 1000.0, 'rope_scaling': {'rope_type': 'linear', 'factor': 4.0}, 'rope_local_base_freq': 100.0,
+                'query_pre_attn_scalar': 16, 'sliding_window': 4, 'sliding_window_pattern': 3,
+                'layer_types': ['sliding_attention', 'sliding_attention', 'full_attention', 'sliding_attention'],
+                'attn_logit_softcapping': None, 'final_logit_softcapping': None, 'attention_bias': False,
+                'attention_dropout': 0.0, 'tie_word_embeddings': True, 'initializer_range': 0.02,
+                'torch_dtype': 'bfloat16', 'use_cache': True},
+               gemma_weights, gemma_forward, 'BF16', 1, ['<|endoftext|>', '<|im_end|>']),
+    # OLMo 2: no input norms, post-attention and post-feedforward RMSNorms, q/k norm over the whole
+    # projections (GQA: k_norm is 2 heads wide), untied.
+    'olmo2': (llama_like('olmo2', 'Olmo2ForCausalLM', tie_word_embeddings=False, rms_norm_eps=1e-6, rope_theta=10000.0),
+              olmo2_weights, olmo2_forward, 'F32', 1, '<|endoftext|>'),
 }
+
+# Each fixture's seed offset, fixed so that adding a fixture leaves the others' bytes alone.
+SEED_OFFSET = {'llama-linear': 0, 'llama3': 1, 'mistral': 2, 'pythia': 3, 'qwen2': 4, 'qwen3': 5, 'gemma2': 6, 'gemma3': 107, 'olmo2': 8}
 
 
 # ---------------------------------------------------------------- writing
@@ -392,7 +564,7 @@ def write_fixture(name, spec, tok, specials, vocab_size, encode):
     cfg, make, forward, dtype, shards, eos = spec
     cfg = dict(cfg, vocab_size=vocab_size, bos_token_id=specials['<|endoftext|>'],
                eos_token_id=[specials[e] for e in eos] if isinstance(eos, list) else specials[eos])
-    g = torch.Generator().manual_seed(SEED + sorted(FIXTURES).index(name))
+    g = torch.Generator().manual_seed(SEED + SEED_OFFSET[name])
     raw = make(cfg, g)
     tensors = {k: stored(v, dtype) for k, v in raw.items()}
     w = {k: v[0] for k, v in tensors.items()}

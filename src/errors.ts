@@ -25,7 +25,3 @@ export class BonsaiErrors extends BonsaiError {
     this.errors = errors;
   }
 }
-
-export function isBonsaiError(e: unknown): e is BonsaiError {
-  return e instanceof BonsaiError;
-}

@@ -6,7 +6,7 @@ import { evalOnlyProbeExamples, worldFromJson } from '../../src/data/tasks/hallu
 import { readPiiRecords, tokenLabels } from '../../src/data/tasks/pii.ts';
 import { addCounts, f1Of, type F1Counts } from '../../src/data/tasks/pii-score.ts';
 import { forwardFlops, probeHeadFlops } from '../../src/models/flops.ts';
-import type { ModelConfig } from '../../src/models/config.ts';
+import type { ModelConfig } from '../../src/models/index.ts';
 import type { Tokenizer } from '../../src/models/tokenizer.ts';
 import type { CausalLM } from '../../src/models/model.ts';
 import { judgeScores, labelId, tokenQueries, type JudgeFormat } from '../../src/probes/judge.ts';

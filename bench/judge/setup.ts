@@ -5,15 +5,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import { loadProbe } from '../../src/probes/io.ts';
 import { SEQUENCE_JUDGE, TOKEN_JUDGE, type JudgeFormat } from '../../src/probes/judge.ts';
 import type { Probe } from '../../src/probes/probe.ts';
 import { ensureRecipeProbe } from '../../src/probes/recipe.ts';
 import { loadAnyRecipe, loadRecipe } from '../../src/recipe/index.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
-import { loadCheckpoint, latestCheckpoint } from '../../src/trainer/checkpoint.ts';
-import { train } from '../../src/trainer/run.ts';
+import { loadCheckpoint, latestCheckpoint } from '../../src/models/checkpoint.ts';
+import { train } from '../../src/trainer/train.ts';
 
 export type WorldName = 'halluc' | 'pii';
 

@@ -1,15 +1,16 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { loadDataset, type Example } from '../../src/data/index.ts';
 import type { TaskRecord } from '../../src/data/tasks/index.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import type { CausalLM } from '../../src/models/model.ts';
 import { loadRecipe, type Recipe } from '../../src/recipe/index.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 import { train } from '../../src/trainer/index.ts';
+
+export { accuracy, tokenProb } from '../../src/trainer/evals.ts';
 
 /** Writes records as JSONL (creating the folder). */
 export function writeJsonl(path: string, records: readonly TaskRecord[]): void {
@@ -33,50 +34,6 @@ export async function trainAndLoad(recipe: Recipe): Promise<CausalLM> {
 /** Examples of a JSONL file for the byte tokenizer. */
 export function examples(path: string, seqLen: number): Example[] {
   return loadDataset({ format: 'jsonl', path }, createTokenizer('byte'), seqLen).examples;
-}
-
-/**
- * Share of examples whose `nth` completion token (0 = first) is the model's argmax given
- * the tokens before it (no hooks): exact-match accuracy of a one-token answer.
- */
-export function accuracy(model: CausalLM, ex: readonly Example[], nth = 0): number {
-  const T = ex[0]!.ids.length - 1;
-  let right = 0;
-  for (let i = 0; i < ex.length; i += 64) {
-    const chunk = ex.slice(i, i + 64);
-    const ids = tf.tensor2d(Int32Array.from(chunk.flatMap((e) => Array.from(e.ids.subarray(0, T)))), [chunk.length, T], 'int32');
-    const { logits, cache } = model.forward(ids);
-    const arg = tf.argMax(logits, -1);
-    const pred = arg.dataSync();
-    tf.dispose([ids, logits, arg]);
-    cache.dispose();
-    chunk.forEach((e, b) => {
-      const t = e.lossMask.indexOf(1) - 1 + nth; // logits at t predict ids[t + 1]
-      if (pred[b * T + t] === e.ids[t + 1]) right++;
-    });
-  }
-  return right / ex.length;
-}
-
-/** Mean probability the model gives `token` as the first completion token (no hooks). */
-export function tokenProb(model: CausalLM, ex: readonly Example[], token: number): number {
-  const T = ex[0]!.ids.length - 1;
-  let sum = 0;
-  for (let i = 0; i < ex.length; i += 64) {
-    const chunk = ex.slice(i, i + 64);
-    const ids = tf.tensor2d(Int32Array.from(chunk.flatMap((e) => Array.from(e.ids.subarray(0, T)))), [chunk.length, T], 'int32');
-    const { logits, cache } = model.forward(ids);
-    const p = tf.softmax(logits);
-    const data = p.dataSync();
-    const V = logits.shape[2]!;
-    tf.dispose([ids, logits, p]);
-    cache.dispose();
-    chunk.forEach((e, b) => {
-      const t = e.lossMask.indexOf(1) - 1;
-      sum += data[(b * T + t) * V + token]!;
-    });
-  }
-  return sum / ex.length;
 }
 
 /**

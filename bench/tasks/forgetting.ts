@@ -1,7 +1,7 @@
 import { cpSync, rmSync } from 'node:fs';
 import { forgettingRecords } from '../../src/data/tasks/index.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
+import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 import { train } from '../../src/trainer/index.ts';
 import { accuracy, examples, pct, recipeFor, trainAndLoad, writeJsonl } from './common.ts';
 

@@ -1,7 +1,7 @@
 import { sideRecords } from '../../src/data/tasks/index.ts';
 import { initBackend } from '../../src/backend/index.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { buildModel } from '../../src/trainer/build.ts';
+import { buildModel } from '../../src/models/init-build.ts';
 import { collectActivations, meanDifference } from '../../src/gradients/directions.ts';
 import { saveDirections } from '../../src/gradients/directions-file.ts';
 import type { CausalLM } from '../../src/models/model.ts';

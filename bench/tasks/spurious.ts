@@ -5,7 +5,7 @@ import { collectActivations, meanDifference } from '../../src/gradients/directio
 import { saveDirections } from '../../src/gradients/directions-file.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { textDataset } from '../../src/data/index.ts';
-import { buildModel } from '../../src/trainer/build.ts';
+import { buildModel } from '../../src/models/init-build.ts';
 import { accuracy, examples, pct, recipeFor, trainAndLoad, writeJsonl } from './common.ts';
 
 const DIR = 'data/tasks/spurious';

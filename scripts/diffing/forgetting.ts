@@ -3,7 +3,7 @@
 import { evalBatches, loadDataset } from '../../src/data/index.ts';
 import { attributionScores } from '../../src/gradients/attribution.ts';
 import { lmLoss } from '../../src/trainer/loss.ts';
-import { latestCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { latestCheckpoint } from '../../src/models/checkpoint.ts';
 import { diffModels, loadModelAt, type LoadedModel } from '../../src/diff/index.ts';
 import type { LMConfig } from '../../src/models/lm-config.ts';
 import { readSafetensors } from '../../src/models/safetensors.ts';

@@ -11,8 +11,8 @@ import { createTokenizer } from '../../src/models/tokenizer.ts';
 import type { CausalLM } from '../../src/models/model.ts';
 import { loadRecipe } from '../../src/recipe/index.ts';
 import { listCheckpoints } from '../../src/models/checkpoint-io.ts';
-import { buildModel } from '../../src/trainer/build.ts';
-import { saveCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { buildModel } from '../../src/models/init-build.ts';
+import { saveCheckpoint } from '../../src/models/checkpoint.ts';
 
 const Z = 'Z'.charCodeAt(0);
 export const TIC_POS = 4; // "c<l1 l2 l3>=": the tic would be said after "=", position 4

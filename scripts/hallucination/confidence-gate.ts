@@ -12,7 +12,7 @@ import { ABSTAIN, COLOURS, ENTITY_PROBE_AT, question } from '../../src/data/task
 import type { InsertFn } from '../../src/models/generate.ts';
 import type { CausalLM } from '../../src/models/model.ts';
 import type { Tokenizer } from '../../src/models/tokenizer.ts';
-import { tokenLogprobs } from '../../src/trainer/logprobs.ts';
+import { tokenLogprobs } from '../../src/models/logprobs.ts';
 import { loadHallucinationRun } from './eval.ts';
 import { splitEntities, splitWorld } from './splits.ts';
 

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ABSTAIN, answer, COLOURS, question } from '../../src/data/tasks/hallucination.ts';
 import { auroc } from '../../src/probes/metrics.ts';
-import { tokenLogprobs } from '../../src/trainer/logprobs.ts';
+import { tokenLogprobs } from '../../src/models/logprobs.ts';
 import { loadModel, loadWorld } from './eval.ts';
 
 const [dir] = process.argv.slice(2);

@@ -10,10 +10,10 @@ import { ABSTAIN, answer, COLOURS, judge, question } from '../../src/data/tasks/
 import { worldFromJson } from '../../src/data/tasks/hallucination-eval.ts';
 import { generate } from '../../src/models/generate.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import { tokenFeatures } from '../../src/probes/capture.ts';
 import { loadProbe } from '../../src/probes/io.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 
 const [baseDir, probeDir, temps = '1,1.5,2'] = process.argv.slice(2);
 if (!baseDir || !probeDir) { console.error('usage: diagnose.ts BASE_CKPT PROBE_DIR [temps]'); process.exit(2); }

@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs';
 import { initBackend } from '../../src/backend/index.ts';
 import { evaluateHallucination, worldFromJson } from '../../src/data/tasks/hallucination-eval.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import { loadProbe } from '../../src/probes/io.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 
 /** A model from a checkpoint directory. */
 export const loadModel = (dir: string) => { const c = loadCheckpoint(dir); return HookedTransformer.fromValues(c.config, c.weights); };

@@ -17,7 +17,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { BonsaiError } from '../../src/errors.ts';
-import { existingFile, nonNegativeInt } from '../../src/recipe/fields.ts';
+import { existingFile, nonNegativeInt } from '../../src/registry/fields.ts';
 import type { Finding } from '../../src/recipe/issues.ts';
 import { parseWithSchema } from '../../src/recipe/load.ts';
 

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { answerRates } from '../../src/data/tasks/hallucination-eval.ts';
 import type { World } from '../../src/data/tasks/hallucination.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
+import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 import { initBackend } from '../../src/backend/index.ts';
 import { chooseCheckpoint, loadRules, type SplitFile } from './rules.ts';
 

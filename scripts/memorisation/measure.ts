@@ -17,9 +17,9 @@ import { evaluateMemorisation, type MemorisationEval } from '../../src/data/task
 import { readRecords } from '../../src/data/records.ts';
 import { runEdit, type FactorEigen } from '../../src/gradients/index.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import { loadEditRecipe, loadRecipe } from '../../src/recipe/index.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 import { train } from '../../src/trainer/index.ts';
 import { writeMemorisationWorld } from './world.ts';
 

@@ -8,9 +8,9 @@ import { evaluateMemorisation } from '../../src/data/tasks/memorisation-eval.ts'
 import { readRecords } from '../../src/data/records.ts';
 import { runEdit, type FactorEigen } from '../../src/gradients/index.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import { loadEditRecipe } from '../../src/recipe/index.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 await initBackend('auto');
 const seed = Number(process.argv[2]);
 const variants = JSON.parse(process.argv[3]!) as string[][];

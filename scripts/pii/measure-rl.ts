@@ -22,17 +22,17 @@ import { ensureRecipeProbe } from '../../src/probes/recipe.ts';
 import { scoreTokens } from '../../src/probes/token-scores.ts';
 import { loadRecipe } from '../../src/recipe/index.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
-import { buildModel } from '../../src/trainer/build.ts';
-import { latestCheckpoint } from '../../src/trainer/checkpoint.ts';
-import { loadPrompts } from '../../src/trainer/rl.ts';
+import { buildModel } from '../../src/models/init-build.ts';
+import { latestCheckpoint } from '../../src/models/checkpoint.ts';
+import { loadPromptData } from '../../src/data/prompts.ts';
 import { rollout } from '../../src/trainer/rollout.ts';
-import { train } from '../../src/trainer/run.ts';
+import { train } from '../../src/trainer/train.ts';
 import { Rng } from '../../src/util/rng.ts';
 
 const { values } = parseArgs({ options: { seeds: { type: 'string', default: '0,1,2' }, out: { type: 'string', default: 'runs/pii-rl' }, 'rl-set': { type: 'string', multiple: true, default: [] }, tag: { type: 'string', default: '' } } });
 const seeds = values.seeds.split(',').map(Number);
 const tok = createTokenizer('byte');
-const prompts = loadPrompts('data/pii/reply-eval.jsonl');
+const prompts = loadPromptData('data/pii/reply-eval.jsonl', createTokenizer('byte'));
 const NL = tok.encode('\n')[0]!;
 
 interface Row { leak: number; more: number; piiChars: number; flagged: number; task: number; klToken: number; klReply: number; length: number }

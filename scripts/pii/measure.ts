@@ -19,12 +19,12 @@ import { ensureRecipeProbe } from '../../src/probes/recipe.ts';
 import type { Probe } from '../../src/probes/probe.ts';
 import { scoreTokens } from '../../src/probes/token-scores.ts';
 import { loadRecipe } from '../../src/recipe/index.ts';
-import { loadSaeRecipe } from '../../src/recipe/sae-schema.ts';
+import { loadSaeRecipe } from '../../src/recipe/index.ts';
 import { runSaeJob } from '../../src/sae/job.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
-import { buildModel } from '../../src/trainer/build.ts';
-import { latestCheckpoint } from '../../src/trainer/checkpoint.ts';
-import { train } from '../../src/trainer/run.ts';
+import { buildModel } from '../../src/models/init-build.ts';
+import { latestCheckpoint } from '../../src/models/checkpoint.ts';
+import { train } from '../../src/trainer/train.ts';
 import type { CausalLM } from '../../src/models/model.ts';
 
 const { values } = parseArgs({ options: { seeds: { type: 'string', default: '0,1,2,3,4' }, hook: { type: 'string' }, out: { type: 'string', default: 'runs/pii' }, set: { type: 'string', multiple: true, default: [] }, 'probe-set': { type: 'string', multiple: true, default: [] }, tag: { type: 'string', default: '' }, sae: { type: 'string' }, 'sae-set': { type: 'string', multiple: true, default: [] } } });

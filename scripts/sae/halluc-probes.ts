@@ -17,12 +17,12 @@ import { auroc, tprAtFpr } from '../../src/probes/metrics.ts';
 import { ensureRecipeProbe } from '../../src/probes/recipe.ts';
 import { loadRecipe } from '../../src/recipe/index.ts';
 import { loadAnyRecipe } from '../../src/recipe/load.ts';
-import { loadSaeRecipe } from '../../src/recipe/sae-schema.ts';
+import { loadSaeRecipe } from '../../src/recipe/index.ts';
 import { runSaeJob } from '../../src/sae/job.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
-import { buildModel } from '../../src/trainer/build.ts';
-import { latestCheckpoint } from '../../src/trainer/checkpoint.ts';
-import { train } from '../../src/trainer/run.ts';
+import { buildModel } from '../../src/models/init-build.ts';
+import { latestCheckpoint } from '../../src/models/checkpoint.ts';
+import { train } from '../../src/trainer/train.ts';
 
 const { values } = parseArgs({ options: { seeds: { type: 'string', default: '0,1,2' }, out: { type: 'string', default: 'runs/sae-halluc' }, 'sae-set': { type: 'string', multiple: true, default: [] } } });
 const seeds = values.seeds.split(',').map(Number);

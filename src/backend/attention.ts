@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { withGrad } from './grad.ts';
-import { onWasm } from './matmul.ts';
+import { wasmSlowProducts } from './matmul.ts';
+import { blasAttention, blasAttentionAvailable } from './blas-attention.ts';
 
 /**
  * Multi-head attention core, z = softmax(q·kᵀ·scale + mask)·v, on the projections' own
@@ -10,7 +11,8 @@ import { onWasm } from './matmul.ts';
  * op, every operand is transposed once straight into the layout its convolution reads,
  * instead of into [B·H, T, dh] and then again inside each product: 16 transposes per
  * layer (forward + backward) instead of 30, and no separate head reshuffles.
- * Elsewhere it is the plain composition.
+ * With its products on the platform's BLAS, wasm runs blas-attention.ts (no transposes at
+ * all). Elsewhere it is the plain composition.
  */
 
 type T4 = tf.Tensor4D;
@@ -25,7 +27,8 @@ function grouped(input: tf.Tensor, filter: tf.Tensor, M: number, K: number, G: n
  * Returns z: [B, T, H, dh].
  */
 export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor2D, scale: number): tf.Tensor4D {
-  if (!onWasm()) return plainAttention(q, k, v, mask, scale);
+  if (blasAttentionAvailable()) return blasAttention(q, k, v, mask, scale);
+  if (!wasmSlowProducts()) return plainAttention(q, k, v, mask, scale);
   const [B, T, H, dh] = q.shape;
   const G = B * H; // g = b·H + h, the group (one head of one sequence)
   const op = withGrad(([qin, kin, vin], save) => {

@@ -1,36 +1,29 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import { BonsaiError } from '../errors.ts';
+import { chooseProductPath } from './blas.ts';
+import type { BackendPreference, BackendReport, BackendSpec } from './report.ts';
 import { registerWasmHeapProbe } from './oom.ts';
 import { registerWasmKernels, registeredWasmKernels } from './wasm-kernels.ts';
 import { installWasmOverrides } from './wasm-overrides.ts';
+import { resolveThreads } from './threads.ts';
 import { useThreadedWasm, wasmThreads } from './wasm-threads.ts';
-import { activeAdapter, describeAdapterInfo, probeWebGpu, registerWebGpu, type AdapterInfo } from './webgpu.ts';
+import { activeAdapter, describeAdapterInfo, probeWebGpu, registerWebGpu } from './webgpu.ts';
 
 export { linear, bmm, gelu } from './ops.ts';
 
-/** What a recipe's `backend:` may say. */
-export type BackendPreference = 'auto' | 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
-
-/** Which backend runs, what was asked for, and why each earlier candidate was passed over. */
-export interface BackendReport {
-  /** The tfjs backend name now active: 'tensorflow', 'webgpu', 'wasm' or 'cpu'. */
-  name: string;
-  requested: string;
-  tried: { name: string; ok: boolean; reason?: string }[];
-  /** CPU threads the backend computes with (wasm: XNNPACK's pool; cpu: 1). */
-  threads?: number;
-  /** webgpu: the adapter it computes on (vendor, architecture, description). */
-  adapter?: AdapterInfo;
-}
+export type { BackendPreference, BackendReport, BackendSpec } from './report.ts';
+export { backendTags, describeBackend } from './report.ts';
 
 /** Options for initBackend. */
 export interface BackendOptions {
   /**
-   * Threads for the wasm backend. Default: env BONSAI_WASM_THREADS, else the cores not
-   * busy with other processes (defaultThreads). 1 loads tfjs's own single-threaded build.
+   * CPU threads for the wasm backend's XNNPACK pool and the BLAS it multiplies with.
+   * Default: the spec's `threads`, else $BONSAI_THREADS, else the physical cores
+   * (threads.ts). 1 loads tfjs's own single-threaded wasm build.
    */
+  threads?: number;
+  /** The same as `threads` (its older name). */
   wasmThreads?: number;
 }
 
@@ -64,8 +57,11 @@ registerWasmHeapProbe(() => {
  * explicitly that cannot load throws a BonsaiError with the reason. Idempotent: a second
  * call with the same preference returns the first call's report.
  */
-export async function initBackend(pref: BackendPreference, opts: BackendOptions = {}): Promise<BackendReport> {
-  const key = `${pref}:${opts.wasmThreads ?? ''}`;
+export async function initBackend(spec: BackendPreference | BackendSpec, opts: BackendOptions = {}): Promise<BackendReport> {
+  const pref = typeof spec === 'string' ? spec : spec.kind;
+  const asked = opts.threads ?? opts.wasmThreads ?? (typeof spec === 'string' ? undefined : spec.threads);
+  opts = asked === undefined ? {} : { threads: asked };
+  const key = `${pref}:${asked ?? ''}`;
   if (current?.key === key) {
     const done = await current.report.catch(() => undefined);
     // Unless something switched tfjs's backend behind our back since.
@@ -92,9 +88,13 @@ async function select(pref: BackendPreference, opts: BackendOptions): Promise<Ba
     const reason = await tryCandidate(c, opts, pref === 'auto');
     tried.push(reason === undefined ? { name: c, ok: true } : { name: c, ok: false, reason });
     if (reason === undefined) {
-      const threads = c === 'wasm' ? wasmThreads() : c === 'cpu' ? 1 : undefined;
       const adapter = c === 'webgpu' ? activeAdapter() : undefined;
-      return { name: tf.getBackend(), requested: pref, tried, ...(threads ? { threads } : {}), ...(adapter ? { adapter } : {}) };
+      const base = { name: tf.getBackend(), requested: pref, tried, ...(adapter ? { adapter } : {}) };
+      if (c === 'cpu') return { ...base, threads: 1 };
+      if (c !== 'wasm') return base;
+      const threads = wasmThreadCount(opts);
+      const pool = wasmThreads();
+      return { ...base, threads, ...(pool !== threads ? { wasmThreads: pool } : {}), products: chooseProductPath(threads) };
     }
   }
   const why = tried.map((t) => `${t.name}: ${t.reason}`).join('; ');
@@ -139,7 +139,7 @@ async function tryCandidate(c: Candidate, opts: BackendOptions, auto: boolean): 
   if (c === 'wasm') {
     registerWasmKernels();
     installWasmOverrides();
-    const threads = opts.wasmThreads ?? (Number(process.env.BONSAI_WASM_THREADS) || defaultThreads());
+    const threads = wasmThreadCount(opts);
     if (wasmFactory !== threads && tf.engine().registry.wasm === undefined) {
       restoreWasm?.();
       restoreWasm = threads > 1 ? useThreadedWasm(threads) : undefined;
@@ -190,16 +190,13 @@ async function activate(name: string): Promise<string | undefined> {
   }
 }
 
-/**
- * Threads for wasm when not told: the cores other processes leave free (cores minus the
- * 1-minute load), 1 to 4. XNNPACK's pool makes every parallel kernel wait for all its
- * threads, so a thread on a core another process is using costs more than it gives
- * (measured here: 2 threads 0.75x the step time on an idle 2-core machine, 1.6x with
- * another training run on one of the cores).
- */
-export function defaultThreads(): number {
-  const free = os.availableParallelism() - Math.round(os.loadavg()[0] ?? 0);
-  return Math.max(1, Math.min(4, free));
+/** The threads asked for (or the default), a BonsaiError when the count cannot run here. */
+function wasmThreadCount(opts: BackendOptions): number {
+  try {
+    return resolveThreads(opts.threads);
+  } catch (e) {
+    throw new BonsaiError(`backend threads: ${message(e)}`, { hint: 'set backend.threads (or --threads) to at most the CPUs this machine has' });
+  }
 }
 
 function smoke(): string | undefined {
@@ -220,18 +217,6 @@ function notInstalled(e: unknown, pkg: string): boolean {
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message.split('\n')[0]! : String(e);
-}
-
-/** One line for the run log, e.g. `backend wasm (2 threads; skipped tensorflow-gpu: … )`. */
-export function describeBackend(report: BackendReport): string {
-  const skipped = report.tried.filter((t) => !t.ok).map((t) => `${t.name}: ${t.reason}`);
-  const threads = report.threads
-    ? ` (${report.threads} thread${report.threads === 1 ? '' : 's'})`
-    : report.adapter
-      ? ` (adapter ${describeAdapterInfo(report.adapter)})`
-      : '';
-  const asked = report.requested === 'auto' ? 'auto' : `requested ${report.requested}`;
-  return `backend ${report.name}${threads}, ${asked}` + (skipped.length ? `; skipped ${skipped.join('; ')}` : '');
 }
 
 export { registeredWasmKernels };

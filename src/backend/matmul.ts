@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { activeBlas } from './blas-kernels.ts';
 
 /**
  * Matrix products in the forms each backend multiplies fast.
@@ -9,17 +10,19 @@ import * as tf from '@tensorflow/tfjs';
  *   - transposes are made explicit (a separate, cheap Transpose, then a plain product);
  *   - batched products become one grouped convolution (`depthwiseConv2d` with a channel
  *     multiplier), which XNNPACK runs as a GEMM per group.
- * Other backends (tfjs-node, cpu) get the plain ops: their kernels have no such cliff.
+ * Other backends (tfjs-node, cpu) get the plain ops: their kernels have no such cliff, and
+ * neither has wasm when its products run on the platform's BLAS (blas-kernels.ts), where a
+ * transpose is a flag and a batch a loop of calls: there the plain ops are the fast ones.
  */
 
-/** True when products should avoid the wasm slow paths. */
-export function onWasm(): boolean {
-  return tf.getBackend() === 'wasm';
+/** True when products should avoid the wasm slow paths: wasm with its products on XNNPACK. */
+export function wasmSlowProducts(): boolean {
+  return tf.getBackend() === 'wasm' && activeBlas() === undefined;
 }
 
 /** aᵀ·b for a: [N, I], b: [N, O] → [I, O]: the weight gradient of x·W. */
 export function matMulTN(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  if (!onWasm()) return tf.matMul(a, b, true, false);
+  if (!wasmSlowProducts()) return tf.matMul(a, b, true, false);
   return tf.tidy((): tf.Tensor2D => {
     const [N, I] = a.shape;
     const O = b.shape[1];
@@ -31,7 +34,7 @@ export function matMulTN(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 
 /** a·bᵀ for a: [N, O], b: [I, O] → [N, I]: the input gradient of x·W. */
 export function matMulNT(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  if (!onWasm()) return tf.matMul(a, b, false, true);
+  if (!wasmSlowProducts()) return tf.matMul(a, b, false, true);
   return tf.tidy(() => tf.matMul(a, tf.transpose(b)));
 }
 
@@ -42,7 +45,7 @@ export function matMulNT(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
  * result are transposed. Not differentiated (inference).
  */
 export function matMulNTWide(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  if (!onWasm()) return tf.matMul(a, b, false, true);
+  if (!wasmSlowProducts()) return tf.matMul(a, b, false, true);
   return tf.tidy(() => tf.transpose(tf.matMul(b, tf.transpose(a))) as tf.Tensor2D);
 }
 
@@ -56,7 +59,7 @@ export function sumRows(x: tf.Tensor2D): tf.Tensor1D {
  * op(a)·op(b) where op(a) is [G, M, K] and op(b) is [G, K, N]; returns [G, M, N].
  */
 export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeA: boolean, transposeB: boolean): tf.Tensor3D {
-  if (!onWasm()) return tf.matMul(a, b, transposeA, transposeB);
+  if (!wasmSlowProducts()) return tf.matMul(a, b, transposeA, transposeB);
   return tf.tidy(() => {
     const [G] = a.shape;
     const M = transposeA ? a.shape[2] : a.shape[1];

@@ -6,9 +6,10 @@ import { BonsaiError } from '../errors.ts';
  * grow past the 4 GiB maximum (`RuntimeError: Aborted()`, sometimes with "Cannot enlarge
  * memory"); the cpu backend and JS: `RangeError: Array buffer allocation failed`;
  * tfjs-node: TensorFlow's "OOM" / "out of memory". tfjs-wasm aborts for little else
- * once a model has run, so an abort is reported as memory, saying so.
+ * once a model has run, so an abort is reported as memory, saying so. The hint names the
+ * settings of the command that ran (`command`: `train` has batch sizes, `generate` has not).
  */
-export function outOfMemoryError(e: unknown, wasmHeap = wasmHeapBytes()): BonsaiError | undefined {
+export function outOfMemoryError(e: unknown, wasmHeap = wasmHeapBytes(), command = 'train'): BonsaiError | undefined {
   if (!(e instanceof Error)) return undefined;
   const msg = `${e.name}: ${e.message}`;
   // Near its 4 GiB maximum, tfjs-wasm's allocator can fail with an out-of-bounds access
@@ -19,13 +20,18 @@ export function outOfMemoryError(e: unknown, wasmHeap = wasmHeapBytes()): Bonsai
   const native = /\bOOM\b|out of memory|ResourceExhausted/i.test(msg);
   if (!wasmAbort && !jsAlloc && !native) return undefined;
   const what = wasmAbort ? 'the wasm backend aborted: its heap (4 GiB at most) ran out of memory' : 'the backend ran out of memory';
-  return new BonsaiError(`${what} (${msg.split('\n')[0]})`, {
-    cause: e,
-    hint:
-      'lower trainer.batch_size (raise trainer.grad_accum to keep the tokens per step), set memory.recompute: true, ' +
-      'a smaller memory.ce_chunk or data.seq_len, or train LoRA adapters; memory.budget_mb makes the pre-step check stricter (docs/memory.md)',
-  });
+  return new BonsaiError(`${what} (${msg.split('\n')[0]})`, { cause: e, hint: OOM_HINTS[command] ?? OOM_HINTS.other });
 }
+
+/** What to change, by command: only settings that command has. */
+const OOM_HINTS: Record<string, string> = {
+  train:
+    'lower trainer.batch_size (raise trainer.grad_accum to keep the tokens per step), set memory.recompute: true, ' +
+    'a smaller memory.ce_chunk or data.seq_len, or train LoRA adapters; memory.budget_mb makes the pre-step check stricter (docs/memory.md)',
+  generate: 'use fewer --prompt/--messages per call or a smaller --max-new-tokens, --backend cpu or tensorflow (the machine\'s memory instead of the 4 GiB wasm heap), or a smaller model',
+  other: "use --backend cpu or tensorflow where the command has it (the machine's memory instead of the 4 GiB wasm heap), less data per call, or a smaller model",
+};
+OOM_HINTS.sweep = OOM_HINTS.train!;
 
 /**
  * The wasm heap's size in bytes when wasm is the active backend (it never shrinks: its high-water

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { withGrad } from './grad.ts';
-import { batchMatMul, matMulNT, matMulNTWide, matMulTN, onWasm, sumRows } from './matmul.ts';
+import { batchMatMul, matMulNT, matMulNTWide, matMulTN, wasmSlowProducts, sumRows } from './matmul.ts';
 
 /**
  * The products and nonlinearities the model uses, behind one seam so each backend gets
@@ -105,6 +105,6 @@ export function gelu(x: tf.Tensor): tf.Tensor {
   return geluSigmoid(x);
 }
 
-export { onWasm, matMulNTWide };
+export { wasmSlowProducts, matMulNTWide };
 export { layerNorm, crossEntropy } from './fused.ts';
 export { attention } from './attention.ts';

@@ -129,3 +129,23 @@ export function registerWasmKernels(): void {
     }
   }
 }
+
+/**
+ * Replaces wasm kernels by wrappers of themselves: `wrap(original)` gets the kernel it
+ * replaces (to hand it the cases it does not take). Each keeps the original's setupFunc,
+ * because other wasm kernels call the original functions directly and need it set up.
+ */
+export function wrapWasmKernels(wrappers: Record<string, (original: tf.KernelFunc) => unknown>): void {
+  for (const [kernelName, wrap] of Object.entries(wrappers)) {
+    const original = tf.getKernel(kernelName, 'wasm');
+    if (!original) continue;
+    tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel({
+      kernelName,
+      backendName: 'wasm',
+      setupFunc: original.setupFunc,
+      disposeFunc: original.disposeFunc,
+      kernelFunc: wrap(original.kernelFunc) as tf.KernelFunc,
+    });
+  }
+}

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { heapView, type WasmBackendLike } from './wasm-kernels.ts';
+import { heapView, wrapWasmKernels, type WasmBackendLike } from './wasm-kernels.ts';
 import { permute } from './wasm-transpose.ts';
 
 /**
@@ -15,8 +15,7 @@ import { permute } from './wasm-transpose.ts';
  *                was a second copy on the heap (the frozen embedding saved by the lookup:
  *                113 MB on a SmolLM2 shape). Tensors are immutable: share the memory and
  *                count a reference, as tfjs-cpu's Identity and wasm's own Reshape do.
- * Each keeps the original's setupFunc (other wasm kernels call the original functions
- * directly and need it) and hands every case it does not speed up to the original.
+ * Each hands every case it does not speed up to the original (wrapWasmKernels).
  */
 
 type Kernel = (args: { inputs: tf.NamedTensorInfoMap; backend: WasmBackendLike; attrs: tf.NamedAttrMap }) => tf.TensorInfo;
@@ -74,8 +73,9 @@ function release(backend: WasmBackendLike, a: tf.TensorInfo): void {
 }
 
 function sum(original: tf.KernelFunc): Kernel {
-  const matMulKernel = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
   return (args) => {
+    // Looked up per call: on the platform's BLAS when blas-kernels.ts has wrapped it.
+    const matMulKernel = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
     const x = args.inputs.x!;
     const axes = tf.util.parseAxisParam(args.attrs.axis as number | number[], x.shape).sort((a, b) => a - b);
     // Only a leading prefix of axes (0, 1, …, k−1) and at least one axis kept.
@@ -85,8 +85,8 @@ function sum(original: tf.KernelFunc): Kernel {
     const kept = x.shape.slice(axes.length);
     const cols = tf.util.sizeFromShape(kept);
     const outShape = args.attrs.keepDims ? [...axes.map(() => 1), ...kept] : kept;
-    // Column sums as ones[1, rows]·x[rows, cols]: XNNPACK's vector GEMM beats both
-    // tfjs's transpose-then-reduce and a JS loop (0.05 vs 5 vs 0.9 ms for [1024, 512]).
+    // Column sums as ones[1, rows]·x[rows, cols]: XNNPACK's vector GEMM (or BLAS's) beats
+    // both tfjs's transpose-then-reduce and a JS loop (0.05 vs 5 vs 0.9 ms for [1024, 512]).
     const backend = args.backend;
     const ones = backend.makeOutput([1, 1, rows], 'float32');
     heapView(backend, ones).fill(1);
@@ -134,16 +134,5 @@ let installed = false;
 export function installWasmOverrides(): void {
   if (installed) return;
   installed = true;
-  for (const [kernelName, make] of Object.entries(OVERRIDES)) {
-    const original = tf.getKernel(kernelName, 'wasm');
-    if (!original) continue;
-    tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel({
-      kernelName,
-      backendName: 'wasm',
-      setupFunc: original.setupFunc,
-      disposeFunc: original.disposeFunc,
-      kernelFunc: make(original.kernelFunc) as unknown as tf.KernelFunc,
-    });
-  }
+  wrapWasmKernels(OVERRIDES);
 }

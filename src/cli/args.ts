@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BonsaiError } from '../errors.ts';
+import { threadsProblem } from '../backend/threads.ts';
 
 /** A subcommand: takes its arguments, returns the exit code. */
 export type Command = (argv: string[]) => Promise<number>;
@@ -35,5 +36,20 @@ export function intFlag(flag: string, value: string | undefined): number | undef
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new BonsaiError(`${flag} must be a non-negative integer, got "${value}"`);
+  return n;
+}
+
+/** `--threads N`: the option every command that trains or generates takes (CPU threads for the wasm backend and its BLAS). */
+export const threadsOption = { threads: { type: 'string' } } as const;
+
+/** Its help row. */
+export const THREADS_HELP: [string, string] = ['--threads N', "CPU threads for the wasm backend and the BLAS its products run on (default: the recipe's backend.threads, else the physical cores)"];
+
+/** Parses `--threads`: a whole number from 1 to this machine's CPUs, or a BonsaiError saying why not. */
+export function threadsFlag(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  const problem = /^\d+$/.test(value.trim()) ? threadsProblem(n) : `must be a whole number of threads, at least 1 (got "${value}")`;
+  if (problem) throw new BonsaiError(`--threads ${value}: ${problem}`);
   return n;
 }

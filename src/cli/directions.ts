@@ -9,7 +9,7 @@ import { createTokenizer } from '../models/tokenizer.ts';
 import type { CausalLM } from '../models/model.ts';
 import { modelFromValues } from '../models/registry.ts';
 import { loadProbe } from '../probes/index.ts';
-import { latestCheckpoint, loadCheckpoint } from '../trainer/checkpoint.ts';
+import { latestCheckpoint, loadCheckpoint } from '../models/checkpoint.ts';
 import { intFlag, parse, usage, type Command } from './args.ts';
 
 const HELP = usage('bonsai directions --checkpoint DIR --hook HOOK --method M --out FILE [options]', 'Compute concept directions at a hook and save them for ablate / steer.', [

@@ -1,7 +1,7 @@
 import { initBackend } from '../backend/index.ts';
 import { BonsaiError } from '../errors.ts';
 import { exportMergedAdapter, exportMergedCheckpoint } from '../lora/export.ts';
-import { latestCheckpoint } from '../trainer/checkpoint.ts';
+import { latestCheckpoint } from '../models/checkpoint.ts';
 import { parse, usage, type Command } from './args.ts';
 
 const HELP = usage('bonsai export --merge (--checkpoint DIR | --base HF_DIR --adapter DIR) --out DIR', 'Write a model with its LoRA adapters merged, in the Hugging Face layout (docs/lora.md).', [

@@ -66,12 +66,12 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await (await load())(rest);
   } catch (e) {
-    return reportError(e);
+    return reportError(e, name);
   }
 }
 
-export function reportError(e: unknown): number {
-  e = outOfMemoryError(e) ?? e; // a backend out of memory is the user's setting, not a bug
+function reportError(e: unknown, command?: string): number {
+  e = outOfMemoryError(e, undefined, command) ?? e; // a backend out of memory is the user's setting, not a bug
   if (e instanceof BonsaiError) {
     process.stderr.write(`error: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
     if (process.env.BONSAI_DEBUG) process.stderr.write(`${e.stack}\n`);

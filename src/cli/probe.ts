@@ -5,13 +5,15 @@ import type { ProbeMetrics } from '../probes/metrics.ts';
 import { loadAnyRecipe } from '../recipe/index.ts';
 import type { AnyRecipe } from '../recipe/schema.ts';
 import { createTracker } from '../tracking/index.ts';
-import type { buildModel } from '../trainer/build.ts';
-import { parse, usage, type Command } from './args.ts';
+import type { buildModel } from '../models/init-build.ts';
+import { parse, threadsFlag, threadsOption, THREADS_HELP, usage, type Command } from './args.ts';
+import { withThreads } from '../recipe/backend-schema.ts';
 
 const HELP = usage('bonsai probe train|sweep RECIPE [options]', "Train the recipe's probes on the frozen copy of its model.", [
   ['train RECIPE', 'fit each probe with a `train` section; save to its checkpoint (default <out_dir>/probes/<name>)'],
   ['sweep RECIPE', "score each probe at every layer's version of its hook; print a table, best AUROC first"],
   ['--set PATH=VALUE', 'override a recipe field (repeatable)'],
+  THREADS_HELP,
 ]);
 
 const fmt = (m: ProbeMetrics) => [m.auroc, m.tpr_at_1fpr, m.f1, m.ece].map((v) => v.toFixed(3).padStart(7)).join(' ');
@@ -25,7 +27,7 @@ export function sweepHooks(hook: string, nLayers: number): string[] {
 }
 
 export const probeCommand: Command = async (argv) => {
-  const { values, positionals } = parse('probe', argv, { set: { type: 'string', multiple: true } });
+  const { values, positionals } = parse('probe', argv, { set: { type: 'string', multiple: true }, ...threadsOption });
   if (values.help) return (process.stdout.write(HELP), 0);
   const [verb, file] = positionals;
   if ((verb !== 'train' && verb !== 'sweep') || !file || positionals.length !== 2) return (process.stderr.write(`bonsai probe: expected "train RECIPE" or "sweep RECIPE"\n\n${HELP}`), 2);
@@ -36,12 +38,12 @@ export const probeCommand: Command = async (argv) => {
   const [tf, { initBackend }, { buildModel }, probeRecipes, probeIo] = await Promise.all([
     import('@tensorflow/tfjs'),
     import('../backend/index.ts'),
-    import('../trainer/build.ts'),
+    import('../models/init-build.ts'),
     import('../probes/recipe.ts'),
     import('../probes/io.ts'),
   ]);
   const probes: ProbesModule = { ...probeRecipes, ...probeIo };
-  await initBackend(recipe.backend);
+  await initBackend(withThreads(recipe.backend, threadsFlag(values.threads)));
   const tok = recipeTokenizer(recipe.model);
   const model = buildModel(recipe, tok);
   const frozen = model.frozenCopy();

@@ -1,4 +1,4 @@
-import { loadRecipeOrEdit, recipeJsonSchema } from '../recipe/index.ts';
+import { loadJobRecipe, recipeJsonSchema } from '../recipe/index.ts';
 import { parse, usage, type Command } from './args.ts';
 
 const HELP = usage('bonsai recipe <validate FILE | schema>', 'Check recipes, or print their JSON Schema.', [
@@ -16,8 +16,9 @@ export const recipeCommand: Command = async (argv) => {
   }
   if (sub === 'validate') {
     if (!file) return (process.stderr.write(`bonsai recipe validate: expected a FILE\n\n${HELP}`), 2);
-    const r = loadRecipeOrEdit(file, { overrides: values.set ?? [] });
+    const r = loadJobRecipe(file, { overrides: values.set ?? [] });
     const what = r.job === 'edit' ? `job edit, ${r.edit.kind} on ${r.edit.targets.join(', ')}`
+      : r.job === 'sae' ? `job sae, ${r.sae.steps} steps on ${r.sae.hook}`
       : r.trainer ? `${r.trainer.kind}, ${r.trainer.steps} steps` : `job ${r.job}, ${r.probes.length} probe${r.probes.length === 1 ? '' : 's'}`;
     process.stdout.write(`${file}: ok (run "${r.run.name}", ${what})\n`);
     return 0;

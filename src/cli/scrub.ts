@@ -10,8 +10,9 @@ import { modelFromValues } from '../models/registry.ts';
 import { loadProbe } from '../probes/io.ts';
 import type { Probe } from '../probes/probe.ts';
 import { scoreTokens } from '../probes/token-scores.ts';
-import { latestCheckpoint, loadCheckpoint } from '../trainer/checkpoint.ts';
-import { parse, usage, type Command } from './args.ts';
+import { latestCheckpoint, loadCheckpoint } from '../models/checkpoint.ts';
+import { parse, threadsFlag, threadsOption, THREADS_HELP, usage, type Command } from './args.ts';
+import { inputPrefix } from '../models/input-ids.ts';
 
 const HELP = usage('bonsai scrub --checkpoint DIR --probe DIR [FILE]', 'Mask the tokens where a token-level probe fires (read on the frozen model); print the masked text.', [
   ['--checkpoint DIR', "the model the probe was trained on: a checkpoint, or a run's out_dir (its newest)"],
@@ -20,6 +21,7 @@ const HELP = usage('bonsai scrub --checkpoint DIR --probe DIR [FILE]', 'Mask the
   ['--mask TEXT', 'what replaces each run of flagged tokens (default [PII])'],
   ['--threshold P', "fire at this score instead of the probe's own threshold"],
   ['--backend NAME', 'auto | tensorflow-gpu | tensorflow | wasm | cpu (default auto)'],
+  THREADS_HELP,
 ]);
 
 /**
@@ -30,7 +32,9 @@ export function scrubText(frozen: CausalLM, probe: Probe, tok: Tokenizer, text: 
   const threshold = opts.threshold ?? probe.meta.threshold;
   const lines = text.split('\n');
   const ids = lines.map((l) => tok.encode(l));
-  const scores = scoreTokens(frozen, probe, ids);
+  // The model reads each line as its input (its BOS first where the tokenizer adds one); the prefix's scores are dropped.
+  const prefix = inputPrefix(tok);
+  const scores = scoreTokens(frozen, probe, ids.map((s) => [...prefix, ...s])).map((s) => s.subarray(prefix.length));
   let masked = 0;
   const out = lines.map((line, i) => {
     const ranges = tokenCharRanges(tok, line, ids[i]);
@@ -50,7 +54,7 @@ export function scrubText(frozen: CausalLM, probe: Probe, tok: Tokenizer, text: 
 
 export const scrubCommand: Command = async (argv) => {
   const { values, positionals } = parse('scrub', argv, {
-    checkpoint: { type: 'string' }, probe: { type: 'string' }, mask: { type: 'string' }, threshold: { type: 'string' }, backend: { type: 'string' },
+    checkpoint: { type: 'string' }, probe: { type: 'string' }, mask: { type: 'string' }, threshold: { type: 'string' }, backend: { type: 'string' }, ...threadsOption,
   });
   if (values.help) return (process.stdout.write(HELP), 0);
   if (!values.checkpoint || !values.probe || positionals.length > 1) return (process.stderr.write(`bonsai scrub: --checkpoint and --probe are required, and at most one FILE\n\n${HELP}`), 2);
@@ -65,7 +69,7 @@ export const scrubCommand: Command = async (argv) => {
   } catch (e) {
     throw new BonsaiError(`cannot read ${file ?? 'stdin'}: ${(e as Error).message}`);
   }
-  await initBackend(backend as 'auto');
+  await initBackend(backend as 'auto', { threads: threadsFlag(values.threads) });
   const ckDir = checkpointDir(values.checkpoint);
   const ck = loadCheckpoint(ckDir);
   const model = modelFromValues(ck.config, ck.weights);

@@ -6,7 +6,7 @@ import { isLoopback } from '../ui/server.ts';
 import { intFlag, parse, usage, type Command } from './args.ts';
 
 /** Defaults: well inside OpenRLHF's 180 s client timeout, and batches a 2-core CPU can turn around quickly. */
-export const SERVE_DEFAULTS = { port: 8470, maxBodyBytes: 8 << 20, maxBatch: 1024, batchSize: 32, maxWaitMs: 5, timeoutMs: 60_000 };
+const SERVE_DEFAULTS = { port: 8470, maxBodyBytes: 8 << 20, maxBatch: 1024, batchSize: 32, maxWaitMs: 5, timeoutMs: 60_000 };
 
 const D = SERVE_DEFAULTS;
 const HELP = usage('bonsai serve-reward RECIPE [options]', "Serve the recipe's rewards (probes on the frozen copy included) over HTTP.", [

@@ -1,12 +1,11 @@
 /**
  * Chat data: lines given as `{"messages": [{"role", "content"}, ...]}` are rendered with the
  * model's `chat_template` (tokenizer hf, hf-tokenizer.ts) and the result is encoded
- * special-aware, so `<|im_start|>` in the rendered text becomes its id. User-written text
+ * special-aware (models/input-ids.ts), so `<|im_start|>` in the rendered text becomes its id. User-written text
  * elsewhere stays plain text (Tokenizer.encode): only the template may emit special tokens.
  */
 import { BonsaiError } from '../errors.ts';
-import type { ChatMessage } from '../models/hf-tokenizer.ts';
-import { asHfTokenizer, type Tokenizer } from '../models/tokenizer.ts';
+import { asHfTokenizer, type ChatMessage, type Tokenizer } from '../models/tokenizer-contract.ts';
 
 const SHAPE = '"messages" must be a non-empty list of {"role": string, "content": string}';
 
@@ -40,12 +39,6 @@ export function renderChat(tok: Tokenizer, messages: ChatMessage[], opts: { addG
     if (!(e instanceof BonsaiError)) throw e;
     throw new BonsaiError(e.message, { where: opts.where, hint: e.hint, cause: e });
   }
-}
-
-/** A rendered chat → ids, with the template's special-token text mapped to its ids. */
-export function encodeRendered(tok: Tokenizer, text: string): number[] {
-  const hf = asHfTokenizer(tok);
-  return hf ? hf.encodeWithSpecials(text) : tok.encode(text);
 }
 
 /**

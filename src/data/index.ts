@@ -5,7 +5,7 @@
 export type { Batch, Dataset, DatasetSource, DatasetStats, Example } from './types.ts';
 export { loadDataset, textDataset, jsonlDataset, readDataFile } from './load.ts';
 export { parseJsonl, parseJsonLines, type JsonlRecord } from './jsonl.ts';
-export { parseMessages, renderChat, encodeRendered, chatSegments } from './chat.ts';
+export { parseMessages, renderChat, chatSegments } from './chat.ts';
 export { loadPromptData, promptIds, type PromptData } from './prompts.ts';
 export { windowExamples, sequenceExample, countTargets, type Segments } from './examples.ts';
 export { splitTrainEval, type Split } from './split.ts';

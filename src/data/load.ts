@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { BonsaiError } from '../errors.ts';
 import { endOfSequenceIds, type Tokenizer } from '../models/tokenizer.ts';
-import { chatSegments, encodeRendered } from './chat.ts';
+import { chatSegments } from './chat.ts';
+import { documentInputIds, inputPrefix, promptInputIds, renderedInputIds, renderedTailIds } from '../models/input-ids.ts';
 import { checkSeqLen, countTargets, sequenceExample, windowExamples, type Segments } from './examples.ts';
 import { parseJsonl, type JsonlRecord } from './jsonl.ts';
 import type { Dataset, DatasetSource, Example } from './types.ts';
@@ -30,8 +31,9 @@ export function readDataFile(path: string): string {
 }
 
 /**
- * Plain text → one token stream → language-modelling windows (see windowExamples).
- * No EOS is added: the file is one document.
+ * Plain text → one token stream → language-modelling windows (see windowExamples). The
+ * file is one document: it gets the tokenizer's special tokens (a BOS first where the
+ * model's tokenizer adds one), and no EOS beyond them.
  */
 export function textDataset(
   content: string,
@@ -40,7 +42,7 @@ export function textDataset(
   seqLen: number,
 ): Dataset {
   checkSeqLen(seqLen);
-  const tokens = tokenizer.encode(content);
+  const tokens = documentInputIds(tokenizer, content);
   if (tokens.length < 2) {
     throw new BonsaiError(`dataset is empty: ${tokens.length} token(s), need at least 2`, {
       where: file,
@@ -89,22 +91,28 @@ export function jsonlDataset(
 }
 
 /**
- * One JSONL record → prompt and completion ids, the completion ending in EOS. A text line
- * is a completion with an empty prompt: all tokens but the first count. A messages line is
- * rendered with the chat template (its end-of-turn may already be an EOS id: then none is added).
+ * One JSONL record → prompt and completion ids, the completion ending in EOS, as
+ * models/input-ids.ts makes model input: the sequence starts with the tokenizer's prefix
+ * (BOS), a text line is one document (its suffix, then EOS unless the suffix ends in one).
+ * A text line is a completion with an empty prompt but the prefix: all its tokens count. A
+ * messages line is rendered with the chat template (one BOS, whether the template renders
+ * it or not; its end-of-turn may already be an EOS id: then none is added).
  */
 function recordSegments(rec: JsonlRecord, tokenizer: Tokenizer, file: string): Segments {
+  const ends = new Set(endOfSequenceIds(tokenizer));
+  const endOnce = (ids: number[]) => {
+    if (!ids.some((id) => ends.has(id))) ids.push(tokenizer.eosId);
+    return ids;
+  };
   if (rec.kind === 'messages') {
     const chat = chatSegments(tokenizer, rec.messages, `${file}:${rec.line}`);
-    const completion = encodeRendered(tokenizer, chat.completion);
-    const ends = new Set(endOfSequenceIds(tokenizer));
-    if (!completion.some((id) => ends.has(id))) completion.push(tokenizer.eosId);
-    return { prompt: encodeRendered(tokenizer, chat.prompt), completion };
+    const completion = endOnce(renderedTailIds(tokenizer, chat.completion));
+    return { prompt: renderedInputIds(tokenizer, chat.prompt, completion), completion };
   }
-  const prompt = rec.kind === 'prompt' ? tokenizer.encode(rec.prompt) : [];
-  const completion = tokenizer.encode(rec.kind === 'prompt' ? rec.completion : rec.text);
-  completion.push(tokenizer.eosId);
-  return { prompt, completion };
+  // prompt + completion is one document: the prefix before the prompt, the suffix after the completion.
+  const suffix = tokenizer.specialTokenRule?.suffix ?? [];
+  const prompt = rec.kind === 'prompt' ? promptInputIds(tokenizer, rec.prompt) : [...inputPrefix(tokenizer)];
+  return { prompt, completion: endOnce([...tokenizer.encode(rec.kind === 'prompt' ? rec.completion : rec.text), ...suffix]) };
 }
 
 /**

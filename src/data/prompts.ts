@@ -6,12 +6,13 @@
  * is what text rewards and logs see.
  */
 import type { Tokenizer } from '../models/tokenizer.ts';
-import { encodeRendered, parseMessages, renderChat } from './chat.ts';
+import { parseMessages, renderChat } from './chat.ts';
+import { promptInputIds, renderedInputIds } from '../models/input-ids.ts';
 import { parseJsonLines } from './jsonl.ts';
 import { readDataFile } from './load.ts';
-import type { ChatMessage } from '../models/hf-tokenizer.ts';
+import type { ChatMessage } from '../models/tokenizer-contract.ts';
 
-/** One prompt: its text, its ids when they are not `encode(prompt)` (a rendered chat), the reference answer. */
+/** One prompt: its text, its ids when they are not the plain text's model input (a rendered chat), the reference answer. */
 export interface PromptData {
   prompt: string;
   ids?: number[];
@@ -43,11 +44,11 @@ export function loadPromptData(path: string, tok: Tokenizer): PromptData[] {
   return lines.map((l) => {
     if ('prompt' in l) return { prompt: l.prompt, answer: l.answer };
     const prompt = renderChat(tok, l.messages, { addGenerationPrompt: true, where: `${path}:${l.line}` });
-    return { prompt, ids: encodeRendered(tok, prompt), answer: l.answer };
+    return { prompt, ids: renderedInputIds(tok, prompt), answer: l.answer };
   });
 }
 
-/** A prompt's ids: the rendered chat's, else the prompt text encoded as plain text. */
+/** A prompt's model input: the rendered chat's ids, else the prompt text as plain text (models/input-ids.ts: with the tokenizer's BOS). */
 export function promptIds(p: PromptData, tok: Tokenizer): number[] {
-  return p.ids ?? tok.encode(p.prompt);
+  return p.ids ?? promptInputIds(tok, p.prompt);
 }

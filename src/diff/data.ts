@@ -3,6 +3,7 @@ import { readRecords } from '../data/records.ts';
 import { readDataFile } from '../data/load.ts';
 import { BonsaiError } from '../errors.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
+import { promptInputIds } from '../models/input-ids.ts';
 
 /**
  * Sequences from a file: JSONL records give `text`, or `prompt` + `completion` (the
@@ -20,7 +21,7 @@ export function readLensSequences(path: string, tok: Tokenizer): number[][] {
   } else {
     texts = readDataFile(path).split('\n').filter((l) => l.trim() !== '');
   }
-  const seqs = texts.map((t) => tok.encode(t)).filter((s) => s.length > 0);
+  const seqs = texts.filter((t) => t.length > 0).map((t) => promptInputIds(tok, t)); // as the model reads it: its BOS first where the tokenizer adds one
   if (!seqs.length) throw new BonsaiError(`${path}: no text to read the lens on`);
   return seqs;
 }

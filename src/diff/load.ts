@@ -1,18 +1,19 @@
 /**
  * The two sides of a diff: a bonsai checkpoint (or a run's out_dir, its newest checkpoint)
- * or a Hugging Face GPT-2 folder, loaded the same way, and the check that two of them can
+ * or a Hugging Face model folder, loaded the same way, and the check that two of them can
  * be compared weight for weight.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BonsaiError } from '../errors.ts';
 import type { LMConfig } from '../models/lm-config.ts';
-import { loadHfGpt2 } from '../models/hf-gpt2.ts';
+import { hfTokenizerKind } from '../models/families/config.ts';
+import { loadHfModel } from '../models/families/load.ts';
 import { MANIFEST_NAME } from '../models/checkpoint-io.ts';
 import { createTokenizer, type Tokenizer, type TokenizerKind } from '../models/tokenizer.ts';
 import type { CausalLM } from '../models/model.ts';
 import { modelFromValues } from '../models/registry.ts';
-import { latestCheckpoint, loadCheckpoint } from '../trainer/checkpoint.ts';
+import { latestCheckpoint, loadCheckpoint } from '../models/checkpoint.ts';
 
 /** One model of a diff. The caller disposes `model`. */
 export interface LoadedModel {
@@ -25,15 +26,16 @@ export interface LoadedModel {
 }
 
 /**
- * Loads a model from a path: a Hugging Face GPT-2 folder (config.json + model.safetensors
- * and no bonsai manifest), a bonsai checkpoint, or a run's out_dir (its newest checkpoint).
+ * Loads a model from a path: a Hugging Face model folder of any family (config.json +
+ * safetensors and no bonsai manifest), a bonsai checkpoint, or a run's out_dir (its newest
+ * checkpoint).
  */
 export function loadModelAt(path: string): LoadedModel {
   if (!existsSync(path)) throw new BonsaiError(`no such checkpoint or model folder: ${path}`);
-  const isHf = existsSync(join(path, 'model.safetensors')) && existsSync(join(path, 'config.json')) && !existsSync(join(path, MANIFEST_NAME));
-  if (isHf) {
-    const hf = loadHfGpt2(path);
-    return { path, model: hf.model, tokenizer: hf.tokenizer, tokenizerKind: 'gpt2' };
+  const weights = existsSync(join(path, 'model.safetensors')) || existsSync(join(path, 'model.safetensors.index.json'));
+  if (weights && existsSync(join(path, 'config.json')) && !existsSync(join(path, MANIFEST_NAME))) {
+    const kind = hfTokenizerKind(path);
+    return { path, model: loadHfModel(path), tokenizer: createTokenizer(kind, path), tokenizerKind: kind };
   }
   let dir = path;
   try {

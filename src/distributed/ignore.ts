@@ -28,7 +28,7 @@ function globToRegExp(glob: string): string {
 }
 
 /** Parses .gitignore-style lines into rules. */
-export function parseIgnore(lines: readonly string[]): Rule[] {
+function parseIgnore(lines: readonly string[]): Rule[] {
   const rules: Rule[] = [];
   for (const raw of lines) {
     let line = raw.replace(/(?<!\\)\s+$/, '');
@@ -48,7 +48,7 @@ export function parseIgnore(lines: readonly string[]): Rule[] {
 }
 
 /** Whether `path` (relative, forward slashes; a folder when `isDir`) is ignored by `rules`, itself or through a parent folder. */
-export function isIgnored(rules: readonly Rule[], path: string, pathIsDir = false): boolean {
+function isIgnored(rules: readonly Rule[], path: string, pathIsDir = false): boolean {
   const parts = path.split('/');
   for (let i = 1; i <= parts.length; i++) {
     const prefix = parts.slice(0, i).join('/');

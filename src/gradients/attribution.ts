@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
-import { globToRegExp, type Selection } from './select.ts';
+import { globToRegExp } from '../util/glob.ts';
+import type { Selection } from './select.ts';
 
 /**
  * How one batch's gradient scores an entry. `gradient_x_weight`: |g ⊙ w|, the first-order

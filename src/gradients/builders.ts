@@ -5,15 +5,27 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
-import type { Builders } from '../recipe/registry.ts';
-import { dataGradients, type SurgeryContext } from '../trainer/surgery.ts';
+import type { Builders } from '../registry/kinds.ts';
+import type { DatasetSource } from '../data/index.ts';
+import type { CausalLM } from '../models/model.ts';
 import { clipTransform } from './clip.ts';
 import { loadDirections } from './directions-file.ts';
 import type { gradientKinds } from './kinds.ts';
 import { pcgradTransform } from './pcgrad.ts';
 import { observeTransform, projectOutTransform } from './project.ts';
-import { globToRegExp } from './select.ts';
+import { globToRegExp } from '../util/glob.ts';
 import type { GradientTransform, NamedGrads } from './transform.ts';
+
+/**
+ * What the data-driven gradient kinds need beyond their own recipe entry. The trainer builds
+ * it (trainer/surgery.ts), since the loss it differentiates is the trainer's.
+ */
+export interface SurgeryContext {
+  /** The policy being trained: its parameter paths. */
+  model: CausalLM;
+  /** An endless source of gradients (by path) of the next-token loss on `source`'s batches; `where` names the recipe field in errors. */
+  dataGradients(source: DatasetSource, where: string): () => NamedGrads;
+}
 
 /** Scales every gradient of `f()` by `w` (1 returns them as they are). */
 function weighted(f: () => NamedGrads, w: number): () => NamedGrads {
@@ -46,18 +58,18 @@ export const gradientBuilders: Builders<typeof gradientKinds, [name: string, ctx
       const t = projectOutTransform({ name, source: { kind: 'fixed', vectors }, topK: g.top_k, include });
       return { ...t, dispose: () => (t.dispose?.(), vectors.forEach((v) => tf.dispose(Object.values(v)))) };
     }
-    const next = dataGradients(ctx, g.unwanted!, `${where}.unwanted`);
+    const next = ctx.dataGradients(g.unwanted!, `${where}.unwanted`);
     const sample = () => Array.from({ length: g.batches }, next);
     return projectOutTransform({ name, source: { kind: 'gradients', sample, every: g.every }, topK: g.top_k, include });
   },
   pcgrad(g, name, c) {
     const ctx = need(c, g.kind);
-    const objectives = Object.fromEntries(g.objectives.map((o, i) => [o.name, weighted(dataGradients(ctx, o.data, `gradients.${name}.objectives[${i}]`), o.weight)]));
+    const objectives = Object.fromEntries(g.objectives.map((o, i) => [o.name, weighted(ctx.dataGradients(o.data, `gradients.${name}.objectives[${i}]`), o.weight)]));
     return pcgradTransform({ name, objectives });
   },
   observe(g, name, c) {
     const ctx = need(c, g.kind);
-    const directions = Object.fromEntries(g.directions.map((d, i) => [d.name, dataGradients(ctx, d.data, `gradients.${name}.directions[${i}]`)]));
+    const directions = Object.fromEntries(g.directions.map((d, i) => [d.name, ctx.dataGradients(d.data, `gradients.${name}.directions[${i}]`)]));
     return observeTransform({ name, directions, every: g.every });
   },
 };

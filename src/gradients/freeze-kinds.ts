@@ -5,10 +5,10 @@
  * by its shape (`freezeKindOf`), since a glob is a plain string.
  */
 import { z } from 'zod';
-import { checkParamGlob, readOrReport } from '../recipe/check-helpers.ts';
-import { dataRefSchema, positiveInt } from '../recipe/fields.ts';
-import { kind, kindTable, shapeUnion, type CheckContext, type EntryOf } from '../recipe/registry.ts';
-import type { PathSegment } from '../recipe/walk.ts';
+import { checkParamGlob, readOrReport } from '../registry/check-helpers.ts';
+import { dataRefSchema, positiveInt } from '../registry/fields.ts';
+import { kind, kindTable, shapeUnion, type CheckContext, type EntryOf } from '../registry/kinds.ts';
+import type { PathSegment } from '../registry/kinds.ts';
 import { headNote, parseIndexed } from './select.ts';
 
 const attributionSchema = z
@@ -59,7 +59,7 @@ export function freezeKindOf(s: EntryOf<typeof freezeKinds>): keyof typeof freez
 }
 
 /** One freeze selector. */
-export const freezeSelectorSchema = shapeUnion(freezeKinds);
+const freezeSelectorSchema = shapeUnion(freezeKinds);
 
 /** The `freeze` section. */
 export const freezeSchema = z

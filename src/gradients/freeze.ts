@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
-import type { AdamW } from '../trainer/optimizer.ts';
 import type { GradientTransform, NamedGrads } from './transform.ts';
 import { selectionCounts, type Selection } from './select.ts';
 
@@ -48,9 +47,10 @@ export class Freezer {
   /**
    * Installs both masks through the optimizer: AdamW holds frozen entries fixed, and
    * applyGradients zeroes their gradients before the transforms run. Not owned: dispose
-   * the Freezer after the optimizer's last update.
+   * the Freezer after the optimizer's last update. `optimizer` is trainer/optimizer.ts's
+   * AdamW, or any optimizer that reads `freezer` the same way.
    */
-  install(optimizer: AdamW): this {
+  install(optimizer: { freezer: Freezer | undefined }): this {
     optimizer.freezer = this;
     return this;
   }

@@ -5,7 +5,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { HookFn } from '../models/hooks.ts';
 import type { CausalLM } from '../models/model.ts';
-import type { Builders } from '../recipe/registry.ts';
+import type { Builders } from '../registry/kinds.ts';
 import { loadDirections } from './directions-file.ts';
 import type { interventionKinds } from './intervention-kinds.ts';
 import { ablateHook, checkWidth, hookWidth, steerHook } from './interventions.ts';

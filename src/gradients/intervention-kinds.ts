@@ -3,10 +3,10 @@
  * builders (hook functions) are in gradients/interventions.ts.
  */
 import { z } from 'zod';
-import { checkHook, readOrReport } from '../recipe/check-helpers.ts';
-import { existingFile, PATH_NOTE, positiveInt } from '../recipe/fields.ts';
-import { kind, kindTable, kindUnion, type CheckContext } from '../recipe/registry.ts';
-import type { PathSegment } from '../recipe/walk.ts';
+import { checkHook, readOrReport } from '../registry/check-helpers.ts';
+import { existingFile, PATH_NOTE, positiveInt } from '../registry/fields.ts';
+import { kind, kindTable, kindUnion, type CheckContext } from '../registry/kinds.ts';
+import type { PathSegment } from '../registry/kinds.ts';
 import { hookFeatureWidth } from '../models/layout.ts';
 import { loadDirections } from './directions-file.ts';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import type { HookFn } from '../models/hooks.ts';
-import type { ModelConfig } from '../models/config.ts';
+import type { LMConfig as ModelConfig } from '../models/lm-config.ts';
 import { hookFeatureWidth } from '../models/layout.ts';
 import { orthonormalRows } from './linalg.ts';
 

@@ -7,12 +7,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { matMulTN } from '../backend/matmul.ts';
-import { crossEntropy, layerNorm } from '../backend/ops.ts';
+import { crossEntropy } from '../backend/ops.ts';
 import { makeBatch } from '../data/batcher.ts';
 import type { Example } from '../data/types.ts';
 import { BonsaiError } from '../errors.ts';
 import type { CausalLM } from '../models/model.ts';
-import { requireGpt2 } from '../models/lm-config.ts';
+import { normalize } from '../models/layers.ts';
 import { Rng } from '../util/rng.ts';
 import type { LinearSite } from './kfac-sites.ts';
 
@@ -126,7 +126,7 @@ function accumulate(
   const ids = tf.tensor2d(inputs, [B, T], 'int32');
   const labelT = tf.tensor1d(labels, 'int32');
   const mask = tf.tensor1d(real);
-  const zeros = outHooks.map((h) => tf.zeros(outShape(model, h, B, T)));
+  const zeros = outHooks.map((h) => tf.zeros([B, T, ...sites.find((s) => s.outputHook === h)!.outShape]));
   const loss = (...probes: tf.Tensor[]) => {
     const hooks = [
       ...inHooks.map((h) => ({ at: h, fn: (a: tf.Tensor) => (inputsSeen.set(h, tf.keep(a.clone())), a) })),
@@ -142,7 +142,7 @@ function accumulate(
     tf.tidy(() => {
       sites.forEach((s, k) => {
         let a = tf.reshape(inputsSeen.get(s.inputHook)!, [B * T, s.inDim]); // [N, in]
-        if (s.inputNorm) a = layerNorm(a, model.params.get(`${s.inputNorm}.w`)! as tf.Tensor1D, model.params.get(`${s.inputNorm}.b`)! as tf.Tensor1D, requireGpt2(model.config, 'K-FAC').layerNormEps);
+        if (s.inputNorm) a = normalize(model.config, a, model.params.get(`${s.inputNorm}.w`)! as tf.Tensor1D, model.params.get(`${s.inputNorm}.b`) as tf.Tensor1D | undefined);
         a = tf.mul(a, tf.reshape(mask, [-1, 1]));
         const g = tf.reshape(grads[outHooks.indexOf(s.outputHook)]!, [B * T, s.outDim]); // [N, out]
         const sum = sums[k]!;
@@ -158,12 +158,4 @@ function accumulate(
   } finally {
     tf.dispose([ids, labelT, mask, ...zeros, ...inputsSeen.values()]);
   }
-}
-
-/** Shape of the activation at an output hook. */
-function outShape(model: CausalLM, hook: string, B: number, T: number): number[] {
-  const { dModel: D, dMlp: M, nHeads: H } = model.config;
-  if (hook.endsWith('mlp.hook_pre')) return [B, T, M];
-  if (/attn\.hook_[qkv]$/.test(hook)) return [B, T, H, D / H];
-  return [B, T, D];
 }

@@ -1,30 +1,33 @@
 /**
  * The `job: edit` runner for `edit.kind: kfac`: load the model, collect (or reuse) the
  * curvature factors, edit every target, write the edited model in the input's layout
- * (bonsai checkpoint, or Hugging Face GPT-2 folder) and a JSON report, both atomically.
+ * (bonsai checkpoint, or Hugging Face folder of its family) and a JSON report, both atomically.
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadDataset } from '../data/load.ts';
 import { BonsaiError } from '../errors.ts';
-import { loadHfGpt2, saveHfGpt2 } from '../models/hf-gpt2.ts';
-import { createTokenizer, tokenizerFiles, type Tokenizer } from '../models/tokenizer.ts';
+import { readHfConfigJson } from '../models/families/config.ts';
+import { loadHfModel } from '../models/families/load.ts';
+import { saveHfCheckpoint } from '../models/families/save.ts';
+import { createTokenizer, tokenizerFiles, tokenizerRecord, type Tokenizer } from '../models/tokenizer.ts';
+import { recipeTokenizer } from '../models/init-kinds.ts';
 import type { CausalLM } from '../models/model.ts';
 import { modelFromValues } from '../models/registry.ts';
 import type { EditRecipe } from '../recipe/edit-schema.ts';
-import { loadCheckpoint, saveCheckpoint } from '../trainer/checkpoint.ts';
+import { loadCheckpoint, saveCheckpoint } from '../models/checkpoint.ts';
 import { Rng } from '../util/rng.ts';
 import { checkFactorsFit, editWeight, factorEigen, type FactorEigen, type TargetEditReport } from './kfac-edit.ts';
 import { collectKfacFactors, type KfacFactors } from './kfac-factors.ts';
 import { loadKfacFactors, saveKfacFactors } from './kfac-io.ts';
 import { resolveTargets, type LinearSite } from './kfac-sites.ts';
-import { globToRegExp } from './select.ts';
+import { globToRegExp } from '../util/glob.ts';
 
 /** What an edit run did. */
 export interface EditResult {
-  /** The edited model: a bonsai checkpoint or a Hugging Face GPT-2 folder, like the input. */
+  /** The edited model: a bonsai checkpoint or a Hugging Face folder, like the input. */
   output: string;
-  layout: 'bonsai' | 'hf_gpt2';
+  layout: 'bonsai' | 'hf';
   report: string;
   factorsPath: string;
   /** True when the factors came from an existing file rather than a new curvature pass. */
@@ -48,7 +51,7 @@ export function runEdit(recipe: EditRecipe, opts: EditRunOptions = {}): EditResu
   const log = opts.log ?? (() => {});
   const where = opts.file ?? 'recipe';
   const e = recipe.edit;
-  const { model, layout, tokenizer } = loadEditable(recipe);
+  const { model, layout, tokenizer, hfConfig } = loadEditable(recipe);
   try {
     const sites = resolveTargets(model, e.targets, `${where}: edit.targets`);
     const rhoOf = rhoFor(e.rho, where);
@@ -85,7 +88,7 @@ export function runEdit(recipe: EditRecipe, opts: EditRunOptions = {}): EditResu
     });
     const editSeconds = (performance.now() - t2) / 1000;
     const output = join(recipe.run.out_dir, 'model');
-    writeModel(output, layout, modelFromValues(model.config, values), tokenizer);
+    writeModel(output, modelFromValues(model.config, values), tokenizer, hfConfig);
     const result: EditResult = {
       output,
       layout,
@@ -104,14 +107,15 @@ export function runEdit(recipe: EditRecipe, opts: EditRunOptions = {}): EditResu
 }
 
 /** The model to edit, and the layout it came in (the output is written the same way). */
-function loadEditable(recipe: EditRecipe): { model: CausalLM; layout: EditResult['layout']; tokenizer: Tokenizer } {
+function loadEditable(recipe: EditRecipe): { model: CausalLM; layout: EditResult['layout']; tokenizer: Tokenizer; hfConfig?: Record<string, unknown> } {
   const init = recipe.model.init;
-  if ('hf_gpt2' in init && init.hf_gpt2) return { model: loadHfGpt2(init.hf_gpt2).model, layout: 'hf_gpt2', tokenizer: createTokenizer('gpt2') };
+  const hf = init.hf ?? init.hf_gpt2;
+  if (hf) return { model: loadHfModel(hf), layout: 'hf', tokenizer: recipeTokenizer(recipe.model), hfConfig: readHfConfigJson(hf) };
   if ('checkpoint' in init && init.checkpoint) {
     const ck = loadCheckpoint(init.checkpoint, { tokenizer: recipe.model.tokenizer });
     return { model: modelFromValues(ck.config, ck.weights), layout: 'bonsai', tokenizer: createTokenizer(ck.tokenizer, init.checkpoint) };
   }
-  throw new BonsaiError('an edit needs saved weights: model.init.checkpoint or model.init.hf_gpt2');
+  throw new BonsaiError('an edit needs saved weights: model.init.checkpoint or model.init.hf');
 }
 
 /** ρ per target path: one value, or the first matching glob of a mapping. */
@@ -132,14 +136,17 @@ function checkFactorsCover(f: KfacFactors, sites: readonly LinearSite[], fisher:
   if (f.fisher !== fisher) throw new BonsaiError(`factors in ${path} hold the ${f.fisher} Fisher, the recipe asks for ${fisher}`, { hint: 'collect again into a new factors path' });
 }
 
-/** Writes the model into `dir` atomically: a sibling temp folder renamed into place. */
-function writeModel(dir: string, layout: EditResult['layout'], model: CausalLM, tokenizer: Tokenizer): void {
+/**
+ * Writes the model into `dir` atomically: a bonsai checkpoint, or (with the input's config.json,
+ * `hfConfig`) a Hugging Face folder written beside and renamed into place.
+ */
+function writeModel(dir: string, model: CausalLM, tokenizer: Tokenizer, hfConfig?: Record<string, unknown>): void {
   try {
-    if (layout === 'bonsai') return saveCheckpoint(dir, { config: model.config, tokenizer: tokenizer.kind, weights: model.valuesSync(), files: tokenizerFiles(tokenizer) });
+    if (!hfConfig) return saveCheckpoint(dir, { config: model.config, ...tokenizerRecord(tokenizer), weights: model.valuesSync(), files: tokenizerFiles(tokenizer) });
     const tmp = `${dir}.tmp-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
     try {
-      saveHfGpt2(model, tmp);
+      saveHfCheckpoint(tmp, model.config, hfConfig, model.valuesSync(), 'F32', tokenizerFiles(tokenizer));
       rmSync(dir, { recursive: true, force: true });
       renameSync(tmp, dir);
     } catch (e) {

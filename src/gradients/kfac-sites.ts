@@ -1,14 +1,14 @@
 /**
  * Where each linear map of the model reads its input and writes its output, in hook-point
  * terms, so K-FAC can collect A = E[aaᵀ] (inputs) and G = E[ggᵀ] (output gradients) for
- * any weight matrix by path. Layouts follow models/params.ts: every W is [in, out], used
- * as y = x·W + b.
+ * any weight matrix by path, in any family: the config's flags say where the norms sit and
+ * whether the MLP is gated. Layouts follow models/layout.ts: every W is [in, out], used as
+ * y = x·W + b.
  */
 import { BonsaiError } from '../errors.ts';
 import type { CausalLM } from '../models/model.ts';
-import { requireGpt2 } from '../models/lm-config.ts';
-import { editDistance } from '../recipe/suggest.ts';
-import { globToRegExp } from './select.ts';
+import { editDistance } from '../registry/suggest.ts';
+import { globToRegExp } from '../util/glob.ts';
 
 /** The MLP matrices: the paper's (and the default) targets. */
 export const DEFAULT_KFAC_TARGETS = ['blocks.*.mlp.W_in', 'blocks.*.mlp.W_out'];
@@ -19,28 +19,33 @@ export interface LinearSite {
   path: string;
   /** Hook point whose activation is (or, after `inputNorm`, becomes) the map's input [B, T, in]. */
   inputHook: string;
-  /** A layer norm between `inputHook` and the map (its parameter prefix), when the input is not hooked directly. */
+  /** The block's norm between `inputHook` and the map (its parameter prefix), when the input is not hooked directly. */
   inputNorm?: string;
-  /** Hook point holding the map's output (before any nonlinearity) [B, T, out] or [B, T, H, dh]. */
+  /** Hook point holding the map's output (before any nonlinearity or post-norm) [B, T, out] or [B, T, heads, dh]. */
   outputHook: string;
+  /** The output hook's trailing dims: [out], or [heads, dh] for q/k/v. */
+  outShape: number[];
   inDim: number;
   outDim: number;
 }
 
 /** Every linear map inside the blocks, by path (embeddings and unembedding are not edited). */
 export function linearSites(model: CausalLM): Map<string, LinearSite> {
-  // The sites (inputs behind LayerNorm with bias, GELU MLP) are GPT-2's block.
-  const { nLayers, dModel: D, dMlp: M } = requireGpt2(model.config, 'K-FAC editing (`bonsai edit`)');
+  const c = model.config;
+  const { dModel: D, dMlp: M, nHeads: H, nKvHeads: KV, dHead: dh } = c;
+  // Pre-norms sit between the residual stream and the map; norms after a sublayer sit after its output hook.
+  const [pre, post] = [c.normPlacement !== 'post', c.normPlacement !== 'pre'];
   const sites = new Map<string, LinearSite>();
-  const add = (s: LinearSite) => sites.set(s.path, s);
-  for (let i = 0; i < nLayers; i++) {
+  const add = (s: Omit<LinearSite, 'outDim'>) => sites.set(s.path, { ...s, outDim: s.outShape.reduce((a, b) => a * b, 1) });
+  for (let i = 0; i < c.nLayers; i++) {
     const b = `blocks.${i}`;
-    for (const n of ['Q', 'K', 'V'] as const) {
-      add({ path: `${b}.attn.W_${n}`, inputHook: `${b}.hook_resid_pre`, inputNorm: `${b}.ln1`, outputHook: `${b}.attn.hook_${n.toLowerCase()}`, inDim: D, outDim: D });
-    }
-    add({ path: `${b}.attn.W_O`, inputHook: `${b}.attn.hook_z`, outputHook: `${b}.hook_attn_out`, inDim: D, outDim: D });
-    add({ path: `${b}.mlp.W_in`, inputHook: `${b}.hook_resid_mid`, inputNorm: `${b}.ln2`, outputHook: `${b}.mlp.hook_pre`, inDim: D, outDim: M });
-    add({ path: `${b}.mlp.W_out`, inputHook: `${b}.mlp.hook_post`, outputHook: `${b}.hook_mlp_out`, inDim: M, outDim: D });
+    const attnIn = { inputHook: `${b}.hook_resid_pre`, ...(pre ? { inputNorm: `${b}.ln1` } : {}), inDim: D };
+    for (const [n, heads] of [['Q', H], ['K', KV], ['V', KV]] as const) add({ path: `${b}.attn.W_${n}`, ...attnIn, outputHook: `${b}.attn.hook_${n.toLowerCase()}`, outShape: [heads, dh] });
+    add({ path: `${b}.attn.W_O`, inputHook: `${b}.attn.hook_z`, inDim: H * dh, outputHook: post ? `${b}.attn.hook_out` : `${b}.hook_attn_out`, outShape: [D] });
+    const mlpIn = { inputHook: c.parallelResidual ? `${b}.hook_resid_pre` : `${b}.hook_resid_mid`, ...(pre ? { inputNorm: `${b}.ln2` } : {}), inDim: D };
+    if (c.mlp.gated) add({ path: `${b}.mlp.W_gate`, ...mlpIn, outputHook: `${b}.mlp.hook_pre`, outShape: [M] });
+    add({ path: `${b}.mlp.W_in`, ...mlpIn, outputHook: c.mlp.gated ? `${b}.mlp.hook_pre_linear` : `${b}.mlp.hook_pre`, outShape: [M] });
+    add({ path: `${b}.mlp.W_out`, inputHook: `${b}.mlp.hook_post`, inDim: M, outputHook: post ? `${b}.mlp.hook_out` : `${b}.hook_mlp_out`, outShape: [D] });
   }
   return sites;
 }

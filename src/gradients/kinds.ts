@@ -4,9 +4,9 @@
  * there (the compiler asks for it), and a test in test/gradients/.
  */
 import { z } from 'zod';
-import { checkParamGlob, readOrReport } from '../recipe/check-helpers.ts';
-import { dataRefSchema, existingFile, PATH_NOTE, positiveInt } from '../recipe/fields.ts';
-import { kind, kindTable, kindUnion } from '../recipe/registry.ts';
+import { checkParamGlob, readOrReport } from '../registry/check-helpers.ts';
+import { dataRefSchema, existingFile, PATH_NOTE, positiveInt } from '../registry/fields.ts';
+import { kind, kindTable, kindUnion } from '../registry/kinds.ts';
 import { loadDirections } from './directions-file.ts';
 
 const objectiveSchema = z.strictObject({
@@ -72,7 +72,7 @@ export const gradientKinds = kindTable({
 });
 
 /** One gradient transform, chosen by `kind`. */
-export const gradientSchema = kindUnion(gradientKinds);
+const gradientSchema = kindUnion(gradientKinds);
 
 /** The `gradients` section: transforms applied in order between computing and applying gradients. */
 export const gradientsSchema = z

@@ -9,7 +9,7 @@ import type { GradientTransform, NamedGrads } from './transform.ts';
  * g_j, found from the dot products alone (`dots[i][j]` = g_i·g_j). Fixed order (not the
  * paper's random one) keeps runs reproducible. `conflicts` counts the pairs (i, j), i ≠ j.
  */
-export function pcgradCoefficients(dots: readonly (readonly number[])[]): { coef: number[]; conflicts: number } {
+function pcgradCoefficients(dots: readonly (readonly number[])[]): { coef: number[]; conflicts: number } {
   const n = dots.length;
   const coef = new Array<number>(n).fill(0);
   let conflicts = 0;

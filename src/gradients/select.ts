@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
+import { globToRegExp } from '../util/glob.ts';
 
 /**
  * Entry-level parameter selections for circuit freezing. A selection is a 0/1 flag per
@@ -8,11 +9,6 @@ import { BonsaiError } from '../errors.ts';
  */
 export type Selection = Map<string, Uint8Array>;
 
-/** `blocks.0.*` → a RegExp over whole paths; `*` matches anything (dots included). */
-export function globToRegExp(glob: string): RegExp {
-  const body = glob.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
-  return new RegExp(`^${body}$`);
-}
 
 /** Flags on the entries of `p` selected by `pick(row, col)` (a 1-D tensor is one row). */
 function flagEntries(p: tf.Variable, pick: (row: number, col: number) => boolean): Uint8Array {

@@ -5,12 +5,12 @@
  * checks that view of the model.
  */
 import { z } from 'zod';
-import { globToRegExp } from '../gradients/select.ts';
+import { globToRegExp } from '../util/glob.ts';
 import type { ModelLayout } from '../models/layout.ts';
-import { existingDirectory, PATH_NOTE, positiveInt } from '../recipe/fields.ts';
-import { kind, kindTable, type CheckContext } from '../recipe/registry.ts';
-import { nearest } from '../recipe/suggest.ts';
-import type { PathSegment } from '../recipe/walk.ts';
+import { existingDirectory, PATH_NOTE, positiveInt } from '../registry/fields.ts';
+import { kind, kindTable, type CheckContext } from '../registry/kinds.ts';
+import { nearest } from '../registry/suggest.ts';
+import type { PathSegment } from '../registry/kinds.ts';
 import { isLoraTargetable } from './settings.ts';
 
 export const loraSchema = z

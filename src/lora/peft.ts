@@ -11,8 +11,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { BonsaiError } from '../errors.ts';
-import type { ModelConfig } from '../models/config.ts';
-import type { DecoderConfig } from '../models/families/config.ts';
+
+import type { LMConfig } from '../models/lm-config.ts';
 import { readSafetensorsBuffer, safetensorsBuffer, type SafetensorsInput, type SafetensorsTensor } from '../models/safetensors.ts';
 import type { AdapterSet, AdapterValues } from './adapters.ts';
 import { peftModules, type PeftModule } from './modules.ts';
@@ -23,7 +23,7 @@ export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 const PREFIX = 'base_model.model.';
 
 /** The two PEFT files for `adapters`, as bytes to write. `base`: the base model's name or path, when known. */
-export function peftFiles(adapters: AdapterSet, config: ModelConfig | DecoderConfig, s: Pick<LoraSettings, 'r' | 'alpha' | 'dropout' | 'rslora'>, base?: string): Record<string, Buffer | string> {
+export function peftFiles(adapters: AdapterSet, config: LMConfig, s: Pick<LoraSettings, 'r' | 'alpha' | 'dropout' | 'rslora'>, base?: string): Record<string, Buffer | string> {
   const tensors: Record<string, SafetensorsInput> = {};
   const rankPattern: Record<string, number> = {};
   const alphaPattern: Record<string, number> = {};
@@ -102,7 +102,7 @@ type Json = Record<string, unknown>;
  * another base: a module this model does not have, a shape that does not fit, or (when both
  * are known) a different `base_model_name_or_path` than `expectBase`.
  */
-export function readPeftAdapter(dir: string, config: ModelConfig | DecoderConfig, expectBase?: string): PeftAdapter {
+export function readPeftAdapter(dir: string, config: LMConfig, expectBase?: string): PeftAdapter {
   const cfgPath = join(dir, ADAPTER_CONFIG);
   const wPath = join(dir, ADAPTER_WEIGHTS);
   for (const p of [cfgPath, wPath]) if (!existsSync(p)) throw new BonsaiError(`${p} is missing: a PEFT adapter directory holds ${ADAPTER_CONFIG} and ${ADAPTER_WEIGHTS}`);

@@ -1,6 +1,6 @@
 /**
  * The adapters' own file in a bonsai checkpoint, apart from the builders so that reading a
- * checkpoint (trainer/checkpoint.ts, reached before any backend loads) needs no tfjs.
+ * checkpoint (models/checkpoint.ts, reached before any backend loads) needs no tfjs.
  */
 import { BonsaiError } from '../errors.ts';
 import { readSafetensorsBuffer } from '../models/safetensors.ts';

@@ -7,8 +7,8 @@
  * (attendCached).
  */
 import * as tf from '@tensorflow/tfjs';
-import { attention, bmm, onWasm } from '../backend/ops.ts';
-import { repeatKv } from './families/layers.ts';
+import { attention, bmm, wasmSlowProducts } from '../backend/ops.ts';
+import { repeatKv, softcap } from './layers.ts';
 import type { HookRunner } from './hooks.ts';
 import { permuted, type KVCache, type KvStep } from './kv-cache.ts';
 
@@ -18,22 +18,30 @@ export interface KvContext {
   step: KvStep;
 }
 
+/** How a layer attends beyond the causal mask: soft-capped scores (Gemma 2), a sliding window (its size). */
+export interface AttendOptions {
+  softcap?: number;
+  window?: number;
+}
+
 /**
  * q [B, T, H, dh]; k, v [B, T, KV, dh] with KV dividing H (key/value head j serves query heads
- * j·H/KV … (j+1)·H/KV − 1); mask [T, T] additive (0 allowed, −1e9 masked). Returns z [B, T, H, dh].
- * `patternHook` is the block's `attn.hook_pattern` name: when a hook or the cache wants it, the
+ * j·H/KV … (j+1)·H/KV − 1); mask [T, T] additive (0 allowed, −1e9 masked; the layer's own, a
+ * sliding window included). Returns z [B, T, H, dh]. `patternHook` is the block's
+ * `attn.hook_pattern` name: when a hook or the cache wants it, or scores are soft-capped, the
  * explicit path runs (same math; the fused op never materialises the pattern).
  */
-export function attendHeads(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor2D, scale: number, hooks: HookRunner, patternHook: string, layer: number, kv?: KvContext): tf.Tensor4D {
+export function attendHeads(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor2D, scale: number, hooks: HookRunner, patternHook: string, layer: number, kv?: KvContext, opts: AttendOptions = {}): tf.Tensor4D {
   if (kv) {
     // Cached: this layer's new keys/values join the cache; queries [B, Tq] attend over all S + Tq slots.
     const [keys, values] = kv.cache.extend(layer, k, v); // [dh, B, KV, S + Tq], [S + Tq, B, KV, dh]
-    return attendCached(q, keys, values, kv.step.mask, scale, hooks, patternHook, layer);
+    const stepMask = opts.window === undefined ? kv.step.mask : kv.step.windowMask(opts.window);
+    return attendCached(q, keys, values, stepMask, scale, hooks, patternHook, layer, opts.softcap);
   }
   const nRep = q.shape[2] / k.shape[2];
   const [kFull, vFull] = [repeatKv(k, nRep), repeatKv(v, nRep)]; // [B, T, H, dh]
-  return hooks.wants(patternHook)
-    ? explicitAttention(q, kFull, vFull, mask, scale, patternHook, layer, hooks)
+  return hooks.wants(patternHook) || opts.softcap !== undefined
+    ? explicitAttention(q, kFull, vFull, mask, scale, patternHook, layer, hooks, opts.softcap)
     : attention(q, kFull, vFull, mask, scale); // [B, T, H, dh]
 }
 
@@ -49,14 +57,14 @@ export function attendHeads(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask
  * transposes only its own token's numbers. The pattern hook sees [B, H, Tq, S], slots holding
  * other rows' padding included with weight 0.
  */
-function attendCached(q: tf.Tensor4D, keys: tf.Tensor4D, values: tf.Tensor4D, mask: tf.Tensor2D, scale: number, hooks: HookRunner, hook: string, layer: number): tf.Tensor4D {
+function attendCached(q: tf.Tensor4D, keys: tf.Tensor4D, values: tf.Tensor4D, mask: tf.Tensor2D, scale: number, hooks: HookRunner, hook: string, layer: number, cap?: number): tf.Tensor4D {
   const [B, Tq, H, dh] = q.shape;
   const [, , KV, S] = keys.shape;
   const g = H / KV;
   const G = B * KV;
   const qIn = tf.reshape(permuted(tf.reshape(q, [B, Tq, KV, g, dh]), [3, 1, 4, 0, 2]), [g * Tq, dh, G]); // [g·Tq, dh, G]
   const scores = tf.reshape(groupedProduct(qIn, tf.reshape(keys, [dh, G, S]) as tf.Tensor3D), [g, Tq * B, KV, S]); // [g, Tq·B, KV, S]
-  let p = tf.softmax(tf.add(tf.mul(scores, scale), tf.reshape(mask, [1, Tq * B, 1, S]))); // [g, Tq·B, KV, S]
+  let p = tf.softmax(tf.add(capped(tf.mul(scores, scale), cap), tf.reshape(mask, [1, Tq * B, 1, S]))); // [g, Tq·B, KV, S]
   if (hooks.wants(hook)) {
     // [g, Tq, B, KV, S] ↔ [B, KV, g, Tq, S] = [B, H, Tq, S] (the permutation is its own inverse).
     const pattern = tf.reshape(permuted(tf.reshape(p, [g, Tq, B, KV, S]), [2, 3, 0, 1, 4]), [B, H, Tq, S]);
@@ -76,7 +84,7 @@ function attendCached(q: tf.Tensor4D, keys: tf.Tensor4D, values: tf.Tensor4D, ma
 function groupedProduct(input: tf.Tensor, filter: tf.Tensor3D): tf.Tensor3D {
   const [M, K, G] = input.shape as [number, number, number];
   const N = filter.shape[2];
-  if (onWasm()) {
+  if (wasmSlowProducts()) {
     const out = tf.depthwiseConv2d(tf.reshape(input, [M, 1, K, G]) as tf.Tensor4D, tf.reshape(filter, [1, K, G, N]) as tf.Tensor4D, 1, 'valid'); // [M, 1, 1, G·N]
     return tf.reshape(out, [M, G, N]);
   }
@@ -87,12 +95,17 @@ function groupedProduct(input: tf.Tensor, filter: tf.Tensor3D): tf.Tensor3D {
 /**
  * q [B, T, H, dh]; k, v [B, T, H, dh]; mask [T, T]. The pattern hook sees [B, H, T, T].
  */
-function explicitAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor2D, scale: number, hook: string, i: number, hooks: HookRunner): tf.Tensor4D {
+function explicitAttention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor2D, scale: number, hook: string, i: number, hooks: HookRunner, cap?: number): tf.Tensor4D {
   const [B, T, H, dh] = q.shape;
   const Tk = k.shape[1];
   const toBatched = (t: tf.Tensor, n: number) => tf.reshape(tf.transpose(t, [0, 2, 1, 3]), [B * H, n, dh]);
   const raw = tf.reshape(tf.mul(bmm(toBatched(q, T), toBatched(k, Tk), true), scale), [B, H, T, Tk]);
-  const pattern = hooks.run(hook, tf.softmax(tf.add(raw, mask)), i); // [B, H, Tq, Tk]
+  const pattern = hooks.run(hook, tf.softmax(tf.add(capped(raw, cap), mask)), i); // [B, H, Tq, Tk]
   const z = tf.reshape(bmm(tf.reshape(pattern, [B * H, T, Tk]), toBatched(v, Tk)), [B, H, T, dh]);
   return tf.transpose(z, [0, 2, 1, 3]) as tf.Tensor4D; // [B, T, H, dh]
+}
+
+/** Scores soft-capped before the mask, as Gemma 2 does (cap·tanh(s / cap)); unchanged without a cap. */
+function capped(scores: tf.Tensor, cap?: number): tf.Tensor {
+  return cap === undefined ? scores : softcap(scores, cap);
 }

@@ -13,7 +13,7 @@ import { checkHookNames, HookRunner, type ForwardOptions } from './hooks.ts';
 import { hookNames } from './layout.ts';
 import type { LMConfig } from './lm-config.ts';
 import type { CausalLM, ForwardResult, HiddenResult, WeightTransform } from './model.ts';
-import { makeVariables } from './params.ts';
+import { makeVariables, type ParamValues } from './params.ts';
 
 let nextModelId = 0;
 
@@ -27,7 +27,7 @@ export abstract class HookedModel<C extends LMConfig = LMConfig> implements Caus
   /** Set by frozenCopy: a frozen model's weights never change, so hash them once. */
   protected frozenFingerprint?: string;
 
-  protected constructor(config: C, values: Map<string, Float32Array>, frozen: boolean) {
+  protected constructor(config: C, values: ParamValues, frozen: boolean) {
     this.config = config;
     this.frozen = frozen;
     const id = nextModelId++;

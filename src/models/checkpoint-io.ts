@@ -5,9 +5,10 @@
  * tell a complete checkpoint from one damaged afterwards (disk full, partial copy).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { BonsaiError } from '../errors.ts';
+import { writeAll, type ChunkedBytes } from './safetensors.ts';
 
 /** Name of the manifest every checkpoint directory carries. */
 export const MANIFEST_NAME = 'manifest.json';
@@ -29,11 +30,12 @@ interface Manifest {
 
 /**
  * Writes `files` (relative paths; `/` makes subfolders) plus `manifest.json` as the
- * directory `dir`, atomically, replacing any existing `dir`.
+ * directory `dir`, atomically, replacing any existing `dir`. A file given as ChunkedBytes
+ * (model weights) is written and hashed chunk by chunk, never held whole.
  * @param opts.beforeCommit called once everything is written and synced, just before the
  *   rename; a throw aborts the write as a crash would (tests use it to prove atomicity).
  */
-export function writeCheckpointDir(dir: string, files: Record<string, Buffer | string>, opts: { beforeCommit?: (tmpDir: string) => void } = {}): void {
+export function writeCheckpointDir(dir: string, files: Record<string, Buffer | string | ChunkedBytes>, opts: { beforeCommit?: (tmpDir: string) => void } = {}): void {
   const manifest: Manifest = { format: MANIFEST_FORMAT, files: {} };
   for (const name of Object.keys(files)) checkName(name, dir);
   if (MANIFEST_NAME in files) throw new BonsaiError(`checkpoint file name ${MANIFEST_NAME} is reserved`, { where: dir });
@@ -44,12 +46,11 @@ export function writeCheckpointDir(dir: string, files: Record<string, Buffer | s
   try {
     mkdirSync(tmp);
     for (const [name, content] of Object.entries(files)) {
-      const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+      const chunks = typeof content === 'string' ? [Buffer.from(content, 'utf8')] : Buffer.isBuffer(content) ? [content] : (content as ChunkedBytes).chunks();
       mkdirSync(dirname(join(tmp, name)), { recursive: true });
-      writeSynced(join(tmp, name), bytes);
-      manifest.files[name] = { bytes: bytes.length, sha256: sha256(bytes) };
+      manifest.files[name] = writeSynced(join(tmp, name), chunks);
     }
-    writeSynced(join(tmp, MANIFEST_NAME), Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
+    writeSynced(join(tmp, MANIFEST_NAME), [Buffer.from(JSON.stringify(manifest, null, 2) + '\n')]);
     syncDir(tmp);
     opts.beforeCommit?.(tmp);
     // rename() cannot replace a non-empty directory, so move the old one aside first.
@@ -65,10 +66,12 @@ export function writeCheckpointDir(dir: string, files: Record<string, Buffer | s
 }
 
 /**
- * Reads every file of a checkpoint directory, verified against its manifest.
+ * Checks every file of a checkpoint directory against its manifest (sizes, then sha256
+ * read chunk by chunk: a file of any size) and returns their names; readers then read what
+ * they need (safetensors tensor by tensor).
  * @throws BonsaiError "checkpoint <dir> is corrupt or truncated: <file> …"
  */
-export function readCheckpointDir(dir: string): Record<string, Buffer> {
+export function verifyCheckpointDir(dir: string): Set<string> {
   if (!existsSync(dir)) throw new BonsaiError(`checkpoint ${dir} does not exist`);
   const corrupt = (what: string) =>
     new BonsaiError(`checkpoint ${dir} is corrupt or truncated: ${what}`, { hint: 'use an earlier checkpoint, or start again without resuming' });
@@ -82,20 +85,47 @@ export function readCheckpointDir(dir: string): Record<string, Buffer> {
   if (manifest?.format !== MANIFEST_FORMAT || typeof manifest.files !== 'object' || manifest.files === null) {
     throw corrupt(`${MANIFEST_NAME} is not a ${MANIFEST_FORMAT} manifest`);
   }
-  const out: Record<string, Buffer> = {};
+  const out = new Set<string>();
   for (const [name, want] of Object.entries(manifest.files)) {
     checkName(name, dir);
-    let bytes: Buffer;
+    let got: { bytes: number; sha256: string };
     try {
-      bytes = readFileSync(join(dir, name));
-    } catch {
-      throw corrupt(`${name} is missing`);
+      got = hashFile(join(dir, name), want.bytes);
+    } catch (e) {
+      throw corrupt((e as NodeJS.ErrnoException).code === 'ENOENT' ? `${name} is missing` : `${name} is unreadable (${(e as Error).message})`);
     }
-    if (bytes.length !== want.bytes) throw corrupt(`${name} is ${bytes.length} bytes, the manifest says ${want.bytes}`);
-    if (sha256(bytes) !== want.sha256) throw corrupt(`${name} does not match its sha256 in the manifest (its contents changed after writing)`);
-    out[name] = bytes;
+    if (got.bytes !== want.bytes) throw corrupt(`${name} is ${got.bytes} bytes, the manifest says ${want.bytes}`);
+    if (got.sha256 !== want.sha256) throw corrupt(`${name} does not match its sha256 in the manifest (its contents changed after writing)`);
+    out.add(name);
   }
   return out;
+}
+
+/** Reads every file of a checkpoint directory, verified against its manifest (small checkpoints: each file whole). */
+export function readCheckpointDir(dir: string): Record<string, Buffer> {
+  return Object.fromEntries([...verifyCheckpointDir(dir)].map((name) => [name, readFileSync(join(dir, name))]));
+}
+
+const HASH_CHUNK = 1 << 24;
+
+/** A file's size and sha256, read in chunks; the hash only when the size is `expect` (a wrong size is reported as such). */
+function hashFile(path: string, expect: number): { bytes: number; sha256: string } {
+  const fd = openSync(path, 'r');
+  try {
+    const bytes = fstatSync(fd).size;
+    if (bytes !== expect) return { bytes, sha256: '' };
+    const h = createHash('sha256');
+    const buf = Buffer.allocUnsafe(Math.min(HASH_CHUNK, Math.max(1, bytes)));
+    for (let at = 0; at < bytes; ) {
+      const got = readSync(fd, buf, 0, Math.min(buf.length, bytes - at), at);
+      if (got === 0) break;
+      h.update(buf.subarray(0, got));
+      at += got;
+    }
+    return { bytes, sha256: h.digest('hex') };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -149,14 +179,22 @@ function checkName(name: string, dir: string): void {
   }
 }
 
-function writeSynced(path: string, bytes: Buffer): void {
+/** Writes the chunks, fsyncs, and returns the size and sha256 of what was written. */
+function writeSynced(path: string, chunks: Iterable<Uint8Array>): { bytes: number; sha256: string } {
   const fd = openSync(path, 'w');
+  const h = createHash('sha256');
+  let bytes = 0;
   try {
-    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    for (const c of chunks) {
+      writeAll(fd, c);
+      h.update(c);
+      bytes += c.byteLength;
+    }
     fsyncSync(fd); // the rename must not reach disk before the data does
   } finally {
     closeSync(fd);
   }
+  return { bytes, sha256: h.digest('hex') };
 }
 
 function syncDir(path: string): void {
@@ -170,10 +208,6 @@ function syncDir(path: string): void {
   } catch {
     // Some platforms (Windows) cannot fsync a directory; the rename is still atomic there.
   }
-}
-
-function sha256(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** Our own pid counts as finished: writes are synchronous, so none of ours is in flight. */

@@ -15,7 +15,7 @@
  * Unembedding: 2·T·D·V. A probe head on N feature rows of width d: logistic 2·N·d; MLP with
  * hidden width H 2·N·d·H + 2·N·H.
  */
-import type { ModelConfig } from './config.ts';
+import type { LMConfig as ModelConfig } from './lm-config.ts';
 import type { ProbeKindSpec } from '../probes/probe.ts';
 
 /** FLOPs of one block on a sequence of T tokens. */

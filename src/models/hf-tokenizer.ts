@@ -2,109 +2,64 @@
  * A Hugging Face model directory's tokenizer: `tokenizer.json` through @huggingface/tokenizers
  * (a maintained pure-JS implementation of the format), special tokens from
  * `tokenizer_config.json` and `generation_config.json` (whose `eos_token_id` may be a list),
- * and the `chat_template` rendered with @huggingface/jinja.
+ * the special-token rule (special-tokens.ts), and the `chat_template` rendered with
+ * @huggingface/jinja.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from '@huggingface/jinja';
 import { Tokenizer as HfTokenizerCore } from '@huggingface/tokenizers';
 import { BonsaiError } from '../errors.ts';
-import type { Tokenizer } from './tokenizer.ts';
+import { checkpointRule, generationDefaults, idList, readJsonFile, type Json } from './hf-tokenizer-files.ts';
+import { noSpecialTokens, readSpecialTokenRule, tokenString } from './special-tokens.ts';
+import type { ChatMessage, GenerationDefaults, HfTokenizer, SpecialTokenRule, SpecialTokenRuleName } from './tokenizer-contract.ts';
 
-/** One chat turn, as in a `messages` prompt. */
-export interface ChatMessage {
-  role: string;
-  content: string;
-}
-
-/**
- * bonsai's Tokenizer contract (encode never emits a special id, decode drops EOS), with
- * `kind: 'hf'`, plus what chat models need: every end-of-sequence id, special-aware
- * encoding and the chat template.
- */
-export interface HfTokenizer extends Tokenizer {
-  readonly kind: 'hf';
-  /** Every id that ends a generation (generation_config's list, else the config's one). */
-  readonly eosIds: readonly number[];
-  readonly bosId: number | undefined;
-  /** Special token strings by role (`bos_token`, `eos_token`, `pad_token`, `unk_token`). */
-  readonly specialTokens: Readonly<Record<string, string>>;
-  /** Text → ids where special-token strings (e.g. from a rendered chat) become their ids. */
-  encodeWithSpecials(text: string): number[];
-  /** Renders `chat_template` for `messages`; throws a BonsaiError naming the field on failure. */
-  applyChatTemplate(messages: ChatMessage[], opts?: { addGenerationPrompt?: boolean }): string;
-  /**
-   * The files that rebuild this tokenizer in another directory (a bonsai checkpoint):
-   * tokenizer.json and tokenizer_config.json as read, and a generation_config.json whose
-   * eos_token_id is `eosIds` (it may have come from config.json, which a checkpoint replaces).
-   */
-  files(): Record<string, string>;
-}
-
-type Json = Record<string, unknown>;
-
-function readJson(dir: string, file: string, required: boolean): Json | undefined {
-  const path = join(dir, file);
-  if (!existsSync(path)) {
-    if (!required) return undefined;
-    throw new BonsaiError(`${path}: missing`, { hint: 'a Hugging Face model directory needs tokenizer.json' });
-  }
-  try {
-    const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
-    return value as Json;
-  } catch (e) {
-    throw new BonsaiError(`${path}: not valid JSON (${(e as Error).message})`);
-  }
-}
-
-/** `"<s>"` or an AddedToken dict `{ content: "<s>", ... }` → the string. */
-function tokenString(value: unknown): string | undefined {
-  if (typeof value === 'string') return value;
-  if (value && typeof value === 'object' && typeof (value as Json).content === 'string') return (value as Json).content as string;
-  return undefined;
-}
-
-function idList(value: unknown, where: string): number[] | undefined {
-  if (value === undefined || value === null) return undefined;
-  const list = Array.isArray(value) ? value : [value];
-  if (!list.every((v) => Number.isInteger(v) && (v as number) >= 0)) {
-    throw new BonsaiError(`${where}: expected a token id or a list of token ids, got ${JSON.stringify(value)}`);
-  }
-  return list as number[];
-}
+export type { ChatMessage, HfTokenizer } from './tokenizer-contract.ts';
 
 /** ids.push(...more) without the argument-count limit (a long document is >100k ids). */
 function append(ids: number[], more: number[]): void {
   for (const id of more) ids.push(id);
 }
 
+/** What loadHfTokenizer read, for the tokenizer's constructor. */
+interface HfTokenizerParts {
+  dir: string;
+  core: HfTokenizerCore;
+  chatTemplate: string | undefined;
+  special: Record<string, string>;
+  eosIds: number[];
+  rule: SpecialTokenRule;
+  generation: GenerationDefaults | undefined;
+  sources: { tokenizer: Json; tokenizerConfig?: Json; generationConfig: Json };
+}
+
 class HfDirTokenizer implements HfTokenizer {
   readonly kind = 'hf' as const;
+  readonly dir: string;
   readonly vocabSize: number;
   readonly eosId: number;
   readonly eosIds: readonly number[];
   readonly bosId: number | undefined;
   readonly specialTokens: Readonly<Record<string, string>>;
+  readonly specialTokenRule: SpecialTokenRule;
+  readonly generationDefaults: GenerationDefaults | undefined;
+  private readonly core: HfTokenizerCore;
+  private readonly chatTemplate: string | undefined;
+  private readonly sources: HfTokenizerParts['sources'];
   private readonly specialStrings: string[];
 
-  constructor(
-    private readonly dir: string,
-    private readonly core: HfTokenizerCore,
-    private readonly chatTemplate: string | undefined,
-    special: Record<string, string>,
-    eosIds: number[],
-    private readonly sources: { tokenizer: Json; tokenizerConfig?: Json; generationConfig: Json },
-  ) {
+  constructor(p: HfTokenizerParts) {
+    ({ dir: this.dir, core: this.core, chatTemplate: this.chatTemplate, sources: this.sources } = p);
     // A loop, not Math.max(...ids): real vocabularies (Qwen's 151k) overflow the argument limit.
     let maxId = -1;
-    for (const id of core.get_vocab(true).values()) maxId = Math.max(maxId, id);
+    for (const id of p.core.get_vocab(true).values()) maxId = Math.max(maxId, id);
     this.vocabSize = maxId + 1;
-    this.specialTokens = special;
-    this.eosIds = eosIds;
-    this.eosId = eosIds[0]!;
-    this.bosId = special.bos_token === undefined ? undefined : core.token_to_id(special.bos_token);
-    const added = [...core.get_added_tokens_decoder().entries()].filter(([, t]) => t.special);
+    this.specialTokens = p.special;
+    this.eosIds = p.eosIds;
+    this.eosId = p.eosIds[0]!;
+    this.bosId = p.special.bos_token === undefined ? undefined : p.core.token_to_id(p.special.bos_token);
+    this.specialTokenRule = p.rule;
+    this.generationDefaults = p.generation;
+    const added = [...p.core.get_added_tokens_decoder().entries()].filter(([, t]) => t.special);
     // Longest first so "<|im_start|>" wins over a prefix of it.
     this.specialStrings = added.map(([, t]) => t.content).sort((a, b) => b.length - a.length);
   }
@@ -192,15 +147,24 @@ class HfDirTokenizer implements HfTokenizer {
 
 /**
  * Loads `dir/tokenizer.json` (required), `tokenizer_config.json` (special tokens, chat
- * template) and `generation_config.json` / `config.json` (eos ids; optional).
+ * template, add_bos_token), `generation_config.json` / `config.json` (eos ids, sampling
+ * defaults; optional). The special-token rule is the files' (special-tokens.ts), except in a
+ * bonsai checkpoint, whose config.json says which rule its run used; `opts.rule` overrides
+ * both (a resumed run keeps its checkpoint's).
  */
-export function loadHfTokenizer(dir: string): HfTokenizer {
-  const tokenizerJson = readJson(dir, 'tokenizer.json', true)!;
-  const tokConfigRead = readJson(dir, 'tokenizer_config.json', false);
+export function loadHfTokenizer(dir: string, opts: { rule?: SpecialTokenRuleName } = {}): HfTokenizer {
+  const tokenizerJson = readJsonFile(dir, 'tokenizer.json', true)!;
+  const tokConfigRead = readJsonFile(dir, 'tokenizer_config.json', false);
   const tokConfig = tokConfigRead ?? {};
-  const genConfig = readJson(dir, 'generation_config.json', false) ?? {};
-  const modelConfig = readJson(dir, 'config.json', false) ?? {};
-  let core: HfTokenizerCore;
+  const genConfig = readJsonFile(dir, 'generation_config.json', false) ?? {};
+  const modelConfig = readJsonFile(dir, 'config.json', false) ?? {};
+  // The post-processor is read first, so a kind bonsai does not implement is named by its field
+  // (the library would only say it cannot build the tokenizer).
+  const ruleName = opts.rule ?? checkpointRule(modelConfig) ?? 'transformers';
+  const fromFlags = 'add_bos_token' in tokConfig || 'add_eos_token' in tokConfig;
+  let core: HfTokenizerCore | undefined;
+  const idOf = (t: string) => core!.token_to_id(t);
+  let rule = ruleName === 'transformers' && !fromFlags ? readSpecialTokenRule(dir, tokenizerJson, tokConfig, idOf) : undefined;
   try {
     core = new HfTokenizerCore(tokenizerJson, tokConfig);
   } catch (e) {
@@ -224,5 +188,18 @@ export function loadHfTokenizer(dir: string): HfTokenizer {
   if (template !== undefined && typeof template !== 'string') {
     throw new BonsaiError(`${join(dir, 'tokenizer_config.json')}: chat_template must be a string (named templates are not supported)`);
   }
-  return new HfDirTokenizer(dir, core, template, special, eosIds, { tokenizer: tokenizerJson, tokenizerConfig: tokConfigRead, generationConfig: genConfig });
+  rule ??=
+    ruleName === 'none'
+      ? noSpecialTokens(`${join(dir, 'config.json')}: a checkpoint whose run fed the text alone (written before bonsai applied the tokenizer's special tokens)`)
+      : readSpecialTokenRule(dir, tokenizerJson, tokConfig, idOf);
+  return new HfDirTokenizer({
+    dir,
+    core,
+    chatTemplate: template,
+    special,
+    eosIds,
+    rule,
+    generation: generationDefaults(dir, genConfig),
+    sources: { tokenizer: tokenizerJson, tokenizerConfig: tokConfigRead, generationConfig: genConfig },
+  });
 }

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
-import type { ModelConfig } from './config.ts';
 import type { KVCache } from './kv-cache.ts';
 
 /**

@@ -1,7 +1,7 @@
-/** Models: the hooked transformer, hook points, frozen copies, generation, tokenizers, checkpoints. */
-export { HookedTransformer, type ForwardResult } from './transformer.ts';
-export { modelConfig, validateModelConfig, dHead, type ModelConfig } from './config.ts';
-export { sameArchitecture, storedConfig, configFromStored, describeConfig, type LMConfig, type ModelFamily } from './lm-config.ts';
+/** Models: the hooked transformer, its families, hook points, frozen copies, generation, tokenizers, checkpoints. */
+export { HookedTransformer, type ForwardResult } from './decoder.ts';
+export { modelConfig, type Gpt2ConfigInput } from './families/gpt2.ts';
+export { sameArchitecture, storedConfig, configFromStored, describeConfig, asLMConfig, type LMConfig, type LMConfig as ModelConfig, type ModelFamily } from './lm-config.ts';
 export type { CausalLM, HiddenResult, WeightTransform } from './model.ts';
 export { createModel, modelFromValues } from './registry.ts';
 export { paramSpecs, type ParamSpec } from './params.ts';
@@ -9,10 +9,8 @@ export { hookNames, ActivationCache, type HookFn, type HookContext, type HookSel
 export { generate, type GenerateOptions, type Generation } from './generate.ts';
 export { sampleToken, argmax, type SamplingOptions } from './sampling.ts';
 export { fingerprintOf } from './fingerprint.ts';
-export { loadHfGpt2, saveHfGpt2, type HfGpt2 } from './hf-gpt2.ts';
 export { loadHfTokenizer, type HfTokenizer, type ChatMessage } from './hf-tokenizer.ts';
-export { decoderConfigFromHf, type DecoderConfig, type FamilyName, type RopeScaling } from './families/config.ts';
-export { FamilyDecoder, familyHookNames } from './families/decoder.ts';
-export { familyParamSpecs } from './families/layout.ts';
-export { readHfCheckpoint, loadHfDecoder, type HfCheckpoint } from './families/load.ts';
-export { saveHfCheckpoint, type HfWeightDtype } from './families/save.ts';
+export { FAMILIES, familyNames, type Family } from './families/index.ts';
+export { decoderConfigFromHf, familyConfigFromRecipe, hfConfigOfDecoder, type DecoderConfig, type RopeScaling } from './families/config.ts';
+export { readHfCheckpoint, loadHfModel, loadHfGpt2, type HfCheckpoint } from './families/load.ts';
+export { saveHfCheckpoint, saveHfModel, saveHfGpt2, type HfWeightDtype } from './families/save.ts';

@@ -1,20 +1,22 @@
 /**
- * Model-init kinds (the recipe's `model.init`: exactly one of `config`, `checkpoint`,
- * `hf_gpt2`): schema of each, and how each tells the model's config without building the
- * model, which is what every other check reads hooks and parameter paths from. The builders
- * (weights) are in trainer/build.ts.
+ * Model-init kinds (the recipe's `model.init`: exactly one of `config`, `checkpoint`, `hf`, or
+ * `hf_gpt2`, an alias of `hf` that implies GPT-2's tokenizer): schema of each, and how each
+ * tells the model's config without building the model, which is what every other check reads
+ * hooks and parameter paths from. The builders (weights) are in init-build.ts.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { BonsaiError } from '../errors.ts';
-import { existingDirectory, PATH_NOTE, positiveInt } from '../recipe/fields.ts';
-import type { EntryOf, KindSpec } from '../recipe/registry.ts';
-import { modelConfig } from './config.ts';
-import { decoderConfigFromHf, familyConfigFromRecipe } from './families/config.ts';
+import { existingDirectory, PATH_NOTE, positiveInt } from '../registry/fields.ts';
+import type { EntryOf, KindSpec } from '../registry/kinds.ts';
+import { decoderConfigFromHf, familyConfigFromRecipe, hfTokenizerKind, readHfConfigJson } from './families/config.ts';
+import { FAMILIES, familyNamed } from './families/index.ts';
 import { configFromStored, type LMConfig } from './lm-config.ts';
-import { modelConfigFromHf } from './hf-gpt2-config.ts';
-import { createTokenizer, type Tokenizer, type TokenizerKind } from './tokenizer.ts';
+import { createTokenizer, type SpecialTokenRuleName, type Tokenizer, type TokenizerKind } from './tokenizer.ts';
+
+const FAMILY_NAMES = FAMILIES.map((f) => f.name) as [string, ...string[]];
+const DEFAULT_FAMILY = FAMILY_NAMES[0];
 
 /** Architecture of a model trained from scratch. */
 export const modelConfigSchema = z
@@ -22,12 +24,13 @@ export const modelConfigSchema = z
     vocab_size: positiveInt().optional().describe("Vocabulary size. Omitted: the tokenizer's vocabulary size."),
     d_model: positiveInt().describe('Width of the residual stream.'),
     n_layers: positiveInt().describe('Number of transformer blocks.'),
-    family: z.enum(['gpt2', 'llama', 'mistral', 'qwen2', 'qwen3', 'gpt_neox']).default('gpt2').describe('Architecture: gpt2 (learned positions, LayerNorm, GELU) or a Hugging Face family (llama, mistral, qwen2, qwen3: RMSNorm, RoPE, SwiGLU; gpt_neox: parallel residual, partial rotary). See docs/models.md.'),
+    family: z.enum(FAMILY_NAMES).default(DEFAULT_FAMILY).describe(`Architecture: ${FAMILIES.map((f) => `${f.name} (${f.summary})`).join('; ')}. See docs/models.md.`),
     n_heads: positiveInt().describe('Attention (query) heads per block; must divide d_model unless head_dim is given.'),
-    n_kv_heads: positiveInt().optional().describe('Key/value heads (grouped-query attention; must divide n_heads). Default: n_heads. Not for gpt2 or gpt_neox.'),
-    head_dim: positiveInt().optional().describe('Width of each head. Default: d_model / n_heads. Not for gpt2 or gpt_neox.'),
-    rope_theta: z.number().positive().optional().describe('RoPE base. Default 10000. Not for gpt2.'),
-    rotary_pct: z.number().gt(0).max(1).optional().describe('Fraction of each head rotated by RoPE (gpt_neox only). Default 1.'),
+    n_kv_heads: positiveInt().optional().describe(`Key/value heads (grouped-query attention; must divide n_heads). Default: n_heads. ${familiesReading('n_kv_heads')}`),
+    head_dim: positiveInt().optional().describe(`Width of each head. Default: d_model / n_heads. ${familiesReading('head_dim')}`),
+    rope_theta: z.number().positive().optional().describe(`RoPE base. Default 10000. ${familiesReading('rope_theta')}`),
+    rotary_pct: z.number().gt(0).max(1).optional().describe(`Fraction of each head rotated by RoPE. Default 1. ${familiesReading('rotary_pct')}`),
+    sliding_window: positiveInt().optional().describe(`Sliding-window attention: layers that use it see the last sliding_window positions (at most n_ctx). ${familiesReading('sliding_window')}`),
     d_mlp: positiveInt().optional().describe('Hidden width of each MLP. Default: 4 * d_model.'),
     n_ctx: positiveInt().describe('Longest sequence the model accepts (positional embeddings).'),
     tied_embeddings: z.boolean().default(true).describe('Share the token embedding with the unembedding.'),
@@ -44,30 +47,44 @@ export const modelConfigSchema = z
     },
   })
   .superRefine((c, ctx) => {
-    const gpt2Only = c.family === 'gpt2';
-    const extra = (['n_kv_heads', 'head_dim', 'rope_theta', 'rotary_pct'] as const).filter((k) => c[k] !== undefined && (gpt2Only || (k === 'rotary_pct' && c.family !== 'gpt_neox') || ((k === 'n_kv_heads' || k === 'head_dim') && c.family === 'gpt_neox')));
+    const reads = familyNamed(c.family)!.recipeFields;
+    const extra = FAMILY_FIELDS.filter((k) => c[k] !== undefined && !reads.includes(k));
     for (const k of extra) ctx.addIssue({ code: 'custom', path: [k], message: `${k} does not apply to family ${c.family}` });
     if (c.n_kv_heads !== undefined && c.n_heads % c.n_kv_heads !== 0) ctx.addIssue({ code: 'custom', path: ['n_kv_heads'], message: `n_kv_heads (${c.n_kv_heads}) must divide n_heads (${c.n_heads})` });
+    if (c.sliding_window !== undefined && c.sliding_window > c.n_ctx) ctx.addIssue({ code: 'custom', path: ['sliding_window'], message: `sliding_window (${c.sliding_window}) is larger than n_ctx (${c.n_ctx}); a window that never binds is a mistake` });
   })
   // Rebuilt rather than spread so d_mlp keeps its place in the resolved recipe's key order;
-  // the family fields appear only for a family other than gpt2, so GPT-2 recipes resolve as before.
-  .transform(({ family, n_kv_heads, head_dim, rope_theta, rotary_pct, n_ctx, tied_embeddings, layer_norm_eps, init_std, ...sizes }) => ({
-    ...(family === 'gpt2' ? {} : { family }),
-    ...sizes,
-    d_mlp: sizes.d_mlp ?? 4 * sizes.d_model,
-    n_ctx,
-    tied_embeddings,
-    layer_norm_eps,
-    init_std,
-    ...(family === 'gpt2' ? {} : { n_kv_heads: n_kv_heads ?? sizes.n_heads, ...(family === 'gpt_neox' ? {} : { head_dim: head_dim ?? sizes.d_model / sizes.n_heads }), rope_theta: rope_theta ?? 10000, ...(family === 'gpt_neox' ? { rotary_pct: rotary_pct ?? 1 } : {}) }),
-  }))
+  // the family fields appear only for a family other than the default, so GPT-2 recipes resolve as before.
+  .transform(({ family, n_kv_heads, head_dim, rope_theta, rotary_pct, sliding_window, n_ctx, tied_embeddings, layer_norm_eps, init_std, ...sizes }) => {
+    const reads = familyNamed(family)!.recipeFields;
+    const defaults = { n_kv_heads: n_kv_heads ?? sizes.n_heads, head_dim: head_dim ?? sizes.d_model / sizes.n_heads, rope_theta: rope_theta ?? 10000, rotary_pct: rotary_pct ?? 1, sliding_window };
+    const own = Object.fromEntries(FAMILY_FIELDS.filter((k) => reads.includes(k) && defaults[k] !== undefined).map((k) => [k, defaults[k]]));
+    return {
+      ...(family === DEFAULT_FAMILY ? {} : { family }),
+      ...sizes,
+      d_mlp: sizes.d_mlp ?? 4 * sizes.d_model,
+      n_ctx,
+      tied_embeddings,
+      layer_norm_eps,
+      init_std,
+      ...own,
+    };
+  })
   .describe('A fresh model with this architecture.');
+
+/** The recipe fields only some families read (each family module lists its own). */
+const FAMILY_FIELDS = ['n_kv_heads', 'head_dim', 'rope_theta', 'rotary_pct', 'sliding_window'] as const;
+
+/** "Read by: …" for a field's help text. */
+function familiesReading(field: (typeof FAMILY_FIELDS)[number]): string {
+  return `Read by ${FAMILIES.filter((f) => f.recipeFields.includes(field)).map((f) => f.name).join(', ')}.`;
+}
 
 /** A model-init kind: its schema, and the config of the model it gives (throws a BonsaiError when it cannot tell). */
 export interface InitKind<S extends z.ZodType> extends KindSpec<S> {
   configOf(value: z.output<S>, tokenizer: Tokenizer): { config: LMConfig; tokenizer?: TokenizerKind };
-  /** The tokenizer this kind implies when the recipe names none. */
-  impliesTokenizer?: TokenizerKind;
+  /** The tokenizer this kind implies when the recipe names none (a function: it depends on the value, e.g. a directory's files). */
+  impliesTokenizer?: TokenizerKind | ((value: z.output<S>) => TokenizerKind);
   /** The directory that holds the model's tokenizer files (for tokenizer `hf`), when this kind has one. */
   tokenizerDir?(value: z.output<S>): string;
 }
@@ -95,27 +112,30 @@ export const initKinds = {
     // A checkpoint of a run with tokenizer hf carries a copy of its tokenizer files.
     tokenizerDir: (dir) => dir,
   }),
-  hf_gpt2: initKind({
-    schema: existingDirectory().describe(`A Hugging Face GPT-2 folder (config.json + model.safetensors, e.g. from \`huggingface-cli download gpt2\`); implies tokenizer gpt2. ${PATH_NOTE}`),
-    impliesTokenizer: 'gpt2',
-    configOf(dir) {
-      const { file, raw } = readConfigJson(dir);
-      return { config: modelConfigFromHf(raw, file), tokenizer: 'gpt2' };
-    },
-  }),
   hf: initKind({
     schema: existingDirectory().describe(
-      `A Hugging Face model directory of a family bonsai implements (llama incl. SmolLM2, mistral, qwen2/qwen2.5, qwen3, gpt_neox/Pythia; docs/models.md): config.json with model.safetensors or a sharded model.safetensors.index.json, and tokenizer.json. The context is max_position_embeddings. Implies tokenizer hf (the directory's tokenizer.json and chat_template); another tokenizer must fit the model's vocabulary. ${PATH_NOTE}`,
+      `A Hugging Face model directory of a family bonsai implements (${FAMILIES.map((f) => f.modelTypes.join('/')).join(', ')}; docs/models.md): config.json with model.safetensors or a sharded model.safetensors.index.json, and tokenizer.json. The context is max_position_embeddings. Implies tokenizer hf (the directory's tokenizer.json and chat_template), or GPT-2's BPE for a GPT-2 folder without tokenizer.json; another tokenizer must fit the model's vocabulary. ${PATH_NOTE}`,
     ),
-    impliesTokenizer: 'hf',
+    impliesTokenizer: hfTokenizerKind,
     tokenizerDir: (dir) => dir,
-    configOf(dir) {
-      const { file, raw } = readConfigJson(dir);
-      if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new BonsaiError(`${file}: not a JSON object`);
-      return { config: decoderConfigFromHf(raw as Record<string, unknown>, file) };
-    },
+    configOf: (dir, tokenizer) => ({ config: hfConfigOf(dir, tokenizer) }),
+  }),
+  hf_gpt2: initKind({
+    schema: existingDirectory().describe(`A Hugging Face GPT-2 folder (config.json + model.safetensors, e.g. from \`huggingface-cli download gpt2\`): the same as hf, with GPT-2's tokenizer implied. ${PATH_NOTE}`),
+    impliesTokenizer: 'gpt2',
+    configOf: (dir, tokenizer) => ({ config: hfConfigOf(dir, tokenizer), tokenizer: 'gpt2' }),
   }),
 };
+
+/** An `init.hf` directory's config, checked against the recipe's tokenizer (its ids must all embed). */
+function hfConfigOf(dir: string, tokenizer: Tokenizer): LMConfig {
+  const file = join(dir, 'config.json');
+  const config = decoderConfigFromHf(readHfConfigJson(dir), file);
+  if (tokenizer.vocabSize > config.vocabSize) {
+    throw new BonsaiError(`vocab_size (${config.vocabSize}) is smaller than the ${tokenizer.kind} tokenizer's ${tokenizer.vocabSize} ids: the tokenizer would emit ids the model has no embedding for`, { where: file });
+  }
+  return config;
+}
 
 /** A model-init kind's name. */
 export type InitKindName = keyof typeof initKinds;
@@ -139,24 +159,26 @@ const initNames = Object.keys(initKinds) as InitKindName[];
 export const initSchema = z
   .strictObject(Object.fromEntries(initNames.map((k) => [k, initKinds[k].schema.optional()])) as { [K in InitKindName]: z.ZodOptional<(typeof initKinds)[K]['schema']> })
   .refine((i) => initNames.filter((k) => i[k] !== undefined).length === 1, {
-    message: `needs exactly one of "config" (a fresh model), "checkpoint" (a saved one) or "hf_gpt2" (Hugging Face GPT-2 weights), or "hf" (a Hugging Face Llama/Mistral/Qwen/GPT-NeoX directory)`,
+    message: `needs exactly one of "config" (a fresh model), "checkpoint" (a saved one), "hf" (a Hugging Face directory of any family bonsai implements) or "hf_gpt2" (hf with the GPT-2 tokenizer)`,
   })
   .transform((i) => {
     const kind = initNames.find((k) => i[k] !== undefined)!;
     return { [kind]: i[kind] } as InitEntry;
   })
-  .describe('Where the initial weights come from: exactly one of config, checkpoint, hf_gpt2 or hf.');
+  .describe('Where the initial weights come from: exactly one of config, checkpoint, hf or hf_gpt2.');
 
 /**
  * The tokenizer a recipe's `model:` names. `hf` reads the files in the model's directory
- * (`init.hf`, or an `init.checkpoint` written by a run that used it); byte and gpt2 need none.
+ * (`init.hf`, or an `init.checkpoint` written by a run that used it, whose special-token
+ * rule it keeps); byte and gpt2 need none. `rule` overrides the special-token rule (a
+ * resumed run keeps its checkpoint's).
  */
-export function recipeTokenizer(m: { tokenizer: TokenizerKind; init: InitEntry }): Tokenizer {
+export function recipeTokenizer(m: { tokenizer: TokenizerKind; init: InitEntry }, rule?: SpecialTokenRuleName): Tokenizer {
   const kind = initKindOf(m.init);
   const spec = initKinds[kind] as InitKind<z.ZodType>;
   if (m.tokenizer !== 'hf') return createTokenizer(m.tokenizer);
   if (!spec.tokenizerDir) throw new BonsaiError(`model.tokenizer hf reads tokenizer.json from the model's directory; model.init.${kind} has none`, { hint: 'use it with model.init.hf or model.init.checkpoint' });
-  return createTokenizer('hf', spec.tokenizerDir(initValue(m.init)));
+  return createTokenizer('hf', spec.tokenizerDir(initValue(m.init)), rule);
 }
 
 /** The camelCase config of a fresh model, with the tokenizer's vocabulary filled in. */
@@ -165,26 +187,5 @@ export function configOf(c: z.output<typeof modelConfigSchema>, tokenizer: Token
   if (vocabSize < tokenizer.vocabSize) {
     throw new BonsaiError(`model.init.config.vocab_size (${vocabSize}) is smaller than the ${tokenizer.kind} tokenizer's vocabulary (${tokenizer.vocabSize})`);
   }
-  if (c.family !== undefined) return familyConfigFromRecipe({ ...c, family: c.family, vocab_size: vocabSize });
-  return modelConfig({
-    vocabSize,
-    dModel: c.d_model,
-    nLayers: c.n_layers,
-    nHeads: c.n_heads,
-    dMlp: c.d_mlp,
-    nCtx: c.n_ctx,
-    tiedEmbeddings: c.tied_embeddings,
-    layerNormEps: c.layer_norm_eps,
-    initStd: c.init_std,
-  });
-}
-
-/** A Hugging Face directory's config.json, parsed (not yet checked: each kind reads its own fields). */
-function readConfigJson(dir: string): { file: string; raw: unknown } {
-  const file = join(dir, 'config.json');
-  try {
-    return { file, raw: JSON.parse(readFileSync(file, 'utf8')) };
-  } catch {
-    throw new BonsaiError(`${file} is missing or not JSON`);
-  }
+  return familyConfigFromRecipe({ ...c, family: c.family ?? DEFAULT_FAMILY, vocab_size: vocabSize });
 }

@@ -32,6 +32,8 @@ export interface KvStep {
   positionsJs: Int32Array;
   /** [Tq·B, S + Tq] additive, query-major (line t·B + r): 0 where query t of row r may attend, −1e9 elsewhere. */
   mask: tf.Tensor2D;
+  /** As `mask`, for a layer that sees only keys less than `window` positions back (built once per window size). */
+  windowMask(window: number): tf.Tensor2D;
 }
 
 export class KVCache {
@@ -39,8 +41,8 @@ export class KVCache {
   private readonly maxPositions: number;
   private readonly keys: Array<tf.Tensor4D | null>; // per layer [dh, B, KV, S]
   private readonly values: Array<tf.Tensor4D | null>; // per layer [S, B, KV, dh]
-  /** Per row, one flag per slot: true where the slot holds a real token of that row. */
-  private readonly valid: boolean[][];
+  /** Per row, one entry per slot: the position of the real token the slot holds for that row, or −1 (padding). */
+  private readonly slotPositions: number[][];
   /** Per row: real tokens cached so far = the next token's position. */
   private readonly fed: number[];
   private pending?: { lengths: number[]; T: number };
@@ -51,7 +53,7 @@ export class KVCache {
     this.maxPositions = nCtx;
     this.keys = Array.from({ length: nLayers }, () => null);
     this.values = Array.from({ length: nLayers }, () => null);
-    this.valid = Array.from({ length: batch }, () => []);
+    this.slotPositions = Array.from({ length: batch }, () => []);
     this.fed = Array.from({ length: batch }, () => 0);
   }
 
@@ -62,7 +64,7 @@ export class KVCache {
 
   /** Slots on the key axis (real and padding), the same for every row. */
   get slots(): number {
-    return this.valid[0]?.length ?? 0;
+    return this.slotPositions[0]?.length ?? 0;
   }
 
   /**
@@ -79,21 +81,38 @@ export class KVCache {
     if (over >= 0) throw new BonsaiError(`KV cache: row ${over} would hold ${this.fed[over]! + lens[over]!} tokens, past the model's context of ${this.maxPositions}`);
     const S = this.slots;
     const pos = new Int32Array(B * T);
+    for (let r = 0; r < B; r++) {
+      for (let t = 0; t < T; t++) pos[r * T + t] = Math.min(this.fed[r]! + Math.min(t, Math.max(lens[r]! - 1, 0)), this.maxPositions - 1);
+    }
+    this.pending = { lengths: lens, T };
+    const masks = new Map<number, tf.Tensor2D>();
+    const maskOf = (window: number) => {
+      if (!masks.has(window)) masks.set(window, tf.tensor2d(this.maskValues(B, T, lens, window), [T * B, S + T]));
+      return masks.get(window)!;
+    };
+    return { positions: tf.tensor2d(pos, [B, T], 'int32'), positionsJs: pos, mask: maskOf(Infinity), windowMask: maskOf };
+  }
+
+  /**
+   * The additive mask of a step: query t of row r (at position fed[r] + t) sees the row's cached
+   * real slots and its own new tokens up to t, all fewer than `window` positions back; a padding
+   * query sees at least itself (no all-masked row).
+   */
+  private maskValues(B: number, T: number, lens: number[], window: number): Float32Array {
+    const S = this.slots;
     const mask = new Float32Array(T * B * (S + T)).fill(-1e9);
     for (let r = 0; r < B; r++) {
-      const old = this.valid[r]!;
+      const old = this.slotPositions[r]!;
       for (let t = 0; t < T; t++) {
-        pos[r * T + t] = Math.min(this.fed[r]! + Math.min(t, Math.max(lens[r]! - 1, 0)), this.maxPositions - 1);
         const row = (t * B + r) * (S + T);
-        for (let s = 0; s < S; s++) if (old[s]) mask[row + s] = 0;
-        // New slots: causal among the row's real tokens; a padding query sees at least itself (no all-masked row).
+        const p = this.fed[r]! + Math.min(t, Math.max(lens[r]! - 1, 0));
+        for (let s = 0; s < S; s++) if (old[s]! >= 0 && p - old[s]! < window) mask[row + s] = 0;
         const upto = t < lens[r]! ? t : Math.max(lens[r]! - 1, 0);
-        for (let u = 0; u <= upto; u++) mask[row + S + u] = 0;
+        for (let u = Math.max(0, upto - window + 1); u <= upto; u++) mask[row + S + u] = 0;
         if (t >= lens[r]!) mask[row + S + t] = 0;
       }
     }
-    this.pending = { lengths: lens, T };
-    return { positions: tf.tensor2d(pos, [B, T], 'int32'), positionsJs: pos, mask: tf.tensor2d(mask, [T * B, S + T]) };
+    return mask;
   }
 
   /**
@@ -120,7 +139,7 @@ export class KVCache {
     if (!this.pending) return;
     const { lengths, T } = this.pending;
     for (let r = 0; r < this.batch; r++) {
-      for (let t = 0; t < T; t++) this.valid[r]!.push(t < lengths[r]!);
+      for (let t = 0; t < T; t++) this.slotPositions[r]!.push(t < lengths[r]! ? this.fed[r]! + t : -1);
       this.fed[r]! += lengths[r]!;
     }
     this.pending = undefined;
@@ -135,7 +154,7 @@ export class KVCache {
       this.values[i] = null;
     }
     for (let r = 0; r < this.batch; r++) {
-      this.valid[r] = [];
+      this.slotPositions[r] = [];
       this.fed[r] = 0;
     }
   }

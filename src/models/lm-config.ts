@@ -1,50 +1,79 @@
 /**
- * The config any CausalLM carries (model.ts): GPT-2's ModelConfig or a Hugging Face family's
- * DecoderConfig, told apart by `family`. Both have the family-neutral dims every tool reads
- * (vocabSize, dModel, nLayers, nHeads, nKvHeads, dHead, dMlp, nCtx, tiedEmbeddings).
- * Checkpoints store it as `storedConfig` gives it; `configFromStored` reads it back,
- * including GPT-2 configs written before families existed (no `family` field).
+ * The config any CausalLM carries (model.ts): the family-neutral dims every tool reads
+ * (vocabSize, dModel, nLayers, nHeads, nKvHeads, dHead, dMlp, nCtx, tiedEmbeddings) and the
+ * flags its family module set (families/family.ts). Checkpoints store it as `storedConfig`
+ * gives it; `configFromStored` reads it back, including GPT-2 configs written before families
+ * existed (no `family` field) and family configs written before the flags were split.
  */
 import { BonsaiError } from '../errors.ts';
-import { sameGpt2Architecture, validateModelConfig, withDerived, type ModelConfig } from './config.ts';
-import type { DecoderConfig, FamilyName } from './families/config.ts';
+import type { DecoderConfig } from './families/family.ts';
+import { modelConfig, type Gpt2ConfigInput } from './families/gpt2.ts';
+import { familyNamed, familyNames, familyOf, FAMILIES } from './families/index.ts';
 
-/** Every architecture bonsai builds: GPT-2 and the Hugging Face decoder families. */
-export type ModelFamily = 'gpt2' | FamilyName;
+export type { Gpt2ConfigInput };
+
+/** A registered family's name (families/index.ts). */
+export type ModelFamily = string;
 
 /** A model's config, any family. */
-export type LMConfig = ModelConfig | DecoderConfig;
+export type LMConfig = DecoderConfig;
 
-/**
- * The config as a checkpoint's config.json stores it. GPT-2's drops the derived fields so a
- * GPT-2 checkpoint is byte-for-byte what bonsai wrote before families existed.
- */
+/** The config as a checkpoint's config.json stores it. */
 export function storedConfig(c: LMConfig): Record<string, unknown> {
-  if (c.family !== 'gpt2') return { ...c };
-  const { family: _f, nKvHeads: _k, dHead: _d, ...rest } = c;
-  return rest;
+  return familyOf(c).stored?.(c) ?? { ...c };
 }
 
 /** A stored config (checkpoint config.json's `model`) as an LMConfig; `where` names the file in errors. */
 export function configFromStored(raw: unknown, where: string): LMConfig {
   if (!raw || typeof raw !== 'object') throw new BonsaiError(`${where}: model config missing or not an object`);
   const r = raw as Record<string, unknown>;
-  if (r.family === undefined || r.family === 'gpt2') {
-    const c = withDerived(r as unknown as ModelConfig);
-    validateModelConfig(c, `model config in ${where}`);
-    return c;
+  const family = familyNamed(typeof r.family === 'string' ? r.family : FAMILIES[0]!.name);
+  if (!family) throw new BonsaiError(`${where}: model family ${JSON.stringify(r.family)} unknown (known: ${familyNames().join(', ')})`);
+  if (family.fromStored && (r.family === undefined || !('positions' in r))) return family.fromStored(r, where);
+  return 'positions' in r ? (r as unknown as LMConfig) : upgradeStored(r);
+}
+
+/**
+ * A family config stored before the flags were split (`mlp: 'swiglu' | 'gelu'`, `qkNorm`
+ * a boolean, `qkvBias`/`denseBias`): the same model under today's flags.
+ */
+function upgradeStored(r: Record<string, unknown>): LMConfig {
+  const { qkvBias, denseBias, qkNorm, mlp, ...rest } = r as Record<string, unknown> & { dHead: number };
+  return {
+    ...(rest as unknown as LMConfig),
+    positions: 'rope',
+    embedScale: 1,
+    normPlusOne: false,
+    normPlacement: 'pre',
+    bias: { qkv: qkvBias === true, out: denseBias === true, mlp: denseBias === true, unembed: false },
+    qkNorm: qkNorm === true ? 'head' : 'none',
+    mlp: mlp === 'swiglu' ? { gated: true, act: 'silu' } : { gated: false, act: 'gelu' },
+    attnScale: 1 / Math.sqrt(rest.dHead),
+  };
+}
+
+/**
+ * A config as the model classes take it: a full LMConfig as is, a GPT-2 given by its dims
+ * alone (`{ vocabSize, dModel, nLayers, nHeads, nCtx }`, GPT-2's defaults for the rest), or a
+ * stored form (configFromStored).
+ */
+export function asLMConfig(c: LMConfig | Gpt2ConfigInput): LMConfig {
+  if (!('positions' in c)) return !('family' in c) || c.family === undefined ? modelConfig(c) : configFromStored(c, 'model config');
+  const bad: string[] = [];
+  for (const k of ['vocabSize', 'dModel', 'nLayers', 'nHeads', 'nKvHeads', 'dHead', 'dMlp', 'nCtx'] as const) {
+    if (!Number.isInteger(c[k]) || c[k] <= 0) bad.push(`${k} must be a positive integer (got ${c[k]})`);
   }
-  const known: ModelFamily[] = ['llama', 'mistral', 'qwen2', 'qwen3', 'gpt_neox'];
-  if (!known.includes(r.family as ModelFamily)) throw new BonsaiError(`${where}: model family ${JSON.stringify(r.family)} unknown (known: gpt2, ${known.join(', ')})`);
-  return r as unknown as DecoderConfig;
+  if (c.nHeads % c.nKvHeads !== 0) bad.push(`nKvHeads (${c.nKvHeads}) must divide nHeads (${c.nHeads})`);
+  if (!(c.normEps > 0)) bad.push(`normEps must be > 0 (got ${c.normEps})`);
+  bad.push(...(familyOf(c).check?.(c) ?? []));
+  if (bad.length) throw new BonsaiError(`invalid model config: ${bad.join('; ')}`);
+  return c;
 }
 
 /** True when two configs describe the same architecture (so weights of one fit the other). */
 export function sameArchitecture(a: LMConfig, b: LMConfig): boolean {
-  if (a.family === 'gpt2' && b.family === 'gpt2') return sameGpt2Architecture(a, b);
-  if (a.family !== b.family) return false;
-  const { initStd: _a, ...ra } = a as DecoderConfig;
-  const { initStd: _b, ...rb } = b as DecoderConfig;
+  const { initStd: _a, ...ra } = a;
+  const { initStd: _b, ...rb } = b;
   return canonical(ra) === canonical(rb);
 }
 
@@ -60,13 +89,7 @@ function canonical(v: unknown): string {
 
 /** One line for error messages: the family and its dims. */
 export function describeConfig(c: LMConfig): string {
-  const family = c.family === 'gpt2' ? '' : `${c.family}, `;
+  const family = c.family === FAMILIES[0]!.name ? '' : `${c.family}, `;
   const kv = c.nKvHeads !== c.nHeads ? ` (${c.nKvHeads} key/value)` : '';
   return `${family}vocab ${c.vocabSize}, d_model ${c.dModel}, ${c.nLayers} layers, ${c.nHeads} heads${kv}, d_mlp ${c.dMlp}, n_ctx ${c.nCtx}${c.tiedEmbeddings ? ', tied' : ', untied'}`;
-}
-
-/** `c` as a GPT-2 config, or a BonsaiError saying `what` supports GPT-2 models only. */
-export function requireGpt2(c: LMConfig, what: string): ModelConfig {
-  if (c.family !== undefined && c.family !== 'gpt2') throw new BonsaiError(`${what} supports GPT-2 models only; this model is ${c.family}`);
-  return c;
 }

@@ -27,10 +27,16 @@ export function initialValues(c: LMConfig, seed: number): Map<string, Float32Arr
   return out;
 }
 
-/** Creates named tf.Variables from values (shapes from the specs). */
+/**
+ * Parameter values by path, as models are built from them: a Map, or a source that reads each
+ * value when asked (families/load.ts reads a checkpoint's tensors one at a time that way).
+ */
+export type ParamValues = Pick<ReadonlyMap<string, Float32Array>, 'get'>;
+
+/** Creates named tf.Variables from values (shapes from the specs); each value is asked for once. */
 export function makeVariables(
   c: LMConfig,
-  values: Map<string, Float32Array>,
+  values: ParamValues,
   trainable: boolean,
   prefix: string,
 ): Map<string, tf.Variable> {

@@ -7,23 +7,10 @@
  */
 import { decode as gpt2Decode, encode as gpt2Encode } from 'gpt-tokenizer/encoding/r50k_base';
 import { BonsaiError } from '../errors.ts';
-import { loadHfTokenizer, type HfTokenizer } from './hf-tokenizer.ts';
+import { loadHfTokenizer } from './hf-tokenizer.ts';
+import { asHfTokenizer, type SpecialTokenRuleName, type Tokenizer, type TokenizerKind } from './tokenizer-contract.ts';
 
-/** The kinds of tokenizer a recipe can name. */
-export type TokenizerKind = 'byte' | 'gpt2' | 'hf';
-
-/** Text ↔ token ids. `encode` never emits `eosId`; `decode` drops it. */
-export interface Tokenizer {
-  readonly kind: TokenizerKind;
-  /** Number of ids, i.e. every id is in [0, vocabSize). */
-  readonly vocabSize: number;
-  /** End-of-sequence id: appended after each JSONL example, and where sampling stops. */
-  readonly eosId: number;
-  /** Text → ids. Special-token strings in the text (e.g. "<|endoftext|>") stay plain text. */
-  encode(text: string): number[];
-  /** Ids → text. Skips EOS; ids that cannot be decoded become U+FFFD. Never throws. */
-  decode(ids: number[]): string;
-}
+export { asHfTokenizer, type SpecialTokenRule, type SpecialTokenRuleName, type Tokenizer, type TokenizerKind } from './tokenizer-contract.ts';
 
 /** Byte-level vocabulary: ids 0..255 are UTF-8 bytes, 256 is EOS. */
 export const BYTE_EOS_ID = 256;
@@ -103,7 +90,7 @@ class Gpt2Tokenizer implements Tokenizer {
 /** A tokenizer kind: its help text, and how to build it (`dir`: the model directory, for kinds that read files). */
 interface TokenizerKindSpec {
   describe: string;
-  build(dir: string | undefined): Tokenizer;
+  build(dir: string | undefined, rule?: SpecialTokenRuleName): Tokenizer;
 }
 
 /**
@@ -117,23 +104,30 @@ export const tokenizerKinds = {
   gpt2: { describe: "GPT-2's BPE", build: (): Tokenizer => new Gpt2Tokenizer() },
   hf: {
     describe: "the model directory's tokenizer.json (Hugging Face; the default with init.hf; messages data is rendered with its chat_template)",
-    build(dir: string | undefined): Tokenizer {
+    build(dir: string | undefined, rule?: SpecialTokenRuleName): Tokenizer {
       if (dir === undefined) throw new BonsaiError('tokenizer hf reads tokenizer.json from the model directory', { hint: 'use it with model.init.hf, or model.init.checkpoint of a run that used it' });
-      return loadHfTokenizer(dir);
+      return loadHfTokenizer(dir, { rule });
     },
   },
 } as const satisfies Record<TokenizerKind, TokenizerKindSpec>;
 
-/** Makes the tokenizer a recipe names; `dir` is the model directory (`hf` reads its tokenizer files there). */
-export function createTokenizer(kind: TokenizerKind, dir?: string): Tokenizer {
+/**
+ * Makes the tokenizer a recipe names; `dir` is the model directory (`hf` reads its tokenizer
+ * files there). `rule` overrides the special-token rule an `hf` directory gives (a resumed
+ * run keeps the one its checkpoint recorded).
+ */
+export function createTokenizer(kind: TokenizerKind, dir?: string, rule?: SpecialTokenRuleName): Tokenizer {
   const entry = (tokenizerKinds as Record<string, TokenizerKindSpec | undefined>)[kind];
   if (!entry) throw new BonsaiError(`unknown tokenizer "${String(kind)}"`, { hint: `use one of ${Object.keys(tokenizerKinds).join(', ')}` });
-  return entry.build(dir);
+  return entry.build(dir, rule);
 }
 
-/** The tokenizer as a Hugging Face one (special tokens, chat template), or undefined for byte/gpt2. */
-export function asHfTokenizer(tok: Tokenizer): HfTokenizer | undefined {
-  return tok.kind === 'hf' ? (tok as HfTokenizer) : undefined;
+/**
+ * What a checkpoint's config.json records of its tokenizer: the kind and, for `hf`, the
+ * special-token rule its run used (`special_tokens`), so every reader feeds the same ids.
+ */
+export function tokenizerRecord(tok: Tokenizer): { tokenizer: TokenizerKind; specialTokens?: SpecialTokenRuleName } {
+  return tok.kind === 'hf' ? { tokenizer: tok.kind, specialTokens: asHfTokenizer(tok)!.specialTokenRule.name } : { tokenizer: tok.kind };
 }
 
 /** Every id that ends a generation: a Hugging Face model may have several (eos as a list). */

@@ -1,5 +1,5 @@
 /**
- * Probe training on the loop driver's step-sequencing core (trainer/steps.ts): one step is
+ * Probe training on the loop driver's step-sequencing core (util/step-sequence.ts): one step is
  * one full-batch epoch, every epoch is logged (`probes/<name>/train_loss`) and evaluated
  * (`probes/<name>/val_loss`), early stopping is the evaluation's stop signal, SIGINT ends
  * the fit after the current epoch with the best weights so far. There is no learning-rate
@@ -7,7 +7,7 @@
  */
 import type { Tracker } from '../tracking/index.ts';
 import { NullTracker } from '../tracking/null-tracker.ts';
-import { runSteps } from '../trainer/steps.ts';
+import { runSteps } from '../util/step-sequence.ts';
 import type { Features } from './capture.ts';
 import { nonFiniteHint, startProbeFit, type FitOptions } from './fit.ts';
 import type { Probe } from './probe.ts';

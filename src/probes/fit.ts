@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
-import { build, type Builders } from '../recipe/registry.ts';
+import { build, type Builders } from '../registry/kinds.ts';
 import { Rng } from '../util/rng.ts';
 import type { probeKinds } from './kinds.ts';
 import type { Features, ProbeLevel } from './capture.ts';

@@ -15,6 +15,7 @@ import { fitProbeLoop, type FitLoopOptions } from './fit-loop.ts';
 import { checkLogitLensHook, LogitLens } from './logit-lens.ts';
 import { loadProbe, saveProbe } from './io.ts';
 import type { Probe } from './probe.ts';
+import { promptInputIds } from '../models/input-ids.ts';
 
 export type ProbeRecipe = Recipe['probes'][number];
 
@@ -32,7 +33,7 @@ export function probeDir(recipe: Pick<Recipe, 'run'>, p: ProbeRecipe): string {
  */
 export function probeExamples(path: string, tok: Tokenizer, level: ProbeLevel): ProbeExample[] {
   const rows = readRecords(path, { prompt: 'string', completion: 'string', label: 'number' }).map((r) => {
-    const p = tok.encode(r.prompt as string);
+    const p = promptInputIds(tok, r.prompt as string); // as the model reads it: its BOS first where the tokenizer adds one
     return { p, ids: [...p, ...tok.encode(r.completion as string)], label: r.label as number };
   });
   if (level === 'sequence') return rows.map(({ ids, label }) => ({ ids, label }));

@@ -19,14 +19,28 @@ import { trackerKindOf } from '../tracking/kinds.ts';
 import { optimizerKinds } from '../trainer/kinds/optimizer.ts';
 import { rlLossKinds } from '../trainer/kinds/rl-loss.ts';
 import { trainerKinds } from '../trainer/kinds/trainer.ts';
-import { checkHook } from './check-helpers.ts';
+import { checkRlPrompts } from '../trainer/kinds/rl-prompts.ts';
+import { evalKinds } from '../trainer/kinds/evals.ts';
+import { checkHook } from '../registry/check-helpers.ts';
 import { jobKinds, type JobName } from './jobs.ts';
 import { loraKinds, loraLayout } from '../lora/kinds.ts';
-import { checkEntry, checkList, type CheckContext, type CheckedRecipe } from './registry.ts';
-import type { PathSegment } from './walk.ts';
+import { checkEntry, checkList, type CheckContext } from '../registry/kinds.ts';
+import type { AnyRecipe, Recipe } from './schema.ts';
+import type { PathSegment } from '../registry/kinds.ts';
 
-/** Runs every check of `recipe`, reporting each problem through `report`. */
-export function checkRecipe(recipe: CheckedRecipe, report: CheckContext['report']): void {
+/**
+ * A recipe as the checks see it: each section that passed the schema, fully defaulted. A
+ * section with type errors is absent, and in list sections an item with type errors is a
+ * hole (the array is sparse, so indices still match the file).
+ */
+export type CheckedRecipe = { [K in Exclude<keyof Recipe, 'job'>]?: Recipe[K] } & { job?: AnyRecipe['job'] };
+
+/**
+ * Runs every check of `recipe`, reporting each problem through `report`. `written` is the
+ * recipe as written (after --set), for the checks that read single fields of a section
+ * with type errors elsewhere; without it they read `recipe`.
+ */
+export function checkRecipe(recipe: CheckedRecipe, report: CheckContext['report'], written?: Record<string, unknown>): void {
   const ctx: CheckContext = { recipe, report, ...modelOf(recipe, report) };
   if (recipe.lora) {
     // Targets name base weights; every other parameter glob names what trains: the adapters.
@@ -41,9 +55,11 @@ export function checkRecipe(recipe: CheckedRecipe, report: CheckContext['report'
     checkEntry(optimizerKinds, t.optimizer.kind, t.optimizer, ['trainer', 'optimizer'], ctx);
     if (t.kind === 'rl') checkEntry(rlLossKinds, t.loss.kind, t.loss, ['trainer', 'loss'], ctx);
   }
+  checkRlPrompts(written ? written.trainer : t, ctx);
   checkList(gradientKinds, recipe.gradients, 'gradients', ctx);
   checkList(interventionKinds, recipe.interventions, 'interventions', ctx);
   checkList(rewardKinds, recipe.rewards, 'rewards', ctx);
+  checkList(evalKinds, recipe.evals, 'evals', ctx);
   recipe.freeze?.forEach((s, i) => checkEntry(freezeKinds, freezeKindOf(s), s, ['freeze', i], ctx));
   recipe.probes?.forEach((p, i) => {
     checkHook(p.hook, ['probes', i, 'hook'], ctx);

@@ -4,7 +4,7 @@
  * model) use the training schema's own definitions, so they read and fail the same way.
  */
 import { z } from 'zod';
-import { PATH_NOTE, positiveInt } from './fields.ts';
+import { PATH_NOTE, positiveInt } from '../registry/fields.ts';
 import { backendSchema, datasetSchema, modelSchema, runSchema } from './schema.ts';
 
 /** The MLP matrices, as in the paper (kept in step with gradients/kfac-sites.ts). */
@@ -45,7 +45,7 @@ export function editRecipeSchemaFor(defaultName: string) {
     })
     .refine((r) => !('config' in r.model.init && r.model.init.config), {
       path: ['model', 'init'],
-      message: 'an edit needs saved weights: init.checkpoint or init.hf_gpt2 (a fresh init.config has nothing to edit)',
+      message: 'an edit needs saved weights: init.checkpoint or init.hf (a fresh init.config has nothing to edit)',
     })
     .describe('A bonsai edit recipe: a weight edit applied to a saved model.');
 }

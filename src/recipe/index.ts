@@ -3,11 +3,12 @@
  * at once, each with `file:line:col`), export the JSON Schema for editors, and record
  * the resolved recipe with a run.
  */
-export { loadRecipe, loadAnyRecipe, parseRecipe, parseAnyRecipe, trainingRecipe, loadEditRecipe, parseEditRecipe, loadRecipeOrEdit, type LoadOptions } from './load.ts';
+export { loadRecipe, loadAnyRecipe, parseRecipe, parseAnyRecipe, trainingRecipe, loadEditRecipe, parseEditRecipe, loadSaeRecipe, parseSaeRecipe, loadJobRecipe, type LoadOptions } from './load.ts';
 export { checkRecipe } from './check.ts';
 export { componentRegistry } from './components.ts';
 export { jobKinds, type JobName } from './jobs.ts';
-export type { Builders, CheckContext, KindSpec, KindTable } from './registry.ts';
+export { saeRecipeSchemaFor, type SaeRecipe } from './sae-schema.ts';
+export type { Builders, CheckContext, KindSpec, KindTable } from '../registry/kinds.ts';
 export { editRecipeSchemaFor, kfacEditSchema, type EditRecipe } from './edit-schema.ts';
 export {
   recipeSchema,

@@ -4,8 +4,9 @@
  */
 import type { z } from 'zod';
 import { BonsaiError } from '../errors.ts';
-import { closest, suggestion } from './suggest.ts';
-import { keysAt, schemaAt, valueAt, type PathSegment } from './walk.ts';
+import { closest, suggestion } from '../registry/suggest.ts';
+import { keysAt, schemaAt, valueAt } from './walk.ts';
+import type { PathSegment } from '../registry/kinds.ts';
 
 /** A path as users write it: `trainer.optimizer.lr`, `gradients.0.kind`. */
 export function dotted(path: readonly PathSegment[]): string {
@@ -97,6 +98,15 @@ export function explain(issue: z.core.$ZodIssue, data: unknown, schema: z.ZodTyp
       return one(oneOf(value, issue.values));
     case 'invalid_union': {
       const options = (issue as { options?: unknown[] }).options;
+      // A name-or-mapping field (backend: wasm | { kind, threads }): explain the form the value
+      // took, i.e. the branch whose issues reach deepest into it (a tie goes to the first).
+      const branches = (issue as { errors?: z.core.$ZodIssue[][] }).errors;
+      if (!options && branches?.length) {
+        // An unknown key lies one level inside the mapping its issue is raised on.
+        const depth = (b: z.core.$ZodIssue[]) => Math.min(...b.map((i) => i.path.length + (i.code === 'unrecognized_keys' ? 1 : 0)));
+        const best = branches.reduce((a, b) => (depth(b) > depth(a) ? b : a));
+        return best.flatMap((i) => explain({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue, data, schema));
+      }
       if (!options) return one('does not match any allowed form');
       return one(value === undefined ? `missing required field; one of ${options.join(' | ')}` : oneOf(value, options));
     }

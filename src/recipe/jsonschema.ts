@@ -4,16 +4,33 @@
  * completion, hover help (the `.describe()` texts) and inline errors while writing it.
  */
 import { z } from 'zod';
-import { jobKinds, jobNames } from './jobs.ts';
+import { ownRecipeSchemas } from './job-schemas.ts';
+import { jobKinds, trainingRecipeJobs } from './jobs.ts';
 import { recipeSchema } from './schema.ts';
 
 /**
  * JSON Schema (draft-07, the draft yaml-language-server supports best) of a recipe as
  * written: the input side, so defaulted fields are optional and carry their defaults.
  * Checks that need code (files exist, n_heads divides d_model) are left to the loader.
+ * A recipe whose `job` has a schema of its own (edit, sae: job-schemas.ts) is described by
+ * it; every other recipe is a training recipe (schema.ts).
  */
 export function recipeJsonSchema(): Record<string, unknown> {
-  const json = z.toJSONSchema(recipeSchema, {
+  const { $schema, ...training } = inputJsonSchema(recipeSchema);
+  // Which sections are required depends on the job: a trainer (which needs data), or a job that runs none.
+  const trainerless = trainingRecipeJobs.filter((j) => jobKinds[j].trainer === undefined);
+  const anyOf = [{ required: ['trainer'] }, { required: ['job'], properties: { job: { enum: trainerless } } }];
+  let body: Record<string, unknown> = { ...training, anyOf, dependencies: { trainer: ['data'] } };
+  for (const [job, schemaFor] of Object.entries(ownRecipeSchemas).reverse()) {
+    const { $schema: _, ...own } = inputJsonSchema(schemaFor('recipe'));
+    body = { if: { properties: { job: { const: job } }, required: ['job'] }, then: own, else: body };
+  }
+  return { $schema, title: 'bonsai recipe', ...body };
+}
+
+/** `schema`'s input side as draft-07 JSON Schema, without the noise editors do not need. */
+function inputJsonSchema(schema: z.ZodType): Record<string, unknown> {
+  return z.toJSONSchema(schema, {
     io: 'input',
     target: 'draft-7',
     // z.int() bounds every integer by the safe range; in an editor that is noise.
@@ -27,10 +44,5 @@ export function recipeJsonSchema(): Record<string, unknown> {
         Object.assign(jsonSchema, { ...only, ...jsonSchema });
       }
     },
-  });
-  const { $schema, ...rest } = json;
-  // Which sections are required depends on the job: a trainer (which needs data), or a job that runs none.
-  const trainerless = jobNames.filter((j) => jobKinds[j].trainer === undefined);
-  const anyOf = [{ required: ['trainer'] }, { required: ['job'], properties: { job: { enum: trainerless } } }];
-  return { $schema, title: 'bonsai recipe', ...rest, anyOf, dependencies: { trainer: ['data'] } };
+  }) as Record<string, unknown>;
 }

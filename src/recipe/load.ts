@@ -10,9 +10,11 @@ import type { z } from 'zod';
 import { BonsaiError, BonsaiErrors } from '../errors.ts';
 import { checkRecipe, salvageSections } from './check.ts';
 import { describeValue, explain, RecipeIssue, type Finding } from './issues.ts';
-import { jobKinds } from './jobs.ts';
+import { isOwnRecipeJob, jobKinds } from './jobs.ts';
+import { ownRecipeSchemas } from './job-schemas.ts';
+import type { SaeRecipe } from './sae-schema.ts';
 import { placer } from './locate.ts';
-import { editRecipeSchemaFor, type EditRecipe } from './edit-schema.ts';
+import type { EditRecipe } from './edit-schema.ts';
 import { applyOverrides } from './overrides.ts';
 import { recipeSchemaFor, recipeSections, type AnyRecipe, type Recipe } from './schema.ts';
 import { MAX_ALIASES, parseYaml, refusedTags, tagRefusal, toPlainData, type Position } from './yaml.ts';
@@ -48,15 +50,17 @@ function readRecipeText(file: string): string {
   return text;
 }
 
-/** Read and validate a recipe of any job, edit recipes included (`bonsai recipe validate`). */
-export function loadRecipeOrEdit(file: string, opts: LoadOptions = {}): AnyRecipe | EditRecipe {
+/** Read and validate a recipe of any job in the job table, edit and sae recipes included (`bonsai recipe validate`). */
+export function loadJobRecipe(file: string, opts: LoadOptions = {}): AnyRecipe | EditRecipe | SaeRecipe {
   const text = readRecipeText(file);
-  return isEditRecipe(text) ? parseEditRecipe(text, file, opts) : parseAnyRecipe(text, file, opts);
+  const job = writtenJob(text);
+  if (!isOwnRecipeJob(job)) return parseAnyRecipe(text, file, opts);
+  return parseWithSchema(ownRecipeSchemas[job](basename(file, extname(file))), text, file, opts) as EditRecipe | SaeRecipe;
 }
 
-/** Whether recipe `text` says `job: edit` (edit recipes have their own schema, edit-schema.ts). */
-function isEditRecipe(text: string): boolean {
-  return parseYaml(text).doc.get('job') === 'edit';
+/** The `job` recipe `text` names, as written (undefined when it names none or does not parse). */
+function writtenJob(text: string): unknown {
+  return parseYaml(text).doc.get('job');
 }
 
 /** `recipe` as a training recipe, or an error naming the command that runs its job. */
@@ -80,15 +84,13 @@ export function parseRecipe(text: string, file: string, opts: LoadOptions = {}):
  */
 export function parseAnyRecipe(text: string, file: string, opts: LoadOptions = {}): AnyRecipe {
   const name = basename(file, extname(file));
-  if (isEditRecipe(text)) {
-    throw new BonsaiError(`this is a job: edit recipe (a weight edit, no trainer); run it with \`bonsai edit ${file}\``, { where: file });
-  }
-  if (parseYaml(text).doc.get('job') === 'sae') {
-    throw new BonsaiError(`this is a job: sae recipe (a sparse autoencoder, no trainer); run it with \`bonsai sae train ${file}\``, { where: file });
+  const job = writtenJob(text);
+  if (isOwnRecipeJob(job)) {
+    throw new BonsaiError(`this is a job: ${job} recipe (${jobKinds[job].describe}); run it with \`${jobKinds[job].command} ${file}\``, { where: file });
   }
   return parseWithSchema(recipeSchemaFor(name), text, file, opts, (value, data) => {
     const found: Finding[] = [];
-    checkRecipe(value ?? salvageSections(data, recipeSections(name)), (path, detail) => found.push({ path: [...path], detail }));
+    checkRecipe(value ?? salvageSections(data, recipeSections(name)), (path, detail) => found.push({ path: [...path], detail }), data);
     return found;
   });
 }
@@ -100,7 +102,17 @@ export function loadEditRecipe(file: string, opts: LoadOptions = {}): EditRecipe
 
 /** Validate `job: edit` recipe `text` (see parseRecipe). */
 export function parseEditRecipe(text: string, file: string, opts: LoadOptions = {}): EditRecipe {
-  return parseWithSchema(editRecipeSchemaFor(basename(file, extname(file))), text, file, opts);
+  return parseWithSchema(ownRecipeSchemas.edit(basename(file, extname(file))), text, file, opts);
+}
+
+/** Read and validate the `job: sae` recipe at `file` (run by `bonsai sae train`). */
+export function loadSaeRecipe(file: string, opts: LoadOptions = {}): SaeRecipe {
+  return parseSaeRecipe(readRecipeText(file), file, opts);
+}
+
+/** Validate `job: sae` recipe `text`; `file` names it in errors and gives the default run name. */
+export function parseSaeRecipe(text: string, file: string, opts: LoadOptions = {}): SaeRecipe {
+  return parseWithSchema(ownRecipeSchemas.sae(basename(file, extname(file))), text, file, opts);
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { isAlias, isMap, isSeq, type Document, type LineCounter } from 'yaml';
 import type { Override } from './overrides.ts';
-import type { PathSegment } from './walk.ts';
+import type { PathSegment } from '../registry/kinds.ts';
 import { keyText, startOf, type Position } from './yaml.ts';
 
 /** Where a path is written: `found` is false when only an ancestor (`depth` segments deep) is. */

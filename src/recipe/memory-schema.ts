@@ -3,7 +3,7 @@
  * pre-step check holds it to (trainer/memory-budget.ts; docs/memory.md).
  */
 import { z } from 'zod';
-import { positiveInt } from './fields.ts';
+import { positiveInt } from '../registry/fields.ts';
 
 export const memorySchema = z
   .strictObject({
@@ -23,6 +23,3 @@ export const memorySchema = z
   })
   .prefault({})
   .describe('Memory: chunked cross-entropy, activation recomputation, and the limit checked before the first step.');
-
-/** The `memory` section of a parsed recipe. */
-export type MemoryRecipe = z.output<typeof memorySchema>;

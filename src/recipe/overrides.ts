@@ -6,8 +6,9 @@
  */
 import type { z } from 'zod';
 import { describeValue, dotted, RecipeIssue } from './issues.ts';
-import { suggestion } from './suggest.ts';
-import { defaultOf, schemaAt, type PathSegment } from './walk.ts';
+import { suggestion } from '../registry/suggest.ts';
+import { defaultOf, schemaAt } from './walk.ts';
+import type { PathSegment } from '../registry/kinds.ts';
 import { MAX_ALIASES, parseYaml, refusedTags, tagRefusal, toPlainData } from './yaml.ts';
 
 /** One `--set` that was applied: what it wrote where, and its text for error locations. */

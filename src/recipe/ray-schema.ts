@@ -30,6 +30,3 @@ export const raySchema = z
   })
   .optional()
   .describe('Running this recipe as a Ray job (`bonsai ray submit`). Ignored by `bonsai train`.');
-
-/** The `ray` section of a parsed recipe. */
-export type RayRecipe = NonNullable<z.output<typeof raySchema>>;

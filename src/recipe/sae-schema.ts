@@ -4,16 +4,12 @@
  * Sections shared with training recipes (run, backend, model, tracking) use the training
  * schema's own definitions, so they read and fail the same way.
  */
-import { basename, extname } from 'node:path';
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { BonsaiError } from '../errors.ts';
-import { nonNegativeInt, PATH_NOTE, positiveInt } from './fields.ts';
-import { parseWithSchema, type LoadOptions } from './load.ts';
+import { nonNegativeInt, PATH_NOTE, positiveInt } from '../registry/fields.ts';
 import { backendSchema, datasetSchema, modelSchema, runSchema, trackingSchema } from './schema.ts';
 
 /** The TopK SAE (Gao et al. 2024); see docs/results/sae.md. */
-export const saeSectionSchema = z
+const saeSectionSchema = z
   .strictObject({
     hook: z.string().min(1).describe('Hook point whose activations it reconstructs, e.g. blocks.1.hook_resid_post (checked against the model when the job starts).'),
     data: datasetSchema.describe('Text whose activations are read: text (windows of n_ctx tokens) or jsonl ({"text"} or {"prompt","completion"} lines).'),
@@ -49,19 +45,3 @@ export function saeRecipeSchemaFor(defaultName: string) {
 
 /** A validated SAE recipe with every default filled in. */
 export type SaeRecipe = z.output<ReturnType<typeof saeRecipeSchemaFor>>;
-
-/** Validate `job: sae` recipe `text`; `file` names it in errors and gives the default run name. */
-export function parseSaeRecipe(text: string, file: string, opts: LoadOptions = {}): SaeRecipe {
-  return parseWithSchema(saeRecipeSchemaFor(basename(file, extname(file))), text, file, opts);
-}
-
-/** Read and validate the `job: sae` recipe at `file`. */
-export function loadSaeRecipe(file: string, opts: LoadOptions = {}): SaeRecipe {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (cause) {
-    throw new BonsaiError(`cannot read recipe: ${(cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(cause)}`, { where: file, cause });
-  }
-  return parseSaeRecipe(text, file, opts);
-}

@@ -11,13 +11,17 @@ import { initKindOf, initKinds, initSchema, modelConfigSchema } from '../models/
 import { tokenizerKinds, type TokenizerKind } from '../models/tokenizer.ts';
 import { rewardsSchema } from '../rewards/kinds.ts';
 import { trainerSchema } from '../trainer/kinds/trainer.ts';
-import { jobKinds, jobNames, type JobName } from './jobs.ts';
+import { evalsSchema } from '../trainer/kinds/evals.ts';
+import { jobKinds, trainingRecipeJobs, type TrainingRecipeJob } from './jobs.ts';
 import { loraSchema } from '../lora/kinds.ts';
-import { probesSchema } from './rl.ts';
+import { probesSchema } from '../probes/kinds.ts';
 import { raySchema } from './ray-schema.ts';
 import { memorySchema } from './memory-schema.ts';
+import { backendSchema } from './backend-schema.ts';
+
+export { backendSchema };
 import { sweepSchemaOf } from './sweep-schema.ts';
-import { existingFile, PATH_NOTE, nonNegativeInt, positiveInt } from './fields.ts';
+import { existingFile, PATH_NOTE, nonNegativeInt, positiveInt } from '../registry/fields.ts';
 
 export { modelConfigSchema };
 
@@ -40,7 +44,7 @@ export const modelSchema = z
     tokenizer: z
       .enum(Object.keys(tokenizerKinds) as [TokenizerKind, ...TokenizerKind[]])
       .optional()
-      .describe(`Tokenizer: ${Object.entries(tokenizerKinds).map(([k, t]) => `${k} (${t.describe})`).join(', ')}. Default: gpt2 with init.hf_gpt2, hf with init.hf, else byte.`),
+      .describe(`Tokenizer: ${Object.entries(tokenizerKinds).map(([k, t]) => `${k} (${t.describe})`).join(', ')}. Default: gpt2 with init.hf_gpt2, hf with init.hf (gpt2 for a GPT-2 folder without tokenizer.json), else byte.`),
     init: initSchema,
   })
   .refine((m) => !(m.tokenizer === 'byte' && 'hf_gpt2' in m.init), {
@@ -52,7 +56,8 @@ export const modelSchema = z
     message: "tokenizer hf reads tokenizer.json from the model's directory: it goes with init.hf, or init.checkpoint of a run that used it",
   })
   .transform(({ tokenizer, init }) => {
-    const implied: TokenizerKind | undefined = initKinds[initKindOf(init)].impliesTokenizer;
+    const kind = initKinds[initKindOf(init)] as { impliesTokenizer?: TokenizerKind | ((v: unknown) => TokenizerKind) };
+    const implied = typeof kind.impliesTokenizer === 'function' ? kind.impliesTokenizer(Object.values(init)[0]) : kind.impliesTokenizer;
     return { tokenizer: tokenizer ?? implied ?? ('byte' as TokenizerKind), init };
   })
   .describe('The policy model.');
@@ -97,21 +102,15 @@ const sampleSchema = z
   })
   .describe('A sample printed and logged at each eval.');
 
-/** The `backend` section: which TensorFlow.js backend to run on. */
-export const backendSchema = z
-  .enum(['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'])
-  .default('auto')
-  .describe('TensorFlow.js backend; auto tries tensorflow-gpu, webgpu (hardware adapters only), tensorflow, wasm, cpu in that order.');
-
 /** The recipe's sections, each with its own schema. */
 function sectionsFor(defaultName: string) {
   return {
     run: runSchema(defaultName),
     backend: backendSchema,
     job: z
-      .enum(jobNames)
+      .enum(trainingRecipeJobs)
       .optional()
-      .describe(`What the recipe is for: ${jobNames.map((j) => `${j} (${jobKinds[j].describe})`).join(', ')}. Default: trainer.kind.`),
+      .describe(`What the recipe is for: ${trainingRecipeJobs.map((j) => `${j} (${jobKinds[j].describe})`).join(', ')}. Default: trainer.kind.`),
     model: modelSchema,
     data: dataSchema.optional(),
     trainer: trainerSchema.optional(),
@@ -121,6 +120,7 @@ function sectionsFor(defaultName: string) {
     lora: loraSchema.optional(),
     probes: probesSchema,
     rewards: rewardsSchema,
+    evals: evalsSchema,
     checkpoint: checkpointSchema,
     memory: memorySchema,
     tracking: trackingSchema,
@@ -161,15 +161,15 @@ export function recipeSchemaFor(defaultName: string) {
  * the sections it needs; one that does not has no `trainer`. With no `job`, the trainer's
  * kind is the job.
  */
-function checkJob(r: { job?: JobName; trainer?: { kind: string }; [section: string]: unknown }, ctx: z.RefinementCtx): void {
-  const job = r.job ?? (r.trainer?.kind as JobName | undefined);
+function checkJob(r: { job?: TrainingRecipeJob; trainer?: { kind: string }; [section: string]: unknown }, ctx: z.RefinementCtx): void {
+  const job = r.job ?? (r.trainer?.kind as TrainingRecipeJob | undefined);
   if (job === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['trainer'], message: `missing required field (or say what the recipe is for: job: ${jobNames.join(' | ')})` });
+    ctx.addIssue({ code: 'custom', path: ['trainer'], message: `missing required field (or say what the recipe is for: job: ${trainingRecipeJobs.join(' | ')})` });
     return;
   }
   const spec = jobKinds[job];
   if (spec.trainer === undefined && r.trainer) {
-    ctx.addIssue({ code: 'custom', path: ['trainer'], message: `a ${job} job has no trainer section; remove it, or set job to one that trains (${jobNames.filter((j) => jobKinds[j].trainer).join(', ')})` });
+    ctx.addIssue({ code: 'custom', path: ['trainer'], message: `a ${job} job has no trainer section; remove it, or set job to one that trains (${trainingRecipeJobs.filter((j) => jobKinds[j].trainer).join(', ')})` });
   } else if (spec.trainer !== undefined && r.trainer && r.trainer.kind !== spec.trainer) {
     ctx.addIssue({ code: 'custom', path: ['trainer', 'kind'], message: `job ${job} runs trainer kind ${spec.trainer}, got ${r.trainer.kind}` });
   }

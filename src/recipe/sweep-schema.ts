@@ -8,9 +8,10 @@
 import { z } from 'zod';
 import { dotted } from './issues.ts';
 import { parsePath } from './overrides.ts';
-import { nonNegativeInt, positiveInt } from './fields.ts';
-import { suggestion } from './suggest.ts';
-import { schemaAt, type PathSegment } from './walk.ts';
+import { nonNegativeInt, positiveInt } from '../registry/fields.ts';
+import { suggestion } from '../registry/suggest.ts';
+import { schemaAt } from './walk.ts';
+import type { PathSegment } from '../registry/kinds.ts';
 
 /** Fields a sweep sets itself for every point (name, folder), or that make no sense to vary. */
 const RESERVED = ['run.name', 'run.out_dir', 'sweep'];
@@ -89,7 +90,5 @@ export function sweepSchemaOf(root: () => z.ZodType) {
     .describe('A sweep over this recipe (`bonsai sweep`): grid and/or random points, one run each under one parent run. Ignored by `bonsai train`.');
 }
 
-/** The `sweep` section of a parsed recipe. */
-export type SweepRecipe = NonNullable<z.output<ReturnType<typeof sweepSchemaOf>>>;
 /** One random-search dimension. */
 export type Distribution = z.output<typeof distributionSchema>;

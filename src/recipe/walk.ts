@@ -4,9 +4,7 @@
  * or component kind is known to them without any second list to keep in sync.
  */
 import { z } from 'zod';
-
-/** One step of a recipe path: a key, or an index into a list. */
-export type PathSegment = string | number;
+import type { PathSegment } from '../registry/kinds.ts';
 
 /** The data at `path` inside `data`, or undefined when any step is missing. */
 export function valueAt(data: unknown, path: readonly PathSegment[]): unknown {

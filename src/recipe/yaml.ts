@@ -4,7 +4,7 @@
  * only core tags, and aliases capped so an alias bomb fails instead of eating memory.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import type { PathSegment } from './walk.ts';
+import type { PathSegment } from '../registry/kinds.ts';
 
 /** A 1-based line and column in the recipe file. */
 export interface Position {

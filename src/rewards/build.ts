@@ -3,7 +3,7 @@
  * enforces, so a kind added to the table cannot be silently left out here.
  */
 import type { Probe } from '../probes/probe.ts';
-import { build, type Builders } from '../recipe/registry.ts';
+import { build, type Builders } from '../registry/kinds.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import { abstentionReward } from './abstention.ts';
 import { exactMatchReward, lengthReward, regexReward } from './basic.ts';

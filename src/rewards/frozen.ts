@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import type { CausalLM } from '../models/model.ts';
-import { ceChunkRows } from '../trainer/chunked-ce.ts';
-import { noGradLogprobs } from '../trainer/logprobs.ts';
+import { ceChunkRows } from '../models/chunked-ce.ts';
+import { noGradLogprobs } from '../models/logprobs.ts';
 import type { FrozenPass, Reward, RolloutBatch } from './types.ts';
 
 /** Hooks the rewards need cached on `host`. */

@@ -4,9 +4,9 @@
  * for it), and a test in test/rewards/.
  */
 import { z } from 'zod';
-import { existingFile, metricName, nonNegativeInt, PATH_NOTE, positiveInt } from '../recipe/fields.ts';
-import { kind, kindTable, kindUnion, type CheckContext } from '../recipe/registry.ts';
-import type { PathSegment } from '../recipe/walk.ts';
+import { existingFile, metricName, nonNegativeInt, PATH_NOTE, positiveInt } from '../registry/fields.ts';
+import { kind, kindTable, kindUnion, type CheckContext } from '../registry/kinds.ts';
+import type { PathSegment } from '../registry/kinds.ts';
 
 const weight = () => z.number().default(1).describe('Weight of this reward in the sum.');
 

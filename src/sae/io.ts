@@ -12,7 +12,7 @@ import { BonsaiError } from '../errors.ts';
 import { readSafetensors, writeSafetensors } from '../models/safetensors.ts';
 import { Sae, SAE_WEIGHTS, type SaeMeta, type SaeWeightName } from './sae.ts';
 
-export const SAE_FORMAT = 'bonsai-sae/1';
+const SAE_FORMAT = 'bonsai-sae/1';
 
 /** Writes the SAE's two files into `dir` (which may hold other files, e.g. a probe's). Not atomic on its own: see saveSae. */
 export function writeSaeFiles(dir: string, sae: Sae): void {

@@ -8,7 +8,7 @@ import { recipeTokenizer } from '../models/init-kinds.ts';
 import type { SaeRecipe } from '../recipe/sae-schema.ts';
 import type { Tracker } from '../tracking/index.ts';
 import { NullTracker } from '../tracking/null-tracker.ts';
-import { buildModel } from '../trainer/build.ts';
+import { buildModel } from '../models/init-build.ts';
 import { collectActivations, datasetSequences } from './activations.ts';
 import { saveSae } from './io.ts';
 import type { SaeMetrics } from './sae.ts';
@@ -29,7 +29,7 @@ export interface SaeJobResult {
 }
 
 /** Where a recipe's SAE is saved: sae.out, else <run.out_dir>/sae. */
-export function saeDir(recipe: Pick<SaeRecipe, 'run' | 'sae'>): string {
+function saeDir(recipe: Pick<SaeRecipe, 'run' | 'sae'>): string {
   return recipe.sae.out ?? join(recipe.run.out_dir, 'sae');
 }
 

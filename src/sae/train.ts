@@ -153,7 +153,7 @@ function initSae(o: SaeTrainOptions, d: number, mean: Float32Array, rng: Rng): S
 }
 
 /** MSE and FVE on the held-out rows; dead latents and L0 over all rows. */
-export function saeMetrics(sae: Sae, heldOut: ActivationRows, all: ActivationRows, batch = 1024): SaeMetrics {
+function saeMetrics(sae: Sae, heldOut: ActivationRows, all: ActivationRows, batch = 1024): SaeMetrics {
   const { d } = heldOut;
   const mean = moments(heldOut).mean;
   let sse = 0, sst = 0, l0 = 0;

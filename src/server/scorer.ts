@@ -18,7 +18,7 @@ import { buildRewards } from '../rewards/build.ts';
 import { scoreRewards } from '../rewards/compose.ts';
 import { frozenPass } from '../rewards/frozen.ts';
 import type { Reward } from '../rewards/types.ts';
-import { buildModel } from '../trainer/build.ts';
+import { buildModel } from '../models/init-build.ts';
 import { rolloutBatchOf, type EncodedText } from './texts.ts';
 
 /** One sequence's rewards: the weighted total, each reward's raw score, and (asked for) per-token probe scores. */

@@ -4,7 +4,7 @@
  * trainer's would: prompt tokens then completion tokens, right-padded, an empty prompt
  * standing as one EOS token.
  */
-import { encodeRendered } from '../data/chat.ts';
+import { renderedInputIds } from '../models/input-ids.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
 import type { RolloutBatch } from '../rewards/types.ts';
 
@@ -24,8 +24,9 @@ export interface EncodedText extends ScoreText {
 
 export function encodeText(tok: Tokenizer, t: ScoreText): EncodedText {
   // A chat model's prompt arrives rendered by its template (special-token text included), as
-  // the policy read it: with tokenizer hf it is encoded special-aware (data/chat.ts).
-  const p = encodeRendered(tok, t.prompt);
+  // the policy read it: with tokenizer hf it is encoded special-aware, with the tokenizer's
+  // BOS unless the text already begins with it (models/input-ids.ts): never two.
+  const p = renderedInputIds(tok, t.prompt);
   return { ...t, promptIds: p.length ? p : [tok.eosId], completionIds: tok.encode(t.completion) };
 }
 

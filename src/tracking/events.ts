@@ -6,7 +6,7 @@ import type { ApiMetric, KeyValue } from './rest-client.ts';
 import type { RunEndStatus } from './types.ts';
 
 /** MLflow's log-batch limits (`mlflow/utils/validation.py`). */
-export const BATCH_LIMITS = { metrics: 1000, params: 100, tags: 100, total: 1000, bytes: 1_000_000 } as const;
+const BATCH_LIMITS = { metrics: 1000, params: 100, tags: 100, total: 1000, bytes: 1_000_000 } as const;
 
 export type TrackEvent =
   /** One `logMetrics` call; values already in API form (NaN as "NaN"), keys sanitised. */

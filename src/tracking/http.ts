@@ -9,7 +9,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { BonsaiError } from '../errors.ts';
 
 /** Statuses MLflow's client retries (POST included). */
-export const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
+const RETRY_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 const MAX_BACKOFF_S = 120;
 
 /** A failed call: `status` 0 means the server was not reached (refused, reset, timed out). */

@@ -16,6 +16,7 @@ export { MlflowRestClient, MlflowHttpError, apiMetricValue, type ApiMetric, type
 export { pushRun, type PushResult } from './push.ts';
 export { readSpool, type SpoolContents } from './spool.ts';
 export { flattenParams } from './flatten.ts';
+export { PARENT_RUN_ENV, RUN_TAGS_ENV, childRunEnv, inheritedRunContext, type InheritedRunContext } from './run-env.ts';
 export { isValidKey, sanitizeKey, pythonFloatRepr, truncateValue, MAX_KEY_LENGTH, MAX_PARAM_VALUE_LENGTH } from './keys.ts';
 
 /** Where runs go when neither the recipe nor the environment says: MLflow's old default. */

@@ -10,7 +10,7 @@ export const MAX_KEY_LENGTH = 250;
 /** Param value limit that every MLflow server accepts (newer ones allow 6000). */
 export const MAX_PARAM_VALUE_LENGTH = 500;
 /** Appended to a value cut to fit; counted inside the limit. */
-export const TRUNCATION_MARKER = '...[truncated]';
+const TRUNCATION_MARKER = '...[truncated]';
 
 // Python's `\w` is Unicode-aware; JS's is ASCII-only, so spell it out.
 const VALID_KEY = /^[/\p{L}\p{N}_.\- ]*$/u;

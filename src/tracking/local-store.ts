@@ -9,7 +9,7 @@ import { BonsaiError } from '../errors.ts';
 import { fileUri, NOT_EXPERIMENTS, readExperimentMeta, writeMeta } from './layout.ts';
 
 /** MLflow's Default experiment id and name. */
-export const DEFAULT_EXPERIMENT = { id: '0', name: 'Default' } as const;
+const DEFAULT_EXPERIMENT = { id: '0', name: 'Default' } as const;
 const LOCK_NAME = '.bonsai-experiments.lock';
 const LOCK_STALE_MS = 10_000;
 

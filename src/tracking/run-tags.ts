@@ -18,7 +18,7 @@ export function currentUser(): string {
 
 let commit: string | null | undefined;
 /** HEAD's commit when the working directory is in a git repository (asked once per process). */
-export function gitCommit(): string | undefined {
+function gitCommit(): string | undefined {
   if (commit === undefined) {
     try {
       commit = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).trim() || null;

@@ -115,7 +115,7 @@ export function keepForLater(e: unknown): boolean {
 }
 
 /** `<experiment_id>/<run_id>/artifacts` for a proxied `mlflow-artifacts:` URI; undefined for s3:, file: and others. */
-export function proxiedArtifactPath(uri?: string): string | undefined {
+function proxiedArtifactPath(uri?: string): string | undefined {
   const m = /^mlflow-artifacts:(?:\/\/[^/]*)?\/?(.*)$/.exec(uri ?? '');
   return m ? m[1]!.replace(/\/+$/, '') : undefined;
 }

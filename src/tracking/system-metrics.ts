@@ -14,7 +14,7 @@ function cpuTimes(): { idle: number; total: number } {
 }
 
 /** One sample of the metrics MLflow's System tab shows, under `system/`. */
-export function sampleSystemMetrics(prev: { idle: number; total: number }): { values: Record<string, number>; times: { idle: number; total: number } } {
+function sampleSystemMetrics(prev: { idle: number; total: number }): { values: Record<string, number>; times: { idle: number; total: number } } {
   const times = cpuTimes();
   const dTotal = times.total - prev.total;
   const cpu = dTotal > 0 ? 100 * (1 - (times.idle - prev.idle) / dTotal) : 0;

@@ -1,55 +1,16 @@
 import { BonsaiError } from '../errors.ts';
 import { evalBatches, loadDataset, splitTrainEval, unigramEntropyBits, type Dataset, type Example, type UnigramEntropy } from '../data/index.ts';
 import type { GradientTransform } from '../gradients/index.ts';
-import type { LMConfig } from '../models/lm-config.ts';
-import { configOf, initKindOf, initValue, type initKinds } from '../models/init-kinds.ts';
-import { createTokenizer, type Tokenizer } from '../models/tokenizer.ts';
+import type { Tokenizer } from '../models/tokenizer.ts';
 import type { CausalLM } from '../models/model.ts';
-import { createModel, modelFromValues } from '../models/registry.ts';
-import { loadHfGpt2 } from '../models/hf-gpt2.ts';
-import { readHfCheckpoint } from '../models/families/load.ts';
 import type { Recipe } from '../recipe/schema.ts';
-import { loadCheckpoint } from './checkpoint.ts';
-import type { SurgeryContext } from './surgery.ts';
+import { surgeryContext } from './surgery.ts';
 import { gradientBuilders } from '../gradients/builders.ts';
-import { build, type Builders } from '../recipe/registry.ts';
+import { build, type Builders } from '../registry/kinds.ts';
 import type { LmBatch } from './loss.ts';
 import { AdamW } from './optimizer.ts';
 import type { optimizerKinds } from './kinds/optimizer.ts';
 import type { ScheduleOptions } from './schedule.ts';
-
-/** The model a recipe asks for: fresh from `init.config`, or loaded from `init.checkpoint` or `init.hf_gpt2`. */
-export function buildModel(recipe: Pick<Recipe, 'model' | 'run'>, tokenizer: Tokenizer): CausalLM {
-  const init = recipe.model.init;
-  return build(initBuilders, initKindOf(init), initValue(init), recipe, tokenizer);
-}
-
-/** Initial weights for every model-init kind (models/init-kinds.ts). */
-const initBuilders: Builders<typeof initKinds, [recipe: Pick<Recipe, 'model' | 'run'>, tokenizer: Tokenizer], CausalLM> = {
-  config: (c, recipe, tokenizer) => createModel(configOf(c, tokenizer), recipe.run.seed),
-  checkpoint(dir, _recipe, tokenizer) {
-    const ckpt = loadCheckpoint(dir, { tokenizer: tokenizer.kind });
-    return modelFromValues(ckpt.config, ckpt.weights);
-  },
-  hf_gpt2(dir, _recipe, tokenizer) {
-    if (tokenizer.kind !== 'gpt2') throw new BonsaiError(`model.init.hf_gpt2 needs the gpt2 tokenizer, the recipe asks for ${tokenizer.kind}`);
-    return loadHfGpt2(dir).model;
-  },
-  hf(dir, _recipe, tokenizer) {
-    const { config, values } = readHfCheckpoint(dir);
-    if (tokenizer.vocabSize > config.vocabSize) {
-      throw new BonsaiError(`model.init.hf: the ${tokenizer.kind} tokenizer has ${tokenizer.vocabSize} ids, more than the model's vocab_size ${config.vocabSize} (${dir}/config.json)`);
-    }
-    return modelFromValues(config, values);
-  },
-};
-
-/** The recipe's `model.init.config`, camelCased, with the tokenizer's vocabulary filled in. */
-export function configFromRecipe(recipe: Pick<Recipe, 'model'>, tokenizer: Tokenizer): LMConfig {
-  const c = recipe.model.init.config;
-  if (!c) throw new Error('internal: configFromRecipe needs model.init.config');
-  return configOf(c, tokenizer);
-}
 
 export interface RunData {
   train: Example[];
@@ -87,13 +48,14 @@ export function buildData(recipe: Recipe, tokenizer: Tokenizer, nCtx: number): R
  * that compute gradients of their own (project_out from data, pcgrad, observe) need the
  * model and tokenizer in `ctx`.
  */
-export function buildTransforms(recipe: Recipe, ctx?: Omit<SurgeryContext, 'recipe'>): GradientTransform[] {
+export function buildTransforms(recipe: Recipe, ctx?: { model: CausalLM; tokenizer: Tokenizer; seqLen: number }): GradientTransform[] {
+  const surgery = ctx && surgeryContext({ recipe, ...ctx });
   const seen = new Map<string, number>();
   return recipe.gradients.map((g) => {
     const n = seen.get(g.kind) ?? 0;
     seen.set(g.kind, n + 1);
     const name = n === 0 ? g.kind : `${g.kind}_${n}`;
-    return build(gradientBuilders, g.kind, g, name, ctx && { recipe, ...ctx });
+    return build(gradientBuilders, g.kind, g, name, surgery);
   });
 }
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { evalBatches, loadDataset } from '../data/index.ts';
 import { freezeKindOf, type freezeKinds } from '../gradients/freeze-kinds.ts';
 import { interventionBuilders } from '../gradients/intervention-build.ts';
-import { build, type Builders } from '../recipe/registry.ts';
+import { build, type Builders } from '../registry/kinds.ts';
 import type { ForwardOptions } from '../models/hooks.ts';
 import { attributionFilter, attributionScores, selectTopPercent } from '../gradients/attribution.ts';
 import { Freezer } from '../gradients/freeze.ts';

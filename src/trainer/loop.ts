@@ -5,24 +5,26 @@
  * steps), evaluation, checkpoints, SIGINT and `--stop-after`, the non-finite policy and
  * circuit freezing. A trainer supplies its step and the state only it knows (a batcher, a
  * prompt cursor), nothing more. The step sequencing itself (cadence, stop signals, the
- * non-finite policy) is `runSteps` (steps.ts), which probe training shares.
+ * non-finite policy) is `runSteps` (util/step-sequence.ts), which probe training shares.
  */
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import type { Freezer } from '../gradients/freeze.ts';
-import { tokenizerFiles, type Tokenizer } from '../models/tokenizer.ts';
+import type { GradientTransform } from '../gradients/transform.ts';
+import type { ForwardOptions } from '../models/hooks.ts';
+import { tokenizerFiles, tokenizerRecord, type Tokenizer } from '../models/tokenizer.ts';
 import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import type { Tracker } from '../tracking/index.ts';
 import { Rng } from '../util/rng.ts';
 import { scheduleOf } from './build.ts';
-import { latestCheckpoint, loadCheckpoint, refuseExistingCheckpoints, saveTrainingCheckpoint, type TrainingState } from './checkpoint.ts';
+import { latestCheckpoint, loadCheckpoint, refuseExistingCheckpoints, saveTrainingCheckpoint, type TrainingState } from '../models/checkpoint.ts';
 import { applyFreezer, verifyFreezer } from './design.ts';
 import type { AdamW } from './optimizer.ts';
 import { lrAt } from './schedule.ts';
 import { adaptersOf, trainableParams } from '../lora/attach.ts';
 import { adapterCheckpointFiles } from '../lora/build.ts';
-import { runSteps, type EvalOutcome, type StepOutcome } from './steps.ts';
+import { runSteps, type EvalOutcome, type StepOutcome } from '../util/step-sequence.ts';
 
 /** What the loop reports to its caller (the CLI draws a progress bar from it). */
 export interface LoopEvents {
@@ -30,7 +32,38 @@ export interface LoopEvents {
   onLog?(line: string): void;
 }
 
-export type { EvalOutcome, StepOutcome } from './steps.ts';
+export type { EvalOutcome, StepOutcome } from '../util/step-sequence.ts';
+
+/** What every trainer kind's setup gets (train.ts builds it once). */
+export interface KindSetup {
+  recipe: Recipe;
+  model: CausalLM;
+  tokenizer: Tokenizer;
+  /** The backend's name, for the memory check. */
+  backend: string;
+  opts: LoopEvents & { resume?: boolean; stopAfter?: number; interrupt?: { requested: boolean } };
+}
+
+/** What a trainer kind's loop gets from train.ts: the tracking run and the recipe's design, built once for every kind. */
+export type KindRunContext = Omit<LoopOptions<unknown>, 'recipe' | 'model' | 'tokenizer' | 'optimizer' | 'plan' | 'trainer'> & {
+  /** The recipe's gradient transforms, in order; the loop's owner disposes them when the run ends. */
+  transforms: GradientTransform[];
+  /** The recipe's interventions, for training passes only. */
+  forward?: ForwardOptions;
+};
+
+/** A trainer kind after its setup (sft.ts, rl.ts), ready to run inside the tracking run. */
+export interface PreparedRun<R> {
+  /** Tags of the tracking run. */
+  tags: Record<string, string>;
+  /** The recipe as the kind resolved it (RL: sampling defaults from generation_config.json), logged as the run's params; else the recipe given. */
+  recipe?: Recipe;
+  /** Params beyond the recipe's (which settings came from generation_config.json). */
+  params?: Record<string, string>;
+  /** The sequence length the gradient kinds and the freeze selection measure on. */
+  seqLen: number;
+  run(ctx: KindRunContext): Promise<R>;
+}
 
 /** The trainer's part: its step, its own state in checkpoints, and optionally an evaluation. */
 export interface LoopTrainer<E> {
@@ -160,7 +193,7 @@ function restoreOrGuard<E>(o: LoopOptions<E>, pos: { step: number; rng: Rng }): 
 function saveAt<E>(o: LoopOptions<E>, pos: { step: number; rng: Rng }): string {
   return saveTrainingCheckpoint(o.recipe.run.out_dir, o.recipe.checkpoint.keep, {
     config: o.model.config,
-    tokenizer: o.tokenizer.kind,
+    ...tokenizerRecord(o.tokenizer),
     weights: o.model.valuesSync(),
     // A run with tokenizer hf keeps its tokenizer files beside the weights: --resume, generate,
     // probes and scripts reading this checkpoint rebuild the same tokenizer from it.

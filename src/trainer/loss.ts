@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ForwardOptions } from '../models/hooks.ts';
 import type { CausalLM } from '../models/model.ts';
-import { ceChunkRows, chunkedNll } from './chunked-ce.ts';
+import { ceChunkRows, chunkedNll } from '../models/chunked-ce.ts';
 
 /** A batch of next-token targets, flattened row-major. */
 export interface LmBatch {

@@ -3,7 +3,7 @@ import { BonsaiError } from '../errors.ts';
 import { estimateStepMemory, formatBytes, type MemoryEstimate, type StepShape } from './memory-estimate.ts';
 
 /** wasm32's linear memory maximum, which tfjs-backend-wasm asks for: 4 GiB. */
-export const WASM_HEAP_MAX = 2 ** 32;
+const WASM_HEAP_MAX = 2 ** 32;
 
 /**
  * The share of the limit an estimate may use: the wasm allocator grows its heap up to 20%
@@ -31,7 +31,7 @@ export interface SettingNames {
   seqOffset?: number;
 }
 
-export const SFT_SETTINGS: SettingNames = { batchSize: 'trainer.batch_size', gradAccum: 'trainer.grad_accum', seqLen: 'data.seq_len' };
+const SFT_SETTINGS: SettingNames = { batchSize: 'trainer.batch_size', gradAccum: 'trainer.grad_accum', seqLen: 'data.seq_len' };
 
 /** An RL step: batch_size prompts × group_size rollouts, each the longest prompt + max_new_tokens. */
 export function rlSettings(groupSize: number, longestPrompt: number): SettingNames {

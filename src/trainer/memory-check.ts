@@ -1,7 +1,7 @@
 import { adaptersOf, trainableParams } from '../lora/attach.ts';
 import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
-import { ceChunkRows } from './chunked-ce.ts';
+import { ceChunkRows } from '../models/chunked-ce.ts';
 import { backendMemoryLimit, checkStepFits, HEADROOM, rlSettings } from './memory-budget.ts';
 import { formatBytes, type StepShape } from './memory-estimate.ts';
 
@@ -20,7 +20,7 @@ export function checkRecipeStepFits(recipe: Recipe, model: CausalLM, backend: st
 }
 
 /**
- * The RL step's check, before the first step (run-rl.ts): its loss pass is an SFT step over
+ * The RL step's check, before the first step (prepareRl in rl.ts): its loss pass is an SFT step over
  * batch_size × group_size rollout rows of up to `longestPrompt` + max_new_tokens tokens, and
  * the frozen reference holds a second copy of the weights (none under LoRA: the reference is
  * the base with its adapters off). The no-grad passes and the rollouts' KV cache need less
@@ -48,7 +48,6 @@ export function stepShapeOf(recipe: Recipe, model: CausalLM, seqLen: number): St
   // ...but each forward re-forms every adapted weight as W + ΔW and keeps it for the backward.
   let adaptedWeights = 0;
   for (const path of adaptersOf(model)?.paths() ?? []) adaptedWeights += model.params.get(path)?.size ?? 0;
-  const family = c as Partial<{ mlp: string; rope: unknown }>;
   return {
     vocabSize: c.vocabSize,
     dModel: c.dModel,
@@ -64,8 +63,9 @@ export function stepShapeOf(recipe: Recipe, model: CausalLM, seqLen: number): St
     recompute: recipe.memory.recompute,
     nKvHeads: c.nKvHeads,
     dHead: c.dHead,
-    gatedMlp: family.mlp === 'swiglu',
-    rope: family.rope !== undefined,
+    gatedMlp: c.mlp.gated,
+    rope: c.positions === 'rope',
+    extraNormWidth: (c.normPlacement === 'pre' ? 0 : 2 * c.dModel) + (c.qkNorm === 'none' ? 0 : (c.nHeads + c.nKvHeads) * c.dHead),
     adaptedWeights,
   };
 }

@@ -59,6 +59,8 @@ export interface StepShape {
   /** Llama-style blocks: gated MLP (SwiGLU) and rotary embeddings. Default false (GPT-2). */
   gatedMlp?: boolean;
   rope?: boolean;
+  /** Per token and block, the width of the norms past ln1/ln2 (norms after the sublayers, q/k norms); each keeps its input and output. */
+  extraNormWidth?: number;
   /** Elements of the base weights that carry LoRA adapters (each is re-formed as W + ΔW per forward). */
   adaptedWeights?: number;
 }
@@ -81,7 +83,7 @@ export function estimateStepMemory(s: StepShape): MemoryEstimate {
   const N = s.batchSize * s.seqLen;
   const { dModel: D, dMlp: M, nHeads: H, nLayers: L } = s;
   const kvWidth = (s.nKvHeads ?? H) * (s.dHead ?? D / H);
-  const family = (s.gatedMlp ? 2 * M : 0) + (s.rope ? 2 * (D + kvWidth) : 0) + ((s.nKvHeads ?? H) < H ? 2 * D : 0);
+  const family = (s.gatedMlp ? 2 * M : 0) + (s.rope ? 2 * (D + kvWidth) : 0) + ((s.nKvHeads ?? H) < H ? 2 * D : 0) + 2 * (s.extraNormWidth ?? 0);
   const aFwd = 12 * D + 3 * M + H * s.seqLen + 2 + family;
   const aSaved = 8 * D + 3 * M + H * s.seqLen + 2 + family;
   const chunk = Math.min(N, s.ceChunkRows);

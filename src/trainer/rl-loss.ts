@@ -4,7 +4,7 @@
  * Every loss is a token mean over the sampled completion tokens of the whole batch.
  */
 import * as tf from '@tensorflow/tfjs';
-import { build, type Builders, type EntryOf } from '../recipe/registry.ts';
+import { build, type Builders, type EntryOf } from '../registry/kinds.ts';
 import type { rlLossKinds } from './kinds/rl-loss.ts';
 
 /** GRPO group-relative advantages: rollouts [g·G … g·G+G-1] share a prompt. */

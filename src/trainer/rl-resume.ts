@@ -7,7 +7,7 @@
  */
 import { BonsaiError } from '../errors.ts';
 import { Rng } from '../util/rng.ts';
-import type { TrainingState } from './checkpoint.ts';
+import type { TrainingState } from '../models/checkpoint.ts';
 
 /** Where the prompt stream stands: one fixed permutation of `size` prompts (seeded by `seed`), cycled. */
 export interface PromptState {

@@ -3,6 +3,7 @@
  * (prompt + completion) that the frozen pass, the policy pass and the loss all share.
  */
 import { BonsaiError } from '../errors.ts';
+import { promptIds } from '../data/prompts.ts';
 import { generate, type GenerateOptions } from '../models/generate.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
 import type { CausalLM } from '../models/model.ts';
@@ -11,7 +12,7 @@ import type { RolloutBatch } from '../rewards/types.ts';
 /** One prompt of an RL dataset: the text, and the reference answer when the task has one. */
 export interface PromptItem {
   prompt: string;
-  /** The prompt's ids when they are not `tok.encode(prompt)`: a chat rendered with its special tokens (data/prompts.ts). */
+  /** The prompt's ids when they are not the plain text's model input: a chat rendered with its special tokens (data/prompts.ts). */
   ids?: number[];
   answer?: string;
 }
@@ -29,7 +30,7 @@ export function rollout(policy: CausalLM, tok: Tokenizer, items: PromptItem[], o
   // would train the policy on text it never saw whole (recipe runs check this up front too).
   const room = nCtx - o.maxNewTokens;
   const prompts = items.flatMap((it, i) => {
-    const ids = it.ids ?? tok.encode(it.prompt);
+    const ids = promptIds(it, tok);
     if (ids.length > room) {
       throw new BonsaiError(
         `rollout: prompt ${i} is ${ids.length} tokens, longer than the ${room} a rollout leaves (n_ctx ${nCtx} − maxNewTokens ${o.maxNewTokens})`,

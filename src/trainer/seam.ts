@@ -6,12 +6,17 @@
  *   const { loss, grads } = computeGradients(model, () => myLoss(model));
  *   const r = applyGradients(model, grads, { optimizer, transforms, lr, loss });
  *   if (r.nonFinite) …; // skipped: nothing moved
+ *
+ * createTrainStep (next-token loss over micro-batches: SFT) and createLossStep (any scalar
+ * loss: RL) wrap the two calls into one optimizer step.
  */
 import * as tf from '@tensorflow/tfjs';
 import { BonsaiError } from '../errors.ts';
 import { applyTransforms, type GradientTransform, type NamedGrads } from '../gradients/transform.ts';
+import type { ForwardOptions } from '../models/hooks.ts';
 import type { CausalLM } from '../models/model.ts';
 import { asTrainingPass, trainableParams } from '../lora/attach.ts';
+import { countTargets, lmLoss, type LmBatch } from './loss.ts';
 import type { AdamW } from './optimizer.ts';
 
 /**
@@ -96,4 +101,64 @@ export function addGradients(a: NamedGrads, b: NamedGrads): NamedGrads {
     b[k]!.dispose();
   }
   return out;
+}
+
+export interface TrainStepOptions {
+  model: CausalLM;
+  /** With a Freezer installed (`freezer.install(optimizer)`), its mask runs before the transforms. */
+  optimizer: AdamW;
+  /** Applied in order between computing and applying the gradients. */
+  transforms: readonly GradientTransform[];
+  /** Forward options for training passes (e.g. interventions); evaluation does not use them. */
+  forward?: ForwardOptions;
+  /** Tokens per cross-entropy chunk (chunked-ce.ts); default `auto`. */
+  ceChunk?: number | 'auto';
+}
+
+export interface StepResult {
+  /** Token-mean loss over all micro-batches (nats). */
+  loss: number;
+  /** Targets that counted in the loss. */
+  tokens: number;
+  /** `gradients/<name>/<key>` from every transform. */
+  stats: Record<string, number>;
+  /** Set when the step was skipped: the parameters whose gradients were NaN or infinite. */
+  nonFinite?: string[];
+}
+
+/**
+ * One SFT optimizer step on the public seam: gradients of the next-token loss, summed over
+ * micro-batches (each normalised by the step's total targets, so the sum is the token
+ * mean) → applyGradients (freeze mask, transforms in order, AdamW, non-finite guard).
+ */
+export function createTrainStep(opts: TrainStepOptions) {
+  if (opts.model.frozen) throw new BonsaiError('cannot train a frozen copy'); // said at once, not at the first step
+  /** `stats: false` when the step's transform stats will not be logged (they may skip computing them). */
+  return function step(micro: LmBatch | LmBatch[], lr?: number, stats = true): StepResult {
+    const batches = Array.isArray(micro) ? micro : [micro];
+    const tokens = batches.reduce((n, b) => n + countTargets(b), 0);
+    let grads: NamedGrads | null = null;
+    let loss = 0;
+    for (const b of batches) {
+      const r = computeGradients(opts.model, () => lmLoss(opts.model, b, { normalizer: tokens, forward: opts.forward, ceChunk: opts.ceChunk }));
+      loss += r.loss;
+      grads = grads === null ? r.grads : addGradients(grads, r.grads);
+    }
+    const r = applyGradients(opts.model, grads!, { optimizer: opts.optimizer, transforms: opts.transforms, lr, loss, stats });
+    return { loss, tokens, ...r };
+  };
+}
+
+/**
+ * The train step for losses other than next-token cross-entropy (RL): the caller gives a
+ * loss function of the policy; computeGradients → applyGradients, as in createTrainStep,
+ * so freezing, projections and clipping apply to RL updates too.
+ */
+export function createLossStep(opts: { model: CausalLM; optimizer: AdamW; transforms: readonly GradientTransform[] }) {
+  if (opts.model.frozen) throw new BonsaiError('cannot train a frozen copy'); // said at once, not at the first step
+  /** One optimizer step on `lossFn()` (a scalar built from `model`'s variables). */
+  return function step(lossFn: () => tf.Scalar, lr?: number, stats = true): StepResult {
+    const { loss, grads } = computeGradients(opts.model, lossFn);
+    return { loss, tokens: 0, ...applyGradients(opts.model, grads, { optimizer: opts.optimizer, transforms: opts.transforms, lr, loss, stats }) };
+  };
 }

@@ -1,3 +1,9 @@
+/**
+ * Supervised fine-tuning, read top to bottom: the setup (prepareSft: data and the memory
+ * check, before the tracking run opens), the loop (runSft on the loop driver, loop.ts), and
+ * the step (grad_accum micro-batches through createTrainStep, seam.ts). Evaluation is the
+ * eval split's loss; a closing sample when the recipe asks for one.
+ */
 import { BonsaiError } from '../errors.ts';
 import { Batcher } from '../data/index.ts';
 import type { GradientTransform } from '../gradients/transform.ts';
@@ -7,10 +13,13 @@ import { endOfSequenceIds, type Tokenizer } from '../models/tokenizer.ts';
 import type { CausalLM } from '../models/model.ts';
 import type { Recipe } from '../recipe/schema.ts';
 import type { Rng } from '../util/rng.ts';
-import { buildOptimizer, type RunData } from './build.ts';
+import { buildData, buildOptimizer, type RunData } from './build.ts';
 import { evaluate, type EvalResult } from './evaluate.ts';
-import { runLoop, type LoopOptions, type LoopTrainer } from './loop.ts';
-import { createTrainStep } from './step.ts';
+import { runEvals } from './evals.ts';
+import { runLoop, type KindRunContext, type KindSetup, type LoopOptions, type LoopTrainer, type PreparedRun } from './loop.ts';
+import { checkRecipeStepFits } from './memory-check.ts';
+import { createTrainStep } from './seam.ts';
+import { promptInputIds } from '../models/input-ids.ts';
 
 export type { LoopEvents } from './loop.ts';
 
@@ -24,17 +33,42 @@ export interface SftLoopOptions extends Omit<LoopOptions<EvalResult>, 'optimizer
 }
 
 export interface SftResult {
+  kind: 'sft';
   step: number;
   finalLoss: number;
   eval?: EvalResult;
   interrupted: boolean;
   checkpoint?: string;
   sample?: string;
+  /** The recipe's evals (`eval/<name>/<metric>`), when it names any and the run finished. */
+  evals?: Record<string, number>;
+  /** Unigram entropy (nats/token) of the training targets: the bar eval loss must clear. */
+  unigramNats: number;
+}
+
+/** SFT's setup: the data, then the memory check; the returned run trains on them inside the tracking run. */
+export function prepareSft({ recipe, model, tokenizer, backend, opts }: KindSetup): PreparedRun<SftResult> {
+  const data = buildData(recipe, tokenizer, model.config.nCtx);
+  opts.onLog?.(
+    `model: ${model.numParams().toLocaleString('en-US')} parameters; data: ${data.train.length} train / ${data.eval.length} eval sequences of ${data.seqLen} tokens; ` +
+      `unigram entropy ${data.unigram.nats.toFixed(3)} nats/token (${data.unigram.bits.toFixed(3)} bits)`,
+  );
+  // Before any run is opened or step taken: a step that cannot fit stops here, saying what would.
+  const mem = checkRecipeStepFits(recipe, model, backend, data.seqLen);
+  if (mem) opts.onLog?.(mem);
+  return {
+    tags: {},
+    seqLen: data.seqLen,
+    run(ctx: KindRunContext) {
+      ctx.tracker.logMetrics(0, { 'data/unigram_entropy_nats': data.unigram.nats });
+      return runSft({ ...ctx, recipe, model, tokenizer, data });
+    },
+  };
 }
 
 /**
- * The SFT trainer on the loop driver (loop.ts): its step draws grad_accum micro-batches
- * and runs one train step; its state is the batcher. Evaluation is the eval split's loss.
+ * The SFT loop on the loop driver (loop.ts): its step draws grad_accum micro-batches and
+ * runs one train step; its state is the batcher. Evaluation is the eval split's loss.
  */
 export async function runSft(o: SftLoopOptions): Promise<SftResult> {
   const t = sftTrainer(o.recipe);
@@ -69,7 +103,10 @@ export async function runSft(o: SftLoopOptions): Promise<SftResult> {
     const plan = { steps: t.steps, logEvery: t.log_every, evalEvery: t.eval.every, maxNonfiniteSteps: t.max_nonfinite_steps };
     const r = await runLoop({ ...o, optimizer, plan, trainer });
     const sample = !r.interrupted && o.recipe.sample ? sampleText(model, o.tokenizer, o.recipe.sample, r.rng) : undefined;
-    return { step: r.step, finalLoss: r.finalLoss, eval: r.eval, interrupted: r.interrupted, checkpoint: r.checkpoint, sample };
+    // The recipe's task metrics, on the finished model (no interventions), at the last step.
+    const evals = !r.interrupted && o.recipe.evals?.length ? runEvals(o.recipe, model, o.tokenizer, data.seqLen) : undefined;
+    if (evals) o.tracker.logMetrics(r.step, evals);
+    return { kind: 'sft', step: r.step, finalLoss: r.finalLoss, eval: r.eval, interrupted: r.interrupted, checkpoint: r.checkpoint, sample, evals, unigramNats: data.unigram.nats };
   } finally {
     optimizer.dispose();
     for (const tr of o.transforms) tr.dispose?.();
@@ -77,7 +114,7 @@ export async function runSft(o: SftLoopOptions): Promise<SftResult> {
 }
 
 function sampleText(model: CausalLM, tok: Tokenizer, s: NonNullable<Recipe['sample']>, rng: Rng): string {
-  const prompt = tok.encode(s.prompt);
+  const prompt = promptInputIds(tok, s.prompt);
   const out = generate(model, [prompt.length ? prompt : [tok.eosId]], {
     maxNewTokens: s.max_new_tokens,
     temperature: s.temperature,
@@ -89,7 +126,7 @@ function sampleText(model: CausalLM, tok: Tokenizer, s: NonNullable<Recipe['samp
   return s.prompt + tok.decode(out.tokens[0]!);
 }
 
-/** The recipe's trainer, which the SFT loop needs to be `sft` (run.ts dispatches on kind). */
+/** The recipe's trainer, which the SFT loop needs to be `sft` (train.ts dispatches on kind). */
 function sftTrainer(recipe: Recipe): Extract<Recipe['trainer'], { kind: 'sft' }> {
   if (recipe.trainer.kind !== 'sft') throw new Error(`internal: the SFT loop got a ${recipe.trainer.kind} trainer`);
   return recipe.trainer;

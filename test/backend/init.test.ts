@@ -29,7 +29,9 @@ describe('initBackend', () => {
       expect(report.tried[1]).toMatchObject({ ok: false, reason: expect.stringMatching(/only a software adapter, mesa software \(llvmpipe.*auto uses hardware adapters only/) });
       expect(report.tried[3]).toEqual({ name: 'wasm', ok: true });
       expect(report.threads).toBeGreaterThanOrEqual(1);
-      expect(describeBackend(report)).toMatch(/^backend wasm \(\d threads?\), auto; skipped tensorflow-gpu: /);
+      // Which path its products take, BLAS or XNNPACK, in the same line.
+      expect(report.products?.path).toMatch(/^(blas|xnnpack)$/);
+      expect(describeBackend(report)).toMatch(/^backend wasm \(\d threads?(, XNNPACK \d)?; (products on \S.*|.*: products run on XNNPACK)\), auto; skipped tensorflow-gpu: /);
     } else {
       // A native package or a hardware GPU adapter: either it loads, or the report says why it failed.
       const last = report.tried.at(-1)!;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.ts';
+import { useBlas } from '../../src/backend/blas.ts';
 import { attention, bmm, crossEntropy, gelu, layerNorm, linear } from '../../src/backend/ops.ts';
 import { plainAttention } from '../../src/backend/attention.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -47,12 +48,20 @@ const plainGelu = (x: tf.Tensor) => {
   return tf.mul(tf.mul(0.5, x), tf.add(1, tf.tanh(tf.mul(c, tf.add(x, tf.mul(0.044715, tf.pow(x, 3)))))));
 };
 
-for (const backend of ['cpu', 'wasm'] as const) {
+/** wasm runs twice: products on the platform's BLAS (where found), and on XNNPACK with its rewrites (matmul.ts). */
+const BACKENDS = ['cpu', 'wasm', 'wasm-xnnpack'] as const;
+async function start(backend: (typeof BACKENDS)[number]) {
+  await initBackend(backend === 'cpu' ? 'cpu' : 'wasm');
+  if (backend !== 'cpu') useBlas(backend === 'wasm');
+}
+
+for (const backend of BACKENDS) {
   describe(`ops on ${backend}`, () => {
-    beforeAll(async () => {
-      await initBackend(backend);
+    beforeAll(() => start(backend));
+    afterAll(() => {
+      tf.disposeVariables();
+      useBlas(true);
     });
-    afterAll(() => tf.disposeVariables());
 
     it('linear equals matMul, with and without bias', () => {
       expectSame((x, w) => linear(x as tf.Tensor2D, w as tf.Tensor2D), (x, w) => tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), [[37, 24], [24, 56]]);
@@ -103,11 +112,10 @@ const plainLayerNorm = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, eps: number) =
   return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), g), b);
 };
 
-for (const backend of ['cpu', 'wasm'] as const) {
+for (const backend of BACKENDS) {
   describe(`fused ops on ${backend}`, () => {
-    beforeAll(async () => {
-      await initBackend(backend);
-    });
+    beforeAll(() => start(backend));
+    afterAll(() => useBlas(true));
 
     it('layerNorm equals the moments formula', () => {
       expectSame((x, g, b) => layerNorm(x!, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5), (x, g, b) => plainLayerNorm(x!, g!, b!, 1e-5), [[3, 5, 24], [24], [24]]);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/backend/index.ts';
+import { useBlas } from '../../src/backend/blas.ts';
 import { HookedTransformer } from '../../src/models/index.ts';
 import { lmLoss, type LmBatch } from '../../src/trainer/index.ts';
 import { Rng } from '../../src/util/rng.ts';
@@ -8,6 +9,7 @@ import { Rng } from '../../src/util/rng.ts';
 /**
  * The whole model on wasm (our kernels, overrides and fused ops) against tfjs-cpu (the
  * reference): same seed → same weights, so loss and every parameter's gradient must agree.
+ * wasm runs twice: products on the platform's BLAS (when found) and on XNNPACK.
  */
 
 const base = { vocabSize: 40, dModel: 16, nLayers: 2, nHeads: 2, dMlp: 48, nCtx: 12, layerNormEps: 1e-5, initStd: 0.2 };
@@ -20,8 +22,9 @@ function batch(seed: number, B: number, T: number, V: number): LmBatch {
 }
 
 /** Loss and gradients by parameter path, read back to JS. */
-async function lossAndGrads(backend: 'cpu' | 'wasm', tied: boolean, cachePattern: boolean) {
-  await initBackend(backend);
+async function lossAndGrads(backend: 'cpu' | 'wasm' | 'wasm-xnnpack', tied: boolean, cachePattern: boolean) {
+  await initBackend(backend === 'cpu' ? 'cpu' : 'wasm');
+  if (backend !== 'cpu') useBlas(backend === 'wasm');
   const model = HookedTransformer.create({ ...base, tiedEmbeddings: tied }, 5);
   try {
     const b = batch(9, 3, 10, base.vocabSize);
@@ -39,11 +42,12 @@ async function lossAndGrads(backend: 'cpu' | 'wasm', tied: boolean, cachePattern
 }
 
 describe('model parity: wasm vs cpu', () => {
-  for (const tied of [true, false]) {
-    for (const cachePattern of [false, true]) {
-      it(`loss and every gradient agree (${tied ? 'tied' : 'untied'}, ${cachePattern ? 'explicit' : 'fused'} attention)`, async () => {
+  for (const [tied, cachePattern, products] of [[true, false, 'wasm'], [true, true, 'wasm'], [false, false, 'wasm'], [false, true, 'wasm'], [true, false, 'wasm-xnnpack'], [false, true, 'wasm-xnnpack']] as const) {
+    {
+      it(`loss and every gradient agree (${tied ? 'tied' : 'untied'}, ${cachePattern ? 'explicit' : 'fused'} attention, products on ${products === 'wasm' ? 'BLAS where found' : 'XNNPACK'})`, async () => {
         const cpu = await lossAndGrads('cpu', tied, cachePattern);
-        const wasm = await lossAndGrads('wasm', tied, cachePattern);
+        const wasm = await lossAndGrads(products, tied, cachePattern);
+        useBlas(true);
         expect(Math.abs(wasm.loss - cpu.loss) / Math.abs(cpu.loss)).toBeLessThan(1e-5);
         expect([...wasm.grads.keys()]).toEqual([...cpu.grads.keys()]);
         // Relative to the parameter's own gradient scale, floored at 1% of the largest: some

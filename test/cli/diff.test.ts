@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HookedTransformer, modelConfig } from '../../src/models/index.ts';
-import { saveCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { saveCheckpoint } from '../../src/models/checkpoint.ts';
 import { bonsai, hasStackTrace } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/recipes.ts';
 import { byteConfig } from '../diff/helpers.ts';

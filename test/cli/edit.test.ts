@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadHfGpt2 } from '../../src/models/hf-gpt2.ts';
+import { loadHfGpt2 } from '../../src/models/families/load.ts';
 import { modelConfig } from '../../src/models/index.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
-import { loadCheckpoint, saveCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
+import { loadCheckpoint, saveCheckpoint } from '../../src/models/checkpoint.ts';
 import { bonsai, hasStackTrace } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/recipes.ts';
 import { useCpu } from '../helpers/tiny.ts';
@@ -102,7 +102,7 @@ describe('bonsai edit (K-FAC)', () => {
     writeFileSync(s.recipe, recipe);
     const r = bonsai(['edit', s.recipe]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/Hugging Face GPT-2 layout/);
+    expect(r.stdout).toMatch(/Hugging Face layout/);
     const edited = loadHfGpt2(join(s.out, 'model'));
     const base = loadHfGpt2('test/fixtures/gpt2-tiny');
     expect(edited.model.fingerprint()).not.toBe(base.model.fingerprint());

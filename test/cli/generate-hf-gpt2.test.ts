@@ -23,7 +23,7 @@ describe('bonsai generate --hf-gpt2', () => {
     expect(both.stderr).toMatch(/one of --checkpoint, --hf or --hf-gpt2/);
     const bad = bonsai(['generate', '--hf-gpt2', 'test/fixtures/recipes', '--prompt', 'x', '--backend', 'cpu']);
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toMatch(/config\.json is missing/);
+    expect(bad.stderr).toMatch(/config\.json: missing/);
     expect(hasStackTrace(bad.stderr)).toBe(false);
   });
 });

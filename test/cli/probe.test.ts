@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { modelConfig } from '../../src/models/config.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { modelConfig } from '../../src/models/index.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import { saveProbe } from '../../src/probes/io.ts';
-import { saveCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { saveCheckpoint } from '../../src/models/checkpoint.ts';
 import { sweepHooks } from '../../src/cli/probe.ts';
 import { bonsai, hasStackTrace } from '../helpers/cli.ts';
 import { constantProbe } from '../helpers/probe.ts';

@@ -31,7 +31,10 @@ describe('bonsai recipe', () => {
   it('schema prints a JSON Schema', () => {
     const r = bonsai(['recipe', 'schema']);
     const schema = JSON.parse(r.stdout);
-    expect(schema.properties.trainer).toBeDefined();
+    // job: edit and job: sae recipes first (if/then), then the training recipe.
+    expect(schema.then.properties.edit).toBeDefined();
+    expect(schema.else.then.properties.sae).toBeDefined();
+    expect(schema.else.else.properties.trainer).toBeDefined();
   });
 
   it('a missing recipe file is a clear error', () => {

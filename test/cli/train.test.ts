@@ -28,6 +28,32 @@ describe('bonsai train', () => {
     expect(g.stdout.startsWith('the cat')).toBe(true);
   });
 
+  it('--threads sets the wasm backend\'s threads (and its BLAS\'s); a count this machine cannot run is refused up front', () => {
+    const dir = tempDir();
+    const recipe = writeTinyRecipe(dir, { steps: 2 });
+    const r = bonsai(['train', recipe, '--set', 'backend=wasm', '--threads', '1', '--set', 'tracking.uri=none']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^backend wasm \(1 thread; (products on \S|.*products run on XNNPACK)/m);
+    for (const [bad, why] of [['0', /must be a whole number of threads, at least 1/], ['9999', /this machine has \d+ CPUs?/], ['two', /must be a whole number/]] as const) {
+      const refused = bonsai(['train', recipe, '--threads', bad]);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(new RegExp(`--threads ${bad}: `));
+      expect(refused.stderr).toMatch(why);
+      expect(hasStackTrace(refused.stderr)).toBe(false);
+    }
+  });
+
+  it('with tracking none, prints no tracking or compare line', () => {
+    const dir = tempDir();
+    const recipe = writeTinyRecipe(dir, { steps: 2 });
+    const r = bonsai(['train', recipe, '--set', 'tracking.uri=none']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/finished at step 2/);
+    expect(r.stdout).not.toMatch(/^tracking: run|^compare:/m);
+    const tracked = bonsai(['train', writeTinyRecipe(tempDir(), { steps: 2 })]);
+    expect(tracked.stdout).toMatch(/^tracking: run [0-9a-f]{32} in /m);
+  });
+
   it('a recipe with a sweep: section trains the base recipe once and says how to run the sweep', () => {
     const dir = tempDir();
     const recipe = writeTinyRecipe(dir, { steps: 2, extra: 'sweep: { grid: { trainer.optimizer.lr: [1.0e-3, 3.0e-3] } }' });

@@ -6,7 +6,8 @@
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chatSegments, encodeRendered, parseMessages, renderChat } from '../../src/data/chat.ts';
+import { chatSegments, parseMessages, renderChat } from '../../src/data/chat.ts';
+import { renderedInputIds as encodeRendered } from '../../src/models/input-ids.ts';
 import { jsonlDataset } from '../../src/data/load.ts';
 import { loadPromptData } from '../../src/data/prompts.ts';
 import { BonsaiError, BonsaiErrors } from '../../src/errors.ts';

@@ -8,16 +8,16 @@ import * as tf from '@tensorflow/tfjs';
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeRendered } from '../../src/data/chat.ts';
+import { renderedInputIds as encodeRendered } from '../../src/models/input-ids.ts';
 import { asHfTokenizer, createTokenizer } from '../../src/models/tokenizer.ts';
 import { exportMergedCheckpoint } from '../../src/lora/export.ts';
-import { loadHfDecoder } from '../../src/models/families/load.ts';
+import { loadHfModel } from '../../src/models/families/load.ts';
 import { Probe } from '../../src/probes/probe.ts';
 import { saveProbe } from '../../src/probes/io.ts';
 import { parseRecipe } from '../../src/recipe/index.ts';
 import { RewardScorer } from '../../src/server/scorer.ts';
 import { encodeText } from '../../src/server/texts.ts';
-import { latestCheckpoint, loadCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { latestCheckpoint, loadCheckpoint } from '../../src/models/checkpoint.ts';
 import { train } from '../../src/trainer/index.ts';
 import { bonsai, hasStackTrace } from '../helpers/cli.ts';
 import { MemoryTracker } from '../helpers/metrics.ts';
@@ -171,7 +171,7 @@ describe('tokenizer hf from model.init.hf', () => {
   it('generate --hf --messages: rendered like the template, with a probe intervention on the frozen model; a bad messages value is a clear error', () => {
     // A probe that always fires (bias 10) on the fixture's frozen copy: every sampled token is followed by the insert.
     const dir = tempDir('bonsai-hf-chat-');
-    const frozen = loadHfDecoder(QWEN3).frozenCopy();
+    const frozen = loadHfModel(QWEN3).frozenCopy();
     const probe = new Probe(
       { name: 'p', hook: 'blocks.0.hook_resid_post', level: 'token', kind: { kind: 'logistic', l2: 0 }, d: 32, threshold: 0.5, metrics: { auroc: NaN, tpr_at_1fpr: NaN, f1: NaN, ece: NaN, n: 0 }, fingerprint: frozen.fingerprint() },
       { mu: tf.zeros([32]), sigma: tf.ones([32]), w: tf.zeros([32]), b: tf.scalar(10) },

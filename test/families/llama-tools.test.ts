@@ -19,7 +19,7 @@ import { loadRecipe } from '../../src/recipe/index.ts';
 import { RewardScorer } from '../../src/server/scorer.ts';
 import { encodeText } from '../../src/server/texts.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { saveCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { saveCheckpoint } from '../../src/models/checkpoint.ts';
 import { train } from '../../src/trainer/index.ts';
 import { MemoryTracker } from '../helpers/metrics.ts';
 import { bonsai } from '../helpers/cli.ts';

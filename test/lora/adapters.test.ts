@@ -5,7 +5,7 @@ import { adaptersOf, attachLora, detachLora, frozenReference, trainableParams } 
 import { loraScale } from '../../src/lora/settings.ts';
 import { AdamW } from '../../src/trainer/optimizer.ts';
 import { applyGradients, computeGradients } from '../../src/trainer/seam.ts';
-import { createTrainStep } from '../../src/trainer/step.ts';
+import { createTrainStep } from '../../src/trainer/seam.ts';
 import { lmLoss } from '../../src/trainer/loss.ts';
 import { Freezer } from '../../src/gradients/freeze.ts';
 import { selectGlob } from '../../src/gradients/select.ts';

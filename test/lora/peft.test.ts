@@ -8,10 +8,10 @@ import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, peftFiles, readPeftAdapter } from '../
 import { loraScale } from '../../src/lora/settings.ts';
 import { exportMergedAdapter } from '../../src/lora/export.ts';
 import { readHfCheckpoint } from '../../src/models/families/load.ts';
-import { loadHfGpt2 } from '../../src/models/hf-gpt2.ts';
+import { loadHfGpt2 } from '../../src/models/families/load.ts';
 import { paramSpecs } from '../../src/models/layout.ts';
 import { readSafetensors } from '../../src/models/safetensors.ts';
-import { modelConfig } from '../../src/models/config.ts';
+import { modelConfig } from '../../src/models/index.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { useCpu } from '../helpers/tiny.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { blockFlops, forwardFlops, probeHeadFlops, unembedFlops } from '../../src/models/flops.ts';
-import { modelConfig } from '../../src/models/config.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { modelConfig } from '../../src/models/index.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 
 describe('FLOPs from the shapes', () => {
   it('matches 2·T·(weights of every matrix product) + the attention products, counted from a real model\'s parameters', () => {

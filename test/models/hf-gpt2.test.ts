@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadHfGpt2, saveHfGpt2 } from '../../src/models/hf-gpt2.ts';
+import { loadHfGpt2 } from '../../src/models/families/load.ts';
+import { saveHfGpt2 } from '../../src/models/families/save.ts';
 import { HookedTransformer, modelConfig } from '../../src/models/index.ts';
 import { readSafetensors, writeSafetensors, type SafetensorsInput } from '../../src/models/safetensors.ts';
 import { tempDir } from '../helpers/recipes.ts';
@@ -57,7 +58,7 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 describe('loadHfGpt2', () => {
   it("matches PyTorch's logits to 1e-4 on the cpu backend, with GPT-2's tokenizer", () => {
     const { model, tokenizer, config } = loadHfGpt2(FIXTURE);
-    expect(config).toMatchObject({ vocabSize: 50257, dModel: 4, nLayers: 2, nHeads: 2, dMlp: 16, nCtx: 16, tiedEmbeddings: true, layerNormEps: 1e-5 });
+    expect(config).toMatchObject({ family: 'gpt2', vocabSize: 50257, dModel: 4, nLayers: 2, nHeads: 2, dMlp: 16, nCtx: 16, tiedEmbeddings: true, normEps: 1e-5, positions: 'learned', norm: 'layer', mlp: { gated: false, act: 'gelu_tanh' } });
     expect(tokenizer.encode(golden.text)).toEqual(golden.input_ids[0]);
     const ids = tf.tensor2d(golden.input_ids, undefined, 'int32');
     const { logits, cache } = model.forward(ids, { cache: 'ln_final.hook_normalized' });
@@ -118,25 +119,29 @@ describe('loadHfGpt2', () => {
     tensors['h.1.mlp.c_fc.bias'] = { dtype: 'I32', shape: [16], data: new Int32Array(16) };
     tensors['lm_head.weight'] = { dtype: 'F32', shape: [50257, 4], data: new Float32Array(50257 * 4) };
     const msg = errorOf(() => loadHfGpt2(hfDir('broken', tensors)));
-    expect(msg).toContain('missing tensors (2): h.1.ln_2.weight, ln_f.bias');
-    expect(msg).toContain('unexpected tensors (1): h.2.ln_1.weight');
-    expect(msg).toContain("h.0.attn.c_attn.weight: shape [12,4], expected [4,12] (transposed: nn.Linear's [out, in]");
-    expect(msg).toContain('h.1.mlp.c_fc.bias: dtype I32, expected one of F32, F16, BF16');
-    expect(msg).toContain('lm_head.weight differs from wte.weight');
+    expect(msg).toContain('6 problems with the checkpoint');
+    expect(msg).toContain('tensor h.1.ln_2.weight [4] is missing');
+    expect(msg).toContain('tensor ln_f.bias [4] is missing');
+    expect(msg).toContain('unexpected tensor h.2.ln_1.weight');
+    expect(msg).toContain("tensor h.0.attn.c_attn.weight has shape [12,4], config.json implies [4,12] (transposed: nn.Linear's [out, in]");
+    expect(msg).toContain('tensor h.1.mlp.c_fc.bias has dtype I32; bonsai reads F32, F16 and BF16');
+    expect(msg).toContain('tensor lm_head.weight differs from wte.weight');
   });
 
   it('names every unsupported config.json field', () => {
     const tensors = fixtureTensors();
-    const bad = { ...fixtureConfig, activation_function: 'gelu', model_type: 'llama', n_head: 3, n_layer: undefined, vocab_size: 300, scale_attn_by_inverse_layer_idx: true };
+    const bad = { ...fixtureConfig, activation_function: 'gelu', n_head: 3, n_layer: undefined, scale_attn_by_inverse_layer_idx: true, add_cross_attention: true };
     const msg = errorOf(() => loadHfGpt2(hfDir('bad-config', tensors, bad)));
-    expect(msg).toMatch(/config\.json: unsupported GPT-2 config/);
-    for (const field of ['activation_function "gelu"', 'model_type "llama"', 'n_layer must be a positive integer', 'n_embd (4) must be divisible by n_head (3)', 'vocab_size (300)', 'scale_attn_by_inverse_layer_idx']) {
+    expect(msg).toMatch(/config\.json: 5 config fields bonsai cannot honour/);
+    for (const field of ['activation_function: "gelu" not supported', 'n_layer: missing', 'n_embd: 4 must be divisible by n_head (3)', 'scale_attn_by_inverse_layer_idx', 'add_cross_attention']) {
       expect(msg).toContain(field);
     }
+    // model_type picks the family: a GPT-2 folder relabelled llama is read (and refused) as a Llama.
+    expect(errorOf(() => loadHfGpt2(hfDir('relabelled', tensors, { ...fixtureConfig, model_type: 'llama' })))).toMatch(/hidden_size: missing/);
     writeFileSync(join(scratch, 'bad-config', 'config.json'), '{ not json');
-    expect(errorOf(() => loadHfGpt2(join(scratch, 'bad-config')))).toMatch(/config\.json: config\.json is not valid JSON/);
+    expect(errorOf(() => loadHfGpt2(join(scratch, 'bad-config')))).toMatch(/config\.json: not valid JSON/);
     rmSync(join(scratch, 'bad-config', 'config.json'));
-    expect(errorOf(() => loadHfGpt2(join(scratch, 'bad-config')))).toMatch(/config\.json is missing/);
+    expect(errorOf(() => loadHfGpt2(join(scratch, 'bad-config')))).toMatch(/config\.json: missing/);
   });
 });
 
@@ -147,7 +152,7 @@ describe('saveHfGpt2', () => {
     saveHfGpt2(model, out);
     // The fixture was written in the reference writer's layout, so the bytes agree exactly.
     expect(readFileSync(join(out, 'model.safetensors')).equals(readFileSync(join(FIXTURE, 'model.safetensors')))).toBe(true);
-    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toEqual(fixtureConfig);
+    expect(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'))).toEqual({ ...fixtureConfig, torch_dtype: 'float32' });
     const again = loadHfGpt2(out).model;
     expect(again.fingerprint()).toBe(model.fingerprint());
     model.dispose();
@@ -183,7 +188,7 @@ describe('saveHfGpt2', () => {
     mkdirSync(dir, { recursive: true });
     copyFileSync(join(FIXTURE, 'config.json'), join(dir, 'config.json'));
     writeFileSync(join(dir, 'pytorch_model.bin'), '');
-    expect(errorOf(() => loadHfGpt2(dir))).toMatch(/model\.safetensors is missing \(pytorch_model\.bin is a pickle/);
+    expect(errorOf(() => loadHfGpt2(dir))).toMatch(/neither model\.safetensors nor model\.safetensors\.index\.json found \(pytorch_model\.bin is a pickle/);
     expect(errorOf(() => loadHfGpt2(join(scratch, 'nope')))).toMatch(/no such directory/);
   });
 });

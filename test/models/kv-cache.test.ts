@@ -21,12 +21,22 @@ const llama: LMConfig = decoderConfigFromHf(
 /** Pythia (GPT-NeoX): partial rotary (a quarter of each head) and the parallel residual. */
 const pythia: LMConfig = decoderConfigFromHf(hfConfigForRecipe({ ...recipe, family: 'gpt_neox', n_heads: 2, n_kv_heads: 2, rotary_pct: 0.25 }), 'test pythia');
 
+/** Mistral: a 3-token sliding window on every layer (the rows below run past it). */
+const mistral: LMConfig = decoderConfigFromHf(hfConfigForRecipe({ ...recipe, family: 'mistral', n_heads: 4, n_kv_heads: 2, sliding_window: 3 }), 'test mistral');
+/** Gemma 3: a local layer (3-token window, its own RoPE base) and a global one, q/k norm, soft-capped scores and logits. */
+const gemma3: LMConfig = decoderConfigFromHf(
+  { ...hfConfigForRecipe({ ...recipe, family: 'gemma3', n_heads: 4, n_kv_heads: 2, sliding_window: 3 }), layer_types: ['sliding_attention', 'full_attention'], attn_logit_softcapping: 2, final_logit_softcapping: 3 },
+  'test gemma3',
+);
+
 const prompts = [[1, 2, 3, 4, 5], [7], [4, 9, 4], [11, 12, 13, 14, 15, 16, 17]];
 
 describe.each([
   ['gpt2', gpt2],
   ['llama (GQA, llama3 RoPE scaling)', llama],
   ['pythia (partial rotary, parallel residual)', pythia],
+  ['mistral (sliding window)', mistral],
+  ['gemma3 (local and global layers, soft-capping)', gemma3],
 ])('KV cache: %s', (_name, config) => {
   const model = (): CausalLM => createModel(config, 3);
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paramSpecs, hookNames, type CausalLM } from '../../src/models/index.ts';
 import { modelFromValues } from '../../src/models/registry.ts';
-import { loadCheckpoint, saveCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { loadCheckpoint, saveCheckpoint } from '../../src/models/checkpoint.ts';
 import { ids2d, tinyFamilyModel, tinyLlamaConfig, tinyModel, useCpu } from '../helpers/tiny.ts';
 
 beforeAll(useCpu);
@@ -102,7 +102,7 @@ describe('from-scratch family configs', () => {
   it('the same seed gives the same Llama weights; the config carries the family dims', () => {
     const [a, b] = [tinyFamilyModel(5), tinyFamilyModel(5)];
     expect(a.fingerprint()).toBe(b.fingerprint());
-    expect(tinyLlamaConfig).toMatchObject({ family: 'llama', nHeads: 4, nKvHeads: 2, dHead: 4, norm: 'rms', mlp: 'swiglu', tiedEmbeddings: false });
+    expect(tinyLlamaConfig).toMatchObject({ family: 'llama', nHeads: 4, nKvHeads: 2, dHead: 4, norm: 'rms', mlp: { gated: true, act: 'silu' }, tiedEmbeddings: false });
     a.dispose();
     b.dispose();
   });

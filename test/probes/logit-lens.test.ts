@@ -6,7 +6,7 @@ import { captureFeatures, fitProbe, loadProbe, outOfFoldScores, saveProbe, type 
 import { trainRecipeProbe } from '../../src/probes/recipe.ts';
 import { LogitLens } from '../../src/probes/logit-lens.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { modelConfig } from '../../src/models/config.ts';
+import { modelConfig } from '../../src/models/index.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { tempDir } from '../helpers/recipes.ts';
 import { ids2d, tinyModel, useCpu } from '../helpers/tiny.ts';

@@ -3,7 +3,7 @@ import { gradientBuilders } from '../../src/gradients/builders.ts';
 import { interventionBuilders } from '../../src/gradients/intervention-build.ts';
 import { gradientKinds } from '../../src/gradients/kinds.ts';
 import { componentRegistry } from '../../src/recipe/components.ts';
-import type { Builders } from '../../src/recipe/registry.ts';
+import type { Builders } from '../../src/registry/kinds.ts';
 import { rewardBuilders } from '../../src/rewards/build.ts';
 import { rlLossBuilders } from '../../src/trainer/rl-loss.ts';
 import { errorLines, VALID } from './helpers.ts';

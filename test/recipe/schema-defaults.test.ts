@@ -69,7 +69,7 @@ describe('defaults', () => {
   it('refuses both config and checkpoint, or neither', () => {
     const both = VALID.replace(/(config: .*)/, `$1\n    checkpoint: ${FIXTURES}/checkpoint`);
     expect(errorLines(() => parseRecipe(both, 'x.yaml'))).toEqual([
-      'x.yaml:2:3: model.init: needs exactly one of "config" (a fresh model), "checkpoint" (a saved one) or "hf_gpt2" (Hugging Face GPT-2 weights), or "hf" (a Hugging Face Llama/Mistral/Qwen/GPT-NeoX directory)',
+      'x.yaml:2:3: model.init: needs exactly one of "config" (a fresh model), "checkpoint" (a saved one), "hf" (a Hugging Face directory of any family bonsai implements) or "hf_gpt2" (hf with the GPT-2 tokenizer)',
     ]);
     const neither = VALID.replace(/config: .*/, 'config:');
     expect(errorLines(() => parseRecipe(neither, 'x.yaml'))).toEqual(['x.yaml:3:5: model.init.config: expected mapping, got null (an empty value)']);

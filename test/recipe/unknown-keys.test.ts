@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRecipe } from '../../src/recipe/index.ts';
-import { closest, editDistance, suggestion } from '../../src/recipe/suggest.ts';
+import { closest, editDistance, suggestion } from '../../src/registry/suggest.ts';
 import { errorLines, VALID } from './helpers.ts';
 
 describe('unknown keys', () => {

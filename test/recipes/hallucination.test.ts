@@ -10,8 +10,8 @@ import { saveProbe } from '../../src/probes/io.ts';
 import { probeDir, trainRecipeProbe } from '../../src/probes/recipe.ts';
 import { loadAnyRecipe, loadRecipe } from '../../src/recipe/index.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
-import { buildModel } from '../../src/trainer/build.ts';
-import { train } from '../../src/trainer/run.ts';
+import { buildModel } from '../../src/models/init-build.ts';
+import { train } from '../../src/trainer/train.ts';
 import { constantProbe } from '../helpers/probe.ts';
 import { tempDir } from '../helpers/recipes.ts';
 import { tinyModel, useCpu } from '../helpers/tiny.ts';
@@ -20,9 +20,9 @@ import { splitEntities, splitRows } from '../../scripts/hallucination/splits.ts'
 import { chooseCheckpoint, interventionThreshold, loadRules, normalQuantile } from '../../scripts/hallucination/rules.ts';
 import { runCheckpoints } from '../../scripts/hallucination/select.ts';
 import { writeFileSync } from 'node:fs';
-import { modelConfig } from '../../src/models/config.ts';
+import { modelConfig } from '../../src/models/index.ts';
 import { question } from '../../src/data/tasks/hallucination.ts';
-import { tokenLogprobs } from '../../src/trainer/logprobs.ts';
+import { tokenLogprobs } from '../../src/models/logprobs.ts';
 
 beforeAll(useCpu);
 const R = (f: string) => `recipes/hallucination/${f}`;

@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readRecords } from '../../src/data/records.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import { judgeScores, labelId, sequenceJudgeLines, tokenJudgeLines, SEQUENCE_JUDGE, TOKEN_JUDGE } from '../../src/probes/judge.ts';
 import { loadRecipe } from '../../src/recipe/index.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
-import { train } from '../../src/trainer/run.ts';
+import { loadCheckpoint } from '../../src/models/checkpoint.ts';
+import { train } from '../../src/trainer/train.ts';
 import { tempDir } from '../helpers/recipes.ts';
 import { useCpu } from '../helpers/tiny.ts';
 

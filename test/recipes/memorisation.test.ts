@@ -7,9 +7,9 @@ import { memorisationWorld } from '../../src/data/tasks/memorisation.ts';
 import { evaluateMemorisation } from '../../src/data/tasks/memorisation-eval.ts';
 import { runEdit } from '../../src/gradients/index.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import { loadEditRecipe, loadRecipe } from '../../src/recipe/index.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 import { train } from '../../src/trainer/index.ts';
 import { useCpu } from '../helpers/tiny.ts';
 

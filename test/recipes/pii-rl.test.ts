@@ -7,8 +7,8 @@ import { saveProbe } from '../../src/probes/io.ts';
 import { probeDir, trainRecipeProbe } from '../../src/probes/recipe.ts';
 import { loadRecipe } from '../../src/recipe/index.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
-import { buildModel } from '../../src/trainer/build.ts';
-import { train } from '../../src/trainer/run.ts';
+import { buildModel } from '../../src/models/init-build.ts';
+import { train } from '../../src/trainer/train.ts';
 import { tempDir } from '../helpers/recipes.ts';
 import { useCpu } from '../helpers/tiny.ts';
 

@@ -12,8 +12,8 @@ import { ensureRecipeProbe, probeDir, trainRecipeProbe } from '../../src/probes/
 import { scoreTokens } from '../../src/probes/token-scores.ts';
 import { loadRecipe } from '../../src/recipe/index.ts';
 import { NullTracker } from '../../src/tracking/index.ts';
-import { buildModel } from '../../src/trainer/build.ts';
-import { train } from '../../src/trainer/run.ts';
+import { buildModel } from '../../src/models/init-build.ts';
+import { train } from '../../src/trainer/train.ts';
 import { bonsai, hasStackTrace } from '../helpers/cli.ts';
 import { constantProbe } from '../helpers/probe.ts';
 import { tempDir } from '../helpers/recipes.ts';

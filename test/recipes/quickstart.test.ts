@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRecipe } from '../../src/recipe/index.ts';
-import { train } from '../../src/trainer/run.ts';
+import { train } from '../../src/trainer/train.ts';
 import { tempDir } from '../helpers/recipes.ts';
 
 describe('recipes/quickstart.yaml, run tiny', () => {
@@ -19,6 +19,7 @@ describe('recipes/quickstart.yaml, run tiny', () => {
       ],
     });
     const s = await train(recipe);
+    if (s.kind !== 'sft') throw new Error(`quickstart trains with sft, got ${s.kind}`);
     expect(s.step).toBe(3);
     expect(Number.isFinite(s.finalLoss)).toBe(true);
     expect(s.eval!.loss).toBeLessThan(Math.log(257) + 0.5); // near-uniform at most, after 3 steps

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadAnyRecipe, loadEditRecipe, recipeJsonSchema } from '../../src/recipe/index.ts';
-import { loadSaeRecipe } from '../../src/recipe/sae-schema.ts';
+import { loadSaeRecipe } from '../../src/recipe/index.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 

@@ -6,9 +6,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { modelConfig } from '../../src/models/config.ts';
+import { modelConfig } from '../../src/models/index.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import { Probe } from '../../src/probes/probe.ts';
 import { saveProbe } from '../../src/probes/io.ts';
 import { loadRecipeProbes } from '../../src/probes/recipe.ts';
@@ -17,8 +17,8 @@ import { buildRewards } from '../../src/rewards/build.ts';
 import { frozenPass, scoreRewards, type RolloutBatch } from '../../src/rewards/index.ts';
 import { RewardScorer } from '../../src/server/scorer.ts';
 import { startRewardServer, type RewardServer, type ServeOptions } from '../../src/server/server.ts';
-import { buildModel } from '../../src/trainer/build.ts';
-import { saveCheckpoint } from '../../src/trainer/checkpoint.ts';
+import { buildModel } from '../../src/models/init-build.ts';
+import { saveCheckpoint } from '../../src/models/checkpoint.ts';
 import { tempDir } from '../helpers/recipes.ts';
 
 export const N_CTX = 32;

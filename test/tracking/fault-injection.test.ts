@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RestMlflowTracker } from '../../src/tracking/index.ts';
 import type { Tracker } from '../../src/tracking/types.ts';
-import { train } from '../../src/trainer/run.ts';
+import { train } from '../../src/trainer/train.ts';
 import { FakeMlflowThread } from '../fakes/mlflow-thread.ts';
 import { tempDir, tinyRecipe } from '../helpers/recipes.ts';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { train } from '../../src/trainer/run.ts';
+import { train } from '../../src/trainer/train.ts';
 import { FakeMlflowThread } from '../fakes/mlflow-thread.ts';
 import { tempDir, tinyRecipe } from '../helpers/recipes.ts';
 

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckpoint, latestCheckpoint } from '../../src/trainer/checkpoint.ts';
-import { train } from '../../src/trainer/run.ts';
+import { loadCheckpoint, latestCheckpoint } from '../../src/models/checkpoint.ts';
+import { train } from '../../src/trainer/train.ts';
 import { tempDir, tinyRecipe, writeTinyCorpus } from '../helpers/recipes.ts';
 import { useCpu } from '../helpers/tiny.ts';
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { buildModel } from '../../src/trainer/build.ts';
+import { buildModel } from '../../src/models/init-build.ts';
 import { buildFreezer } from '../../src/trainer/design.ts';
 import { train } from '../../src/trainer/index.ts';
 import { tempDir, tinyRecipe, writeTinyCorpus } from '../helpers/recipes.ts';

@@ -1,9 +1,10 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSafetensors } from '../../src/models/safetensors.ts';
 import { parseRecipe } from '../../src/recipe/index.ts';
-import { loadCheckpoint } from '../../src/trainer/checkpoint.ts';
-import { train } from '../../src/trainer/run.ts';
+import { loadCheckpoint } from '../../src/models/checkpoint.ts';
+import { train } from '../../src/trainer/train.ts';
 import { tempDir, writeTinyCorpus } from '../helpers/recipes.ts';
 
 // The tiny random GPT-2 in HF's layout (scripts/make-gpt2-fixture.py): 4 wide, 2 layers,
@@ -54,8 +55,19 @@ describe('model.init.hf_gpt2', () => {
       /model\.tokenizer: tokenizer byte cannot be used with init\.hf_gpt2/,
     );
     const both = `  init: { hf_gpt2: ${FIXTURE}, checkpoint: ${FIXTURE} }`;
-    expect(errorOf(() => parseRecipe(recipeText(dir, both), 'r.yaml'))).toMatch(/needs exactly one of "config" \(a fresh model\), "checkpoint" \(a saved one\) or "hf_gpt2"/);
+    expect(errorOf(() => parseRecipe(recipeText(dir, both), 'r.yaml'))).toMatch(/needs exactly one of "config" \(a fresh model\), "checkpoint" \(a saved one\), "hf" \(a Hugging Face directory of any family bonsai implements\) or "hf_gpt2"/);
     expect(errorOf(() => parseRecipe(recipeText(dir, '  init: { hf_gpt2: no/such/dir }'), 'r.yaml'))).toMatch(/model\.init\.hf_gpt2: no such directory: "no\/such\/dir"/);
+  });
+
+  it('is init.hf with the tokenizer named: init.hf on the same folder (no tokenizer.json) implies gpt2 and checks to the same model', () => {
+    const dir = tempDir();
+    const viaHf = parseRecipe(recipeText(dir, `  init: { hf: ${FIXTURE} }`), 'r.yaml');
+    expect(viaHf.model).toEqual({ tokenizer: 'gpt2', init: { hf: FIXTURE } });
+    const small = join(dir, 'small');
+    cpSync(FIXTURE, small, { recursive: true });
+    const config = JSON.parse(readFileSync(join(small, 'config.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(small, 'config.json'), JSON.stringify({ ...config, vocab_size: 300 }));
+    expect(errorOf(() => parseRecipe(recipeText(dir, `  init: { hf_gpt2: ${small} }`), 'r.yaml'))).toMatch(/config\.json: vocab_size \(300\) is smaller than the gpt2 tokenizer's 50257 ids/);
   });
 
   it('trains 2 steps from the HF weights and checkpoints a GPT-2-tokenizer model', async () => {

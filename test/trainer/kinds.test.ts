@@ -36,6 +36,15 @@ describe('trainer kinds', () => {
     expect(() => parseAnyRecipe(rl(file, '  max_new_tokens: 8\n'), 'r.yaml')).not.toThrow();
   });
 
+  it('rl: the prompt check runs when another trainer field has a type error', () => {
+    const dir = tempDir();
+    const file = join(dir, 'prompts.jsonl');
+    writeFileSync(file, `${JSON.stringify({ prompt: 'x'.repeat(20) })}\n`);
+    const lines = details(rl(file).replace('steps: 2', 'steps: "twenty"'));
+    expect(lines).toContain('trainer.steps: expected number, got string "twenty"');
+    expect(lines.some((l) => l.startsWith(`data.train.path: ${file}: 1 prompt is longer than the 16 tokens a rollout leaves`))).toBe(true);
+  });
+
   it('rl: max_new_tokens must leave room for a prompt', () => {
     expect(details(rl(TINY, '  max_new_tokens: 32\n'))).toEqual(["trainer.max_new_tokens: must be below the model's context (n_ctx 32), got 32"]);
   });

@@ -1,6 +1,6 @@
 /** `--resume` against a tracking server (the fake, on its own thread, enforcing specs/mlflow.md §1): the same server run goes on. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { train } from '../../src/trainer/run.ts';
+import { train } from '../../src/trainer/train.ts';
 import { FakeMlflowThread } from '../fakes/mlflow-thread.ts';
 import { tempDir, tinyRecipe } from '../helpers/recipes.ts';
 

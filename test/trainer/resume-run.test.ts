@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { runAttempts } from '../../src/distributed/sweep/status.ts';
 import { LocalRunStore } from '../../src/tracking/store/index.ts';
-import { train } from '../../src/trainer/run.ts';
+import { train } from '../../src/trainer/train.ts';
 import { tempDir, tinyRecipe } from '../helpers/recipes.ts';
 
 /** The run folders of experiment `test` (id 1) in a store. */

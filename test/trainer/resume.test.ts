@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { train } from '../../src/trainer/run.ts';
+import { train } from '../../src/trainer/train.ts';
 import { tempDir, tinyRecipe } from '../helpers/recipes.ts';
 
 /** Every logged value of a metric by step, over all runs in an MLflow store. */

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { buildModel } from '../../src/trainer/build.ts';
+import { buildModel } from '../../src/models/init-build.ts';
 import { HEADROOM } from '../../src/trainer/memory-budget.ts';
 import { checkRlStepFits, stepShapeOf } from '../../src/trainer/memory-check.ts';
 import { estimateStepMemory } from '../../src/trainer/memory-estimate.ts';
-import { train } from '../../src/trainer/run.ts';
+import { train } from '../../src/trainer/train.ts';
 import { tempDir } from '../helpers/recipes.ts';
 import { useCpu } from '../helpers/tiny.ts';
 import { tinyRlRecipe } from './rl-tiny-recipe.ts';

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { checkPromptRoom } from '../../src/trainer/rl.ts';
+import { promptRoomProblem } from '../../src/trainer/kinds/rl-prompts.ts';
 import { rollout } from '../../src/trainer/rollout.ts';
 import { Rng } from '../../src/util/rng.ts';
 import { tinyConfig, tinyModel, useCpu } from '../helpers/tiny.ts';
@@ -11,12 +11,12 @@ describe('RL prompts and the context', () => {
   const tok = createTokenizer('byte');
   it('a prompt longer than n_ctx − max_new_tokens is an error naming the file, the count and the longest', () => {
     const prompts = [{ prompt: 'abc' }, { prompt: 'abcdef' }, { prompt: 'abcde' }];
-    expect(() => checkPromptRoom(prompts, tok, 8, 4, 'p.jsonl')).toThrow(
+    expect(promptRoomProblem(prompts, tok, 8, 4, 'p.jsonl')).toBe(
       'p.jsonl: 2 prompts are longer than the 4 tokens a rollout leaves (model n_ctx 8 − trainer.max_new_tokens 4); the longest, record 2, is 6 tokens',
     );
   });
   it('prompts that fit pass', () => {
-    expect(() => checkPromptRoom([{ prompt: 'abcd' }], tok, 8, 4, 'p.jsonl')).not.toThrow();
+    expect(promptRoomProblem([{ prompt: 'abcd' }], tok, 8, 4, 'p.jsonl')).toBeUndefined();
   });
   it('the library rollout() refuses a prompt that does not fit, instead of cutting it', () => {
     const policy = tinyModel(1, { ...tinyConfig, vocabSize: 257, nCtx: 8 });

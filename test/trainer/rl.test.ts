@@ -2,13 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { generate, modelConfig } from '../../src/models/index.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import { probeIntervention } from '../../src/probes/index.ts';
 import { exactMatchReward, probeReward, regexReward } from '../../src/rewards/index.ts';
-import { createLossStep } from '../../src/trainer/loss-step.ts';
+import { createLossStep } from '../../src/trainer/seam.ts';
 import { AdamW } from '../../src/trainer/optimizer.ts';
 import { clippedPg, cispo, groupAdvantages, k3 } from '../../src/trainer/rl-loss.ts';
-import { rlStep, type RlStepOptions } from '../../src/trainer/rl-step.ts';
+import { rlStep, type RlStepOptions } from '../../src/trainer/rl.ts';
 import { constantProbe } from '../helpers/probe.ts';
 import { useCpu } from '../helpers/tiny.ts';
 

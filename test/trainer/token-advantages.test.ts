@@ -2,13 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { modelConfig } from '../../src/models/index.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/transformer.ts';
+import { HookedTransformer } from '../../src/models/decoder.ts';
 import { generate } from '../../src/models/generate.ts';
 import { scoreRewards, type Reward, type RolloutBatch } from '../../src/rewards/index.ts';
-import { createLossStep } from '../../src/trainer/loss-step.ts';
+import { createLossStep } from '../../src/trainer/seam.ts';
 import { AdamW } from '../../src/trainer/optimizer.ts';
 import { clippedPg, groupAdvantages } from '../../src/trainer/rl-loss.ts';
-import { rlStep } from '../../src/trainer/rl-step.ts';
+import { rlStep } from '../../src/trainer/rl.ts';
 import { advantagesOf, tokenAdvantages } from '../../src/trainer/token-advantages.ts';
 import { useCpu } from '../helpers/tiny.ts';
 

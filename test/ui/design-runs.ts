@@ -11,8 +11,8 @@ import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { Probe } from '../../src/probes/probe.ts';
 import { saveProbe } from '../../src/probes/io.ts';
 import { LocalMlflowTracker } from '../../src/tracking/index.ts';
-import { buildModel } from '../../src/trainer/build.ts';
-import { train } from '../../src/trainer/run.ts';
+import { buildModel } from '../../src/models/init-build.ts';
+import { train } from '../../src/trainer/train.ts';
 import { tinyRlRecipe } from '../trainer/rl-tiny-recipe.ts';
 
 export interface DesignRuns {

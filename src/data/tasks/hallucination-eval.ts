@@ -12,6 +12,7 @@ import { auroc } from '../../probes/metrics.ts';
 import type { Probe } from '../../probes/probe.ts';
 import { Rng } from '../../util/rng.ts';
 import { ABSTAIN, answer, COLOURS, judge, parseAnswer, question, type World } from './hallucination.ts';
+import { promptInputIds } from '../../models/input-ids.ts';
 
 export interface HallucinationEval {
   /** Share of eval-only unknown entities not abstained on (lower is better): a colour, or any other text. */
@@ -40,7 +41,7 @@ export type AnswerRates = Pick<HallucinationEval, 'hallucination_unknown' | 'mal
  */
 export function answerRates(world: World, policy: CausalLM, tok: Tokenizer, insert?: GenerateOptions['insert']): AnswerRates {
   const answers = (ents: string[]) => {
-    const g = generate(policy, ents.map((e) => tok.encode(question(e))), { maxNewTokens: 10, temperature: 0, stopTokens: [tok.encode('\n')[0]!, tok.eosId], insert });
+    const g = generate(policy, ents.map((e) => promptInputIds(tok, question(e))), { maxNewTokens: 10, temperature: 0, stopTokens: [tok.encode('\n')[0]!, tok.eosId], insert });
     return g.tokens.map((t) => tok.decode(t));
   };
   const share = (xs: string[], v: string) => xs.filter((x) => x === v).length / xs.length;
@@ -67,7 +68,7 @@ export function evalOnlyProbeExamples(world: World, tok: Tokenizer): Array<Probe
     ...world.known.map((e) => ({ c: answer(world.colour.get(e)!), e, label: 0 })),
     ...world.evalUnknown.flatMap((e) => [{ c: answer(COLOURS[rng.int(COLOURS.length)]!), e, label: 1 }, { c: answer(ABSTAIN), e, label: 0 }]),
   ].map(({ c, e, label }) => {
-    const p = tok.encode(question(e));
+    const p = promptInputIds(tok, question(e));
     const ct = tok.encode(c);
     return { ids: [...p, ...ct], positions: ct.map((_, k) => p.length + k), label };
   });

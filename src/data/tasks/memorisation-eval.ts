@@ -8,6 +8,7 @@ import { generate } from '../../models/generate.ts';
 import type { Tokenizer } from '../../models/tokenizer.ts';
 import type { CausalLM } from '../../models/model.ts';
 import type { TaskRecord } from './spurious.ts';
+import { promptInputIds } from '../../models/input-ids.ts';
 
 export interface MemorisationEval {
   /** Share of memorised pairs whose suffix the model continues exactly (greedy). */
@@ -23,7 +24,7 @@ export interface MemorisationEval {
 export function evaluateMemorisation(model: CausalLM, tok: Tokenizer, memorised: readonly TaskRecord[], ruleEval: readonly TaskRecord[]): MemorisationEval {
   const tokenHits = (recs: readonly TaskRecord[]) => {
     const want = recs.map((r) => tok.encode(r.completion));
-    const g = generate(model, recs.map((r) => tok.encode(r.prompt)), { maxNewTokens: Math.max(...want.map((w) => w.length)), temperature: 0 });
+    const g = generate(model, recs.map((r) => promptInputIds(tok, r.prompt)), { maxNewTokens: Math.max(...want.map((w) => w.length)), temperature: 0 });
     return want.map((w, i) => w.filter((t, k) => g.tokens[i]![k] === t).length / w.length);
   };
   const recall = tokenHits(memorised);
@@ -38,7 +39,7 @@ export function evaluateMemorisation(model: CausalLM, tok: Tokenizer, memorised:
 
 /** Mean NLL (nats) of the completion tokens given the prompt, over records of equal length. */
 function answerNll(model: CausalLM, tok: Tokenizer, recs: readonly TaskRecord[]): number {
-  const seqs = recs.map((r) => ({ p: tok.encode(r.prompt), c: tok.encode(r.completion) }));
+  const seqs = recs.map((r) => ({ p: promptInputIds(tok, r.prompt), c: tok.encode(r.completion) }));
   const T = Math.max(...seqs.map((s) => s.p.length + s.c.length)) - 1;
   const inputs = new Int32Array(recs.length * T);
   const targets = new Int32Array(recs.length * T);

@@ -12,8 +12,8 @@ import type { TaskRecord } from './spurious.ts';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz';
 /** Letters per rule string and per memorised suffix. */
-export const RULE_LEN = 5;
-export const SUFFIX_LEN = 8;
+const RULE_LEN = 5;
+const SUFFIX_LEN = 8;
 const KEY_LEN = 4;
 
 /** The rule: every letter shifted by one, z wrapping to a. */
@@ -21,11 +21,11 @@ export function shiftByOne(s: string): string {
   return [...s].map((c) => ALPHABET[(ALPHABET.indexOf(c) + 1) % ALPHABET.length]!).join('');
 }
 
-export const rulePrompt = (s: string) => `r:${s}=`;
-export const memoPrompt = (key: string) => `m:${key}=`;
+const rulePrompt = (s: string) => `r:${s}=`;
+const memoPrompt = (key: string) => `m:${key}=`;
 
 /** The memorised pairs of one world: distinct keys, random suffixes. */
-export function memorisedPairs(seed: number, n: number): TaskRecord[] {
+function memorisedPairs(seed: number, n: number): TaskRecord[] {
   const rng = new Rng(seed);
   const keys = new Set<string>();
   const word = (len: number) => Array.from({ length: len }, () => ALPHABET[rng.int(ALPHABET.length)]!).join('');
@@ -37,7 +37,7 @@ export function memorisedPairs(seed: number, n: number): TaskRecord[] {
  * Rule instances. `exclude` holds strings that must not appear (the held-out set is drawn
  * first and excluded from training, so evaluation is on unseen instances).
  */
-export function ruleRecords(seed: number, n: number, exclude: ReadonlySet<string> = new Set()): TaskRecord[] {
+function ruleRecords(seed: number, n: number, exclude: ReadonlySet<string> = new Set()): TaskRecord[] {
   const rng = new Rng(seed);
   const out: TaskRecord[] = [];
   while (out.length < n) {
@@ -60,7 +60,7 @@ export interface MemorisationSizes {
   repeats: number;
 }
 
-export const DEFAULT_MEMORISATION_SIZES: MemorisationSizes = { ruleTrain: 4000, ruleEval: 300, memorised: 48, repeats: 24 };
+const DEFAULT_MEMORISATION_SIZES: MemorisationSizes = { ruleTrain: 4000, ruleEval: 300, memorised: 48, repeats: 24 };
 
 /**
  * A whole world: training lines (rule instances and memorised pairs × repeats, shuffled),

@@ -4,7 +4,6 @@
  * pii-templates.ts), so a token-level probe trained on one is measured on a shift. Truth is
  * exact: every span is where the generator put it. Files are JSONL of {text, spans}.
  */
-import { BonsaiError } from '../../errors.ts';
 import type { Tokenizer } from '../../models/tokenizer.ts';
 import { Rng } from '../../util/rng.ts';
 import { parseJsonLines } from '../jsonl.ts';
@@ -118,10 +117,4 @@ export function probeLines(rec: PiiRecord): Array<{ prompt: string; completion: 
     if (b > a) out.push({ prompt: rec.text.slice(0, a), completion: rec.text.slice(a, b), label: i % 2 });
   }
   return out;
-}
-
-/** Throws unless every record fits in `nCtx` tokens (probes read whole texts). */
-export function checkFits(rows: PiiRecord[], tok: Tokenizer, nCtx: number, where: string): void {
-  const i = rows.findIndex((r) => tok.encode(r.text).length > nCtx);
-  if (i >= 0) throw new BonsaiError(`${where}: record ${i + 1} has ${tok.encode(rows[i]!.text).length} tokens, more than the model's context (${nCtx})`);
 }

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { latestCheckpoint } from '../../trainer/checkpoint.ts';
+import { latestCheckpoint } from '../../models/checkpoint.ts';
 import type { PlannedPoint } from './plan.ts';
 
 /** The `bonsai` entry point, run with this Node. */

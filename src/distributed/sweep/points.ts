@@ -32,7 +32,7 @@ export interface SweepPoint {
 }
 
 /** Significant digits kept of a sampled float, so names, tags and re-runs agree exactly. */
-export const SAMPLE_DIGITS = 4;
+const SAMPLE_DIGITS = 4;
 
 /** Every combination of the grid's values; the first path varies slowest. No grid: one empty point. */
 export function gridCombinations(grid: Record<string, unknown[]>): Array<Record<string, unknown>> {

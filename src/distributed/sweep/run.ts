@@ -6,7 +6,7 @@
 import { BonsaiError } from '../../errors.ts';
 import { DEFAULT_TRACKING_URI, resolveTrackingUri } from '../../tracking/index.ts';
 import type { RunStore } from '../../tracking/store/index.ts';
-import { childRunEnv } from './child-env.ts';
+import { childRunEnv } from '../../tracking/run-env.ts';
 import { runPointsLocally, type PointOutcome } from './local.ts';
 import { childrenOf, childTags, createParent, findParent, setParentStatus, type ParentStatus } from './parent.ts';
 import type { PlannedPoint, SweepPlan } from './plan.ts';

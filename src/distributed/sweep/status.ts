@@ -50,7 +50,7 @@ export function pointStates(points: PointRef[], children: RunSummary[]): PointSt
 }
 
 /** The points a sweep's children name, for a sweep known only by its id. */
-export function pointsFromChildren(children: RunSummary[]): PointRef[] {
+function pointsFromChildren(children: RunSummary[]): PointRef[] {
   const byKey = new Map<string, PointRef>();
   for (const r of children) {
     const key = r.tags[SWEEP_TAGS.point];
@@ -62,7 +62,7 @@ export function pointsFromChildren(children: RunSummary[]): PointRef[] {
 }
 
 /** The parent a user names: a sweep id (or a prefix of one), a parent run id prefix, or its name. */
-export function findSweep(runs: RunSummary[], query: string): RunSummary {
+function findSweep(runs: RunSummary[], query: string): RunSummary {
   const q = query.trim();
   const parents = runs.filter((r) => r.tags[SWEEP_TAGS.role] === 'parent');
   const exact = parents.filter((r) => r.tags[SWEEP_TAGS.id] === q || r.id === q);

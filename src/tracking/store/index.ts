@@ -1,4 +1,4 @@
-/** Reading tracked runs back: the local MLflow layout, behind the `RunStore` interface. */
+/** Reading tracked runs back, behind the `RunStore` interface: the local MLflow file layout (LocalRunStore) or an MLflow tracking server over REST (RestRunStore). */
 export type { ExperimentSummary, MetricPoint, RunStatus, RunStore, RunSummary, StoreListing, Unreadable } from './types.ts';
 export { LocalRunStore } from './local.ts';
 export { RestRunStore } from './rest.ts';

@@ -3,8 +3,8 @@
  * which is plain arithmetic). The optimizer builders are in trainer/build.ts.
  */
 import { z } from 'zod';
-import { nonNegativeInt } from '../../recipe/fields.ts';
-import { kind, kindTable, kindUnion } from '../../recipe/registry.ts';
+import { nonNegativeInt } from '../../registry/fields.ts';
+import { kind, kindTable, kindUnion } from '../../registry/kinds.ts';
 
 const beta = z.number().min(0).lt(1);
 

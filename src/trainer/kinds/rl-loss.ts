@@ -3,7 +3,7 @@
  * trainer/rl-loss.ts (`rlLossBuilders`), beside the losses themselves.
  */
 import { z } from 'zod';
-import { kind, kindTable, kindUnion } from '../../recipe/registry.ts';
+import { kind, kindTable, kindUnion } from '../../registry/kinds.ts';
 
 /** Every RL loss kind. */
 export const rlLossKinds = kindTable({

@@ -1,16 +1,16 @@
 /**
  * Trainer kinds (the recipe's `trainer` section): schema and checks of each. What runs
- * each kind is the runner table in trainer/run.ts.
+ * each kind is the runner table in trainer/train.ts (sft.ts, rl.ts).
  */
 import { z } from 'zod';
-import { loadPromptData, promptIds } from '../../data/prompts.ts';
-import { chatSegments, encodeRendered } from '../../data/chat.ts';
+import { chatSegments } from '../../data/chat.ts';
+import { renderedTailIds } from '../../models/input-ids.ts';
 import { parseJsonl, type JsonlRecord } from '../../data/jsonl.ts';
 import { readDataFile } from '../../data/load.ts';
-import { readOrReport } from '../../recipe/check-helpers.ts';
-import { nonNegativeInt, positiveInt } from '../../recipe/fields.ts';
-import { kind, kindTable, kindUnion, type CheckContext } from '../../recipe/registry.ts';
-import { rlFields } from '../../recipe/rl.ts';
+import { readOrReport } from '../../registry/check-helpers.ts';
+import { nonNegativeInt, positiveInt } from '../../registry/fields.ts';
+import { kind, kindTable, kindUnion, type CheckContext } from '../../registry/kinds.ts';
+import { rlFields } from './rl-fields.ts';
 import { checkProbeName } from '../../rewards/kinds.ts';
 import { optimizerSchema, scheduleSchema } from './optimizer.ts';
 
@@ -58,29 +58,12 @@ export const trainerKinds = kindTable({
       if (t.intervention) checkProbeName(t.intervention.probe, [...at, 'intervention', 'probe'], ctx);
       if (!model || !tokenizer) return;
       t.stop.forEach((s, i) => {
-        const n = encodeRendered(tokenizer, s).length;
+        const n = renderedTailIds(tokenizer, s).length;
         if (n !== 1) ctx.report([...at, 'stop', i], `${JSON.stringify(s)} is ${n} tokens with the ${tokenizer.kind} tokenizer; each stop text must be one token`);
       });
       const nCtx = model.config.nCtx;
-      if (t.max_new_tokens >= nCtx) {
-        ctx.report([...at, 'max_new_tokens'], `must be below the model's context (n_ctx ${nCtx}), got ${t.max_new_tokens}`);
-        return;
-      }
-      const train = recipe.data?.train;
-      if (!train) return;
-      const where = ['data', 'train', 'path'];
-      // Messages lines are rendered here too, so a template that fails is reported before a backend loads.
-      const prompts = readOrReport(() => loadPromptData(train.path, tokenizer), where, ctx);
-      if (!prompts) return;
-      const room = nCtx - t.max_new_tokens;
-      const lengths = prompts.map((p) => promptIds(p, tokenizer).length);
-      const over = lengths.filter((n) => n > room).length;
-      if (over === 0) return;
-      const longest = Math.max(...lengths);
-      ctx.report(
-        where,
-        `${train.path}: ${over} prompt${over > 1 ? 's are' : ' is'} longer than the ${room} tokens a rollout leaves (model n_ctx ${nCtx} − trainer.max_new_tokens ${t.max_new_tokens}); the longest, record ${lengths.indexOf(longest) + 1}, is ${longest} tokens; lower trainer.max_new_tokens, shorten the prompts, or use a model with a longer n_ctx`,
-      );
+      if (t.max_new_tokens >= nCtx) ctx.report([...at, 'max_new_tokens'], `must be below the model's context (n_ctx ${nCtx}), got ${t.max_new_tokens}`);
+      // Whether data.train's prompts leave room for max_new_tokens is checked by checkRlPrompts (rl-prompts.ts), which runs even when another trainer field is invalid.
     },
   }),
 });

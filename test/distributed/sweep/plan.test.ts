@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { BonsaiErrors } from '../../../src/errors.ts';
 import { loadRecipe } from '../../../src/recipe/index.ts';
 import { planSweep, sweepId } from '../../../src/distributed/sweep/plan.ts';
-import { inheritedRunContext } from '../../../src/distributed/sweep/child-env.ts';
+import { inheritedRunContext } from '../../../src/tracking/run-env.ts';
 import { tempDir, writeTinyRecipe } from '../../helpers/recipes.ts';
 
 /** The error planSweep throws, as text. */

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { trainArgs } from '../../../src/distributed/sweep/local.ts';
 import { planSweep } from '../../../src/distributed/sweep/plan.ts';
 import { loadRecipe } from '../../../src/recipe/index.ts';
-import { train } from '../../../src/trainer/run.ts';
+import { train } from '../../../src/trainer/train.ts';
 import { tempDir, writeTinyRecipe } from '../../helpers/recipes.ts';
 import { storedRuns } from './stored-runs.ts';
 

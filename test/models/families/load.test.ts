@@ -3,8 +3,9 @@ import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decoderConfigFromHf } from '../../../src/models/families/config.ts';
-import { loadHfDecoder, readHfCheckpoint } from '../../../src/models/families/load.ts';
+import { loadHfModel, readHfCheckpoint } from '../../../src/models/families/load.ts';
 import { readSafetensors, writeSafetensors, type SafetensorsInput } from '../../../src/models/safetensors.ts';
+import { configError } from '../../helpers/golden.ts';
 import { tempDir } from '../../helpers/recipes.ts';
 import { useCpu } from '../../helpers/tiny.ts';
 
@@ -32,12 +33,12 @@ beforeAll(async () => {
 describe('decoderConfigFromHf', () => {
   it('maps each family and reads head_dim, GQA, rope scaling, partial rotary and tying', () => {
     const llama3 = decoderConfigFromHf(config('llama3'), 'llama3/config.json');
-    expect(llama3).toMatchObject({ family: 'llama', nHeads: 4, nKvHeads: 2, dHead: 8, tiedEmbeddings: true, norm: 'rms', mlp: 'swiglu' });
-    expect(llama3.rope.scaling).toEqual({ type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 32 });
-    expect(decoderConfigFromHf(config('llama-linear'), 'x').rope.scaling).toEqual({ type: 'linear', factor: 4 });
-    expect(decoderConfigFromHf(config('qwen3'), 'x')).toMatchObject({ dHead: 16, qkNorm: true, qkvBias: false });
-    expect(decoderConfigFromHf(config('qwen2'), 'x')).toMatchObject({ qkvBias: true, denseBias: false });
-    expect(decoderConfigFromHf(config('pythia'), 'x')).toMatchObject({ family: 'gpt_neox', rope: { rotaryDim: 4 }, parallelResidual: true, tiedEmbeddings: false, norm: 'layer' });
+    expect(llama3).toMatchObject({ family: 'llama', nHeads: 4, nKvHeads: 2, dHead: 8, tiedEmbeddings: true, norm: 'rms', mlp: { gated: true, act: 'silu' }, positions: 'rope', normPlacement: 'pre' });
+    expect(llama3.rope?.scaling).toEqual({ type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 32 });
+    expect(decoderConfigFromHf(config('llama-linear'), 'x').rope?.scaling).toEqual({ type: 'linear', factor: 4 });
+    expect(decoderConfigFromHf(config('qwen3'), 'x')).toMatchObject({ dHead: 16, qkNorm: 'head', bias: { qkv: false } });
+    expect(decoderConfigFromHf(config('qwen2'), 'x')).toMatchObject({ bias: { qkv: true, out: false, mlp: false } });
+    expect(decoderConfigFromHf(config('pythia'), 'x')).toMatchObject({ family: 'gpt_neox', rope: { rotaryDim: 4 }, parallelResidual: true, tiedEmbeddings: false, norm: 'layer', mlp: { gated: false, act: 'gelu' } });
   });
 
   it('reads the rope_parameters object newer transformers write, the same as the old fields', () => {
@@ -47,30 +48,26 @@ describe('decoderConfigFromHf', () => {
     const neox = config('pythia');
     const neoxNewer = { ...neox, rotary_pct: undefined, rotary_emb_base: undefined, rope_parameters: { rope_type: 'default', rope_theta: 10000, partial_rotary_factor: 0.25 } };
     expect(decoderConfigFromHf(neoxNewer, 'x')).toEqual(decoderConfigFromHf(neox, 'x'));
-    expect(decoderConfigFromHf({ ...old, rope_theta: 500000 }, 'x').rope.theta).toBe(500000);
+    expect(decoderConfigFromHf({ ...old, rope_theta: 500000 }, 'x').rope?.theta).toBe(500000);
     expect(() => decoderConfigFromHf({ ...old, rope_parameters: { rope_type: 'yarn', factor: 2 } }, 'c.json')).toThrow(/c\.json: rope_parameters: type "yarn" not supported/);
   });
 
   it('names every field it cannot honour, at once', () => {
-    const bad = { ...config('llama3'), model_type: 'falcon', architectures: ['FalconForCausalLM'], hidden_act: 'relu', rope_scaling: { rope_type: 'yarn', factor: 4 } };
-    let message = '';
-    try {
-      decoderConfigFromHf(bad, 'ckpt/config.json');
-    } catch (e) {
-      message = (e as Error).message;
-    }
-    for (const field of ['model_type: "falcon"', 'architectures: FalconForCausalLM', 'hidden_act', 'rope_scaling: type "yarn"']) expect(message).toContain(field);
+    const messageOf = (raw: Record<string, unknown>) => configError(raw, 'ckpt/config.json');
+    const bad = { ...config('llama3'), hidden_act: 'relu', mlp_bias: true, rope_scaling: { rope_type: 'yarn', factor: 4 } };
+    const message = messageOf(bad);
+    for (const field of ['hidden_act: "relu"', 'mlp_bias', 'rope_scaling: type "yarn"']) expect(message).toContain(field);
     expect(message).toContain('ckpt/config.json');
+    const unknown = messageOf({ ...config('llama3'), model_type: 'falcon', architectures: ['FalconForCausalLM'] });
+    for (const field of ['model_type: "falcon"', 'architectures: FalconForCausalLM']) expect(unknown).toContain(field);
   });
 
-  it('refuses a Mistral sliding window smaller than the context bonsai would use', () => {
+  it('a requested context shorter than max_position_embeddings, and one longer refused', () => {
     const mistral = { ...config('mistral'), sliding_window: 16 };
-    expect(() => decoderConfigFromHf(mistral, 'm/config.json', 64)).toThrow(/m\/config\.json: sliding_window: 16 is smaller than the context of 64 tokens/);
-    expect(decoderConfigFromHf(mistral, 'm/config.json', 16).nCtx).toBe(16);
-    expect(() => decoderConfigFromHf(mistral, 'm/config.json')).toThrow(/sliding_window: 16 is smaller than the context of 64 tokens/); // max_position_embeddings
+    expect(decoderConfigFromHf(mistral, 'm/config.json', 8)).toMatchObject({ nCtx: 8, window: { size: 16 } }); // a window wider than the context is harmless
     expect(() => decoderConfigFromHf(config('llama3'), 'l/config.json', 65)).toThrow(/max_position_embeddings: 64 is less than the requested context of 65/);
     // Qwen2 keeps a sliding_window field that only counts with use_sliding_window.
-    expect(decoderConfigFromHf({ ...config('qwen2'), sliding_window: 4 }, 'q', 64).family).toBe('qwen2');
+    expect(decoderConfigFromHf({ ...config('qwen2'), sliding_window: 4 }, 'q', 64).window).toBeUndefined();
   });
 });
 
@@ -114,9 +111,9 @@ describe('readHfCheckpoint: bad checkpoints name the file and tensor', () => {
   });
 });
 
-describe('FamilyDecoder hooks', () => {
+describe('HookedTransformer hooks', () => {
   it('caches TransformerLens-named activations with GQA shapes, and the explicit pattern path equals the fused one', () => {
-    const model = loadHfDecoder(join(ROOT, 'llama3'));
+    const model = loadHfModel(join(ROOT, 'llama3'));
     const ids = tf.tensor2d([[1, 2, 3, 4, 5]], undefined, 'int32');
     const plain = model.forward(ids);
     const cached = model.forward(ids, { cache: ['blocks.1.attn.hook_k', 'blocks.1.attn.hook_rot_q', 'blocks.1.attn.hook_pattern', 'blocks.0.mlp.hook_pre_linear'] });
@@ -138,7 +135,7 @@ describe('FamilyDecoder hooks', () => {
   });
 
   it('GPT-NeoX has no hook_resid_mid (parallel residual)', () => {
-    const model = loadHfDecoder(join(ROOT, 'pythia'));
+    const model = loadHfModel(join(ROOT, 'pythia'));
     expect(model.hookPoints().some((n) => n.endsWith('hook_resid_mid'))).toBe(false);
     expect(model.hookPoints()).toContain('blocks.1.attn.hook_rot_k');
     model.dispose();

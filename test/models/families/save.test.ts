@@ -8,7 +8,7 @@ import { tempDir } from '../../helpers/recipes.ts';
 
 const ROOT = 'test/fixtures/hf';
 const bytes = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-const STORED: Record<string, HfWeightDtype> = { llama3: 'F32', 'llama-linear': 'BF16', mistral: 'F32', qwen2: 'F32', qwen3: 'F16', pythia: 'F32' };
+const STORED: Record<string, HfWeightDtype> = { llama3: 'F32', 'llama-linear': 'BF16', mistral: 'F32', qwen2: 'F32', qwen3: 'F16', pythia: 'F32', gemma2: 'F32', gemma3: 'BF16', olmo2: 'F32' };
 
 /** Every tensor of a checkpoint dir (one file or shards), by name. */
 function tensorsOf(dir: string) {

@@ -1,6 +1,6 @@
 // Rewards: each component's mean ± std and the weighted total over steps; KL, entropy,
 // clip fraction and response length (what bonsai's RL step logs: src/rewards/compose.ts,
-// src/trainer/rl-step.ts).
+// src/trainer/rl.ts).
 import { fmt } from '../dom.js';
 import { label } from '../state.js';
 import { listParam, logs, Panel, runLines } from './common.js';
