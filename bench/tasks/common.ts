@@ -12,6 +12,12 @@ import { train } from '../../src/trainer/index.ts';
 
 export { accuracy, tokenProb } from '../../src/trainer/evals.ts';
 
+/** What a task run may narrow or change: which arms run, and `--set` overrides for the arms under test. */
+export interface TaskOptions {
+  arms?: string[];
+  sets?: string[];
+}
+
 /** Writes records as JSONL (creating the folder). */
 export function writeJsonl(path: string, records: readonly TaskRecord[]): void {
   mkdirSync(join(path, '..'), { recursive: true });

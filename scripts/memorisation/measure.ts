@@ -1,21 +1,20 @@
-// The memorisation table: per seed, write the world, train recipes/memorisation-base.yaml,
-// then edit it with recipes/memorisation-kfac.yaml (the chosen rho and a sweep) and the
-// control recipes/memorisation-random.yaml (same rho, components drawn at random), scoring
-// each model. Prints the Markdown table (mean ± std over seeds) and writes it with raw.json.
-//   node bin/run-ts.js scripts/memorisation/measure.ts [--seeds 0,1,2,3,4] [--rhos 0.9,0.8,...] [--keep-base] [--table-only]
-//                                                      [--curvature-data rule_train|train] [--rho R]
-// --curvature-data: the text the factors are taken on: the rule lines of the training file
-// (default, as the recipes ship) or the whole training mix, memorised lines included.
-// --rho: the "chosen" row's rho instead of recipes/memorisation-kfac.yaml's.
-// --keep-base reuses a seed's base checkpoint from an earlier run of this script; each seed's
-// rows are saved (runs/memorisation-measure/seed<N>/rows-<curvature data>.json), so seeds can run as separate
-// processes side by side and --table-only --seeds 0,1,2 then prints the table from them.
+// The memorisation table: per seed, write the world, train recipes/memorisation-base.yaml, then
+// edit it with recipes/memorisation-kfac.yaml (its rule chooses rho on the world's held-out
+// split, rule_valid.jsonl) and with the control recipes/memorisation-random.yaml (as many
+// components per matrix at the rho the rule chose, drawn at random), scoring each model on the
+// memorised items and the held-out rule instances. Prints the Markdown tables (mean ± std, worst
+// seed, per seed) and writes them with raw.json.
+//   node bin/run-ts.js scripts/memorisation/measure.ts [--seeds 0,1,2,3,4] [--keep-base] [--table-only] [--set PATH=VALUE]...
+// --keep-base reuses a seed's base checkpoint from an earlier run of this script; each seed's rows
+// are saved (runs/memorisation-measure/seed<N>/rows.json), so seeds can run as separate processes
+// and --table-only --seeds 0,1,2 then prints the table from them. --set overrides a field of both
+// edit recipes (e.g. --set edit.choose_rho.max_loss_increase=0.01).
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../../src/backend/index.ts';
 import { evaluateMemorisation, type MemorisationEval } from '../../src/data/tasks/memorisation-eval.ts';
 import { readRecords } from '../../src/data/records.ts';
-import { runEdit, type FactorEigen } from '../../src/gradients/index.ts';
+import { runEdit } from '../../src/gradients/index.ts';
 import { createTokenizer } from '../../src/models/tokenizer.ts';
 import { HookedTransformer } from '../../src/models/decoder.ts';
 import { loadEditRecipe, loadRecipe } from '../../src/recipe/index.ts';
@@ -23,31 +22,26 @@ import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 import { train } from '../../src/trainer/index.ts';
 import { writeMemorisationWorld } from './world.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1]! : dflt;
-};
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: string) => (args.includes(name) ? args[args.indexOf(name) + 1]! : dflt);
 const seeds = arg('--seeds', '0,1,2,3,4').split(',').map(Number);
-const sweep = arg('--rhos', '0.98,0.96,0.95,0.94,0.92,0.9,0.88,0.85,0.8').split(',').map(Number);
-const keepBase = process.argv.includes('--keep-base');
-const tableOnly = process.argv.includes('--table-only');
-const curvatureData = arg('--curvature-data', 'rule_train');
-if (curvatureData !== 'rule_train' && curvatureData !== 'train') throw new Error(`--curvature-data must be rule_train or train, got ${curvatureData}`);
+const sets = args.flatMap((a, i) => (args[i - 1] === '--set' ? [a] : []));
+const keepBase = args.includes('--keep-base');
+const tableOnly = args.includes('--table-only');
 const root = 'runs/memorisation-measure';
 const tok = createTokenizer('byte');
 await initBackend('auto');
 
-type Row = MemorisationEval & { removed: number; rel_change: number };
-const chosenRho = Number(arg('--rho', String(loadEditRecipe('recipes/memorisation-kfac.yaml', { overrides: ['model.init.checkpoint=.'] }).edit.rho)));
+type Row = MemorisationEval & { rho: number; removed: number; rel_change: number };
+const ARMS = { kfac: 'K-FAC, ρ chosen by the rule', random: 'control: random components at that ρ' } as const;
 
 for (const seed of tableOnly ? [] : seeds) {
   const dir = `${root}/seed${seed}`;
-  const seedRows = new Map<string, Row>();
-  const push = (k: string, r: Row) => seedRows.set(k, r);
   if (!keepBase) rmSync(dir, { recursive: true, force: true }); // this script's own output
   const files = writeMemorisationWorld(seed, `${dir}/data`);
-  const memorised = readRecords(files.memorised, { prompt: 'string', completion: 'string' }) as Array<{ prompt: string; completion: string }>;
-  const ruleEval = readRecords(files.ruleEval, { prompt: 'string', completion: 'string' }) as Array<{ prompt: string; completion: string }>;
+  const rec = (p: string) => readRecords(p, { prompt: 'string', completion: 'string' }) as Array<{ prompt: string; completion: string }>;
+  const memorised = rec(files.memorised);
+  const ruleEval = rec(files.ruleEval);
   const score = (ckpt: string) => {
     const ck = loadCheckpoint(ckpt);
     const m = HookedTransformer.fromValues(ck.config, ck.weights);
@@ -64,37 +58,27 @@ for (const seed of tableOnly ? [] : seeds) {
     base = r.checkpoint!;
     console.error(`seed ${seed}: base trained in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
   }
-  push('base', { ...score(base), removed: 0, rel_change: 0 });
-  let eigen: Map<string, FactorEigen> | undefined;
-  const edit = (recipe: string, rho: number, label: string) => {
-    const out = `${dir}/${label}`;
-    const r = loadEditRecipe(recipe, {
-      overrides: [`run.seed=${seed}`, `run.out_dir=${out}`, `model.init.checkpoint=${base}`, `edit.data.path=${curvatureData === 'train' ? files.train : files.ruleTrain}`, `edit.factors=${dir}/kfac-factors-${curvatureData}.safetensors`, `edit.rho=${rho}`],
+  const rows: Record<string, Row> = { base: { ...score(base), rho: 1, removed: 0, rel_change: 0 } };
+  let eigen;
+  for (const arm of Object.keys(ARMS) as Array<keyof typeof ARMS>) {
+    const recipe = loadEditRecipe(`recipes/memorisation-${arm}.yaml`, {
+      overrides: [
+        `run.seed=${seed}`, `run.out_dir=${dir}/${arm}`, `model.init.checkpoint=${base}`, `edit.data.path=${files.ruleTrain}`, `edit.factors=${dir}/kfac-factors-all.safetensors`,
+        `edit.choose_rho.validation.path=${files.ruleValid}`, `edit.choose_rho.test.0.path=${files.ruleEval}`, `edit.choose_rho.test.1.path=${files.memorised}`, ...sets,
+      ],
     });
-    const res = runEdit(r, { eigen, log: (l) => console.error(`seed ${seed} ${label}: ${l}`) });
+    const res = runEdit(recipe, { eigen, log: (l) => console.error(`seed ${seed} ${arm}: ${l}`) });
     eigen = res.eigen;
     const removed = res.targets.reduce((s, t) => s + t.components - t.kept, 0) / res.targets.reduce((s, t) => s + t.components, 0);
     const rel = res.targets.reduce((s, t) => s + t.relativeChange, 0) / res.targets.length;
-    const row = { ...score(res.output), removed, rel_change: rel };
+    rows[arm] = { ...score(res.output), rho: res.targets[0]!.rho, removed, rel_change: rel };
     rmSync(res.output, { recursive: true, force: true });
-    return row;
-  };
-  push(`K-FAC, ρ = ${chosenRho} (chosen)`, edit('recipes/memorisation-kfac.yaml', chosenRho, `kfac-${chosenRho}`));
-  push(`control: random components, ρ = ${chosenRho}`, edit('recipes/memorisation-random.yaml', chosenRho, `random-${chosenRho}`));
-  for (const rho of sweep) {
-    push(`sweep: K-FAC ρ = ${rho}`, edit('recipes/memorisation-kfac.yaml', rho, `kfac-${rho}`));
-    push(`sweep: random ρ = ${rho}`, edit('recipes/memorisation-random.yaml', rho, `random-${rho}`));
   }
-  writeFileSync(`${dir}/rows-${curvatureData}.json`, JSON.stringify(Object.fromEntries(seedRows), null, 1));
-  console.error(`seed ${seed}: ${JSON.stringify(Object.fromEntries(seedRows))}`);
+  writeFileSync(`${dir}/rows.json`, JSON.stringify(rows, null, 1));
+  console.error(`seed ${seed}: ${JSON.stringify(rows)}`);
 }
 
-const rows = new Map<string, Row[]>();
-for (const seed of seeds) {
-  const saved = JSON.parse(readFileSync(`${root}/seed${seed}/rows-${curvatureData}.json`, 'utf8')) as Record<string, Row>;
-  for (const [k, r] of Object.entries(saved)) rows.set(k, [...(rows.get(k) ?? []), r]);
-}
-
+const perSeed = seeds.map((seed) => ({ seed, rows: JSON.parse(readFileSync(`${root}/seed${seed}/rows.json`, 'utf8')) as Record<string, Row> }));
 function newest(d: string): string | undefined {
   if (!existsSync(d)) return undefined;
   const steps = readdirSync(d).filter((x) => /^step-\d+$/.test(x)).sort();
@@ -105,23 +89,23 @@ const ms = (xs: number[], scale = 100, digits = 1) => {
   const sd = Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, xs.length - 1));
   return `${(m * scale).toFixed(digits)} ± ${(sd * scale).toFixed(digits)}`;
 };
+/** Mean ± std, and the worst seed (most recall left, or least rule accuracy). */
+const cell = (arm: string, f: (r: Row) => number, worst: 'high' | 'low', scale = 100, digits = 1) => {
+  const xs = perSeed.map((s) => f(s.rows[arm]!));
+  const at = xs.reduce((w, x, i) => ((worst === 'high' ? x > xs[w]! : x < xs[w]!) ? i : w), 0);
+  return `${ms(xs, scale, digits)} (worst ${(xs[at]! * scale).toFixed(digits)}, seed ${seeds[at]})`;
+};
+const p = (x: number) => (100 * x).toFixed(1);
 const lines = [
-  `| model (${seeds.length} seeds: ${seeds.join(', ')}) | strict recall % | loose recall % | held-out rule acc % | rule perplexity | components removed % | mean ‖ΔW‖/‖W‖ |`,
+  `| model (${seeds.length} seeds: ${seeds.join(', ')}) | strict recall % | loose recall % | held-out rule acc % | rule perplexity | ρ | components removed % |`,
   '| --- | --- | --- | --- | --- | --- | --- |',
-  ...[...rows].map(([k, rs]) => {
-    const col = (f: (r: Row) => number, scale = 100, digits = 1) => ms(rs.map(f), scale, digits);
-    return `| ${k} | ${col((r) => r.strict_recall)} | ${col((r) => r.loose_recall)} | ${col((r) => r.rule_accuracy)} | ${col((r) => r.rule_perplexity, 1, 3)} | ${col((r) => r.removed)} | ${col((r) => r.rel_change, 1, 3)} |`;
-  }),
+  ...['base', ...Object.keys(ARMS)].map((arm) => `| ${arm === 'base' ? 'base' : ARMS[arm as keyof typeof ARMS]} | ${cell(arm, (r) => r.strict_recall, 'high')} | ${cell(arm, (r) => r.loose_recall, 'high')} | ${cell(arm, (r) => r.rule_accuracy, 'low')} | ${cell(arm, (r) => r.rule_perplexity, 'high', 1, 3)} | ${ms(perSeed.map((s) => s.rows[arm]!.rho), 1, 3)} | ${ms(perSeed.map((s) => s.rows[arm]!.removed))} |`),
+  '',
+  '| seed | ρ chosen | K-FAC strict / loose recall % | K-FAC rule acc % (base) | K-FAC rule perplexity | control strict recall % | control rule acc % |',
+  '| --- | --- | --- | --- | --- | --- | --- |',
+  ...perSeed.map(({ seed, rows: r }) => `| ${seed} | ${r.kfac!.rho} | ${p(r.kfac!.strict_recall)} / ${p(r.kfac!.loose_recall)} | ${p(r.kfac!.rule_accuracy)} (${p(r.base!.rule_accuracy)}) | ${r.kfac!.rule_perplexity.toFixed(3)} | ${p(r.random!.strict_recall)} | ${p(r.random!.rule_accuracy)} |`),
 ];
-// A mean can hide one bad seed: each seed's chosen-ρ row, and the worst (most strict recall left).
-const chosenKey = `K-FAC, ρ = ${chosenRho} (chosen)`;
-const perSeed = (rows.get(chosenKey) ?? []).map((r, i) => ({ seed: seeds[i]!, r }));
-const worstSeed = perSeed.reduce((w, x) => (x.r.strict_recall > w.r.strict_recall ? x : w), perSeed[0]!);
-if (perSeed.length) {
-  lines.push('', `chosen ρ = ${chosenRho} per seed (strict recall % / held-out rule acc % / rule perplexity): ${perSeed.map(({ seed, r }) => `seed ${seed}: ${(100 * r.strict_recall).toFixed(1)} / ${(100 * r.rule_accuracy).toFixed(1)} / ${r.rule_perplexity.toFixed(3)}`).join('; ')}`);
-  lines.push(`worst seed (most strict recall left): ${worstSeed.seed}`);
-}
 mkdirSync(root, { recursive: true });
-writeFileSync(`${root}/table-${curvatureData}.md`, `${lines.join('\n')}\n`);
-writeFileSync(`${root}/raw-${curvatureData}.json`, JSON.stringify(Object.fromEntries(rows), null, 1));
+writeFileSync(`${root}/table-${seeds.join('-')}.md`, `${lines.join('\n')}\n`);
+writeFileSync(`${root}/raw-${seeds.join('-')}.json`, JSON.stringify(perSeed, null, 1));
 console.log(lines.join('\n'));

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend/index.ts';
 import { loadDataset } from '../data/index.ts';
 import { BonsaiError } from '../errors.ts';
-import { collectActivations, meanDifference, pcaOfDifferences } from '../gradients/directions.ts';
+import { collectActivations, meanDifference, pcaOfDifferences, readoutDirection } from '../gradients/directions.ts';
 import { saveDirections } from '../gradients/directions-file.ts';
 import { checkWidth, hookWidth } from '../gradients/interventions.ts';
 import { createTokenizer } from '../models/tokenizer.ts';
@@ -18,6 +18,7 @@ const HELP = usage('bonsai directions --checkpoint DIR --hook HOOK --method M --
   ['--method mean-diff', 'contrastive mean difference of --positive and --negative data (reports d′ and accuracy)'],
   ['--method pca', 'PCA of activation differences between --before DIR and --checkpoint on --data (reports variance explained)'],
   ['--method probe', "a logistic probe's weights, from --probe DIR"],
+  ['--method readout', "the unembedding's direction for --token TEXT (its tokens' columns minus the mean column): what makes the model say it; for the last block's residual"],
   ['--k N', 'directions to keep for pca (default 1)'],
   ['--out FILE', 'where to write the directions (JSON)'],
   ['--backend NAME', 'auto | tensorflow-gpu | webgpu | tensorflow | wasm | cpu (default auto)'],
@@ -36,7 +37,7 @@ export const directionsCommand: Command = async (argv) => {
   const { values: v } = parse('directions', argv, {
     checkpoint: { type: 'string' }, hook: { type: 'string' }, method: { type: 'string' }, out: { type: 'string' },
     positive: { type: 'string' }, negative: { type: 'string' }, data: { type: 'string' }, before: { type: 'string' },
-    probe: { type: 'string' }, k: { type: 'string' }, backend: { type: 'string' },
+    probe: { type: 'string' }, k: { type: 'string' }, backend: { type: 'string' }, token: { type: 'string' },
   });
   if (v.help) return (process.stdout.write(HELP), 0);
   if (!v.checkpoint || !v.hook || !v.method || !v.out) return (process.stderr.write(`bonsai directions: --checkpoint, --hook, --method and --out are required\n\n${HELP}`), 2);
@@ -81,7 +82,13 @@ export const directionsCommand: Command = async (argv) => {
       } finally {
         p.dispose();
       }
-    } else throw new BonsaiError(`--method: unknown method "${v.method}" (mean-diff, pca or probe)`);
+    } else if (v.method === 'readout') {
+      if (!v.token) throw new BonsaiError('--method readout needs --token TEXT (the token(s) the direction should make the model say)');
+      const ids = tokenizer.encode(v.token);
+      vectors = [readoutDirection(m, ids)];
+      stats = { method: 'readout', token: v.token, tokens: ids.join(',') };
+      process.stdout.write(`readout of ${JSON.stringify(v.token)} (token ${ids.join(', ')}): |direction| ${Math.hypot(...vectors[0]!).toFixed(4)}\n`);
+    } else throw new BonsaiError(`--method: unknown method "${v.method}" (mean-diff, pca, probe or readout)`);
     checkWidth(hook, width, vectors[0]!.length, `--method ${v.method}`);
     saveDirections(v.out, { format: 'bonsai-directions/1', kind: 'activation', hook, width, vectors, stats });
     process.stdout.write(`wrote ${vectors.length} direction(s) of width ${width} at ${hook} to ${v.out}\n`);

@@ -6,7 +6,7 @@ import { parse, threadsFlag, threadsOption, THREADS_HELP, usage, type Command } 
 import { withThreads } from '../recipe/backend-schema.ts';
 
 const HELP = usage('bonsai edit RECIPE [options]', 'Apply the weight edit a `job: edit` recipe describes (the K-FAC curvature edit); writes the edited model, its report and the curvature factors into run.out_dir.', [
-  ['--set PATH=VALUE', 'override a recipe field (repeatable), e.g. --set edit.rho=0.5'],
+  ['--set PATH=VALUE', 'override a recipe field (repeatable), e.g. --set edit.rho=0.5 or --set edit.choose_rho.max_loss_increase=0.01'],
   THREADS_HELP,
   ['-h, --help', 'show this help'],
 ], 'Reusing edit.factors skips the curvature pass, so trying several rho values is cheap. See docs/kfac-edit.md.');
@@ -23,6 +23,7 @@ export const editCommand: Command = async (argv) => {
   const r = runEdit(recipe, { file, log });
   const rows = [['target', 'rho', 'kept / components', 'mass kept', '‖ΔW‖/‖W‖'], ...r.targets.map((t) => [t.path, String(t.rho), `${t.kept} / ${t.components}`, t.massKept.toFixed(4), t.relativeChange.toFixed(4)])];
   const lines = [
+    ...(r.choice ? [`rho chosen on the held-out split: ${r.choice.rho} (tried ${r.choice.tried.map((t) => `${t.rho}: ${t.loss.toFixed(4)}`).join(', ')}; unedited ${r.choice.baseLoss.toFixed(4)} nats/token)`] : []),
     table(rows),
     `edited model (${r.layout === 'hf' ? 'Hugging Face layout' : 'bonsai checkpoint'}): ${r.output}`,
     `report: ${r.report}`,

@@ -79,3 +79,24 @@ export function pcaOfDifferences(before: readonly Float32Array[], after: readonl
   tf.dispose([X, Xt, basis, vecs]);
   return { vectors: arr.map((v) => { const n = Math.hypot(...v); return v.map((x) => x / n); }), explained: energy };
 }
+
+/**
+ * The residual direction that raises `tokens`' logits against the rest: the mean of their
+ * unembedding columns minus the mean column (W_U [D, V]; tied models read W_E [V, D]). Where
+ * a steering vector should make the model say a token (the tic's readout, for preventative
+ * steering), this is the direction the unembedding reads it along.
+ */
+export function readoutDirection(model: CausalLM, tokens: readonly number[]): number[] {
+  const { dModel: D, vocabSize: V } = model.config;
+  const untied = model.params.get('unembed.W_U');
+  const w = (untied ?? model.params.get('embed.W_E'))?.dataSync() as Float32Array | undefined;
+  if (!w) throw new BonsaiError('readout: the model has neither unembed.W_U nor embed.W_E');
+  const at = (d: number, v: number) => (untied ? w[d * V + v]! : w[v * D + d]!);
+  for (const t of tokens) if (!(t >= 0 && t < V)) throw new BonsaiError(`readout: token id ${t} is outside the vocabulary (0…${V - 1})`);
+  if (!tokens.length) throw new BonsaiError('readout: no token given');
+  return Array.from({ length: D }, (_, d) => {
+    let mean = 0;
+    for (let v = 0; v < V; v++) mean += at(d, v) / V;
+    return tokens.reduce((s, t) => s + at(d, t), 0) / tokens.length - mean;
+  });
+}

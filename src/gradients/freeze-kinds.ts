@@ -9,7 +9,18 @@ import { checkParamGlob, readOrReport } from '../registry/check-helpers.ts';
 import { dataRefSchema, positiveInt } from '../registry/fields.ts';
 import { kind, kindTable, shapeUnion, type CheckContext, type EntryOf } from '../registry/kinds.ts';
 import type { PathSegment } from '../registry/kinds.ts';
+import { heldOutProblem, type DataRef } from './held-out.ts';
 import { headNote, parseIndexed } from './select.ts';
+
+const guardSchema = z
+  .strictObject({
+    data: dataRefSchema.describe("A held-out split of the old task's data: the check reads its exact-match accuracy (every completion token the argmax, teacher-forced). It must share no item with `test`, data.eval or the evals' data."),
+    max_drop: z.number().min(0).max(1).default(0.05).describe('How far (a fraction: 0.05 = 5 points) that accuracy may fall below its value at the start before more entries are frozen.'),
+    every: positiveInt().default(10).describe('Updates between checks.'),
+    grow_percent: z.number().gt(0).max(100).default(0.5).describe('Percentage of the scored entries frozen per growth, the next in attribution order (set back to their starting values first).'),
+    test: z.array(dataRefSchema).default([]).describe('The data results are reported on (test splits): a guard item among them is refused.'),
+  })
+  .describe('Grow the frozen set during the run: every `every` updates check the old task on a held-out split; while its accuracy has fallen more than max_drop, freeze the next grow_percent of entries by attribution (back at their starting values). top_percent is then where it starts.');
 
 const attributionSchema = z
   .strictObject({
@@ -25,6 +36,7 @@ const attributionSchema = z
       .enum(['batch', 'example'])
       .default('batch')
       .describe('Score each batch\'s gradient (batch), or each example\'s and sum them (example: no cancellation between examples; batch_size times the passes).'),
+    guard: guardSchema.optional(),
   })
   .describe('Freeze the top parameters by attribution |gradient × weight| summed over a dataset.');
 
@@ -46,6 +58,8 @@ export const freezeKinds = kindTable({
     schema: z.strictObject({ attribution: attributionSchema }),
     check(s, at, ctx) {
       if (s.attribution.params !== undefined) checkParamGlob(s.attribution.params, [...at, 'attribution', 'params'], ctx);
+      const guard = s.attribution.guard;
+      if (guard) checkGuard(guard, [...at, 'attribution', 'guard'], ctx);
     },
   }),
 });
@@ -66,6 +80,21 @@ export const freezeSchema = z
   .array(freezeSelectorSchema)
   .default([])
   .describe('Circuit freezing: selected entries are held bit-identical (gradient, weight decay and optimizer state masked); checked at the end as freeze/verified.');
+
+/** The guard's split holds items and none of the reported ones; one guard per recipe. */
+function checkGuard(guard: z.output<typeof guardSchema>, at: readonly PathSegment[], ctx: CheckContext): void {
+  const evalData = ctx.recipe.data?.eval;
+  const apart = [
+    ...guard.test.map((ref, i) => ({ ref, role: `test[${i}]` })),
+    ...(evalData ? [{ ref: evalData as DataRef, role: 'data.eval' }] : []),
+    ...(ctx.recipe.evals ?? []).map((e, i) => ({ ref: e.data as DataRef, role: `evals[${i}] (${e.name})` })),
+  ];
+  const problem = heldOutProblem(guard.data, apart);
+  if (problem) ctx.report([...at, 'data'], problem);
+  const hasGuard = (f: unknown) => typeof f === 'object' && f !== null && !!(f as { attribution?: { guard?: unknown } }).attribution?.guard;
+  const guarded = (ctx.recipe.freeze ?? []).flatMap((f, i) => (hasGuard(f) ? [i] : []));
+  if (guarded.length > 1 && at[1] !== guarded[0]) ctx.report(at, `only one attribution selector may have a guard (freeze[${guarded[0]}] has one): a guard grows one frozen set`);
+}
 
 /** Heads or neurons: the block exists and every index is below the heads (or MLP width) it has. */
 function checkIndexed(spec: string, part: 'attn' | 'mlp', at: readonly PathSegment[], ctx: CheckContext): void {

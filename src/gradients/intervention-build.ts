@@ -32,7 +32,7 @@ export const interventionBuilders: Builders<typeof interventionKinds, [model: Ca
   },
   steer(iv, model, where) {
     const file = directionsFor(model, iv.hook, iv.directions, where);
-    const { fn, v } = steerHook(file.vectors[0]!, iv.coef);
+    const { fn, v } = steerHook(file.vectors[0]!, iv.coef, iv.positions && { positions: iv.positions, nCtx: model.config.nCtx });
     return { fn, kept: [v] };
   },
 };

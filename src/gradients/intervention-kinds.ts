@@ -33,9 +33,15 @@ export const interventionKinds = kindTable({
         hook: hookField(),
         directions: directionsField.describe('Directions file; its first direction is v.'),
         coef: z.number().describe('Steering coefficient (in units of the unit-norm direction).'),
+        positions: z.array(z.int().nonnegative()).min(1).optional().describe('Sequence positions (0-based) to steer at, e.g. [4] for where the answer is decided in a fixed-format prompt. Default: every position.'),
       })
       .describe('Add a fixed direction to the activation during training.'),
-    check: (iv, at, ctx) => checkDirections(iv.hook, iv.directions, at, ctx),
+    check(iv, at, ctx) {
+      checkDirections(iv.hook, iv.directions, at, ctx);
+      const n = ctx.model?.config.nCtx;
+      const beyond = n === undefined ? [] : (iv.positions ?? []).filter((p) => p >= n);
+      if (beyond.length) ctx.report([...at, 'positions'], `positions ${beyond.join(', ')} are past the model's context (n_ctx ${n}: positions 0…${n! - 1})`);
+    },
   }),
 });
 

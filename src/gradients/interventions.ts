@@ -48,10 +48,28 @@ export function ablateHook(directions: readonly ArrayLike<number>[]): { fn: Hook
   return { fn, q: qT };
 }
 
-/** Preventative steering: a ← a + coef · v/‖v‖. Returns the hook and v (kept; caller disposes). */
-export function steerHook(direction: ArrayLike<number>, coef: number): { fn: HookFn; v: tf.Tensor1D } {
+/**
+ * Preventative steering: a ← a + coef · v/‖v‖, at every position or only at `positions` (the
+ * vector then goes where the trait is decided, not where the model would learn to cancel it).
+ * Returns the hook and the kept tensor (the caller disposes it).
+ */
+export function steerHook(direction: ArrayLike<number>, coef: number, at?: { positions: readonly number[]; nCtx: number }): { fn: HookFn; v: tf.Tensor } {
   const norm = Math.hypot(...Array.from(direction));
   if (!(norm > 0)) throw new BonsaiError('steer: the direction is zero');
-  const v = tf.keep(tf.tensor1d(Array.from(direction, (x) => (x / norm) * coef)));
-  return { fn: (a) => tf.add(a, v), v };
+  const unit = Array.from(direction, (x) => (x / norm) * coef);
+  if (!at) {
+    const v = tf.keep(tf.tensor1d(unit));
+    return { fn: (a) => tf.add(a, v), v };
+  }
+  const D = unit.length;
+  const picked = new Set(at.positions);
+  const v = tf.keep(tf.tensor3d(Array.from({ length: at.nCtx }, (_, t) => (picked.has(t) ? unit : new Array<number>(D).fill(0))).flat(), [1, at.nCtx, D])); // [1, n_ctx, D]
+  return {
+    fn: (a) => {
+      const T = a.shape[1]!;
+      const add = tf.slice(v, [0, 0, 0], [1, T, D]); // [1, T, D]
+      return tf.add(a, a.rank === 4 ? tf.reshape(add, [1, T, 1, D]) : add); // per-head hooks are [B, T, H, dh]
+    },
+    v,
+  };
 }

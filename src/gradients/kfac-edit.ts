@@ -38,6 +38,8 @@ export interface TargetEditReport {
   massKept: number;
   /** ‖W′ − W‖_F / ‖W‖_F. */
   relativeChange: number;
+  /** With an absolute curvature threshold (editWeightAbove): the threshold. */
+  threshold?: number;
 }
 
 /** Eigen-decomposes every factor (the slow part; reuse it across ρ values). */
@@ -61,20 +63,23 @@ export function checkFactorsFit(factors: KfacFactors, modelFingerprint: string, 
 
 const short = (fp: string) => `${fp.slice(0, 19)}…`;
 
+/** Clamped eigenvalues of one target's factors: component (i, j) has curvature λ_i·μ_j. */
+export function curvatures(eig: FactorEigen): { lam: number[]; mu: number[] } {
+  return { lam: Array.from(eig.A.values, (v) => Math.max(v, 0)), mu: Array.from(eig.G.values, (v) => Math.max(v, 0)) };
+}
+
 /**
  * Edits one weight matrix W [in, out] (row-major). `choice` and `rng` pick the removed
  * components; ρ = 1 keeps every component, so W comes back unchanged up to rounding.
  */
 export function editWeight(W: Float32Array, factor: KfacFactor, eig: FactorEigen, rho: number, choice: ComponentChoice = 'curvature', rng?: Rng): { weight: Float32Array; report: TargetEditReport } {
-  const { inDim: m, outDim: n, path } = factor;
-  if (!(rho > 0 && rho <= 1)) throw new BonsaiError(`${path}: rho must be in (0, 1], got ${rho}`);
-  if (W.length !== m * n) throw new BonsaiError(`${path}: factors are for a [${m}, ${n}] matrix, the weight has ${W.length} entries`);
-  const lam = Array.from(eig.A.values, (v) => Math.max(v, 0));
-  const mu = Array.from(eig.G.values, (v) => Math.max(v, 0));
+  if (!(rho > 0 && rho <= 1)) throw new BonsaiError(`${factor.path}: rho must be in (0, 1], got ${rho}`);
+  const { lam, mu } = curvatures(eig);
+  const n = factor.outDim;
   const total = lam.reduce((s, v) => s + v, 0) * mu.reduce((s, v) => s + v, 0);
-  // Components by curvature, descending; the kept set is the shortest prefix holding ρ of the mass.
-  const order = Array.from({ length: m * n }, (_, k) => k).sort((a, b) => lam[Math.floor(b / n)]! * mu[b % n]! - lam[Math.floor(a / n)]! * mu[a % n]!);
-  let keepCount = m * n;
+  const order = curvatureOrder(lam, mu);
+  // The kept set is the shortest prefix (by curvature, descending) holding ρ of the mass.
+  let keepCount = order.length;
   if (rho < 1) {
     let acc = 0;
     for (let k = 0; k < order.length; k++) {
@@ -85,6 +90,38 @@ export function editWeight(W: Float32Array, factor: KfacFactor, eig: FactorEigen
       }
     }
   }
+  return editKeeping(W, factor, eig, order, keepCount, rho, choice, rng);
+}
+
+/**
+ * Edits one weight matrix keeping the components whose curvature λ_i·μ_j is at least
+ * `threshold` (absolute, so one threshold means the same sensitivity in every target);
+ * the report's ρ is the curvature mass that survives.
+ */
+export function editWeightAbove(W: Float32Array, factor: KfacFactor, eig: FactorEigen, threshold: number, choice: ComponentChoice = 'curvature', rng?: Rng): { weight: Float32Array; report: TargetEditReport } {
+  const { lam, mu } = curvatures(eig);
+  const n = factor.outDim;
+  const order = curvatureOrder(lam, mu);
+  let keepCount = 0;
+  while (keepCount < order.length && lam[Math.floor(order[keepCount]! / n)]! * mu[order[keepCount]! % n]! >= threshold) keepCount++;
+  const out = editKeeping(W, factor, eig, order, keepCount, 1, choice, rng);
+  out.report.rho = out.report.massKept;
+  out.report.threshold = threshold;
+  return out;
+}
+
+/** Component indices (i·out + j) by curvature λ_i·μ_j, descending. */
+function curvatureOrder(lam: readonly number[], mu: readonly number[]): number[] {
+  const n = mu.length;
+  return Array.from({ length: lam.length * n }, (_, k) => k).sort((a, b) => lam[Math.floor(b / n)]! * mu[b % n]! - lam[Math.floor(a / n)]! * mu[a % n]!);
+}
+
+/** Keeps `keepCount` components — the first of `order` (curvature), or as many at random (the control) — and rebuilds W. */
+function editKeeping(W: Float32Array, factor: KfacFactor, eig: FactorEigen, order: readonly number[], keepCount: number, rho: number, choice: ComponentChoice, rng?: Rng): { weight: Float32Array; report: TargetEditReport } {
+  const { inDim: m, outDim: n, path } = factor;
+  if (W.length !== m * n) throw new BonsaiError(`${path}: factors are for a [${m}, ${n}] matrix, the weight has ${W.length} entries`);
+  const { lam, mu } = curvatures(eig);
+  const total = lam.reduce((s, v) => s + v, 0) * mu.reduce((s, v) => s + v, 0);
   const keep = new Uint8Array(m * n);
   if (choice === 'curvature') for (let k = 0; k < keepCount; k++) keep[order[k]!] = 1;
   else {
@@ -107,7 +144,7 @@ export function editWeight(W: Float32Array, factor: KfacFactor, eig: FactorEigen
     d2 += (edited[k]! - W[k]!) ** 2;
     w2 += W[k]! ** 2;
   }
-  const report = { path, rho, choice, components: m * n, kept: keepCount, massKept: total > 0 ? massKept / total : 1, relativeChange: Math.sqrt(d2 / Math.max(w2, 1e-300)) };
+  const report: TargetEditReport = { path, rho, choice, components: m * n, kept: keepCount, massKept: total > 0 ? massKept / total : 1, relativeChange: Math.sqrt(d2 / Math.max(w2, 1e-300)) };
   return { weight: Float32Array.from(edited), report };
 }
 

@@ -19,6 +19,7 @@ import { loadCheckpoint, saveCheckpoint } from '../models/checkpoint.ts';
 import { Rng } from '../util/rng.ts';
 import { checkFactorsFit, editWeight, factorEigen, type FactorEigen, type TargetEditReport } from './kfac-edit.ts';
 import { collectKfacFactors, type KfacFactors } from './kfac-factors.ts';
+import { chooseRho, type RhoChoice } from './kfac-rule.ts';
 import { loadKfacFactors, saveKfacFactors } from './kfac-io.ts';
 import { resolveTargets, type LinearSite } from './kfac-sites.ts';
 import { globToRegExp } from '../util/glob.ts';
@@ -36,6 +37,8 @@ export interface EditResult {
   seconds: { collect: number; eigen: number; edit: number };
   /** Token positions the curvature was averaged over. */
   tokens: number;
+  /** With edit.choose_rho: the ρ chosen and the held-out losses that chose it. */
+  choice?: RhoChoice;
 }
 
 /** Options for runEdit; `file` names the recipe in errors. */
@@ -54,8 +57,8 @@ export function runEdit(recipe: EditRecipe, opts: EditRunOptions = {}): EditResu
   const { model, layout, tokenizer, hfConfig } = loadEditable(recipe);
   try {
     const sites = resolveTargets(model, e.targets, `${where}: edit.targets`);
-    const rhoOf = rhoFor(e.rho, where);
-    for (const s of sites) rhoOf(s.path); // every target must have a ρ before any work starts
+    let rhoOf = e.rho === undefined ? undefined : rhoFor(e.rho, where);
+    for (const s of sites) rhoOf?.(s.path); // every target must have a ρ before any work starts
     const factorsPath = e.factors ?? join(recipe.run.out_dir, 'kfac-factors.safetensors');
     const fingerprint = model.fingerprint();
     let factors: KfacFactors;
@@ -78,11 +81,20 @@ export function runEdit(recipe: EditRecipe, opts: EditRunOptions = {}): EditResu
     const t1 = performance.now();
     const eigen = opts.eigen ?? factorEigen(factors);
     const eigenSeconds = (performance.now() - t1) / 1000;
+    let choice: RhoChoice | undefined;
+    if (e.choose_rho) {
+      const validation = loadDataset(e.choose_rho.validation, tokenizer, e.seq_len ?? model.config.nCtx).examples;
+      if (!validation.length) throw new BonsaiError(`${where}: edit.choose_rho.validation: ${e.choose_rho.validation.path} holds no examples`);
+      choice = chooseRho(model, sites, factors, eigen, validation, e.choose_rho, log);
+      log(`choose_rho: rho ${choice.rho} (held-out loss ${choice.baseLoss.toFixed(5)} unedited, budget +${e.choose_rho.max_loss_increase})`);
+      const chosen = choice.rho;
+      rhoOf = () => chosen;
+    }
     const t2 = performance.now();
     const values = model.valuesSync();
     const rng = new Rng(recipe.run.seed);
     const targets = sites.map((s) => {
-      const { weight, report } = editWeight(values.get(s.path)!, factors.factors.get(s.path)!, eigen.get(s.path)!, rhoOf(s.path), e.select, rng);
+      const { weight, report } = editWeight(values.get(s.path)!, factors.factors.get(s.path)!, eigen.get(s.path)!, rhoOf!(s.path), e.select, rng);
       values.set(s.path, weight);
       return report;
     });
@@ -98,6 +110,7 @@ export function runEdit(recipe: EditRecipe, opts: EditRunOptions = {}): EditResu
       targets,
       seconds: { collect, eigen: eigenSeconds, edit: editSeconds },
       tokens: factors.tokens,
+      choice,
     };
     writeAtomically(result.report, JSON.stringify({ format: 'bonsai-edit-report-1', kind: 'kfac', recipe: recipe.run.name, source: recipe.model.init, fingerprint, fisher: factors.fisher, select: e.select, ...result }, null, 2) + '\n');
     return { ...result, eigen };

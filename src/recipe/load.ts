@@ -14,7 +14,7 @@ import { isOwnRecipeJob, jobKinds } from './jobs.ts';
 import { ownRecipeSchemas } from './job-schemas.ts';
 import type { SaeRecipe } from './sae-schema.ts';
 import { placer } from './locate.ts';
-import type { EditRecipe } from './edit-schema.ts';
+import { checkEditRecipe, type EditRecipe } from './edit-schema.ts';
 import { applyOverrides } from './overrides.ts';
 import { recipeSchemaFor, recipeSections, type AnyRecipe, type Recipe } from './schema.ts';
 import { MAX_ALIASES, parseYaml, refusedTags, tagRefusal, toPlainData, type Position } from './yaml.ts';
@@ -55,6 +55,7 @@ export function loadJobRecipe(file: string, opts: LoadOptions = {}): AnyRecipe |
   const text = readRecipeText(file);
   const job = writtenJob(text);
   if (!isOwnRecipeJob(job)) return parseAnyRecipe(text, file, opts);
+  if (job === 'edit') return parseEditRecipe(text, file, opts); // with its held-out checks
   return parseWithSchema(ownRecipeSchemas[job](basename(file, extname(file))), text, file, opts) as EditRecipe | SaeRecipe;
 }
 
@@ -102,7 +103,7 @@ export function loadEditRecipe(file: string, opts: LoadOptions = {}): EditRecipe
 
 /** Validate `job: edit` recipe `text` (see parseRecipe). */
 export function parseEditRecipe(text: string, file: string, opts: LoadOptions = {}): EditRecipe {
-  return parseWithSchema(ownRecipeSchemas.edit(basename(file, extname(file))), text, file, opts);
+  return parseWithSchema(ownRecipeSchemas.edit(basename(file, extname(file))), text, file, opts, (value) => checkEditRecipe(value));
 }
 
 /** Read and validate the `job: sae` recipe at `file` (run by `bonsai sae train`). */

@@ -41,6 +41,10 @@ export interface RecipeView {
   data?: { train: DataFileView; eval?: DataFileView; seq_len?: number };
   probes?: ReadonlyArray<{ name: string; level?: string; train?: unknown }>;
   rewards?: readonly unknown[];
+  /** The freeze selectors (a guarded attribution selector checks it is the only one). */
+  freeze?: readonly unknown[];
+  /** The task metrics the run reports (a held-out split must leave their data out). */
+  evals?: ReadonlyArray<{ name: string; data: DataFileView }>;
 }
 
 /** What a check can read, and where it reports. */

@@ -6,6 +6,8 @@ import { build, type Builders } from '../registry/kinds.ts';
 import type { ForwardOptions } from '../models/hooks.ts';
 import { attributionFilter, attributionScores, selectTopPercent } from '../gradients/attribution.ts';
 import { Freezer } from '../gradients/freeze.ts';
+import { buildFreezeGuard, describeGuardEvent, FreezeGuard, type GuardSpec } from '../gradients/freeze-guard.ts';
+import { buildModel } from '../models/init-build.ts';
 import { freezeSpecHash, loadFreezeSelection, saveFreezeSelection } from './freeze-selection.ts';
 import { selectGlob, selectHeads, selectNeurons, unionSelections, type Selection } from '../gradients/select.ts';
 import type { Tokenizer } from '../models/tokenizer.ts';
@@ -34,19 +36,46 @@ export function buildFreezer(
   const spec = freezeSpecHash(recipe);
   // A resumed run keeps the entries it started with (attribution on the resumed weights would pick others).
   const stored = o.resume ? loadFreezeSelection(recipe.run.out_dir, spec) : undefined;
+  const guards: GuardSpec[] = [];
+  const save = (sel: Selection, percent?: number) => saveFreezeSelection(recipe.run.out_dir, sel, spec, percent === undefined ? {} : { 'bonsai.guard_percent': String(percent) });
+  let freezer: Freezer;
   if (stored && 'sel' in stored) {
     o.onLog?.('freeze: the selection this run started with, read back from out_dir');
-    return new Freezer(trainableParams(model), stored.sel);
+    freezer = new Freezer(trainableParams(model), stored.sel);
+    if (recipe.freeze.some((f) => typeof f !== 'string' && 'attribution' in f && f.attribution.guard)) {
+      // The guard goes on from the run's starting weights: its scores, reference accuracy and the values it restores.
+      const startModel = buildModel(recipe, tokenizer);
+      try {
+        selectFreeze(recipe, startModel, tokenizer, seqLen, guards);
+        const start = startModel.valuesSync();
+        const reference = buildFreezeGuard(startModel, tokenizer, seqLen, guards[0]!, start).reference;
+        freezer.restore(trainableParams(model), start);
+        freezer.guard = buildFreezeGuard(model, tokenizer, seqLen, guards[0]!, start, { reference, percent: Number(stored.meta['bonsai.guard_percent'] ?? guards[0]!.percent) });
+      } finally {
+        startModel.dispose();
+      }
+    }
+  } else {
+    if (o.resume) o.onLog?.(`freeze: ${stored ? 'the freeze section changed since the run started' : 'no saved selection (a run from before selections were saved)'}; selecting again on the resumed weights`);
+    const sel = selectFreeze(recipe, model, tokenizer, seqLen, guards);
+    save(sel, guards[0]?.percent);
+    freezer = new Freezer(trainableParams(model), sel);
+    if (guards[0]) freezer.guard = buildFreezeGuard(model, tokenizer, seqLen, guards[0], new Map([...trainableParams(model)].map(([p, v]) => [p, Float32Array.from(v.dataSync() as Float32Array)])));
   }
-  if (o.resume) o.onLog?.(`freeze: ${stored ? 'the freeze section changed since the run started' : 'no saved selection (a run from before selections were saved)'}; selecting again on the resumed weights`);
-  const sel = selectFreeze(recipe, model, tokenizer, seqLen);
-  saveFreezeSelection(recipe.run.out_dir, sel, spec);
-  return new Freezer(trainableParams(model), sel);
+  const guard = freezer.guard instanceof FreezeGuard ? freezer.guard : undefined;
+  if (guard) {
+    o.onLog?.(`freeze guard: held-out accuracy ${(100 * guard.reference).toFixed(1)}% at the start; more is frozen whenever it falls under ${(100 * guard.floor).toFixed(1)}%`);
+    guard.onGrow = (e, f) => (o.onLog?.(describeGuardEvent(e)), save(f.frozenSelection(), e.percent));
+  }
+  return freezer;
 }
 
-/** The union of the recipe's freeze selectors over the model's current weights (exported for diagnostics). */
-export function selectFreeze(recipe: Recipe, model: CausalLM, tokenizer: Tokenizer, seqLen: number): Selection {
-  const parts: Selection[] = recipe.freeze.map((s, i) => build(freezeBuilders, freezeKindOf(s), s, { recipe, model, tokenizer, seqLen, where: `freeze[${i}]` }));
+/**
+ * The union of the recipe's freeze selectors over the model's current weights (exported for
+ * diagnostics); an attribution selector with a guard adds its scores to `guards`.
+ */
+export function selectFreeze(recipe: Recipe, model: CausalLM, tokenizer: Tokenizer, seqLen: number, guards: GuardSpec[] = []): Selection {
+  const parts: Selection[] = recipe.freeze.map((s, i) => build(freezeBuilders, freezeKindOf(s), s, { recipe, model, tokenizer, seqLen, where: `freeze[${i}]`, guards }));
   return unionSelections(parts);
 }
 
@@ -68,6 +97,8 @@ interface FreezeContext {
   seqLen: number;
   /** The selector in errors, e.g. `freeze[2]`. */
   where: string;
+  /** Where an attribution selector with a guard leaves its scores for the freezer. */
+  guards: GuardSpec[];
 }
 
 /** A selection for every freeze-selector kind (gradients/freeze-kinds.ts). */
@@ -76,7 +107,7 @@ const freezeBuilders: Builders<typeof freezeKinds, [FreezeContext], Selection> =
   glob: (glob, { model, where }) => selectGlob(trainableParams(model), glob, where),
   heads: (s, { model, where }) => selectHeads(baseOnly(model, `${where}.heads`), s.heads, model.config.nHeads, `${where}.heads`, model.config.nKvHeads),
   neurons: (s, { model, where }) => selectNeurons(baseOnly(model, `${where}.neurons`), s.neurons, `${where}.neurons`),
-  attribution({ attribution: a }, { recipe, model, tokenizer, seqLen, where }) {
+  attribution({ attribution: a }, { recipe, model, tokenizer, seqLen, where, guards }) {
     const examples = loadDataset(a.data, tokenizer, seqLen).examples;
     if (!examples.length) throw new BonsaiError(`${where}.attribution.data: ${a.data.path} holds no examples`);
     const batches = a.per === 'example'
@@ -90,6 +121,10 @@ const freezeBuilders: Builders<typeof freezeKinds, [FreezeContext], Selection> =
     const scores = a.scores === 'random'
       ? randomScores(params, filter, recipe.run.seed)
       : attributionScores(params, batches, (b) => lmLoss(model, b), filter, a.scores);
+    if (a.guard) {
+      if (adaptersOf(model)) throw new BonsaiError(`${where}.attribution.guard: a guard restores frozen entries to their starting values, which under lora are the adapters; it is not supported with lora`, { hint: 'drop the guard, or train without lora' });
+      guards.push({ scores, percent: a.top_percent, settings: a.guard, where });
+    }
     return selectTopPercent(scores, a.top_percent);
   },
 };
@@ -124,6 +159,9 @@ export function buildInterventions(recipe: Recipe, model: CausalLM): { forward?:
  */
 export function applyFreezer(freezer: Freezer, optimizer: AdamW, tracker: Tracker, step: number, onLog?: (line: string) => void): void {
   freezer.install(optimizer);
+  const guard = freezer.guard instanceof FreezeGuard ? freezer.guard : undefined;
+  const logged = guard?.onGrow;
+  if (guard) guard.onGrow = (e, f) => (logged?.(e, f), tracker.logMetrics(e.step - 1, { 'freeze/entries': f.counts.total, 'freeze/guard/percent': e.percent, 'freeze/guard/accuracy': e.after }));
   onLog?.(`freeze: ${freezer.counts.total} entries frozen (${freezer.describe()})`);
   const counts: Record<string, number> = { 'freeze/entries': freezer.counts.total };
   for (const [path, c] of Object.entries(freezer.counts.byPath)) if (c.frozen) counts[`freeze/by_tensor/${path}`] = c.frozen;

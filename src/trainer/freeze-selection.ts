@@ -21,12 +21,12 @@ export function freezeSpecHash(recipe: Recipe): string {
 }
 
 /** Writes the selection (one U8 flag tensor per parameter path) atomically into out_dir. */
-export function saveFreezeSelection(outDir: string, sel: Selection, specHash: string): string {
+export function saveFreezeSelection(outDir: string, sel: Selection, specHash: string, meta: Record<string, string> = {}): string {
   mkdirSync(outDir, { recursive: true });
   const path = join(outDir, FILE);
   const tensors = Object.fromEntries([...sel].map(([p, flags]) => [p, { dtype: 'U8' as const, shape: [flags.length], data: flags }]));
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, safetensorsBuffer(tensors, { 'bonsai.freeze_spec': specHash }));
+  writeFileSync(tmp, safetensorsBuffer(tensors, { ...meta, 'bonsai.freeze_spec': specHash }));
   renameSync(tmp, path);
   return path;
 }
@@ -35,7 +35,7 @@ export function saveFreezeSelection(outDir: string, sel: Selection, specHash: st
  * The selection a run saved, when there is one for this freeze section; `changed` when the
  * file was written for another freeze section (the caller recomputes and says so).
  */
-export function loadFreezeSelection(outDir: string, specHash: string): { sel: Selection } | { changed: true } | undefined {
+export function loadFreezeSelection(outDir: string, specHash: string): { sel: Selection; meta: Record<string, string> } | { changed: true } | undefined {
   const path = join(outDir, FILE);
   if (!existsSync(path)) return undefined;
   const file = readSafetensors(path);
@@ -45,5 +45,5 @@ export function loadFreezeSelection(outDir: string, specHash: string): { sel: Se
     if (t.dtype !== 'U8') throw new BonsaiError(`${path}: tensor ${p} is ${t.dtype}, expected U8 flags`);
     sel.set(p, t.data as Uint8Array);
   }
-  return { sel };
+  return { sel, meta: file.metadata ?? {} };
 }

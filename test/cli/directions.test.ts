@@ -26,4 +26,22 @@ describe('bonsai directions', () => {
     expect(bad.stderr).toMatch(/unknown hook point "blocks\.7\.hook_resid_post"/);
     expect(hasStackTrace(bad.stderr)).toBe(false);
   });
+
+  it('--method readout writes the unembedding direction of a token; a steer recipe that uses it at positions past n_ctx is refused at its line', () => {
+    const dir = tempDir();
+    const recipe = writeTinyRecipe(dir, { steps: 2 });
+    expect(bonsai(['train', recipe, '--set', 'backend=cpu']).code).toBe(0);
+    const out = join(dir, 'readout.json');
+    const r = bonsai(['directions', '--checkpoint', join(dir, 'out'), '--hook', 'blocks.0.hook_resid_post', '--backend', 'cpu', '--method', 'readout', '--token', 'Z', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/readout of "Z" \(token 90\): \|direction\| [\d.]+/);
+    expect(JSON.parse(readFileSync(out, 'utf8')).stats).toMatchObject({ method: 'readout', token: 'Z' });
+    writeFileSync(recipe, `${readFileSync(recipe, 'utf8')}\ninterventions: [ { kind: steer, hook: blocks.0.hook_resid_post, directions: ${out}, coef: 2, positions: [3, 99] } ]\n`);
+    const bad = bonsai(['train', recipe, '--set', 'backend=cpu']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/tiny\.yaml:\d+:\d+: interventions\.0\.positions: positions 99 are past the model's context \(n_ctx 16: positions 0…15\)/);
+    const none = bonsai(['directions', '--checkpoint', join(dir, 'out'), '--hook', 'blocks.0.hook_resid_post', '--backend', 'cpu', '--method', 'readout', '--out', out]);
+    expect(none.stderr).toMatch(/--method readout needs --token TEXT/);
+    expect(hasStackTrace(none.stderr)).toBe(false);
+  });
 });

@@ -33,7 +33,7 @@ function setup(seed = 1, rho = '0.5', extra = '') {
       'edit:',
       '  kind: kfac',
       `  data: { format: jsonl, path: ${data} }`,
-      `  rho: ${rho}`,
+      rho.startsWith('choose_rho:') ? `  ${rho}` : `  rho: ${rho}`,
       '  tokens: 40',
       '  batch_size: 4',
       extra,
@@ -109,5 +109,44 @@ describe('bonsai edit (K-FAC)', () => {
     expect(edited.config).toEqual(base.config);
     edited.model.dispose();
     base.model.dispose();
+  });
+
+  it('choose_rho walks ρ down and keeps the last one whose held-out loss stays within the budget', () => {
+    const s = setup(1, '');
+    const valid = join(s.dir, 'valid.jsonl');
+    writeFileSync(valid, Array.from({ length: 6 }, (_, i) => JSON.stringify({ prompt: `h${i}=`, completion: `w${i}` })).join('\n') + '\n');
+    writeFileSync(s.recipe, readFileSync(s.recipe, 'utf8').replace('  rho: \n', `  choose_rho: { validation: { format: jsonl, path: ${valid} }, max_loss_increase: 0.05, step: 0.1, min_rho: 0.5 }\n`));
+    const r = bonsai(['edit', s.recipe]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(s.out, 'edit-report.json'), 'utf8')) as { choice: { rho: number; baseLoss: number; tried: Array<{ rho: number; loss: number }> }; targets: Array<{ rho: number }> };
+    const { rho, baseLoss, tried } = report.choice;
+    expect(tried.map((t) => t.rho)).toEqual([0.9, 0.8, 0.7, 0.6, 0.5].slice(0, tried.length));
+    // Every ρ before the last one tried was within the budget; the last was not, unless the grid ran out.
+    const within = tried.map((t) => t.loss - baseLoss <= 0.05);
+    const firstOver = within.indexOf(false);
+    expect(rho).toBe(firstOver === 0 ? 1 : tried[(firstOver < 0 ? tried.length : firstOver) - 1]!.rho);
+    if (firstOver >= 0) expect(firstOver).toBe(tried.length - 1);
+    for (const t of report.targets) expect(t.rho).toBe(rho);
+    expect(r.stdout).toMatch(new RegExp(`rho chosen on the held-out split: ${rho} \\(tried 0\\.9: `));
+  });
+
+  it('refuses, at its line, a choose_rho split that is empty or shares items with edit.data, and rho given twice', () => {
+    const s = setup(1, '');
+    const data = join(s.dir, 'data.jsonl');
+    const empty = join(s.dir, 'empty.jsonl');
+    writeFileSync(empty, '\n\n');
+    const withRule = (validation: string, rho = '') =>
+      writeFileSync(s.recipe, readFileSync(s.recipe, 'utf8').replace(/  (rho|choose_rho): .*\n/, `  choose_rho: { validation: { format: jsonl, path: ${validation} }, max_loss_increase: 0.01 }\n${rho}`));
+    withRule(data);
+    let r = bonsai(['edit', s.recipe]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/edit\.yaml:8:\d+: edit\.choose_rho\.validation: .*data\.jsonl shares 12 items with edit\.data .*data\.jsonl, e\.g\. "k0=" \(line 1 here, line 1 there\)/);
+    expect(hasStackTrace(r.stderr)).toBe(false);
+    withRule(empty);
+    r = bonsai(['edit', s.recipe]);
+    expect(r.stderr).toMatch(/edit\.yaml:8:\d+: edit\.choose_rho\.validation: .*empty\.jsonl holds no items/);
+    withRule(empty, '  rho: 0.5\n');
+    r = bonsai(['edit', s.recipe]);
+    expect(r.stderr).toMatch(/edit\.rho: give exactly one of rho \(a fixed share\) and choose_rho/);
   });
 });

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { meanDifference, pcaOfDifferences } from '../../src/gradients/directions.ts';
 import { saveDirections } from '../../src/gradients/directions-file.ts';
 import { ablateHook, hookWidth, steerHook } from '../../src/gradients/interventions.ts';
+import { readoutDirection } from '../../src/gradients/directions.ts';
 import { generate } from '../../src/models/generate.ts';
 import { AdamW, createTrainStep, evaluate, train } from '../../src/trainer/index.ts';
 import { MemoryTracker } from '../helpers/metrics.ts';
@@ -31,6 +32,32 @@ describe('ablate and steer', () => {
     const out = fn(a, ctx);
     expect(Array.from(out.dataSync())).toEqual([1, expect.closeTo(7, 5), expect.closeTo(9, 5)]);
     tf.dispose([v, a, out]);
+  });
+
+  it('steer with positions adds only there, on residual and per-head hooks alike', () => {
+    const { fn, v } = steerHook([0, 3, 4], 10, { positions: [1], nCtx: 4 });
+    const a = tf.ones([2, 3, 3]); // [B, T, D]: T below n_ctx
+    const out = fn(a, ctx).arraySync() as number[][][];
+    for (const row of out) {
+      expect(row[0]).toEqual([1, 1, 1]);
+      expect(row[1]!.map((x) => +x.toFixed(5))).toEqual([1, 7, 9]);
+      expect(row[2]).toEqual([1, 1, 1]);
+    }
+    const perHead = fn(tf.ones([1, 2, 2, 3]), ctx).arraySync() as number[][][][]; // [B, T, H, dh]
+    expect(perHead[0]![1]!.map((h) => h.map((x) => +x.toFixed(5)))).toEqual([[1, 7, 9], [1, 7, 9]]);
+    expect(perHead[0]![0]).toEqual([[1, 1, 1], [1, 1, 1]]);
+    tf.dispose([v, a]);
+  });
+
+  it('the readout direction is the token columns of W_U minus the mean column', () => {
+    const m = tinyModel(3);
+    const W = m.params.get('unembed.W_U')!.arraySync() as number[][]; // [D, V]
+    const dir = readoutDirection(m, [5]);
+    const d = 2;
+    const mean = W[d]!.reduce((a, b) => a + b, 0) / W[d]!.length;
+    expect(dir[d]).toBeCloseTo(W[d]![5]! - mean, 5);
+    expect(() => readoutDirection(m, [tinyConfig.vocabSize])).toThrow(/token id \d+ is outside the vocabulary/);
+    m.dispose();
   });
 
   it('knows each hook width', () => {

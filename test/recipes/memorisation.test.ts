@@ -18,19 +18,22 @@ beforeAll(useCpu);
 
 describe('memorisation recipes run tiny', () => {
   // Slow on a shared cpu (a 256-wide eigen-decomposition per matrix, the pure-JS backend): its own timeout.
-  it('base (3 steps) → K-FAC edit → random control reusing its factors → eval', { timeout: 400_000 }, async () => {
+  it('base (3 steps) → K-FAC edit, ρ by its rule → random control at that ρ, reusing its factors → eval', { timeout: 400_000 }, async () => {
     const prev = process.cwd();
     process.chdir(ROOT); // recipe paths resolve against the repo root
     try {
       const out = mkdtempSync(join(tmpdir(), 'bonsai-memo-'));
       const base = await train(loadRecipe('recipes/memorisation-base.yaml', { overrides: ['trainer.steps=3', 'trainer.eval.batches=1', 'backend=cpu', 'tracking.uri=none', `run.out_dir=${out}/base`] }));
       const edit = (file: string, eigen?: ReturnType<typeof runEdit>['eigen']) =>
-        runEdit(loadEditRecipe(file, { overrides: ['backend=cpu', `run.out_dir=${out}/${file.includes('random') ? 'random' : 'kfac'}`, `model.init.checkpoint=${base.checkpoint}`, 'edit.tokens=60', `edit.factors=${out}/factors.safetensors`] }), { eigen });
+        runEdit(loadEditRecipe(file, { overrides: ['backend=cpu', `run.out_dir=${out}/${file.includes('random') ? 'random' : 'kfac'}`, `model.init.checkpoint=${base.checkpoint}`, 'edit.tokens=60', `edit.factors=${out}/factors.safetensors`, 'edit.choose_rho.step=0.25', 'edit.choose_rho.max_loss_increase=100'] }), { eigen });
       const kfac = edit('recipes/memorisation-kfac.yaml');
       expect(kfac.factorsReused).toBe(false);
       const random = edit('recipes/memorisation-random.yaml', kfac.eigen); // a ρ sweep reuses the decompositions too
       expect(random.factorsReused).toBe(true);
       // Same count removed per matrix; the curvature choice keeps more of the curvature mass.
+      expect(kfac.choice!.tried[0]!.rho).toBe(0.75);
+      expect(kfac.choice!.rho).toBe(0.5); // a budget nothing exceeds walks the grid to min_rho
+      expect(random.choice!.rho).toBe(kfac.choice!.rho);
       kfac.targets.forEach((t, i) => {
         expect(random.targets[i]!.kept).toBe(t.kept);
         expect(t.massKept).toBeGreaterThan(random.targets[i]!.massKept);

@@ -37,7 +37,7 @@ function memorisedPairs(seed: number, n: number): TaskRecord[] {
  * Rule instances. `exclude` holds strings that must not appear (the held-out set is drawn
  * first and excluded from training, so evaluation is on unseen instances).
  */
-function ruleRecords(seed: number, n: number, exclude: ReadonlySet<string> = new Set()): TaskRecord[] {
+export function ruleRecords(seed: number, n: number, exclude: ReadonlySet<string> = new Set()): TaskRecord[] {
   const rng = new Rng(seed);
   const out: TaskRecord[] = [];
   while (out.length < n) {
