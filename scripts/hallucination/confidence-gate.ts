@@ -2,8 +2,8 @@
 // entity probe's (intervention.ts). Read once, at the answer's leading space: the frozen base's
 // probability of its likeliest colour answer (teacher-forced: max over the 8 colours of
 // p(colour + "\n" | prefix)); below a threshold, "unknown\n" is inserted and the answer ends.
-// The threshold comes from the VALIDATION split only (validation.ts's validationWorld: the 32 known
-// entities the entity probe trains on, none of the test-only 32): just below the least
+// The threshold comes from the VALIDATION split only (splits.ts: the 32 known entities the entity
+// probe trains on, none of the 32 reported ones): just below the least
 // confident of them, so no validation known entity is refused. Fixed before any test number.
 // node bin/run-ts.js scripts/hallucination/confidence-gate.ts BASE_CKPT POLICY_CKPT PROBE_DIR → one JSON line
 import * as tf from '@tensorflow/tfjs';
@@ -14,7 +14,7 @@ import type { CausalLM } from '../../src/models/model.ts';
 import type { Tokenizer } from '../../src/models/tokenizer.ts';
 import { tokenLogprobs } from '../../src/models/logprobs.ts';
 import { loadHallucinationRun } from './eval.ts';
-import { testOnlyKnown, validationWorld } from './validation.ts';
+import { splitEntities, splitWorld } from './splits.ts';
 
 /** Per prefix: max over the colours of p(colour + "\n" | prefix), teacher-forced on `model`. */
 export function colourConfidence(model: CausalLM, tok: Tokenizer, prefixes: number[][]): number[] {
@@ -63,7 +63,7 @@ export async function evalConfidenceGate(base: string, policy: string, probeDir:
   const run = await loadHallucinationRun(base, policy, probeDir);
   const { world, tok, frozen, policy: p } = run;
   try {
-    const val = validationWorld(world);
+    const val = splitWorld(world, 'validation');
     const at = tok.encode(ENTITY_PROBE_AT).length;
     const threshold = Math.min(...colourConfidence(frozen, tok, val.known.map((e) => tok.encode(question(e) + ENTITY_PROBE_AT)))) - 1e-6;
     const gate = () => confidenceGate({ frozen, tok, threshold, tokens: tok.encode(`${ABSTAIN}\n`), onlyAfter: at });
@@ -74,7 +74,7 @@ export async function evalConfidenceGate(base: string, policy: string, probeDir:
       plain: answerRates(world, p, tok),
       gated: {
         ...r,
-        abstain_known_test_only: answerRates(testOnlyKnown(world), p, tok, gate().insert).abstain_known,
+        abstain_known_test_only: answerRates({ ...world, known: splitEntities(world, 'reported').known, evalUnknown: [] }, p, tok, gate().insert).abstain_known,
         fired: g.state.count / (world.evalUnknown.length + world.known.length),
         val_hallucination_unknown: answerRates({ ...val, known: [] }, p, tok, gate().insert).hallucination_unknown,
       },

@@ -4,23 +4,15 @@
 // entities caught when 2% / 5% of known ones are (wrongly) caught too.
 // node bin/run-ts.js scripts/hallucination/confidence.ts CKPT
 import * as tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
-import { initBackend } from '../../src/backend/index.ts';
 import { ABSTAIN, answer, COLOURS, question } from '../../src/data/tasks/hallucination.ts';
-import { worldFromJson } from '../../src/data/tasks/hallucination-eval.ts';
-import { createTokenizer } from '../../src/models/tokenizer.ts';
-import { HookedTransformer } from '../../src/models/decoder.ts';
 import { auroc } from '../../src/probes/metrics.ts';
-import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 import { tokenLogprobs } from '../../src/models/logprobs.ts';
+import { loadModel, loadWorld } from './eval.ts';
 
 const [dir] = process.argv.slice(2);
 if (!dir) { console.error('usage: confidence.ts CKPT'); process.exit(2); }
-await initBackend('auto');
-const world = worldFromJson(JSON.parse(readFileSync('data/hallucination/world.json', 'utf8')));
-const tok = createTokenizer('byte');
-const c = loadCheckpoint(dir);
-const m = HookedTransformer.fromValues(c.config, c.weights);
+const { world, tok } = await loadWorld();
+const m = loadModel(dir);
 const answers = [...COLOURS, ABSTAIN];
 /** p(answer | question) for each colour and " unknown" (last). */
 function probs(e: string): number[] {

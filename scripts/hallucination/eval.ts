@@ -8,12 +8,19 @@ import { HookedTransformer } from '../../src/models/decoder.ts';
 import { loadProbe } from '../../src/probes/io.ts';
 import { loadCheckpoint } from '../../src/models/checkpoint.ts';
 
+/** A model from a checkpoint directory. */
+export const loadModel = (dir: string) => { const c = loadCheckpoint(dir); return HookedTransformer.fromValues(c.config, c.weights); };
+
+/** The backend, the world (data/hallucination/world.json) and its byte tokenizer: where every hallucination script starts. */
+export async function loadWorld() {
+  await initBackend('auto');
+  return { world: worldFromJson(JSON.parse(readFileSync('data/hallucination/world.json', 'utf8'))), tok: createTokenizer('byte') };
+}
+
 /** The world, tokenizer, a policy, the frozen base and its probe: what every hallucination script reads. */
 export async function loadHallucinationRun(base: string, policy: string, probeDir: string) {
-  await initBackend('auto');
-  const world = worldFromJson(JSON.parse(readFileSync('data/hallucination/world.json', 'utf8')));
-  const tok = createTokenizer('byte');
-  const load = (d: string) => { const c = loadCheckpoint(d); return HookedTransformer.fromValues(c.config, c.weights); };
+  const { world, tok } = await loadWorld();
+  const load = loadModel;
   const b = load(base);
   const frozen = b.frozenCopy();
   b.dispose();

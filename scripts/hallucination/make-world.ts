@@ -2,6 +2,7 @@
 // what this prints): node bin/run-ts.js scripts/hallucination/make-world.ts
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { entityProbeRows, makeWorld, worldFiles } from '../../src/data/tasks/hallucination.ts';
+import { splitRows } from './splits.ts';
 
 export const WORLD_SEED = 0;
 // known 64 and evalUnknown 128, not 48 and 64: with 48 known entities one wrong answer moved
@@ -22,5 +23,8 @@ writeFileSync(`${dir}/sft.jsonl`, jsonl(files.sft));
 writeFileSync(`${dir}/probe.jsonl`, jsonl(files.probe));
 writeFileSync(`${dir}/rl.jsonl`, jsonl(files.rl));
 writeFileSync(`${dir}/entity_probe.jsonl`, jsonl(entityProbeRows(world, WORLD_SEED)));
+// The validation split (what rules may read) and the reported one (what the tables report): splits.ts.
+writeFileSync(`${dir}/validation.jsonl`, jsonl(splitRows(world, 'validation')));
+writeFileSync(`${dir}/test.jsonl`, jsonl(splitRows(world, 'reported')));
 writeFileSync(`${dir}/world.json`, `${JSON.stringify({ seed: WORLD_SEED, ...world, colour: Object.fromEntries(world.colour) }, null, 1)}\n`);
 console.log(`wrote ${dir}: ${files.sft.length} sft, ${files.probe.length} probe, ${files.rl.length} rl prompts`);

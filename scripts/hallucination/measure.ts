@@ -10,11 +10,11 @@
 //              included (DIR/seedN/result-<runs>.json); default: each seed starts fresh
 //   --rl c     train and evaluate the frozen-probe run (c) only, not the live-probe run (d);
 //              --rl none: no RL, the base and the interventions on it only
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { evalCheckpoints } from './eval.ts';
 import { evalIntervention } from './intervention.ts';
 import { evalConfidenceGate } from './confidence-gate.ts';
+import { runBonsai } from './run-bonsai.ts';
 
 const args = process.argv.slice(2);
 const flag = (f: string) => { const i = args.indexOf(f); return i >= 0 ? args.splice(i, f === '--reuse' ? 1 : 2)[1] ?? '' : undefined; };
@@ -22,14 +22,6 @@ const root = flag('--out') || 'runs/hallucination-measure';
 const reuse = flag('--reuse') !== undefined;
 const rlRuns = (flag('--rl') || 'c,d').split(',');
 const seeds = (args[0] ?? '0,1,2,3,4').split(',').map(Number);
-/** One bonsai command in a child process; rejects with its stderr. */
-const run = (args: string[]) =>
-  new Promise<void>((ok, fail) => {
-    const p = spawn(process.execPath, ['bin/bonsai.js', ...args, '--set', 'tracking.uri=none'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    p.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    p.on('close', (code) => (code === 0 ? ok() : fail(new Error(`bonsai ${args.join(' ')} failed:\n${err}`))));
-  });
 const newest = (dir: string) => `${dir}/${readdirSync(dir).filter((d) => d.startsWith('step-')).sort().at(-1)}`;
 const done = (dir: string, file = '') => reuse && existsSync(`${dir}${file}`);
 
@@ -61,16 +53,16 @@ for (const seed of seeds) {
   const d = `${root}/seed${seed}`;
   if (!reuse) rmSync(d, { recursive: true, force: true }); // this script's own output: a re-run starts fresh
   const s = ['--set', `run.seed=${seed}`];
-  if (!done(`${d}/a`)) await run(['train', 'recipes/hallucination/a_sft_base.yaml', ...s, '--set', `run.out_dir=${d}/a`]);
+  if (!done(`${d}/a`)) await runBonsai(['train', 'recipes/hallucination/a_sft_base.yaml', ...s, '--set', `run.out_dir=${d}/a`]);
   const base = newest(`${d}/a`);
   const ck = ['--set', `model.init.checkpoint=${base}`];
   const probe = `${d}/b/probes/halluc`;
   const entity = `${d}/b_entity/probes/entity`;
-  if (!done(probe)) await run(['probe', 'train', 'recipes/hallucination/b_probe.yaml', ...s, ...ck, '--set', `run.out_dir=${d}/b`, '--set', `probes.0.train.seed=${seed}`]);
-  if (!done(entity)) await run(['probe', 'train', 'recipes/hallucination/b_entity_probe.yaml', ...s, ...ck, '--set', `run.out_dir=${d}/b_entity`, '--set', `probes.0.train.seed=${seed}`]);
+  if (!done(probe)) await runBonsai(['probe', 'train', 'recipes/hallucination/b_probe.yaml', ...s, ...ck, '--set', `run.out_dir=${d}/b`, '--set', `probes.0.train.seed=${seed}`]);
+  if (!done(entity)) await runBonsai(['probe', 'train', 'recipes/hallucination/b_entity_probe.yaml', ...s, ...ck, '--set', `run.out_dir=${d}/b_entity`, '--set', `probes.0.train.seed=${seed}`]);
   // c, then d: one training process at a time (the machine's cores are shared).
   const rl = ([['c: frozen probe', 'c_rl_frozen_probe'], ['d: live probe', 'd_rl_live_probe']] as const).filter(([k]) => rlRuns.includes(k[0]!));
-  for (const [, f] of rl) if (!done(`${d}/${f}`)) await run(['train', `recipes/hallucination/${f}.yaml`, ...s, ...ck, '--set', `run.out_dir=${d}/${f}`, '--set', `probes.0.checkpoint=${probe}`]);
+  for (const [, f] of rl) if (!done(`${d}/${f}`)) await runBonsai(['train', `recipes/hallucination/${f}.yaml`, ...s, ...ck, '--set', `run.out_dir=${d}/${f}`, '--set', `probes.0.checkpoint=${probe}`]);
   const cache = `${d}/result-${rlRuns.join('')}.json`;
   const r: SeedResult = done(cache) ? JSON.parse(readFileSync(cache, 'utf8')) : await evalSeed(rl, d, base, probe, entity);
   if (!done(cache)) { writeFileSync(`${cache}.tmp`, JSON.stringify(r)); renameSync(`${cache}.tmp`, cache); }

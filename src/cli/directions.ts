@@ -73,6 +73,7 @@ export const directionsCommand: Command = async (argv) => {
       const p = loadProbe(v.probe, m, { allowOtherModel: true });
       try {
         if (p.sae) throw new BonsaiError(`--probe ${v.probe} reads SAE latents (features: sae): its weights are not one direction in activation space`);
+        if (p.lens) throw new BonsaiError(`--probe ${v.probe} reads the logit lens (features: logit_lens): its weights are over next-token log-probabilities, not one direction in activation space`);
         if (p.meta.kind.kind !== 'logistic') throw new BonsaiError(`--probe ${v.probe}: only a logistic probe has one direction (this one is ${p.meta.kind.kind})`);
         if (p.meta.hook !== hook) throw new BonsaiError(`--probe ${v.probe} reads ${p.meta.hook}, not --hook ${hook}`);
         // logit = ((x − μ)/σ)·w + b, so the direction in activation space is w/σ.

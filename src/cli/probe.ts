@@ -96,9 +96,14 @@ async function sweepAll({ trainRecipeProbe }: ProbesModule, probes: ProbeRecipe[
   for (const p of probes) {
     for (const [layer, hook] of sweepHooks(p.hook, frozen.config.nLayers).entries()) {
       if (interrupt.requested) break;
-      // An SAE reads one hook: the other layers have no latents to probe.
+      // An SAE reads one hook: the other layers have no latents to probe. The logit lens reads
+      // the output head's input only.
       if (p.features === 'sae' && hook !== p.hook) {
         process.stderr.write(`probe "${p.name}": features: sae reads the SAE at ${p.sae} (${p.hook}); skipping ${hook}\n`);
+        continue;
+      }
+      if (p.features === 'logit_lens' && hook !== p.hook) {
+        process.stderr.write(`probe "${p.name}": features: logit_lens reads ${p.hook} only; skipping ${hook}\n`);
         continue;
       }
       // No per-epoch tracking here: every layer's fit has the same probe name.

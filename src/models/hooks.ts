@@ -75,7 +75,10 @@ export class ActivationCache {
   /** @internal */
   set(name: string, t: tf.Tensor): void {
     this.acts.get(name)?.dispose();
-    this.acts.set(name, tf.keep(t));
+    // Its own handle on the same data (a clone copies nothing): the forward may also return
+    // the tensor (forwardHidden's hidden IS ln_final.hook_normalized), and a caller that
+    // disposes what the forward returned must not free what the cache holds.
+    this.acts.set(name, tf.keep(t.clone()));
   }
 
   get(name: string): tf.Tensor {

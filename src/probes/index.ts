@@ -5,4 +5,6 @@ export { Probe, weightNames, type ProbeKindSpec, type ProbeMeta } from './probe.
 export { fitProbe, startProbeFit, type FitOptions, type ProbeEpoch, type ProbeFit } from './fit.ts';
 export { fitProbeLoop, type FitLoopOptions, type FitLoopResult } from './fit-loop.ts';
 export { saveProbe, loadProbe } from './io.ts';
+export { LogitLens, LOGIT_LENS_HOOK } from './logit-lens.ts';
+export { outOfFoldScores } from './crossfit.ts';
 export { probeIntervention, type InterventionOptions } from './intervene.ts';

@@ -11,6 +11,7 @@ import { readSafetensors, writeSafetensors } from '../models/safetensors.ts';
 import { loadSae, writeSaeFiles } from '../sae/io.ts';
 import type { CausalLM } from '../models/model.ts';
 import { checkProbeHook } from './capture.ts';
+import { checkLogitLensHook, LogitLens } from './logit-lens.ts';
 import { Probe, weightNames, type ProbeMeta } from './probe.ts';
 
 /** Writes a probe into `dir` (created if needed). */
@@ -50,6 +51,10 @@ export function loadProbe(dir: string, model: CausalLM, opts: { allowOtherModel?
     const t = file.tensors[k];
     if (!t) throw new BonsaiError(`probe ${dir}: probe.safetensors lacks tensor "${k}"`);
     weights[k] = tf.tensor(t.data as Float32Array, t.shape);
+  }
+  if (meta.features === 'logit_lens') {
+    checkLogitLensHook(meta.hook, `probe ${join(dir, 'probe.json')}`);
+    return new Probe(meta, weights, undefined, new LogitLens(model));
   }
   if (meta.features !== 'sae') return new Probe(meta, weights);
   try {

@@ -42,14 +42,18 @@ const probeSchema = z
     hook: z.string().min(1).describe('Hook point it reads, e.g. blocks.1.hook_resid_post (checked against the model config when the recipe is validated).'),
     level: z.enum(['token', 'sequence']).default('token').describe('token: one score per completion token; sequence: one per sequence (its last token).'),
     kind: probeKindSchema,
-    features: z.enum(['raw', 'sae']).default('raw').describe("What the classifier reads: raw (the hook's activations) or sae (the latents of the SAE at `sae`, encoded inside the frozen pass)."),
+    features: z
+      .enum(['raw', 'sae', 'logit_lens'])
+      .default('raw')
+      .describe("What the classifier reads: raw (the hook's activations), sae (the latents of the SAE at `sae`, encoded inside the frozen pass), or logit_lens (the frozen model's next-token log-probabilities: its output head applied at hook ln_final.hook_normalized)."),
     sae: existingDirectory().optional().describe(`With features: sae, the SAE directory (\`bonsai sae train\`); it must be trained on this model and hook. ${PATH_NOTE}`),
     checkpoint: z.string().min(1).optional().describe(`Saved probe directory (probe.json + probe.safetensors). Default: <run.out_dir>/probes/<name>. ${PATH_NOTE}`),
     train: probeTrainSchema.optional(),
   })
   .superRefine((p, ctx) => {
     if (p.features === 'sae' && p.sae === undefined) ctx.addIssue({ code: 'custom', path: ['sae'], message: 'features: sae needs the SAE directory (sae: DIR, from `bonsai sae train`)' });
-    if (p.features === 'raw' && p.sae !== undefined) ctx.addIssue({ code: 'custom', path: ['features'], message: 'sae is set but features is raw; set features: sae to read the SAE latents, or remove sae' });
+    if (p.features === 'logit_lens' && p.hook !== 'ln_final.hook_normalized') ctx.addIssue({ code: 'custom', path: ['hook'], message: `features: logit_lens reads ln_final.hook_normalized (the output head's input), not ${p.hook}` });
+    if (p.features !== 'sae' && p.sae !== undefined) ctx.addIssue({ code: 'custom', path: ['features'], message: `sae is set but features is ${p.features}; set features: sae to read the SAE latents, or remove sae` });
   })
   .describe('A probe on the frozen copy.');
 

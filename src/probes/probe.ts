@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Sae } from '../sae/sae.ts';
 import type { ProbeLevel } from './capture.ts';
+import type { LogitLens } from './logit-lens.ts';
 import type { ProbeMetrics } from './metrics.ts';
 
 /** Probe kinds (components): logistic regression, or an MLP with one hidden ReLU layer. */
@@ -17,10 +18,13 @@ export interface ProbeMeta {
   hook: string;
   level: ProbeLevel;
   kind: ProbeKindSpec;
-  /** Feature width: the hook's activation width, or the SAE's latent count with `features: 'sae'`. */
+  /** Feature width: the hook's activation width, the SAE's latent count with `features: 'sae'`, the vocabulary with 'logit_lens'. */
   d: number;
-  /** What the classifier reads: the hook's activations (absent or 'raw') or an SAE's latents of them ('sae'). */
-  features?: 'raw' | 'sae';
+  /**
+   * What the classifier reads: the hook's activations (absent or 'raw'), an SAE's latents of them
+   * ('sae'), or the frozen model's next-token log-probabilities from them ('logit_lens', logit-lens.ts).
+   */
+  features?: 'raw' | 'sae' | 'logit_lens';
   /** Scores ≥ threshold count as positive (chosen for F1 on the training split). */
   threshold: number;
   /** Held-out metrics. */
@@ -41,6 +45,8 @@ export class Probe {
     readonly weights: Record<string, tf.Tensor>,
     /** With `features: 'sae'`: the SAE whose latents the classifier reads; owned and disposed by the probe. */
     readonly sae?: Sae,
+    /** With `features: 'logit_lens'`: the frozen model's output head; not owned (the model is the caller's). */
+    readonly lens?: LogitLens,
   ) {}
 
   /** The same classifier reading `sae`'s latents of the hook's activations (it takes ownership of both). */
@@ -48,18 +54,29 @@ export class Probe {
     return new Probe({ ...this.meta, features: 'sae' }, this.weights, sae);
   }
 
+  /** The same classifier reading `lens`'s log-probabilities of the hook's activations (it owns the weights, not the lens). */
+  withLens(lens: LogitLens): Probe {
+    return new Probe({ ...this.meta, features: 'logit_lens' }, this.weights, undefined, lens);
+  }
+
+  /** A copy with its own weights (and its own SAE), the same lens: disposing one never breaks the other. */
+  clone(): Probe {
+    const w = Object.fromEntries(Object.entries(this.weights).map(([k, t]) => [k, t.clone()]));
+    return new Probe({ ...this.meta }, w, this.sae?.clone(), this.lens);
+  }
+
   /** Width of what `logits`, `score` and `scoreRows` take: the hook's activation width. */
   get inputWidth(): number {
-    return this.sae ? this.sae.meta.d : this.meta.d;
+    return this.sae ? this.sae.meta.d : this.lens ? this.lens.inputWidth : this.meta.d;
   }
 
   /**
    * Logits for the hook's activations [..., inputWidth] → [...]; with an SAE they are encoded
-   * to latents first (inside the same pass). Not tidied: call inside tf.tidy or variableGrads.
+   * to latents first, with the logit lens to log-probabilities (inside the same pass). Not tidied: call inside tf.tidy or variableGrads.
    */
   logits(act: tf.Tensor): tf.Tensor {
     const w = this.weights;
-    const x = this.sae ? this.sae.encode(act) : act; // [..., d]
+    const x = this.sae ? this.sae.encode(act) : this.lens ? this.lens.encode(act) : act; // [..., d]
     const lead = x.shape.slice(0, -1);
     const flat = tf.div(tf.sub(tf.reshape(x, [-1, this.meta.d]), w.mu!), w.sigma!) as tf.Tensor2D; // [N, d]
     let out: tf.Tensor;

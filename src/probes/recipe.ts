@@ -12,6 +12,7 @@ import type { Recipe } from '../recipe/schema.ts';
 import { loadSae } from '../sae/io.ts';
 import { captureFeatures, checkProbeHook, type ProbeExample, type ProbeLevel } from './capture.ts';
 import { fitProbeLoop, type FitLoopOptions } from './fit-loop.ts';
+import { checkLogitLensHook, LogitLens } from './logit-lens.ts';
 import { loadProbe, saveProbe } from './io.ts';
 import type { Probe } from './probe.ts';
 import { promptInputIds } from '../models/input-ids.ts';
@@ -51,19 +52,23 @@ export type ProbeTrainHooks = Pick<FitLoopOptions, 'tracker' | 'onLog' | 'interr
 /**
  * Trains one probe on `frozen` at `hook` (defaults to the recipe's hook), through the loop
  * driver. With `features: sae` it fits on the SAE's latents and returns a probe that
- * carries the SAE (refused when the SAE belongs to another model or hook).
+ * carries the SAE (refused when the SAE belongs to another model or hook); with
+ * `features: logit_lens`, on `frozen`'s next-token log-probabilities (logit-lens.ts).
  */
 export async function trainRecipeProbe(p: ProbeRecipe, frozen: CausalLM, tok: Tokenizer, hook = p.hook, hooks: ProbeTrainHooks = {}): Promise<Probe> {
   if (!p.train) throw new Error('internal: trainRecipeProbe needs probes[].train');
   checkProbeHook(frozen, hook, `probes "${p.name}".hook`);
   const sae = p.features === 'sae' ? loadSae(p.sae!, { fingerprint: frozen.fingerprint(), hook }) : undefined;
+  if (p.features === 'logit_lens') checkLogitLensHook(hook, `probes "${p.name}".hook`);
+  const lens = p.features === 'logit_lens' ? new LogitLens(frozen) : undefined;
+  const encoder = sae ?? lens;
   try {
-    const f = captureFeatures(frozen, hook, p.level, probeExamples(p.train.data, tok, p.level), 32, sae && ((act) => sae.encode(act)));
+    const f = captureFeatures(frozen, hook, p.level, probeExamples(p.train.data, tok, p.level), 32, encoder && ((act) => encoder.encode(act)));
     const r = await fitProbeLoop(f, {
       name: p.name, hook, level: p.level, kind: p.kind, fingerprint: frozen.fingerprint(),
       seed: p.train.seed, heldOut: p.train.held_out, maxEpochs: p.train.max_epochs, patience: p.train.patience, ...hooks,
     });
-    return sae ? r.probe.withSae(sae) : r.probe;
+    return sae ? r.probe.withSae(sae) : lens ? r.probe.withLens(lens) : r.probe;
   } catch (e) {
     sae?.dispose();
     throw e;

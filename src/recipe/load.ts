@@ -121,7 +121,7 @@ export function parseSaeRecipe(text: string, file: string, opts: LoadOptions = {
  * data when the schema failed, so semantic errors are not hidden by type errors); every
  * problem is located and reported at once. Shared by every recipe job.
  */
-function parseWithSchema<S extends z.ZodType>(
+export function parseWithSchema<S extends z.ZodType>(
   schema: S, text: string, file: string, opts: LoadOptions,
   check?: (value: z.output<S> | undefined, data: Record<string, unknown>) => Finding[],
 ): z.output<S> {

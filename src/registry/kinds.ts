@@ -39,7 +39,7 @@ export interface RecipeView {
   job?: string;
   model?: { tokenizer: string; init: Readonly<Record<string, unknown>> };
   data?: { train: DataFileView; eval?: DataFileView; seq_len?: number };
-  probes?: ReadonlyArray<{ name: string; train?: unknown }>;
+  probes?: ReadonlyArray<{ name: string; level?: string; train?: unknown }>;
   rewards?: readonly unknown[];
   /** The freeze selectors (a guarded attribution selector checks it is the only one). */
   freeze?: readonly unknown[];

@@ -96,6 +96,11 @@ export class Sae {
     return out;
   }
 
+  /** A copy with its own weights. */
+  clone(): Sae {
+    return new Sae({ ...this.meta }, Object.fromEntries(Object.entries(this.weights).map(([k, t]) => [k, t.clone()])) as Record<SaeWeightName, tf.Tensor>);
+  }
+
   dispose(): void {
     tf.dispose(Object.values(this.weights));
   }

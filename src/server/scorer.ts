@@ -154,6 +154,7 @@ function describeReward(r: RewardSpec): Record<string, unknown> {
   const { name, kind, weight } = r;
   switch (r.kind) {
     case 'probe': return { name, kind, weight, probe: r.probe, aggregate: r.aggregate, sign: r.sign, host: r.host };
+    case 'abstention': return { name, kind, weight, probe: r.probe, at: r.at, abstain: r.abstain, retract: r.retract, retract_cost: r.retract_cost, threshold: r.threshold, per_token: r.per_token };
     case 'exact_match': return { name, kind, weight, stop: r.stop };
     case 'regex': return { name, kind, weight, pattern: r.pattern, invert: r.invert };
     case 'length': return { name, kind, weight, target: r.target };

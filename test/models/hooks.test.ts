@@ -26,6 +26,20 @@ describe('hooks: cache', () => {
     m.dispose();
   });
 
+  it('a cached activation the forward also returns (forwardHidden: ln_final) outlives disposing the returned one', () => {
+    const m = tinyModel();
+    const before = tf.memory().numTensors;
+    const ids = ids2d([[1, 2, 3]]);
+    const { hidden, cache } = m.forwardHidden(ids, { cache: 'ln_final.hook_normalized' });
+    const want = hidden.arraySync();
+    hidden.dispose();
+    expect(cache.get('ln_final.hook_normalized').arraySync()).toEqual(want);
+    cache.dispose();
+    ids.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
+  });
+
   it('resid_post of a block is resid_pre of the next', () => {
     const m = tinyModel();
     const { logits, cache } = m.forward(ids2d([[4, 5]]), { cache: ['blocks.0.hook_resid_post', 'blocks.1.hook_resid_pre'] });

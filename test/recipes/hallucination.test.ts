@@ -16,7 +16,10 @@ import { constantProbe } from '../helpers/probe.ts';
 import { tempDir } from '../helpers/recipes.ts';
 import { tinyModel, useCpu } from '../helpers/tiny.ts';
 import { colourConfidence, confidenceGate } from '../../scripts/hallucination/confidence-gate.ts';
-import { testOnlyKnown, validationWorld } from '../../scripts/hallucination/validation.ts';
+import { splitEntities, splitRows } from '../../scripts/hallucination/splits.ts';
+import { chooseCheckpoint, interventionThreshold, loadRules, normalQuantile } from '../../scripts/hallucination/rules.ts';
+import { runCheckpoints } from '../../scripts/hallucination/select.ts';
+import { writeFileSync } from 'node:fs';
 import { modelConfig } from '../../src/models/index.ts';
 import { question } from '../../src/data/tasks/hallucination.ts';
 import { tokenLogprobs } from '../../src/models/logprobs.ts';
@@ -46,7 +49,9 @@ describe('hallucination recipes, tiny runs (a → b → c, d)', () => {
     const be = loadAnyRecipe(R('b_entity_probe.yaml'), { overrides: [...small, ...ck, `run.out_dir=${join(dir, 'be')}`, 'probes.0.train.max_epochs=20'] });
     const entity = await trainRecipeProbe(be.probes[0]!, frozen, tok);
     expect(entity.meta.level).toBe('sequence');
+    expect(entity.meta.features).toBe('logit_lens');
     expect(entity.meta.metrics.n).toBeGreaterThan(0);
+    saveProbe(probeDir(be, be.probes[0]!), entity);
     const world = worldFromJson(JSON.parse(readFileSync('data/hallucination/world.json', 'utf8')));
     const small8 = { ...world, known: world.known.slice(0, 8), evalUnknown: world.evalUnknown.slice(0, 8) };
     const always = constantProbe(frozen, be.probes[0]!.hook, 5, 'sequence');
@@ -73,6 +78,20 @@ describe('hallucination recipes, tiny runs (a → b → c, d)', () => {
       await expect(train(c, { tracker: new NullTracker() })).rejects.toThrow(/already holds checkpoints/);
       expect(existsSync(sc.checkpoint!)).toBe(true);
     }
+
+    // f: RL with the entity probe (logit lens) as the abstention reward, sequence and per token.
+    for (const perToken of [false, true]) {
+      const f = loadRecipe(R('f_rl_abstention.yaml'), {
+        overrides: [...small, ...ck, `run.out_dir=${join(dir, `f${perToken}`)}`, `probes.0.checkpoint=${probeDir(be, be.probes[0]!)}`, `rewards.0.per_token=${perToken}`,
+          'trainer.steps=2', 'trainer.batch_size=2', 'trainer.group_size=2', 'trainer.max_new_tokens=4', 'trainer.log_every=1', 'checkpoint.every=1'],
+      });
+      const before = tf.memory().numTensors;
+      const sf = await train(f, { tracker: new NullTracker() });
+      expect(sf.step).toBe(2);
+      expect(Number.isFinite(sf.finalLoss)).toBe(true);
+      expect(runCheckpoints(join(dir, `f${perToken}`)).map((c) => c.step)).toEqual([1, 2]);
+      expect(tf.memory().numTensors).toBe(before);
+    }
   });
 
   it("the RL recipes' format reward takes a colour or \" unknown\" only, not the text RL found to fool the probe", () => {
@@ -91,15 +110,51 @@ describe('hallucination recipes, tiny runs (a → b → c, d)', () => {
     expect(() => loadRecipe(R('c_rl_frozen_probe.yaml'), { overrides: ['model.init.checkpoint=test/fixtures/recipes/checkpoint', 'rewards.0.probe=nope'] })).toThrow(/no probe named "nope" in probes \(probes: halluc\)/);
   });
 
-  it('the validation split shares no entity with the test entities or the RL prompts', () => {
+  it('the validation split shares no entity with the reported one or the RL prompts; the files are what splits.ts writes', () => {
     const world = worldFromJson(JSON.parse(readFileSync('data/hallucination/world.json', 'utf8')));
-    const val = validationWorld(world);
-    const test = new Set([...world.evalUnknown, ...testOnlyKnown(world).known]);
-    expect(val.known).toHaveLength(32);
-    expect(val.evalUnknown).toHaveLength(128);
-    for (const e of [...val.known, ...val.evalUnknown]) expect(test.has(e), e).toBe(false);
+    const val = splitEntities(world, 'validation');
+    const rep = splitEntities(world, 'reported');
+    const reported = new Set([...rep.known, ...rep.unseen]);
+    expect([val.known.length, val.unseen.length, rep.known.length, rep.unseen.length]).toEqual([32, 128, 32, 128]);
+    for (const e of [...val.known, ...val.unseen]) expect(reported.has(e), e).toBe(false);
     const rl = readFileSync('data/hallucination/rl.jsonl', 'utf8');
-    for (const e of val.evalUnknown) expect(rl.includes(`${e}`), e).toBe(false);
+    for (const e of val.unseen) expect(rl.includes(`${e}`), e).toBe(false);
+    const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+    expect(readFileSync('data/hallucination/validation.jsonl', 'utf8')).toBe(jsonl(splitRows(world, 'validation')));
+    expect(readFileSync('data/hallucination/test.jsonl', 'utf8')).toBe(jsonl(splitRows(world, 'reported')));
+  });
+
+  it('the rules file: the shipped one reads the validation split; an empty or overlapping validation split is a located error naming the overlap', () => {
+    const r = loadRules('scripts/hallucination/rules.yaml');
+    expect([r.splits.validation.known.size, r.splits.validation.unseen.length, r.splits.reported.known.size, r.splits.reported.unseen.length]).toEqual([32, 128, 32, 128]);
+    const dir = tempDir();
+    const text = readFileSync('scripts/hallucination/rules.yaml', 'utf8');
+    const line = text.split('\n').findIndex((l) => l.startsWith('validation:')) + 1;
+    const variant = (name: string, validation: string) => (writeFileSync(join(dir, name), text.replace(/^validation: .*$/m, `validation: ${validation}`)), join(dir, name));
+    writeFileSync(join(dir, 'empty.jsonl'), '\n');
+    expect(() => loadRules(variant('empty.yaml', join(dir, 'empty.jsonl')))).toThrow(new RegExp(`empty\\.yaml:${line}:1: validation: the validation split .*empty\\.jsonl is empty`));
+    const val = readFileSync('data/hallucination/validation.jsonl', 'utf8').split('\n');
+    const test = readFileSync('data/hallucination/test.jsonl', 'utf8').split('\n');
+    writeFileSync(join(dir, 'overlap.jsonl'), [...val.slice(0, 40), test[0], test[40]].join('\n'));
+    expect(() => loadRules(variant('overlap.yaml', join(dir, 'overlap.jsonl')))).toThrow(/overlap\.yaml:\d+:1: validation: the validation split shares 2 entities with the reported split data\/hallucination\/test\.jsonl: Sazopo, /);
+    writeFileSync(join(dir, 'unseen-only.jsonl'), val.slice(32).join('\n'));
+    expect(() => loadRules(variant('unseen-only.yaml', join(dir, 'unseen-only.jsonl')))).toThrow(/validation: the validation split .* has no known entity/);
+  });
+
+  it('the checkpoint rule keeps the eligible checkpoint with the fewest validation hallucinations, the earliest on a tie; the threshold rule extrapolates past the known scores', () => {
+    const rows = [
+      { step: 0, known_lost: 0, hallucination: 0.8 },
+      { step: 50, known_lost: 1, hallucination: 0.3 },
+      { step: 100, known_lost: 0, hallucination: 0.5 },
+      { step: 150, known_lost: 0, hallucination: 0.5 },
+    ];
+    expect(chooseCheckpoint(rows, { checkpoint: { max_known_lost: 0 } }).step).toBe(100);
+    expect(chooseCheckpoint(rows, { checkpoint: { max_known_lost: 1 } }).step).toBe(50);
+    expect(normalQuantile(0.975)).toBeCloseTo(1.96, 2);
+    const oof = [0.1, 0.2, 0.3, 0.2];
+    const t = interventionThreshold(oof, 32, { risk: 0.1 });
+    expect(t).toBeGreaterThan(0.3);
+    expect(interventionThreshold(oof, 1, { risk: 0.5 })).toBeCloseTo(0.3, 5); // μ + 0·σ is below the largest: the largest
   });
 
   it('the confidence gate: the batched colour confidence equals one sequence at a time; it abstains below its threshold only', () => {
