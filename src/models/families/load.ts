@@ -34,10 +34,9 @@ export function readHfDecoderConfig(dir: string, opts: { contextLength?: number 
 /** Reads and checks a whole checkpoint into memory; `contextLength` is the longest sequence bonsai will run. */
 export function readHfCheckpoint(dir: string, opts: { contextLength?: number } = {}): HfCheckpoint {
   return withCheckedTensors(dir, opts, (config, specs, read) => {
-    const values = new Map<string, Float32Array>();
-    for (const [name, spec] of specs) for (const [path, v] of hfTensorToBonsai(config, spec, read(name))) values.set(path, v);
+    const get = parameterReader(config, specs, read);
     const specsOf = paramSpecs(config);
-    for (const p of specsOf) if (!values.has(p.path) && p.init === 'zeros') values.set(p.path, zerosOf(p.shape));
+    const values = new Map(specsOf.map((p) => [p.path, get(p.path)!]));
     return { config, values, shapes: new Map(specsOf.map((p) => [p.path, p.shape])) };
   });
 }
@@ -48,26 +47,31 @@ export function readHfCheckpoint(dir: string, opts: { contextLength?: number } =
  * the model in the backend plus about one tensor (on wasm, the weights are not held twice).
  */
 export function loadHfModel(dir: string, opts: { contextLength?: number } = {}): HookedTransformer {
-  return withCheckedTensors(dir, opts, (config, specs, read) => {
-    const source = new Map<string, { name: string; spec: HfTensorSpec }>();
-    for (const [name, spec] of specs) for (const path of spec.paths) source.set(path, { name, spec });
-    const zeros = new Map(paramSpecs(config).filter((p) => p.init === 'zeros').map((p) => [p.path, p.shape]));
-    const pending = new Map<string, Float32Array>(); // a fused tensor's parts not yet asked for
-    const get = (path: string): Float32Array | undefined => {
-      const held = pending.get(path);
-      if (held) return (pending.delete(path), held);
-      const from = source.get(path);
-      // Parameters Hugging Face does not store (GPT-2's unembedding bias) start where bonsai's init has them: zero.
-      if (!from) return zeros.has(path) ? zerosOf(zeros.get(path)!) : undefined;
-      let mine: Float32Array | undefined;
-      for (const [p, v] of hfTensorToBonsai(config, from.spec, read(from.name))) {
-        if (p === path) mine = v;
-        else pending.set(p, v);
-      }
-      return mine;
-    };
-    return new HookedTransformer(config, { get });
-  });
+  return withCheckedTensors(dir, opts, (config, specs, read) => new HookedTransformer(config, { get: parameterReader(config, specs, read) }));
+}
+
+/**
+ * Bonsai parameter values by path, each read from its HF tensor when asked for (a fused
+ * tensor's other parts are held until they are asked for too).
+ */
+function parameterReader(config: DecoderConfig, specs: Map<string, HfTensorSpec>, read: TensorReader): (path: string) => Float32Array | undefined {
+  const source = new Map<string, { name: string; spec: HfTensorSpec }>();
+  for (const [name, spec] of specs) for (const path of spec.paths) source.set(path, { name, spec });
+  const zeros = new Map(paramSpecs(config).filter((p) => p.init === 'zeros').map((p) => [p.path, p.shape]));
+  const pending = new Map<string, Float32Array>();
+  return (path) => {
+    const held = pending.get(path);
+    if (held) return (pending.delete(path), held);
+    const from = source.get(path);
+    // Parameters Hugging Face does not store (GPT-2's unembedding bias) start where bonsai's init has them: zero.
+    if (!from) return zeros.has(path) ? zerosOf(zeros.get(path)!) : undefined;
+    let mine: Float32Array | undefined;
+    for (const [p, v] of hfTensorToBonsai(config, from.spec, read(from.name))) {
+      if (p === path) mine = v;
+      else pending.set(p, v);
+    }
+    return mine;
+  };
 }
 
 /** A Hugging Face GPT-2 directory's model with GPT-2's BPE (kept for code written before every family loaded through loadHfModel). */

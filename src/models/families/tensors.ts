@@ -2,7 +2,7 @@
  * Hugging Face tensors ↔ bonsai parameter values, for any family, by its tensor table
  * (family.ts's HfTensorSpec). Bonsai's layouts are x·W with W [in, out] (../layout.ts);
  * nn.Linear stores [out, in], so `linear` tensors are transposed; fused tensors are split
- * into their parts. hfToBonsai's result never aliases its input.
+ * into their parts.
  */
 import type { DecoderConfig, HfTensorSpec } from './family.ts';
 import { familyOf } from './index.ts';
@@ -12,28 +12,17 @@ export function hfTensorSpecs(c: DecoderConfig): Map<string, HfTensorSpec> {
   return familyOf(c).tensors(c);
 }
 
-/** Bonsai parameter values from HF tensors (already checked against `hfTensorSpecs`). */
-export function hfToBonsai(c: DecoderConfig, hf: Map<string, Float32Array>): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  for (const [name, spec] of hfTensorSpecs(c)) {
-    const data = hf.get(name)!;
-    const owned = spec.kind === 'copy' || spec.kind === 'conv1d' ? data.slice() : data; // the others are new arrays anyway
-    for (const [path, v] of hfTensorToBonsai(c, spec, owned)) out.set(path, v);
-  }
-  return out;
-}
-
 /**
  * One HF tensor → its bonsai parameters (one, or the parts of a fused tensor), by path. A
  * `copy`/`conv1d` tensor is returned as given, not copied: a caller reading tensor by tensor
- * owns each one (hfToBonsai copies first).
+ * owns each one.
  */
 export function hfTensorToBonsai(c: DecoderConfig, spec: HfTensorSpec, data: Float32Array): Array<[string, Float32Array]> {
   const parts = toBonsai(spec, data, c);
   return spec.paths.map((path, p) => [path, parts[p]!]);
 }
 
-/** HF tensors from bonsai parameter values: the inverse of `hfToBonsai`. */
+/** HF tensors from bonsai parameter values: the inverse of `hfTensorToBonsai`. */
 export function bonsaiToHf(c: DecoderConfig, values: Map<string, Float32Array>): Map<string, Float32Array> {
   const out = new Map<string, Float32Array>();
   const get = (path: string) => {
